@@ -1,0 +1,137 @@
+// Transactions in Bitcoin's legacy (pre-SegWit) serialisation.
+// Owns: OutPoint, TxIn, TxOut, Tx, their encode/decode and ids. Does not own: any validity rule
+// beyond what the encoding itself requires (that is consensus/). Fails with DecodeError.
+import { sha256d } from '../crypto/hash.js';
+import { BufferReader, BufferWriter, DecodeError, bytesToHex, reverseHex } from './bytes.js';
+
+export const NULL_HASH = new Uint8Array(32);
+
+export class OutPoint {
+  constructor(
+    /** Previous txid, internal byte order. */
+    readonly hash: Uint8Array,
+    readonly index: number,
+  ) {}
+  isNull(): boolean {
+    return this.index === 0xffffffff && this.hash.every((b) => b === 0);
+  }
+  /** Stable map key: internal-order hash hex + ':' + index. */
+  key(): string {
+    return bytesToHex(this.hash) + ':' + this.index;
+  }
+  txidHex(): string {
+    return reverseHex(this.hash);
+  }
+  write(w: BufferWriter): void {
+    w.bytes(this.hash).u32(this.index);
+  }
+  static read(r: BufferReader): OutPoint {
+    return new OutPoint(r.bytes(32, 'prevout.hash').slice(), r.u32('prevout.index'));
+  }
+}
+
+export class TxIn {
+  constructor(
+    readonly prevout: OutPoint,
+    readonly scriptSig: Uint8Array,
+    readonly sequence: number = 0xffffffff,
+  ) {}
+  write(w: BufferWriter): void {
+    this.prevout.write(w);
+    w.varBytes(this.scriptSig).u32(this.sequence);
+  }
+  static read(r: BufferReader): TxIn {
+    const prevout = OutPoint.read(r);
+    const scriptSig = r.varBytes('txin.scriptSig', r.remaining).slice();
+    return new TxIn(prevout, scriptSig, r.u32('txin.sequence'));
+  }
+}
+
+export class TxOut {
+  constructor(
+    /** Amount in base units; may be negative when decoded (consensus rejects it). */
+    readonly value: bigint,
+    readonly scriptPubKey: Uint8Array,
+  ) {}
+  write(w: BufferWriter): void {
+    w.i64(this.value).varBytes(this.scriptPubKey);
+  }
+  static read(r: BufferReader): TxOut {
+    const value = r.i64('txout.value');
+    return new TxOut(value, r.varBytes('txout.scriptPubKey', r.remaining).slice());
+  }
+}
+
+export class Tx {
+  private _txid?: Uint8Array;
+  private _raw?: Uint8Array;
+  constructor(
+    /** Serialised as 32 bits; kept unsigned as Bitcoin Core now does (BIP68 compares it unsigned). */
+    readonly version: number,
+    readonly inputs: readonly TxIn[],
+    readonly outputs: readonly TxOut[],
+    readonly locktime: number,
+  ) {}
+
+  write(w: BufferWriter): void {
+    w.u32(this.version).varint(this.inputs.length);
+    for (const i of this.inputs) i.write(w);
+    w.varint(this.outputs.length);
+    for (const o of this.outputs) o.write(w);
+    w.u32(this.locktime);
+  }
+
+  encode(): Uint8Array {
+    if (!this._raw) {
+      const w = new BufferWriter(64 + this.inputs.length * 150 + this.outputs.length * 40);
+      this.write(w);
+      this._raw = w.finish();
+    }
+    return this._raw;
+  }
+
+  get size(): number {
+    return this.encode().length;
+  }
+
+  /** Internal byte order. */
+  txid(): Uint8Array {
+    if (!this._txid) this._txid = sha256d(this.encode());
+    return this._txid;
+  }
+
+  /** Display order, as Bitcoin prints it. */
+  txidHex(): string {
+    return reverseHex(this.txid());
+  }
+
+  isCoinbase(): boolean {
+    return this.inputs.length === 1 && this.inputs[0].prevout.isNull();
+  }
+
+  static read(r: BufferReader): Tx {
+    const start = r.pos;
+    const version = r.u32('tx.version');
+    // Each input takes at least 41 bytes and each output 9: bound counts by what is left so a
+    // forged count cannot make us allocate.
+    const nIn = r.varint('tx.vin.length', Math.floor(r.remaining / 41));
+    const inputs: TxIn[] = new Array(nIn);
+    for (let i = 0; i < nIn; i++) inputs[i] = TxIn.read(r);
+    const nOut = r.varint('tx.vout.length', Math.floor(r.remaining / 9));
+    const outputs: TxOut[] = new Array(nOut);
+    for (let i = 0; i < nOut; i++) outputs[i] = TxOut.read(r);
+    const locktime = r.u32('tx.locktime');
+    const tx = new Tx(version, inputs, outputs, locktime);
+    tx._raw = r.data.slice(start, r.pos);
+    return tx;
+  }
+
+  static decode(data: Uint8Array): Tx {
+    const r = new BufferReader(data);
+    const tx = Tx.read(r);
+    r.end('tx');
+    return tx;
+  }
+}
+
+export { DecodeError };
