@@ -19,6 +19,7 @@ import {
   verifyDer,
 } from '../../src/crypto/secp256k1.js';
 import { concatBytes } from '../../src/primitives/bytes.js';
+import { flipBit } from '../primitives/arbitraries.js';
 
 const backends: EcdsaBackend[] = [nobleBackend, ...(nativeBackend ? [nativeBackend] : [])];
 
@@ -30,13 +31,6 @@ function agreed(sig: Uint8Array, msg: Uint8Array, pub: Uint8Array, what: string)
     `${what}: backends disagree (${backends.map((b, i) => `${b.name}=${v[i]}`).join(', ')})`,
   );
   return v[0];
-}
-
-function flipBit(b: Uint8Array, bit: number): Uint8Array {
-  const out = b.slice();
-  const i = bit % (b.length * 8);
-  out[i >> 3] ^= 1 << (i & 7);
-  return out;
 }
 
 function hybrid(uncompressed: Uint8Array, honest: boolean): Uint8Array {
