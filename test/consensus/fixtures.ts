@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { sha256d } from '../../src/crypto/hash.js';
 import { NULL_HASH, OutPoint, Tx, TxIn, TxOut } from '../../src/primitives/tx.js';
 import { RejectError } from '../../src/consensus/errors.js';
+import type { Coin, CoinView } from '../../src/consensus/tx-verify.js';
 
 /** A deterministic fake txid (internal order). */
 export function fakeTxid(n: number): Uint8Array {
@@ -49,4 +50,16 @@ export function assertReject(fn: () => unknown, reason: string): RejectError {
   assert.ok(caught instanceof RejectError, `expected RejectError ${reason}, got ${String(caught)}`);
   assert.equal(caught.reason, reason);
   return caught;
+}
+
+/** A CoinView over a plain map, keyed by OutPoint.key(). */
+export class MapCoinView implements CoinView {
+  readonly coins = new Map<string, Coin>();
+  add(op: OutPoint, coin: Partial<Coin> & { value: bigint }): this {
+    this.coins.set(op.key(), { script: OP_TRUE_SCRIPT, height: 1, coinbase: false, ...coin });
+    return this;
+  }
+  getCoin(op: OutPoint): Coin | undefined {
+    return this.coins.get(op.key());
+  }
 }
