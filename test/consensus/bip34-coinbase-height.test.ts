@@ -1,6 +1,7 @@
 // BIP34: the coinbase scriptSig starts with `CScript() << height`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { checkCoinbaseHeight, coinbaseHeightScript } from '../../src/consensus/coinbase.js';
 import { bytesToHex, concatBytes } from '../../src/primitives/bytes.js';
 import { assertReject, coinbase } from './fixtures.js';
@@ -48,4 +49,28 @@ test('bad-cb-height: wrong height, non-minimal push, truncated', () => {
     'bad-cb-height',
   );
   assertReject(() => checkCoinbaseHeight(coinbase(Uint8Array.of(0x02, 0xf4)), 500), 'bad-cb-height');
+});
+
+/** Reads back the number a height script pushes (OP_0, OP_1..16 or a minimal data push). */
+function readPushedNumber(script: Uint8Array): number {
+  const op = script[0];
+  if (op === 0) return 0;
+  if (op >= 0x51 && op <= 0x60) return op - 0x50;
+  assert.equal(script.length, op + 1);
+  const data = script.subarray(1);
+  assert.notEqual(data[data.length - 1] & 0x80, 0x80, 'sign bit clear');
+  // Minimal: the top byte is non-zero unless it only carries the sign bit for the byte below.
+  if (data.length > 1 && data[data.length - 1] === 0) assert.equal(data[data.length - 2] & 0x80, 0x80);
+  return data.reduceRight((n, b) => n * 256 + b, 0);
+}
+
+test('property: every height encodes minimally and reads back', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 0xffffffff }), (h) => {
+      const s = coinbaseHeightScript(h);
+      assert.equal(readPushedNumber(s), h);
+      checkCoinbaseHeight(coinbase(concatBytes(s, Uint8Array.of(0, 0))), h);
+    }),
+    { numRuns: 2000 },
+  );
 });

@@ -1,6 +1,7 @@
 // Bitcoin Core's CheckTransaction: one case per reject reason, and the boundaries around each.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { NULL_HASH, OutPoint, Tx, TxIn, TxOut } from '../../src/primitives/tx.js';
 import { checkTransaction, MAX_TX_SIZE } from '../../src/consensus/tx-check.js';
 import { MAX_MONEY } from '../../src/consensus/amount.js';
@@ -76,4 +77,36 @@ test('RejectError carries reason, category and message', () => {
     assert.equal(e.corruptionPossible, false);
     assert.ok(e instanceof Error);
   }
+});
+
+test('property: random transactions either pass or throw a RejectError, never anything else', () => {
+  const op = fc.record({
+    n: fc.integer({ min: 0, max: 3 }),
+    i: fc.integer({ min: 0, max: 2 }),
+    isNull: fc.boolean(),
+  });
+  const txArb = fc.record({
+    ins: fc.array(fc.record({ op, script: fc.uint8Array({ maxLength: 120 }) }), { maxLength: 4 }),
+    outs: fc.array(fc.bigInt({ min: -2n, max: MAX_MONEY + 2n }), { maxLength: 4 }),
+  });
+  fc.assert(
+    fc.property(txArb, ({ ins, outs }) => {
+      const tx = new Tx(
+        1,
+        ins.map(
+          (x) =>
+            new TxIn(x.op.isNull ? new OutPoint(NULL_HASH, 0xffffffff) : outpoint(x.op.n, x.op.i), x.script),
+        ),
+        outs.map((v) => new TxOut(v, new Uint8Array(0))),
+        0,
+      );
+      try {
+        checkTransaction(tx);
+      } catch (e) {
+        assert.ok(e instanceof RejectError);
+        assert.equal(e.category, 'consensus');
+      }
+    }),
+    { numRuns: 500 },
+  );
 });
