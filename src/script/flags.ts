@@ -44,7 +44,8 @@ export function parseFlags(s: string): number {
   for (const raw of s.split(',')) {
     const name = raw.trim();
     if (name === '') continue;
-    if (!Object.prototype.hasOwnProperty.call(ScriptFlags, name)) throw new Error(`unknown script flag: ${name}`);
+    if (!Object.prototype.hasOwnProperty.call(ScriptFlags, name))
+      throw new Error(`unknown script flag: ${name}`);
     flags |= ScriptFlags[name as ScriptFlagName];
   }
   return flags;

@@ -66,7 +66,7 @@ export class TxSignatureChecker implements SignatureChecker {
 
   checkLockTime(lockTime: number): boolean {
     const txLock = this.tx.locktime;
-    if ((txLock < LOCKTIME_THRESHOLD) !== (lockTime < LOCKTIME_THRESHOLD)) return false;
+    if (txLock < LOCKTIME_THRESHOLD !== lockTime < LOCKTIME_THRESHOLD) return false;
     if (lockTime > txLock) return false;
     // A final input disables nLockTime altogether, which would let CLTV be bypassed.
     return this.tx.inputs[this.inputIndex].sequence !== SEQUENCE_FINAL;
@@ -80,7 +80,7 @@ export class TxSignatureChecker implements SignatureChecker {
     const mask = SEQUENCE_LOCKTIME_TYPE_FLAG | SEQUENCE_LOCKTIME_MASK;
     const txMasked = txSeq & mask;
     const masked = sequence & mask;
-    if ((txMasked < SEQUENCE_LOCKTIME_TYPE_FLAG) !== (masked < SEQUENCE_LOCKTIME_TYPE_FLAG)) return false;
+    if (txMasked < SEQUENCE_LOCKTIME_TYPE_FLAG !== masked < SEQUENCE_LOCKTIME_TYPE_FLAG) return false;
     return masked <= txMasked;
   }
 }
@@ -116,8 +116,7 @@ function checkSignatureEncoding(sig: Uint8Array, flags: number): void {
 
 function checkPubKeyEncoding(pub: Uint8Array, flags: number): void {
   if (!(flags & F.STRICTENC)) return;
-  const ok =
-    (pub.length === 33 && (pub[0] === 2 || pub[0] === 3)) || (pub.length === 65 && pub[0] === 4);
+  const ok = (pub.length === 33 && (pub[0] === 2 || pub[0] === 3)) || (pub.length === 65 && pub[0] === 4);
   if (!ok) fail('PUBKEYTYPE');
 }
 

@@ -48,7 +48,8 @@ export function getLegacySigOpCount(tx: Tx): number {
 /** `prevScripts[i]` is the scriptPubKey input i spends. Coinbases count 0. */
 export function getP2SHSigOpCount(tx: Tx, prevScripts: Uint8Array[]): number {
   if (tx.isCoinbase()) return 0;
-  if (prevScripts.length !== tx.inputs.length) throw new RangeError('getP2SHSigOpCount: one script per input');
+  if (prevScripts.length !== tx.inputs.length)
+    throw new RangeError('getP2SHSigOpCount: one script per input');
   let n = 0;
   for (let i = 0; i < tx.inputs.length; i++) {
     if (isPayToScriptHash(prevScripts[i])) n += countP2SHSigOps(prevScripts[i], tx.inputs[i].scriptSig);

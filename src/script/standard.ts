@@ -60,7 +60,8 @@ export function p2pkScript(pubkey: Uint8Array): Uint8Array {
 /** m-of-n bare multisig, n up to 16 (the template's limit; policy allows 3). */
 export function multisigScript(m: number, pubkeys: Uint8Array[]): Uint8Array {
   const n = pubkeys.length;
-  if (!Number.isInteger(m) || m < 1 || m > n || n > 16) throw new RangeError('multisigScript: need 1 <= m <= n <= 16');
+  if (!Number.isInteger(m) || m < 1 || m > n || n > 16)
+    throw new RangeError('multisigScript: need 1 <= m <= n <= 16');
   const parts: number[] = [OP.OP_1 + m - 1];
   for (const k of pubkeys) {
     if (!validPubkeySize(k)) throw new RangeError('multisigScript: not a 33- or 65-byte public key');

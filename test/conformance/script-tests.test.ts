@@ -54,7 +54,9 @@ test('script_tests.json: legacy and legacy-extra cases', () => {
     const scriptSig = parseCoreAsm(sigAsm);
     const scriptPubKey = parseCoreAsm(pubAsm);
     const tx = spendPair(scriptSig, scriptPubKey);
-    const got = outcome(() => verifyScript(scriptSig, scriptPubKey, flags, new TxSignatureChecker(tx, 0, 0n)));
+    const got = outcome(() =>
+      verifyScript(scriptSig, scriptPubKey, flags, new TxSignatureChecker(tx, 0, 0n)),
+    );
     if (got === expected) t.passed++;
     else {
       t.failed++;
