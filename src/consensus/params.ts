@@ -1,8 +1,9 @@
 // Chain parameters: every network's constants and genesis block.
 // Owns: loading and validating genesis.json (Tally's main, test and regtest) and the `bitcoin`
 // preset that lets tests run Bitcoin mainnet blocks through the same rules. Does not own: the
-// rules that use these numbers. Fails with ParamsError, whose message names the file, network and
-// field ("genesis.json: main.magic: expected 8 hex chars"); nothing else here throws.
+// rules that use these numbers. A bad file fails with ParamsError, whose message names the file,
+// network and field ("genesis.json: main.magic: expected 8 lowercase hex chars"); an unknown
+// network name is a RangeError.
 import { z } from 'zod';
 import genesisJson from '../../genesis.json' with { type: 'json' };
 import { Block, BlockHeader } from '../primitives/block.js';
