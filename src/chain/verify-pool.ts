@@ -4,7 +4,7 @@
 // is a VerifyFailure value; a crashed worker rejects the promise.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { Tx, TxOut } from '../primitives/tx.js';
+import { Tx } from '../primitives/tx.js';
 import { verifyScript, TxSignatureChecker } from '../script/interpreter.js';
 import { SigCache } from '../script/sigcache.js';
 import { signatureHash } from '../script/sighash.js';
@@ -32,7 +32,7 @@ function settledFromCache(job: VerifyJob, cache: SigCache): boolean {
     for (let i = 0; i < tx.inputs.length; i++) {
       const p = job.prevouts[i];
       const checker = new CachedOnlyChecker(tx, i, p.value, cache);
-      verifyScript(tx.inputs[i].scriptSig, new TxOut(p.value, p.script).scriptPubKey, job.flags, checker);
+      verifyScript(tx.inputs[i].scriptSig, p.script, job.flags, checker);
     }
     return true;
   } catch {
