@@ -17,6 +17,8 @@ const ONE = (() => {
   return b;
 })();
 
+const writer = new BufferWriter(4096);
+
 /** The scriptCode as signed: OP_CODESEPARATORs removed (only real ones, up to a parse failure). */
 function writeScriptCode(w: BufferWriter, script: Uint8Array): void {
   const op = newOp();
@@ -56,7 +58,9 @@ export function signatureHash(
   const anyoneCanPay = (hashType & SIGHASH_ANYONECANPAY) !== 0;
   if (single && inputIndex >= tx.outputs.length) return ONE.slice();
 
-  const w = new BufferWriter(tx.size + scriptCode.length + 16);
+  // One writer reused for every hash: it grows to the largest preimage seen and stays there.
+  const w = writer;
+  w.pos = 0;
   w.u32(tx.version);
   const nIn = anyoneCanPay ? 1 : tx.inputs.length;
   w.varint(nIn);
