@@ -80,6 +80,8 @@ export function versionMsg(
   };
 }
 
+type MessageOf<C, M = Message> = M extends Message ? (C extends M['command'] ? M : never) : never;
+
 /** A scripted peer on a raw WebSocket. It answers pings only when asked to. */
 export class RawPeer {
   readonly received: Message[] = [];
@@ -137,15 +139,11 @@ export class RawPeer {
   }
 
   /** The next message with this command after `from` (an index into received). */
-  async next<C extends Message['command']>(
-    command: C,
-    timeoutMs = 5_000,
-    from = 0,
-  ): Promise<Extract<Message, { command: C }>> {
+  async next<C extends Message['command']>(command: C, timeoutMs = 5_000, from = 0): Promise<MessageOf<C>> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const m = this.received.slice(from).find((x) => x.command === command);
-      if (m) return m as Extract<Message, { command: C }>;
+      if (m) return m as MessageOf<C>;
       if (this.closed) throw new Error(`closed (${this.closeCode}) before ${command}`);
       const left = until - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${command}`);
