@@ -342,7 +342,10 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
         this.misbehave(peer, 100, 'text frame');
         return;
       }
-      peer.enqueue(data as Buffer);
+      // A plain Uint8Array view: Buffer's slice() would not copy, and decoded hashes and
+      // scripts must not pin the socket's receive buffers.
+      const buf = data as Buffer;
+      peer.enqueue(new Uint8Array(buf.buffer, buf.byteOffset, buf.length));
     });
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.misbehave(peer, 100, 'oversized message');
@@ -945,8 +948,16 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     peer.unconnectingHeaders = 0;
     for (const h of headers) peer.knownInv.add(key(h.hash()));
     peer.bestHeight = Math.max(peer.bestHeight, this.chain.headerHeight(last.hash()) ?? 0);
-    if (headers.length === MAX_HEADERS) this.getHeaders(peer, this.chain.getLocator(last.hash()));
-    else if (peer === this.syncPeer) this.finishHeadersSync(peer);
+    if (headers.length === MAX_HEADERS) {
+      this.getHeaders(peer, this.chain.getLocator(last.hash()));
+    } else {
+      // A short batch is the peer's tip: its whole chain is now known.
+      if (this.chain.isInitialBlockDownload() && this.chain.belowMinimumWork?.(last.hash())) {
+        this.disconnect(peer, 'header chain below the minimum chain work');
+        return;
+      }
+      if (peer === this.syncPeer) this.finishHeadersSync(peer);
+    }
     this.scheduleDownloads();
   }
 
@@ -966,7 +977,10 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     const wanted = this.chain.blocksToDownload(this.window);
     const requests = new Map<Peer, InvItem[]>();
     const now = Date.now();
+    let free = 0;
+    for (const p of peers) free += this.perPeer - p.blocksInFlight.size;
     for (const w of wanted) {
+      if (free === 0) break;
       const k = key(w.hash);
       if (this.inFlight.has(k) || this.held.has(k)) continue;
       let pick: Peer | null = null;
@@ -977,6 +991,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       if (!pick) continue;
       if (pick.blocksInFlight.size === 0) pick.lastBlockProgress = now;
       pick.blocksInFlight.set(k, now);
+      free--;
       this.inFlight.set(k, { peer: pick, height: w.height, at: now });
       const list = requests.get(pick) ?? [];
       list.push({ type: InvType.BLOCK, hash: w.hash });

@@ -56,6 +56,12 @@ export interface P2PChain {
    * chain already has is accepted=true.
    */
   processBlock(block: Block): Promise<Verdict & { accepted: boolean }>;
+  /**
+   * Optional: true when the header chain ending at `hash` has less work than the network's minimum
+   * chain work (Core's nMinimumChainWork). A peer whose whole chain is that weak is dropped while
+   * catching up, as Core does, so a cheap fork cannot hold the node back.
+   */
+  belowMinimumWork?(hash: Uint8Array): boolean;
   /** True while catching up: new blocks are not announced and transactions are not fetched. */
   isInitialBlockDownload(): boolean;
   /** Called after each change of the active tip; returns the unsubscribe function. */

@@ -86,6 +86,7 @@ export function buildChain(n: number, tag = 0): Block[] {
 }
 
 interface Entry {
+  key: string;
   header: BlockHeader;
   hash: Uint8Array;
   height: number;
@@ -108,6 +109,7 @@ export class FakeChain implements P2PChain {
   constructor() {
     const g = genesis();
     const e: Entry = {
+      key: k(g.hash()),
       header: g.header,
       hash: g.hash(),
       height: 0,
@@ -119,6 +121,14 @@ export class FakeChain implements P2PChain {
     this.bodies.set(k(e.hash), g);
     this.active.push(e);
     this.best = e;
+  }
+
+  /** Headers chains with less work than this many easy blocks are too weak (0 = no minimum). */
+  minimumBlocks = 0;
+
+  belowMinimumWork(hash: Uint8Array): boolean {
+    const e = this.entries.get(k(hash));
+    return e !== undefined && e.work < work(EASY_BITS) * BigInt(this.minimumBlocks + 1);
   }
 
   tipHeight(): number {
@@ -199,6 +209,7 @@ export class FakeChain implements P2PChain {
     if (h.bits !== EASY_BITS) return { ok: false, reason: 'bad-diffbits', dos: 100 };
     if (!checkPow(hash, h.bits)) return { ok: false, reason: 'high-hash', dos: 100 };
     const e: Entry = {
+      key: k(hash),
       header: h,
       hash,
       height: parent.height + 1,
@@ -228,7 +239,7 @@ export class FakeChain implements P2PChain {
     const out: { hash: Uint8Array; height: number }[] = [];
     for (const e of this.path()) {
       if (out.length >= max) break;
-      if (!this.bodies.has(k(e.hash))) out.push({ hash: e.hash, height: e.height });
+      if (!this.bodies.has(e.key)) out.push({ hash: e.hash, height: e.height });
     }
     return out;
   }
@@ -256,7 +267,7 @@ export class FakeChain implements P2PChain {
   private activate(): void {
     const path = this.path();
     let i = 0;
-    while (i < path.length && this.bodies.has(k(path[i].hash))) i++;
+    while (i < path.length && this.bodies.has(path[i].key)) i++;
     if (i === 0) return;
     const newTip = path[i - 1];
     if (newTip.work <= this.active[this.active.length - 1].work) return;

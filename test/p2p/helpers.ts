@@ -92,7 +92,7 @@ export class RawPeer {
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer) => {
       try {
-        const m = decodeMessage(data);
+        const m = decodeMessage(new Uint8Array(data.buffer, data.byteOffset, data.length));
         this.received.push(m);
         if (m.command === 'ping' && this.answerPings) this.send({ command: 'pong', nonce: m.nonce });
       } catch {
