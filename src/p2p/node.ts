@@ -378,7 +378,16 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
 
   private connectedUrls(): Set<string> {
     const s = new Set<string>();
-    for (const p of this.peers.values()) if (p.url) s.add(p.url);
+    for (const p of this.peers.values()) {
+      // An inbound peer's announced URL counts only when it names the address it connects from:
+      // otherwise a peer could claim our seeds' URLs and keep us from dialling them.
+      if (
+        p.url &&
+        (!p.inbound || normalizeHost(parseEndpoint(p.url, this.params.defaultPort)?.host ?? '') === p.host)
+      ) {
+        s.add(p.url);
+      }
+    }
     return s;
   }
 
@@ -516,12 +525,13 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
 
   /** Adds to a peer's score; at the threshold its host is banned and it is disconnected. */
   misbehave(peer: Peer, dos: number, reason: string): void {
-    if (dos <= 0 || peer.closed) return;
+    // A closed peer is still scored: a bad block it sent may be judged after it left.
+    if (dos <= 0) return;
     peer.score += dos;
     this.log.warn({ peer: peer.label, dos, score: peer.score, reason }, 'peer misbehaving');
     this.emit('misbehaving', { id: peer.id, host: peer.host, score: peer.score, reason });
     if (peer.score >= (this.opts.banThreshold ?? 100)) {
-      this.bans.ban(peer.host, this.opts.banTimeMs ?? 86_400_000, reason);
+      if (!this.bans.isBanned(peer.host)) this.bans.ban(peer.host, this.opts.banTimeMs ?? 86_400_000, reason);
       this.disconnect(peer, `misbehaving: ${reason}`);
     }
   }

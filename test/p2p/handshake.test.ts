@@ -199,3 +199,23 @@ test('outbound connections are kept at the target from the address book', async 
     for (const s of servers) await s.node.stop();
   }
 });
+
+test("the network's seeds fill the address book and are dialled", async () => {
+  const seed = await startNode({ targetOutbound: 0 });
+  const a = await startNode({
+    params: { ...PARAMS, seeds: [seed.url.replace('ws://', '')] },
+    useSeeds: undefined,
+  });
+  try {
+    assert.equal(a.node.book.get(seed.url)?.source, 'seed');
+    await waitFor(
+      () => a.node.peerInfo().some((p) => p.ready && p.url === seed.url),
+      5_000,
+      'seed connected',
+    );
+    assert.ok(a.node.book.get(seed.url)?.lastSuccess);
+  } finally {
+    await a.node.stop();
+    await seed.node.stop();
+  }
+});
