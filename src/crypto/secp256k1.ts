@@ -91,12 +91,20 @@ function bigTo32(v: bigint): Uint8Array {
   return out;
 }
 
+const N_BYTES = bigTo32(N);
+const HALF_N_BYTES = bigTo32(HALF_N);
+
+function compare32(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
 /**
- * Bitcoin Core's `ecdsa_signature_parse_der_lax`: accepts the BER-ish encodings that pre-BIP66
- * nodes accepted. Returns null when the structure cannot be parsed at all; returns [0n, 0n] (which
- * never verifies) when R or S overflow, as Core does.
+ * Bitcoin Core's `ecdsa_signature_parse_der_lax`, producing r || s as 64 big-endian bytes so the
+ * verification path needs no bigint work. Returns null when the structure cannot be parsed at
+ * all; returns all zeros (which never verifies) when R or S overflow, as Core does.
  */
-export function parseDerLax(sig: Uint8Array): [bigint, bigint] | null {
+function parseDerLaxCompact(sig: Uint8Array): Uint8Array | null {
   const len = sig.length;
   let pos = 0;
   if (pos === len || sig[pos] !== 0x30) return null;
@@ -134,18 +142,30 @@ export function parseDerLax(sig: Uint8Array): [bigint, bigint] | null {
     ints.push([pos, ilen]);
     pos += ilen;
   }
-  const out: bigint[] = [];
-  let overflow = false;
-  for (let [p, l] of ints) {
+  const out = new Uint8Array(64);
+  for (let k = 0; k < 2; k++) {
+    let [p, l] = ints[k];
     while (l > 0 && sig[p] === 0) {
       l--;
       p++;
     }
-    if (l > 32) overflow = true;
-    else out.push(bytesToBig(sig.subarray(p, p + l)));
+    if (l > 32) return new Uint8Array(64);
+    out.set(sig.subarray(p, p + l), 32 * k + 32 - l);
   }
-  if (overflow || out[0] >= N || out[1] >= N) return [0n, 0n];
-  return [out[0], out[1]];
+  if (compare32(out.subarray(0, 32), N_BYTES) >= 0 || compare32(out.subarray(32), N_BYTES) >= 0) {
+    return new Uint8Array(64);
+  }
+  return out;
+}
+
+/**
+ * Bitcoin Core's `ecdsa_signature_parse_der_lax`: accepts the BER-ish encodings that pre-BIP66
+ * nodes accepted. Returns null when the structure cannot be parsed at all; returns [0n, 0n] (which
+ * never verifies) when R or S overflow, as Core does.
+ */
+export function parseDerLax(sig: Uint8Array): [bigint, bigint] | null {
+  const rs = parseDerLaxCompact(sig);
+  return rs ? [bytesToBig(rs.subarray(0, 32)), bytesToBig(rs.subarray(32))] : null;
 }
 
 /** BIP66 strict DER, on a signature that still carries its trailing sighash-type byte. */
@@ -170,9 +190,8 @@ export function isValidSignatureEncoding(sig: Uint8Array): boolean {
 
 /** Core's CPubKey::CheckLowS on a DER signature without the sighash byte. */
 export function isLowS(derSig: Uint8Array): boolean {
-  const rs = parseDerLax(derSig);
-  if (!rs) return false;
-  return rs[1] <= HALF_N;
+  const rs = parseDerLaxCompact(derSig);
+  return rs !== null && compare32(rs.subarray(32), HALF_N_BYTES) <= 0;
 }
 
 /**
@@ -216,14 +235,12 @@ export function verifyDer(
 ): boolean {
   const pub = normalizePubkey(pubkey);
   if (!pub || msg32.length !== 32) return false;
-  const rs = parseDerLax(derSig);
-  if (!rs) return false;
-  const [r, s0] = rs;
-  if (r === 0n || s0 === 0n) return false;
-  const s = s0 > HALF_N ? N - s0 : s0;
-  const sig64 = new Uint8Array(64);
-  sig64.set(bigTo32(r), 0);
-  sig64.set(bigTo32(s), 32);
+  const sig64 = parseDerLaxCompact(derSig);
+  if (!sig64) return false;
+  const r = sig64.subarray(0, 32);
+  const s = sig64.subarray(32);
+  if (r.every((b) => b === 0) || s.every((b) => b === 0)) return false;
+  if (compare32(s, HALF_N_BYTES) > 0) s.set(bigTo32(N - bytesToBig(s)));
   return backend.verify(sig64, msg32, pub);
 }
 

@@ -1,0 +1,303 @@
+// Chain parameters: every network's constants and genesis block.
+// Owns: loading and validating genesis.json (Tally's main, test and regtest) and the `bitcoin`
+// preset that lets tests run Bitcoin mainnet blocks through the same rules. Does not own: the
+// rules that use these numbers. A bad file fails with ParamsError, whose message names the file,
+// network and field ("genesis.json: main.magic: expected 8 lowercase hex chars"); an unknown
+// network name is a RangeError.
+import { z } from 'zod';
+import genesisJson from '../../genesis.json' with { type: 'json' };
+import { Block, BlockHeader } from '../primitives/block.js';
+import { DecodeError, bytesToHex, hexToBytes } from '../primitives/bytes.js';
+import { Tx } from '../primitives/tx.js';
+import { createGenesisBlock, pushBytes } from './genesis.js';
+import { checkProofOfWork, compactToTarget, targetToCompact } from './pow.js';
+
+export type NetworkName = 'main' | 'test' | 'regtest';
+export const NETWORK_NAMES: readonly NetworkName[] = ['main', 'test', 'regtest'];
+
+export type RetargetRule =
+  | { kind: 'asert'; halfLife: number }
+  | { kind: 'bitcoin'; interval: number; targetTimespan: number }
+  | { kind: 'none' };
+
+export interface ChainParams {
+  name: NetworkName | 'bitcoin';
+  /** The 4 bytes that open every message, in wire order. */
+  magic: Uint8Array;
+  defaultPort: number;
+  rpcPort: number;
+  prefixes: { pubkeyHash: number; scriptHash: number; wif: number };
+  powLimit: bigint;
+  powLimitBits: number;
+  targetSpacing: number;
+  retarget: RetargetRule;
+  initialSubsidy: bigint;
+  halvingInterval: number;
+  coinbaseMaturity: number;
+  maxBlockSize: number;
+  maxBlockSigops: number;
+  seeds: string[];
+  genesis: Block;
+  /** Internal byte order. */
+  genesisHash: Uint8Array;
+  bip16Height: number;
+  bip34Height: number;
+  bip65Height: number;
+  bip66Height: number;
+  /** BIP68/112/113. */
+  csvHeight: number;
+  bip147Height: number;
+  bip30Exceptions: { height: number; hash: string /* display hex */ }[];
+}
+
+export class ParamsError extends Error {
+  override readonly name = 'ParamsError';
+  constructor(
+    /** Dotted path of the offending field, e.g. "main.genesis.hash". */
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`genesis.json: ${field}: ${reason}`);
+  }
+}
+
+// ---- the file's schema -------------------------------------------------------------------------
+
+const hex = (chars: number) =>
+  z.string().regex(new RegExp(`^[0-9a-f]{${chars}}$`), { error: `expected ${chars} lowercase hex chars` });
+const uint = (max: number) => z.number().int().min(0).max(max);
+const height = uint(0x7fffffff);
+const port = z.number().int().min(1).max(65535);
+const byte = uint(255);
+
+const GenesisSchema = z.strictObject({
+  hash: hex(64),
+  version: z.number().int().min(-0x80000000).max(0x7fffffff),
+  prevHash: hex(64),
+  merkleRoot: hex(64),
+  time: uint(0xffffffff),
+  bits: hex(8),
+  nonce: uint(0xffffffff),
+  message: z.string().min(1),
+  coinbase: z.string().regex(/^([0-9a-f]{2})+$/, { error: 'expected raw transaction hex' }),
+});
+
+const NetworkSchema = z.strictObject({
+  name: z.enum(NETWORK_NAMES),
+  magic: hex(8),
+  defaultPort: port,
+  rpcPort: port,
+  prefixes: z.strictObject({ pubkeyHash: byte, scriptHash: byte, wif: byte }),
+  powLimit: hex(64),
+  powLimitBits: hex(8),
+  targetSpacing: z.number().int().min(1),
+  retarget: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('asert'), halfLife: z.number().int().min(1) }),
+    z.strictObject({
+      kind: z.literal('bitcoin'),
+      interval: z.number().int().min(1),
+      targetTimespan: z.number().int().min(1),
+    }),
+    z.strictObject({ kind: z.literal('none') }),
+  ]),
+  initialSubsidy: z.string().regex(/^[1-9][0-9]*$/, { error: 'expected a positive decimal integer string' }),
+  halvingInterval: z.number().int().min(1),
+  coinbaseMaturity: uint(1_000_000),
+  maxBlockSize: z.number().int().min(81),
+  maxBlockSigops: z.number().int().min(1),
+  seeds: z.array(z.string().min(1)),
+  bip16Height: height,
+  bip34Height: height,
+  bip65Height: height,
+  bip66Height: height,
+  csvHeight: height,
+  bip147Height: height,
+  bip30Exceptions: z.array(z.strictObject({ height, hash: hex(64) })),
+  genesis: GenesisSchema,
+});
+
+const FileSchema = z.strictObject({ main: NetworkSchema, test: NetworkSchema, regtest: NetworkSchema });
+
+type NetworkJson = z.infer<typeof NetworkSchema>;
+
+// ---- building and checking ChainParams ---------------------------------------------------------
+
+function buildNetwork(key: NetworkName, n: NetworkJson): ChainParams {
+  const fail = (field: string, reason: string): never => {
+    throw new ParamsError(`${key}.${field}`, reason);
+  };
+  if (n.name !== key) fail('name', `expected "${key}", found "${n.name}"`);
+  const { pubkeyHash, scriptHash } = n.prefixes;
+  if (pubkeyHash === scriptHash) fail('prefixes', 'pubkeyHash and scriptHash must differ');
+
+  const powLimit = BigInt('0x' + n.powLimit);
+  const powLimitBits = parseInt(n.powLimitBits, 16);
+  if (powLimit === 0n) fail('powLimit', 'must be above zero');
+  if (targetToCompact(powLimit) !== powLimitBits) {
+    fail('powLimitBits', `expected ${targetToCompact(powLimit).toString(16)}, the compact form of powLimit`);
+  }
+
+  const g = n.genesis;
+  let coinbase: Tx;
+  try {
+    coinbase = Tx.decode(hexToBytes(g.coinbase));
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e;
+    return fail('genesis.coinbase', `not a transaction (${e.message})`);
+  }
+  if (!coinbase.isCoinbase()) fail('genesis.coinbase', 'not a coinbase transaction');
+  const message = new TextEncoder().encode(g.message);
+  if (!bytesToHex(coinbase.inputs[0].scriptSig).includes(bytesToHex(message))) {
+    fail('genesis.message', 'does not appear in the coinbase scriptSig');
+  }
+  if (g.prevHash !== '0'.repeat(64))
+    fail('genesis.prevHash', 'a genesis block has no parent: expected all zeros');
+  if (coinbase.txidHex() !== g.merkleRoot) {
+    fail('genesis.merkleRoot', `recorded ${g.merkleRoot} but the coinbase gives ${coinbase.txidHex()}`);
+  }
+  const bits = parseInt(g.bits, 16);
+  const header = new BlockHeader(g.version, hexToBytes(g.prevHash), coinbase.txid(), g.time, bits, g.nonce);
+  if (header.hashHex() !== g.hash)
+    fail('genesis.hash', `recorded ${g.hash} but the header hashes to ${header.hashHex()}`);
+
+  const params: ChainParams = {
+    name: key,
+    magic: hexToBytes(n.magic),
+    defaultPort: n.defaultPort,
+    rpcPort: n.rpcPort,
+    prefixes: { ...n.prefixes },
+    powLimit,
+    powLimitBits,
+    targetSpacing: n.targetSpacing,
+    retarget: { ...n.retarget },
+    initialSubsidy: BigInt(n.initialSubsidy),
+    halvingInterval: n.halvingInterval,
+    coinbaseMaturity: n.coinbaseMaturity,
+    maxBlockSize: n.maxBlockSize,
+    maxBlockSigops: n.maxBlockSigops,
+    seeds: [...n.seeds],
+    genesis: new Block(header, [coinbase]),
+    genesisHash: header.hash(),
+    bip16Height: n.bip16Height,
+    bip34Height: n.bip34Height,
+    bip65Height: n.bip65Height,
+    bip66Height: n.bip66Height,
+    csvHeight: n.csvHeight,
+    bip147Height: n.bip147Height,
+    bip30Exceptions: n.bip30Exceptions.map((e) => ({ ...e })),
+  };
+  const { negative, overflow, target } = compactToTarget(bits);
+  if (negative || overflow || target === 0n || target > powLimit) {
+    fail('genesis.bits', 'not a valid target within powLimit');
+  }
+  if (!checkProofOfWork(params.genesisHash, bits, params))
+    fail('genesis.nonce', 'the header does not meet its bits');
+  return freeze(params);
+}
+
+// Parameters are shared by every part of a node; freezing makes an accidental write fail loudly.
+function freeze(p: ChainParams): ChainParams {
+  Object.freeze(p.prefixes);
+  Object.freeze(p.retarget);
+  Object.freeze(p.seeds);
+  for (const e of p.bip30Exceptions) Object.freeze(e);
+  Object.freeze(p.bip30Exceptions);
+  return Object.freeze(p);
+}
+
+/** Validates a parsed genesis.json and builds each network's parameters; throws ParamsError. */
+export function parseGenesisFile(json: unknown): Record<NetworkName, ChainParams> {
+  const parsed = FileSchema.safeParse(json, {
+    error: (iss) => (iss.code === 'invalid_type' && iss.input === undefined ? 'missing' : undefined),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path.map(String).join('.');
+    throw new ParamsError(path === '' ? '(top level)' : path, issue.message);
+  }
+  const out = {} as Record<NetworkName, ChainParams>;
+  for (const key of NETWORK_NAMES) out[key] = buildNetwork(key, parsed.data[key]);
+
+  // Networks must not be mistaken for one another on the wire or on one machine.
+  const seen = new Map<string, string>();
+  const unique = (value: string, field: string) => {
+    const prior = seen.get(value);
+    if (prior) throw new ParamsError(field, `same as ${prior}`);
+    seen.set(value, field);
+  };
+  for (const key of NETWORK_NAMES) unique('magic:' + parsed.data[key].magic, `${key}.magic`);
+  for (const key of NETWORK_NAMES) {
+    unique('port:' + out[key].defaultPort, `${key}.defaultPort`);
+    unique('port:' + out[key].rpcPort, `${key}.rpcPort`);
+  }
+  return out;
+}
+
+// ---- Bitcoin mainnet, for running Bitcoin's own blocks and headers in tests ----------------------
+
+function bitcoinParams(): ChainParams {
+  // Core's CreateGenesisBlock: scriptSig pushes 486604799 (0x1d00ffff), the number 4, the headline.
+  const scriptSig = new Uint8Array([
+    ...pushBytes(hexToBytes('ffff001d')),
+    ...pushBytes(Uint8Array.of(4)),
+    ...pushBytes(
+      new TextEncoder().encode('The Times 03/Jan/2009 Chancellor on brink of second bailout for banks'),
+    ),
+  ]);
+  const satoshiKey =
+    '04678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5f';
+  const genesis = createGenesisBlock({
+    version: 1,
+    time: 1231006505,
+    bits: 0x1d00ffff,
+    nonce: 2083236893,
+    scriptSig,
+    reward: 50n * 100_000_000n,
+    outputScript: new Uint8Array([...pushBytes(hexToBytes(satoshiKey)), 0xac /* OP_CHECKSIG */]),
+  });
+  const expected = '000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f';
+  if (genesis.hashHex() !== expected)
+    throw new ParamsError('bitcoin.genesis', 'built block does not hash to ' + expected);
+  return freeze({
+    name: 'bitcoin',
+    magic: hexToBytes('f9beb4d9'),
+    defaultPort: 8333,
+    rpcPort: 8332,
+    prefixes: { pubkeyHash: 0, scriptHash: 5, wif: 128 },
+    powLimit: BigInt('0x00000000' + 'f'.repeat(56)),
+    powLimitBits: 0x1d00ffff,
+    targetSpacing: 600,
+    retarget: { kind: 'bitcoin', interval: 2016, targetTimespan: 14 * 24 * 60 * 60 },
+    initialSubsidy: 50n * 100_000_000n,
+    halvingInterval: 210_000,
+    coinbaseMaturity: 100,
+    maxBlockSize: 1_000_000,
+    maxBlockSigops: 20_000,
+    seeds: [],
+    genesis,
+    genesisHash: genesis.hash(),
+    // BIP16 was enforced by time in 2012; height 0 is right for every block the tests hold.
+    bip16Height: 0,
+    bip34Height: 227931,
+    bip65Height: 388381,
+    bip66Height: 363725,
+    csvHeight: 419328,
+    bip147Height: 481824,
+    bip30Exceptions: [
+      { height: 91842, hash: '00000000000a4d0a398161ffc163c503763b1f4360639393e0e4c8e300e0caec' },
+      { height: 91880, hash: '00000000000743f190a18c5577a3c2d2a1f610ae9601ac046a38084ccb7cd721' },
+    ],
+  });
+}
+
+let tally: Record<NetworkName, ChainParams> | undefined;
+let bitcoin: ChainParams | undefined;
+
+/** Parameters of a network; genesis.json is validated on first use and a bad file throws ParamsError. */
+export function getParams(name: NetworkName | 'bitcoin'): ChainParams {
+  if (name === 'bitcoin') return (bitcoin ??= bitcoinParams());
+  tally ??= parseGenesisFile(genesisJson);
+  const p = tally[name];
+  if (!p) throw new RangeError(`unknown network "${String(name)}"`);
+  return p;
+}

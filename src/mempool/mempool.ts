@@ -1,0 +1,494 @@
+// The transaction pool: unconfirmed transactions valid against the tip's UTXO set plus their
+// unconfirmed parents, kept within a byte budget. Owns acceptance (consensus rules first, then
+// policy), the spend index that finds conflicts, orphans, eviction and following the chain.
+// Does not own storage of the UTXO set (reached through MempoolChain) or relay.
+// Fails by throwing RejectError: category 'consensus' for an invalid transaction (a peer that sent
+// it is scored), 'policy' for one this node merely does not want.
+import { EventEmitter } from 'node:events';
+import { Reason, RejectError, consensusError, isRejectError } from '../consensus/errors.js';
+import { checkTransaction } from '../consensus/tx-check.js';
+import {
+  type Coin,
+  calculateSequenceLocks,
+  checkSequenceLocks,
+  checkTxInputs,
+  isFinalTx,
+} from '../consensus/tx-verify.js';
+import { OutPoint, type Tx, TxOut } from '../primitives/tx.js';
+import { bytesToHex } from '../primitives/bytes.js';
+import { ScriptError } from '../script/errors.js';
+import { MANDATORY_SCRIPT_FLAGS, STANDARD_SCRIPT_FLAGS } from '../script/flags.js';
+import { verifyInput } from '../script/interpreter.js';
+import type { SigCache } from '../script/sigcache.js';
+import { getLegacySigOpCount, getP2SHSigOpCount } from '../script/sigops.js';
+import {
+  DEFAULT_ANCESTOR_LIMIT,
+  DEFAULT_DESCENDANT_LIMIT,
+  DEFAULT_MIN_RELAY_FEE_RATE,
+  MAX_STANDARD_TX_SIGOPS,
+  PolicyReason,
+  checkInputsStandard,
+  checkStandardTx,
+  feeForSize,
+  policyReject,
+} from './policy.js';
+
+/** What the pool needs from the chain: the tip, its clock, and confirmed coins in batches. */
+export interface MempoolChain {
+  tipHeight(): number;
+  /** Median time past of the tip (BIP113 cut-off for the next block). */
+  tipMedianTimePast(): number;
+  /** Median time past of the block at `height` on the active chain (BIP68 time locks). */
+  medianTimePastAt(height: number): number;
+  /** Unspent confirmed coins, one batched read. */
+  getCoins(outpoints: readonly OutPoint[]): Promise<(Coin | undefined)[]>;
+}
+
+export interface MempoolParams {
+  coinbaseMaturity: number;
+  csvHeight: number;
+}
+
+export interface MempoolOptions {
+  chain: MempoolChain;
+  params: MempoolParams;
+  /** Byte budget of the pool (Core's -maxmempool, default 300 MB). */
+  maxBytes?: number;
+  /** Base units per 1,000 bytes. */
+  minRelayFeeRate?: bigint;
+  ancestorLimit?: number;
+  descendantLimit?: number;
+  maxOrphans?: number;
+  sigCache?: SigCache;
+  /** Told of every transaction whose scripts passed with the given flags (the chain can skip it later). */
+  onScriptsVerified?: (txid: Uint8Array, flags: number) => void;
+  now?: () => number;
+}
+
+export interface MempoolEntry {
+  readonly tx: Tx;
+  readonly txid: string;
+  readonly fee: bigint;
+  readonly size: number;
+  /** Seconds since the epoch when it entered. */
+  readonly time: number;
+  /** Tip height when it entered. */
+  readonly height: number;
+  readonly sigops: number;
+}
+
+export interface AcceptOptions {
+  /** Run every check but do not add it (testmempoolaccept). */
+  testOnly?: boolean;
+  /** Skip the fee floors (re-adding transactions of a disconnected block). */
+  bypassFeeChecks?: boolean;
+  /** Entry time to record (restoring a saved pool); defaults to now. */
+  time?: number;
+}
+
+interface Orphan {
+  tx: Tx;
+  time: number;
+}
+
+export class Mempool extends EventEmitter {
+  private readonly entries = new Map<string, MempoolEntry>();
+  /** outpoint key -> txid of the pool transaction spending it. */
+  private readonly spends = new Map<string, string>();
+  private readonly orphans = new Map<string, Orphan>();
+  private bytes = 0;
+  private rollingMinFeeRate = 0n;
+  private lastRollingUpdate = 0;
+  private readonly chain: MempoolChain;
+  private readonly params: MempoolParams;
+  readonly maxBytes: number;
+  readonly minRelayFeeRate: bigint;
+  private readonly ancestorLimit: number;
+  private readonly descendantLimit: number;
+  private readonly maxOrphans: number;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: MempoolOptions) {
+    super();
+    this.chain = opts.chain;
+    this.params = opts.params;
+    this.maxBytes = opts.maxBytes ?? 300_000_000;
+    this.minRelayFeeRate = opts.minRelayFeeRate ?? DEFAULT_MIN_RELAY_FEE_RATE;
+    this.ancestorLimit = opts.ancestorLimit ?? DEFAULT_ANCESTOR_LIMIT;
+    this.descendantLimit = opts.descendantLimit ?? DEFAULT_DESCENDANT_LIMIT;
+    this.maxOrphans = opts.maxOrphans ?? 100;
+    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get totalBytes(): number {
+    return this.bytes;
+  }
+
+  get orphanCount(): number {
+    return this.orphans.size;
+  }
+
+  has(txid: Uint8Array | string): boolean {
+    return this.entries.has(typeof txid === 'string' ? txid : bytesToHex(txid));
+  }
+
+  /** By internal-order txid (hex of the internal bytes, as Tx.txid()). */
+  get(txid: Uint8Array | string): MempoolEntry | undefined {
+    return this.entries.get(typeof txid === 'string' ? txid : bytesToHex(txid));
+  }
+
+  all(): MempoolEntry[] {
+    return [...this.entries.values()];
+  }
+
+  /** The pool transaction spending `outpoint`, if any. */
+  spender(outpoint: OutPoint): MempoolEntry | undefined {
+    const id = this.spends.get(outpoint.key());
+    return id === undefined ? undefined : this.entries.get(id);
+  }
+
+  /** Fee rate (per 1,000 bytes) below which nothing is accepted now: relay floor or eviction floor. */
+  minFeeRate(): bigint {
+    this.decayRollingFee();
+    return this.rollingMinFeeRate > this.minRelayFeeRate ? this.rollingMinFeeRate : this.minRelayFeeRate;
+  }
+
+  parents(e: MempoolEntry): MempoolEntry[] {
+    const out = new Map<string, MempoolEntry>();
+    for (const input of e.tx.inputs) {
+      const p = this.entries.get(bytesToHex(input.prevout.hash));
+      if (p) out.set(p.txid, p);
+    }
+    return [...out.values()];
+  }
+
+  children(e: MempoolEntry): MempoolEntry[] {
+    const out: MempoolEntry[] = [];
+    const hash = e.tx.txid();
+    for (let i = 0; i < e.tx.outputs.length; i++) {
+      const c = this.spends.get(new OutPoint(hash, i).key());
+      if (c !== undefined) out.push(this.entries.get(c) as MempoolEntry);
+    }
+    return out;
+  }
+
+  /** All in-pool ancestors (not the entry itself). */
+  ancestors(e: MempoolEntry): Map<string, MempoolEntry> {
+    return this.closure(this.parents(e), (x) => this.parents(x));
+  }
+
+  /** All in-pool descendants (not the entry itself). */
+  descendants(e: MempoolEntry): Map<string, MempoolEntry> {
+    return this.closure(this.children(e), (x) => this.children(x));
+  }
+
+  private closure(
+    start: MempoolEntry[],
+    next: (e: MempoolEntry) => MempoolEntry[],
+  ): Map<string, MempoolEntry> {
+    const seen = new Map<string, MempoolEntry>();
+    const stack = start.slice();
+    while (stack.length > 0) {
+      const x = stack.pop() as MempoolEntry;
+      if (seen.has(x.txid)) continue;
+      seen.set(x.txid, x);
+      stack.push(...next(x));
+    }
+    return seen;
+  }
+
+  /**
+   * Validates `tx` against the tip and the pool and, unless testOnly, adds it. Throws RejectError.
+   * A transaction whose inputs are unknown is kept as an orphan (and rejected with missing-inputs)
+   * until a parent arrives.
+   */
+  async accept(tx: Tx, opts: AcceptOptions = {}): Promise<MempoolEntry> {
+    try {
+      const entry = await this.validate(tx, opts);
+      if (!opts.testOnly) {
+        this.add(entry);
+        this.trim();
+        if (!this.entries.has(entry.txid)) throw policyReject(PolicyReason.MEMPOOL_FULL);
+        this.emit('accepted', entry);
+        await this.processOrphans(entry.tx);
+      }
+      return entry;
+    } catch (e) {
+      if (!opts.testOnly && isRejectError(e) && e.reason === PolicyReason.MISSING_INPUTS) this.addOrphan(tx);
+      throw e;
+    }
+  }
+
+  private async validate(tx: Tx, opts: AcceptOptions): Promise<MempoolEntry> {
+    checkTransaction(tx);
+    if (tx.isCoinbase()) throw new RejectError(PolicyReason.COINBASE, 'consensus', { dos: 100 });
+    checkStandardTx(tx);
+    const tipHeight = this.chain.tipHeight();
+    const height = tipHeight + 1;
+    const mtp = this.chain.tipMedianTimePast();
+    if (!isFinalTx(tx, height, mtp)) throw policyReject(PolicyReason.NON_FINAL);
+    const txid = bytesToHex(tx.txid());
+    if (this.entries.has(txid)) throw policyReject(PolicyReason.ALREADY_IN_MEMPOOL);
+    for (const input of tx.inputs) {
+      const other = this.spends.get(input.prevout.key());
+      if (other !== undefined)
+        throw policyReject(PolicyReason.CONFLICT, `spends an output of ${other} already spent`);
+    }
+
+    // Coins: unconfirmed parents from the pool, the rest from the chain in one batch.
+    const coins = new Map<string, Coin>();
+    const fromChain: OutPoint[] = [];
+    for (const input of tx.inputs) {
+      const parent = this.entries.get(bytesToHex(input.prevout.hash));
+      if (parent) {
+        const out = parent.tx.outputs[input.prevout.index];
+        if (!out)
+          throw consensusError(Reason.INPUTS_MISSINGORSPENT, `no output ${input.prevout.index} in ${txid}`);
+        coins.set(input.prevout.key(), {
+          value: out.value,
+          script: out.scriptPubKey,
+          height,
+          coinbase: false,
+        });
+      } else fromChain.push(input.prevout);
+    }
+    const selfOutpoints = tx.outputs.map((_, i) => new OutPoint(tx.txid(), i));
+    const found = await this.chain.getCoins([...fromChain, ...selfOutpoints]);
+    const missing: string[] = [];
+    fromChain.forEach((op, i) => {
+      const c = found[i];
+      if (c) coins.set(op.key(), c);
+      else missing.push(op.key());
+    });
+    if (missing.length > 0) {
+      // Core: if the transaction's own outputs are already in the UTXO set, it is confirmed.
+      if (found.slice(fromChain.length).some((c) => c !== undefined))
+        throw policyReject(PolicyReason.ALREADY_KNOWN);
+      throw policyReject(PolicyReason.MISSING_INPUTS, missing.join(', '));
+    }
+
+    const prevHeights = tx.inputs.map((i) => (coins.get(i.prevout.key()) as Coin).height);
+    const locks = calculateSequenceLocks(
+      tx,
+      prevHeights,
+      (h) => this.chain.medianTimePastAt(h),
+      height >= this.params.csvHeight,
+    );
+    checkSequenceLocks(locks, height, mtp, 'mempool');
+
+    const view = { getCoin: (op: OutPoint) => coins.get(op.key()) };
+    const fee = checkTxInputs(tx, view, height, this.params);
+    const prevScripts = tx.inputs.map((i) => (coins.get(i.prevout.key()) as Coin).script);
+    checkInputsStandard(tx, prevScripts);
+    const sigops = getLegacySigOpCount(tx) + getP2SHSigOpCount(tx, prevScripts);
+    if (sigops > MAX_STANDARD_TX_SIGOPS) throw policyReject(PolicyReason.TOO_MANY_SIGOPS, `${sigops}`);
+
+    const size = tx.size;
+    if (!opts.bypassFeeChecks) {
+      const relayFloor = feeForSize(this.minRelayFeeRate, size);
+      if (fee < relayFloor) throw policyReject(PolicyReason.MIN_RELAY_FEE, `${fee} < ${relayFloor}`);
+      const poolFloor = feeForSize(this.minFeeRate(), size);
+      if (fee < poolFloor) throw policyReject(PolicyReason.MEMPOOL_MIN_FEE, `${fee} < ${poolFloor}`);
+    }
+
+    const entry: MempoolEntry = {
+      tx,
+      txid,
+      fee,
+      size,
+      time: opts.time ?? this.now(),
+      height: tipHeight,
+      sigops,
+    };
+    this.checkPackageLimits(entry);
+    this.checkScripts(tx, coins);
+    return entry;
+  }
+
+  private checkPackageLimits(entry: MempoolEntry): void {
+    const ancestors = this.ancestors(entry);
+    if (ancestors.size + 1 > this.ancestorLimit) {
+      throw policyReject(
+        PolicyReason.TOO_LONG_CHAIN,
+        `too many unconfirmed ancestors [limit: ${this.ancestorLimit}]`,
+      );
+    }
+    for (const a of ancestors.values()) {
+      if (this.descendants(a).size + 2 > this.descendantLimit) {
+        throw policyReject(
+          PolicyReason.TOO_LONG_CHAIN,
+          `too many descendants for tx ${a.txid} [limit: ${this.descendantLimit}]`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Scripts under policy flags; a failure that the consensus flags alone would also produce makes
+   * the transaction invalid (scored), otherwise it is only non-standard (Core's two-pass check).
+   */
+  private checkScripts(tx: Tx, coins: Map<string, Coin>): void {
+    const outs = tx.inputs.map((i) => {
+      const c = coins.get(i.prevout.key()) as Coin;
+      return new TxOut(c.value, c.script);
+    });
+    for (let i = 0; i < tx.inputs.length; i++) {
+      try {
+        verifyInput(tx, i, outs[i], STANDARD_SCRIPT_FLAGS, this.opts.sigCache);
+      } catch (e) {
+        if (!(e instanceof ScriptError)) throw e;
+        try {
+          verifyInput(tx, i, outs[i], MANDATORY_SCRIPT_FLAGS, this.opts.sigCache);
+        } catch (e2) {
+          if (!(e2 instanceof ScriptError)) throw e2;
+          throw consensusError(`mandatory-script-verify-flag-failed (${e2.code})`, `input ${i}`);
+        }
+        throw policyReject(`non-mandatory-script-verify-flag (${e.code})`, `input ${i}`);
+      }
+    }
+    this.opts.onScriptsVerified?.(tx.txid(), STANDARD_SCRIPT_FLAGS);
+  }
+
+  private add(e: MempoolEntry): void {
+    this.entries.set(e.txid, e);
+    for (const input of e.tx.inputs) this.spends.set(input.prevout.key(), e.txid);
+    this.bytes += e.size;
+  }
+
+  private removeOne(e: MempoolEntry, reason: string): void {
+    if (!this.entries.delete(e.txid)) return;
+    for (const input of e.tx.inputs) {
+      if (this.spends.get(input.prevout.key()) === e.txid) this.spends.delete(input.prevout.key());
+    }
+    this.bytes -= e.size;
+    this.emit('removed', e, reason);
+  }
+
+  /** Removes the entry and everything that spends it. */
+  removeWithDescendants(e: MempoolEntry, reason: string): void {
+    const all = [e, ...this.descendants(e).values()];
+    for (const x of all) this.removeOne(x, reason);
+  }
+
+  /** A block connected: drop what it confirms and what conflicts with it. */
+  removeForBlock(txs: readonly Tx[]): void {
+    for (const tx of txs) {
+      const mine = this.entries.get(bytesToHex(tx.txid()));
+      if (mine) this.removeOne(mine, 'block');
+    }
+    for (const tx of txs) {
+      if (tx.isCoinbase()) continue;
+      for (const input of tx.inputs) {
+        const id = this.spends.get(input.prevout.key());
+        if (id !== undefined) this.removeWithDescendants(this.entries.get(id) as MempoolEntry, 'conflict');
+      }
+    }
+    for (const tx of txs) this.orphans.delete(bytesToHex(tx.txid()));
+  }
+
+  /**
+   * After a reorg: the transactions of disconnected blocks (oldest block first) come back, and
+   * everything in the pool is checked again against the new tip (a spent or immature input, a lock
+   * no longer satisfied). Returns how many transactions the pool holds afterwards.
+   */
+  async reorganize(disconnectedTxs: readonly Tx[]): Promise<number> {
+    const previous = [...this.entries.values()].sort((a, b) => a.time - b.time);
+    this.entries.clear();
+    this.spends.clear();
+    this.bytes = 0;
+    const candidates = [...disconnectedTxs.filter((t) => !t.isCoinbase()), ...previous.map((e) => e.tx)];
+    for (const tx of candidates) {
+      try {
+        await this.accept(tx, { bypassFeeChecks: true });
+      } catch (e) {
+        if (!isRejectError(e)) throw e;
+      }
+    }
+    return this.entries.size;
+  }
+
+  private addOrphan(tx: Tx): void {
+    const id = bytesToHex(tx.txid());
+    if (this.orphans.has(id) || tx.size > 100_000) return;
+    if (this.orphans.size >= this.maxOrphans) {
+      // Evict the oldest: a peer cannot pin memory by flooding orphans.
+      const oldest = this.orphans.keys().next().value as string;
+      this.orphans.delete(oldest);
+    }
+    this.orphans.set(id, { tx, time: this.now() });
+  }
+
+  private async processOrphans(parent: Tx): Promise<void> {
+    const queue = [parent];
+    while (queue.length > 0) {
+      const p = queue.shift() as Tx;
+      const pid = bytesToHex(p.txid());
+      for (const [id, o] of [...this.orphans]) {
+        if (!o.tx.inputs.some((i) => bytesToHex(i.prevout.hash) === pid)) continue;
+        this.orphans.delete(id);
+        try {
+          const e = await this.accept(o.tx);
+          queue.push(e.tx);
+        } catch (err) {
+          if (!isRejectError(err)) throw err;
+        }
+      }
+    }
+  }
+
+  hasOrphan(txid: Uint8Array): boolean {
+    return this.orphans.has(bytesToHex(txid));
+  }
+
+  /** Package fee rate of an entry with its descendants (what eviction ranks by), per 1,000 bytes. */
+  private descendantScore(e: MempoolEntry): bigint {
+    let fee = e.fee;
+    let size = e.size;
+    for (const d of this.descendants(e).values()) {
+      fee += d.fee;
+      size += d.size;
+    }
+    return (fee * 1000n) / BigInt(size);
+  }
+
+  /** Evicts the lowest-fee-rate packages until the pool fits, raising the rolling floor. */
+  private trim(): void {
+    while (this.bytes > this.maxBytes && this.entries.size > 0) {
+      let worst: MempoolEntry | undefined;
+      let worstScore = 0n;
+      for (const e of this.entries.values()) {
+        const s = this.descendantScore(e);
+        if (!worst || s < worstScore) {
+          worst = e;
+          worstScore = s;
+        }
+      }
+      const w = worst as MempoolEntry;
+      // Anything new must now pay more than what was evicted (Core adds the incremental relay fee).
+      const floor = worstScore + this.minRelayFeeRate;
+      if (floor > this.rollingMinFeeRate) this.rollingMinFeeRate = floor;
+      this.lastRollingUpdate = this.now();
+      this.removeWithDescendants(w, 'sizelimit');
+    }
+  }
+
+  /** The eviction floor halves every 12 hours (Core's ROLLING_FEE_HALFLIFE), faster when the pool is small. */
+  private decayRollingFee(): void {
+    if (this.rollingMinFeeRate === 0n) return;
+    const elapsed = this.now() - this.lastRollingUpdate;
+    if (elapsed < 10) return;
+    let halflife = 12 * 3600;
+    if (this.bytes < this.maxBytes / 4) halflife /= 4;
+    else if (this.bytes < this.maxBytes / 2) halflife /= 2;
+    const factor = Math.pow(2, elapsed / halflife);
+    this.rollingMinFeeRate = BigInt(Math.floor(Number(this.rollingMinFeeRate) / factor));
+    this.lastRollingUpdate = this.now();
+    if (this.rollingMinFeeRate < this.minRelayFeeRate / 2n) this.rollingMinFeeRate = 0n;
+  }
+}
+
+export { RejectError };

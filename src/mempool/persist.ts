@@ -1,0 +1,55 @@
+// The pool's contents across a restart (Core's mempool.dat): each transaction with its entry
+// time, written to a temporary file and renamed so a crash never leaves half a file. Loading
+// re-validates everything against the current tip; what no longer fits is dropped, not fatal.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { isRejectError } from '../consensus/errors.js';
+import { BufferReader, BufferWriter, DecodeError } from '../primitives/bytes.js';
+import { Tx } from '../primitives/tx.js';
+import type { Mempool } from './mempool.js';
+
+const MAGIC = 0x4d504c31; // "MPL1"
+
+export async function saveMempool(pool: Mempool, path: string): Promise<number> {
+  const entries = pool.all().sort((a, b) => a.time - b.time);
+  const w = new BufferWriter(1024);
+  w.u32(MAGIC).varint(entries.length);
+  for (const e of entries) w.u64(BigInt(e.time)).varBytes(e.tx.encode());
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.new`;
+  await writeFile(tmp, w.finish());
+  await rename(tmp, path);
+  return entries.length;
+}
+
+/** Re-accepts the saved transactions in their original order. Returns { loaded, failed }. */
+export async function loadMempool(pool: Mempool, path: string): Promise<{ loaded: number; failed: number }> {
+  let data: Uint8Array;
+  try {
+    data = new Uint8Array(await readFile(path));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { loaded: 0, failed: 0 };
+    throw e;
+  }
+  const r = new BufferReader(data);
+  if (r.u32('mempool.magic') !== MAGIC) throw new DecodeError('not a Tally mempool file', path);
+  const n = r.varint('mempool.count', Math.floor(r.remaining / 18));
+  const saved: { time: number; tx: Tx }[] = [];
+  for (let i = 0; i < n; i++) {
+    const time = Number(r.u64('mempool.time'));
+    saved.push({ time, tx: Tx.decode(r.varBytes('mempool.tx', r.remaining)) });
+  }
+  r.end('mempool');
+  let loaded = 0;
+  let failed = 0;
+  for (const { time, tx } of saved) {
+    try {
+      await pool.accept(tx, { bypassFeeChecks: true, time });
+      loaded++;
+    } catch (e) {
+      if (!isRejectError(e)) throw e;
+      failed++;
+    }
+  }
+  return { loaded, failed };
+}
