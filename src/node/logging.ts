@@ -1,0 +1,120 @@
+// Logging: pino JSON lines to DATADIR/debug.log and, optionally, a short readable line per entry
+// on the console. Owns: levels, per-subsystem child loggers ({ sub: 'chain' }) and the debug list
+// that lowers one subsystem to debug. A readable console formatter is written here rather than
+// adding pino-pretty: one line per entry is all the console needs. Fails only if debug.log cannot
+// be opened (the error names the path).
+import { pino, type Logger, type Level, type StreamEntry, type DestinationStream } from 'pino';
+import { join } from 'node:path';
+import type { LogLevel } from './config.js';
+
+export interface LoggingOptions {
+  /** Directory of debug.log; omit for no log file. */
+  dir?: string;
+  level: LogLevel;
+  /** Subsystems logged at debug level; 'all' for every one. */
+  debug?: string[];
+  printToConsole: boolean;
+  /** Where console lines go (default process.stdout). */
+  console?: { write(line: string): unknown; isTTY?: boolean };
+}
+
+export interface Logging {
+  readonly root: Logger;
+  /** A child logger tagged { sub }, at debug level when the subsystem is in the debug list. */
+  child(sub: string): Logger;
+  /** Flushes and closes debug.log. */
+  close(): Promise<void>;
+}
+
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
+const LEVEL_COLORS: Record<number, string> = { 10: '90', 20: '36', 30: '32', 40: '33', 50: '31', 60: '35' };
+const OMIT = new Set(['level', 'time', 'pid', 'hostname', 'sub', 'msg']);
+
+function formatValue(v: unknown): string {
+  if (typeof v === 'string') return /\s/.test(v) ? JSON.stringify(v) : v;
+  if (v !== null && typeof v === 'object' && 'message' in v && 'type' in v)
+    return JSON.stringify((v as { message: unknown }).message);
+  return JSON.stringify(v);
+}
+
+/** One readable line from one pino JSON line: "12:00:01.123 INFO  [chain] message key=value". */
+export function formatConsoleLine(json: string, color: boolean): string {
+  let e: Record<string, unknown>;
+  try {
+    e = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json;
+  }
+  const lvl = typeof e.level === 'number' ? e.level : 30;
+  const time = typeof e.time === 'string' ? e.time.slice(11, 23) : new Date().toISOString().slice(11, 23);
+  let name = (LEVEL_NAMES[lvl] ?? String(lvl)).padEnd(5);
+  if (color) name = `\x1b[${LEVEL_COLORS[lvl] ?? '0'}m${name}\x1b[0m`;
+  const sub = typeof e.sub === 'string' ? ` [${e.sub}]` : '';
+  const extra = Object.entries(e)
+    .filter(([k]) => !OMIT.has(k))
+    .map(([k, v]) => `${k}=${formatValue(v)}`)
+    .join(' ');
+  return `${time} ${name}${sub} ${String(e.msg ?? '')}${extra ? ' ' + extra : ''}\n`;
+}
+
+export function createLogging(opts: LoggingOptions): Logging {
+  const debugSubs = new Set(opts.debug ?? []);
+  const all = debugSubs.has('all') || debugSubs.has('1');
+  const levelValue = pino.levels.values[opts.level];
+  // The root must let through the lowest level any child may use; children filter for themselves.
+  const rootLevel: Level = debugSubs.size > 0 && levelValue > pino.levels.values.debug ? 'debug' : opts.level;
+  const streams: StreamEntry[] = [];
+  let file: (DestinationStream & { end(): void; once(ev: string, cb: () => void): void }) | null = null;
+  if (opts.dir !== undefined) {
+    file = pino.destination({
+      dest: join(opts.dir, 'debug.log'),
+      sync: false,
+      mkdir: true,
+    }) as unknown as typeof file;
+    streams.push({ level: rootLevel, stream: file! });
+  }
+  if (opts.printToConsole) {
+    const out = opts.console ?? process.stdout;
+    const color = out.isTTY === true;
+    streams.push({
+      level: rootLevel,
+      stream: { write: (line: string) => void out.write(formatConsoleLine(line, color)) },
+    });
+  }
+  const root =
+    streams.length === 0
+      ? pino({ level: 'silent' })
+      : pino(
+          { level: rootLevel, timestamp: pino.stdTimeFunctions.isoTime, base: undefined },
+          pino.multistream(streams),
+        );
+  const defaultLevel = all ? 'debug' : opts.level;
+  const children = new Map<string, Logger>();
+  return {
+    root: all || debugSubs.size === 0 ? root : root.child({}, { level: opts.level }),
+    child(sub: string): Logger {
+      let c = children.get(sub);
+      if (c === undefined) {
+        c = root.child({ sub }, { level: debugSubs.has(sub) ? 'debug' : defaultLevel });
+        children.set(sub, c);
+      }
+      return c;
+    },
+    close(): Promise<void> {
+      if (file === null) return Promise.resolve();
+      const f = file;
+      file = null;
+      return new Promise((resolve) => {
+        f.once('close', () => resolve());
+        f.end();
+      });
+    },
+  };
+}

@@ -1,0 +1,514 @@
+// JSON-RPC over HTTP, as Bitcoin Core's httprpc.cpp behaves. Owns: listening, authentication
+// (.cookie or rpcuser/rpcpassword), the IP allow-list, body limits, JSON-RPC 1.0/2.0 framing
+// and batches, the method registry and the built-in help/stop/uptime. Does not own any method
+// that touches the chain or wallet: those are registered by whoever wires the node. Fails by
+// refusing to start (clear Error) on an unsafe bind or a bad allow-list; at run time every
+// request gets an HTTP answer, and a handler's exception becomes a JSON-RPC error, never a crash.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BlockList, isIP } from 'node:net';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { RpcCode, RpcError } from './errors.js';
+import { stringifyJson } from './json.js';
+
+export type RpcHandler = (params: unknown[]) => Promise<unknown> | unknown;
+
+export interface MethodOptions {
+  /** Help text: what the method does, its arguments and result. */
+  help?: string;
+  /** Parameter names in positional order: enables named parameters and the argument-count check. */
+  params?: readonly string[];
+}
+
+export type RpcAuthConfig = { cookieDir: string } | { user: string; password: string };
+
+export interface RpcServerOptions {
+  /** Addresses to listen on; default 127.0.0.1 only. */
+  bind?: string[];
+  /** TCP port; 0 picks a free one (tests). */
+  port: number;
+  /** rpcallowip entries: addresses or subnets (CIDR or netmask) allowed besides loopback. */
+  allowIps?: string[];
+  auth: RpcAuthConfig;
+  maxBodyBytes?: number;
+  /** Delay before answering a wrong password (deters guessing), default 250 ms as Core. */
+  authFailDelayMs?: number;
+  /** Called (once, after the reply is sent) when a client calls `stop`. */
+  onStop?: () => void | Promise<void>;
+  logger?: Logger;
+  /** Clock for `uptime`, in milliseconds. */
+  now?: () => number;
+}
+
+export const COOKIE_USER = '__cookie__';
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+const WWW_AUTH = 'Basic realm="jsonrpc"';
+const WARMUP_EXEMPT = new Set(['help', 'stop', 'uptime']);
+
+type Version = 1 | 2;
+interface RequestContext {
+  id: unknown;
+  hasId: boolean;
+  version: Version;
+}
+interface Method {
+  handler: RpcHandler;
+  opts: MethodOptions;
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^::ffff:/i, '');
+  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
+}
+
+function maskToPrefix(mask: string): number {
+  const bits = mask
+    .split('.')
+    .map((o) => Number(o).toString(2).padStart(8, '0'))
+    .join('');
+  if (!/^1*0*$/.test(bits)) throw new Error(`invalid netmask ${mask}`);
+  return bits.indexOf('0') === -1 ? 32 : bits.indexOf('0');
+}
+
+/** Builds the allow-list; throws naming the bad entry. */
+export function parseAllowList(entries: string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [addr, suffix] = entry.split('/');
+    const family = isIP(addr);
+    if (family === 0) throw new Error(`invalid rpcallowip entry "${entry}": not an IP address or subnet`);
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (suffix === undefined) {
+      list.addAddress(addr, type);
+      continue;
+    }
+    let prefix: number;
+    if (/^\d{1,3}$/.test(suffix)) prefix = Number(suffix);
+    else if (family === 4 && isIP(suffix) === 4) {
+      try {
+        prefix = maskToPrefix(suffix);
+      } catch {
+        throw new Error(`invalid rpcallowip entry "${entry}": bad netmask`);
+      }
+    } else throw new Error(`invalid rpcallowip entry "${entry}": bad prefix length`);
+    if (prefix > (family === 4 ? 32 : 128))
+      throw new Error(`invalid rpcallowip entry "${entry}": prefix too long`);
+    list.addSubnet(addr, prefix, type);
+  }
+  return list;
+}
+
+function digest(s: string | Buffer): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function reply(ctx: RequestContext, result: unknown, error: RpcError | null): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (ctx.version === 2) out.jsonrpc = '2.0';
+  if (error === null) {
+    out.result = result;
+    if (ctx.version === 1) out.error = null;
+  } else {
+    if (ctx.version === 1) out.result = null;
+    out.error = error.toJSON();
+  }
+  if (ctx.hasId) out.id = ctx.id;
+  return out;
+}
+
+function httpStatusFor(err: RpcError): number {
+  if (err.code === RpcCode.INVALID_REQUEST) return 400;
+  if (err.code === RpcCode.METHOD_NOT_FOUND) return 404;
+  return 500;
+}
+
+export class RpcServer {
+  private readonly methods = new Map<string, Method>();
+  private readonly servers: http.Server[] = [];
+  private readonly allow: BlockList | null;
+  private readonly bind: string[];
+  private readonly maxBody: number;
+  private readonly now: () => number;
+  private expectedAuth: Buffer | null = null;
+  private cookiePath: string | null = null;
+  private cookieValue: string | null = null;
+  private startedAt = 0;
+  private warmup: string | null = null;
+  private stopping = false;
+
+  constructor(private readonly opts: RpcServerOptions) {
+    this.bind = opts.bind && opts.bind.length > 0 ? opts.bind : ['127.0.0.1'];
+    this.allow = opts.allowIps && opts.allowIps.length > 0 ? parseAllowList(opts.allowIps) : null;
+    const exposed = this.bind.filter((h) => !isLoopback(h));
+    if (exposed.length > 0 && this.allow === null)
+      throw new Error(
+        `refusing to bind RPC to ${exposed.join(', ')}: it is not a loopback address; set rpcallowip to the ` +
+          'addresses or subnets that may connect (the RPC interface can spend the wallet)',
+      );
+    if ('user' in opts.auth && (opts.auth.user === '' || opts.auth.password === ''))
+      throw new Error('rpcuser and rpcpassword must both be non-empty');
+    this.maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.now = opts.now ?? Date.now;
+    this.registerBuiltins();
+  }
+
+  register(name: string, handler: RpcHandler, opts: MethodOptions = {}): void {
+    if (this.methods.has(name)) throw new Error(`RPC method ${name} registered twice`);
+    this.methods.set(name, { handler, opts });
+  }
+
+  /** While set, methods other than help/stop/uptime answer -28 with this status (Core's warmup). */
+  setWarmup(status: string | null): void {
+    this.warmup = status;
+  }
+
+  /** The port actually bound (useful with port 0). */
+  get port(): number {
+    const addr = this.servers[0]?.address() as AddressInfo | null | undefined;
+    return addr?.port ?? this.opts.port;
+  }
+
+  /** Path of the cookie file while running in cookie mode. */
+  get cookieFile(): string | null {
+    return this.cookiePath;
+  }
+
+  async start(): Promise<void> {
+    this.setupAuth();
+    this.startedAt = this.now();
+    try {
+      let port = this.opts.port;
+      for (const host of this.bind) {
+        const server = http.createServer((req, res) => void this.onRequest(req, res));
+        server.headersTimeout = 30_000;
+        server.requestTimeout = 120_000;
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, host, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        this.servers.push(server);
+        port = (server.address() as AddressInfo).port;
+      }
+    } catch (e) {
+      await this.stop();
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'EADDRINUSE')
+        throw new Error(`RPC port ${this.opts.port} is already in use (is another node running?)`);
+      throw e;
+    }
+    this.opts.logger?.info({ bind: this.bind, port: this.port }, 'RPC server listening');
+  }
+
+  async stop(): Promise<void> {
+    const servers = this.servers.splice(0);
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeIdleConnections();
+          }),
+      ),
+    );
+    this.removeCookie();
+  }
+
+  /** Runs one method in-process, as a request would (used by the node and tests). */
+  async call(method: string, params: unknown[] | Record<string, unknown> = []): Promise<unknown> {
+    return this.execute(method, params);
+  }
+
+  private setupAuth(): void {
+    const auth = this.opts.auth;
+    if ('user' in auth) {
+      this.expectedAuth = digest(`${auth.user}:${auth.password}`);
+      return;
+    }
+    const secret = randomBytes(32).toString('hex');
+    const value = `${COOKIE_USER}:${secret}`;
+    const path = join(auth.cookieDir, '.cookie');
+    const tmp = path + '.tmp';
+    writeFileSync(tmp, value, { mode: 0o600 });
+    chmodSync(tmp, 0o600); // the umask could have widened nothing, but a pre-existing tmp keeps its mode
+    renameSync(tmp, path);
+    this.cookiePath = path;
+    this.cookieValue = value;
+    this.expectedAuth = digest(value);
+  }
+
+  private removeCookie(): void {
+    if (this.cookiePath === null) return;
+    try {
+      // Only remove the cookie we wrote: another node may have replaced it.
+      if (readFileSync(this.cookiePath, 'utf8') === this.cookieValue) rmSync(this.cookiePath);
+    } catch {
+      // already gone
+    }
+    this.cookiePath = null;
+  }
+
+  private checkAuth(header: string): boolean {
+    if (!header.startsWith('Basic ') || this.expectedAuth === null) return false;
+    const userPass = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    if (!userPass.includes(':')) return false;
+    return timingSafeEqual(digest(userPass), this.expectedAuth);
+  }
+
+  private allowed(remote: string | undefined): boolean {
+    if (remote === undefined) return false;
+    if (isLoopback(remote)) return true;
+    if (this.allow === null) return false;
+    const plain = remote.replace(/^::ffff:/i, '');
+    return this.allow.check(plain, isIP(plain) === 6 ? 'ipv6' : 'ipv4');
+  }
+
+  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      await this.handleHttp(req, res);
+    } catch (e) {
+      this.opts.logger?.error({ err: e }, 'RPC request failed');
+      if (!res.headersSent) this.send(res, 500, 'internal error\n', 'text/plain');
+      else res.destroy();
+    }
+  }
+
+  private send(res: http.ServerResponse, status: number, body: string, type = 'application/json'): void {
+    res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  private async handleHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (!this.allowed(req.socket.remoteAddress)) {
+      this.opts.logger?.warn({ peer: req.socket.remoteAddress }, 'RPC connection rejected by rpcallowip');
+      res.setHeader('Connection', 'close');
+      this.send(res, 403, 'Forbidden\n', 'text/plain');
+      return;
+    }
+    if (req.method !== 'POST') {
+      this.send(res, 405, 'JSONRPC server handles only POST requests\n', 'text/plain');
+      return;
+    }
+    const authHeader = req.headers.authorization;
+    if (authHeader === undefined || !this.checkAuth(authHeader)) {
+      if (authHeader !== undefined) {
+        this.opts.logger?.warn({ peer: req.socket.remoteAddress }, 'RPC incorrect password attempt');
+        await new Promise((r) => setTimeout(r, this.opts.authFailDelayMs ?? 250));
+      }
+      res.setHeader('WWW-Authenticate', WWW_AUTH);
+      this.send(res, 401, '', 'text/plain');
+      return;
+    }
+    const body = await this.readBody(req, res);
+    if (body === null) return;
+    const out = await this.handleBody(body);
+    if (out.body === null) {
+      res.writeHead(out.status);
+      res.end();
+    } else this.send(res, out.status, out.body + '\n');
+  }
+
+  private readBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<string | null> {
+    const tooLarge = (): null => {
+      res.setHeader('Connection', 'close');
+      this.send(res, 413, 'request body too large\n', 'text/plain');
+      // Stop reading: the client may still be sending; the socket closes once the reply is out.
+      res.on('finish', () => req.socket.destroy());
+      return null;
+    };
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > this.maxBody) return Promise.resolve(tooLarge());
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let done = false;
+      req.on('data', (chunk: Buffer) => {
+        if (done) return;
+        size += chunk.length;
+        if (size > this.maxBody) {
+          done = true;
+          req.pause();
+          resolve(tooLarge());
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('end', () => {
+        if (!done) resolve(Buffer.concat(chunks).toString('utf8'));
+      });
+      req.on('error', (e) => {
+        if (!done) reject(e);
+      });
+    });
+  }
+
+  /** The JSON-RPC layer: body text in, HTTP status and body out (null body = no content). */
+  async handleBody(body: string): Promise<{ status: number; body: string | null }> {
+    const ctx: RequestContext = { id: null, hasId: false, version: 1 };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return this.errorReply(ctx, new RpcError(RpcCode.PARSE_ERROR, 'Parse error'));
+    }
+    if (Array.isArray(parsed)) {
+      const replies: unknown[] = [];
+      for (const item of parsed) {
+        const itemCtx: RequestContext = { id: null, hasId: false, version: 1 };
+        const r = await this.runOne(item, itemCtx, true);
+        if (!(itemCtx.version === 2 && !itemCtx.hasId)) replies.push(r);
+      }
+      if (replies.length === 0 && parsed.length > 0) return { status: 204, body: null };
+      return { status: 200, body: stringifyJson(replies) };
+    }
+    if (parsed === null || typeof parsed !== 'object')
+      return this.errorReply(ctx, new RpcError(RpcCode.PARSE_ERROR, 'Top-level object parse error'));
+    let r: Record<string, unknown>;
+    try {
+      // 1.0 lets errors become HTTP errors; 2.0 answers HTTP 200 with the error inside.
+      r = await this.runOne(parsed, ctx, false);
+    } catch (e) {
+      return this.errorReply(ctx, this.toRpcError(e));
+    }
+    if (ctx.version === 2 && !ctx.hasId) return { status: 204, body: null };
+    return { status: 200, body: stringifyJson(r) };
+  }
+
+  private errorReply(ctx: RequestContext, err: RpcError): { status: number; body: string } {
+    return { status: httpStatusFor(err), body: stringifyJson(reply(ctx, null, err)) };
+  }
+
+  private toRpcError(e: unknown): RpcError {
+    if (e instanceof RpcError) return e;
+    const message = e instanceof Error ? e.message : String(e);
+    this.opts.logger?.debug({ err: e }, 'RPC handler threw');
+    return new RpcError(RpcCode.MISC_ERROR, message);
+  }
+
+  /** Parses and runs one request object. With catchErrors (2.0 or in a batch) errors are replies. */
+  private async runOne(
+    item: unknown,
+    ctx: RequestContext,
+    inBatch: boolean,
+  ): Promise<Record<string, unknown>> {
+    try {
+      const { method, params } = this.parseRequest(item, ctx);
+      const catchErrors = inBatch || ctx.version === 2;
+      try {
+        return reply(ctx, await this.execute(method, params), null);
+      } catch (e) {
+        if (!catchErrors) throw e;
+        return reply(ctx, null, this.toRpcError(e));
+      }
+    } catch (e) {
+      if (!inBatch) throw e;
+      return reply(ctx, null, this.toRpcError(e));
+    }
+  }
+
+  private parseRequest(item: unknown, ctx: RequestContext): { method: string; params: unknown[] | object } {
+    if (item === null || typeof item !== 'object' || Array.isArray(item))
+      throw new RpcError(RpcCode.INVALID_REQUEST, 'Invalid Request object');
+    const req = item as Record<string, unknown>;
+    if ('id' in req) {
+      ctx.id = req.id;
+      ctx.hasId = true;
+    }
+    const v = req.jsonrpc;
+    if (v !== undefined && v !== null) {
+      if (typeof v !== 'string')
+        throw new RpcError(RpcCode.INVALID_REQUEST, 'jsonrpc field must be a string');
+      if (v === '2.0') ctx.version = 2;
+      else if (v !== '1.0') throw new RpcError(RpcCode.INVALID_REQUEST, 'JSON-RPC version not supported');
+    }
+    if (req.method === undefined || req.method === null)
+      throw new RpcError(RpcCode.INVALID_REQUEST, 'Missing method');
+    if (typeof req.method !== 'string')
+      throw new RpcError(RpcCode.INVALID_REQUEST, 'Method must be a string');
+    const params = req.params ?? [];
+    if (typeof params !== 'object' || params === null)
+      throw new RpcError(RpcCode.INVALID_REQUEST, 'Params must be an array or object');
+    return { method: req.method, params };
+  }
+
+  private async execute(name: string, params: unknown[] | object): Promise<unknown> {
+    if (this.stopping && name !== 'stop') throw new RpcError(RpcCode.MISC_ERROR, 'Shutting down');
+    const m = this.methods.get(name);
+    if (m === undefined) throw new RpcError(RpcCode.METHOD_NOT_FOUND, 'Method not found');
+    if (this.warmup !== null && !WARMUP_EXEMPT.has(name)) throw new RpcError(RpcCode.IN_WARMUP, this.warmup);
+    const positional = this.positional(name, m, params);
+    return await m.handler(positional);
+  }
+
+  /** Named parameters -> positional array (Core's transformNamedArguments). */
+  private positional(name: string, m: Method, params: unknown[] | object): unknown[] {
+    const names = m.opts.params;
+    if (Array.isArray(params)) {
+      if (names !== undefined && params.length > names.length)
+        throw new RpcError(RpcCode.MISC_ERROR, this.usage(name, m));
+      return params;
+    }
+    const named = params as Record<string, unknown>;
+    const keys = Object.keys(named);
+    if (keys.length === 0) return [];
+    if (names === undefined)
+      throw new RpcError(RpcCode.INVALID_PARAMETER, `${name} takes no named parameters`);
+    for (const k of keys)
+      if (!names.includes(k)) throw new RpcError(RpcCode.INVALID_PARAMETER, `Unknown named parameter ${k}`);
+    const out: unknown[] = names.map((n) => named[n] ?? null);
+    while (out.length > 0 && out[out.length - 1] === null) out.pop();
+    return out;
+  }
+
+  private usage(name: string, m: Method): string {
+    const args = (m.opts.params ?? []).map((p) => `"${p}"`).join(' ');
+    return `${name}${args ? ' ' + args : ''}${m.opts.help ? '\n\n' + m.opts.help : ''}`;
+  }
+
+  private registerBuiltins(): void {
+    this.register(
+      'help',
+      (params) => {
+        const command = params[0];
+        if (command === undefined || command === null) {
+          return [...this.methods.keys()]
+            .sort()
+            .map((n) => {
+              const args = this.methods.get(n)!.opts.params ?? [];
+              return `${n}${args.length ? ' ' + args.map((a) => `"${a}"`).join(' ') : ''}`;
+            })
+            .join('\n');
+        }
+        if (typeof command !== 'string')
+          throw new RpcError(
+            RpcCode.TYPE_ERROR,
+            'JSON value for parameter command is not of expected type string',
+          );
+        const m = this.methods.get(command);
+        if (m === undefined) return `help: unknown command: ${command}`;
+        return this.usage(command, m);
+      },
+      { params: ['command'], help: 'List all commands, or get help for a specified command.' },
+    );
+    this.register(
+      'stop',
+      () => {
+        if (!this.stopping) {
+          this.stopping = true;
+          setImmediate(() => void Promise.resolve(this.opts.onStop?.()).catch(() => undefined));
+        }
+        return 'Tally server stopping';
+      },
+      { params: [], help: 'Request a graceful shutdown of the node.' },
+    );
+    this.register('uptime', () => Math.floor((this.now() - this.startedAt) / 1000), {
+      params: [],
+      help: 'Returns the total uptime of the server, in seconds.',
+    });
+  }
+}

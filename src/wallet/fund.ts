@@ -1,0 +1,87 @@
+// Funding a payment: choosing coins (coinselect.ts), adding change to a fresh change address
+// and building the unsigned transaction. Signing is signing.ts. Fails with WalletError (bad
+// recipient or dust amount), AddressError, WalletLockedError or InsufficientFundsError.
+import { randomInt } from 'node:crypto';
+import { Tx, TxIn, TxOut } from '../primitives/tx.js';
+import { compactSizeLength } from '../primitives/bytes.js';
+import { addressScript, decodeAddress } from './address.js';
+import {
+  Candidate,
+  DUST_THRESHOLD,
+  P2PKH_INPUT_SIZE,
+  P2PKH_OUTPUT_SIZE,
+  Selection,
+  selectCoins,
+} from './coinselect.js';
+import { Coin, Wallet, WalletError } from './wallet.js';
+
+export interface PaymentOutput {
+  address: string;
+  value: bigint;
+}
+
+export interface FundedTransaction {
+  /** Inputs carry empty scriptSigs. */
+  tx: Tx;
+  /** The coin each input spends, in input order. */
+  coins: Coin[];
+  fee: bigint;
+  /** Index of the change output, or -1. */
+  changeIndex: number;
+  selection: Selection;
+}
+
+export function fundTransaction(
+  wallet: Wallet,
+  outputs: PaymentOutput[],
+  feeRatePerKb: bigint,
+): FundedTransaction {
+  if (outputs.length === 0) throw new WalletError('Transaction must have at least one recipient');
+  const outs = outputs.map((o) => {
+    const script = addressScript(decodeAddress(o.address, wallet.prefixes));
+    if (o.value < DUST_THRESHOLD) throw new WalletError('Transaction amount too small');
+    return new TxOut(o.value, script);
+  });
+  wallet.requireUnlocked();
+  const target = outs.reduce((s, o) => s + o.value, 0n);
+  const coins = wallet.spendableCoins();
+  const byId = new Map(coins.map((c) => [c.outpoint.key(), c]));
+  const candidates: Candidate[] = coins.map((c) => ({
+    id: c.outpoint.key(),
+    value: c.value,
+    inputSize: P2PKH_INPUT_SIZE,
+  }));
+  const outputsSize = outs.reduce(
+    (s, o) => s + 8 + compactSizeLength(o.scriptPubKey.length) + o.scriptPubKey.length,
+    0,
+  );
+  // version + input count + output count + outputs + locktime; the input count takes 3 bytes past 252.
+  const baseSize =
+    4 + (candidates.length >= 253 ? 3 : 1) + compactSizeLength(outs.length + 1) + outputsSize + 4;
+  const selection = selectCoins(candidates, {
+    target,
+    feeRatePerKb,
+    baseSize,
+    changeOutputSize: P2PKH_OUTPUT_SIZE,
+    changeSpendSize: P2PKH_INPUT_SIZE,
+    dustThreshold: DUST_THRESHOLD,
+  });
+  const finalOuts = [...outs];
+  let changeIndex = -1;
+  if (selection.change > 0n) {
+    const changeScript = addressScript(decodeAddress(wallet.getChangeAddress(), wallet.prefixes));
+    // A random position, as Core, so the change output does not stand out.
+    changeIndex = randomInt(finalOuts.length + 1);
+    finalOuts.splice(changeIndex, 0, new TxOut(selection.change, changeScript));
+  }
+  const chosen = selection.inputs.map((c) => byId.get(c.id)!);
+  // Anti fee-sniping as Core: lock time at the current height, sequence final-but-one.
+  const locktime = wallet.tip !== null ? Math.max(0, wallet.tip.height) : 0;
+  const tx = new Tx(
+    2,
+    chosen.map((c) => new TxIn(c.outpoint, new Uint8Array(0), 0xfffffffe)),
+    finalOuts,
+    locktime,
+  );
+  return { tx, coins: chosen, fee: selection.fee, changeIndex, selection };
+}

@@ -1,0 +1,642 @@
+// One HD wallet. Owns: its keys (mnemonic encrypted at rest, unlocked for a limited time, wiped
+// on lock), its addresses (receive and change branches with a lookahead gap), the transactions
+// that touch it and the coins they make, balances, history and building payments. Does not own
+// the chain or the mempool: it follows them through onBlockConnected / onBlockDisconnected /
+// onTxAccepted and hands transactions back to whoever broadcasts them. Fails with typed errors
+// (WalletLockedError, WrongPassphraseError, InsufficientFundsError, AddressError, WalletError).
+import { HDKey } from '@scure/bip32';
+import { copyFileSync } from 'node:fs';
+import { Block } from '../primitives/block.js';
+import { OutPoint, Tx, TxOut } from '../primitives/tx.js';
+import { bytesToHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
+import { AddressPrefixes, addressScript, decodeAddress, encodeAddress, scriptAddress } from './address.js';
+import {
+  Branch,
+  CHANGE,
+  RECEIVE,
+  accountKey,
+  coinTypeFor,
+  derivePublic,
+  keyPath,
+  mnemonicToSeed,
+  newMnemonic,
+  normalizeMnemonic,
+} from './keys.js';
+import { DEFAULT_SCRYPT, WrongPassphraseError, decryptSecret, encryptSecret } from './keystore.js';
+import { TxRecord, WalletFile, readWalletFile, writeFileAtomic } from './store.js';
+
+export const DEFAULT_GAP = 20;
+export const MAX_UNLOCK_SECONDS = 100_000_000;
+
+export class WalletError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WalletError';
+  }
+}
+
+export class WalletLockedError extends Error {
+  constructor() {
+    super('Error: Please enter the wallet passphrase with walletpassphrase first.');
+    this.name = 'WalletLockedError';
+  }
+}
+
+export interface WalletChainInfo {
+  network: string;
+  prefixes: AddressPrefixes;
+  coinbaseMaturity: number;
+}
+
+export interface WalletOptions extends WalletChainInfo {
+  /** The wallet file, DATADIR/wallets/<name>.json. */
+  path: string;
+  now?: () => number;
+}
+
+export interface CreateOptions extends WalletOptions {
+  passphrase?: string;
+  mnemonic?: string;
+  gap?: number;
+  scrypt?: { N: number; r: number; p: number };
+}
+
+export interface Coin {
+  outpoint: OutPoint;
+  txid: string;
+  vout: number;
+  value: bigint;
+  script: Uint8Array;
+  address: string;
+  branch: Branch;
+  index: number;
+  confirmations: number;
+  coinbase: boolean;
+  /** Spendable now: mature, and confirmed or our own unconfirmed change. */
+  trusted: boolean;
+  immature: boolean;
+}
+
+export interface Balances {
+  trusted: bigint;
+  untrustedPending: bigint;
+  immature: bigint;
+}
+
+export interface HistoryEntry {
+  txid: string;
+  category: 'send' | 'receive' | 'generate' | 'immature' | 'orphan';
+  address: string | null;
+  /** Negative for sends. */
+  amount: bigint;
+  /** Negative, sends only. */
+  fee?: bigint;
+  vout: number;
+  confirmations: number;
+  blockHash: string | null;
+  blockHeight: number | null;
+  blockTime: number | null;
+  time: number;
+  label?: string;
+}
+
+interface KeyRef {
+  branch: Branch;
+  index: number;
+  publicKey: Uint8Array;
+}
+
+interface TxState {
+  tx: Tx;
+  rec: TxRecord;
+}
+
+export class Wallet {
+  private readonly now: () => number;
+  private readonly branches: Record<Branch, HDKey>;
+  /** Output script hex -> key, for every derived key (used ones and the lookahead). */
+  private readonly scripts = new Map<string, KeyRef>();
+  private readonly derived: Record<Branch, number> = { [RECEIVE]: 0, [CHANGE]: 0 };
+  private txs = new Map<string, TxState>();
+  /** Outpoint key -> txid (display hex) of the wallet transaction that spends it. */
+  private spentBy = new Map<string, string>();
+  private privateBranches: Record<Branch, HDKey> | null = null;
+  private lockTimer: NodeJS.Timeout | null = null;
+  private unlockedUntilMs = 0;
+
+  private constructor(
+    private readonly file: WalletFile,
+    private readonly opts: WalletOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    if (file.network !== opts.network)
+      throw new WalletError(`wallet ${opts.path} belongs to network ${file.network}, not ${opts.network}`);
+    this.branches = {
+      [RECEIVE]: HDKey.fromExtendedKey(file.receive.xpub),
+      [CHANGE]: HDKey.fromExtendedKey(file.change.xpub),
+    };
+    this.extendLookahead(RECEIVE);
+    this.extendLookahead(CHANGE);
+    for (const [txid, rec] of Object.entries(file.txs)) this.index(txid, Tx.decode(hexToBytes(rec.hex)), rec);
+    if ('mnemonic' in file.secret) this.setPrivate(mnemonicToSeed(file.secret.mnemonic));
+  }
+
+  static async create(opts: CreateOptions): Promise<{ wallet: Wallet; mnemonic: string }> {
+    const mnemonic = opts.mnemonic !== undefined ? normalizeMnemonic(opts.mnemonic) : newMnemonic();
+    const coinType = coinTypeFor(opts.network);
+    const seed = mnemonicToSeed(mnemonic);
+    const account = accountKey(seed, coinType);
+    seed.fill(0);
+    const xpub = (b: Branch) => account.deriveChild(b).publicExtendedKey;
+    const secret =
+      opts.passphrase !== undefined && opts.passphrase !== ''
+        ? {
+            encrypted: await encryptSecret(
+              new TextEncoder().encode(mnemonic),
+              opts.passphrase,
+              opts.scrypt ?? DEFAULT_SCRYPT,
+            ),
+          }
+        : { mnemonic };
+    const file: WalletFile = {
+      format: 'tally-wallet',
+      version: 1,
+      network: opts.network,
+      coinType,
+      gap: opts.gap ?? DEFAULT_GAP,
+      secret,
+      receive: { xpub: xpub(RECEIVE), next: 0, used: 0 },
+      change: { xpub: xpub(CHANGE), next: 0, used: 0 },
+      labels: {},
+      tip: null,
+      txs: {},
+    };
+    account.wipePrivateData();
+    const wallet = new Wallet(file, opts);
+    wallet.save();
+    return { wallet, mnemonic };
+  }
+
+  static load(opts: WalletOptions): Wallet {
+    return new Wallet(readWalletFile(opts.path), opts);
+  }
+
+  get path(): string {
+    return this.opts.path;
+  }
+
+  get isEncrypted(): boolean {
+    return 'encrypted' in this.file.secret;
+  }
+
+  get isLocked(): boolean {
+    return this.privateBranches === null;
+  }
+
+  /** Seconds since the epoch until which the wallet stays unlocked; 0 when locked or unencrypted. */
+  get unlockedUntil(): number {
+    return this.isEncrypted && !this.isLocked ? Math.floor(this.unlockedUntilMs / 1000) : 0;
+  }
+
+  get tip(): { height: number; hash: string } | null {
+    return this.file.tip;
+  }
+
+  save(): void {
+    writeFileAtomic(this.opts.path, JSON.stringify(this.file, null, 1));
+  }
+
+  backup(destination: string): void {
+    this.save();
+    copyFileSync(this.opts.path, destination);
+  }
+
+  // --- keys -------------------------------------------------------------------------------
+
+  private setPrivate(seed: Uint8Array): void {
+    const account = accountKey(seed, this.file.coinType);
+    seed.fill(0);
+    this.privateBranches = { [RECEIVE]: account.deriveChild(RECEIVE), [CHANGE]: account.deriveChild(CHANGE) };
+    account.wipePrivateData();
+  }
+
+  async unlock(passphrase: string, timeoutSeconds: number): Promise<void> {
+    if (!('encrypted' in this.file.secret))
+      throw new WalletError('Error: running with an unencrypted wallet, but walletpassphrase was called.');
+    if (!(timeoutSeconds > 0)) throw new WalletError('Timeout cannot be negative or zero.');
+    const timeout = Math.min(timeoutSeconds, MAX_UNLOCK_SECONDS);
+    const plain = await decryptSecret(this.file.secret.encrypted, passphrase);
+    const mnemonic = new TextDecoder().decode(plain);
+    plain.fill(0);
+    this.lock();
+    this.setPrivate(mnemonicToSeed(mnemonic));
+    this.unlockedUntilMs = this.now() + timeout * 1000;
+    this.lockTimer = setTimeout(() => this.lock(), timeout * 1000);
+    this.lockTimer.unref();
+  }
+
+  /** Forgets the private keys (zeroed). An unencrypted wallet has nothing to lock. */
+  lock(): void {
+    if (!this.isEncrypted) return;
+    if (this.lockTimer !== null) clearTimeout(this.lockTimer);
+    this.lockTimer = null;
+    if (this.privateBranches !== null) {
+      this.privateBranches[RECEIVE].wipePrivateData();
+      this.privateBranches[CHANGE].wipePrivateData();
+    }
+    this.privateBranches = null;
+    this.unlockedUntilMs = 0;
+  }
+
+  /** The account's private branch keys, for tests of wiping; null when locked. */
+  privateKeysForTest(): HDKey[] | null {
+    return this.privateBranches ? [this.privateBranches[RECEIVE], this.privateBranches[CHANGE]] : null;
+  }
+
+  async changePassphrase(oldPassphrase: string, newPassphrase: string): Promise<void> {
+    if (!('encrypted' in this.file.secret))
+      throw new WalletError('Error: running with an unencrypted wallet.');
+    if (newPassphrase === '') throw new WalletError('passphrase cannot be empty');
+    const plain = await decryptSecret(this.file.secret.encrypted, oldPassphrase);
+    const { N, r, p } = this.file.secret.encrypted;
+    this.file.secret = { encrypted: await encryptSecret(plain, newPassphrase, { N, r, p }) };
+    plain.fill(0);
+    this.save();
+  }
+
+  /** Encrypts an unencrypted wallet (encryptwallet); the wallet is locked afterwards. */
+  async encrypt(passphrase: string, scrypt = DEFAULT_SCRYPT): Promise<void> {
+    if (!('mnemonic' in this.file.secret)) throw new WalletError('Error: wallet is already encrypted.');
+    if (passphrase === '') throw new WalletError('passphrase cannot be empty');
+    const enc = await encryptSecret(new TextEncoder().encode(this.file.secret.mnemonic), passphrase, scrypt);
+    this.file.secret = { encrypted: enc };
+    this.save();
+    this.privateBranches?.[RECEIVE].wipePrivateData();
+    this.privateBranches?.[CHANGE].wipePrivateData();
+    this.privateBranches = null;
+  }
+
+  private branchState(b: Branch): WalletFile['receive'] {
+    return b === RECEIVE ? this.file.receive : this.file.change;
+  }
+
+  private extendLookahead(b: Branch): void {
+    const st = this.branchState(b);
+    const want = Math.max(st.next, st.used) + this.file.gap;
+    for (let i = this.derived[b]; i < want; i++) {
+      const k = derivePublic(this.branches[b], b, i);
+      const script = addressScript({ type: 'pubkeyhash', hash: k.pubkeyHash });
+      this.scripts.set(bytesToHex(script), { branch: b, index: i, publicKey: k.publicKey });
+    }
+    this.derived[b] = Math.max(this.derived[b], want);
+  }
+
+  private takeAddress(b: Branch): string {
+    const st = this.branchState(b);
+    const index = st.next++;
+    this.extendLookahead(b);
+    this.save();
+    const k = derivePublic(this.branches[b], b, index);
+    return encodeAddress('pubkeyhash', k.pubkeyHash, this.opts.prefixes);
+  }
+
+  getNewAddress(label?: string): string {
+    const address = this.takeAddress(RECEIVE);
+    if (label !== undefined && label !== '') {
+      this.file.labels[address] = label;
+      this.save();
+    }
+    return address;
+  }
+
+  getChangeAddress(): string {
+    return this.takeAddress(CHANGE);
+  }
+
+  isMine(script: Uint8Array): boolean {
+    return this.scripts.has(bytesToHex(script));
+  }
+
+  /** Address details (getaddressinfo); null when the address is not the wallet's. */
+  addressInfo(address: string): { path: string; change: boolean; publicKey: string; label?: string } | null {
+    const ref = this.scripts.get(bytesToHex(addressScript(decodeAddress(address, this.opts.prefixes))));
+    if (ref === undefined) return null;
+    return {
+      path: keyPath(this.file.coinType, ref.branch, ref.index),
+      change: ref.branch === CHANGE,
+      publicKey: bytesToHex(ref.publicKey),
+      label: this.file.labels[address],
+    };
+  }
+
+  // --- following the chain ----------------------------------------------------------------
+
+  private markUsed(ref: KeyRef): void {
+    const st = this.branchState(ref.branch);
+    if (ref.index + 1 > st.used) {
+      st.used = ref.index + 1;
+      if (st.next < st.used) st.next = st.used;
+      this.extendLookahead(ref.branch);
+    }
+  }
+
+  /** Adds a transaction to the in-memory indexes. */
+  private index(txid: string, tx: Tx, rec: TxRecord): void {
+    this.txs.set(txid, { tx, rec });
+    if (!tx.isCoinbase()) for (const i of tx.inputs) this.spentBy.set(i.prevout.key(), txid);
+  }
+
+  private unindex(txid: string): void {
+    const st = this.txs.get(txid);
+    if (st === undefined) return;
+    this.txs.delete(txid);
+    delete this.file.txs[txid];
+    if (!st.tx.isCoinbase())
+      for (const i of st.tx.inputs)
+        if (this.spentBy.get(i.prevout.key()) === txid) this.spentBy.delete(i.prevout.key());
+  }
+
+  /** Removes a transaction and every wallet transaction that spends its outputs. */
+  private removeWithDescendants(txid: string): void {
+    const st = this.txs.get(txid);
+    if (st === undefined) return;
+    const hash = st.tx.txid();
+    this.unindex(txid);
+    st.tx.outputs.forEach((_, vout) => {
+      const child = this.spentBy.get(new OutPoint(hash, vout).key());
+      if (child !== undefined) this.removeWithDescendants(child);
+    });
+  }
+
+  /** Whether the transaction pays us or spends one of our coins; marks keys it uses. */
+  private relevant(tx: Tx): boolean {
+    let mine = false;
+    for (const o of tx.outputs) {
+      const ref = this.scripts.get(bytesToHex(o.scriptPubKey));
+      if (ref !== undefined) {
+        mine = true;
+        this.markUsed(ref);
+      }
+    }
+    if (mine || tx.isCoinbase()) return mine;
+    return tx.inputs.some((i) => this.ownedOutput(i.prevout) !== null);
+  }
+
+  private ownedOutput(op: OutPoint): { out: TxOut; ref: KeyRef; st: TxState } | null {
+    const st = this.txs.get(op.txidHex());
+    const out = st?.tx.outputs[op.index];
+    if (st === undefined || out === undefined) return null;
+    const ref = this.scripts.get(bytesToHex(out.scriptPubKey));
+    return ref === undefined ? null : { out, ref, st };
+  }
+
+  private record(tx: Tx, height: number | null, blockHash: string | null, blockTime: number | null): void {
+    const txid = tx.txidHex();
+    const existing = this.txs.get(txid);
+    if (existing !== undefined) {
+      existing.rec.height = height;
+      existing.rec.blockHash = blockHash;
+      existing.rec.blockTime = blockTime;
+      return;
+    }
+    const rec: TxRecord = {
+      hex: bytesToHex(tx.encode()),
+      height,
+      blockHash,
+      blockTime,
+      time: blockTime ?? Math.floor(this.now() / 1000),
+    };
+    this.file.txs[txid] = rec;
+    this.index(txid, tx, rec);
+  }
+
+  /** Drops unconfirmed wallet transactions that a confirmed one double-spends. */
+  private dropConflicts(tx: Tx): void {
+    if (tx.isCoinbase()) return;
+    const txid = tx.txidHex();
+    for (const i of tx.inputs) {
+      const other = this.spentBy.get(i.prevout.key());
+      if (other !== undefined && other !== txid && this.txs.get(other)?.rec.height === null)
+        this.removeWithDescendants(other);
+    }
+  }
+
+  onBlockConnected(block: Block, height: number): void {
+    const hash = block.hashHex();
+    for (const tx of block.txs) {
+      this.dropConflicts(tx);
+      if (this.txs.has(tx.txidHex()) || this.relevant(tx)) this.record(tx, height, hash, block.header.time);
+    }
+    this.file.tip = { height, hash };
+    this.save();
+  }
+
+  onBlockDisconnected(block: Block, height: number): void {
+    for (const tx of [...block.txs].reverse()) {
+      const txid = tx.txidHex();
+      const st = this.txs.get(txid);
+      if (st === undefined) continue;
+      // A coinbase can never return to the mempool; other transactions become unconfirmed.
+      if (tx.isCoinbase()) this.removeWithDescendants(txid);
+      else {
+        st.rec.height = null;
+        st.rec.blockHash = null;
+        st.rec.blockTime = null;
+      }
+    }
+    this.file.tip = { height: height - 1, hash: reverseHex(block.header.prevHash) };
+    this.save();
+  }
+
+  onTxAccepted(tx: Tx): void {
+    if (this.txs.has(tx.txidHex()) || !this.relevant(tx)) return;
+    this.record(tx, null, null, null);
+    this.save();
+  }
+
+  /** Replays blocks (from the wallet's birth or a chosen height); returns how many were read. */
+  async rescan(
+    blocks: Iterable<{ block: Block; height: number }> | AsyncIterable<{ block: Block; height: number }>,
+  ): Promise<number> {
+    let n = 0;
+    for await (const { block, height } of blocks) {
+      const hash = block.hashHex();
+      for (const tx of block.txs) {
+        this.dropConflicts(tx);
+        if (this.txs.has(tx.txidHex()) || this.relevant(tx)) this.record(tx, height, hash, block.header.time);
+      }
+      this.file.tip = { height, hash };
+      n++;
+    }
+    this.save();
+    return n;
+  }
+
+  // --- balances and history -------------------------------------------------------------
+
+  private depth(rec: TxRecord): number {
+    if (rec.height === null || this.file.tip === null) return 0;
+    return Math.max(0, this.file.tip.height - rec.height + 1);
+  }
+
+  /** All inputs spend our own coins: its unconfirmed outputs (our change) can be trusted. */
+  private fromMe(tx: Tx): boolean {
+    return !tx.isCoinbase() && tx.inputs.every((i) => this.ownedOutput(i.prevout) !== null);
+  }
+
+  /** Unspent coins (not spent by any wallet transaction, confirmed or not). */
+  listCoins(): Coin[] {
+    const coins: Coin[] = [];
+    for (const [txid, { tx, rec }] of this.txs) {
+      const depth = this.depth(rec);
+      const coinbase = tx.isCoinbase();
+      // As Core: a coinbase output is immature until COINBASE_MATURITY + 1 confirmations.
+      const immature = coinbase && depth <= this.opts.coinbaseMaturity;
+      if (coinbase && depth === 0) continue;
+      const trusted = !immature && (depth > 0 || this.fromMe(tx));
+      tx.outputs.forEach((out, vout) => {
+        const ref = this.scripts.get(bytesToHex(out.scriptPubKey));
+        if (ref === undefined) return;
+        const outpoint = new OutPoint(tx.txid(), vout);
+        if (this.spentBy.has(outpoint.key())) return;
+        coins.push({
+          outpoint,
+          txid,
+          vout,
+          value: out.value,
+          script: out.scriptPubKey,
+          address: scriptAddress(out.scriptPubKey, this.opts.prefixes)!,
+          branch: ref.branch,
+          index: ref.index,
+          confirmations: depth,
+          coinbase,
+          trusted,
+          immature,
+        });
+      });
+    }
+    return coins;
+  }
+
+  getBalances(): Balances {
+    const b: Balances = { trusted: 0n, untrustedPending: 0n, immature: 0n };
+    for (const c of this.listCoins()) {
+      if (c.immature) b.immature += c.value;
+      else if (c.trusted) b.trusted += c.value;
+      else b.untrustedPending += c.value;
+    }
+    return b;
+  }
+
+  /** History entries, oldest first, as Core's listtransactions (the last `count` after `skip`). */
+  listTransactions(count = 10, skip = 0): HistoryEntry[] {
+    const entries: HistoryEntry[] = [];
+    const ordered = [...this.txs.entries()].sort(
+      (a, b) =>
+        a[1].rec.time - b[1].rec.time || (a[1].rec.height ?? Infinity) - (b[1].rec.height ?? Infinity),
+    );
+    for (const [txid, { tx, rec }] of ordered) {
+      const depth = this.depth(rec);
+      const base = {
+        txid,
+        confirmations: depth,
+        blockHash: rec.blockHash,
+        blockHeight: rec.height,
+        blockTime: rec.blockTime,
+        time: rec.time,
+      };
+      let debit = 0n;
+      let fromMe = false;
+      if (!tx.isCoinbase())
+        for (const i of tx.inputs) {
+          const o = this.ownedOutput(i.prevout);
+          if (o !== null) {
+            debit += o.out.value;
+            fromMe = true;
+          }
+        }
+      const totalOut = tx.outputs.reduce((s, o) => s + o.value, 0n);
+      const fee = fromMe && this.fromMe(tx) ? debit - totalOut : 0n;
+      tx.outputs.forEach((out, vout) => {
+        const ref = this.scripts.get(bytesToHex(out.scriptPubKey));
+        const address = scriptAddress(out.scriptPubKey, this.opts.prefixes);
+        if (fromMe && (ref === undefined || ref.branch === RECEIVE))
+          entries.push({ ...base, category: 'send', address, amount: -out.value, fee: -fee, vout });
+        if (ref !== undefined && ref.branch === RECEIVE) {
+          let category: HistoryEntry['category'] = 'receive';
+          if (tx.isCoinbase())
+            category = depth === 0 ? 'orphan' : depth <= this.opts.coinbaseMaturity ? 'immature' : 'generate';
+          const label = address !== null ? this.file.labels[address] : undefined;
+          entries.push({
+            ...base,
+            category,
+            address,
+            amount: out.value,
+            vout,
+            ...(label !== undefined ? { label } : {}),
+          });
+        }
+      });
+    }
+    const end = Math.max(0, entries.length - skip);
+    return entries.slice(Math.max(0, end - count), end);
+  }
+
+  getTransaction(txid: string): { tx: Tx; record: TxRecord; confirmations: number } | null {
+    const st = this.txs.get(txid);
+    return st === undefined ? null : { tx: st.tx, record: { ...st.rec }, confirmations: this.depth(st.rec) };
+  }
+
+  // --- paying ----------------------------------------------------------------------------
+
+  get prefixes(): AddressPrefixes {
+    return this.opts.prefixes;
+  }
+
+  /** Coins a payment may spend: mature, and confirmed or our own unconfirmed change. */
+  spendableCoins(): Coin[] {
+    return this.listCoins().filter((c) => c.trusted);
+  }
+
+  /** Throws WalletLockedError unless private keys are available. */
+  requireUnlocked(): void {
+    if (this.privateBranches === null) throw new WalletLockedError();
+  }
+
+  /** Runs `fn` with the key of (branch, index); the private key is zeroed afterwards. */
+  withPrivateKey<T>(
+    branch: Branch,
+    index: number,
+    fn: (privateKey: Uint8Array, publicKey: Uint8Array) => T,
+  ): T {
+    if (this.privateBranches === null) throw new WalletLockedError();
+    const key = this.privateBranches[branch].deriveChild(index);
+    try {
+      return fn(key.privateKey!, key.publicKey!);
+    } finally {
+      key.wipePrivateData();
+    }
+  }
+
+  /** Records a transaction this wallet made (after the node accepted it). */
+  commitTransaction(tx: Tx): void {
+    this.onTxAccepted(tx);
+  }
+
+  setLabel(address: string, label: string): void {
+    decodeAddress(address, this.opts.prefixes);
+    if (label === '') delete this.file.labels[address];
+    else this.file.labels[address] = label;
+    this.save();
+  }
+
+  get keypoolSize(): number {
+    return this.derived[RECEIVE] - this.file.receive.next;
+  }
+
+  get txCount(): number {
+    return this.txs.size;
+  }
+}
+
+export { WrongPassphraseError };

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogging, formatConsoleLine } from '../../src/node/logging.js';
+
+test('debug.log gets JSON lines tagged by subsystem; console gets readable lines', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tally-log-'));
+  const lines: string[] = [];
+  const logging = createLogging({
+    dir,
+    level: 'info',
+    debug: ['net'],
+    printToConsole: true,
+    console: { write: (l: string) => lines.push(l) },
+  });
+  logging.child('chain').info({ height: 5 }, 'connected block');
+  logging.child('chain').debug('hidden');
+  logging.child('net').debug('peer says hi');
+  logging.root.debug('root hidden');
+  await logging.close();
+  const entries = readFileSync(join(dir, 'debug.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    entries.map((e) => [e.sub, e.msg]),
+    [
+      ['chain', 'connected block'],
+      ['net', 'peer says hi'],
+    ],
+  );
+  assert.equal(entries[0].height, 5);
+  assert.match(entries[0].time as string, /^\d{4}-\d\d-\d\dT/);
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], /^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[chain\] connected block height=5\n$/);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('console formatter tolerates non-JSON', () => {
+  assert.equal(formatConsoleLine('plain', false), 'plain');
+  const colored = formatConsoleLine('{"level":50,"time":"2024-01-01T10:00:00.000Z","msg":"x y"}', true);
+  assert.ok(colored.startsWith('10:00:00.000 \x1b[31mERROR'), colored);
+});

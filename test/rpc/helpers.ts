@@ -1,0 +1,34 @@
+// Raw HTTP helpers for RPC tests: they look at status codes and bodies the client hides.
+import http from 'node:http';
+
+export interface RawReply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export function rawPost(
+  port: number,
+  body: string | Buffer,
+  auth: string | null,
+  extraHeaders: Record<string, string> = {},
+  method = 'POST',
+): Promise<RawReply> {
+  const headers: Record<string, string | number> = { 'Content-Type': 'application/json', ...extraHeaders };
+  if (auth !== null) headers.Authorization = 'Basic ' + Buffer.from(auth).toString('base64');
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: '/', headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
