@@ -3,7 +3,7 @@
 // truncated input, non-canonical CompactSize, lengths past a caller's limit.
 
 export class DecodeError extends Error {
-  override readonly name = 'DecodeError';
+  override readonly name: string = 'DecodeError';
   constructor(
     readonly reason: string,
     readonly field?: string,

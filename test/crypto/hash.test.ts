@@ -1,0 +1,53 @@
+// The hash helpers switch backend by input size; both backends must give the same digest on every
+// size, in particular around the switch-over, and match published values.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { backends, hash160, ripemd160, sha256, sha256d } from '../../src/crypto/hash.js';
+import { bytesToHex } from '../../src/primitives/bytes.js';
+
+const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+test('published digests (FIPS 180-2 "abc", empty input, RIPEMD-160 "abc")', () => {
+  assert.equal(
+    bytesToHex(sha256(new Uint8Array())),
+    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  );
+  assert.equal(
+    bytesToHex(sha256(ascii('abc'))),
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+  );
+  const long = ascii('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq');
+  assert.equal(bytesToHex(sha256(long)), '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1');
+  assert.equal(bytesToHex(ripemd160(ascii('abc'))), '8eb208f7e05d987a9b044a8e98c6b087f15a0bfc');
+});
+
+test('sha256d and hash160 compose the single hashes', () => {
+  const d = ascii('hello');
+  assert.equal(
+    bytesToHex(sha256d(d)),
+    '9595c9df90075148eb06860365df33584b75bff782a510c6cd4883a419833d50', // Bitcoin wiki's example
+  );
+  assert.deepEqual(hash160(d), ripemd160(sha256(d)));
+});
+
+test('node:crypto and @noble/hashes agree on every size from 0 to 300 bytes', () => {
+  for (let n = 0; n <= 300; n++) {
+    const data = Uint8Array.from({ length: n }, (_, i) => (i * 131 + n) & 0xff);
+    const a = backends.nodeSha256(data);
+    assert.deepEqual(a, backends.nobleSha256(data), `size ${n}`);
+    assert.deepEqual(sha256(data), a, `size ${n}`);
+  }
+});
+
+test('random inputs and views into larger buffers hash the same on both backends', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 2000 }), fc.nat(), (data, cut) => {
+      const off = data.length === 0 ? 0 : cut % data.length;
+      const view = data.subarray(off);
+      assert.deepEqual(sha256(view), backends.nobleSha256(view.slice()));
+      assert.deepEqual(sha256d(view), backends.nodeSha256(backends.nodeSha256(view)));
+    }),
+    { numRuns: 200 },
+  );
+});
