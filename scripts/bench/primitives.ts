@@ -104,7 +104,7 @@ function nodeSha256d(d: Uint8Array): Buffer {
 
 function benchHashes(ms: number): void {
   console.log('sha256d (double SHA-256), 100 hashes per call');
-  for (const size of [64, 250]) {
+  for (const size of [32, 64, 250]) {
     const data = Uint8Array.from({ length: size }, (_, i) => (i * 7) & 0xff);
     const times = (f: () => void) => () => {
       for (let i = 0; i < 100; i++) f();

@@ -10,7 +10,8 @@ import { Tx, TxOut } from '../../src/primitives/tx.js';
 import { parseCoreAsm } from '../../src/script/asm.js';
 import { ScriptError } from '../../src/script/errors.js';
 import { verifyInput } from '../../src/script/interpreter.js';
-import { checkTransactionReason } from './check-transaction.js';
+import { checkTransaction } from '../../src/consensus/tx-check.js';
+import { RejectError } from '../../src/consensus/errors.js';
 import {
   ALL_FLAGS,
   FLAG_BITS,
@@ -21,6 +22,17 @@ import {
   trimFlags,
   vectorFlags,
 } from './harness.js';
+
+/** Core's CheckTransaction verdict: the reject reason, or null when the transaction passes. */
+function checkTransactionReason(tx: Tx): string | null {
+  try {
+    checkTransaction(tx);
+    return null;
+  } catch (e) {
+    if (e instanceof RejectError) return e.reason;
+    throw e;
+  }
+}
 
 type Case = [[string, number, string, number?][], string, string];
 

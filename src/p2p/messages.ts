@@ -1,0 +1,349 @@
+// Wire messages: one WebSocket binary message = a 12-byte NUL-padded ASCII command, then the
+// payload in Bitcoin's format for that command (see docs/p2p.md for the two WebSocket adaptations
+// of `version`: the network magic and the peer's listen URL ride after `relay`).
+// Owns: encoding and decoding under Bitcoin Core's limits. Does not own: what a message means.
+// Fails with MessageError (a DecodeError carrying the misbehaviour score the input deserves);
+// an unknown but well-formed command decodes to { command: 'unknown' } so callers can ignore it.
+import { Block, BlockHeader } from '../primitives/block.js';
+import { BufferReader, BufferWriter, DecodeError } from '../primitives/bytes.js';
+import { Tx } from '../primitives/tx.js';
+import { bytesToIp, ipToBytes } from './netaddr.js';
+
+export const COMMAND_SIZE = 12;
+/** Bitcoin Core's MAX_PROTOCOL_MESSAGE_LENGTH. */
+export const MAX_PAYLOAD = 4_000_000;
+/** What a WebSocket frame may hold: the command plus the largest payload. */
+export const MAX_MESSAGE = COMMAND_SIZE + MAX_PAYLOAD;
+export const MAX_INV = 50_000;
+export const MAX_HEADERS = 2_000;
+export const MAX_ADDR = 1_000;
+/** Bitcoin Core's MAX_LOCATOR_SZ. */
+export const MAX_LOCATOR = 101;
+export const MAX_USER_AGENT = 256;
+export const MAX_WSURL = 256;
+
+export const PROTOCOL_VERSION = 70016;
+/** sendheaders (BIP130) and feefilter-era peers; older ones are refused. */
+export const MIN_PEER_PROTOCOL_VERSION = 70012;
+export const NODE_NETWORK = 1n;
+
+export const InvType = { ERROR: 0, TX: 1, BLOCK: 2 } as const;
+
+export class MessageError extends DecodeError {
+  constructor(
+    reason: string,
+    field: string | undefined,
+    /** Misbehaviour points: 20 for a list over its limit (as Core), 100 for garbage. */
+    readonly dos: number,
+  ) {
+    super(reason, field);
+  }
+}
+
+export interface NetAddr {
+  services: bigint;
+  /** IP literal (IPv4 dotted or IPv6). */
+  host: string;
+  port: number;
+}
+
+export interface TimedNetAddr extends NetAddr {
+  /** Unix seconds the address was last seen. */
+  time: number;
+}
+
+export interface InvItem {
+  type: number;
+  /** Internal byte order. */
+  hash: Uint8Array;
+}
+
+export interface VersionPayload {
+  version: number;
+  services: bigint;
+  timestamp: bigint;
+  addrRecv: NetAddr;
+  /** Bitcoin's addr_from; Tally sends zeros and ignores it (the listen URL is `wsurl`). */
+  addrFrom: NetAddr;
+  nonce: bigint;
+  userAgent: string;
+  startHeight: number;
+  relay: boolean;
+  /** Tally extension: the sender's network magic (4 bytes). */
+  magic: Uint8Array;
+  /** Tally extension: where the sender accepts WebSocket connections, or '' when it does not. */
+  wsurl: string;
+}
+
+export type Message =
+  | ({ command: 'version' } & VersionPayload)
+  | { command: 'verack' }
+  | { command: 'ping'; nonce: bigint }
+  | { command: 'pong'; nonce: bigint }
+  | { command: 'getaddr' }
+  | { command: 'addr'; addrs: TimedNetAddr[] }
+  | { command: 'inv' | 'getdata' | 'notfound'; items: InvItem[] }
+  | { command: 'getheaders'; version: number; locator: Uint8Array[]; stop: Uint8Array }
+  | { command: 'headers'; headers: BlockHeader[] }
+  | { command: 'sendheaders' }
+  | { command: 'block'; block: Block }
+  | { command: 'tx'; tx: Tx }
+  | { command: 'mempool' }
+  | { command: 'unknown'; name: string; size: number };
+
+export type Command = Exclude<Message['command'], 'unknown'>;
+
+const EMPTY: ReadonlySet<string> = new Set(['verack', 'getaddr', 'sendheaders', 'mempool']);
+const KNOWN: ReadonlySet<string> = new Set([
+  'version',
+  'verack',
+  'ping',
+  'pong',
+  'getaddr',
+  'addr',
+  'inv',
+  'getdata',
+  'notfound',
+  'getheaders',
+  'headers',
+  'sendheaders',
+  'block',
+  'tx',
+  'mempool',
+]);
+
+export function encodeCommand(name: string): Uint8Array {
+  if (name.length === 0 || name.length > COMMAND_SIZE || !/^[\x20-\x7e]+$/.test(name)) {
+    throw new RangeError(`invalid command name: ${JSON.stringify(name)}`);
+  }
+  const out = new Uint8Array(COMMAND_SIZE);
+  for (let i = 0; i < name.length; i++) out[i] = name.charCodeAt(i);
+  return out;
+}
+
+/** A whole frame from a command name and an already-encoded payload (blocks served from disk). */
+export function frame(command: string, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(COMMAND_SIZE + payload.length);
+  out.set(encodeCommand(command), 0);
+  out.set(payload, COMMAND_SIZE);
+  return out;
+}
+
+/** Core's IsCommandValid: printable ASCII, then only NULs. */
+export function decodeCommand(data: Uint8Array): string {
+  if (data.length < COMMAND_SIZE) throw new MessageError('message shorter than its command', 'command', 100);
+  let name = '';
+  let i = 0;
+  for (; i < COMMAND_SIZE && data[i] !== 0; i++) {
+    if (data[i] < 0x20 || data[i] > 0x7e) throw new MessageError('non-printable command', 'command', 100);
+    name += String.fromCharCode(data[i]);
+  }
+  for (; i < COMMAND_SIZE; i++) {
+    if (data[i] !== 0) throw new MessageError('command not NUL-padded', 'command', 100);
+  }
+  if (name.length === 0) throw new MessageError('empty command', 'command', 100);
+  return name;
+}
+
+function writeNetAddr(w: BufferWriter, a: NetAddr): void {
+  w.u64(a.services);
+  const ip = ipToBytes(a.host);
+  if (!ip) throw new RangeError(`not an IP address: ${a.host}`);
+  w.bytes(ip);
+  // The port is the one big-endian field in Bitcoin's messages.
+  w.u8((a.port >> 8) & 0xff).u8(a.port & 0xff);
+}
+
+function readNetAddr(r: BufferReader, field: string): NetAddr {
+  const services = r.u64(`${field}.services`);
+  const host = bytesToIp(r.bytes(16, `${field}.ip`));
+  const port = (r.u8(`${field}.port`) << 8) | r.u8(`${field}.port`);
+  return { services, host, port };
+}
+
+function readCount(r: BufferReader, field: string, max: number, itemSize: number): number {
+  const n = r.varint(field, Number.MAX_SAFE_INTEGER);
+  if (n > max) throw new MessageError(`${n} items exceed the limit of ${max}`, field, 20);
+  // A count the remaining bytes cannot hold is a truncated message: reject before allocating.
+  if (n * itemSize > r.remaining) throw new MessageError('unexpected end of data', field, 100);
+  return n;
+}
+
+function readString(r: BufferReader, field: string, max: number): string {
+  const n = r.varint(field, Number.MAX_SAFE_INTEGER);
+  if (n > max) throw new MessageError(`string of ${n} bytes exceeds ${max}`, field, 100);
+  return new TextDecoder('utf-8', { fatal: false }).decode(r.bytes(n, field));
+}
+
+function writeString(w: BufferWriter, s: string): void {
+  w.varBytes(new TextEncoder().encode(s));
+}
+
+export const ZERO_ADDR: NetAddr = { services: 0n, host: '0.0.0.0', port: 0 };
+
+export function encodePayload(msg: Message): Uint8Array {
+  const w = new BufferWriter(64);
+  switch (msg.command) {
+    case 'version':
+      w.i32(msg.version).u64(msg.services).i64(msg.timestamp);
+      writeNetAddr(w, msg.addrRecv);
+      writeNetAddr(w, msg.addrFrom);
+      w.u64(msg.nonce);
+      writeString(w, msg.userAgent);
+      w.i32(msg.startHeight).u8(msg.relay ? 1 : 0);
+      if (msg.magic.length !== 4) throw new RangeError('magic must be 4 bytes');
+      w.bytes(msg.magic);
+      writeString(w, msg.wsurl);
+      break;
+    case 'ping':
+    case 'pong':
+      w.u64(msg.nonce);
+      break;
+    case 'addr':
+      w.varint(msg.addrs.length);
+      for (const a of msg.addrs) {
+        w.u32(a.time);
+        writeNetAddr(w, a);
+      }
+      break;
+    case 'inv':
+    case 'getdata':
+    case 'notfound':
+      w.varint(msg.items.length);
+      for (const it of msg.items) w.u32(it.type).bytes(it.hash);
+      break;
+    case 'getheaders':
+      w.u32(msg.version).varint(msg.locator.length);
+      for (const h of msg.locator) w.bytes(h);
+      w.bytes(msg.stop);
+      break;
+    case 'headers':
+      w.varint(msg.headers.length);
+      // Each header is followed by a transaction count, always zero.
+      for (const h of msg.headers) w.bytes(h.encode()).u8(0);
+      break;
+    case 'block':
+      return msg.block.encode();
+    case 'tx':
+      return msg.tx.encode();
+    case 'verack':
+    case 'getaddr':
+    case 'sendheaders':
+    case 'mempool':
+      break;
+    case 'unknown':
+      throw new RangeError('cannot encode an unknown command');
+  }
+  return w.finish();
+}
+
+export function encodeMessage(msg: Message): Uint8Array {
+  return frame(msg.command, encodePayload(msg));
+}
+
+function decodeKnown(command: Command, r: BufferReader): Message {
+  switch (command) {
+    case 'version': {
+      const version = r.i32('version.version');
+      const services = r.u64('version.services');
+      const timestamp = r.i64('version.timestamp');
+      const addrRecv = readNetAddr(r, 'version.addrRecv');
+      const addrFrom = readNetAddr(r, 'version.addrFrom');
+      const nonce = r.u64('version.nonce');
+      const userAgent = readString(r, 'version.userAgent', MAX_USER_AGENT);
+      const startHeight = r.i32('version.startHeight');
+      const relay = r.u8('version.relay') !== 0;
+      const magic = r.bytes(4, 'version.magic').slice();
+      const wsurl = readString(r, 'version.wsurl', MAX_WSURL);
+      // Later extensions may follow; a peer of a newer version may send them (Core ignores them too).
+      r.pos = r.data.length;
+      return {
+        command,
+        version,
+        services,
+        timestamp,
+        addrRecv,
+        addrFrom,
+        nonce,
+        userAgent,
+        startHeight,
+        relay,
+        magic,
+        wsurl,
+      };
+    }
+    case 'ping':
+    case 'pong':
+      return { command, nonce: r.u64(`${command}.nonce`) };
+    case 'addr': {
+      const n = readCount(r, 'addr.count', MAX_ADDR, 30);
+      const addrs: TimedNetAddr[] = [];
+      for (let i = 0; i < n; i++) {
+        const time = r.u32('addr.time');
+        addrs.push({ time, ...readNetAddr(r, 'addr') });
+      }
+      return { command, addrs };
+    }
+    case 'inv':
+    case 'getdata':
+    case 'notfound': {
+      const n = readCount(r, `${command}.count`, MAX_INV, 36);
+      const items: InvItem[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        items[i] = { type: r.u32(`${command}.type`), hash: r.bytes(32, `${command}.hash`).slice() };
+      }
+      return { command, items };
+    }
+    case 'getheaders': {
+      const version = r.u32('getheaders.version');
+      const n = readCount(r, 'getheaders.locator', MAX_LOCATOR, 32);
+      const locator: Uint8Array[] = [];
+      for (let i = 0; i < n; i++) locator.push(r.bytes(32, 'getheaders.locator').slice());
+      return { command, version, locator, stop: r.bytes(32, 'getheaders.stop').slice() };
+    }
+    case 'headers': {
+      const n = readCount(r, 'headers.count', MAX_HEADERS, 81);
+      const headers: BlockHeader[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        headers[i] = BlockHeader.read(r);
+        if (r.varint('headers.txcount') !== 0)
+          throw new MessageError('header with transactions', 'headers', 100);
+      }
+      return { command, headers };
+    }
+    case 'block':
+      return { command, block: Block.read(r) };
+    case 'tx':
+      return { command, tx: Tx.read(r) };
+    case 'verack':
+    case 'getaddr':
+    case 'sendheaders':
+    case 'mempool':
+      return { command };
+  }
+}
+
+/**
+ * Decodes one WebSocket message. Throws MessageError for anything malformed: a bad command field,
+ * a truncated or over-long payload, lists over Core's limits.
+ */
+export function decodeMessage(data: Uint8Array): Message {
+  if (data.length > MAX_MESSAGE) throw new MessageError('message over 4,000,000 bytes', 'payload', 100);
+  const name = decodeCommand(data);
+  const payload = data.subarray(COMMAND_SIZE);
+  if (!KNOWN.has(name)) return { command: 'unknown', name, size: payload.length };
+  const command = name as Command;
+  if (EMPTY.has(command) && payload.length !== 0) {
+    throw new MessageError('payload on an empty message', command, 100);
+  }
+  const r = new BufferReader(payload);
+  try {
+    const msg = decodeKnown(command, r);
+    r.end(command);
+    return msg;
+  } catch (e) {
+    if (e instanceof MessageError) throw e;
+    if (e instanceof DecodeError) throw new MessageError(e.reason, e.field ?? command, 100);
+    throw e;
+  }
+}

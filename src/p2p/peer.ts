@@ -1,0 +1,151 @@
+// One connection to a peer over a WebSocket: its handshake state, inventory it already knows,
+// blocks requested from it, its misbehaviour score, and an in-order message queue.
+// Owns: fairness between peers (each peer's messages are handled one at a time and the socket is
+// paused while its queue is full, so a flooding peer slows only itself). Does not own: what
+// messages mean (node.ts). Fails by closing the socket; never throws to the event loop.
+import type { WebSocket } from 'ws';
+import type { VersionPayload } from './messages.js';
+import { encodeMessage, type Message } from './messages.js';
+
+/** Insertion-ordered set with a cap, oldest dropped first (Core's rolling known-inventory filter). */
+export class RollingSet {
+  private readonly items = new Set<string>();
+  constructor(private readonly cap: number) {}
+  has(k: string): boolean {
+    return this.items.has(k);
+  }
+  add(k: string): void {
+    if (this.items.has(k)) return;
+    this.items.add(k);
+    if (this.items.size > this.cap) {
+      const first = this.items.values().next().value as string;
+      this.items.delete(first);
+    }
+  }
+}
+
+export interface PeerQueueLimits {
+  /** Messages queued before the socket is paused. */
+  maxQueue: number;
+}
+
+export type PeerHandler = (peer: Peer, data: Uint8Array) => Promise<void>;
+
+export class Peer {
+  readonly connectedAt = Date.now();
+  lastRecv = Date.now();
+  lastSend = 0;
+  bytesRecv = 0;
+  bytesSent = 0;
+  msgsRecv = 0;
+  /** Set once the remote's version has been accepted. */
+  version?: VersionPayload;
+  verackReceived = false;
+  /** Handshake complete: version accepted and verack received. */
+  ready = false;
+  closed = false;
+  closeReason = '';
+  score = 0;
+  sendHeaders = false;
+  getaddrAnswered = false;
+  /** Best height we know the peer has (its start height, raised by what it announces). */
+  bestHeight = 0;
+  unconnectingHeaders = 0;
+  /** Block hash hex -> ms requested. */
+  readonly blocksInFlight = new Map<string, number>();
+  /** Last time a requested block arrived (or the first request was made). */
+  lastBlockProgress = 0;
+  readonly knownInv = new RollingSet(50_000);
+  readonly knownAddr = new RollingSet(5_000);
+  pingNonce: bigint | null = null;
+  pingSentAt = 0;
+  lastPingMs: number | null = null;
+  minPingMs: number | null = null;
+  private readonly queue: Uint8Array[] = [];
+  private draining = false;
+  private paused = false;
+
+  constructor(
+    readonly id: number,
+    readonly ws: WebSocket,
+    readonly inbound: boolean,
+    /** Host for bans: the socket's remote IP for inbound peers, the dialled host for outbound. */
+    readonly host: string,
+    /** The URL we dialled (outbound) or the one the peer announced in version (inbound). */
+    public url: string,
+    /** Nonce of the version we sent, to recognise a connection to ourselves. */
+    readonly localNonce: bigint,
+    private readonly handler: PeerHandler,
+    private readonly limits: PeerQueueLimits,
+  ) {}
+
+  get label(): string {
+    return `${this.id}${this.inbound ? '<' : '>'}${this.url || this.host}`;
+  }
+
+  send(msg: Message): void {
+    this.sendRaw(encodeMessage(msg));
+  }
+
+  sendRaw(data: Uint8Array, cb?: (err?: Error) => void): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) {
+      cb?.();
+      return;
+    }
+    this.bytesSent += data.length;
+    this.lastSend = Date.now();
+    this.ws.send(data, { binary: true }, cb);
+  }
+
+  /** Waits until the socket's send buffer is under `bytes` (served blocks must not pile up). */
+  async drain(bytes: number): Promise<void> {
+    while (!this.closed && this.ws.bufferedAmount > bytes) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  enqueue(data: Uint8Array): void {
+    if (this.closed) return;
+    this.lastRecv = Date.now();
+    this.bytesRecv += data.length;
+    this.msgsRecv++;
+    this.queue.push(data);
+    if (this.queue.length >= this.limits.maxQueue && !this.paused) {
+      this.paused = true;
+      this.ws.pause();
+    }
+    if (!this.draining) void this.drainQueue();
+  }
+
+  private async drainQueue(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        const data = this.queue.shift() as Uint8Array;
+        await this.handler(this, data);
+        if (this.paused && this.queue.length <= this.limits.maxQueue / 2) {
+          this.paused = false;
+          this.ws.resume();
+        }
+        // Let other peers' queues and timers run between two messages of this one.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    this.queue.length = 0;
+    try {
+      this.ws.close(1000, reason.slice(0, 100));
+    } catch {
+      this.ws.terminate();
+    }
+    // A peer that ignores the close frame is cut off.
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+}

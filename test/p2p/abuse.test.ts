@@ -1,0 +1,204 @@
+// Misbehaving peers, scripted byte by byte on a raw WebSocket: each is scored as Bitcoin Core
+// scores it, disconnected and banned at 100; unknown commands cost nothing; a flooding peer does
+// not starve an honest one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Block } from '../../src/primitives/block.js';
+import { BufferWriter } from '../../src/primitives/bytes.js';
+import { InvType, MAX_HEADERS, MAX_INV, MAX_PAYLOAD, frame } from '../../src/p2p/messages.js';
+import { badPowHeader, buildChain, coinbase, genesis, makeBlock, spend } from './fake-chain.js';
+import { RawPeer, startNode, waitFor, type TestNode } from './helpers.js';
+
+async function withNode(fn: (n: TestNode, reasons: string[]) => Promise<void>): Promise<void> {
+  const n = await startNode();
+  const reasons: string[] = [];
+  n.node.on('misbehaving', (m) => reasons.push(m.reason));
+  try {
+    await fn(n, reasons);
+  } finally {
+    await n.node.stop();
+  }
+}
+
+const banned = (n: TestNode): string[] => n.node.listBanned().map((b) => b.address);
+const score = (n: TestNode): number => n.node.peerInfo()[0]?.banScore ?? -1;
+
+test('an oversized message is refused by the socket limit and the peer banned', () =>
+  withNode(async (n, reasons) => {
+    const raw = await RawPeer.handshake(n.url);
+    await raw.sendRaw(frame('block', new Uint8Array(MAX_PAYLOAD + 1)));
+    await raw.waitClosed();
+    assert.deepEqual(banned(n), ['127.0.0.1']);
+    assert.ok(reasons.includes('oversized message'));
+  }));
+
+test('unknown commands are ignored at no cost', () =>
+  withNode(async (n, reasons) => {
+    const raw = await RawPeer.handshake(n.url);
+    for (let i = 0; i < 20; i++) await raw.sendRaw(frame('sendcmpct', new Uint8Array(9)));
+    const from = raw.received.length;
+    raw.send({ command: 'ping', nonce: 7n });
+    assert.equal((await raw.next('pong', 3_000, from)).nonce, 7n);
+    assert.equal(score(n), 0);
+    assert.deepEqual(reasons, []);
+    raw.close();
+  }));
+
+test('a truncated payload is malformed: banned', () =>
+  withNode(async (n, reasons) => {
+    const raw = await RawPeer.handshake(n.url);
+    await raw.sendRaw(frame('ping', Uint8Array.of(1, 2, 3)));
+    await raw.waitClosed();
+    assert.deepEqual(banned(n), ['127.0.0.1']);
+    assert.match(reasons[0], /malformed message: ping.nonce/);
+  }));
+
+function oversizedInv(): Uint8Array {
+  const w = new BufferWriter(9 + (MAX_INV + 1) * 36);
+  w.varint(MAX_INV + 1);
+  for (let i = 0; i <= MAX_INV; i++) w.u32(InvType.TX).bytes(new Uint8Array(32));
+  return frame('inv', w.finish());
+}
+
+test('50,001 inv items score 20 each time: banned on the fifth', () =>
+  withNode(async (n) => {
+    const raw = await RawPeer.handshake(n.url);
+    const msg = oversizedInv();
+    await raw.sendRaw(msg);
+    await waitFor(() => score(n) === 20, 3_000, 'score 20');
+    assert.equal(raw.closed, false);
+    for (let i = 0; i < 4; i++) await raw.sendRaw(msg);
+    await raw.waitClosed();
+    assert.deepEqual(banned(n), ['127.0.0.1']);
+  }));
+
+test('2,001 headers score 20', () =>
+  withNode(async (n, reasons) => {
+    const raw = await RawPeer.handshake(n.url);
+    const w = new BufferWriter();
+    w.varint(MAX_HEADERS + 1);
+    const h = genesis().header.encode();
+    for (let i = 0; i <= MAX_HEADERS; i++) w.bytes(h).u8(0);
+    await raw.sendRaw(frame('headers', w.finish()));
+    await waitFor(() => score(n) === 20, 3_000, 'score 20');
+    assert.match(reasons[0], /headers.count/);
+    raw.close();
+  }));
+
+test('headers with bad proof of work: banned', () =>
+  withNode(async (n, reasons) => {
+    const raw = await RawPeer.handshake(n.url);
+    raw.send({ command: 'headers', headers: [badPowHeader(genesis().hash(), 1_700_000_600)] });
+    await raw.waitClosed();
+    assert.deepEqual(banned(n), ['127.0.0.1']);
+    assert.match(reasons[0], /high-hash/);
+    assert.equal(n.chain.headerTipHeight(), 0);
+  }));
+
+test('non-continuous headers score 20', () =>
+  withNode(async (n, reasons) => {
+    const raw = await RawPeer.handshake(n.url);
+    const [b1, , b3] = buildChain(3);
+    raw.send({ command: 'headers', headers: [b1.header, b3.header] });
+    await waitFor(() => score(n) === 20, 3_000, 'score 20');
+    assert.match(reasons[0], /non-continuous/);
+    raw.close();
+  }));
+
+test('a block whose merkle root does not match its header: banned', () =>
+  withNode(async (n, reasons) => {
+    const raw = await RawPeer.handshake(n.url, undefined, 1);
+    const good = makeBlock(genesis().hash(), 1);
+    raw.send({ command: 'headers', headers: [good.header] });
+    const req = await raw.next('getdata', 5_000);
+    assert.equal(req.items[0].type, InvType.BLOCK);
+    raw.send({ command: 'block', block: new Block(good.header, [coinbase(1, 99)]) });
+    await raw.waitClosed();
+    assert.deepEqual(banned(n), ['127.0.0.1']);
+    assert.match(reasons[0], /bad-txnmrklroot/);
+    assert.equal(n.chain.tipHeight(), 0);
+  }));
+
+test('an unrequested block scores 20', () =>
+  withNode(async (n, reasons) => {
+    const raw = await RawPeer.handshake(n.url);
+    raw.send({ command: 'block', block: makeBlock(genesis().hash(), 1) });
+    await waitFor(() => score(n) === 20, 3_000, 'score 20');
+    assert.match(reasons[0], /unrequested block/);
+    raw.close();
+  }));
+
+test('a consensus-invalid transaction bans; a policy rejection costs nothing', () =>
+  withNode(async (n, reasons) => {
+    const raw = await RawPeer.handshake(n.url);
+    const policy = spend(1);
+    const nonFinal = new (policy.constructor as typeof import('../../src/primitives/tx.js').Tx)(
+      1,
+      policy.inputs,
+      policy.outputs,
+      0xdeadbeef,
+    );
+    raw.send({ command: 'inv', items: [{ type: InvType.TX, hash: nonFinal.txid() }] });
+    await raw.next('getdata');
+    raw.send({ command: 'tx', tx: nonFinal });
+    const from = raw.received.length;
+    raw.send({ command: 'ping', nonce: 1n });
+    await raw.next('pong', 3_000, from);
+    assert.equal(score(n), 0);
+
+    const bad = spend(2, -1n);
+    const from2 = raw.received.length;
+    raw.send({ command: 'inv', items: [{ type: InvType.TX, hash: bad.txid() }] });
+    await raw.next('getdata', 3_000, from2);
+    raw.send({ command: 'tx', tx: bad });
+    await raw.waitClosed();
+    assert.deepEqual(banned(n), ['127.0.0.1']);
+    assert.match(reasons[0], /bad-txns-vout-negative/);
+  }));
+
+test('a message before version and a text frame are scored', () =>
+  withNode(async (n, reasons) => {
+    const raw = await RawPeer.connect(n.url);
+    raw.send({ command: 'ping', nonce: 1n });
+    await waitFor(() => reasons.length === 1, 3_000, 'score');
+    raw.ws.send('hello');
+    await raw.waitClosed();
+    assert.match(reasons[1], /text frame/);
+  }));
+
+test('100 MB of junk from one peer does not starve another: pings answered in under a second', async () => {
+  const n = await startNode();
+  try {
+    const honest = await RawPeer.handshake(n.url);
+    const flood = await RawPeer.handshake(n.url);
+    const junk = frame('junk', new Uint8Array(1_000_000).fill(0xaa));
+    let sent = 0;
+    const flooding = (async () => {
+      // Keep the sender's own buffer small so the flood is paced by the node's reading.
+      while (sent < 100_000_000 && !flood.closed) {
+        await flood.sendRaw(junk);
+        sent += junk.length;
+      }
+    })();
+    const latencies: number[] = [];
+    let nonce = 1000n;
+    while (sent < 100_000_000 && !flood.closed) {
+      const from = honest.received.length;
+      const t0 = Date.now();
+      honest.send({ command: 'ping', nonce: ++nonce });
+      const pong = await honest.next('pong', 2_000, from);
+      assert.equal(pong.nonce, nonce);
+      latencies.push(Date.now() - t0);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await flooding;
+    assert.ok(sent >= 100_000_000, `flood sent ${sent} bytes`);
+    assert.ok(latencies.length >= 3, `only ${latencies.length} pings during the flood`);
+    assert.ok(Math.max(...latencies) < 1_000, `ping latencies ${latencies.join(',')}`);
+    assert.equal(n.node.peerInfo().find((p) => p.bytesRecv > 50_000_000)?.banScore, 0);
+    honest.close();
+    flood.close();
+  } finally {
+    await n.node.stop();
+  }
+});
