@@ -8,8 +8,10 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
-export const NETWORKS = ['main', 'test', 'regtest'] as const;
-export type Network = (typeof NETWORKS)[number];
+import { NETWORK_NAMES, type NetworkName } from '../consensus/params.js';
+
+export const NETWORKS = NETWORK_NAMES;
+export type Network = NetworkName;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -76,7 +78,11 @@ interface OptionSpec {
 
 /** Every option tally.conf and the flags accept, with what a valid value looks like. */
 export const OPTIONS: Record<string, OptionSpec> = {
-  network: { schema: z.enum(NETWORKS), expect: 'one of main, test, regtest', help: 'Network to use' },
+  network: {
+    schema: z.enum(['main', 'test', 'regtest'] as const satisfies readonly Network[]),
+    expect: 'one of main, test, regtest',
+    help: 'Network to use',
+  },
   datadir: { schema: nonEmpty, expect: 'a directory path', flagOnly: true, help: 'Data directory' },
   conf: {
     schema: nonEmpty,

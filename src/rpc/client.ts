@@ -14,6 +14,8 @@ export interface RpcClientOptions {
   /** The node's .cookie file, read at each call (the node writes a new one each start). */
   cookieFile?: string;
   timeoutMs?: number;
+  /** Sends wallet calls to /wallet/<name> (needed when the node has several wallets loaded). */
+  wallet?: string;
 }
 
 export class RpcConnectionError extends Error {
@@ -84,7 +86,14 @@ export class RpcClient {
     if (creds !== null) headers.Authorization = 'Basic ' + Buffer.from(creds).toString('base64');
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { host: this.host, port: this.opts.port, method: 'POST', path: '/', headers, agent: false },
+        {
+          host: this.host,
+          port: this.opts.port,
+          method: 'POST',
+          path: this.opts.wallet !== undefined ? `/wallet/${encodeURIComponent(this.opts.wallet)}` : '/',
+          headers,
+          agent: false,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -14,7 +14,12 @@ import type { Logger } from 'pino';
 import { RpcCode, RpcError } from './errors.js';
 import { stringifyJson } from './json.js';
 
-export type RpcHandler = (params: unknown[]) => Promise<unknown> | unknown;
+/** What a handler may know about the request: the HTTP path (/wallet/<name> picks a wallet). */
+export interface RpcContext {
+  uri: string;
+}
+
+export type RpcHandler = (params: unknown[], ctx: RpcContext) => Promise<unknown> | unknown;
 
 export interface MethodOptions {
   /** Help text: what the method does, its arguments and result. */
@@ -220,8 +225,8 @@ export class RpcServer {
   }
 
   /** Runs one method in-process, as a request would (used by the node and tests). */
-  async call(method: string, params: unknown[] | Record<string, unknown> = []): Promise<unknown> {
-    return this.execute(method, params);
+  async call(method: string, params: unknown[] | Record<string, unknown> = [], uri = '/'): Promise<unknown> {
+    return this.execute(method, params, { uri });
   }
 
   private setupAuth(): void {
@@ -306,7 +311,7 @@ export class RpcServer {
     }
     const body = await this.readBody(req, res);
     if (body === null) return;
-    const out = await this.handleBody(body);
+    const out = await this.handleBody(body, req.url ?? '/');
     if (out.body === null) {
       res.writeHead(out.status);
       res.end();
@@ -348,7 +353,7 @@ export class RpcServer {
   }
 
   /** The JSON-RPC layer: body text in, HTTP status and body out (null body = no content). */
-  async handleBody(body: string): Promise<{ status: number; body: string | null }> {
+  async handleBody(body: string, uri = '/'): Promise<{ status: number; body: string | null }> {
     const ctx: RequestContext = { id: null, hasId: false, version: 1 };
     let parsed: unknown;
     try {
@@ -360,7 +365,7 @@ export class RpcServer {
       const replies: unknown[] = [];
       for (const item of parsed) {
         const itemCtx: RequestContext = { id: null, hasId: false, version: 1 };
-        const r = await this.runOne(item, itemCtx, true);
+        const r = await this.runOne(item, itemCtx, true, uri);
         if (!(itemCtx.version === 2 && !itemCtx.hasId)) replies.push(r);
       }
       if (replies.length === 0 && parsed.length > 0) return { status: 204, body: null };
@@ -371,7 +376,7 @@ export class RpcServer {
     let r: Record<string, unknown>;
     try {
       // 1.0 lets errors become HTTP errors; 2.0 answers HTTP 200 with the error inside.
-      r = await this.runOne(parsed, ctx, false);
+      r = await this.runOne(parsed, ctx, false, uri);
     } catch (e) {
       return this.errorReply(ctx, this.toRpcError(e));
     }
@@ -395,12 +400,13 @@ export class RpcServer {
     item: unknown,
     ctx: RequestContext,
     inBatch: boolean,
+    uri: string,
   ): Promise<Record<string, unknown>> {
     try {
       const { method, params } = this.parseRequest(item, ctx);
       const catchErrors = inBatch || ctx.version === 2;
       try {
-        return reply(ctx, await this.execute(method, params), null);
+        return reply(ctx, await this.execute(method, params, { uri }), null);
       } catch (e) {
         if (!catchErrors) throw e;
         return reply(ctx, null, this.toRpcError(e));
@@ -436,13 +442,13 @@ export class RpcServer {
     return { method: req.method, params };
   }
 
-  private async execute(name: string, params: unknown[] | object): Promise<unknown> {
+  private async execute(name: string, params: unknown[] | object, rctx: RpcContext): Promise<unknown> {
     if (this.stopping && name !== 'stop') throw new RpcError(RpcCode.MISC_ERROR, 'Shutting down');
     const m = this.methods.get(name);
     if (m === undefined) throw new RpcError(RpcCode.METHOD_NOT_FOUND, 'Method not found');
     if (this.warmup !== null && !WARMUP_EXEMPT.has(name)) throw new RpcError(RpcCode.IN_WARMUP, this.warmup);
     const positional = this.positional(name, m, params);
-    return await m.handler(positional);
+    return await m.handler(positional, rctx);
   }
 
   /** Named parameters -> positional array (Core's transformNamedArguments). */

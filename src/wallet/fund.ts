@@ -1,10 +1,10 @@
-// Funding a payment: choosing coins (coinselect.ts), adding change to a fresh change address
-// and building the unsigned transaction. Signing is signing.ts. Fails with WalletError (bad
+// Funding a payment: choosing coins (coinselect.ts), adding change to a fresh change address,
+// building the transaction and signing it (signing.ts). Fails with WalletError (bad
 // recipient or dust amount), AddressError, WalletLockedError or InsufficientFundsError.
 import { randomInt } from 'node:crypto';
 import { Tx, TxIn, TxOut } from '../primitives/tx.js';
 import { compactSizeLength } from '../primitives/bytes.js';
-import { addressScript, decodeAddress } from './address.js';
+import { addressToScript } from '../primitives/address.js';
 import {
   Candidate,
   DUST_THRESHOLD,
@@ -12,8 +12,10 @@ import {
   P2PKH_OUTPUT_SIZE,
   Selection,
   selectCoins,
+  feeFor,
 } from './coinselect.js';
 import { Coin, Wallet, WalletError } from './wallet.js';
+import { signTransaction } from './signing.js';
 
 export interface PaymentOutput {
   address: string;
@@ -38,7 +40,7 @@ export function fundTransaction(
 ): FundedTransaction {
   if (outputs.length === 0) throw new WalletError('Transaction must have at least one recipient');
   const outs = outputs.map((o) => {
-    const script = addressScript(decodeAddress(o.address, wallet.prefixes));
+    const script = addressToScript(o.address, wallet.prefixes);
     if (o.value < DUST_THRESHOLD) throw new WalletError('Transaction amount too small');
     return new TxOut(o.value, script);
   });
@@ -69,7 +71,7 @@ export function fundTransaction(
   const finalOuts = [...outs];
   let changeIndex = -1;
   if (selection.change > 0n) {
-    const changeScript = addressScript(decodeAddress(wallet.getChangeAddress(), wallet.prefixes));
+    const changeScript = addressToScript(wallet.getChangeAddress(), wallet.prefixes);
     // A random position, as Core, so the change output does not stand out.
     changeIndex = randomInt(finalOuts.length + 1);
     finalOuts.splice(changeIndex, 0, new TxOut(selection.change, changeScript));
@@ -84,4 +86,18 @@ export function fundTransaction(
     locktime,
   );
   return { tx, coins: chosen, fee: selection.fee, changeIndex, selection };
+}
+
+/** Funds and signs a payment at `feeRatePerKb` (base units per 1000 bytes). Not yet recorded. */
+export function createTransaction(
+  wallet: Wallet,
+  outputs: PaymentOutput[],
+  feeRatePerKb: bigint,
+): FundedTransaction {
+  const funded = fundTransaction(wallet, outputs, feeRatePerKb);
+  const tx = signTransaction(wallet, funded.tx, funded.coins);
+  // The size estimate assumed the largest signatures: the real fee rate can only be higher.
+  if (funded.fee < feeFor(tx.size, feeRatePerKb))
+    throw new WalletError(`fee ${funded.fee} is below the requested rate for ${tx.size} bytes`);
+  return { ...funded, tx };
 }

@@ -7,9 +7,16 @@
 import { HDKey } from '@scure/bip32';
 import { copyFileSync } from 'node:fs';
 import { Block } from '../primitives/block.js';
+import {
+  AddressPrefixes,
+  addressToScript,
+  decodeAddress,
+  encodeAddress,
+  scriptToAddress,
+} from '../primitives/address.js';
 import { OutPoint, Tx, TxOut } from '../primitives/tx.js';
+import { p2pkhScript } from '../script/standard.js';
 import { bytesToHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
-import { AddressPrefixes, addressScript, decodeAddress, encodeAddress, scriptAddress } from './address.js';
 import {
   Branch,
   CHANGE,
@@ -285,7 +292,7 @@ export class Wallet {
     const want = Math.max(st.next, st.used) + this.file.gap;
     for (let i = this.derived[b]; i < want; i++) {
       const k = derivePublic(this.branches[b], b, i);
-      const script = addressScript({ type: 'pubkeyhash', hash: k.pubkeyHash });
+      const script = p2pkhScript(k.pubkeyHash);
       this.scripts.set(bytesToHex(script), { branch: b, index: i, publicKey: k.publicKey });
     }
     this.derived[b] = Math.max(this.derived[b], want);
@@ -319,7 +326,7 @@ export class Wallet {
 
   /** Address details (getaddressinfo); null when the address is not the wallet's. */
   addressInfo(address: string): { path: string; change: boolean; publicKey: string; label?: string } | null {
-    const ref = this.scripts.get(bytesToHex(addressScript(decodeAddress(address, this.opts.prefixes))));
+    const ref = this.scripts.get(bytesToHex(addressToScript(address, this.opts.prefixes)));
     if (ref === undefined) return null;
     return {
       path: keyPath(this.file.coinType, ref.branch, ref.index),
@@ -505,7 +512,7 @@ export class Wallet {
           vout,
           value: out.value,
           script: out.scriptPubKey,
-          address: scriptAddress(out.scriptPubKey, this.opts.prefixes)!,
+          address: scriptToAddress(out.scriptPubKey, this.opts.prefixes)!,
           branch: ref.branch,
           index: ref.index,
           confirmations: depth,
@@ -559,7 +566,7 @@ export class Wallet {
       const fee = fromMe && this.fromMe(tx) ? debit - totalOut : 0n;
       tx.outputs.forEach((out, vout) => {
         const ref = this.scripts.get(bytesToHex(out.scriptPubKey));
-        const address = scriptAddress(out.scriptPubKey, this.opts.prefixes);
+        const address = scriptToAddress(out.scriptPubKey, this.opts.prefixes);
         if (fromMe && (ref === undefined || ref.branch === RECEIVE))
           entries.push({ ...base, category: 'send', address, amount: -out.value, fee: -fee, vout });
         if (ref !== undefined && ref.branch === RECEIVE) {

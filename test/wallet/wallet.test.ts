@@ -5,12 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Wallet, WalletLockedError, WalletError } from '../../src/wallet/wallet.js';
 import { WrongPassphraseError } from '../../src/wallet/keystore.js';
-import { addressScript, decodeAddress, scriptAddress, AddressError } from '../../src/wallet/address.js';
-import { fundTransaction } from '../../src/wallet/fund.js';
+import { addressToScript, scriptToAddress, AddressError } from '../../src/primitives/address.js';
+import { fundTransaction, createTransaction } from '../../src/wallet/fund.js';
+import { verifyInput } from '../../src/script/interpreter.js';
+import { STANDARD_SCRIPT_FLAGS } from '../../src/script/flags.js';
+import { feeFor } from '../../src/wallet/coinselect.js';
 import { InsufficientFundsError } from '../../src/wallet/coinselect.js';
+import { Tx } from '../../src/primitives/tx.js';
 import { ChainFixture, coinbase, spend, COIN, OTHER_SCRIPT } from './chain-fixture.js';
 
-const PREFIXES = { pubkeyHash: 111, scriptHash: 196 };
+const PREFIXES = { pubkeyHash: 111, scriptHash: 196, wif: 239 };
 const FAST = { N: 1 << 10, r: 8, p: 1 };
 const MNEMONIC =
   'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
@@ -29,7 +33,7 @@ const base = (path: string, maturity = 100) => ({
   prefixes: PREFIXES,
   coinbaseMaturity: maturity,
 });
-const scriptOf = (address: string) => addressScript(decodeAddress(address, PREFIXES));
+const scriptOf = (address: string) => addressToScript(address, PREFIXES);
 
 test('encrypted wallet: locked after load, unlock with the passphrase, wrong one refused, lock wipes keys', async () => {
   const t = tempWallet();
@@ -213,7 +217,7 @@ test('funding: spends trusted coins, change to a fresh change address, errors ar
     assert.equal(f.coins[0].value, 5n * COIN);
     assert.equal(f.tx.outputs.length, 2);
     const change = f.tx.outputs[f.changeIndex];
-    assert.equal(wallet.addressInfo(scriptAddress(change.scriptPubKey, PREFIXES)!)?.change, true);
+    assert.equal(wallet.addressInfo(scriptToAddress(change.scriptPubKey, PREFIXES)!)?.change, true);
     assert.equal(change.value, 5n * COIN - 4n * COIN - f.fee);
     assert.equal(f.tx.locktime, 1);
     assert.throws(
@@ -240,6 +244,49 @@ test('wallet file is replaced atomically and a backup is a loadable copy', async
     assert.ok(existsSync(dest));
     const copy = Wallet.load({ ...base(dest) });
     assert.equal(copy.addressInfo(wallet.getNewAddress()) !== null, true);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('createTransaction signs P2PKH inputs that the script interpreter accepts; locked wallets refuse', async () => {
+  const t = tempWallet();
+  try {
+    const { wallet } = await Wallet.create({
+      ...base(t.path, 0),
+      mnemonic: MNEMONIC,
+      passphrase: 'pw',
+      scrypt: FAST,
+    });
+    const chain = new ChainFixture();
+    const funding: Tx[] = [];
+    for (const v of [COIN, 2n * COIN, 3n * COIN]) {
+      const cb = coinbase(chain.blocks.length, scriptOf(wallet.getNewAddress()), v);
+      funding.push(cb);
+      const b = chain.next([cb]);
+      wallet.onBlockConnected(b, chain.push(b));
+    }
+    const dest = 'mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn';
+    assert.throws(
+      () => createTransaction(wallet, [{ address: dest, value: 4n * COIN }], 1000n),
+      WalletLockedError,
+    );
+    await wallet.unlock('pw', 60);
+    const { tx, fee, coins } = createTransaction(wallet, [{ address: dest, value: 4n * COIN }], 1000n);
+    assert.ok(coins.length >= 2);
+    tx.inputs.forEach((input, i) => {
+      const prev = funding.find((f) => f.txidHex() === input.prevout.txidHex())!;
+      verifyInput(tx, i, prev.outputs[input.prevout.index], STANDARD_SCRIPT_FLAGS);
+    });
+    assert.ok(fee >= feeFor(tx.size, 1000n));
+    const before = wallet.getBalances().trusted;
+    wallet.commitTransaction(tx);
+    // Our own unconfirmed change is trusted; the payment and fee are gone.
+    assert.equal(wallet.getBalances().trusted, before - 4n * COIN - fee);
+    const sends = wallet.listTransactions(10).filter((e) => e.category === 'send');
+    assert.equal(sends.length, 1);
+    assert.equal(sends[0].amount, -4n * COIN);
+    assert.equal(sends[0].fee, -fee);
   } finally {
     t.cleanup();
   }

@@ -1,0 +1,359 @@
+// Wallet RPC methods with Bitcoin Core's names, parameters, result fields and error codes.
+// Owns: mapping requests onto WalletManager/Wallet and wallet errors onto RPC codes. Does not
+// own broadcasting: `broadcast` is injected by whoever wires the node (it throws RpcError -26/-25
+// itself when the mempool rejects). Wallet selection: /wallet/<name> in the URL, else the only
+// loaded wallet.
+import { AddressError, addressToScript } from '../primitives/address.js';
+import type { Tx } from '../primitives/tx.js';
+import { bytesToHex } from '../primitives/bytes.js';
+import { InsufficientFundsError } from '../wallet/coinselect.js';
+import { createTransaction } from '../wallet/fund.js';
+import { MnemonicError } from '../wallet/keys.js';
+import { WrongPassphraseError } from '../wallet/keystore.js';
+import {
+  WalletExistsError,
+  WalletManager,
+  WalletNotFoundError,
+  WalletNotSpecifiedError,
+} from '../wallet/manager.js';
+import { WalletFileError } from '../wallet/store.js';
+import { HistoryEntry, Wallet, WalletError, WalletLockedError } from '../wallet/wallet.js';
+import { JsonAmount } from './amount.js';
+import { RpcCode, RpcError } from './errors.js';
+import { ParamReader } from './params.js';
+import type { RpcContext, RpcServer } from './server.js';
+
+export interface WalletRpcDeps {
+  wallets: WalletManager;
+  /** Submits a transaction to the mempool and relays it; throws RpcError when rejected. */
+  broadcast: (tx: Tx) => Promise<void>;
+  /** Fee rate when the caller gives none, base units per 1000 bytes. */
+  defaultFeeRatePerKb: bigint;
+}
+
+/** Wallet exceptions -> Core's RPC codes. */
+export function walletRpcError(e: unknown): unknown {
+  if (e instanceof RpcError) return e;
+  if (e instanceof WalletLockedError) return new RpcError(RpcCode.WALLET_UNLOCK_NEEDED, e.message);
+  if (e instanceof WrongPassphraseError)
+    return new RpcError(
+      RpcCode.WALLET_PASSPHRASE_INCORRECT,
+      'Error: The wallet passphrase entered was incorrect.',
+    );
+  if (e instanceof InsufficientFundsError)
+    return new RpcError(RpcCode.WALLET_INSUFFICIENT_FUNDS, 'Insufficient funds');
+  if (e instanceof AddressError)
+    return new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Invalid Tally address: ${e.message}`);
+  if (e instanceof WalletNotFoundError) return new RpcError(RpcCode.WALLET_NOT_FOUND, e.message);
+  if (e instanceof WalletNotSpecifiedError) return new RpcError(RpcCode.WALLET_NOT_SPECIFIED, e.message);
+  if (e instanceof WalletExistsError) return new RpcError(RpcCode.WALLET_ERROR, e.message);
+  if (e instanceof MnemonicError) return new RpcError(RpcCode.INVALID_PARAMETER, e.message);
+  if (e instanceof WalletFileError || e instanceof WalletError)
+    return new RpcError(RpcCode.WALLET_ERROR, e.message);
+  return e;
+}
+
+function walletName(ctx: RpcContext): string | undefined {
+  const m = /^\/wallet\/([^/?]+)/.exec(ctx.uri);
+  return m ? decodeURIComponent(m[1]) : undefined;
+}
+
+const amount = (sats: bigint) => new JsonAmount(sats);
+
+function entryJson(e: HistoryEntry): Record<string, unknown> {
+  return {
+    address: e.address ?? undefined,
+    category: e.category,
+    amount: amount(e.amount),
+    label: e.label,
+    vout: e.vout,
+    fee: e.fee !== undefined ? amount(e.fee) : undefined,
+    confirmations: e.confirmations,
+    generated:
+      e.category === 'generate' || e.category === 'immature' || e.category === 'orphan' ? true : undefined,
+    blockhash: e.blockHash ?? undefined,
+    blockheight: e.blockHeight ?? undefined,
+    blocktime: e.blockTime ?? undefined,
+    txid: e.txid,
+    time: e.time,
+    timereceived: e.time,
+  };
+}
+
+/** sat/vB (a number, may have decimals) -> base units per 1000 bytes. */
+function feeRateFromSatPerVb(r: ParamReader, i: number): bigint {
+  const v = r.number(i);
+  if (v < 0 || v > 1_000_000) throw r.invalid(i, 'fee rate must be 0..1000000 sat/vB');
+  return BigInt(Math.round(v * 1000));
+}
+
+export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): void {
+  const { wallets } = deps;
+  const reg = (
+    name: string,
+    params: string[],
+    help: string,
+    fn: (r: ParamReader, ctx: RpcContext, wallet: () => Wallet) => unknown,
+  ) =>
+    server.register(
+      name,
+      async (p, ctx) => {
+        try {
+          return await fn(new ParamReader(p, params), ctx, () => wallets.get(walletName(ctx)));
+        } catch (e) {
+          throw walletRpcError(e);
+        }
+      },
+      { params, help },
+    );
+
+  reg(
+    'createwallet',
+    [
+      'wallet_name',
+      'disable_private_keys',
+      'blank',
+      'passphrase',
+      'avoid_reuse',
+      'descriptors',
+      'load_on_startup',
+      'mnemonic',
+    ],
+    'Creates and loads a new HD wallet. Result: {name, warning, mnemonic} (the mnemonic is shown once: write it down).\n' +
+      'Pass passphrase to encrypt it; pass mnemonic to restore an existing one.',
+    async (r) => {
+      if (r.optBool(1, false)) throw r.invalid(1, 'watch-only wallets are not supported');
+      const name = r.string(0);
+      const passphrase = r.optString(3);
+      const { mnemonic } = await wallets.create(name, { passphrase, mnemonic: r.optString(7) });
+      const warning = passphrase
+        ? ''
+        : 'Wallet created without a passphrase: its keys are stored unencrypted.';
+      return { name, warning, mnemonic };
+    },
+  );
+  reg('loadwallet', ['filename'], 'Loads a wallet from DATADIR/wallets.', (r) => {
+    const name = r.string(0);
+    wallets.load(name);
+    return { name, warning: '' };
+  });
+  reg('unloadwallet', ['wallet_name'], 'Unloads a wallet.', (r, ctx) => {
+    const name = r.optString(0) ?? walletName(ctx);
+    if (name === undefined) throw r.invalid(0, 'wallet_name is required');
+    wallets.unload(name);
+    return { warning: '' };
+  });
+  reg('listwallets', [], 'Names of the loaded wallets.', () => wallets.names());
+  reg('listwalletdir', [], 'Wallets in the wallet directory.', () => ({
+    wallets: wallets.available().map((name) => ({ name })),
+  }));
+  reg('getnewaddress', ['label', 'address_type'], 'Returns a new receiving address.', (r, _c, w) => {
+    const type = r.optString(1);
+    if (type !== undefined && type !== 'legacy') throw r.invalid(1, `Unknown address type '${type}'`);
+    return w().getNewAddress(r.optString(0));
+  });
+  reg('getrawchangeaddress', ['address_type'], 'Returns a new change address.', (_r, _c, w) =>
+    w().getChangeAddress(),
+  );
+  reg(
+    'getbalance',
+    ['dummy', 'minconf', 'include_watchonly', 'avoid_reuse'],
+    'Trusted (spendable) balance.',
+    (r, _c, w) => {
+      if (r.has(0) && r.string(0) !== '*')
+        throw r.invalid(0, 'dummy first argument must be excluded or set to "*".');
+      return amount(w().getBalances().trusted);
+    },
+  );
+  reg('getbalances', [], 'Balances: trusted, untrusted_pending, immature.', (_r, _c, w) => {
+    const wallet = w();
+    const b = wallet.getBalances();
+    return {
+      mine: {
+        trusted: amount(b.trusted),
+        untrusted_pending: amount(b.untrustedPending),
+        immature: amount(b.immature),
+      },
+      lastprocessedblock: wallet.tip ? { hash: wallet.tip.hash, height: wallet.tip.height } : undefined,
+    };
+  });
+  reg('getwalletinfo', [], 'Wallet state.', (_r, ctx, w) => {
+    const wallet = w();
+    const b = wallet.getBalances();
+    return {
+      walletname: walletName(ctx) ?? wallets.names().find((n) => wallets.get(n) === wallet),
+      walletversion: 1,
+      format: 'tally-json',
+      balance: amount(b.trusted),
+      unconfirmed_balance: amount(b.untrustedPending),
+      immature_balance: amount(b.immature),
+      txcount: wallet.txCount,
+      keypoolsize: wallet.keypoolSize,
+      unlocked_until: wallet.isEncrypted ? wallet.unlockedUntil : undefined,
+      private_keys_enabled: true,
+    };
+  });
+  reg('listunspent', ['minconf', 'maxconf', 'addresses'], 'Unspent outputs of the wallet.', (r, _c, w) => {
+    const min = r.optInt(0, 1, 0);
+    const max = r.optInt(1, 9_999_999, 0);
+    const only = r.has(2) ? new Set(r.array(2).map(String)) : null;
+    return w()
+      .listCoins()
+      .filter(
+        (c) =>
+          c.confirmations >= min &&
+          c.confirmations <= max &&
+          !c.immature &&
+          (only === null || only.has(c.address)),
+      )
+      .map((c) => ({
+        txid: c.txid,
+        vout: c.vout,
+        address: c.address,
+        scriptPubKey: bytesToHex(c.script),
+        amount: amount(c.value),
+        confirmations: c.confirmations,
+        spendable: c.trusted,
+        solvable: true,
+        safe: c.trusted,
+      }));
+  });
+  reg(
+    'listtransactions',
+    ['label', 'count', 'skip', 'include_watchonly'],
+    'Recent wallet transactions, oldest first.',
+    (r, _c, w) => {
+      if (r.has(0) && r.string(0) !== '*') throw r.invalid(0, 'only "*" is supported as label');
+      return w()
+        .listTransactions(r.optInt(1, 10, 0), r.optInt(2, 0, 0))
+        .map(entryJson);
+    },
+  );
+  reg('gettransaction', ['txid', 'include_watchonly', 'verbose'], 'A wallet transaction.', (r, _c, w) => {
+    const txid = r.hex(0, 32);
+    const wallet = w();
+    const found = wallet.getTransaction(txid);
+    if (found === null)
+      throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Invalid or non-wallet transaction id');
+    const entries = wallet.listTransactions(Number.MAX_SAFE_INTEGER).filter((e) => e.txid === txid);
+    const net = entries.reduce((t, e) => t + e.amount, 0n);
+    const fee = entries.find((e) => e.fee !== undefined)?.fee;
+    const details = entries.map(entryJson);
+    return {
+      amount: amount(net),
+      fee: fee !== undefined ? amount(fee) : undefined,
+      confirmations: found.confirmations,
+      blockhash: found.record.blockHash ?? undefined,
+      blockheight: found.record.height ?? undefined,
+      blocktime: found.record.blockTime ?? undefined,
+      txid,
+      time: found.record.time,
+      timereceived: found.record.time,
+      details,
+      hex: found.record.hex,
+    };
+  });
+  reg(
+    'sendtoaddress',
+    [
+      'address',
+      'amount',
+      'comment',
+      'comment_to',
+      'subtractfeefromamount',
+      'replaceable',
+      'conf_target',
+      'estimate_mode',
+      'avoid_reuse',
+      'fee_rate',
+      'verbose',
+    ],
+    'Sends an amount (in coins) to an address; fee_rate in sat/vB. Returns the txid.',
+    async (r, _c, w) => {
+      const wallet = w();
+      const address = r.string(0);
+      addressToScript(address, wallet.prefixes);
+      const value = r.amount(1);
+      if (value <= 0n) throw new RpcError(RpcCode.TYPE_ERROR, 'Invalid amount for send');
+      if (r.optBool(4, false)) throw r.invalid(4, 'subtractfeefromamount is not supported');
+      const rate = r.has(9) ? feeRateFromSatPerVb(r, 9) : deps.defaultFeeRatePerKb;
+      const { tx, fee } = createTransaction(wallet, [{ address, value }], rate);
+      await deps.broadcast(tx);
+      wallet.commitTransaction(tx);
+      const txid = tx.txidHex();
+      return r.optBool(10, false) ? { txid, fee_reason: 'fee_rate', fee: amount(fee) } : txid;
+    },
+  );
+  reg(
+    'walletpassphrase',
+    ['passphrase', 'timeout'],
+    'Unlocks the wallet for timeout seconds.',
+    async (r, _c, w) => {
+      const passphrase = r.string(0);
+      const timeout = r.int(1, 0, Number.MAX_SAFE_INTEGER);
+      if (passphrase === '') throw r.invalid(0, 'passphrase cannot be empty');
+      await w().unlock(passphrase, timeout);
+      return null;
+    },
+  );
+  reg('walletlock', [], 'Forgets the decrypted keys.', (_r, _c, w) => {
+    const wallet = w();
+    if (!wallet.isEncrypted)
+      throw new RpcError(
+        RpcCode.WALLET_WRONG_ENC_STATE,
+        'Error: running with an unencrypted wallet, but walletlock was called.',
+      );
+    wallet.lock();
+    return null;
+  });
+  reg(
+    'walletpassphrasechange',
+    ['oldpassphrase', 'newpassphrase'],
+    'Changes the passphrase.',
+    async (r, _c, w) => {
+      await w().changePassphrase(r.string(0), r.string(1));
+      return null;
+    },
+  );
+  reg(
+    'encryptwallet',
+    ['passphrase'],
+    'Encrypts an unencrypted wallet; it is locked afterwards.',
+    async (r, _c, w) => {
+      const wallet = w();
+      if (wallet.isEncrypted)
+        throw new RpcError(
+          RpcCode.WALLET_WRONG_ENC_STATE,
+          'Error: running with an encrypted wallet, but encryptwallet was called.',
+        );
+      await wallet.encrypt(r.string(0));
+      return 'wallet encrypted; the keys are now protected by the passphrase. Back up the wallet file again.';
+    },
+  );
+  reg('backupwallet', ['destination'], 'Copies the wallet file to destination.', (r, _c, w) => {
+    w().backup(r.string(0));
+    return null;
+  });
+  reg('getaddressinfo', ['address'], 'Information about an address.', (r, _c, w) => {
+    const wallet = w();
+    const address = r.string(0);
+    const script = addressToScript(address, wallet.prefixes);
+    const info = wallet.addressInfo(address);
+    return {
+      address,
+      scriptPubKey: bytesToHex(script),
+      ismine: info !== null,
+      iswatchonly: false,
+      solvable: info !== null,
+      isscript: script.length === 23,
+      ischange: info?.change ?? false,
+      pubkey: info?.publicKey,
+      hdkeypath: info?.path,
+      labels: info?.label !== undefined ? [info.label] : [],
+    };
+  });
+  reg('setlabel', ['address', 'label'], 'Sets the label of an address.', (r, _c, w) => {
+    w().setLabel(r.string(0), r.string(1));
+    return null;
+  });
+}

@@ -1,0 +1,134 @@
+// The node's wallets: DATADIR/wallets/<name>.json, created, loaded and unloaded by name, and fed
+// the chain's events (every loaded wallet follows the chain). Fails with WalletNotFoundError,
+// WalletExistsError or WalletError (bad name, ambiguous choice).
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Block } from '../primitives/block.js';
+import type { Tx } from '../primitives/tx.js';
+import { Wallet, WalletChainInfo, WalletError } from './wallet.js';
+
+export class WalletNotFoundError extends WalletError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WalletNotFoundError';
+  }
+}
+
+export class WalletExistsError extends WalletError {
+  constructor(name: string) {
+    super(`Wallet "${name}" already exists.`);
+    this.name = 'WalletExistsError';
+  }
+}
+
+/** More than one wallet is loaded and the request did not say which (Core's -19). */
+export class WalletNotSpecifiedError extends WalletError {
+  constructor() {
+    super('Wallet file not specified (must request wallet RPC through /wallet/<filename> uri-path).');
+    this.name = 'WalletNotSpecifiedError';
+  }
+}
+
+const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
+
+export interface WalletManagerOptions extends WalletChainInfo {
+  /** DATADIR/wallets */
+  dir: string;
+  now?: () => number;
+}
+
+export class WalletManager {
+  private readonly loaded = new Map<string, Wallet>();
+
+  constructor(private readonly opts: WalletManagerOptions) {}
+
+  private pathOf(name: string): string {
+    if (!NAME.test(name))
+      throw new WalletError(`Invalid wallet name "${name}": use letters, digits, '_', '-', '.'`);
+    return join(this.opts.dir, `${name}.json`);
+  }
+
+  private walletOptions(name: string) {
+    const { network, prefixes, coinbaseMaturity, now } = this.opts;
+    return { path: this.pathOf(name), network, prefixes, coinbaseMaturity, now };
+  }
+
+  async create(
+    name: string,
+    opts: { passphrase?: string; mnemonic?: string; scrypt?: { N: number; r: number; p: number } } = {},
+  ) {
+    const path = this.pathOf(name);
+    if (existsSync(path) || this.loaded.has(name)) throw new WalletExistsError(name);
+    const created = await Wallet.create({ ...this.walletOptions(name), ...opts });
+    this.loaded.set(name, created.wallet);
+    return created;
+  }
+
+  load(name: string): Wallet {
+    if (this.loaded.has(name)) throw new WalletError(`Wallet "${name}" is already loaded.`);
+    const path = this.pathOf(name);
+    if (!existsSync(path)) throw new WalletNotFoundError(`Wallet file ${path} not found.`);
+    const w = Wallet.load(this.walletOptions(name));
+    this.loaded.set(name, w);
+    return w;
+  }
+
+  unload(name: string): void {
+    const w = this.loaded.get(name);
+    if (w === undefined) throw new WalletNotFoundError(`Requested wallet "${name}" is not loaded`);
+    w.lock();
+    w.save();
+    this.loaded.delete(name);
+  }
+
+  /** The named wallet, or the only loaded one when no name is given. */
+  get(name?: string): Wallet {
+    if (name !== undefined) {
+      const w = this.loaded.get(name);
+      if (w === undefined)
+        throw new WalletNotFoundError(`Requested wallet "${name}" does not exist or is not loaded`);
+      return w;
+    }
+    if (this.loaded.size === 0)
+      throw new WalletNotFoundError(
+        'No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet.',
+      );
+    if (this.loaded.size > 1) throw new WalletNotSpecifiedError();
+    return this.loaded.values().next().value!;
+  }
+
+  names(): string[] {
+    return [...this.loaded.keys()].sort();
+  }
+
+  /** Wallet files in the directory, loaded or not. */
+  available(): string[] {
+    if (!existsSync(this.opts.dir)) return [];
+    return readdirSync(this.opts.dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))
+      .filter((n) => NAME.test(n))
+      .sort();
+  }
+
+  onBlockConnected(block: Block, height: number): void {
+    for (const w of this.loaded.values()) w.onBlockConnected(block, height);
+  }
+
+  onBlockDisconnected(block: Block, height: number): void {
+    for (const w of this.loaded.values()) w.onBlockDisconnected(block, height);
+  }
+
+  onTxAccepted(tx: Tx): void {
+    for (const w of this.loaded.values()) w.onTxAccepted(tx);
+  }
+
+  /** Locks and saves every wallet (node shutdown). */
+  close(): void {
+    for (const w of this.loaded.values()) {
+      w.lock();
+      w.save();
+    }
+    this.loaded.clear();
+  }
+}
