@@ -94,10 +94,11 @@ function buildChain(nBlocks: number, inputsPerBlock: number): Block[] {
   return blocks;
 }
 
-function loadOrBuild(nBlocks: number, inputs: number): Block[] {
+/** Raw blocks: they are decoded one at a time while connecting, as they would arrive from peers. */
+function loadOrBuild(nBlocks: number, inputs: number): Uint8Array[] {
   const dir = '.tmp';
   const file = join(dir, `bench-connect-${nBlocks}x${inputs}.dat`);
-  if (existsSync(file)) return readFrames(new Uint8Array(readFileSync(file))).map((f) => Block.decode(f));
+  if (existsSync(file)) return readFrames(new Uint8Array(readFileSync(file)));
   const t0 = performance.now();
   const blocks = buildChain(nBlocks, inputs);
   const parts: Uint8Array[] = [];
@@ -112,7 +113,7 @@ function loadOrBuild(nBlocks: number, inputs: number): Block[] {
   console.log(
     `built ${blocks.length} blocks in ${((performance.now() - t0) / 1000).toFixed(1)} s (cached in ${file})`,
   );
-  return blocks;
+  return blocks.map((b) => b.encode());
 }
 
 /** Raw single-thread verification rate on signatures like the chain's. */
@@ -142,10 +143,15 @@ function referenceVerifyRate(): number {
   return (items.length * 3) / secs;
 }
 
-async function connectAll(blocks: Block[], threads: number, dbcacheMB: number) {
+async function connectAll(raws: Uint8Array[], threads: number, dbcacheMB: number) {
   const dir = mkdtempSync(join(tmpdir(), 'tally-bench-connect-'));
   let peak = 0;
-  const sample = (): void => void (peak = Math.max(peak, process.memoryUsage().rss));
+  let peakHeap = 0;
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
   const timer = setInterval(sample, 50);
   try {
     const chain = await Chain.open({
@@ -155,18 +161,29 @@ async function connectAll(blocks: Block[], threads: number, dbcacheMB: number) {
       dbcacheMB,
       now: () => 4_000_000_000,
     });
-    const inputs = blocks.reduce((n, b) => n + b.txs.slice(1).reduce((m, t) => m + t.inputs.length, 0), 0);
+    let inputs = 0;
     const t0 = performance.now();
-    for (const b of blocks) {
+    for (const raw of raws) {
+      const b = Block.decode(raw);
+      for (const t of b.txs.slice(1)) inputs += t.inputs.length;
       const r = await chain.processBlock(b);
       if (!r.accepted) throw new Error(`block ${b.hashHex()} rejected: ${r.reason}`);
     }
     await chain.flushState();
     const secs = (performance.now() - t0) / 1000;
     sample();
+    const cacheMB = chain.cacheBytes / 2 ** 20;
     const digest = await chain.utxoDigest();
     await chain.close();
-    return { secs, inputs, height: digest.height, utxos: digest.count, peakMB: peak / 2 ** 20 };
+    return {
+      secs,
+      inputs,
+      height: digest.height,
+      utxos: digest.count,
+      peakMB: peak / 2 ** 20,
+      heapMB: peakHeap / 2 ** 20,
+      cacheMB,
+    };
   } finally {
     clearInterval(timer);
     rmSync(dir, { recursive: true, force: true });
@@ -179,6 +196,8 @@ export async function run(args: string[]): Promise<void> {
   const dbcache = Number(arg(args, 'dbcache', '50'));
   const threadList = arg(args, 'threads', `1,${availableParallelism()}`).split(',').map(Number);
   const blocks = loadOrBuild(nBlocks, inputs);
+  global.gc?.();
+  console.log(`RSS before connecting: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
   const ref = referenceVerifyRate();
   console.log(
     `reference: raw ${activeBackend().name} verify, 1 thread: ${Math.round(ref).toLocaleString('en-US')} sigs/s`,
@@ -189,7 +208,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `threads ${threads}: ${r.height} blocks in ${r.secs.toFixed(2)} s = ${(blocks.length / r.secs).toFixed(1)} blocks/s, ` +
         `${Math.round(r.inputs / r.secs).toLocaleString('en-US')} inputs/s (${Math.round(r.inputs / r.secs / Math.max(threads, 1)).toLocaleString('en-US')}/s per verify thread), ` +
-        `peak RSS ${r.peakMB.toFixed(0)} MB, ${r.utxos} UTXOs`,
+        `peak RSS ${r.peakMB.toFixed(0)} MB (main heap ${r.heapMB.toFixed(0)} MB), ${r.utxos} UTXOs`,
     );
   }
 }

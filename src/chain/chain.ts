@@ -492,14 +492,26 @@ export class Chain extends EventEmitter<ChainEvents> {
   }
 
   async getCoin(op: OutPoint): Promise<StoredCoin | undefined> {
+    return (await this.getCoins([op]))[0];
+  }
+
+  /** Unspent coins of the active chain, read in one batch. */
+  async getCoins(ops: readonly OutPoint[]): Promise<(StoredCoin | undefined)[]> {
     return this.exclusive(async () => {
-      await this.coins.fetch([op]);
-      return this.coins.getCoin(op);
+      await this.coins.fetch(ops);
+      return ops.map((op) => this.coins.getCoin(op));
     });
   }
 
   medianTimePast(entry: BlockEntry = this.tip): number {
     return medianTimePast(entry);
+  }
+
+  /** Median time past of the active-chain block at `height` (BIP68 time locks). */
+  medianTimePastAt(height: number): number {
+    const e = this.active[height];
+    if (!e) throw new RangeError(`no block at height ${height} on the active chain`);
+    return medianTimePast(e);
   }
 
   /** Bits required for the block after `prev` (default the tip). */

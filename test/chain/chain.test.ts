@@ -7,6 +7,8 @@ import type { Block } from '../../src/primitives/block.js';
 import { Builder } from './builder.js';
 import { FAR_FUTURE, openChain, removeDir, tempDir } from './helpers.js';
 import { Chain } from '../../src/chain/chain.js';
+import { Tx, TxOut } from '../../src/primitives/tx.js';
+import { blockScriptFlags } from '../../src/consensus/flags.js';
 
 const params = getParams('regtest');
 
@@ -218,6 +220,36 @@ test('time comes from the injected clock', async () => {
     const c2 = await openChain(dir, params, { now: FAR_FUTURE });
     assert.equal((await c2.processBlock(blk)).accepted, true);
     await c2.close();
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('the script-execution cache lets a block skip checks of transactions verified before', async () => {
+  const b = new Builder(params);
+  const dir = tempDir();
+  try {
+    const chain = await openChain(dir, params);
+    const base = b.chain(b.genesis, 101);
+    await feed(chain, base);
+    const s = b.cbOut(base[0]);
+    const good = b.spend([s], { outputs: [s.value - 1n] });
+    // Same inputs, other outputs: the signature no longer matches.
+    const forged = new Tx(good.version, good.inputs, [new TxOut(s.value - 2n, b.script)], 0);
+    const blk = b.block(base[100], { txs: [forged], fees: 2n });
+    const flags = blockScriptFlags(102, blk.hash(), params);
+    assert.match((await chain.processBlock(blk)).reason!, /^mandatory-script-verify-flag-failed/);
+    // A cache entry is trusted: a block whose transaction was "already verified" skips it.
+    const blk2 = b.block(base[100], { txs: [forged], fees: 2n, tag: 9 });
+    chain.scriptCache.add(forged.txid(), flags);
+    assert.equal((await chain.processBlock(blk2)).accepted, true);
+    assert.equal(chain.scriptCache.size, 0);
+    const coins = await chain.getCoins([b.out(forged).outpoint, s.outpoint]);
+    assert.deepEqual(
+      coins.map((c) => c?.value),
+      [s.value - 2n, undefined],
+    );
+    await chain.close();
   } finally {
     removeDir(dir);
   }

@@ -50,9 +50,11 @@ function instrument(store: ChainStore): ChainStore {
     const write = b.write.bind(b);
     b.write = async () => {
       if (startsFlush) inFlush = true;
-      const kind = inFlush && !startsFlush ? 'flush' : reorging ? 'reorg' : 'any';
-      const counts = mode === 'any' || mode === kind;
+      // A write inside a multi-batch flush (after its first batch), or during a reorg.
+      const midFlush = inFlush && !startsFlush;
+      const counts = mode === 'any' || (mode === 'flush' && midFlush) || (mode === 'reorg' && reorging);
       if (counts) count++;
+      const kind = mode === 'any' ? 'any' : mode;
       if (counts && count === target && when === 'before') die(kind);
       await write();
       if (counts && count === target && when === 'after') die(kind);
