@@ -1,9 +1,11 @@
 // The portable SHA-256d nonce kernel (plain JavaScript, one nonce at a time) and the scalar
 // SHA-256 pieces both kernels share: round constants, the compression function, the midstate of
 // a header's first 64 bytes and the full double hash of a header with a given nonce.
-// Owns: the per-nonce hash loop used where WebAssembly SIMD is unavailable.
+// Owns: the kernel used where WebAssembly SIMD is unavailable. Its hot loop is the generated,
+// fully unrolled sha256-kernel-js-unrolled.ts (scripts/gen-sha256-kernel.ts).
 // Does not own: choosing a kernel (hasher.ts) or threads (miner.ts). Never throws on well-formed
 // input; `setJob` throws RangeError for a header that is not 80 bytes.
+import { JOB_WORDS, prepareJob, scanUnrolled } from './sha256-kernel-js-unrolled.js';
 
 export const K = Int32Array.from([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -171,35 +173,15 @@ export type KernelName = 'wasm-simd' | 'js';
 
 export class JsKernel implements NonceKernel {
   readonly name = 'js';
-  private mid: Int32Array = new Int32Array(8);
-  private w1 = new Int32Array(64);
-  private w2 = new Int32Array(64);
-  private s = new Int32Array(8);
+  private readonly job = new Int32Array(JOB_WORDS);
   private targetTop = 0;
 
   setJob(header: Uint8Array, targetTop: number): void {
-    this.mid = headerMidstate(header);
-    this.w1.fill(0);
-    [this.w1[0], this.w1[1], this.w1[2]] = headerTailWords(header);
-    this.w1[4] = PAD_WORD;
-    this.w1[15] = HEADER_BITS;
-    this.w2.fill(0);
-    this.w2[8] = PAD_WORD;
-    this.w2[15] = DIGEST_BITS;
+    prepareJob(headerMidstate(header), headerTailWords(header), this.job);
     this.targetTop = targetTop >>> 0;
   }
 
   scan(start: number, count: number): number {
-    const { mid, w1, w2, s } = this;
-    for (let i = 0; i < count; i++) {
-      const nonce = (start + i) >>> 0;
-      // compress() rewrites only w[16..63]: the padding words set in setJob stay.
-      w1[3] = bswap32(nonce);
-      compress(s, mid, w1);
-      w2.set(s);
-      compress(s, IV, w2);
-      if (bswap32(s[7]) <= this.targetTop) return nonce;
-    }
-    return -1;
+    return scanUnrolled(this.job, this.targetTop, start >>> 0, count);
   }
 }

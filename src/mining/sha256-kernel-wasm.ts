@@ -3,26 +3,12 @@
 // Does not own: threads, abort or the full-target check (worker.ts). A host without WebAssembly
 // SIMD fails `new WasmSimdKernel()` with a CompileError; hasher.ts tests for that first.
 //
-// The kernel is not written by hand. SHA-256d of the header is evaluated once over symbolic words,
-// each marked as a compile-time constant (round constants, padding), a per-job value (midstate,
-// merkle tail, time, bits) or a per-nonce value (the nonce and all that depends on it). Sums fold
-// their constant and per-job terms into one; whatever depends on job values alone is emitted into
-// `prepare()`, run once per job, which stores each such value as a splatted vector; only the rest
-// is emitted into the hot loop `scan()`. That precomputes, without a hand-kept list, the first
-// three rounds of the second block, the constant parts of its message schedule and the round-0
-// terms of the second hash. Only what the final word H7 depends on is emitted: the last three
-// rounds of the second hash and the other seven output words are dead code and never generated.
+// The kernel is generated from the SHA-256d graph of sha256-kernel-graph.ts: per-job words go into
+// `prepare()`, run once per job, which stores each as a splatted vector; per-nonce words go into
+// the hot loop `scan()`, four nonces per v128, which leaves early on the top hash word.
 import { BLOCK_EMPTY, Code, I32, Op, Simd, V128, moduleBytes } from './wasm-kernel-asm.js';
-import {
-  DIGEST_BITS,
-  HEADER_BITS,
-  IV,
-  K,
-  PAD_WORD,
-  headerMidstate,
-  headerTailWords,
-  type NonceKernel,
-} from './sha256-kernel-js.js';
+import { headerMidstate, headerTailWords, type NonceKernel } from './sha256-kernel-js.js';
+import { IMM, JOB, VAR, Node, headerTopWordGraph } from './sha256-kernel-graph.js';
 
 // The project compiles without the DOM library, which is where TypeScript declares WebAssembly;
 // Node provides the global. These are the few members used here.
@@ -32,26 +18,6 @@ declare const WebAssembly: {
   validate(bytes: Uint8Array): boolean;
 };
 
-const IMM = 0; // known when the module is generated
-const JOB = 1; // known once per job (computed in prepare)
-const VAR = 2; // differs per nonce (computed in the hot loop)
-
-type OpName = 'imm' | 'input' | 'leaf' | 'add' | 'xor' | 'and' | 'or' | 'rotr' | 'shr';
-
-class Node {
-  uses = 0; // references from the hot loop's graph
-  local = -1;
-  puses = 0; // references from prepare's graph
-  plocal = -1;
-  slot = -1;
-  constructor(
-    readonly op: OpName,
-    readonly kind: number,
-    readonly args: Node[],
-    readonly v: number,
-  ) {}
-}
-
 // Memory layout (bytes): job inputs, the candidate lane words, then the per-job vector slots.
 const IN_MID = 0; // 8 words: midstate
 const IN_TAIL = 32; // 3 words: header words 16..18 (big-endian values)
@@ -59,79 +25,6 @@ const IN_TARGET = 44; // 1 word: top 32 bits of the target
 const OUT_TOP = 64; // 4 words: top hash words of the candidate group, lanes 0..3
 const SLOT_BASE = 128;
 const MAX_SLOTS = (65536 - SLOT_BASE) / 16;
-
-function imm(v: number): Node {
-  return new Node('imm', IMM, [], v | 0);
-}
-
-function add(...xs: Node[]): Node {
-  const vars: Node[] = [];
-  const jobs: Node[] = [];
-  let c = 0;
-  const push = (x: Node): void => {
-    if (x.kind === IMM) c = (c + x.v) | 0;
-    else if (x.op === 'add' && x.kind === JOB) x.args.forEach(push);
-    else (x.kind === JOB ? jobs : vars).push(x);
-  };
-  xs.forEach(push);
-  const fixed = c !== 0 ? [...jobs, imm(c)] : jobs;
-  const part = fixed.length === 0 ? null : fixed.length === 1 ? fixed[0] : new Node('add', JOB, fixed, 0);
-  if (vars.length === 0) return part ?? imm(0);
-  const terms = part ? [...vars, part] : vars;
-  return terms.length === 1 ? terms[0] : new Node('add', VAR, terms, 0);
-}
-
-function bin(op: 'xor' | 'and' | 'or', a: Node, b: Node): Node {
-  if (a.kind === IMM && b.kind === IMM) {
-    return imm(op === 'xor' ? a.v ^ b.v : op === 'and' ? a.v & b.v : a.v | b.v);
-  }
-  if (b.kind === IMM) [a, b] = [b, a];
-  if (a.kind === IMM && a.v === 0) return op === 'and' ? a : b;
-  return new Node(op, Math.max(a.kind, b.kind), [a, b], 0);
-}
-
-const xor = (a: Node, b: Node): Node => bin('xor', a, b);
-const and = (a: Node, b: Node): Node => bin('and', a, b);
-
-function rotr(x: Node, r: number): Node {
-  if (x.kind === IMM) return imm((x.v >>> r) | (x.v << (32 - r)));
-  return new Node('rotr', x.kind, [x], r);
-}
-
-function shr(x: Node, r: number): Node {
-  if (x.kind === IMM) return imm(x.v >>> r);
-  return new Node('shr', x.kind, [x], r);
-}
-
-const Sigma0 = (a: Node): Node => xor(xor(rotr(a, 2), rotr(a, 13)), rotr(a, 22));
-const Sigma1 = (e: Node): Node => xor(xor(rotr(e, 6), rotr(e, 11)), rotr(e, 25));
-const sigma0 = (x: Node): Node => xor(xor(rotr(x, 7), rotr(x, 18)), shr(x, 3));
-const sigma1 = (x: Node): Node => xor(xor(rotr(x, 17), rotr(x, 19)), shr(x, 10));
-
-/** init + compress(init, block), symbolically. */
-function compressSym(init: Node[], block: Node[]): Node[] {
-  const w = block.slice();
-  for (let t = 16; t < 64; t++) w[t] = add(sigma1(w[t - 2]), w[t - 7], sigma0(w[t - 15]), w[t - 16]);
-  let [a, b, c, d, e, f, g, h] = init;
-  // Maj(a,b,c) = b ^ ((a^b) & (b^c)); b^c is the previous round's a^b.
-  let bc = xor(b, c);
-  for (let t = 0; t < 64; t++) {
-    const t1 = add(h, Sigma1(e), xor(g, and(e, xor(f, g))), imm(K[t]), w[t]);
-    const ab = xor(a, b);
-    const t2 = add(Sigma0(a), xor(b, and(ab, bc)));
-    h = g;
-    g = f;
-    f = e;
-    e = add(d, t1);
-    d = c;
-    c = b;
-    b = a;
-    a = add(t1, t2);
-    bc = ab;
-  }
-  const out = [a, b, c, d, e, f, g, h];
-  return init.map((s, i) => add(s, out[i]));
-}
 
 // Hot-loop locals: params base (0) and iters (1), then these; the graph's locals follow.
 const L_I = 2;
@@ -278,18 +171,8 @@ function generate(): Uint8Array {
   const nonceWord = new Node('leaf', VAR, [], 0);
   nonceWord.local = L_W3;
   const mid = Array.from({ length: 8 }, (_, i) => input(IN_MID + 4 * i));
-  const block2 = [
-    input(IN_TAIL),
-    input(IN_TAIL + 4),
-    input(IN_TAIL + 8),
-    nonceWord,
-    imm(PAD_WORD),
-    ...Array.from({ length: 10 }, () => imm(0)),
-    imm(HEADER_BITS),
-  ];
-  const first = compressSym(mid, block2);
-  const block3 = [...first, imm(PAD_WORD), ...Array.from({ length: 6 }, () => imm(0)), imm(DIGEST_BITS)];
-  const h7 = compressSym(Array.from(IV, imm), block3)[7];
+  const tail = [input(IN_TAIL), input(IN_TAIL + 4), input(IN_TAIL + 8)];
+  const h7 = headerTopWordGraph(mid, tail, nonceWord);
   const target = input(IN_TARGET);
 
   const em = new Emitter();

@@ -24,6 +24,9 @@ export class RollingSet {
   }
 }
 
+/** Unsent bytes past which a peer's further requests wait. */
+export const SEND_PAUSE_BYTES = 16_000_000;
+
 export interface PeerQueueLimits {
   /** Messages queued before the socket is paused. */
   maxQueue: number;
@@ -121,7 +124,11 @@ export class Peer {
     this.draining = true;
     try {
       while (this.queue.length > 0 && !this.closed) {
-        const data = this.queue.shift() as Uint8Array;
+        // As Core's fPauseSend: a peer that does not read our replies gets no more of them
+        // until it does; meanwhile its queue fills and its socket is paused.
+        await this.drain(SEND_PAUSE_BYTES);
+        const data = this.queue.shift();
+        if (!data || this.closed) break;
         await this.handler(this, data);
         if (this.paused && this.queue.length <= this.limits.maxQueue / 2) {
           this.paused = false;

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { blockScriptFlags } from '../../src/consensus/flags.js';
+import { getParams } from '../../src/consensus/params.js';
 import { MANDATORY_SCRIPT_FLAGS, ScriptFlags } from '../../src/script/flags.js';
 import { hashFromHex } from '../../src/primitives/bytes.js';
 
@@ -34,4 +35,20 @@ test('all soft forks at height 0 (as on Tally) gives the mandatory flags from ge
   const p = { bip16Height: 0, bip66Height: 0, bip65Height: 0, csvHeight: 0, bip147Height: 0 };
   assert.equal(blockScriptFlags(0, anyHash, p), MANDATORY_SCRIPT_FLAGS);
   assert.equal(blockScriptFlags(987_654, anyHash, p), MANDATORY_SCRIPT_FLAGS);
+});
+
+test("Tally's networks: every soft fork from height 0, so mandatory flags everywhere", () => {
+  for (const name of ['main', 'test', 'regtest'] as const) {
+    assert.equal(blockScriptFlags(0, anyHash, getParams(name)), MANDATORY_SCRIPT_FLAGS, name);
+    assert.equal(blockScriptFlags(123_456, anyHash, getParams(name)), MANDATORY_SCRIPT_FLAGS, name);
+  }
+});
+
+test('the bitcoin preset: P2SH throughout except block 170,060; all flags from BIP147', () => {
+  const p = getParams('bitcoin');
+  const exception = hashFromHex('00000000000002dc756eebf4f49723ed8d30cc28a5f108eb94b1ba88ac4f9c22');
+  assert.equal(blockScriptFlags(170_060, exception, p), ScriptFlags.NONE);
+  assert.equal(blockScriptFlags(170_000, anyHash, p), ScriptFlags.P2SH);
+  assert.equal(blockScriptFlags(p.bip147Height - 1, anyHash, p) & ScriptFlags.NULLDUMMY, 0);
+  assert.equal(blockScriptFlags(p.bip147Height, anyHash, p), MANDATORY_SCRIPT_FLAGS);
 });

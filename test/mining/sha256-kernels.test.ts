@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { TARGET_FILE, generateJsKernel } from '../../scripts/gen-sha256-kernel.js';
 import { sha256d } from '../../src/crypto/hash.js';
 import {
   KERNELS,
@@ -63,6 +65,10 @@ test('WebAssembly SIMD is available on this Node and auto picks it', () => {
   assert.ok(wasmSimdSupported());
   assert.equal(resolveKernel('auto'), 'wasm-simd');
   assert.deepEqual(wasmKernelBytes(), wasmKernelBytes());
+});
+
+test('the committed unrolled JS kernel is what scripts/gen-sha256-kernel.ts generates', async () => {
+  assert.equal(readFileSync(TARGET_FILE, 'utf8'), await generateJsKernel());
 });
 
 test('the scalar double hash and midstate agree with sha256d', () => {

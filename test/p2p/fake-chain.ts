@@ -2,7 +2,8 @@
 // linkage, proof of work against the header's bits (regtest-easy 0x207fffff only) and the block's
 // merkle root, keeps the most-work header chain, and connects bodies along it in order.
 import { Block, BlockHeader } from '../../src/primitives/block.js';
-import { bytesToHex, reverseHex } from '../../src/primitives/bytes.js';
+import { bytesToHex } from '../../src/primitives/bytes.js';
+import { blockWork, compactToTarget, hashToBigInt } from '../../src/consensus/pow.js';
 import { computeMerkleRoot } from '../../src/primitives/merkle.js';
 import { OutPoint, Tx, TxIn, TxOut, NULL_HASH } from '../../src/primitives/tx.js';
 import type { P2PChain, P2PMempool, Verdict } from '../../src/p2p/ports.js';
@@ -10,17 +11,12 @@ import type { P2PChain, P2PMempool, Verdict } from '../../src/p2p/ports.js';
 export const EASY_BITS = 0x207fffff;
 const GENESIS_TIME = 1_700_000_000;
 
-export function bitsToTarget(bits: number): bigint {
-  const exp = bits >>> 24;
-  const mant = BigInt(bits & 0x007fffff);
-  return exp <= 3 ? mant >> BigInt(8 * (3 - exp)) : mant << BigInt(8 * (exp - 3));
-}
-
 export function checkPow(hash: Uint8Array, bits: number): boolean {
-  return BigInt('0x' + reverseHex(hash)) <= bitsToTarget(bits);
+  const { target, negative, overflow } = compactToTarget(bits);
+  return !negative && !overflow && target > 0n && hashToBigInt(hash) <= target;
 }
 
-const work = (bits: number): bigint => (1n << 256n) / (bitsToTarget(bits) + 1n);
+const work = blockWork;
 
 export function coinbase(height: number, tag = 0): Tx {
   const script = new Uint8Array(8);

@@ -1,0 +1,140 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { BlockHeader } from '../../src/primitives/block.js';
+import { DecodeError } from '../../src/primitives/bytes.js';
+import { OutPoint } from '../../src/primitives/tx.js';
+import { ChainCorruptionError, type StoredCoin } from '../../src/chain/ports.js';
+import {
+  LevelChainStore,
+  decodeCoin,
+  decodeIndex,
+  decodeUndo,
+  encodeCoin,
+  encodeIndex,
+  encodeUndo,
+  keys,
+} from '../../src/storage/level-store.js';
+
+const arbCoin = fc.record({
+  value: fc.bigInt({ min: 0n, max: 21_000_000n * 100_000_000n }),
+  script: fc.uint8Array({ maxLength: 80 }),
+  height: fc.integer({ min: 0, max: 0x7fffffff }),
+  coinbase: fc.boolean(),
+});
+const arbHash = fc.uint8Array({ minLength: 32, maxLength: 32 });
+const arbHeader = fc
+  .tuple(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), arbHash, arbHash, fc.nat(), fc.nat(), fc.nat())
+  .map(([v, p, m, t, b, n]) => new BlockHeader(v, p, m, t >>> 0, b >>> 0, n >>> 0));
+const arbIndex = fc.record({
+  header: arbHeader,
+  height: fc.nat(),
+  chainWork: fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }),
+  status: fc.nat({ max: 31 }),
+  sequence: fc.nat(),
+});
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'tally-store-'));
+}
+
+function decodesOrTyped(fn: () => unknown): void {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof DecodeError, String(e));
+  }
+}
+
+test('coin, index and undo encodings round-trip', () => {
+  fc.assert(fc.property(arbCoin, (c) => assert.deepEqual(decodeCoin(encodeCoin(c)), { ...c })));
+  fc.assert(
+    fc.property(arbIndex, (r) => {
+      const d = decodeIndex(encodeIndex(r));
+      assert.deepEqual(d.header.encode(), r.header.encode());
+      assert.deepEqual({ ...d, header: 0 }, { ...r, header: 0 });
+    }),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.array(arbCoin, { maxLength: 4 }), { maxLength: 4 }), (u) =>
+      assert.deepEqual(
+        decodeUndo(encodeUndo(u)),
+        u.map((t) => t.map((c) => ({ ...c }))),
+      ),
+    ),
+  );
+});
+
+test('truncated or random values give a DecodeError, never a crash', () => {
+  fc.assert(
+    fc.property(arbCoin, fc.nat(), (c, cut) => {
+      const e = encodeCoin(c);
+      decodesOrTyped(() => decodeCoin(e.subarray(0, cut % e.length)));
+    }),
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
+      decodesOrTyped(() => decodeCoin(b));
+      decodesOrTyped(() => decodeIndex(b));
+      decodesOrTyped(() => decodeUndo(b));
+    }),
+  );
+});
+
+test('store: batched coin reads, ordered iteration, markers, corruption is typed', async () => {
+  const dir = tmp();
+  try {
+    const s = await LevelChainStore.open(dir);
+    const coin = (h: number): StoredCoin => ({
+      value: BigInt(h),
+      script: Uint8Array.of(h),
+      height: h,
+      coinbase: h % 2 === 0,
+    });
+    const ops = [3, 1, 2].map((i) => new OutPoint(new Uint8Array(32).fill(i), 256 - i));
+    const b = s.batch();
+    ops.forEach((op, i) => b.putCoin(op, coin(i)));
+    b.setHeadBlocks([new Uint8Array(32).fill(9), null]);
+    await b.write();
+    const got = await s.getCoins([ops[1], new OutPoint(new Uint8Array(32), 0), ops[0]]);
+    assert.deepEqual(got, [coin(1), undefined, coin(0)]);
+    const order: number[] = [];
+    for await (const [op] of s.iterateCoins()) order.push(op.hash[0]);
+    assert.deepEqual(order, [1, 2, 3]);
+    assert.deepEqual(await s.getMarkers(), { best: null, headBlocks: [new Uint8Array(32).fill(9), null] });
+    await s.batch().setHeadBlocks(null).setBest(new Uint8Array(32).fill(7)).delCoin(ops[0]).write();
+    assert.deepEqual(await s.getMarkers(), { best: new Uint8Array(32).fill(7), headBlocks: null });
+    assert.deepEqual(await s.getCoins([ops[0]]), [undefined]);
+    // A truncated value is reported as corruption, naming the record.
+    const v = await s.raw.get(keys.coin(ops[1]));
+    await s.raw.put(keys.coin(ops[1]), v!.subarray(0, 3));
+    await assert.rejects(
+      s.getCoins([ops[1]]),
+      (e: unknown) => e instanceof ChainCorruptionError && /coin/.test(String(e)),
+    );
+    await s.raw.put(keys.undo(new Uint8Array(32)), Uint8Array.of(5));
+    await assert.rejects(s.getUndo(new Uint8Array(32)), ChainCorruptionError);
+    await s.wipeCoins();
+    let n = 0;
+    for await (const _ of s.iterateCoins()) n++;
+    assert.equal(n, 0);
+    await s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('store refuses an unknown schema version', async () => {
+  const dir = tmp();
+  try {
+    const s = await LevelChainStore.open(dir);
+    await s.raw.put(Uint8Array.from([0x6d, ...Buffer.from('version')]), Uint8Array.of(99));
+    await s.close();
+    await assert.rejects(LevelChainStore.open(dir), /schema version 99/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
