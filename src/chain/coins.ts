@@ -1,0 +1,197 @@
+// The write-back coins cache over the store's UTXO set (Bitcoin Core's CCoinsViewCache, one level).
+// Reads are batched: a block's inputs are fetched with one getMany before it is checked, after
+// which every lookup is synchronous. Writes stay in memory until flush(), which moves the on-disk
+// set from one block to another so that an interrupted flush is always recoverable:
+// one batch when it fits; otherwise the first batch clears the best-block marker and records
+// 'head blocks' [target, old best], and only the last batch sets the best block again (start-up
+// sees the head-blocks marker and replays; see Chain.open).
+import type { OutPoint } from '../primitives/tx.js';
+import type { ChainStore, StoreBatch, StoredCoin } from './ports.js';
+
+interface Entry {
+  op: OutPoint;
+  /** null: spent (or known absent on disk). */
+  coin: StoredCoin | null;
+  /** Differs from the store. */
+  dirty: boolean;
+  /** The store has no unspent version of this outpoint, so spending it needs no delete. */
+  fresh: boolean;
+}
+
+/** Rough bytes held per entry (objects, key string, bigint) beside the script itself. */
+const ENTRY_OVERHEAD = 220;
+
+export interface FlushOptions {
+  /** Largest batch in bytes before the flush is split (Bitcoin Core's -dbbatchsize). */
+  maxBatchBytes: number;
+}
+
+export class CoinsCache {
+  private readonly map = new Map<string, Entry>();
+  private bytes = 0;
+
+  constructor(private readonly store: ChainStore) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** Approximate memory held, in bytes. */
+  get memoryUsage(): number {
+    return this.bytes;
+  }
+
+  /** Loads every outpoint not yet in the cache with one batched store read. */
+  async fetch(outpoints: readonly OutPoint[]): Promise<void> {
+    const missing: OutPoint[] = [];
+    const seen = new Set<string>();
+    for (const op of outpoints) {
+      const k = op.key();
+      if (this.map.has(k) || seen.has(k)) continue;
+      seen.add(k);
+      missing.push(op);
+    }
+    if (missing.length === 0) return;
+    const coins = await this.store.getCoins(missing);
+    for (let i = 0; i < missing.length; i++) {
+      const k = missing[i].key();
+      // A block's own earlier step may have added it meanwhile; the cache wins.
+      if (this.map.has(k)) continue;
+      this.insert(k, { op: missing[i], coin: coins[i] ?? null, dirty: false, fresh: false });
+    }
+  }
+
+  private insert(k: string, e: Entry): void {
+    this.map.set(k, e);
+    this.bytes += ENTRY_OVERHEAD + (e.coin ? e.coin.script.length : 0);
+  }
+
+  private remove(k: string, e: Entry): void {
+    this.map.delete(k);
+    this.bytes -= ENTRY_OVERHEAD + (e.coin ? e.coin.script.length : 0);
+  }
+
+  /** Synchronous lookup; the outpoint must have been fetched (or added) first. */
+  getCoin(op: OutPoint): StoredCoin | undefined {
+    return this.map.get(op.key())?.coin ?? undefined;
+  }
+
+  /** Whether the outpoint was fetched or written (so getCoin's answer is authoritative). */
+  has(op: OutPoint): boolean {
+    return this.map.has(op.key());
+  }
+
+  /**
+   * Adds an unspent output. `overwrite` is for restoring coins while disconnecting, where the
+   * store may still hold the same coin; new outputs of a connected block cannot be on disk unspent
+   * (BIP30), so they are FRESH unless a pending delete of the same outpoint is still unflushed.
+   */
+  add(op: OutPoint, coin: StoredCoin, overwrite = false): void {
+    const k = op.key();
+    const old = this.map.get(k);
+    let fresh: boolean;
+    if (old?.fresh) fresh = true;
+    // A clean entry says exactly what the store holds; a dirty non-fresh one may hide a stored
+    // version that a pending delete has not removed yet.
+    else if (old && !old.dirty) fresh = old.coin === null;
+    else if (old) fresh = false;
+    else fresh = !overwrite;
+    if (old) this.remove(k, old);
+    this.insert(k, { op, coin, dirty: true, fresh });
+  }
+
+  /** Marks an outpoint spent and returns the coin it held (undefined if it was not unspent). */
+  spend(op: OutPoint): StoredCoin | undefined {
+    const k = op.key();
+    const e = this.map.get(k);
+    if (!e || !e.coin) return undefined;
+    const coin = e.coin;
+    this.remove(k, e);
+    if (!e.fresh) this.insert(k, { op, coin: null, dirty: true, fresh: false });
+    return coin;
+  }
+
+  /**
+   * Writes every dirty entry and moves the best-block marker from `oldBest` to `newBest`.
+   * `extra` is written in the first batch (undo data and index updates of the step that asked
+   * for the flush), so a single-batch flush is one atomic write of the whole step.
+   */
+  async flush(
+    newBest: Uint8Array,
+    oldBest: Uint8Array | null,
+    opts: FlushOptions,
+    extra?: StoreBatch,
+    onBatch?: (index: number, last: boolean) => void,
+  ): Promise<void> {
+    const batches: StoreBatch[] = [];
+    let cur = extra ?? this.store.batch();
+    for (const e of this.map.values()) {
+      if (!e.dirty) continue;
+      if (cur.bytes >= opts.maxBatchBytes) {
+        batches.push(cur);
+        cur = this.store.batch();
+      }
+      if (e.coin) cur.putCoin(e.op, e.coin);
+      else cur.delCoin(e.op);
+    }
+    batches.push(cur);
+    if (batches.length > 1) {
+      batches[0].setBest(null).setHeadBlocks([newBest, oldBest]);
+      batches[batches.length - 1].setHeadBlocks(null);
+    }
+    batches[batches.length - 1].setBest(newBest);
+    for (let i = 0; i < batches.length; i++) {
+      onBatch?.(i, i === batches.length - 1);
+      await batches[i].write();
+    }
+    this.map.clear();
+    this.bytes = 0;
+  }
+
+  /** Marks an outpoint spent whatever the cache knows (replay, where changes may be half-applied). */
+  erase(op: OutPoint): void {
+    const k = op.key();
+    const old = this.map.get(k);
+    if (old) this.remove(k, old);
+    this.insert(k, { op, coin: null, dirty: true, fresh: false });
+  }
+
+  /** Drops everything unflushed (used when the store is rebuilt underneath). */
+  clear(): void {
+    this.map.clear();
+    this.bytes = 0;
+  }
+}
+
+/**
+ * The changes of one block on top of the cache, applied only when the whole block is valid
+ * (Bitcoin Core validates into a child CCoinsViewCache for the same reason).
+ */
+export class CoinsLayer {
+  private readonly changes = new Map<string, { op: OutPoint; coin: StoredCoin | null }>();
+  constructor(private readonly base: CoinsCache) {}
+
+  getCoin(op: OutPoint): StoredCoin | undefined {
+    const c = this.changes.get(op.key());
+    return c ? (c.coin ?? undefined) : this.base.getCoin(op);
+  }
+
+  add(op: OutPoint, coin: StoredCoin): void {
+    this.changes.set(op.key(), { op, coin });
+  }
+
+  spend(op: OutPoint): StoredCoin | undefined {
+    const coin = this.getCoin(op);
+    if (coin) this.changes.set(op.key(), { op, coin: null });
+    return coin;
+  }
+
+  /** `restoring`: coins come back from undo data while disconnecting (may exist on disk). */
+  apply(restoring: boolean): void {
+    for (const { op, coin } of this.changes.values()) {
+      if (coin) this.base.add(op, coin, restoring);
+      else this.base.spend(op);
+    }
+    this.changes.clear();
+  }
+}
