@@ -25,7 +25,7 @@ import { blockSubsidy } from '../consensus/subsidy.js';
 import { blockScriptFlags } from '../consensus/flags.js';
 import { ScriptFlags } from '../script/flags.js';
 import { getLegacySigOpCount, getP2SHSigOpCount } from '../script/sigops.js';
-import { ScriptVerifyPool, type VerifyJob } from './verify-pool.js';
+import { ScriptVerifyPool, type VerifyFailure, type VerifyJob } from './verify-pool.js';
 import { BlockEntry, findFork, medianTimePast } from './block-index.js';
 import { CoinsCache, CoinsLayer } from './coins.js';
 import { ScriptExecCache } from './script-cache.js';
@@ -137,6 +137,40 @@ export interface ChainEvents {
 
 const MUTATION_REASONS = new Set(['bad-txnmrklroot', 'bad-txns-duplicate']);
 const MAX_SCRIPT_SIZE = 10_000;
+
+/** Script jobs of one block, sent to the pool in slices; the earliest failure wins. */
+class ScriptChecks {
+  private pending: VerifyJob[] = [];
+  private inputs = 0;
+  private readonly running: Promise<VerifyFailure | null>[] = [];
+  private readonly slice: number;
+  constructor(private readonly pool: ScriptVerifyPool) {
+    this.slice = Math.max(1, pool.threads) * 64;
+  }
+  add(job: VerifyJob): void {
+    this.pending.push(job);
+    this.inputs += job.prevouts.length;
+    if (this.pool.threads > 0 && this.inputs >= this.slice) this.dispatch();
+  }
+  private dispatch(): void {
+    if (this.pending.length === 0) return;
+    const p = this.pool.verify(this.pending);
+    // A rule that fails later in the block may abandon this promise: never leave it unhandled.
+    p.catch(() => undefined);
+    this.running.push(p);
+    this.pending = [];
+    this.inputs = 0;
+  }
+  async finish(): Promise<VerifyFailure | null> {
+    this.dispatch();
+    let first: VerifyFailure | null = null;
+    for (const r of await Promise.all(this.running)) {
+      if (r && (!first || r.index < first.index || (r.index === first.index && r.input < first.input)))
+        first = r;
+    }
+    return first;
+  }
+}
 
 /** Outputs no one can spend never enter the UTXO set (OP_RETURN, oversized scripts). */
 export function isUnspendable(script: Uint8Array): boolean {
@@ -870,7 +904,9 @@ export class Chain extends EventEmitter<ChainEvents> {
     const enforceBIP68 = height >= p.csvHeight;
     const mtpAt = (h: number): number => medianTimePast(e.getAncestor(h));
     const undo: BlockUndo = [];
-    const jobs: VerifyJob[] = [];
+    // Script checks go to the workers in slices as soon as they are ready, so the workers verify
+    // while this thread is still walking the rest of the block.
+    const checks = new ScriptChecks(this.pool);
     let fees = 0n;
     let sigops = 0;
     for (let t = 0; t < block.txs.length; t++) {
@@ -901,7 +937,7 @@ export class Chain extends EventEmitter<ChainEvents> {
           );
         if (sigops > p.maxBlockSigops) throw consensusError('bad-blk-sigops', `${sigops} sigops`);
         if (!this.scriptCache.take(txid, flags)) {
-          jobs.push({
+          checks.add({
             index: t,
             tx: tx.encode(),
             prevouts: spent.map((c) => ({ value: c.value, script: c.script })),
@@ -918,15 +954,13 @@ export class Chain extends EventEmitter<ChainEvents> {
     const reward = block.txs[0].outputs.reduce((s, o) => s + o.value, 0n);
     const limit = fees + blockSubsidy(height, p);
     if (reward > limit) throw consensusError('bad-cb-amount', `coinbase pays ${reward} > ${limit}`);
-    if (jobs.length > 0) {
-      const fail = await this.pool.verify(jobs);
-      if (fail) {
-        const tx = block.txs[fail.index];
-        throw consensusError(
-          `mandatory-script-verify-flag-failed (${fail.code})`,
-          `tx ${tx.txidHex()} input ${fail.input}`,
-        );
-      }
+    const fail = await checks.finish();
+    if (fail) {
+      const tx = block.txs[fail.index];
+      throw consensusError(
+        `mandatory-script-verify-flag-failed (${fail.code})`,
+        `tx ${tx.txidHex()} input ${fail.input}`,
+      );
     }
     return undo;
   }

@@ -1,0 +1,195 @@
+// `npm run bench -- connect [--blocks N] [--inputs N] [--dbcache MB] [--threads a,b]`: builds a
+// regtest chain of N blocks (default 1,000) after 110 set-up blocks, each full of P2PKH spends
+// (default 100 inputs per block, 2-in 2-out transactions), then connects it into a fresh data
+// directory with full validation, once per thread count (default 1 and all cores), and prints
+// blocks/s, inputs/s and peak memory. Reference in the same run: the raw single-thread signature
+// verification rate of the active secp256k1 backend on the same kind of signatures, which bounds
+// inputs/s per core. The built chain is cached under .tmp/ so later runs skip building it.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { Chain } from '../../src/chain/chain.js';
+import { getParams } from '../../src/consensus/params.js';
+import { activeBackend, encodeDer, signDer } from '../../src/crypto/secp256k1.js';
+import { sha256d } from '../../src/crypto/hash.js';
+import { Block } from '../../src/primitives/block.js';
+import { concatBytes } from '../../src/primitives/bytes.js';
+import { Tx, TxIn, TxOut } from '../../src/primitives/tx.js';
+import { SIGHASH_ALL, signatureHash } from '../../src/script/sighash.js';
+import { pushData } from '../../src/script/standard.js';
+import { LevelChainStore } from '../../src/storage/level-store.js';
+import { Builder, TEST_KEY, type Spendable } from '../../test/chain/builder.js';
+import { readFrames } from '../../test/integration/crash-child.js';
+
+const params = getParams('regtest');
+
+function arg(args: string[], name: string, def: string): string {
+  const i = args.indexOf('--' + name);
+  return i >= 0 && args[i + 1] ? args[i + 1] : def;
+}
+
+/** libsecp256k1 signing when the native binding loads (building 100k signatures with noble is slow). */
+function signer(): (msg: Uint8Array) => Uint8Array {
+  try {
+    const native = createRequire(import.meta.url)('secp256k1') as {
+      ecdsaSign(msg: Uint8Array, sk: Uint8Array): { signature: Uint8Array };
+    };
+    return (msg) => {
+      const sig = native.ecdsaSign(msg, TEST_KEY).signature;
+      const big = (b: Uint8Array): bigint => BigInt('0x' + Buffer.from(b).toString('hex'));
+      return encodeDer(big(sig.subarray(0, 32)), big(sig.subarray(32)));
+    };
+  } catch {
+    return (msg) => signDer(msg, TEST_KEY);
+  }
+}
+
+function buildChain(nBlocks: number, inputsPerBlock: number): Block[] {
+  const b = new Builder(params);
+  const sign = signer();
+  const spend2 = (ins: Spendable[]): Tx => {
+    const total = ins[0].value + ins[1].value;
+    const outs = [new TxOut(total / 2n, b.script), new TxOut(total - total / 2n, b.script)];
+    const unsigned = new Tx(
+      1,
+      ins.map((i) => new TxIn(i.outpoint, new Uint8Array(0))),
+      outs,
+      0,
+    );
+    const signed = ins.map((inp, i) => {
+      const sig = concatBytes(
+        sign(signatureHash(inp.script, unsigned, i, SIGHASH_ALL)),
+        Uint8Array.of(SIGHASH_ALL),
+      );
+      return new TxIn(inp.outpoint, concatBytes(pushData(sig), pushData(b.pub)));
+    });
+    return new Tx(1, signed, outs, 0);
+  };
+  const setup = b.chain(b.genesis, 110);
+  // Fan the first coinbases out into a pool of outputs large enough to feed every block.
+  const pool: Spendable[] = [];
+  const fanTxs: Tx[] = [];
+  const per = 200;
+  for (let k = 0; pool.length < inputsPerBlock * 2; k++) {
+    const cb = b.cbOut(setup[k]);
+    const outs = Array.from({ length: per }, () => new TxOut(cb.value / BigInt(per), b.script));
+    const unsigned = new Tx(1, [new TxIn(cb.outpoint, new Uint8Array(0))], outs, 0);
+    const tx = b.sign(unsigned, [cb]);
+    fanTxs.push(tx);
+    for (let i = 0; i < per; i++) pool.push(b.out(tx, i));
+  }
+  const blocks = [...setup, b.block(setup[109], { txs: fanTxs })];
+  for (let n = 0; n < nBlocks; n++) {
+    const txs: Tx[] = [];
+    const made: Spendable[] = [];
+    for (let i = 0; i < inputsPerBlock; i += 2) {
+      const tx = spend2([pool.shift()!, pool.shift()!]);
+      txs.push(tx);
+      made.push(b.out(tx, 0), b.out(tx, 1));
+    }
+    pool.push(...made);
+    blocks.push(b.block(blocks[blocks.length - 1], { txs }));
+  }
+  return blocks;
+}
+
+function loadOrBuild(nBlocks: number, inputs: number): Block[] {
+  const dir = '.tmp';
+  const file = join(dir, `bench-connect-${nBlocks}x${inputs}.dat`);
+  if (existsSync(file)) return readFrames(new Uint8Array(readFileSync(file))).map((f) => Block.decode(f));
+  const t0 = performance.now();
+  const blocks = buildChain(nBlocks, inputs);
+  const parts: Uint8Array[] = [];
+  for (const blk of blocks) {
+    const raw = blk.encode();
+    const h = new Uint8Array(8);
+    new DataView(h.buffer).setUint32(4, raw.length, true);
+    parts.push(h, raw);
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, concatBytes(...parts));
+  console.log(
+    `built ${blocks.length} blocks in ${((performance.now() - t0) / 1000).toFixed(1)} s (cached in ${file})`,
+  );
+  return blocks;
+}
+
+/** Raw single-thread verification rate on signatures like the chain's. */
+function referenceVerifyRate(): number {
+  const sign = signer();
+  const backend = activeBackend();
+  const pub = new Builder(params).pub;
+  const items: [Uint8Array, Uint8Array][] = [];
+  for (let i = 0; i < 2000; i++) {
+    const msg = sha256d(Uint8Array.of(i & 0xff, i >> 8));
+    const der = sign(msg);
+    // DER -> 64-byte compact (r, s): both are at most 33 bytes with a sign pad.
+    const rl = der[3];
+    const r = der.subarray(4, 4 + rl);
+    const s = der.subarray(6 + rl);
+    const sig = new Uint8Array(64);
+    sig.set(r.subarray(r.length - Math.min(32, r.length)), 32 - Math.min(32, r.length));
+    sig.set(s.subarray(s.length - Math.min(32, s.length)), 64 - Math.min(32, s.length));
+    items.push([sig, msg]);
+  }
+  const t0 = performance.now();
+  let ok = 0;
+  for (let round = 0; round < 3; round++)
+    for (const [sig, msg] of items) if (backend.verify(sig, msg, pub)) ok++;
+  const secs = (performance.now() - t0) / 1000;
+  if (ok !== items.length * 3) throw new Error('reference signatures did not verify');
+  return (items.length * 3) / secs;
+}
+
+async function connectAll(blocks: Block[], threads: number, dbcacheMB: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'tally-bench-connect-'));
+  let peak = 0;
+  const sample = (): void => void (peak = Math.max(peak, process.memoryUsage().rss));
+  const timer = setInterval(sample, 50);
+  try {
+    const chain = await Chain.open({
+      store: await LevelChainStore.open(dir),
+      params,
+      verifyThreads: threads,
+      dbcacheMB,
+      now: () => 4_000_000_000,
+    });
+    const inputs = blocks.reduce((n, b) => n + b.txs.slice(1).reduce((m, t) => m + t.inputs.length, 0), 0);
+    const t0 = performance.now();
+    for (const b of blocks) {
+      const r = await chain.processBlock(b);
+      if (!r.accepted) throw new Error(`block ${b.hashHex()} rejected: ${r.reason}`);
+    }
+    await chain.flushState();
+    const secs = (performance.now() - t0) / 1000;
+    sample();
+    const digest = await chain.utxoDigest();
+    await chain.close();
+    return { secs, inputs, height: digest.height, utxos: digest.count, peakMB: peak / 2 ** 20 };
+  } finally {
+    clearInterval(timer);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(args: string[]): Promise<void> {
+  const nBlocks = Number(arg(args, 'blocks', '1000'));
+  const inputs = Number(arg(args, 'inputs', '100'));
+  const dbcache = Number(arg(args, 'dbcache', '50'));
+  const threadList = arg(args, 'threads', `1,${availableParallelism()}`).split(',').map(Number);
+  const blocks = loadOrBuild(nBlocks, inputs);
+  const ref = referenceVerifyRate();
+  console.log(
+    `reference: raw ${activeBackend().name} verify, 1 thread: ${Math.round(ref).toLocaleString('en-US')} sigs/s`,
+  );
+  console.log(`chain: ${blocks.length} blocks, ${inputs} inputs per spend block, dbcache ${dbcache} MB`);
+  for (const threads of threadList) {
+    const r = await connectAll(blocks, threads, dbcache);
+    console.log(
+      `threads ${threads}: ${r.height} blocks in ${r.secs.toFixed(2)} s = ${(blocks.length / r.secs).toFixed(1)} blocks/s, ` +
+        `${Math.round(r.inputs / r.secs).toLocaleString('en-US')} inputs/s (${Math.round(r.inputs / r.secs / Math.max(threads, 1)).toLocaleString('en-US')}/s per verify thread), ` +
+        `peak RSS ${r.peakMB.toFixed(0)} MB, ${r.utxos} UTXOs`,
+    );
+  }
+}
