@@ -3,7 +3,7 @@
 // efficiency, and, measured in the same run on the main thread, reference double-SHA-256 rates of
 // an 80-byte header with node:crypto (OpenSSL), @noble/hashes and src/crypto/hash.ts sha256d.
 import { createHash } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { sha256d } from '../../src/crypto/hash.js';
 import { KERNELS, type KernelName } from '../../src/mining/hasher.js';
@@ -18,8 +18,12 @@ function option(args: string[], name: string): string | undefined {
 
 const header = Uint8Array.from({ length: 80 }, (_, i) => (i * 73 + 5) & 0xff);
 
-/** Hashes per second of the pool over `seconds`, after the threads are up and warmed. */
-async function poolRate(kernel: KernelName, threads: number, seconds: number): Promise<number> {
+/**
+ * Hashes per wall-clock second of the pool over `seconds`, after the threads are up and warmed,
+ * and hashes per CPU-second the process got meanwhile (its main thread sleeps): on a machine shared
+ * with other work the second is the per-core speed, the first what the pool obtained.
+ */
+async function poolRate(kernel: KernelName, threads: number, seconds: number): Promise<[number, number]> {
   const miner = Miner.create({ threads, kernel });
   try {
     await miner.ready();
@@ -28,11 +32,14 @@ async function poolRate(kernel: KernelName, threads: number, seconds: number): P
     await sleep(500); // lets V8 tier the kernel up
     const h0 = miner.hashes;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await sleep(seconds * 1000);
-    const rate = ((miner.hashes - h0) * 1000) / (performance.now() - t0);
+    const cpu = process.cpuUsage(cpu0);
+    const hashes = miner.hashes - h0;
+    const rate = (hashes * 1000) / (performance.now() - t0);
     miner.abort();
     await search;
-    return rate;
+    return [rate, (hashes * 1e6) / (cpu.user + cpu.system)];
   } finally {
     await miner.close();
   }
@@ -64,12 +71,18 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     `hash bench: ${seconds} s per figure, ${threads} threads for the pool figure, node ${process.version}`,
   );
-  console.log('kernel       1 thread        ' + `${threads} threads`.padEnd(16) + 'scaling');
+  // Other work on the machine skews the wall-clock figures: say how busy it was.
+  console.log(`load average before: ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores`);
+  console.log(
+    'kernel       1 thread (per CPU-s)          ' + `${threads} threads (per CPU-s)`.padEnd(30) + 'scaling',
+  );
   for (const kernel of kernels) {
-    const one = await poolRate(kernel, 1, seconds);
-    const all = await poolRate(kernel, threads, seconds);
+    const [one, oneCpu] = await poolRate(kernel, 1, seconds);
+    const [all, allCpu] = await poolRate(kernel, threads, seconds);
     const eff = ((100 * all) / (threads * one)).toFixed(0);
-    console.log(`${kernel.padEnd(12)} ${mhs(one)}    ${mhs(all)}    ${eff}% of ${threads}x`);
+    console.log(
+      `${kernel.padEnd(12)} ${mhs(one)} (${mhs(oneCpu)})    ${mhs(all)} (${mhs(allCpu)})    ${eff}% of ${threads}x`,
+    );
   }
   console.log('reference (main thread, full sha256d of an 80-byte header per nonce):');
   const refs: [string, (h: Uint8Array) => void][] = [
@@ -79,4 +92,5 @@ export async function run(args: string[]): Promise<void> {
   ];
   for (const [name, fn] of refs)
     console.log(`${name.padEnd(24)} ${mhs(mainThreadRate(fn, Math.min(seconds, 2)))}`);
+  console.log(`load average after: ${loadavg()[0].toFixed(2)}`);
 }

@@ -1,16 +1,279 @@
 #!/usr/bin/env node
 // The `tally` command. Owns: parsing the command line and printing results. Does not own any
-// node logic; it reaches a running node over RPC or starts one through node/.
-import { Command } from 'commander';
+// node logic; it reaches a running node over RPC or starts one through node/. Fails with one line
+// on stderr ("error: ...") and a non-zero exit status, never a stack trace.
+import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
+import { getParams } from '../consensus/params.js';
+import { ConfigError, loadConfig, type NodeConfig } from '../node/config.js';
+import { RpcClient, RpcConnectionError } from '../rpc/client.js';
+import { RpcError } from '../rpc/errors.js';
+import { formatCoins, parseCoins } from '../rpc/amount.js';
+import { readPassphrase } from './prompt.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../../package.json') as { version: string };
 
-export function buildProgram(): Command {
+export interface CliIO {
+  stdout: Writable;
+  stderr: Writable;
+  stdin: Readable & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown };
+}
+
+interface GlobalOpts {
+  network?: string;
+  datadir?: string;
+  conf?: string;
+  rpcport?: string;
+  rpcconnect?: string;
+  rpcuser?: string;
+  rpcpassword?: string;
+  rpcwallet?: string;
+  json?: boolean;
+}
+
+class CliError extends Error {}
+
+/** bitcoin-cli's rule: an argument that parses as JSON is sent as JSON, anything else as a string. */
+export function parseRpcArg(arg: string): unknown {
+  try {
+    return JSON.parse(arg);
+  } catch {
+    return arg;
+  }
+}
+
+function clientFor(g: GlobalOpts): { client: RpcClient; config: NodeConfig } {
+  const config = loadConfig({ network: g.network, datadir: g.datadir, conf: g.conf, rpcport: g.rpcport });
+  const port = config.rpcport ?? getParams(config.network).rpcPort;
+  const client = new RpcClient({
+    host: g.rpcconnect ?? '127.0.0.1',
+    port,
+    user: g.rpcuser ?? config.rpcuser,
+    password: g.rpcpassword ?? config.rpcpassword,
+    cookieFile: join(config.networkDir, '.cookie'),
+    wallet: g.rpcwallet,
+  });
+  return { client, config };
+}
+
+/** An RPC amount (a JSON number in coins) printed with 8 decimals; sends are negative. */
+function coins(v: unknown): string {
+  const n = typeof v === 'number' ? v : Number(v);
+  const sats = parseCoins(Math.abs(n));
+  return formatCoins(n < 0 ? -sats : sats);
+}
+
+function printResult(io: CliIO, result: unknown): void {
+  if (typeof result === 'string') io.stdout.write(result + '\n');
+  else if (result === null || result === undefined) return;
+  else io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+}
+
+export function buildProgram(io: CliIO): Command {
   const program = new Command();
-  program.name('tally').description('Tally: full node, miner and wallet').version(pkg.version);
+  const out = (s: string) => io.stdout.write(s + '\n');
+  program
+    .name('tally')
+    .description('Tally: full node, miner and wallet')
+    .version(pkg.version)
+    .option('--network <name>', 'network: main, test or regtest')
+    .option('--datadir <dir>', 'data directory (default ~/.tally)')
+    .option('--conf <file>', 'config file (default DATADIR/tally.conf)')
+    .option('--rpcport <port>', 'RPC port of the node')
+    .option('--rpcconnect <host>', 'RPC host of the node', '127.0.0.1')
+    .option('--rpcuser <user>', 'RPC user (default: the node .cookie file)')
+    .option('--rpcpassword <password>', 'RPC password')
+    .option('--rpcwallet <name>', 'wallet to use when the node has several loaded')
+    .option('--json', 'print results as JSON')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  const g = () => program.opts<GlobalOpts>();
+  const call = async <T>(method: string, params: unknown[] | Record<string, unknown> = []): Promise<T> =>
+    clientFor(g()).client.call<T>(method, params);
+  const emit = (result: unknown, human: () => void) => (g().json ? printResult(io, result) : human());
+
+  program
+    .command('rpc')
+    .description('call a JSON-RPC method of the running node (arguments parse as JSON when they can)')
+    .argument('<method>', 'method name, e.g. getblockcount; `tally rpc help` lists them')
+    .argument('[params...]', 'parameters')
+    .action(async (method: string, params: string[]) => {
+      printResult(io, await call(method, params.map(parseRpcArg)));
+    });
+
+  const wallet = program.command('wallet').description('use the wallet of the running node');
+  wallet
+    .command('create')
+    .description('create a wallet and show its recovery phrase')
+    .option('--name <name>', 'wallet name', 'default')
+    .option('--passphrase <passphrase>', 'encrypt the wallet with this passphrase')
+    .option('--ask-passphrase', 'prompt for the passphrase')
+    .option('--mnemonic <words>', 'restore from an existing recovery phrase')
+    .action(async (o: { name: string; passphrase?: string; askPassphrase?: boolean; mnemonic?: string }) => {
+      let passphrase = o.passphrase;
+      if (o.askPassphrase) passphrase = await readPassphrase('New passphrase: ', io.stdin, io.stderr);
+      const r = await call<{ name: string; warning: string; mnemonic: string }>('createwallet', {
+        wallet_name: o.name,
+        passphrase,
+        mnemonic: o.mnemonic,
+      });
+      emit(r, () => {
+        out(`Created wallet "${r.name}".`);
+        out('Recovery phrase (write it down and keep it safe; it is not shown again):');
+        out(`  ${r.mnemonic}`);
+        if (r.warning) out(`Warning: ${r.warning}`);
+      });
+    });
+  wallet
+    .command('address')
+    .description('a new receiving address')
+    .option('--label <label>', 'label for the address')
+    .action(async (o: { label?: string }) => {
+      const a = await call<string>('getnewaddress', o.label !== undefined ? [o.label] : []);
+      emit(a, () => out(a));
+    });
+  wallet
+    .command('balance')
+    .description('confirmed, unconfirmed and immature balances')
+    .action(async () => {
+      const r = await call<{ mine: { trusted: number; untrusted_pending: number; immature: number } }>(
+        'getbalances',
+      );
+      emit(r, () => {
+        out(`confirmed:   ${coins(r.mine.trusted)}`);
+        out(`unconfirmed: ${coins(r.mine.untrusted_pending)}`);
+        out(`immature:    ${coins(r.mine.immature)}`);
+      });
+    });
+  wallet
+    .command('send')
+    .description('send AMOUNT coins to ADDRESS')
+    .argument('<address>', 'destination address')
+    .argument('<amount>', 'amount in coins, e.g. 1.5')
+    .option('--fee-rate <satPerByte>', 'fee rate in base units per byte')
+    .action(async (address: string, amount: string, o: { feeRate?: string }) => {
+      const params: Record<string, unknown> = { address, amount };
+      if (o.feeRate !== undefined) {
+        const rate = Number(o.feeRate);
+        if (!Number.isFinite(rate) || rate < 0)
+          throw new CliError(`invalid --fee-rate ${o.feeRate}: expected a number of base units per byte`);
+        params.fee_rate = rate;
+      }
+      const txid = await call<string>('sendtoaddress', params);
+      emit(txid, () => out(txid));
+    });
+  wallet
+    .command('history')
+    .description('recent transactions')
+    .option('--count <n>', 'how many entries', '10')
+    .option('--skip <n>', 'skip the most recent n entries', '0')
+    .action(async (o: { count: string; skip: string }) => {
+      const entries = await call<
+        {
+          time: number;
+          category: string;
+          amount: number;
+          confirmations: number;
+          address?: string;
+          txid: string;
+        }[]
+      >('listtransactions', ['*', Number(o.count), Number(o.skip)]);
+      emit(entries, () => {
+        if (entries.length === 0) out('no transactions');
+        for (const e of entries) {
+          const when = new Date(e.time * 1000).toISOString().replace('T', ' ').slice(0, 19);
+          out(
+            `${when}  ${e.category.padEnd(8)} ${coins(e.amount).padStart(18)}  ${String(e.confirmations).padStart(6)} conf  ${e.address ?? ''}  ${e.txid}`,
+          );
+        }
+      });
+    });
+  wallet
+    .command('unlock')
+    .description('unlock the wallet for a while (prompts for the passphrase)')
+    .option('--timeout <seconds>', 'how long to stay unlocked', '300')
+    .option('--passphrase <passphrase>', 'the passphrase (default: prompt, or first line of stdin)')
+    .action(async (o: { timeout: string; passphrase?: string }) => {
+      const timeout = Number(o.timeout);
+      if (!Number.isInteger(timeout) || timeout <= 0)
+        throw new CliError(`invalid --timeout ${o.timeout}: expected a positive integer`);
+      const passphrase = o.passphrase ?? (await readPassphrase('Passphrase: ', io.stdin, io.stderr));
+      await call('walletpassphrase', [passphrase, timeout]);
+      emit(null, () => out(`Wallet unlocked for ${timeout} seconds.`));
+    });
+  wallet
+    .command('lock')
+    .description('lock the wallet now')
+    .action(async () => {
+      await call('walletlock');
+      emit(null, () => out('Wallet locked.'));
+    });
+  wallet
+    .command('backup')
+    .description('copy the wallet file to DESTINATION (on the node machine)')
+    .argument('<destination>', 'file path')
+    .action(async (destination: string) => {
+      await call('backupwallet', [destination]);
+      emit(null, () => out(`Wallet backed up to ${destination}.`));
+    });
+  wallet
+    .command('load')
+    .description('load a wallet from the data directory')
+    .argument('<name>', 'wallet name')
+    .action(async (name: string) => {
+      await call('loadwallet', [name]);
+      emit(null, () => out(`Loaded wallet "${name}".`));
+    });
+  wallet
+    .command('list')
+    .description('loaded wallets')
+    .action(async () => {
+      const names = await call<string[]>('listwallets');
+      emit(names, () => out(names.length ? names.join('\n') : 'no wallet loaded'));
+    });
   return program;
 }
 
-buildProgram().parse(process.argv);
+/** Runs the command line; returns the exit status. */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    let message: string;
+    if (e instanceof RpcError) message = `${e.message} (code ${e.code})`;
+    else if (e instanceof RpcConnectionError || e instanceof ConfigError || e instanceof CliError)
+      message = e.message;
+    else message = e instanceof Error ? e.message : String(e);
+    io.stderr.write(`error: ${message}\n`);
+    return 1;
+  }
+}
+
+function isMain(): boolean {
+  if (process.argv[1] === undefined) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}

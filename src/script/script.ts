@@ -1,4 +1,5 @@
 // Walking a script op by op (Core's GetScriptOp) and the small predicates built on it.
+import { concatBytes } from '../primitives/bytes.js';
 import { OP } from './opcodes.js';
 
 /** One decoded op. Reused across calls so the interpreter's inner loop allocates nothing. */
@@ -107,15 +108,7 @@ export function findAndDelete(script: Uint8Array, needle: Uint8Array): { script:
   }
   if (!parts) return { script, found: 0 };
   parts.push(script.subarray(pc2, end));
-  let len = 0;
-  for (const p of parts) len += p.length;
-  const out = new Uint8Array(len);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return { script: out, found };
+  return { script: concatBytes(...parts), found };
 }
 
 function matchAt(script: Uint8Array, pos: number, needle: Uint8Array): boolean {
