@@ -333,6 +333,13 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   /** Undo a block's coin changes without checks (replay: the changes may be half-applied). */
   private rollback(block: Block, undo: BlockUndo): void {
+    if (
+      undo.length !== block.txs.length - 1 ||
+      undo.some((u, i) => u.length !== block.txs[i + 1].inputs.length)
+    )
+      throw new ChainCorruptionError(
+        `database corrupted: undo data of block ${block.hashHex()} does not match the block`,
+      );
     for (let t = block.txs.length - 1; t >= 0; t--) {
       const tx = block.txs[t];
       const txid = tx.txid();
