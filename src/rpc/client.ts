@@ -110,9 +110,7 @@ export class RpcClient {
         if (e instanceof RpcConnectionError) reject(e);
         else if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH')
           reject(
-            new RpcConnectionError(
-              `could not connect to the server ${this.where()}: is the node running? (start it with \`tally node\`)`,
-            ),
+            new RpcConnectionError(`could not connect to the server ${this.where()}: is the node running?`),
           );
         else if (e.code === 'ECONNRESET')
           reject(new RpcConnectionError(`the node at ${this.where()} closed the connection`));
