@@ -1,16 +1,16 @@
 // A reusable block builder for chain tests (after btcd's fullblocktests and Bitcoin Core's
 // feature_block.py): regtest blocks on any parent with a BIP34 coinbase, P2PKH spends with real
 // signatures, and a hook to corrupt any field before the block is solved.
+import { signP2PKHInput } from '../../src/wallet/signing.js';
 import { Block, BlockHeader } from '../../src/primitives/block.js';
 import { concatBytes } from '../../src/primitives/bytes.js';
 import { computeMerkleRoot } from '../../src/primitives/merkle.js';
 import { NULL_HASH, OutPoint, Tx, TxIn, TxOut } from '../../src/primitives/tx.js';
 import { hash160 } from '../../src/crypto/hash.js';
-import { publicKeyFromPrivate, signDer } from '../../src/crypto/secp256k1.js';
+import { publicKeyFromPrivate } from '../../src/crypto/secp256k1.js';
 import { checkProofOfWork } from '../../src/consensus/pow.js';
 import { blockSubsidy } from '../../src/consensus/subsidy.js';
 import type { ChainParams } from '../../src/consensus/params.js';
-import { SIGHASH_ALL, signatureHash } from '../../src/script/sighash.js';
 import { p2pkhScript, pushData, pushNumber } from '../../src/script/standard.js';
 
 /** An output a test can spend. */
@@ -156,12 +156,7 @@ export class Builder {
 
   /** Signs every input of `tx` (spending `prev[i]`) with the test key, SIGHASH_ALL. */
   sign(tx: Tx, prev: Spendable[]): Tx {
-    const ins = tx.inputs.map((inp, i) => {
-      const sighash = signatureHash(prev[i].script, tx, i, SIGHASH_ALL);
-      const sig = concatBytes(signDer(sighash, TEST_KEY), Uint8Array.of(SIGHASH_ALL));
-      return new TxIn(inp.prevout, concatBytes(pushData(sig), pushData(this.pub)), inp.sequence);
-    });
-    return new Tx(tx.version, ins, tx.outputs, tx.locktime);
+    return prev.reduce((t, p, i) => signP2PKHInput(t, i, p.script, TEST_KEY, this.pub), tx);
   }
 }
 

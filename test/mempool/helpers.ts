@@ -1,11 +1,10 @@
 // A fake chain for mempool tests: a coin map and a tip, and P2PKH keys that sign real spends.
 import type { Coin } from '../../src/consensus/tx-verify.js';
 import { hash160 } from '../../src/crypto/hash.js';
-import { publicKeyFromPrivate, signDer } from '../../src/crypto/secp256k1.js';
+import { publicKeyFromPrivate } from '../../src/crypto/secp256k1.js';
 import { OutPoint, Tx, TxIn, TxOut } from '../../src/primitives/tx.js';
-import { concatBytes } from '../../src/primitives/bytes.js';
-import { SIGHASH_ALL, signatureHash } from '../../src/script/sighash.js';
-import { p2pkhScript, pushData } from '../../src/script/standard.js';
+import { p2pkhScript } from '../../src/script/standard.js';
+import { signP2PKHInput } from '../../src/wallet/signing.js';
 import type { MempoolChain } from '../../src/mempool/mempool.js';
 
 export class FakeChain implements MempoolChain {
@@ -83,14 +82,8 @@ export function spend(
     outputs.map((o) => new TxOut(o.value, o.script)),
     opts.locktime ?? 0,
   );
-  const ins = inputs.map((inp, idx) => {
-    const sighash = signatureHash(inp.key.script, unsigned, idx, SIGHASH_ALL);
-    const sig = concatBytes(signDer(sighash, inp.key.sk), Uint8Array.of(SIGHASH_ALL));
-    return new TxIn(
-      inp.outpoint,
-      concatBytes(pushData(sig), pushData(inp.key.pub)),
-      inp.sequence ?? 0xffffffff,
-    );
-  });
-  return new Tx(unsigned.version, ins, unsigned.outputs, unsigned.locktime);
+  return inputs.reduce(
+    (tx, inp, idx) => signP2PKHInput(tx, idx, inp.key.script, inp.key.sk, inp.key.pub),
+    unsigned,
+  );
 }
