@@ -92,7 +92,13 @@ test('a new tip aborts every thread within 100 ms and mining resumes on it; stop
   hard.nextWorkRequired = () => 0x1d00ffff;
   hard.on = f.chain.on.bind(f.chain);
   hard.off = f.chain.off.bind(f.chain);
-  const producer = new BlockProducer({ ...f, chain: hard, params: f.chain.params, miner, payoutScript: f.builder.script });
+  const producer = new BlockProducer({
+    ...f,
+    chain: hard,
+    params: f.chain.params,
+    miner,
+    payoutScript: f.builder.script,
+  });
   const log = instrument(miner);
   try {
     await miner.ready();
@@ -163,7 +169,9 @@ test('an exhausted nonce range rolls the extra-nonce; maxTries bounds mineBlocks
     const hashes = await producer.mineBlocks(1, f.builder.script, { maxTries: 50_000 });
     assert.deepEqual(hashes, []);
     assert.ok(log.length >= 3, `${log.length} searches`);
-    const roots = new Set(log.map((l) => Buffer.from(BlockHeader.decode(l.job.header).merkleRoot).toString('hex')));
+    const roots = new Set(
+      log.map((l) => Buffer.from(BlockHeader.decode(l.job.header).merkleRoot).toString('hex')),
+    );
     assert.equal(roots.size, log.length, 'each header has its own extra-nonce');
     assert.ok(log.every((l) => l.outcome.status === 'exhausted'));
     assert.ok(log.every((l) => (l.job.endNonce ?? 0) <= 20_000));
