@@ -9,7 +9,7 @@ import { coinbaseHeightScript } from '../../src/consensus/coinbase.js';
 import { Miner, type SearchJob, type SearchOutcome } from '../../src/mining/miner.js';
 import { BlockProducer } from '../../src/mining/producer.js';
 import { BlockHeader } from '../../src/primitives/block.js';
-import { fixture } from './helpers.js';
+import { type Fixture, fixture } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -31,6 +31,25 @@ function instrument(miner: Miner): { outcome: SearchOutcome; at: number; job: Se
     return outcome;
   };
   return log;
+}
+
+/**
+ * A producer that sees a chain whose next block needs ~2^32 hashes, so its searches run until
+ * aborted or exhausted; tips still come from easy regtest blocks fed to the real chain.
+ */
+function hardProducer(f: Fixture, miner: Miner, nonceRange?: number): BlockProducer {
+  const hard = Object.create(f.chain) as Chain;
+  hard.nextWorkRequired = () => 0x1d00ffff;
+  hard.on = f.chain.on.bind(f.chain);
+  hard.off = f.chain.off.bind(f.chain);
+  return new BlockProducer({
+    ...f,
+    chain: hard,
+    params: f.chain.params,
+    miner,
+    payoutScript: f.builder.script,
+    nonceRange,
+  });
 }
 
 test('mines regtest blocks on 2 threads: each valid, connected, mempool transactions included', async () => {
@@ -86,13 +105,7 @@ test('mines regtest blocks on 2 threads: each valid, connected, mempool transact
 test('a new tip aborts every thread within 100 ms and mining resumes on it; stop() is clean', async (t) => {
   const f = await fixture(1);
   const miner = Miner.create({ threads: 2 });
-  // The producer sees a chain whose next block needs ~2^32 hashes, so its search runs until
-  // aborted; the tips come from easy regtest blocks fed to the real chain.
-  const hard = Object.create(f.chain) as Chain;
-  hard.nextWorkRequired = () => 0x1d00ffff;
-  hard.on = f.chain.on.bind(f.chain);
-  hard.off = f.chain.off.bind(f.chain);
-  const producer = new BlockProducer({ ...f, chain: hard, params: f.chain.params, miner, payoutScript: f.builder.script });
+  const producer = hardProducer(f, miner);
   const log = instrument(miner);
   try {
     await miner.ready();
@@ -146,24 +159,15 @@ test('a new tip aborts every thread within 100 ms and mining resumes on it; stop
 test('an exhausted nonce range rolls the extra-nonce; maxTries bounds mineBlocks', async () => {
   const f = await fixture(1);
   const miner = Miner.create({ threads: 2 });
-  const hard = Object.create(f.chain) as Chain;
-  hard.nextWorkRequired = () => 0x1d00ffff;
-  hard.on = f.chain.on.bind(f.chain);
-  hard.off = f.chain.off.bind(f.chain);
-  const producer = new BlockProducer({
-    ...f,
-    chain: hard,
-    params: f.chain.params,
-    miner,
-    payoutScript: f.builder.script,
-    nonceRange: 20_000,
-  });
+  const producer = hardProducer(f, miner, 20_000);
   const log = instrument(miner);
   try {
     const hashes = await producer.mineBlocks(1, f.builder.script, { maxTries: 50_000 });
     assert.deepEqual(hashes, []);
     assert.ok(log.length >= 3, `${log.length} searches`);
-    const roots = new Set(log.map((l) => Buffer.from(BlockHeader.decode(l.job.header).merkleRoot).toString('hex')));
+    const roots = new Set(
+      log.map((l) => Buffer.from(BlockHeader.decode(l.job.header).merkleRoot).toString('hex')),
+    );
     assert.equal(roots.size, log.length, 'each header has its own extra-nonce');
     assert.ok(log.every((l) => l.outcome.status === 'exhausted'));
     assert.ok(log.every((l) => (l.job.endNonce ?? 0) <= 20_000));
