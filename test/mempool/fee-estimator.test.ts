@@ -71,6 +71,17 @@ test('fast high fees and stuck low fees: the estimate is the high rate', () => {
   assert.equal(est.estimate(500)!.blocks, 20);
 });
 
+test('weights are renormalised before they overflow; estimates hold across it', () => {
+  const est = new FeeEstimator({ decay: 0.5 });
+  const pool = new FakePool();
+  for (let h = 1; h <= 400; h++) {
+    const high = Array.from({ length: 5 }, () => pool.add(20_000, h - 1));
+    pool.mine(est, h, high);
+  }
+  const e = est.estimate(2)!;
+  assert.ok(Math.abs(Number(e.feerate) - 20_000) <= 1, `got ${e.feerate}`);
+});
+
 test('slow low fees: a long target finds the low rate, a short one the high rate', () => {
   const est = new FeeEstimator();
   const pool = new FakePool();
