@@ -5,7 +5,7 @@
 // -5 not found, -8 bad parameter, -3 wrong type, -13 wallet locked, -25/-26/-27 rejected.
 import type { Chain } from '../chain/chain.js';
 import type { ChainParams } from '../consensus/params.js';
-import { RejectError } from '../consensus/errors.js';
+import { Reason, RejectError } from '../consensus/errors.js';
 import { signDer } from '../crypto/secp256k1.js';
 import { hash160 } from '../crypto/hash.js';
 import { PolicyReason } from '../mempool/policy.js';
@@ -57,8 +57,10 @@ const MAX_BIP125_RBF_SEQUENCE = 0xfffffffd;
  */
 export function mempoolRejectToRpc(e: unknown): unknown {
   if (!(e instanceof RejectError)) return e;
-  if (e.reason === PolicyReason.MISSING_INPUTS)
-    return new RpcError(RpcCode.VERIFY_ERROR, 'bad-txns-inputs-missingorspent');
+  // Core reports both a coin it cannot find and an output index its unconfirmed parent lacks as
+  // missing inputs.
+  if (e.reason === PolicyReason.MISSING_INPUTS || e.reason === Reason.INPUTS_MISSINGORSPENT)
+    return new RpcError(RpcCode.VERIFY_ERROR, Reason.INPUTS_MISSINGORSPENT);
   if (e.reason === PolicyReason.ALREADY_KNOWN)
     return new RpcError(RpcCode.VERIFY_ALREADY_IN_CHAIN, 'Transaction outputs already in utxo set');
   return new RpcError(RpcCode.VERIFY_REJECTED, e.debug ? `${e.reason}, ${e.debug}` : e.reason);

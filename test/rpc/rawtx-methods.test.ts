@@ -239,6 +239,13 @@ test('sendrawtransaction and testmempoolaccept error codes', async () => {
 test('mempoolRejectToRpc maps reasons onto Core codes and leaves other errors alone', () => {
   const m = (e: unknown) => mempoolRejectToRpc(e) as RpcError;
   assert.equal(m(new RejectError('missing-inputs', 'policy')).code, -25);
+  assert.deepEqual(
+    [
+      m(new RejectError('bad-txns-inputs-missingorspent', 'consensus')).code,
+      m(new RejectError('missing-inputs', 'policy')).message,
+    ],
+    [-25, 'bad-txns-inputs-missingorspent'],
+  );
   assert.equal(m(new RejectError('txn-already-known', 'policy')).code, -27);
   const r = m(new RejectError('min relay fee not met', 'policy', { debug: '1 < 2' }));
   assert.deepEqual([r.code, r.message], [-26, 'min relay fee not met, 1 < 2']);
