@@ -355,7 +355,9 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
           const address = scriptToAddress(coin.script, prefixes);
           const info = address === null ? null : wallet.addressInfo(address);
           if (info === null) return;
+          // The key's place in the HD tree: the last step of its path (m/44'/coin'/0'/branch/index).
           const index = Number(info.path.split('/').pop());
+          if (!Number.isInteger(index)) return;
           tx = wallet.withPrivateKey(info.change ? CHANGE : RECEIVE, index, (sk, pk) =>
             equalBytes(hash160(pk), coin.script.subarray(3, 23))
               ? signP2PKH(tx, i, coin.script, hashType, sk, pk)
