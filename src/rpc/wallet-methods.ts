@@ -53,7 +53,8 @@ export function walletRpcError(e: unknown): unknown {
   return e;
 }
 
-function walletName(ctx: RpcContext): string | undefined {
+/** The wallet a request names through /wallet/<name> in its URL. */
+export function walletName(ctx: RpcContext): string | undefined {
   const m = /^\/wallet\/([^/?]+)/.exec(ctx.uri);
   return m ? decodeURIComponent(m[1]) : undefined;
 }
