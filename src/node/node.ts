@@ -8,17 +8,18 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Chain } from '../chain/chain.js';
 import { getParams, type ChainParams } from '../consensus/params.js';
-import { RejectError } from '../consensus/errors.js';
 import { Mempool } from '../mempool/mempool.js';
 import { loadMempool, saveMempool } from '../mempool/persist.js';
 import { P2PNode } from '../p2p/node.js';
 import type { SyncProgress } from '../p2p/node.js';
 import type { Block } from '../primitives/block.js';
 import type { Tx } from '../primitives/tx.js';
-import { RpcCode, RpcError } from '../rpc/errors.js';
 import { RpcServer } from '../rpc/server.js';
 import { registerWalletMethods } from '../rpc/wallet-methods.js';
 import { registerMiningMethods } from '../rpc/mining-methods.js';
+import { registerChainMethods } from '../rpc/chain-methods.js';
+import { mempoolRejectToRpc, registerRawTxMethods } from '../rpc/rawtx-methods.js';
+import { FeeEstimator } from '../mempool/fee-estimator.js';
 import { Miner } from '../mining/miner.js';
 import { BlockProducer } from '../mining/producer.js';
 import { AddressError, addressToScript } from '../primitives/address.js';
@@ -59,6 +60,7 @@ export class TallyNode {
   private stopping: Promise<void> | null = null;
   private readonly unsubscribe: (() => void)[] = [];
   private disconnected: Tx[] = [];
+  readonly feeEstimator = new FeeEstimator();
   readonly startedAt = Date.now();
 
   private constructor(
@@ -242,6 +244,8 @@ export class TallyNode {
   private wire(): void {
     const { chain, mempool, wallets } = this;
     const onConnect = ({ block, height }: { block: Block; height: number }) => {
+      // The estimator learns how long pool transactions waited, so it reads the pool first.
+      this.feeEstimator.processBlock(height, block.txs, mempool);
       mempool.removeForBlock(block.txs);
       wallets.onBlockConnected(block, height);
     };
@@ -296,6 +300,22 @@ export class TallyNode {
   }
 
   private registerMethods(): void {
+    registerChainMethods(this.rpc, {
+      chain: this.chain,
+      mempool: this.mempool,
+      params: this.params,
+      feeEstimator: this.feeEstimator,
+      syncProgress: () => this.p2p.progress(),
+      isInitialBlockDownload: this.isInitialBlockDownload,
+      datadir: this.config.networkDir,
+    });
+    registerRawTxMethods(this.rpc, {
+      chain: this.chain,
+      mempool: this.mempool,
+      params: this.params,
+      wallets: this.wallets,
+      broadcast: (tx) => this.broadcast(tx),
+    });
     registerMiningMethods(this.rpc, {
       chain: this.chain,
       mempool: this.mempool,
@@ -311,6 +331,13 @@ export class TallyNode {
       wallets: this.wallets,
       broadcast: (tx) => this.broadcast(tx),
       defaultFeeRatePerKb: DEFAULT_WALLET_FEE_RATE_PER_KB,
+      estimateFeeRatePerKb: (target) => {
+        const e = this.feeEstimator.estimate(target);
+        // Never below what the pool accepts now (its floor rises when it is full).
+        if (e === null) return null;
+        const floor = this.mempool.minFeeRate();
+        return e.feerate > floor ? e.feerate : floor;
+      },
     });
   }
 
@@ -375,15 +402,6 @@ async function syncWallet(chain: Chain, w: Wallet, restored: boolean): Promise<v
     }
   }
   await w.rescan(blocks());
-}
-
-/** Mempool rejections as Core's sendrawtransaction reports them. */
-export function mempoolRejectToRpc(e: unknown): unknown {
-  if (!(e instanceof RejectError)) return e;
-  if (e.reason === 'missing-inputs' || e.reason === 'bad-txns-inputs-missingorspent')
-    return new RpcError(RpcCode.VERIFY_ERROR, e.reason);
-  if (e.reason === 'txn-already-known') return new RpcError(RpcCode.VERIFY_ALREADY_IN_CHAIN, e.reason);
-  return new RpcError(RpcCode.VERIFY_REJECTED, e.message);
 }
 
 function payoutScript(address: string, params: ChainParams): Uint8Array {
