@@ -7,7 +7,9 @@
 // How it works. Fee rates (base units per 1000 bytes) are grouped into buckets spaced by a factor
 // of 1.05 from 1,000 up to 10^7. For every pool transaction a block confirms, the bucket records
 // how many blocks it waited (block height - tip height when it entered, so 1 = the next block).
-// Counts decay by 0.998 per block so old behaviour fades (a half-life of about 350 blocks).
+// Counts decay by 0.998 per block so old behaviour fades (a half-life of about 350 blocks); the
+// decay is applied lazily (new counts weigh more instead of old ones shrinking) so a block costs
+// time in proportion to its transactions and the pool, not to the size of the tables.
 // Transactions still in the pool are counted, by age, from the latest block: one that has already
 // waited longer than a target counts as a failure for that target.
 // estimate(target) walks the buckets from the highest fee rate down, gathering buckets into a range
@@ -47,13 +49,18 @@ export class FeeEstimator {
   private readonly minTxs: number;
   /** Upper bounds of the buckets; the last is Infinity. */
   private readonly bounds: number[] = [];
-  /** confirmed[b][w]: decayed count of bucket-b transactions that confirmed after w+1 blocks. */
+  /**
+   * confirmed[b][w]: bucket-b transactions that confirmed after w+1 blocks, each added with the
+   * weight current at its block (divide by `weight` for the decayed count).
+   */
   private readonly confirmed: number[][];
-  /** Decayed total of confirmed transactions and of their fee rates, per bucket. */
+  /** Weighted totals of confirmed transactions and of their fee rates, per bucket. */
   private readonly total: number[];
   private readonly feeSum: number[];
-  /** unconfirmed[b][w]: pool transactions of bucket b that had waited w blocks at the last block. */
-  private unconfirmed: number[][];
+  /** Weight of a transaction confirmed now: 1 / decay^(blocks seen), renormalised before it overflows. */
+  private weight = 1;
+  /** Bucket -> how many blocks each pool transaction of that bucket had waited at the last block. */
+  private unconfirmed = new Map<number, number[]>();
   private bestHeight = -1;
   private firstHeight = -1;
 
@@ -64,9 +71,7 @@ export class FeeEstimator {
     this.minTxs = opts.minTransactions ?? 5;
     for (let b = MIN_BUCKET; b < MAX_BUCKET; b *= SPACING) this.bounds.push(b);
     this.bounds.push(Infinity);
-    const grid = () => this.bounds.map(() => new Array<number>(this.maxBlocks + 1).fill(0));
-    this.confirmed = grid();
-    this.unconfirmed = grid();
+    this.confirmed = this.bounds.map(() => new Array<number>(this.maxBlocks).fill(0));
     this.total = this.bounds.map(() => 0);
     this.feeSum = this.bounds.map(() => 0);
   }
@@ -100,12 +105,8 @@ export class FeeEstimator {
     if (height <= this.bestHeight) return;
     if (this.firstHeight < 0) this.firstHeight = height;
     this.bestHeight = height;
-    for (let b = 0; b < this.bounds.length; b++) {
-      this.total[b] *= this.decay;
-      this.feeSum[b] *= this.decay;
-      const row = this.confirmed[b];
-      for (let w = 0; w < row.length; w++) row[w] *= this.decay;
-    }
+    this.weight /= this.decay;
+    if (this.weight > 1e100) this.renormalise();
     const inBlock = new Set<string>();
     for (const tx of txs) {
       if (tx.isCoinbase()) continue;
@@ -117,25 +118,39 @@ export class FeeEstimator {
       if (waited < 1) continue;
       const rate = FeeEstimator.rate(e);
       const b = this.bucketOf(rate);
-      this.confirmed[b][Math.min(waited, this.maxBlocks) - 1] += 1;
-      this.total[b] += 1;
-      this.feeSum[b] += rate;
+      this.confirmed[b][Math.min(waited, this.maxBlocks) - 1] += this.weight;
+      this.total[b] += this.weight;
+      this.feeSum[b] += rate * this.weight;
     }
-    this.unconfirmed = this.bounds.map(() => new Array<number>(this.maxBlocks + 1).fill(0));
+    this.unconfirmed = new Map();
     for (const e of mempool.all()) {
       if (inBlock.has(e.txid)) continue;
-      const age = Math.max(0, Math.min(height - e.height, this.maxBlocks));
-      this.unconfirmed[this.bucketOf(FeeEstimator.rate(e))][age] += 1;
+      const b = this.bucketOf(FeeEstimator.rate(e));
+      const ages = this.unconfirmed.get(b);
+      if (ages === undefined) this.unconfirmed.set(b, [height - e.height]);
+      else ages.push(height - e.height);
     }
   }
 
-  /** Transactions of bucket b: [confirmed within target, judged (confirmed + overdue unconfirmed)]. */
+  private renormalise(): void {
+    const k = 1 / this.weight;
+    for (let b = 0; b < this.bounds.length; b++) {
+      this.total[b] *= k;
+      this.feeSum[b] *= k;
+      const row = this.confirmed[b];
+      for (let w = 0; w < row.length; w++) row[w] *= k;
+    }
+    this.weight = 1;
+  }
+
+  /** Decayed counts of bucket b: [confirmed within target, judged (confirmed + overdue unconfirmed)]. */
   private counts(b: number, target: number): [number, number] {
+    if (this.total[b] === 0 && !this.unconfirmed.has(b)) return [0, 0];
     let within = 0;
     for (let w = 0; w < target; w++) within += this.confirmed[b][w];
     let overdue = 0;
-    for (let w = target; w <= this.maxBlocks; w++) overdue += this.unconfirmed[b][w];
-    return [within, this.total[b] + overdue];
+    for (const age of this.unconfirmed.get(b) ?? []) if (age >= target) overdue++;
+    return [within / this.weight, this.total[b] / this.weight + overdue];
   }
 
   /**

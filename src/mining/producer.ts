@@ -66,7 +66,7 @@ export class BlockProducer {
   private readonly mempool: Mempool;
   private readonly params: ChainParams;
   private readonly miner: Miner;
-  private readonly payoutScript: Uint8Array;
+  private payoutScript: Uint8Array;
   private readonly log?: Pick<ChainLogger, 'info' | 'warn' | 'error'>;
   private readonly refreshSeconds: number;
   private readonly logSeconds: number;
@@ -119,9 +119,10 @@ export class BlockProducer {
     return this.found;
   }
 
-  /** Mines in the background, paying payoutScript, until stop(). */
-  start(): void {
+  /** Mines in the background, paying payoutScript (or the one given here), until stop(). */
+  start(payoutScript?: Uint8Array): void {
     if (this.isRunning) return;
+    if (payoutScript) this.payoutScript = payoutScript;
     this.isRunning = true;
     this.chain.on('tip', this.onTip);
     this.checkTimer = setInterval(() => this.check(), CHECK_MS);
@@ -297,7 +298,7 @@ export class BlockProducer {
           hash,
           height: work.template.height,
           txs: block.txs.length,
-          fees: String(work.template.coinbaseValue),
+          reward: String(work.template.coinbaseValue),
         },
         'mined a block',
       );

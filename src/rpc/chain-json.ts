@@ -118,3 +118,10 @@ export function hashParam(r: ParamReader, i: number, name: string): string {
 export function internalHex(displayHex: string): string {
   return bytesToHex(hexToBytes(displayHex).reverse());
 }
+
+/** Core accepts verbosity as a number or, for older clients, a bool (true = 1). */
+export function verbosity(raw: unknown[], r: ParamReader, i: number, fallback: number, max: number): number {
+  const v = raw[i];
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return r.optInt(i, fallback, 0, max);
+}

@@ -23,6 +23,7 @@ import {
   internalHex,
   scriptPubKeyJson,
   txJson,
+  verbosity,
 } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
 import { ParamReader } from './params.js';
@@ -65,13 +66,6 @@ async function directorySize(dir: string): Promise<number> {
       );
   }
   return total;
-}
-
-/** Core accepts verbosity as a number or, for older clients, a bool (true = 1). */
-export function verbosity(raw: unknown[], r: ParamReader, i: number, fallback: number, max: number): number {
-  const v = raw[i];
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  return r.optInt(i, fallback, 0, max);
 }
 
 function mempoolEntryJson(pool: Mempool, e: MempoolEntry): Record<string, unknown> {

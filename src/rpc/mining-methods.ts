@@ -16,6 +16,7 @@ import { bytesToHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
 import { RpcCode, RpcError } from './errors.js';
 import { ParamReader } from './params.js';
 import type { RpcServer } from './server.js';
+import { difficultyFromBits } from './chain-json.js';
 
 export interface MiningRpcDeps {
   chain: Chain;
@@ -37,21 +38,6 @@ export const RPC_CLIENT_IN_INITIAL_DOWNLOAD = -10;
 const TEMPLATE_CACHE_SECONDS = 5;
 const DEFAULT_HASHPS_BLOCKS = 120;
 const DEFAULT_MAX_TRIES = 1_000_000;
-
-/** Core's GetDifficulty: how many times harder than the 0x1d00ffff target `bits` is. */
-export function difficultyFromBits(bits: number): number {
-  let shift = (bits >>> 24) & 0xff;
-  let diff = 0xffff / (bits & 0x00ffffff);
-  while (shift < 29) {
-    diff *= 256;
-    shift++;
-  }
-  while (shift > 29) {
-    diff /= 256;
-    shift--;
-  }
-  return diff;
-}
 
 /** Core's GetNetworkHashPS: chain work over the time span of the last `blocks` blocks up to `height`. */
 export function networkHashPs(chain: Chain, blocks: number, height: number): number {

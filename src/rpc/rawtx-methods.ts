@@ -5,7 +5,7 @@
 // -5 not found, -8 bad parameter, -3 wrong type, -13 wallet locked, -25/-26/-27 rejected.
 import type { Chain } from '../chain/chain.js';
 import type { ChainParams } from '../consensus/params.js';
-import { RejectError } from '../consensus/errors.js';
+import { Reason, RejectError } from '../consensus/errors.js';
 import { signDer } from '../crypto/secp256k1.js';
 import { hash160 } from '../crypto/hash.js';
 import { PolicyReason } from '../mempool/policy.js';
@@ -29,8 +29,7 @@ import { CHANGE, RECEIVE } from '../wallet/keys.js';
 import type { WalletManager } from '../wallet/manager.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { JsonAmount, parseCoins } from './amount.js';
-import { hashParam, internalHex, scriptType, txJson } from './chain-json.js';
-import { verbosity } from './chain-methods.js';
+import { hashParam, internalHex, scriptType, txJson, verbosity } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
 import { ParamReader } from './params.js';
 import type { RpcContext, RpcServer } from './server.js';
@@ -58,8 +57,10 @@ const MAX_BIP125_RBF_SEQUENCE = 0xfffffffd;
  */
 export function mempoolRejectToRpc(e: unknown): unknown {
   if (!(e instanceof RejectError)) return e;
-  if (e.reason === PolicyReason.MISSING_INPUTS)
-    return new RpcError(RpcCode.VERIFY_ERROR, 'bad-txns-inputs-missingorspent');
+  // Core reports both a coin it cannot find and an output index its unconfirmed parent lacks as
+  // missing inputs.
+  if (e.reason === PolicyReason.MISSING_INPUTS || e.reason === Reason.INPUTS_MISSINGORSPENT)
+    return new RpcError(RpcCode.VERIFY_ERROR, Reason.INPUTS_MISSINGORSPENT);
   if (e.reason === PolicyReason.ALREADY_KNOWN)
     return new RpcError(RpcCode.VERIFY_ALREADY_IN_CHAIN, 'Transaction outputs already in utxo set');
   return new RpcError(RpcCode.VERIFY_REJECTED, e.debug ? `${e.reason}, ${e.debug}` : e.reason);
@@ -354,7 +355,9 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
           const address = scriptToAddress(coin.script, prefixes);
           const info = address === null ? null : wallet.addressInfo(address);
           if (info === null) return;
+          // The key's place in the HD tree: the last step of its path (m/44'/coin'/0'/branch/index).
           const index = Number(info.path.split('/').pop());
+          if (!Number.isInteger(index)) return;
           tx = wallet.withPrivateKey(info.change ? CHANGE : RECEIVE, index, (sk, pk) =>
             equalBytes(hash160(pk), coin.script.subarray(3, 23))
               ? signP2PKH(tx, i, coin.script, hashType, sk, pk)
