@@ -463,6 +463,13 @@ export class Chain extends EventEmitter<ChainEvents> {
     return this.readBlock(e);
   }
 
+  /** The stored serialisation of a block (serving peers without re-encoding), if its body is stored. */
+  async getBlockBytes(hash: Uint8Array | string): Promise<Uint8Array | undefined> {
+    const e = this.getEntry(hash);
+    if (!e?.hasData()) return undefined;
+    return this.store.getBlock(e.hash);
+  }
+
   getBlockHashAtHeight(height: number): Uint8Array | undefined {
     return this.active[height]?.hash;
   }

@@ -14,6 +14,7 @@ import { RpcClient, RpcConnectionError } from '../rpc/client.js';
 import { RpcError } from '../rpc/errors.js';
 import { formatCoins, parseCoins } from '../rpc/amount.js';
 import { readPassphrase } from './prompt.js';
+import { addNodeCommand } from './node-command.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../../package.json') as { version: string };
@@ -98,6 +99,8 @@ export function buildProgram(io: CliIO): Command {
   const call = async <T>(method: string, params: unknown[] | Record<string, unknown> = []): Promise<T> =>
     clientFor(g()).client.call<T>(method, params);
   const emit = (result: unknown, human: () => void) => (g().json ? printResult(io, result) : human());
+
+  addNodeCommand(program, io, g);
 
   program
     .command('rpc')

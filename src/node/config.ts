@@ -90,9 +90,13 @@ export const OPTIONS: Record<string, OptionSpec> = {
     flagOnly: true,
     help: 'Config file (default DATADIR/tally.conf)',
   },
-  port: { schema: int(1, 65535), expect: 'an integer 1..65535', help: 'P2P listen port' },
+  port: {
+    schema: int(0, 65535),
+    expect: 'an integer 0..65535 (0 = any free port)',
+    help: 'P2P listen port',
+  },
   bind: { schema: hostPort, expect: 'an address[:port]', multi: true, help: 'P2P listen address' },
-  rpcport: { schema: int(1, 65535), expect: 'an integer 1..65535', help: 'RPC port' },
+  rpcport: { schema: int(0, 65535), expect: 'an integer 0..65535 (0 = any free port)', help: 'RPC port' },
   rpcbind: { schema: hostPort, expect: 'an address[:port]', multi: true, help: 'RPC listen address' },
   rpcallowip: {
     schema: z.string().regex(/^[0-9a-fA-F:.]+(\/[0-9.]+)?$/),

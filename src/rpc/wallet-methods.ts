@@ -132,9 +132,9 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       return { name, warning, mnemonic };
     },
   );
-  reg('loadwallet', ['filename'], 'Loads a wallet from DATADIR/wallets.', (r) => {
+  reg('loadwallet', ['filename'], 'Loads a wallet from DATADIR/wallets.', async (r) => {
     const name = r.string(0);
-    wallets.load(name);
+    await wallets.load(name);
     return { name, warning: '' };
   });
   reg('unloadwallet', ['wallet_name'], 'Unloads a wallet.', (r, ctx) => {

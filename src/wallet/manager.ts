@@ -31,10 +31,23 @@ export class WalletNotSpecifiedError extends WalletError {
 
 const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
 
+/**
+ * How a wallet catches up with the chain before it is served: `sync` replays what the wallet has
+ * not seen (all of it for a restored one), `isSynced` says whether it has reached the tip. The
+ * manager loops until it has, then starts delivering block events, with no await between the last
+ * check and the hand-over, so no block is missed or seen twice.
+ */
+export interface WalletFollower {
+  isSynced(w: Wallet): boolean;
+  sync(w: Wallet, opts: { restored: boolean }): Promise<void>;
+}
+
 export interface WalletManagerOptions extends WalletChainInfo {
   /** DATADIR/wallets */
   dir: string;
   now?: () => number;
+  /** Without one (tests), wallets are served as loaded and see only the events given to them. */
+  follower?: WalletFollower;
 }
 
 export class WalletManager {
@@ -60,17 +73,27 @@ export class WalletManager {
     const path = this.pathOf(name);
     if (existsSync(path) || this.loaded.has(name)) throw new WalletExistsError(name);
     const created = await Wallet.create({ ...this.walletOptions(name), ...opts });
-    this.loaded.set(name, created.wallet);
+    await this.follow(name, created.wallet, opts.mnemonic !== undefined);
     return created;
   }
 
-  load(name: string): Wallet {
+  async load(name: string): Promise<Wallet> {
     if (this.loaded.has(name)) throw new WalletError(`Wallet "${name}" is already loaded.`);
     const path = this.pathOf(name);
     if (!existsSync(path)) throw new WalletNotFoundError(`Wallet file ${path} not found.`);
     const w = Wallet.load(this.walletOptions(name));
-    this.loaded.set(name, w);
+    await this.follow(name, w, false);
     return w;
+  }
+
+  private async follow(name: string, w: Wallet, restored: boolean): Promise<void> {
+    const f = this.opts.follower;
+    if (f) {
+      await f.sync(w, { restored });
+      while (!f.isSynced(w)) await f.sync(w, { restored: false });
+    }
+    if (this.loaded.has(name)) throw new WalletError(`Wallet "${name}" is already loaded.`);
+    this.loaded.set(name, w);
   }
 
   unload(name: string): void {

@@ -88,7 +88,7 @@ test('one-line errors with non-zero exit: unknown method, bad config, node not r
   assert.deepEqual([nf.code, nf.err], [1, 'error: Method not found (code -32601)\n']);
   const bad = await cli('--network', 'regtest', '--rpcport', 'x', 'rpc', 'getblockcount');
   assert.equal(bad.code, 1);
-  assert.match(bad.err, /^error: invalid value for rpcport: expected an integer 1\.\.65535/);
+  assert.match(bad.err, /^error: invalid value for rpcport: expected an integer 0\.\.65535/);
   const down = await cli('--network', 'regtest', '--datadir', root, '--rpcport', '1', 'rpc', 'getblockcount');
   assert.equal(down.code, 1);
   assert.match(down.err, /^error: could not connect to the server 127\.0\.0\.1:1: is the node running\?/);

@@ -54,12 +54,12 @@ test('bad values are refused naming the option and why', () => {
     [
       { rpcport: 'abc' },
       undefined,
-      /invalid value for rpcport: expected an integer 1\.\.65535 \(got "abc", --rpcport\)/,
+      /invalid value for rpcport: expected an integer 0\.\.65535 \(0 = any free port\) \(got "abc", --rpcport\)/,
     ],
     [
       {},
       'rpcport=70000',
-      /invalid value for rpcport: expected an integer 1\.\.65535 \(got "70000", .*line 1\)/,
+      /invalid value for rpcport: expected an integer 0\.\.65535 \(0 = any free port\) \(got "70000", .*line 1\)/,
     ],
     [{ network: 'moon' }, undefined, /invalid value for network: expected one of main, test, regtest/],
     [{}, 'mine=maybe', /invalid value for mine: expected a boolean/],

@@ -1,0 +1,178 @@
+// `tally node`: starts the full node in this process (or, with --daemon, in a detached one) and
+// stops it cleanly on SIGINT/SIGTERM or the `stop` RPC. Owns the terminal side of running a node:
+// the catch-up progress bar and routing log lines around it. Everything else is node/'s.
+import { spawn } from 'node:child_process';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { loadConfig, type Flags } from '../node/config.js';
+import { TallyNode } from '../node/node.js';
+import type { CliIO } from './main.js';
+
+export interface GlobalNodeOpts {
+  network?: string;
+  datadir?: string;
+  conf?: string;
+  rpcport?: string;
+  rpcuser?: string;
+  rpcpassword?: string;
+}
+
+interface NodeFlags {
+  port?: string;
+  bind?: string[];
+  rpcbind?: string[];
+  rpcallowip?: string[];
+  connect?: string[];
+  addnode?: string[];
+  mine?: boolean;
+  threads?: string;
+  mineAddress?: string;
+  dbcache?: string;
+  maxconnections?: string;
+  daemon?: boolean;
+  debug?: string[];
+  loglevel?: string;
+  printtoconsole?: string;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** The node's settings from the global options and this command's flags (flags win over tally.conf). */
+export function nodeFlags(g: GlobalNodeOpts, o: NodeFlags): Flags {
+  const list = (v?: string[]) => (v && v.length ? v : undefined);
+  return {
+    network: g.network,
+    datadir: g.datadir,
+    conf: g.conf,
+    rpcport: g.rpcport,
+    rpcuser: g.rpcuser,
+    rpcpassword: g.rpcpassword,
+    port: o.port,
+    bind: list(o.bind),
+    rpcbind: list(o.rpcbind),
+    rpcallowip: list(o.rpcallowip),
+    connect: list(o.connect),
+    addnode: list(o.addnode),
+    mine: o.mine ? 'true' : undefined,
+    threads: o.threads,
+    mineaddress: o.mineAddress,
+    dbcache: o.dbcache,
+    maxconnections: o.maxconnections,
+    daemon: o.daemon ? 'true' : undefined,
+    debug: list(o.debug),
+    loglevel: o.loglevel,
+    printtoconsole: o.printtoconsole,
+  };
+}
+
+/** The catch-up bar on a terminal; log lines are printed above it while it shows. */
+class ProgressView {
+  private multi: cliProgress.MultiBar | null = null;
+  private bar: cliProgress.SingleBar | null = null;
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  write(line: string): void {
+    if (this.multi) this.multi.log(line.endsWith('\n') ? line : line + '\n');
+    else this.out.write(line);
+  }
+
+  update(p: {
+    headers: number;
+    blocks: number;
+    syncing: boolean;
+    estimatedSecondsLeft: number | null;
+  }): void {
+    if (!p.syncing || p.headers <= p.blocks) {
+      this.stop();
+      return;
+    }
+    const eta = p.estimatedSecondsLeft === null ? '?' : formatEta(p.estimatedSecondsLeft);
+    if (!this.multi) {
+      this.multi = new cliProgress.MultiBar(
+        {
+          format: 'catching up [{bar}] {percentage}% | block {value}/{total} | {eta_text} left',
+          hideCursor: true,
+          clearOnComplete: true,
+          stream: this.out,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar = this.multi.create(p.headers, p.blocks, { eta_text: eta });
+    }
+    this.bar!.setTotal(p.headers);
+    this.bar!.update(p.blocks, { eta_text: eta });
+  }
+
+  stop(): void {
+    this.multi?.stop();
+    this.multi = null;
+    this.bar = null;
+  }
+}
+
+function formatEta(s: number): string {
+  if (s < 90) return `${Math.round(s)}s`;
+  if (s < 5400) return `${Math.round(s / 60)}m`;
+  return `${(s / 3600).toFixed(1)}h`;
+}
+
+export function addNodeCommand(program: Command, io: CliIO, globals: () => GlobalNodeOpts): void {
+  program
+    .command('node')
+    .description('run the full node (stop it with Ctrl-C, SIGTERM or `tally rpc stop`)')
+    .option('--port <port>', 'P2P listen port (default: the network default)')
+    .option('--bind <address>', 'P2P listen address (default 127.0.0.1; 0.0.0.0 for all)', collect)
+    .option('--rpcbind <address>', 'RPC listen address (needs --rpcallowip beyond loopback)', collect)
+    .option('--rpcallowip <subnet>', 'allow RPC clients from this address or subnet', collect)
+    .option('--connect <url>', 'connect only to this peer (repeatable)', collect)
+    .option('--addnode <url>', 'also connect to this peer (repeatable)', collect)
+    .option('--mine', "mine blocks, paid to the wallet's address or --mine-address")
+    .option('--threads <n>', 'mining threads (default: one per core)')
+    .option('--mine-address <address>', 'address paid by mined blocks')
+    .option('--dbcache <MiB>', 'database cache in MiB (default 450)')
+    .option('--maxconnections <n>', 'maximum peer connections (default 125)')
+    .option('--daemon', 'run in the background')
+    .option(
+      '--debug <subsystem>',
+      'log a subsystem (chain, net, rpc, mining, mempool, or all) at debug level',
+      collect,
+    )
+    .option('--loglevel <level>', 'trace, debug, info, warn, error or fatal (default info)')
+    .option('--printtoconsole <bool>', 'also log to the console (default 1)')
+    .action(async (o: NodeFlags) => {
+      const flags = nodeFlags(globals(), o);
+      const config = loadConfig(flags);
+      if (config.daemon) {
+        const args = process.argv.slice(1).filter((a) => a !== '--daemon' && a !== '--daemon=1');
+        const child = spawn(process.execPath, [...args, '--printtoconsole', '0'], {
+          detached: true,
+          stdio: 'ignore',
+        });
+        child.unref();
+        io.stdout.write(
+          `Tally node started in the background (pid ${child.pid}); logs in ${config.networkDir}/debug.log\n`,
+        );
+        return;
+      }
+      const tty = (io.stdout as NodeJS.WriteStream).isTTY === true;
+      const view = tty ? new ProgressView(io.stdout as NodeJS.WriteStream) : null;
+      let resolveDone!: (err?: unknown) => void;
+      const done = new Promise<unknown>((r) => (resolveDone = r));
+      const node = await TallyNode.start(config, {
+        console: view ? { write: (l) => view.write(l), isTTY: true } : { write: (l) => io.stdout.write(l) },
+        onStopped: (err) => resolveDone(err),
+      });
+      const timer = view ? setInterval(() => view.update(node.progress), 1000) : undefined;
+      const onSignal = () => void node.stop();
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const err = await done;
+      if (timer) clearInterval(timer);
+      view?.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      // Whatever a part left behind (a timer, a worker) must not keep a stopped node's process up.
+      setTimeout(() => process.exit(process.exitCode ?? (err ? 1 : 0)), 2000).unref();
+      if (err) throw err;
+    });
+}

@@ -1,0 +1,139 @@
+// Adapters from the concrete Chain and Mempool to the narrow ports p2p/ and mempool/ declare
+// (DESIGN.md §2). Owns only translation: hash lookups, the download window over the best header
+// chain, and RejectError -> Verdict. Holds no state beyond a cache of the best header path.
+import type { BlockEntry } from '../chain/block-index.js';
+import type { Chain } from '../chain/chain.js';
+import { RejectError } from '../consensus/errors.js';
+import type { MempoolChain } from '../mempool/mempool.js';
+import type { Mempool, MempoolEntry } from '../mempool/mempool.js';
+import type { P2PChain, P2PMempool, Verdict } from '../p2p/ports.js';
+import type { Block, BlockHeader } from '../primitives/block.js';
+import { equalBytes } from '../primitives/bytes.js';
+import type { Tx } from '../primitives/tx.js';
+
+/** Core's DEFAULT_MAX_TIP_AGE: a tip older than this means the node is still catching up. */
+export const MAX_TIP_AGE_SECONDS = 24 * 60 * 60;
+
+export interface IbdOptions {
+  now?: () => number;
+  maxTipAge?: number;
+}
+
+/**
+ * Bitcoin Core's IsInitialBlockDownload: true while the tip is older than a day or headers run
+ * ahead of it; once false it stays false (a latch), so a slow stretch of blocks does not stop relay.
+ */
+export function ibdTracker(chain: Chain, opts: IbdOptions = {}): () => boolean {
+  const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+  const maxAge = opts.maxTipAge ?? MAX_TIP_AGE_SECONDS;
+  let done = false;
+  return () => {
+    if (done) return false;
+    const tip = chain.tip;
+    if (tip.header.time < now() - maxAge) return true;
+    if (chain.bestHeader.height > tip.height + 6) return true;
+    done = true;
+    return false;
+  };
+}
+
+function verdictOf(e: RejectError | undefined): Verdict {
+  return e ? { reason: e.reason, dos: e.dos } : {};
+}
+
+export function p2pChainAdapter(chain: Chain, isIbd: () => boolean = ibdTracker(chain)): P2PChain {
+  // The best header chain above the fork point with the active chain, lowest first; rebuilt only
+  // when the best header or the active chain under it changes.
+  let path: BlockEntry[] = [];
+  let pathFor: BlockEntry | null = null;
+  const bestPath = (): BlockEntry[] => {
+    const best = chain.bestHeader;
+    const first = path[0];
+    if (pathFor !== best || (first && first.prev && !chain.isOnActiveChain(first.prev))) {
+      const out: BlockEntry[] = [];
+      for (let e: BlockEntry | null = best; e && !chain.isOnActiveChain(e); e = e.prev) out.push(e);
+      path = out.reverse();
+      pathFor = best;
+    }
+    return path;
+  };
+
+  return {
+    tipHeight: () => chain.height,
+    tipHash: () => chain.tip.hash,
+    headerTipHeight: () => chain.bestHeader.height,
+    headerHeight: (hash) => chain.getEntry(hash)?.height,
+    getHeader: (hash) => chain.getHeader(hash),
+    getLocator: (from) => {
+      const e = from ? chain.getEntry(from) : chain.bestHeader;
+      return chain.getLocator(e ?? chain.bestHeader);
+    },
+    getHeadersAfter(locator, stop, max): BlockHeader[] {
+      const fork = chain.findFork(locator);
+      const out: BlockHeader[] = [];
+      for (let h = fork.height + 1; h <= chain.height && out.length < max; h++) {
+        const e = chain.getEntryAtHeight(h)!;
+        out.push(e.header);
+        if (equalBytes(e.hash, stop)) break;
+      }
+      return out;
+    },
+    hasBlock: (hash) => chain.getEntry(hash)?.hasData() ?? false,
+    getBlockBytes: async (hash) => (await chain.getBlockBytes(hash)) ?? null,
+    async processHeaders(headers) {
+      const r = await chain.processHeaders(headers);
+      return { ok: r.error === undefined, ...verdictOf(r.error) };
+    },
+    blocksToDownload(max) {
+      const p = bestPath();
+      const out: { hash: Uint8Array; height: number }[] = [];
+      if (p.length === 0) return out;
+      for (let i = Math.max(0, chain.height + 1 - p[0].height); i < p.length && out.length < max; i++) {
+        const e = p[i];
+        if (!e.hasData() && !e.isFailed()) out.push({ hash: e.hash, height: e.height });
+      }
+      return out;
+    },
+    async processBlock(block: Block) {
+      const r = await chain.processBlock(block);
+      return { accepted: r.accepted, ...verdictOf(r.error) };
+    },
+    isInitialBlockDownload: isIbd,
+    onTip(cb) {
+      const listener = (e: BlockEntry) => cb(e.hash, e.height);
+      chain.on('tip', listener);
+      return () => chain.off('tip', listener);
+    },
+  };
+}
+
+export function p2pMempoolAdapter(mempool: Mempool): P2PMempool {
+  return {
+    has: (txid) => mempool.has(txid),
+    get: (txid) => mempool.get(txid)?.tx,
+    txids: () => mempool.all().map((e) => e.tx.txid()),
+    async accept(tx: Tx) {
+      try {
+        await mempool.accept(tx);
+        return { accepted: true };
+      } catch (e) {
+        if (!(e instanceof RejectError)) throw e;
+        return { accepted: false, policy: e.category === 'policy', ...verdictOf(e) };
+      }
+    },
+    onAccepted(cb) {
+      const listener = (e: MempoolEntry) => cb(e.tx);
+      mempool.on('accepted', listener);
+      return () => mempool.off('accepted', listener);
+    },
+  };
+}
+
+export function mempoolChainAdapter(chain: Chain): MempoolChain {
+  return {
+    tipHeight: () => chain.height,
+    tipMedianTimePast: () => chain.medianTimePast(),
+    medianTimePastAt: (h) => chain.medianTimePastAt(h),
+    getCoins: (ops) => chain.getCoins(ops),
+  };
+}

@@ -1,0 +1,317 @@
+// The running node: the only place the concrete parts are created and wired (DESIGN.md §2).
+// Owns: the order of start-up and shutdown, the data directory's layout, and the event plumbing
+// between the chain, the mempool, the wallets, p2p, the miner and RPC. Owns no rules. Fails at
+// start with a clear error (bad config, locked data directory, corrupt database) before anything
+// listens; once running, a failing part is logged and the node stops cleanly rather than limp on.
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { Chain } from '../chain/chain.js';
+import { getParams, type ChainParams } from '../consensus/params.js';
+import { RejectError } from '../consensus/errors.js';
+import { Mempool } from '../mempool/mempool.js';
+import { loadMempool, saveMempool } from '../mempool/persist.js';
+import { P2PNode } from '../p2p/node.js';
+import type { SyncProgress } from '../p2p/node.js';
+import type { Block } from '../primitives/block.js';
+import type { Tx } from '../primitives/tx.js';
+import { RpcCode, RpcError } from '../rpc/errors.js';
+import { RpcServer } from '../rpc/server.js';
+import { registerWalletMethods } from '../rpc/wallet-methods.js';
+import { SigCache } from '../script/sigcache.js';
+import { LevelChainStore } from '../storage/level-store.js';
+import { WalletManager, type WalletFollower } from '../wallet/manager.js';
+import type { Wallet } from '../wallet/wallet.js';
+import { ibdTracker, mempoolChainAdapter, p2pChainAdapter, p2pMempoolAdapter } from './adapters.js';
+import type { NodeConfig } from './config.js';
+import { DataDirLock } from './datadir.js';
+import { createLogging, type Logging } from './logging.js';
+
+/** Default fee rate for wallet sends when nothing better is known: 10 base units per byte. */
+const DEFAULT_WALLET_FEE_RATE_PER_KB = 10_000n;
+
+export interface NodeStartOptions {
+  /** Where readable log lines go (default process.stdout when printtoconsole). */
+  console?: { write(line: string): unknown; isTTY?: boolean };
+  /** Called once the node has stopped (after `stop` over RPC, a signal, or a fatal error). */
+  onStopped?: (err?: unknown) => void;
+}
+
+/** The files of a network's data directory. */
+export function dataLayout(networkDir: string) {
+  return {
+    chainstate: join(networkDir, 'chainstate'),
+    wallets: join(networkDir, 'wallets'),
+    mempool: join(networkDir, 'mempool.dat'),
+    peers: join(networkDir, 'peers.json'),
+    banlist: join(networkDir, 'banlist.json'),
+  };
+}
+
+export class TallyNode {
+  readonly params: ChainParams;
+  readonly log: Logger;
+  private stopping: Promise<void> | null = null;
+  private readonly unsubscribe: (() => void)[] = [];
+  private disconnected: Tx[] = [];
+  readonly startedAt = Date.now();
+
+  private constructor(
+    readonly config: NodeConfig,
+    private readonly lock: DataDirLock,
+    private readonly logging: Logging,
+    readonly chain: Chain,
+    readonly mempool: Mempool,
+    readonly wallets: WalletManager,
+    readonly p2p: P2PNode,
+    readonly rpc: RpcServer,
+    readonly isInitialBlockDownload: () => boolean,
+    private readonly opts: NodeStartOptions,
+  ) {
+    this.params = getParams(config.network);
+    this.log = logging.child('node');
+  }
+
+  /** Starts every part in dependency order; on any failure closes what was opened and throws. */
+  static async start(config: NodeConfig, opts: NodeStartOptions = {}): Promise<TallyNode> {
+    const params = getParams(config.network);
+    const files = dataLayout(config.networkDir);
+    const lock = DataDirLock.acquire(config.networkDir);
+    const cleanup: (() => Promise<unknown> | unknown)[] = [() => lock.release()];
+    const undo = async () => {
+      for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => undefined);
+    };
+    try {
+      const logging = createLogging({
+        dir: config.networkDir,
+        level: config.loglevel,
+        debug: config.debug,
+        printToConsole: config.printtoconsole,
+        console: opts.console,
+      });
+      cleanup.push(() => logging.close());
+      const log = logging.child('node');
+      log.info({ network: config.network, datadir: config.networkDir, pid: process.pid }, 'Tally starting');
+
+      // RPC answers -28 "loading" while the chain opens, as Core's warm-up does.
+      const stopper: { node?: TallyNode } = {};
+      const rpc = new RpcServer({
+        onStop: () => stopper.node?.stop(),
+        port: config.rpcport ?? params.rpcPort,
+        bind: config.rpcbind.length ? config.rpcbind : undefined,
+        allowIps: config.rpcallowip,
+        auth:
+          config.rpcuser !== undefined && config.rpcpassword !== undefined
+            ? { user: config.rpcuser, password: config.rpcpassword }
+            : { cookieDir: config.networkDir },
+        logger: logging.child('rpc'),
+      });
+      rpc.setWarmup('Loading block index...');
+      await rpc.start();
+      cleanup.push(() => rpc.stop());
+
+      const store = await LevelChainStore.open(files.chainstate, { cacheSize: 8 << 20 });
+      const chainLog = logging.child('chain');
+      const chain = await Chain.open({
+        store,
+        params,
+        dbcacheMB: config.dbcache,
+        logger: chainLog,
+        activate: false,
+      });
+      cleanup.push(() => chain.close());
+
+      const sigCache = new SigCache();
+      const mempool = new Mempool({
+        chain: mempoolChainAdapter(chain),
+        params,
+        sigCache,
+      });
+
+      const ibd = ibdTracker(chain);
+      const p2p = new P2PNode({
+        params,
+        chain: p2pChainAdapter(chain, ibd),
+        mempool: p2pMempoolAdapter(mempool),
+        port: config.port ?? params.defaultPort,
+        bind: config.bind[0] ?? '127.0.0.1',
+        connect: config.connect.length ? config.connect : undefined,
+        addnode: config.addnode,
+        peersFile: files.peers,
+        banlistFile: files.banlist,
+        maxConnections: config.maxconnections,
+        userAgent: '/Tally:0.1.0/',
+        logger: logging.child('net'),
+      });
+
+      const follower: WalletFollower = {
+        isSynced: (w) => w.tip?.hash === chain.tip.hashHex,
+        sync: (w, o) => syncWallet(chain, w, o.restored),
+      };
+      const wallets = new WalletManager({
+        dir: files.wallets,
+        network: params.name,
+        prefixes: params.prefixes,
+        coinbaseMaturity: params.coinbaseMaturity,
+        follower,
+      });
+      const node = new TallyNode(config, lock, logging, chain, mempool, wallets, p2p, rpc, ibd, opts);
+      stopper.node = node;
+      node.wire();
+
+      rpc.setWarmup('Verifying blocks...');
+      await chain.activate();
+      rpc.setWarmup('Loading wallets...');
+      for (const name of wallets.available()) {
+        try {
+          await wallets.load(name);
+          log.info({ wallet: name }, 'wallet loaded');
+        } catch (e) {
+          log.warn({ wallet: name, err: e }, 'wallet not loaded');
+        }
+      }
+      rpc.setWarmup('Loading mempool...');
+      try {
+        const r = await loadMempool(mempool, files.mempool);
+        if (r.loaded || r.failed) log.info(r, 'mempool loaded');
+      } catch (e) {
+        log.warn({ err: e, file: files.mempool }, 'mempool.dat ignored');
+      }
+      node.registerMethods();
+      await p2p.start();
+      rpc.setWarmup(null);
+      log.info(
+        { height: chain.height, tip: chain.tip.hashHex, p2p: p2p.url, rpcPort: rpc.port },
+        'Tally started',
+      );
+      return node;
+    } catch (e) {
+      await undo();
+      throw e;
+    }
+  }
+
+  get progress(): SyncProgress {
+    return this.p2p.progress();
+  }
+
+  /** Mempool acceptance then relay (p2p announces whatever enters the pool). */
+  async broadcast(tx: Tx): Promise<void> {
+    try {
+      await this.mempool.accept(tx);
+    } catch (e) {
+      throw mempoolRejectToRpc(e);
+    }
+  }
+
+  private wire(): void {
+    const { chain, mempool, wallets } = this;
+    const onConnect = ({ block, height }: { block: Block; height: number }) => {
+      mempool.removeForBlock(block.txs);
+      wallets.onBlockConnected(block, height);
+    };
+    const onDisconnect = ({ block, height }: { block: Block; height: number }) => {
+      this.disconnected.push(...block.txs.filter((t) => !t.isCoinbase()));
+      wallets.onBlockDisconnected(block, height);
+    };
+    // A reorg's transactions go back to the pool once the new chain is in place (Core's
+    // MaybeUpdateMempoolForReorg): what the new chain confirmed or conflicts with is refused then.
+    const onTip = () => {
+      if (this.disconnected.length === 0) return;
+      const txs = this.disconnected;
+      this.disconnected = [];
+      mempool.reorganize(txs).catch((err: unknown) => this.log.error({ err }, 'mempool reorganize failed'));
+    };
+    const onAccepted = (e: { tx: Tx }) => wallets.onTxAccepted(e.tx);
+    chain.on('connect', onConnect);
+    chain.on('disconnect', onDisconnect);
+    chain.on('tip', onTip);
+    mempool.on('accepted', onAccepted);
+    this.unsubscribe.push(
+      () => chain.off('connect', onConnect),
+      () => chain.off('disconnect', onDisconnect),
+      () => chain.off('tip', onTip),
+      () => mempool.off('accepted', onAccepted),
+    );
+  }
+
+  private registerMethods(): void {
+    registerWalletMethods(this.rpc, {
+      wallets: this.wallets,
+      broadcast: (tx) => this.broadcast(tx),
+      defaultFeeRatePerKb: DEFAULT_WALLET_FEE_RATE_PER_KB,
+    });
+  }
+
+  /** Stops every part in reverse order; safe to call more than once (all calls share one stop). */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    this.log.info('Tally stopping');
+    let failure: unknown;
+    const step = async (what: string, f: () => Promise<unknown> | unknown) => {
+      try {
+        await f();
+      } catch (err) {
+        failure ??= err;
+        this.log.error({ err }, `${what} failed while stopping`);
+      }
+    };
+    await step('p2p', () => this.p2p.stop());
+    await step('rpc', () => this.rpc.stop());
+    for (const u of this.unsubscribe) u();
+    await step('mempool.dat', async () => {
+      const n = await saveMempool(this.mempool, dataLayout(this.config.networkDir).mempool);
+      this.log.info({ transactions: n }, 'mempool saved');
+    });
+    await step('wallets', () => this.wallets.close());
+    await step('chain', () => this.chain.close());
+    this.log.info('Tally stopped');
+    await step('log', () => this.logging.close());
+    this.lock.release();
+    this.opts.onStopped?.(failure);
+  }
+}
+
+/** Replays the blocks a wallet has not seen; a restored wallet reads the whole chain. */
+async function syncWallet(chain: Chain, w: Wallet, restored: boolean): Promise<void> {
+  const tip = w.tip;
+  let from: number;
+  if (restored || tip === null) {
+    // A brand-new wallet has no history to find: it only needs to know where the chain is.
+    from = restored ? 0 : chain.height;
+  } else {
+    let e = chain.getEntry(tip.hash);
+    // Blocks the wallet saw may have been reorganised away while it was not loaded.
+    while (e && !chain.isOnActiveChain(e)) e = e.prev ?? undefined;
+    from = e ? e.height + 1 : 0;
+  }
+  const end = chain.height;
+  async function* blocks() {
+    for (let h = from; h <= end; h++) {
+      const e = chain.getEntryAtHeight(h);
+      if (!e) return;
+      const block = await chain.getBlock(e.hash);
+      if (!block) return;
+      yield { block, height: h };
+    }
+  }
+  await w.rescan(blocks());
+}
+
+/** Mempool rejections as Core's sendrawtransaction reports them. */
+export function mempoolRejectToRpc(e: unknown): unknown {
+  if (!(e instanceof RejectError)) return e;
+  if (e.reason === 'missing-inputs' || e.reason === 'bad-txns-inputs-missingorspent')
+    return new RpcError(RpcCode.VERIFY_ERROR, e.reason);
+  if (e.reason === 'txn-already-known') return new RpcError(RpcCode.VERIFY_ALREADY_IN_CHAIN, e.reason);
+  return new RpcError(RpcCode.VERIFY_REJECTED, e.message);
+}
+
+/** Hash threads for --threads 0. */
+export function defaultThreads(): number {
+  return availableParallelism();
+}
