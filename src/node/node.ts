@@ -8,16 +8,22 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Chain } from '../chain/chain.js';
 import { getParams, type ChainParams } from '../consensus/params.js';
-import { RejectError } from '../consensus/errors.js';
 import { Mempool } from '../mempool/mempool.js';
 import { loadMempool, saveMempool } from '../mempool/persist.js';
 import { P2PNode } from '../p2p/node.js';
 import type { SyncProgress } from '../p2p/node.js';
 import type { Block } from '../primitives/block.js';
 import type { Tx } from '../primitives/tx.js';
-import { RpcCode, RpcError } from '../rpc/errors.js';
 import { RpcServer } from '../rpc/server.js';
 import { registerWalletMethods } from '../rpc/wallet-methods.js';
+import { registerMiningMethods } from '../rpc/mining-methods.js';
+import { registerChainMethods } from '../rpc/chain-methods.js';
+import { mempoolRejectToRpc, registerRawTxMethods } from '../rpc/rawtx-methods.js';
+import { FeeEstimator } from '../mempool/fee-estimator.js';
+import { Miner } from '../mining/miner.js';
+import { BlockProducer } from '../mining/producer.js';
+import { AddressError, addressToScript } from '../primitives/address.js';
+import { ConfigError } from './config.js';
 import { SigCache } from '../script/sigcache.js';
 import { LevelChainStore } from '../storage/level-store.js';
 import { WalletManager, type WalletFollower } from '../wallet/manager.js';
@@ -54,6 +60,7 @@ export class TallyNode {
   private stopping: Promise<void> | null = null;
   private readonly unsubscribe: (() => void)[] = [];
   private disconnected: Tx[] = [];
+  readonly feeEstimator = new FeeEstimator();
   readonly startedAt = Date.now();
 
   private constructor(
@@ -66,6 +73,8 @@ export class TallyNode {
     readonly p2p: P2PNode,
     readonly rpc: RpcServer,
     readonly isInitialBlockDownload: () => boolean,
+    readonly miner: Miner,
+    readonly producer: BlockProducer,
     private readonly opts: NodeStartOptions,
   ) {
     this.params = getParams(config.network);
@@ -76,6 +85,8 @@ export class TallyNode {
   static async start(config: NodeConfig, opts: NodeStartOptions = {}): Promise<TallyNode> {
     const params = getParams(config.network);
     const files = dataLayout(config.networkDir);
+    const mineScript =
+      config.mineaddress === undefined ? undefined : payoutScript(config.mineaddress, params);
     const lock = DataDirLock.acquire(config.networkDir);
     const cleanup: (() => Promise<unknown> | unknown)[] = [() => lock.release()];
     const undo = async () => {
@@ -155,7 +166,32 @@ export class TallyNode {
         coinbaseMaturity: params.coinbaseMaturity,
         follower,
       });
-      const node = new TallyNode(config, lock, logging, chain, mempool, wallets, p2p, rpc, ibd, opts);
+      // A node that does not mine keeps one idle hash thread for generatetoaddress.
+      const miner = Miner.create({ threads: config.threads || (config.mine ? availableParallelism() : 1) });
+      cleanup.push(() => miner.close());
+      const producer = new BlockProducer({
+        chain,
+        mempool,
+        params,
+        miner,
+        payoutScript: mineScript ?? new Uint8Array(0),
+        logger: logging.child('mining'),
+      });
+      cleanup.push(() => producer.stop());
+      const node = new TallyNode(
+        config,
+        lock,
+        logging,
+        chain,
+        mempool,
+        wallets,
+        p2p,
+        rpc,
+        ibd,
+        miner,
+        producer,
+        opts,
+      );
       stopper.node = node;
       node.wire();
 
@@ -179,6 +215,7 @@ export class TallyNode {
       }
       node.registerMethods();
       await p2p.start();
+      if (config.mine) await node.startMining(mineScript);
       rpc.setWarmup(null);
       log.info(
         { height: chain.height, tip: chain.tip.hashHex, p2p: p2p.url, rpcPort: rpc.port },
@@ -207,6 +244,8 @@ export class TallyNode {
   private wire(): void {
     const { chain, mempool, wallets } = this;
     const onConnect = ({ block, height }: { block: Block; height: number }) => {
+      // The estimator learns how long pool transactions waited, so it reads the pool first.
+      this.feeEstimator.processBlock(height, block.txs, mempool);
       mempool.removeForBlock(block.txs);
       wallets.onBlockConnected(block, height);
     };
@@ -235,11 +274,70 @@ export class TallyNode {
     );
   }
 
+  /** Mines to `script`, or to an address of the wallet (created when there is none, as a first run needs). */
+  private async startMining(script: Uint8Array | undefined): Promise<void> {
+    let payout = script;
+    if (payout === undefined) {
+      let wallet: Wallet;
+      if (this.wallets.names().length === 0 && !this.wallets.available().includes('default')) {
+        const created = await this.wallets.create('default');
+        wallet = created.wallet;
+        this.say(
+          'Created wallet "default" to receive mined coins. Its recovery phrase (write it down; it is not shown again):\n' +
+            `  ${created.mnemonic}\n` +
+            'The wallet is not encrypted: run `tally rpc encryptwallet PASSPHRASE` to encrypt it.\n',
+        );
+      } else wallet = this.wallets.get();
+      payout = addressToScript(wallet.getNewAddress('mining'), this.params.prefixes);
+    }
+    this.producer.start(payout);
+  }
+
+  /** A message for the person at the console (not the log file: it may hold a secret). */
+  private say(text: string): void {
+    if (!this.config.printtoconsole && !this.opts.console) return;
+    (this.opts.console ?? process.stdout).write(text);
+  }
+
   private registerMethods(): void {
+    registerChainMethods(this.rpc, {
+      chain: this.chain,
+      mempool: this.mempool,
+      params: this.params,
+      feeEstimator: this.feeEstimator,
+      syncProgress: () => this.p2p.progress(),
+      isInitialBlockDownload: this.isInitialBlockDownload,
+      datadir: this.config.networkDir,
+    });
+    registerRawTxMethods(this.rpc, {
+      chain: this.chain,
+      mempool: this.mempool,
+      params: this.params,
+      wallets: this.wallets,
+      broadcast: (tx) => this.broadcast(tx),
+    });
+    registerMiningMethods(this.rpc, {
+      chain: this.chain,
+      mempool: this.mempool,
+      params: this.params,
+      producer: this.producer,
+      connectionCount: () => {
+        const c = this.p2p.connectionCount();
+        return c.inbound + c.outbound;
+      },
+      isInitialBlockDownload: this.isInitialBlockDownload,
+    });
     registerWalletMethods(this.rpc, {
       wallets: this.wallets,
       broadcast: (tx) => this.broadcast(tx),
       defaultFeeRatePerKb: DEFAULT_WALLET_FEE_RATE_PER_KB,
+      estimateFeeRatePerKb: (target) => {
+        const e = this.feeEstimator.estimate(target);
+        // Never below what the pool accepts now (its floor rises when it is full).
+        if (e === null) return null;
+        const floor = this.mempool.minFeeRate();
+        return e.feerate > floor ? e.feerate : floor;
+      },
     });
   }
 
@@ -260,6 +358,10 @@ export class TallyNode {
         this.log.error({ err }, `${what} failed while stopping`);
       }
     };
+    await step('miner', async () => {
+      await this.producer.stop();
+      await this.miner.close();
+    });
     await step('p2p', () => this.p2p.stop());
     await step('rpc', () => this.rpc.stop());
     for (const u of this.unsubscribe) u();
@@ -302,16 +404,12 @@ async function syncWallet(chain: Chain, w: Wallet, restored: boolean): Promise<v
   await w.rescan(blocks());
 }
 
-/** Mempool rejections as Core's sendrawtransaction reports them. */
-export function mempoolRejectToRpc(e: unknown): unknown {
-  if (!(e instanceof RejectError)) return e;
-  if (e.reason === 'missing-inputs' || e.reason === 'bad-txns-inputs-missingorspent')
-    return new RpcError(RpcCode.VERIFY_ERROR, e.reason);
-  if (e.reason === 'txn-already-known') return new RpcError(RpcCode.VERIFY_ALREADY_IN_CHAIN, e.reason);
-  return new RpcError(RpcCode.VERIFY_REJECTED, e.message);
-}
-
-/** Hash threads for --threads 0. */
-export function defaultThreads(): number {
-  return availableParallelism();
+function payoutScript(address: string, params: ChainParams): Uint8Array {
+  try {
+    return addressToScript(address, params.prefixes);
+  } catch (e) {
+    if (e instanceof AddressError)
+      throw new ConfigError(`invalid value for mineaddress: not a ${params.name} address (${e.message})`);
+    throw e;
+  }
 }

@@ -29,6 +29,11 @@ export interface WalletRpcDeps {
   broadcast: (tx: Tx) => Promise<void>;
   /** Fee rate when the caller gives none, base units per 1000 bytes. */
   defaultFeeRatePerKb: bigint;
+  /**
+   * The node's fee estimate for a confirmation target (estimatesmartfee), base units per 1000
+   * bytes, or null while it has too little data; sends without fee_rate use it, else the default.
+   */
+  estimateFeeRatePerKb?: (confTarget: number) => bigint | null;
 }
 
 /** Wallet exceptions -> Core's RPC codes. */
@@ -53,7 +58,8 @@ export function walletRpcError(e: unknown): unknown {
   return e;
 }
 
-function walletName(ctx: RpcContext): string | undefined {
+/** The wallet a request names through /wallet/<name> in its URL. */
+export function walletName(ctx: RpcContext): string | undefined {
   const m = /^\/wallet\/([^/?]+)/.exec(ctx.uri);
   return m ? decodeURIComponent(m[1]) : undefined;
 }
@@ -276,12 +282,21 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       const value = r.amount(1);
       if (value <= 0n) throw new RpcError(RpcCode.TYPE_ERROR, 'Invalid amount for send');
       if (r.optBool(4, false)) throw r.invalid(4, 'subtractfeefromamount is not supported');
-      const rate = r.has(9) ? feeRateFromSatPerVb(r, 9) : deps.defaultFeeRatePerKb;
+      let rate: bigint;
+      let reason: string;
+      if (r.has(9)) {
+        rate = feeRateFromSatPerVb(r, 9);
+        reason = 'Fee rate';
+      } else {
+        const estimate = deps.estimateFeeRatePerKb?.(r.optInt(6, 6, 1, 1008)) ?? null;
+        rate = estimate ?? deps.defaultFeeRatePerKb;
+        reason = estimate === null ? 'Fallback fee' : 'Fee estimation';
+      }
       const { tx, fee } = createTransaction(wallet, [{ address, value }], rate);
       await deps.broadcast(tx);
       wallet.commitTransaction(tx);
       const txid = tx.txidHex();
-      return r.optBool(10, false) ? { txid, fee_reason: 'fee_rate', fee: amount(fee) } : txid;
+      return r.optBool(10, false) ? { txid, fee_reason: reason, fee: amount(fee) } : txid;
     },
   );
   reg(

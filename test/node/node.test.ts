@@ -57,3 +57,49 @@ test('a restarted node loads its wallets again, caught up with the chain', async
     await node.stop();
   }
 });
+
+test('mined coins reach the wallet; a send survives a restart in mempool.dat and returns to the pool when its block is invalidated', async () => {
+  let txid: string;
+  {
+    const { node, rpc } = await start();
+    try {
+      const addr = await rpc.call<string>('getnewaddress');
+      await rpc.call('generatetoaddress', [101, addr]);
+      assert.equal(await rpc.call('getblockcount'), 101);
+      const bal = await rpc.call<{ mine: { trusted: number; immature: number } }>('getbalances');
+      assert.equal(bal.mine.trusted, 50);
+      assert.equal(bal.mine.immature, 5000);
+      const to = await rpc.call<string>('getnewaddress');
+      txid = await rpc.call<string>('sendtoaddress', [to, 1.5]);
+      assert.deepEqual(await rpc.call('getrawmempool'), [txid]);
+    } finally {
+      await node.stop();
+    }
+  }
+  const { node, rpc } = await start();
+  try {
+    assert.deepEqual(await rpc.call('getrawmempool'), [txid], 'mempool.dat brought it back');
+    const [hash] = await rpc.call<string[]>('generatetoaddress', [
+      1,
+      await rpc.call<string>('getnewaddress'),
+    ]);
+    assert.deepEqual(await rpc.call('getrawmempool'), []);
+    const block = await rpc.call<{ tx: string[] }>('getblock', [hash]);
+    assert.ok(block.tx.includes(txid));
+    await rpc.call('invalidateblock', [hash]);
+    assert.equal(await rpc.call('getblockcount'), 101);
+    await waitFor(async () => (await rpc.call<string[]>('getrawmempool')).includes(txid));
+    const wtx = await rpc.call<{ confirmations: number }>('gettransaction', [txid]);
+    assert.equal(wtx.confirmations, 0);
+  } finally {
+    await node.stop();
+  }
+});
+
+async function waitFor(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

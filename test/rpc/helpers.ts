@@ -1,5 +1,6 @@
 // Raw HTTP helpers for RPC tests: they look at status codes and bodies the client hides.
 import http from 'node:http';
+import fc from 'fast-check';
 
 export interface RawReply {
   status: number;
@@ -31,4 +32,35 @@ export function rawPost(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/**
+ * Request bodies a careless or hostile client might send: random JSON, random text, and single
+ * requests or batches naming `methods` (or random names) with random params and ids.
+ */
+export function randomRpcBodies(
+  methods: readonly string[],
+  params: fc.Arbitrary<unknown> = fc.jsonValue(),
+): fc.Arbitrary<string> {
+  return fc.oneof(
+    fc.json(),
+    fc.string(),
+    fc
+      .array(
+        fc.record(
+          {
+            jsonrpc: fc.constantFrom('2.0', '1.0', 2, undefined),
+            method: fc.oneof(
+              fc.constantFrom(...methods, '__proto__', 'constructor'),
+              fc.string(),
+              fc.integer(),
+            ),
+            params: fc.oneof(params, fc.constant(undefined)),
+            id: fc.jsonValue(),
+          },
+          { requiredKeys: [] },
+        ),
+      )
+      .map((a) => JSON.stringify(a.length === 1 ? a[0] : a)),
+  );
 }

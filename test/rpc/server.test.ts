@@ -10,7 +10,7 @@ import { RpcClient, RpcConnectionError } from '../../src/rpc/client.js';
 import { RpcCode, RpcError } from '../../src/rpc/errors.js';
 import { JsonAmount } from '../../src/rpc/amount.js';
 import { ParamReader } from '../../src/rpc/params.js';
-import { rawPost } from './helpers.js';
+import { randomRpcBodies, rawPost } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tally-rpc-'));
 let server: RpcServer;
@@ -165,27 +165,7 @@ test('body over the limit gets 413', async () => {
 });
 
 test('random bodies never crash the server: always an HTTP answer', async () => {
-  const bodies = fc.oneof(
-    fc.json(),
-    fc.string(),
-    fc
-      .array(
-        fc.record(
-          {
-            jsonrpc: fc.constantFrom('2.0', '1.0', 2, undefined),
-            method: fc.oneof(
-              fc.constantFrom('echo', 'fail', 'crash', 'help', 'typed', 'uptime', '__proto__', 'constructor'),
-              fc.string(),
-              fc.integer(),
-            ),
-            params: fc.oneof(fc.jsonValue(), fc.constant(undefined)),
-            id: fc.jsonValue(),
-          },
-          { requiredKeys: [] },
-        ),
-      )
-      .map((a) => JSON.stringify(a.length === 1 ? a[0] : a)),
-  );
+  const bodies = randomRpcBodies(['echo', 'fail', 'crash', 'help', 'typed', 'uptime']);
   await fc.assert(
     fc.asyncProperty(bodies, async (body) => {
       const r = await post(body);

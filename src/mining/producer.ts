@@ -1,0 +1,309 @@
+// The block producer: keeps the miner's threads on the best template for the current tip and
+// hands what they find to the chain. Owns: building templates (template.ts), giving every header
+// a fresh extra-nonce (and the current time) so no two searches repeat, aborting the search the
+// moment the tip moves ('tip' event -> Miner.abort(), a shared epoch word every thread reads
+// between chunks), refreshing the template when the mempool changed and refreshSeconds passed,
+// submitting finds with chain.processBlock, and the periodic hash-rate log line. Does not own the
+// hashing (miner.ts) or removing mined transactions from the mempool (the node wires the chain's
+// 'connect' event to Mempool.removeForBlock). Fails soft: a rejected find is logged and mining
+// goes on; an unexpected error ends the background loop with an error log line.
+import type { Chain, ChainLogger } from '../chain/chain.js';
+import type { ChainParams } from '../consensus/params.js';
+import { equalBytes } from '../primitives/bytes.js';
+import { Block, BlockHeader } from '../primitives/block.js';
+import type { Tx } from '../primitives/tx.js';
+import type { Mempool } from '../mempool/mempool.js';
+import { NONCE_SPACE, type FoundHeader, type Miner, type Work, type WorkReason } from './miner.js';
+import { type BlockTemplate, coinbaseTx, createTemplate, templateMerkleRoot } from './template.js';
+
+export interface BlockProducerOptions {
+  chain: Chain;
+  mempool: Mempool;
+  params: ChainParams;
+  miner: Miner;
+  /** Where the background loop (start()) pays the coinbase. */
+  payoutScript: Uint8Array;
+  logger?: Pick<ChainLogger, 'info' | 'warn' | 'error'>;
+  /** A changed mempool replaces the template once it is this old (default 30 s). */
+  refreshSeconds?: number;
+  /** Unix seconds (default the wall clock). */
+  now?: () => number;
+  /** Seconds between hash-rate log lines while start()ed (default 60). */
+  logSeconds?: number;
+  /** Nonces searched per header before the extra-nonce rolls (default 2^32, the whole field). */
+  nonceRange?: number;
+}
+
+export interface MineBlocksOptions {
+  /** Nonces tried in all before giving up (generatetoaddress's maxtries); default unlimited. */
+  maxTries?: number;
+}
+
+/** The header being searched and what is needed to turn a find into a block. */
+interface CurrentWork {
+  template: BlockTemplate;
+  coinbase: Tx;
+  mempoolVersion: number;
+  builtAt: number;
+}
+
+interface Session {
+  payout: Uint8Array;
+  signal: AbortSignal;
+  /** Stop after this many connected blocks. */
+  want?: number;
+  triesLeft?: number;
+  /** miner.hashes when the last header was handed out (tries are counted in hashes done). */
+  hashesMark?: number;
+  hashes: string[];
+  work?: CurrentWork;
+}
+
+const CHECK_MS = 1000;
+
+export class BlockProducer {
+  private readonly chain: Chain;
+  private readonly mempool: Mempool;
+  private readonly params: ChainParams;
+  private readonly miner: Miner;
+  private payoutScript: Uint8Array;
+  private readonly log?: Pick<ChainLogger, 'info' | 'warn' | 'error'>;
+  private readonly refreshSeconds: number;
+  private readonly logSeconds: number;
+  private readonly nonceRange: number;
+  private readonly now: () => number;
+  private extraNonce = 0n;
+  private mempoolVersion = 0;
+  private found = 0;
+  private isRunning = false;
+  private background: AbortController | null = null;
+  private readonly sessions = new Set<AbortController>();
+  private current: Session | null = null;
+  /** Sessions run one at a time on the one miner. */
+  private lock: Promise<unknown> = Promise.resolve();
+  private checkTimer: NodeJS.Timeout | null = null;
+  private logTimer: NodeJS.Timeout | null = null;
+
+  constructor(opts: BlockProducerOptions) {
+    this.chain = opts.chain;
+    this.mempool = opts.mempool;
+    this.params = opts.params;
+    this.miner = opts.miner;
+    this.payoutScript = opts.payoutScript;
+    this.log = opts.logger;
+    this.refreshSeconds = opts.refreshSeconds ?? 30;
+    this.logSeconds = opts.logSeconds ?? 60;
+    this.nonceRange = opts.nonceRange ?? NONCE_SPACE;
+    if (!Number.isInteger(this.nonceRange) || this.nonceRange < 1 || this.nonceRange > NONCE_SPACE)
+      throw new RangeError('nonceRange must be an integer within 1..2^32');
+    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    const bump = (): void => {
+      this.mempoolVersion++;
+    };
+    this.mempool.on('accepted', bump);
+    this.mempool.on('removed', bump);
+  }
+
+  /** Whether the background loop (start()) is on. */
+  get running(): boolean {
+    return this.isRunning;
+  }
+
+  /** Hashes per second of the miner over its last ~10 s. */
+  get hashrate(): number {
+    return this.miner.hashrate;
+  }
+
+  /** Blocks this producer found that became the chain's tip. */
+  get blocksFound(): number {
+    return this.found;
+  }
+
+  /** Mines in the background, paying payoutScript (or the one given here), until stop(). */
+  start(payoutScript?: Uint8Array): void {
+    if (this.isRunning) return;
+    if (payoutScript) this.payoutScript = payoutScript;
+    this.isRunning = true;
+    this.chain.on('tip', this.onTip);
+    this.checkTimer = setInterval(() => this.check(), CHECK_MS);
+    this.checkTimer.unref();
+    this.logTimer = setInterval(() => this.logRate(), this.logSeconds * 1000);
+    this.logTimer.unref();
+    this.log?.info({ threads: this.miner.threads, kernel: this.miner.kernel }, 'mining started');
+    this.startBackground();
+  }
+
+  /** Stops every search (background and mineBlocks) and resolves once no thread is hashing. */
+  async stop(): Promise<void> {
+    const wasRunning = this.isRunning;
+    this.isRunning = false;
+    if (this.checkTimer) clearInterval(this.checkTimer);
+    if (this.logTimer) clearInterval(this.logTimer);
+    this.checkTimer = this.logTimer = null;
+    this.chain.off('tip', this.onTip);
+    for (const ac of this.sessions) ac.abort();
+    this.background = null;
+    await this.lock;
+    if (wasRunning) this.log?.info({ blocksFound: this.found }, 'mining stopped');
+  }
+
+  /**
+   * Mines n blocks on the tip paying payoutScript (generatetoaddress) and returns their display
+   * hashes; fewer when maxTries runs out or stop() is called. The background loop, if on, pauses
+   * meanwhile.
+   */
+  async mineBlocks(n: number, payoutScript: Uint8Array, opts: MineBlocksOptions = {}): Promise<string[]> {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError('n must be a non-negative integer');
+    const ac = new AbortController();
+    this.sessions.add(ac);
+    const resume = this.background !== null;
+    if (resume) this.pauseBackground();
+    const session: Session = {
+      payout: payoutScript,
+      signal: ac.signal,
+      want: n,
+      triesLeft: opts.maxTries,
+      hashes: [],
+    };
+    const onTip = this.isRunning ? null : this.onTip;
+    if (onTip) this.chain.on('tip', onTip);
+    try {
+      await this.exclusive(() => this.run(session));
+    } finally {
+      if (onTip) this.chain.off('tip', onTip);
+      this.sessions.delete(ac);
+      if (resume && this.isRunning && this.background === null) this.startBackground();
+    }
+    return session.hashes;
+  }
+
+  private startBackground(): void {
+    const ac = new AbortController();
+    this.background = ac;
+    this.sessions.add(ac);
+    void this.exclusive(() => this.run({ payout: this.payoutScript, signal: ac.signal, hashes: [] })).finally(
+      () => this.sessions.delete(ac),
+    );
+  }
+
+  private pauseBackground(): void {
+    this.background?.abort();
+    this.background = null;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(fn, fn);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  private async run(session: Session): Promise<void> {
+    if (session.signal.aborted) return;
+    this.current = session;
+    try {
+      await this.miner.mine(
+        (reason) => this.getWork(session, reason),
+        (f) => this.onFound(session, f),
+        { signal: session.signal },
+      );
+    } catch (e) {
+      this.log?.error({ err: e }, 'mining stopped by an error');
+      if (session.want !== undefined) throw e;
+    } finally {
+      this.current = null;
+    }
+  }
+
+  /** A new tip: every thread drops the stale header at its next chunk boundary. */
+  private readonly onTip = (): void => {
+    const work = this.current?.work;
+    if (work && !equalBytes(work.template.prevHash, this.chain.tip.hash)) this.miner.abort();
+  };
+
+  /** Once a second: catch a tip change that raced the search start, and refresh for the mempool. */
+  private check(): void {
+    const work = this.current?.work;
+    if (!work) return;
+    if (!equalBytes(work.template.prevHash, this.chain.tip.hash) || this.refreshDue(work)) this.miner.abort();
+  }
+
+  private refreshDue(work: CurrentWork): boolean {
+    return work.mempoolVersion !== this.mempoolVersion && this.now() - work.builtAt >= this.refreshSeconds;
+  }
+
+  private logRate(): void {
+    this.log?.info(
+      {
+        hashrate: Math.round(this.miner.hashrate),
+        threads: this.miner.threads,
+        blocksFound: this.found,
+        height: this.chain.height,
+      },
+      'mining',
+    );
+  }
+
+  private getWork(s: Session, reason: WorkReason): Work | null {
+    if (s.signal.aborted) return null;
+    if (s.want !== undefined && s.hashes.length >= s.want) return null;
+    if (s.triesLeft !== undefined && s.hashesMark !== undefined)
+      s.triesLeft -= this.miner.hashes - s.hashesMark;
+    s.hashesMark = this.miner.hashes;
+    if (s.triesLeft !== undefined && s.triesLeft <= 0) return null;
+    const prev = s.work;
+    const stale =
+      !prev ||
+      reason === 'found' ||
+      !equalBytes(prev.template.prevHash, this.chain.tip.hash) ||
+      (reason === 'exhausted' ? this.refreshDue(prev) : prev.mempoolVersion !== this.mempoolVersion);
+    const now = this.now();
+    const template = stale
+      ? createTemplate({ chain: this.chain, mempool: this.mempool, params: this.params }, { now })
+      : prev.template;
+    // Every header gets its own extra-nonce: a rolled one after an exhausted range, and a fresh one
+    // for a new template so that no two searches ever cover the same header.
+    const coinbase = coinbaseTx(template, s.payout, this.extraNonce++);
+    s.work = {
+      template,
+      coinbase,
+      mempoolVersion: stale ? this.mempoolVersion : prev.mempoolVersion,
+      builtAt: stale ? now : prev.builtAt,
+    };
+    const time = Math.max(now, template.mintime);
+    const header = new BlockHeader(
+      template.version,
+      template.prevHash,
+      templateMerkleRoot(template, coinbase),
+      time,
+      template.bits,
+      0,
+    );
+    const range = s.triesLeft === undefined ? this.nonceRange : Math.min(this.nonceRange, s.triesLeft);
+    return { header: header.encode(), target: template.target, startNonce: 0, endNonce: range };
+  }
+
+  private async onFound(s: Session, f: FoundHeader): Promise<void> {
+    const work = s.work as CurrentWork;
+    const block = new Block(BlockHeader.decode(f.header), [
+      work.coinbase,
+      ...work.template.txs.map((t) => t.tx),
+    ]);
+    const res = await this.chain.processBlock(block);
+    const hash = block.hashHex();
+    if (res.accepted && equalBytes(this.chain.tip.hash, block.hash())) {
+      this.found++;
+      s.hashes.push(hash);
+      this.log?.info(
+        {
+          hash,
+          height: work.template.height,
+          txs: block.txs.length,
+          reward: String(work.template.coinbaseValue),
+        },
+        'mined a block',
+      );
+    } else {
+      this.log?.warn({ hash, reason: res.reason ?? 'not connected' }, 'mined block not connected');
+    }
+  }
+}

@@ -1,0 +1,127 @@
+// JSON shapes shared by the chain and raw-transaction RPC methods, as Bitcoin Core prints them
+// (TxToUniv, ScriptToUniv, blockheaderToJSON): transactions, scripts, headers, difficulty, and
+// the parsing of hash parameters. Pure formatting: nothing here reads the chain.
+import type { AddressPrefixes } from '../primitives/address.js';
+import { scriptToAddress } from '../primitives/address.js';
+import type { BlockHeader } from '../primitives/block.js';
+import { bytesToHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
+import type { Tx } from '../primitives/tx.js';
+import { scriptToAsm } from '../script/asm.js';
+import { classifyScript } from '../script/standard.js';
+import { JsonAmount } from './amount.js';
+import { RpcCode, RpcError } from './errors.js';
+import type { ParamReader } from './params.js';
+
+/** Core's TxoutType names for the legacy templates. */
+export function scriptType(script: Uint8Array): string {
+  return classifyScript(script).type;
+}
+
+/** scriptPubKey object: asm, hex, type and (for P2PKH/P2SH) address. */
+export function scriptPubKeyJson(script: Uint8Array, prefixes: AddressPrefixes): Record<string, unknown> {
+  return {
+    asm: scriptToAsm(script),
+    hex: bytesToHex(script),
+    address: scriptToAddress(script, prefixes) ?? undefined,
+    type: scriptType(script),
+  };
+}
+
+/** Core's TxToUniv without the block fields: txid, hash, sizes, vin, vout. */
+export function txJson(tx: Tx, prefixes: AddressPrefixes): Record<string, unknown> {
+  const txid = tx.txidHex();
+  const coinbase = tx.isCoinbase();
+  return {
+    txid,
+    hash: txid,
+    version: tx.version,
+    size: tx.size,
+    vsize: tx.size,
+    weight: tx.size * 4,
+    locktime: tx.locktime,
+    vin: tx.inputs.map((i) =>
+      coinbase
+        ? { coinbase: bytesToHex(i.scriptSig), sequence: i.sequence }
+        : {
+            txid: i.prevout.txidHex(),
+            vout: i.prevout.index,
+            scriptSig: { asm: scriptToAsm(i.scriptSig), hex: bytesToHex(i.scriptSig) },
+            sequence: i.sequence,
+          },
+    ),
+    vout: tx.outputs.map((o, n) => ({
+      value: new JsonAmount(o.value),
+      n,
+      scriptPubKey: scriptPubKeyJson(o.scriptPubKey, prefixes),
+    })),
+  };
+}
+
+/**
+ * Core's GetDifficulty: how many times harder than the 0x1d00ffff target (Bitcoin's original
+ * minimum, kept as the unit on every network so figures compare with Core's).
+ */
+export function difficultyFromBits(bits: number): number {
+  let shift = (bits >>> 24) & 0xff;
+  let diff = 0x0000ffff / (bits & 0x00ffffff);
+  while (shift < 29) {
+    diff *= 256;
+    shift++;
+  }
+  while (shift > 29) {
+    diff /= 256;
+    shift--;
+  }
+  return diff;
+}
+
+/** Chain work as Core prints it: 64 hex digits. */
+export function chainWorkHex(work: bigint): string {
+  return work.toString(16).padStart(64, '0');
+}
+
+export function versionHex(version: number): string {
+  return (version >>> 0).toString(16).padStart(8, '0');
+}
+
+export function bitsHex(bits: number): string {
+  return (bits >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Header fields common to getblock and getblockheader. */
+export function headerJson(header: BlockHeader): Record<string, unknown> {
+  return {
+    version: header.version,
+    versionHex: versionHex(header.version),
+    merkleroot: reverseHex(header.merkleRoot),
+    time: header.time,
+    nonce: header.nonce,
+    bits: bitsHex(header.bits),
+    difficulty: difficultyFromBits(header.bits),
+  };
+}
+
+/** A 32-byte hash parameter in display hex, checked as Core's ParseHashV (-8 with its wording). */
+export function hashParam(r: ParamReader, i: number, name: string): string {
+  const v = r.string(i);
+  if (v.length !== 64)
+    throw new RpcError(
+      RpcCode.INVALID_PARAMETER,
+      `${name} must be of length 64 (not ${v.length}, for '${v}')`,
+    );
+  if (!/^[0-9a-fA-F]+$/.test(v))
+    throw new RpcError(RpcCode.INVALID_PARAMETER, `${name} must be hexadecimal string (not '${v}')`);
+  return v.toLowerCase();
+}
+
+/** Display hex of a hash -> the internal-order hex the mempool keys by. */
+export function internalHex(displayHex: string): string {
+  return bytesToHex(hexToBytes(displayHex).reverse());
+}
+
+/** Core accepts verbosity as a number or, for older clients, a bool (true = 1). */
+export function verbosity(raw: unknown[], r: ParamReader, i: number, fallback: number, max: number): number {
+  const v = raw[i];
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return r.optInt(i, fallback, 0, max);
+}

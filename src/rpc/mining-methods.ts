@@ -1,0 +1,274 @@
+// Mining RPC methods with Bitcoin Core's names, parameters, result fields and error codes:
+// getblocktemplate (BIP22 templates, BIP23 proposals, long polling), submitblock, getmininginfo,
+// getnetworkhashps and generatetoaddress. Owns: the JSON shapes and mapping chain verdicts onto
+// Core's BIP22 result strings. Does not own templates, the producer or validation (mining/,
+// chain/). Fails with RpcError: -22 for undecodable blocks, -5 for a bad address, -8/-3 for bad
+// parameters, -9 when a public network has no peers, -10 during initial block download.
+import type { Chain } from '../chain/chain.js';
+import type { ChainParams } from '../consensus/params.js';
+import type { Mempool } from '../mempool/mempool.js';
+import type { BlockProducer } from '../mining/producer.js';
+import { checkProposal } from '../mining/proposal.js';
+import { type BlockTemplate, createTemplate } from '../mining/template.js';
+import { AddressError, addressToScript } from '../primitives/address.js';
+import { Block } from '../primitives/block.js';
+import { bytesToHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
+import { RpcCode, RpcError } from './errors.js';
+import { ParamReader } from './params.js';
+import type { RpcServer } from './server.js';
+import { difficultyFromBits } from './chain-json.js';
+
+export interface MiningRpcDeps {
+  chain: Chain;
+  mempool: Mempool;
+  params: ChainParams;
+  producer: BlockProducer;
+  connectionCount: () => number;
+  isInitialBlockDownload: () => boolean;
+  /** Unix seconds (default the wall clock). */
+  now?: () => number;
+  /** Longest wait of a long poll (default 60 s, as a miner re-asks anyway). */
+  longPollSeconds?: number;
+}
+
+/** Core's RPC_CLIENT_NOT_CONNECTED and RPC_CLIENT_IN_INITIAL_DOWNLOAD. */
+export const RPC_CLIENT_NOT_CONNECTED = -9;
+export const RPC_CLIENT_IN_INITIAL_DOWNLOAD = -10;
+/** A template is rebuilt at most this often while only the mempool changes (Core: 5 s). */
+const TEMPLATE_CACHE_SECONDS = 5;
+const DEFAULT_HASHPS_BLOCKS = 120;
+const DEFAULT_MAX_TRIES = 1_000_000;
+
+/** Core's GetNetworkHashPS: chain work over the time span of the last `blocks` blocks up to `height`. */
+export function networkHashPs(chain: Chain, blocks: number, height: number): number {
+  const tip = chain.tip;
+  const pb = height >= 0 && height < tip.height ? chain.getEntryAtHeight(height) : tip;
+  if (!pb || pb.height === 0) return 0;
+  // -1 (since the last retarget) means nothing under ASERT's per-block rule: use the default span.
+  let lookup = blocks <= 0 ? DEFAULT_HASHPS_BLOCKS : blocks;
+  if (lookup > pb.height) lookup = pb.height;
+  let minTime = pb.time;
+  let maxTime = pb.time;
+  let pb0 = pb;
+  for (let i = 0; i < lookup; i++) {
+    pb0 = pb0.prev ?? pb0;
+    minTime = Math.min(minTime, pb0.time);
+    maxTime = Math.max(maxTime, pb0.time);
+  }
+  if (minTime === maxTime) return 0;
+  return Number(pb.chainWork - pb0.chainWork) / (maxTime - minTime);
+}
+
+function hex32(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}
+
+function decodeBlock(hex: string): Block {
+  let block: Block;
+  try {
+    block = Block.decode(hexToBytes(hex));
+  } catch {
+    throw new RpcError(RpcCode.DESERIALIZATION_ERROR, 'Block decode failed');
+  }
+  if (block.txs.length === 0 || !block.txs[0].isCoinbase())
+    throw new RpcError(RpcCode.DESERIALIZATION_ERROR, 'Block does not start with a coinbase');
+  return block;
+}
+
+export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): void {
+  const { chain, mempool, params, producer } = deps;
+  const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
+  const longPollMs = (deps.longPollSeconds ?? 60) * 1000;
+
+  // Mempool changes, counted for longpollid and for the template cache.
+  let mempoolVersion = 0;
+  const bump = (): void => {
+    mempoolVersion++;
+  };
+  mempool.on('accepted', bump);
+  mempool.on('removed', bump);
+
+  let cached: { tipHash: string; version: number; at: number; template: BlockTemplate } | null = null;
+  const currentTemplate = (): BlockTemplate => {
+    const t = now();
+    const tipHash = chain.tip.hashHex;
+    if (
+      cached &&
+      cached.tipHash === tipHash &&
+      (cached.version === mempoolVersion || t - cached.at < TEMPLATE_CACHE_SECONDS)
+    ) {
+      // Same template, the clock moved on (Core's UpdateTime).
+      cached.template.curtime = Math.max(t, cached.template.mintime);
+      return cached.template;
+    }
+    const template = createTemplate({ chain, mempool, params }, { now: t });
+    cached = { tipHash, version: mempoolVersion, at: t, template };
+    return template;
+  };
+  const longPollId = (): string => `${chain.tip.hashHex}${mempoolVersion}`;
+
+  /** Resolves when the tip changes, or after the wait if the mempool changed meanwhile. */
+  const longPoll = (id: string): Promise<void> =>
+    new Promise((resolve) => {
+      const startTip = chain.tip.hashHex;
+      const startVersion = mempoolVersion;
+      let timer: NodeJS.Timeout;
+      const done = (): void => {
+        clearTimeout(timer);
+        chain.off('tip', onTip);
+        resolve();
+      };
+      const onTip = (): void => {
+        if (chain.tip.hashHex !== startTip) done();
+      };
+      const tick = (): void => {
+        if (mempoolVersion !== startVersion || !id.startsWith(startTip)) done();
+        else {
+          timer = setTimeout(tick, longPollMs);
+          timer.unref();
+        }
+      };
+      chain.on('tip', onTip);
+      timer = setTimeout(tick, longPollMs);
+      timer.unref();
+    });
+
+  const reg = (name: string, paramNames: string[], help: string, fn: (r: ParamReader) => unknown) =>
+    server.register(name, (p) => fn(new ParamReader(p, paramNames)), { params: paramNames, help });
+
+  reg(
+    'getblocktemplate',
+    ['template_request'],
+    'Returns data needed to construct a block to work on (BIP22), or checks a block proposal (BIP23, ' +
+      'mode "proposal": null when valid, else the reject reason).',
+    async (r) => {
+      const req = r.has(0) ? r.object(0) : {};
+      const mode = req.mode ?? 'template';
+      if (mode === 'proposal') {
+        if (typeof req.data !== 'string')
+          throw new RpcError(RpcCode.TYPE_ERROR, 'Missing data String key for proposal');
+        if (!/^([0-9a-fA-F]{2})*$/.test(req.data))
+          throw new RpcError(RpcCode.DESERIALIZATION_ERROR, 'Block decode failed');
+        const block = decodeBlock(req.data);
+        const known = chain.getEntry(block.hash());
+        if (known) {
+          if (known.isFailed()) return 'duplicate-invalid';
+          if (known.hasData()) return 'duplicate';
+          return 'duplicate-inconclusive';
+        }
+        return checkProposal(chain, block, now());
+      }
+      if (mode !== 'template') throw new RpcError(RpcCode.INVALID_PARAMETER, 'Invalid mode');
+      if (params.name !== 'regtest' && deps.connectionCount() === 0)
+        throw new RpcError(RPC_CLIENT_NOT_CONNECTED, 'Tally is not connected!');
+      if (deps.isInitialBlockDownload())
+        throw new RpcError(
+          RPC_CLIENT_IN_INITIAL_DOWNLOAD,
+          'Tally is in initial sync and waiting for blocks...',
+        );
+      if (req.longpollid !== undefined && req.longpollid !== null) {
+        if (typeof req.longpollid !== 'string')
+          throw new RpcError(RpcCode.TYPE_ERROR, 'longpollid must be a string');
+        if (req.longpollid === longPollId()) await longPoll(req.longpollid);
+      }
+      const t = currentTemplate();
+      return {
+        capabilities: ['proposal'],
+        version: t.version,
+        rules: [],
+        vbavailable: {},
+        vbrequired: 0,
+        previousblockhash: reverseHex(t.prevHash),
+        transactions: t.txs.map((x) => ({
+          data: bytesToHex(x.tx.encode()),
+          txid: x.txid,
+          hash: x.txid,
+          depends: x.depends,
+          fee: Number(x.fee),
+          sigops: x.sigops,
+        })),
+        coinbaseaux: {},
+        coinbasevalue: Number(t.coinbaseValue),
+        longpollid: longPollId(),
+        target: t.target.toString(16).padStart(64, '0'),
+        mintime: t.mintime,
+        mutable: ['time', 'transactions', 'prevblock'],
+        noncerange: '00000000ffffffff',
+        sigoplimit: params.maxBlockSigops,
+        sizelimit: params.maxBlockSize,
+        curtime: t.curtime,
+        bits: hex32(t.bits),
+        height: t.height,
+      };
+    },
+  );
+
+  reg(
+    'submitblock',
+    ['hexdata', 'dummy'],
+    'Attempts to submit a new block to the network (BIP22): null when accepted, otherwise ' +
+      '"duplicate", "inconclusive" or the reject reason.',
+    async (r) => {
+      const hex = r.string(0);
+      if (!/^([0-9a-fA-F]{2})*$/.test(hex))
+        throw new RpcError(RpcCode.DESERIALIZATION_ERROR, 'Block decode failed');
+      const block = decodeBlock(hex);
+      const known = chain.getEntry(block.hash());
+      if (known?.hasData()) return known.isFailed() ? 'duplicate-invalid' : 'duplicate';
+      const res = await chain.processBlock(block);
+      if (!res.accepted) return res.reason ?? 'rejected';
+      if (!res.isNew) return 'duplicate';
+      if (res.orphan) return 'inconclusive';
+      const entry = chain.getEntry(block.hash());
+      // Valid but on a side branch with less work: stored, not connected (Core says inconclusive).
+      if (!entry || !chain.isOnActiveChain(entry)) return 'inconclusive';
+      return null;
+    },
+  );
+
+  reg(
+    'getmininginfo',
+    [],
+    'Returns mining-related information: blocks, difficulty, network and local hash rate, pool size.',
+    () => ({
+      blocks: chain.height,
+      difficulty: difficultyFromBits(chain.tip.header.bits),
+      networkhashps: networkHashPs(chain, DEFAULT_HASHPS_BLOCKS, -1),
+      pooledtx: mempool.size,
+      chain: params.name,
+      generate: producer.running,
+      hashespersec: Math.round(producer.hashrate),
+      blocksfound: producer.blocksFound,
+      warnings: '',
+    }),
+  );
+
+  reg(
+    'getnetworkhashps',
+    ['nblocks', 'height'],
+    'Returns the estimated network hashes per second over the last nblocks blocks (default 120; ' +
+      '-1 also means 120, as ASERT has no retarget period) ending at height (default -1, the tip).',
+    (r) => networkHashPs(chain, r.optInt(0, DEFAULT_HASHPS_BLOCKS), r.optInt(1, -1)),
+  );
+
+  reg(
+    'generatetoaddress',
+    ['nblocks', 'address', 'maxtries'],
+    'Mines nblocks blocks immediately to address (meant for regtest) and returns their hashes; ' +
+      'stops early after maxtries nonces (default 1000000).',
+    async (r) => {
+      const n = r.int(0, 0);
+      const address = r.string(1);
+      const maxTries = r.optInt(2, DEFAULT_MAX_TRIES, 1);
+      let script: Uint8Array;
+      try {
+        script = addressToScript(address, params.prefixes);
+      } catch (e) {
+        if (e instanceof AddressError)
+          throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Error: Invalid address');
+        throw e;
+      }
+      return producer.mineBlocks(n, script, { maxTries });
+    },
+  );
+}

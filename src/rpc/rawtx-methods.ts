@@ -1,0 +1,485 @@
+// Raw-transaction RPC methods with Bitcoin Core's names, parameters, result fields and error codes
+// (rpc/rawtransaction.cpp, rpc/mempool.cpp, wallet/rpc/spend.cpp). Owns: decoding and building
+// transactions, signing with wallet keys, and mapping mempool rejections onto Core's codes. Does
+// not own relay: `broadcast` (accept + relay) is injected. Fails with RpcError: -22 undecodable,
+// -5 not found, -8 bad parameter, -3 wrong type, -13 wallet locked, -25/-26/-27 rejected.
+import type { Chain } from '../chain/chain.js';
+import type { ChainParams } from '../consensus/params.js';
+import { Reason, RejectError } from '../consensus/errors.js';
+import { signDer } from '../crypto/secp256k1.js';
+import { hash160 } from '../crypto/hash.js';
+import { PolicyReason } from '../mempool/policy.js';
+import type { Mempool } from '../mempool/mempool.js';
+import { AddressError, addressToScript, scriptToAddress } from '../primitives/address.js';
+import { bytesToHex, concatBytes, equalBytes, hexToBytes } from '../primitives/bytes.js';
+import { OutPoint, Tx, TxIn, TxOut } from '../primitives/tx.js';
+import { scriptToAsm } from '../script/asm.js';
+import { ScriptError } from '../script/errors.js';
+import { STANDARD_SCRIPT_FLAGS } from '../script/flags.js';
+import { MAX_SCRIPT_SIZE, verifyInput } from '../script/interpreter.js';
+import {
+  SIGHASH_ALL,
+  SIGHASH_ANYONECANPAY,
+  SIGHASH_NONE,
+  SIGHASH_SINGLE,
+  signatureHash,
+} from '../script/sighash.js';
+import { classifyScript, nullDataScript, p2shScript, pushData } from '../script/standard.js';
+import { CHANGE, RECEIVE } from '../wallet/keys.js';
+import type { WalletManager } from '../wallet/manager.js';
+import type { Wallet } from '../wallet/wallet.js';
+import { JsonAmount, parseCoins } from './amount.js';
+import { hashParam, internalHex, scriptType, txJson, verbosity } from './chain-json.js';
+import { RpcCode, RpcError } from './errors.js';
+import { ParamReader } from './params.js';
+import type { RpcContext, RpcServer } from './server.js';
+import { walletName, walletRpcError } from './wallet-methods.js';
+
+export interface RawTxRpcDeps {
+  chain: Chain;
+  mempool: Mempool;
+  params: ChainParams;
+  /** Without wallets, signrawtransactionwithwallet is not registered (Core built without a wallet). */
+  wallets?: WalletManager;
+  /** Accepts into the mempool and relays; throws RpcError with Core's code (see mempoolRejectToRpc). */
+  broadcast: (tx: Tx) => Promise<void>;
+}
+
+/** Core's DEFAULT_MAX_RAW_TX_FEE_RATE: 0.10 coins per 1000 bytes. */
+export const DEFAULT_MAX_RAW_TX_FEE_RATE = 10_000_000n;
+const MAX_SEQUENCE = 0xffffffff;
+/** BIP125's highest opt-in sequence. */
+const MAX_BIP125_RBF_SEQUENCE = 0xfffffffd;
+
+/**
+ * A mempool rejection -> Core's RPC error: missing inputs -25, outputs already confirmed -27,
+ * anything else -26 with Core's "reason, debug" text. Other errors are returned unchanged.
+ */
+export function mempoolRejectToRpc(e: unknown): unknown {
+  if (!(e instanceof RejectError)) return e;
+  // Core reports both a coin it cannot find and an output index its unconfirmed parent lacks as
+  // missing inputs.
+  if (e.reason === PolicyReason.MISSING_INPUTS || e.reason === Reason.INPUTS_MISSINGORSPENT)
+    return new RpcError(RpcCode.VERIFY_ERROR, Reason.INPUTS_MISSINGORSPENT);
+  if (e.reason === PolicyReason.ALREADY_KNOWN)
+    return new RpcError(RpcCode.VERIFY_ALREADY_IN_CHAIN, 'Transaction outputs already in utxo set');
+  return new RpcError(RpcCode.VERIFY_REJECTED, e.debug ? `${e.reason}, ${e.debug}` : e.reason);
+}
+
+function decodeTx(hex: string, message = 'TX decode failed'): Tx {
+  try {
+    return Tx.decode(hexToBytes(hex));
+  } catch {
+    throw new RpcError(RpcCode.DESERIALIZATION_ERROR, message);
+  }
+}
+
+/** A hex parameter in Core's ParseHexV wording (-8). */
+function hexParam(value: unknown, name: string): Uint8Array {
+  if (typeof value !== 'string' || value.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(value))
+    throw new RpcError(
+      RpcCode.INVALID_PARAMETER,
+      `${name} must be hexadecimal string (not '${String(value)}')`,
+    );
+  return hexToBytes(value);
+}
+
+function hashField(value: unknown, name: string): Uint8Array {
+  if (typeof value !== 'string') throw new RpcError(RpcCode.TYPE_ERROR, `${name} must be a string`);
+  if (value.length !== 64)
+    throw new RpcError(
+      RpcCode.INVALID_PARAMETER,
+      `${name} must be of length 64 (not ${value.length}, for '${value}')`,
+    );
+  return hexParam(value, name).reverse();
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The maxfeerate parameter: coins per 1000 bytes; 0 turns the check off. */
+function maxFeeRate(r: ParamReader, i: number): bigint {
+  return r.has(i) ? r.amount(i) : DEFAULT_MAX_RAW_TX_FEE_RATE;
+}
+
+const feeTooHigh = (fee: bigint, size: number, max: bigint): boolean =>
+  max > 0n && fee * 1000n > max * BigInt(size);
+
+const SIGHASH_NAMES: Record<string, number> = {
+  ALL: SIGHASH_ALL,
+  NONE: SIGHASH_NONE,
+  SINGLE: SIGHASH_SINGLE,
+  'ALL|ANYONECANPAY': SIGHASH_ALL | SIGHASH_ANYONECANPAY,
+  'NONE|ANYONECANPAY': SIGHASH_NONE | SIGHASH_ANYONECANPAY,
+  'SINGLE|ANYONECANPAY': SIGHASH_SINGLE | SIGHASH_ANYONECANPAY,
+};
+
+function parseInputs(list: unknown[], locktime: number, replaceable: boolean): TxIn[] {
+  return list.map((input) => {
+    if (!isObject(input)) throw new RpcError(RpcCode.TYPE_ERROR, 'Invalid parameter, inputs must be objects');
+    const hash = hashField(input.txid, 'txid');
+    const vout = input.vout;
+    if (vout === undefined)
+      throw new RpcError(RpcCode.INVALID_PARAMETER, 'Invalid parameter, missing vout key');
+    if (typeof vout !== 'number' || !Number.isInteger(vout))
+      throw new RpcError(RpcCode.INVALID_PARAMETER, 'Invalid parameter, vout must be a number');
+    if (vout < 0) throw new RpcError(RpcCode.INVALID_PARAMETER, 'Invalid parameter, vout cannot be negative');
+    if (vout > 0xffffffff)
+      throw new RpcError(RpcCode.INVALID_PARAMETER, 'Invalid parameter, vout out of range');
+    let sequence = replaceable ? MAX_BIP125_RBF_SEQUENCE : locktime !== 0 ? MAX_SEQUENCE - 1 : MAX_SEQUENCE;
+    if (input.sequence !== undefined) {
+      const s = input.sequence;
+      if (typeof s !== 'number' || !Number.isInteger(s) || s < 0 || s > MAX_SEQUENCE)
+        throw new RpcError(RpcCode.INVALID_PARAMETER, 'Invalid parameter, sequence number is out of range');
+      sequence = s;
+    }
+    return new TxIn(new OutPoint(hash, vout), new Uint8Array(0), sequence);
+  });
+}
+
+function parseOutputs(outputs: unknown, prefixes: ChainParams['prefixes']): TxOut[] {
+  const pairs: [string, unknown][] = [];
+  if (Array.isArray(outputs)) {
+    for (const o of outputs) {
+      if (!isObject(o) || Object.keys(o).length !== 1)
+        throw new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          'Invalid parameter, key-value pair must contain exactly one key',
+        );
+      pairs.push(Object.entries(o)[0]);
+    }
+  } else if (isObject(outputs)) pairs.push(...Object.entries(outputs));
+  else
+    throw new RpcError(
+      RpcCode.TYPE_ERROR,
+      'Invalid parameter, outputs must be an object or an array of key-value pairs',
+    );
+  const seen = new Set<string>();
+  const out: TxOut[] = [];
+  for (const [key, value] of pairs) {
+    if (key === 'data') {
+      if (seen.has(key))
+        throw new RpcError(RpcCode.INVALID_PARAMETER, 'Invalid parameter, duplicate key: data');
+      seen.add(key);
+      out.push(new TxOut(0n, nullDataScript(hexParam(value, 'Data'))));
+      continue;
+    }
+    let script: Uint8Array;
+    try {
+      script = addressToScript(key, prefixes);
+    } catch (e) {
+      if (e instanceof AddressError)
+        throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Invalid Tally address: ${key}`);
+      throw e;
+    }
+    if (seen.has(key))
+      throw new RpcError(RpcCode.INVALID_PARAMETER, `Invalid parameter, duplicated address: ${key}`);
+    seen.add(key);
+    out.push(new TxOut(parseCoins(value), script));
+  }
+  return out;
+}
+
+/** Signs input `index` with (sk, pk) for a P2PKH output: <sig+hashtype> <pubkey>. */
+function signP2PKH(
+  tx: Tx,
+  index: number,
+  script: Uint8Array,
+  hashType: number,
+  sk: Uint8Array,
+  pk: Uint8Array,
+): Tx {
+  const hash = signatureHash(script, tx, index, hashType);
+  const sig = concatBytes(signDer(hash, sk), Uint8Array.of(hashType));
+  const scriptSig = concatBytes(pushData(sig), pushData(pk));
+  const inputs = tx.inputs.map((i, n) => (n === index ? new TxIn(i.prevout, scriptSig, i.sequence) : i));
+  return new Tx(tx.version, inputs, tx.outputs, tx.locktime);
+}
+
+/** Core's text for a failed input check (SignTransactionResultToJSON). */
+function scriptErrorText(e: ScriptError): string {
+  if (e.code === 'INVALID_STACK_OPERATION' || e.code === 'EVAL_FALSE')
+    return 'Unable to sign input, invalid stack size (possibly missing key)';
+  return e.message;
+}
+
+interface PrevCoin {
+  value: bigint;
+  script: Uint8Array;
+}
+
+export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): void {
+  const { chain, mempool, params } = deps;
+  const prefixes = params.prefixes;
+  const reg = (
+    name: string,
+    names: string[],
+    help: string,
+    fn: (r: ParamReader, raw: unknown[], ctx: RpcContext) => unknown,
+  ) => server.register(name, (p, ctx) => fn(new ParamReader(p, names), p, ctx), { params: names, help });
+
+  /** Prevouts from the pool (unconfirmed parents) and the chain's UTXO set, in input order. */
+  const findCoins = async (tx: Tx): Promise<(PrevCoin | undefined)[]> => {
+    const ops = tx.inputs.map((i) => i.prevout);
+    const confirmed = await chain.getCoins(ops);
+    return ops.map((op, n) => {
+      const parent = mempool.get(op.hash);
+      const o = parent?.tx.outputs[op.index];
+      if (o !== undefined) return { value: o.value, script: o.scriptPubKey };
+      const c = confirmed[n];
+      return c === undefined ? undefined : { value: c.value, script: c.script };
+    });
+  };
+
+  reg(
+    'getrawtransaction',
+    ['txid', 'verbosity', 'blockhash'],
+    'A transaction from the mempool, or from the block blockhash: hex, or JSON with verbosity 1.',
+    async (r, raw) => {
+      const txid = hashParam(r, 0, 'txid');
+      const level = verbosity(raw, r, 1, 0, 1);
+      if (txid === params.genesis.txs[0].txidHex())
+        throw new RpcError(
+          RpcCode.INVALID_ADDRESS_OR_KEY,
+          'The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved',
+        );
+      let tx: Tx | undefined;
+      let blockFields: Record<string, unknown> = {};
+      if (r.has(2)) {
+        const entry = chain.getEntry(hashParam(r, 2, 'blockhash'));
+        if (entry === undefined) throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Block hash not found');
+        const block = await chain.getBlock(entry.hash);
+        if (block === undefined) throw new RpcError(RpcCode.MISC_ERROR, 'Block not available');
+        tx = block.txs.find((t) => t.txidHex() === txid);
+        if (tx === undefined)
+          throw new RpcError(
+            RpcCode.INVALID_ADDRESS_OR_KEY,
+            'No such transaction found in the provided block. Use gettransaction for wallet transactions.',
+          );
+        const active = chain.isOnActiveChain(entry);
+        blockFields = {
+          in_active_chain: active,
+          blockhash: entry.hashHex,
+          confirmations: active ? chain.height - entry.height + 1 : 0,
+          time: entry.header.time,
+          blocktime: entry.header.time,
+        };
+      } else {
+        tx = mempool.get(internalHex(txid))?.tx;
+        if (tx === undefined)
+          throw new RpcError(
+            RpcCode.INVALID_ADDRESS_OR_KEY,
+            'No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries. ' +
+              'Use gettransaction for wallet transactions.',
+          );
+      }
+      const hex = bytesToHex(tx.encode());
+      if (level === 0) return hex;
+      return { ...txJson(tx, prefixes), hex, ...blockFields };
+    },
+  );
+
+  reg('decoderawtransaction', ['hexstring'], 'The JSON form of a serialized transaction.', (r) =>
+    txJson(decodeTx(r.string(0)), prefixes),
+  );
+
+  reg('decodescript', ['hexstring'], 'Disassembles a script: asm, type, address, p2sh.', (r) => {
+    const script = hexParam(r.string(0), 'argument');
+    const type = scriptType(script);
+    const address = scriptToAddress(script, prefixes);
+    const asm = scriptToAsm(script);
+    const unspendable = (script.length > 0 && script[0] === 0x6a) || script.length > MAX_SCRIPT_SIZE;
+    // Core offers the P2SH wrapping only for scripts that could be redeemed that way.
+    const wrappable =
+      ['pubkey', 'pubkeyhash', 'multisig', 'nonstandard'].includes(type) &&
+      !unspendable &&
+      !asm.includes('[error]');
+    return {
+      asm,
+      type,
+      address: address ?? undefined,
+      p2sh: wrappable ? scriptToAddress(p2shScript(hash160(script)), prefixes) : undefined,
+    };
+  });
+
+  reg(
+    'createrawtransaction',
+    ['inputs', 'outputs', 'locktime', 'replaceable'],
+    'An unsigned transaction (hex) spending inputs [{txid, vout, sequence}] to outputs ' +
+      '{address: amount, data: hex} or [{address: amount}, {data: hex}].',
+    (r, rawParams) => {
+      const inputs = r.array(0);
+      if (!r.has(1))
+        throw new RpcError(RpcCode.INVALID_PARAMETER, 'Invalid parameter, output argument must be non-null');
+      const locktime = r.has(2) ? r.int(2) : 0;
+      if (locktime < 0 || locktime > 0xffffffff)
+        throw new RpcError(RpcCode.INVALID_PARAMETER, 'Invalid parameter, locktime out of range');
+      const replaceable = r.optBool(3, false);
+      const tx = new Tx(
+        2,
+        parseInputs(inputs, locktime, replaceable),
+        parseOutputs(rawParams[1], prefixes),
+        locktime,
+      );
+      return bytesToHex(tx.encode());
+    },
+  );
+
+  if (deps.wallets !== undefined) {
+    const wallets = deps.wallets;
+    reg(
+      'signrawtransactionwithwallet',
+      ['hexstring', 'prevtxs', 'sighashtype'],
+      "Signs the inputs the wallet's P2PKH keys can sign; prevouts come from the UTXO set, the pool, " +
+        'or prevtxs [{txid, vout, scriptPubKey, amount}]. Result: {hex, complete, errors}.',
+      async (r, _raw, ctx) => {
+        let wallet: Wallet;
+        try {
+          wallet = wallets.get(walletName(ctx));
+          wallet.requireUnlocked();
+        } catch (e) {
+          throw walletRpcError(e);
+        }
+        let tx = decodeTx(r.string(0));
+        const hashType = r.has(2) ? SIGHASH_NAMES[r.string(2)] : SIGHASH_ALL;
+        if (hashType === undefined)
+          throw new RpcError(RpcCode.INVALID_PARAMETER, `'${r.string(2)}' is not a valid sighash parameter.`);
+        const coins = await findCoins(tx);
+        if (r.has(1)) applyPrevTxs(tx, coins, r.array(1));
+        const single = (hashType & 0x1f) === SIGHASH_SINGLE;
+        tx.inputs.forEach((_, i) => {
+          const coin = coins[i];
+          if (coin === undefined || classifyScript(coin.script).type !== 'pubkeyhash') return;
+          if (single && i >= tx.outputs.length) return; // Core does not sign SINGLE without its output
+          const address = scriptToAddress(coin.script, prefixes);
+          const info = address === null ? null : wallet.addressInfo(address);
+          if (info === null) return;
+          // The key's place in the HD tree: the last step of its path (m/44'/coin'/0'/branch/index).
+          const index = Number(info.path.split('/').pop());
+          if (!Number.isInteger(index)) return;
+          tx = wallet.withPrivateKey(info.change ? CHANGE : RECEIVE, index, (sk, pk) =>
+            equalBytes(hash160(pk), coin.script.subarray(3, 23))
+              ? signP2PKH(tx, i, coin.script, hashType, sk, pk)
+              : tx,
+          );
+        });
+        const errors: Record<string, unknown>[] = [];
+        tx.inputs.forEach((input, i) => {
+          const coin = coins[i];
+          let error: string | null = null;
+          if (coin === undefined) error = 'Input not found or already spent';
+          else {
+            try {
+              verifyInput(tx, i, new TxOut(coin.value, coin.script), STANDARD_SCRIPT_FLAGS);
+            } catch (e) {
+              if (!(e instanceof ScriptError)) throw e;
+              error = scriptErrorText(e);
+            }
+          }
+          if (error !== null)
+            errors.push({
+              txid: input.prevout.txidHex(),
+              vout: input.prevout.index,
+              witness: [],
+              scriptSig: bytesToHex(input.scriptSig),
+              sequence: input.sequence,
+              error,
+            });
+        });
+        return {
+          hex: bytesToHex(tx.encode()),
+          complete: errors.length === 0,
+          errors: errors.length > 0 ? errors : undefined,
+        };
+      },
+    );
+  }
+
+  reg(
+    'sendrawtransaction',
+    ['hexstring', 'maxfeerate'],
+    'Submits a signed transaction to the pool and relays it; returns its txid. maxfeerate in coins ' +
+      'per 1000 bytes (default 0.10; 0 = no limit).',
+    async (r) => {
+      const tx = decodeTx(r.string(0), 'TX decode failed. Make sure the tx has at least one input.');
+      const max = maxFeeRate(r, 1);
+      const txid = tx.txidHex();
+      // Already in the pool: Core answers with the txid (and would relay it again).
+      if (mempool.has(tx.txid())) return txid;
+      let fee: bigint;
+      try {
+        fee = (await mempool.accept(tx, { testOnly: true })).fee;
+      } catch (e) {
+        throw mempoolRejectToRpc(e);
+      }
+      if (feeTooHigh(fee, tx.size, max))
+        throw new RpcError(
+          RpcCode.VERIFY_ERROR,
+          'Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)',
+        );
+      await deps.broadcast(tx);
+      return txid;
+    },
+  );
+
+  reg(
+    'testmempoolaccept',
+    ['rawtxs', 'maxfeerate'],
+    'Whether the pool would accept each transaction now, without adding it: ' +
+      '[{txid, wtxid, allowed, vsize, fees: {base}, reject-reason}]. Each is checked on its own.',
+    async (r) => {
+      const rawtxs = r.array(0);
+      if (rawtxs.length < 1 || rawtxs.length > 25)
+        throw new RpcError(RpcCode.INVALID_PARAMETER, 'Array must contain between 1 and 25 transactions.');
+      const max = maxFeeRate(r, 1);
+      const txs = rawtxs.map((h) => {
+        if (typeof h !== 'string')
+          throw new RpcError(RpcCode.TYPE_ERROR, 'rawtxs must be an array of hex strings');
+        return decodeTx(h, `TX decode failed: ${h} Make sure the tx has at least one input.`);
+      });
+      const out: Record<string, unknown>[] = [];
+      for (const tx of txs) {
+        const txid = tx.txidHex();
+        const base = { txid, wtxid: txid };
+        try {
+          const e = await mempool.accept(tx, { testOnly: true });
+          if (feeTooHigh(e.fee, e.size, max))
+            out.push({ ...base, allowed: false, 'reject-reason': 'max-fee-exceeded' });
+          else out.push({ ...base, allowed: true, vsize: e.size, fees: { base: new JsonAmount(e.fee) } });
+        } catch (err) {
+          if (!(err instanceof RejectError)) throw err;
+          out.push({ ...base, allowed: false, 'reject-reason': err.reason });
+        }
+      }
+      return out;
+    },
+  );
+
+  /** prevtxs entries fill in coins the node does not know; a known coin must match (Core). */
+  function applyPrevTxs(tx: Tx, coins: (PrevCoin | undefined)[], prevtxs: unknown[]): void {
+    for (const p of prevtxs) {
+      if (!isObject(p))
+        throw new RpcError(RpcCode.TYPE_ERROR, 'expected object with {"txid","vout","scriptPubKey"}');
+      for (const key of ['txid', 'vout', 'scriptPubKey'])
+        if (p[key] === undefined) throw new RpcError(RpcCode.TYPE_ERROR, `Missing ${key}`);
+      const hash = hashField(p.txid, 'txid');
+      const vout = p.vout;
+      if (typeof vout !== 'number' || !Number.isInteger(vout))
+        throw new RpcError(RpcCode.TYPE_ERROR, 'vout must be a number');
+      if (vout < 0) throw new RpcError(RpcCode.INVALID_PARAMETER, 'vout cannot be negative');
+      const script = hexParam(p.scriptPubKey, 'scriptPubKey');
+      const value = p.amount === undefined ? 0n : parseCoins(p.amount);
+      tx.inputs.forEach((input, i) => {
+        if (input.prevout.index !== vout || !equalBytes(input.prevout.hash, hash)) return;
+        const known = coins[i];
+        if (known !== undefined && !equalBytes(known.script, script))
+          throw new RpcError(
+            RpcCode.DESERIALIZATION_ERROR,
+            `Previous output scriptPubKey mismatch:\n${scriptToAsm(known.script)}\nvs:\n${scriptToAsm(script)}`,
+          );
+        coins[i] = known ?? { value, script };
+      });
+    }
+  }
+}
