@@ -1,4 +1,5 @@
-// `npm run bench -- sync [--blocks N] [--inputs K] [--threads T] [--dbcache MB] [--rounds R]`:
+// `npm run bench -- sync [--blocks N] [--inputs K] [--threads T] [--dbcache MB] [--rounds R]
+// [--repeat P]`:
 // a fresh node with a real Chain (LevelDB in a temp dir) catching up the chain bench connect builds
 // (110 set-up blocks, a fan-out block, then N blocks of K P2PKH inputs; default 2,000 x 100) from
 // one peer over loopback WebSockets, beside the reference of connecting the same raw blocks
@@ -6,7 +7,7 @@
 // peer runs in a worker thread (its own event loop and core, as a remote peer would be); both
 // chains verify scripts with T worker threads (default 0: inline, one core each on a 2-core machine).
 // Then: the time for a new block (K inputs) to cross a line of 5 nodes with real chains, the
-// median of R blocks (default 7).
+// median of R blocks (default 7). --repeat P runs P (local, p2p) pairs and prints the median pair.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +193,7 @@ export async function run(args: string[]): Promise<void> {
   const threads = Number(arg(args, 'threads', '0'));
   const dbcache = Number(arg(args, 'dbcache', '50'));
   const rounds = Number(arg(args, 'rounds', '7'));
+  const repeat = Math.max(1, Number(arg(args, 'repeat', '1')));
   if (rounds > nBlocks) throw new Error('--rounds must not exceed --blocks');
   const raws = loadOrBuild(nBlocks, inputs);
   const bytes = raws.reduce((s, r) => s + r.length, 0);
@@ -204,34 +206,50 @@ export async function run(args: string[]): Promise<void> {
   // below should.
   await connectAll(raws.slice(0, Math.min(raws.length, 400)), threads, dbcache);
   // Reference: bench connect's local connect of the same raw blocks, no network.
-  const local = await connectAll(raws, threads, dbcache, { keepDir: true });
-  const dir = local.dir!;
-  try {
-    const worker = new Worker(fileURLToPath(import.meta.url), {
-      workerData: { role: 'sync-source', dir, dbcacheMB: dbcache } satisfies SourceData,
-    });
-    const src = await nextMessage<{ url: string; height: number }>(worker);
-    if (src.height !== local.height) throw new Error(`source at ${src.height}, expected ${local.height}`);
-    const p2p = await catchUp(src.url, src.height, threads, dbcache, nowAt(raws[raws.length - 1]));
-    worker.postMessage('stop');
-    await nextMessage(worker);
-    await worker.terminate();
-
-    const line = (what: string, secs: number, extra = ''): string =>
-      `${what}${secs.toFixed(2)} s = ${(raws.length / secs).toFixed(1)} blocks/s, ` +
-      `${Math.round(local.inputs / secs).toLocaleString('en-US')} inputs/s, ${(bytes / 1e6 / secs).toFixed(2)} MB/s${extra}`;
-    console.log(line('reference: local connect, no network (bench connect): ', local.secs));
-    console.log(
-      line(
-        'p2p catch-up from one peer over loopback:             ',
-        p2p.secs,
-        ` (${(p2p.wireBytes / 1e6).toFixed(1)} MB received)`,
-      ),
-    );
-    console.log(`ratio p2p / local: ${(local.secs / p2p.secs).toFixed(2)} (1 = the network costs nothing)`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  // Each repeat is one local connect then one catch-up served from the chain it built; the
+  // ratio of each pair is taken in the same conditions, and the median pair is printed.
+  const pairs: { local: number; p2p: number; wire: number }[] = [];
+  let inputCount = 0;
+  for (let i = 0; i < repeat; i++) {
+    const local = await connectAll(raws, threads, dbcache, { keepDir: true });
+    inputCount = local.inputs;
+    const dir = local.dir!;
+    try {
+      const worker = new Worker(fileURLToPath(import.meta.url), {
+        workerData: { role: 'sync-source', dir, dbcacheMB: dbcache } satisfies SourceData,
+      });
+      const src = await nextMessage<{ url: string; height: number }>(worker);
+      if (src.height !== local.height) throw new Error(`source at ${src.height}, expected ${local.height}`);
+      const p2p = await catchUp(src.url, src.height, threads, dbcache, nowAt(raws[raws.length - 1]));
+      worker.postMessage('stop');
+      await nextMessage(worker);
+      await worker.terminate();
+      pairs.push({ local: local.secs, p2p: p2p.secs, wire: p2p.wireBytes });
+      if (repeat > 1)
+        console.log(
+          `  repeat ${i + 1}: local ${local.secs.toFixed(2)} s, p2p ${p2p.secs.toFixed(2)} s, ratio ${(local.secs / p2p.secs).toFixed(2)}`,
+        );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
+  pairs.sort((a, b) => a.local / a.p2p - b.local / b.p2p);
+  const mid = pairs[pairs.length >> 1];
+  const line = (what: string, secs: number, extra = ''): string =>
+    `${what}${secs.toFixed(2)} s = ${(raws.length / secs).toFixed(1)} blocks/s, ` +
+    `${Math.round(inputCount / secs).toLocaleString('en-US')} inputs/s, ${(bytes / 1e6 / secs).toFixed(2)} MB/s${extra}`;
+  console.log(line('reference: local connect, no network (bench connect): ', mid.local));
+  console.log(
+    line(
+      'p2p catch-up from one peer over loopback:             ',
+      mid.p2p,
+      ` (${(mid.wire / 1e6).toFixed(1)} MB received)`,
+    ),
+  );
+  console.log(
+    `ratio p2p / local: ${(mid.local / mid.p2p).toFixed(2)} (1 = the network costs nothing)` +
+      (repeat > 1 ? `, median of ${repeat} pairs` : ''),
+  );
 
   // The line starts from the set-up blocks; its new blocks are the first spend blocks.
   const preload = raws.length - nBlocks;
