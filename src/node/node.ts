@@ -310,6 +310,7 @@ export class TallyNode {
       isInitialBlockDownload: this.isInitialBlockDownload,
       datadir: this.config.networkDir,
     });
+    registerNetMethods(this.rpc, { p2p: this.p2p, params: this.params, mempool: this.mempool });
     registerRawTxMethods(this.rpc, {
       chain: this.chain,
       mempool: this.mempool,
@@ -328,7 +329,6 @@ export class TallyNode {
       },
       isInitialBlockDownload: this.isInitialBlockDownload,
     });
-    registerNetMethods(this.rpc, { p2p: this.p2p, params: this.params, mempool: this.mempool });
     registerWalletMethods(this.rpc, {
       wallets: this.wallets,
       broadcast: (tx) => this.broadcast(tx),
