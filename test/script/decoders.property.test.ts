@@ -145,3 +145,8 @@ test('script flags: any text gives flag bits or an "unknown script flag" Error; 
     { numRuns: 100 },
   );
 });
+
+test('script numbers: negative zero (a lone sign bit) decodes to 0, not -0', () => {
+  for (const b of [[0x80], [0, 0x80], [0, 0, 0, 0x80]])
+    assert.ok(Object.is(decodeNum(Uint8Array.from(b), false), 0));
+});
