@@ -24,7 +24,11 @@ function typedOr<T>(fn: () => T, check: (v: T) => boolean, name: string): void {
     assert.ok(e.message.includes(name) || /^(Invalid amount|Amount)/.test(e.message), e.message);
     return;
   }
-  assert.ok(check(v), `accessor returned ${String(v)}`);
+  // No String(v) here: a JSON object may carry its own "toString": null.
+  assert.ok(
+    check(v),
+    `accessor returned ${JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x))}`,
+  );
 }
 
 test('ParamReader: every accessor on any JSON value gives its type or an RpcError naming the parameter', () => {
