@@ -4,7 +4,7 @@
 // setban subnets): a value or null, never an exception; canonical forms are fixed points.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -160,4 +160,39 @@ test('peers.json and banlist.json: junk is reported and skipped, never thrown; w
     }),
     { numRuns: 150 },
   );
+});
+
+test('peers.json and banlist.json: saved files load back; every truncation is reported, nothing loaded', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tally-p2p-files-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const peers = join(dir, 'peers.json');
+  const bans = join(dir, 'banlist.json');
+  const book = new AddressBook({ file: peers, now: () => 5_000 });
+  for (const url of ['ws://1.2.3.4:8333', 'wss://[2001:db8::1]:443', 'ws://seed.example:18444'])
+    book.add(url, 'addr', 4_000);
+  book.attempt('ws://1.2.3.4:8333');
+  book.save();
+  const list = new BanList(bans, () => 1_000);
+  list.ban('10.0.0.0/8', 60_000, 'operator');
+  list.ban('5.6.7.8', 60_000, 'misbehaving');
+  const again = new AddressBook({ file: peers });
+  assert.equal(again.load(), null);
+  assert.deepEqual(again.all(), book.all());
+  const bansAgain = new BanList(bans, () => 1_000);
+  assert.equal(bansAgain.load(), null);
+  assert.deepEqual(bansAgain.list(), list.list());
+  for (const [file, load, size] of [
+    [peers, () => new AddressBook({ file: peers }), (b: AddressBook) => b.size],
+    [bans, () => new BanList(bans, () => 1_000), (b: BanList) => b.list().length],
+  ] as const) {
+    const text = readFileSync(file, 'utf8');
+    for (let k = 0; k < text.length; k += 3) {
+      writeFileSync(file, text.slice(0, k));
+      const b = load();
+      const err = b.load();
+      // The empty prefix too: an empty file is damage, unlike a missing one.
+      assert.equal(typeof err, 'string', `prefix ${k}`);
+      assert.equal((size as (x: typeof b) => number)(b), 0);
+    }
+  }
 });
