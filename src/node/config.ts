@@ -152,8 +152,14 @@ export interface ConfFile {
   sections: Record<Network, Values>;
 }
 
+// Own keys only: a file line "toString=1" or "__proto__=1" must be an unknown option, not
+// Object.prototype's member.
+function specOf(key: string): OptionSpec | undefined {
+  return Object.hasOwn(OPTIONS, key) ? OPTIONS[key] : undefined;
+}
+
 function add(target: Values, key: string, value: string, where: string): void {
-  const spec = OPTIONS[key];
+  const spec = specOf(key);
   if (spec === undefined) throw new ConfigError(`unknown option "${key}" (${where})`);
   if (spec.flagOnly)
     throw new ConfigError(`${key} cannot be set in the config file (${where}); use --${key}`);
@@ -219,7 +225,7 @@ export function networkDir(base: string, network: Network): string {
 }
 
 function check(key: string, raw: string, where: string): unknown {
-  const spec = OPTIONS[key];
+  const spec = OPTIONS[key]; // callers pass only keys specOf accepted
   const r = spec.schema.safeParse(raw);
   if (!r.success)
     throw new ConfigError(`invalid value for ${key}: expected ${spec.expect} (got "${raw}", ${where})`);
@@ -245,7 +251,7 @@ function readIfExists(path: string): string | undefined {
 export function loadConfig(flags: Flags, opts: LoadOptions = {}): NodeConfig {
   for (const [k, v] of Object.entries(flags)) {
     if (v === undefined) continue;
-    if (OPTIONS[k] === undefined) throw new ConfigError(`unknown option --${k}`);
+    if (specOf(k) === undefined) throw new ConfigError(`unknown option --${k}`);
   }
   const datadir = resolve(
     flags.datadir !== undefined

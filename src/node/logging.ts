@@ -46,12 +46,15 @@ function formatValue(v: unknown): string {
 
 /** One readable line from one pino JSON line: "12:00:01.123 INFO  [chain] message key=value". */
 export function formatConsoleLine(json: string, color: boolean): string {
-  let e: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    e = JSON.parse(json) as Record<string, unknown>;
+    parsed = JSON.parse(json);
   } catch {
     return json;
   }
+  // Only a JSON object is a log record; anything else ("null", "5") passes through as text.
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return json;
+  const e = parsed as Record<string, unknown>;
   const lvl = typeof e.level === 'number' ? e.level : 30;
   const time = typeof e.time === 'string' ? e.time.slice(11, 23) : new Date().toISOString().slice(11, 23);
   let name = (LEVEL_NAMES[lvl] ?? String(lvl)).padEnd(5);

@@ -4,6 +4,7 @@
 // Does not own: connections or bans. A missing or corrupt file starts an empty book (logged by
 // the caller); a failed save throws to the caller.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { normalizeUrl } from './netaddr.js';
 
 export type AddrSource = 'seed' | 'manual' | 'addr' | 'announce';
 
@@ -15,6 +16,26 @@ export interface AddrEntry {
   lastTry: number;
   lastSuccess: number;
   attempts: number;
+}
+
+const SOURCES: readonly AddrSource[] = ['seed', 'manual', 'addr', 'announce'];
+
+// A saved entry is used only when its URL is already canonical (the dialler hands it to
+// WebSocket as is) and its numbers are real; times and counts default to 0 as in a new entry.
+function readEntry(p: unknown): AddrEntry | null {
+  if (p === null || typeof p !== 'object') return null;
+  const o = p as Record<string, unknown>;
+  // Port 0 is refused, so only a URL that carries its own port survives normalisation.
+  if (typeof o.url !== 'string' || normalizeUrl(o.url, 0) !== o.url) return null;
+  const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+  return {
+    url: o.url,
+    source: SOURCES.includes(o.source as AddrSource) ? (o.source as AddrSource) : 'addr',
+    lastSeen: num(o.lastSeen),
+    lastTry: num(o.lastTry),
+    lastSuccess: num(o.lastSuccess),
+    attempts: Math.floor(num(o.attempts)),
+  };
 }
 
 export interface AddressBookOptions {
@@ -43,24 +64,22 @@ export class AddressBook {
     } catch {
       return null;
     }
+    let data: unknown;
     try {
-      const data = JSON.parse(text) as { version?: number; peers?: unknown };
-      if (data.version !== 1 || !Array.isArray(data.peers)) return 'unrecognised peers file';
-      for (const p of data.peers as Partial<AddrEntry>[]) {
-        if (typeof p?.url !== 'string') continue;
-        this.entries.set(p.url, {
-          url: p.url,
-          source: p.source ?? 'addr',
-          lastSeen: Number(p.lastSeen) || 0,
-          lastTry: Number(p.lastTry) || 0,
-          lastSuccess: Number(p.lastSuccess) || 0,
-          attempts: Number(p.attempts) || 0,
-        });
-      }
-      return null;
+      data = JSON.parse(text);
     } catch (e) {
       return `corrupt peers file: ${(e as Error).message}`;
     }
+    const peers = (data as { version?: unknown; peers?: unknown } | null)?.peers;
+    if ((data as { version?: unknown } | null)?.version !== 1 || !Array.isArray(peers))
+      return 'unrecognised peers file';
+    let skipped = 0;
+    for (const p of peers as unknown[]) {
+      const e = readEntry(p);
+      if (e) this.entries.set(e.url, e);
+      else skipped++;
+    }
+    return skipped > 0 ? `peers file: skipped ${skipped} malformed entries` : null;
   }
 
   save(): void {

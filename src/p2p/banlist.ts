@@ -13,6 +13,20 @@ export interface BanEntry {
   reason: string;
 }
 
+// Times must be numbers: a string bannedUntil would compare with now by JavaScript's coercion.
+function readBan(b: unknown): BanEntry | null {
+  if (b === null || typeof b !== 'object') return null;
+  const o = b as Record<string, unknown>;
+  const time = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  if (typeof o.address !== 'string' || o.address === '' || !time(o.bannedUntil)) return null;
+  return {
+    address: normalizeHost(o.address),
+    createdAt: time(o.createdAt) ? o.createdAt : 0,
+    bannedUntil: o.bannedUntil,
+    reason: typeof o.reason === 'string' ? o.reason : '',
+  };
+}
+
 export class BanList {
   private readonly bans = new Map<string, BanEntry>();
   constructor(
@@ -28,14 +42,20 @@ export class BanList {
     } catch {
       return null;
     }
+    let list: unknown;
     try {
-      const list = JSON.parse(text) as BanEntry[];
-      if (!Array.isArray(list)) return 'unrecognised ban list file';
-      for (const b of list) if (typeof b?.address === 'string') this.bans.set(normalizeHost(b.address), b);
-      return null;
+      list = JSON.parse(text);
     } catch (e) {
       return `corrupt ban list file: ${(e as Error).message}`;
     }
+    if (!Array.isArray(list)) return 'unrecognised ban list file';
+    let skipped = 0;
+    for (const b of list as unknown[]) {
+      const e = readBan(b);
+      if (e) this.bans.set(e.address, e);
+      else skipped++;
+    }
+    return skipped > 0 ? `ban list file: skipped ${skipped} malformed entries` : null;
   }
 
   private save(): void {

@@ -63,13 +63,19 @@ export class RpcClient {
       parsed = JSON.parse(text);
     } catch {
       throw new RpcConnectionError(
-        `unexpected HTTP ${status} reply from ${this.where()}: ${text.slice(0, 200).trim()}`,
+        `unexpected HTTP ${status} reply from ${this.where()}: ${text.slice(0, 200).replace(/\s+/g, ' ').trim()}`,
       );
     }
-    const r = parsed as { result?: unknown; error?: { code?: unknown; message?: unknown } | null };
+    // A JSON-RPC reply is an object; anything else ("null", a bare number) is not from a node.
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new RpcConnectionError(
+        `unexpected HTTP ${status} reply from ${this.where()}: ${text.slice(0, 200).replace(/\s+/g, ' ').trim()}`,
+      );
+    const r = parsed as { result?: unknown; error?: unknown };
     if (r.error !== undefined && r.error !== null) {
-      const code = typeof r.error.code === 'number' ? r.error.code : -1;
-      throw new RpcError(code, typeof r.error.message === 'string' ? r.error.message : 'unknown error');
+      const err = (typeof r.error === 'object' ? r.error : {}) as { code?: unknown; message?: unknown };
+      const code = typeof err.code === 'number' ? err.code : -1;
+      throw new RpcError(code, typeof err.message === 'string' ? err.message : 'unknown error');
     }
     return r.result as T;
   }

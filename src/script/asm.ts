@@ -1,10 +1,17 @@
 // Script text: Bitcoin Core's test ASM (the syntax of script_tests.json and tx_valid.json) in,
-// Core's ScriptToAsmStr out (decodescript's "asm"). Parse failures throw a plain Error naming
-// the bad word: this is tooling input, not consensus data.
+// Core's ScriptToAsmStr out (decodescript's "asm"). Parse failures throw AsmParseError naming
+// the bad word: this is tooling input, not consensus data, so it is not a ScriptError.
 import { hexToBytes } from '../primitives/bytes.js';
 import { decodeNum, encodeNum } from './num.js';
 import { OP, OPCODES_BY_NAME, opcodeName } from './opcodes.js';
 import { newOp, readOp, serializePush } from './script.js';
+
+export class AsmParseError extends Error {
+  override readonly name = 'AsmParseError';
+  constructor(reason: string) {
+    super(`script parse error: ${reason}`);
+  }
+}
 
 /**
  * Words split on whitespace: a decimal number is a minimal number push (OP_0, OP_1NEGATE,
@@ -21,19 +28,19 @@ export function parseCoreAsm(text: string): Uint8Array {
     if (/^-?[0-9]+$/.test(word) && word !== '-') {
       const n = Number(word);
       if (!Number.isSafeInteger(n) || n > 0xffffffff || n < -0xffffffff) {
-        throw new Error(`script parse error: number out of range: ${word}`);
+        throw new AsmParseError(`number out of range: ${word}`);
       }
       if (n === 0) out.push(OP.OP_0);
       else if (n === -1 || (n >= 1 && n <= 16)) out.push(n + (OP.OP_1 - 1));
       else emit(serializePush(encodeNum(n)));
     } else if (word.startsWith('0x') && word.length > 2 && /^[0-9a-fA-F]+$/.test(word.slice(2))) {
-      if (word.length % 2 !== 0) throw new Error(`script parse error: odd-length hex: ${word}`);
+      if (word.length % 2 !== 0) throw new AsmParseError(`odd-length hex: ${word}`);
       emit(hexToBytes(word.slice(2)));
     } else if (word.length >= 2 && word.startsWith("'") && word.endsWith("'")) {
       emit(serializePush(new TextEncoder().encode(word.slice(1, -1))));
     } else {
       const op = OPCODES_BY_NAME.get(word);
-      if (op === undefined) throw new Error(`script parse error: unknown opcode: ${word}`);
+      if (op === undefined) throw new AsmParseError(`unknown opcode: ${word}`);
       out.push(op);
     }
   }

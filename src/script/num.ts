@@ -19,7 +19,8 @@ export function decodeNum(b: Uint8Array, minimal: boolean, maxSize = 4): number 
     mul *= 256;
   }
   v += (last & 0x7f) * mul;
-  return last & 0x80 ? -v : v;
+  // 0 - v, not -v: a lone sign bit (0x80, negative zero) must decode to 0, not JS -0.
+  return last & 0x80 ? 0 - v : v;
 }
 
 const SMALL: Uint8Array[] = [];

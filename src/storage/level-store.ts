@@ -247,6 +247,8 @@ export class LevelChainStore implements ChainStore {
     const it = this.db.iterator({ gte: Uint8Array.of(P_COIN), lt: Uint8Array.of(P_COIN + 1) });
     try {
       for await (const [k, v] of it) {
+        if (k.length !== 37)
+          throw new ChainCorruptionError(`database corrupted: coin key of ${k.length} bytes`);
         const op = coinKeyToOutPoint(k);
         yield [op, decodeOrCorrupt(`coin ${op.txidHex()}:${op.index}`, v, decodeCoin)];
       }

@@ -3,7 +3,11 @@
 // naming the file and what is wrong with it.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { HDKey } from '@scure/bip32';
 import { z } from 'zod';
+import { hexToBytes } from '../primitives/bytes.js';
+import { Tx } from '../primitives/tx.js';
+import { normalizeMnemonic } from './keys.js';
 
 export class WalletFileError extends Error {
   constructor(message: string) {
@@ -13,38 +17,79 @@ export class WalletFileError extends Error {
 }
 
 const hex = z.string().regex(/^([0-9a-f]{2})*$/);
+const hexBytes = (n: number) =>
+  z.string().regex(new RegExp(`^[0-9a-f]{${2 * n}}$`), `expected ${n} bytes of hex`);
+// BIP32 indexes below 2^31 are the non-hardened ones public derivation can reach.
+const MAX_INDEX = 0x7fffffff;
+
+function parses(fn: () => unknown): boolean {
+  try {
+    fn();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Everything the wallet decodes at load or unlock is checked here, so a damaged file fails with
+// one WalletFileError naming the field instead of a library error later. scrypt's N must be a
+// power of two; the bounds keep a damaged file from asking for gigabytes (N=2^20, r=16 is 2 GiB).
 const encrypted = z.object({
   kdf: z.literal('scrypt'),
-  N: z.number().int().positive(),
-  r: z.number().int().positive(),
-  p: z.number().int().positive(),
-  salt: hex,
-  iv: hex,
-  tag: hex,
+  N: z
+    .number()
+    .int()
+    .min(2)
+    .max(2 ** 20)
+    .refine((n) => (n & (n - 1)) === 0, 'expected a power of two'),
+  r: z.number().int().min(1).max(16),
+  p: z.number().int().min(1).max(16),
+  salt: hexBytes(16),
+  iv: hexBytes(12),
+  tag: hexBytes(16),
   ciphertext: hex,
 });
-const branch = z.object({ xpub: z.string(), next: z.number().int().min(0), used: z.number().int().min(0) });
+const branch = z.object({
+  xpub: z
+    .string()
+    .refine((x) => parses(() => HDKey.fromExtendedKey(x).deriveChild(0)), 'not an extended public key'),
+  next: z.number().int().min(0).max(MAX_INDEX),
+  used: z.number().int().min(0).max(MAX_INDEX),
+});
 const txRecord = z.object({
-  hex,
+  hex: hex.refine((h) => parses(() => Tx.decode(hexToBytes(h))), 'not a transaction'),
   height: z.number().int().min(0).nullable(),
   blockHash: z.string().nullable(),
   blockTime: z.number().int().nullable(),
   time: z.number().int(),
 });
 
-export const walletFileSchema = z.object({
-  format: z.literal('tally-wallet'),
-  version: z.literal(1),
-  network: z.string(),
-  coinType: z.number().int().min(0),
-  gap: z.number().int().min(1).max(1000),
-  secret: z.union([z.object({ encrypted }), z.object({ mnemonic: z.string() })]),
-  receive: branch,
-  change: branch,
-  labels: z.record(z.string(), z.string()),
-  tip: z.object({ height: z.number().int().min(-1), hash: z.string() }).nullable(),
-  txs: z.record(z.string(), txRecord),
-});
+export const walletFileSchema = z
+  .object({
+    format: z.literal('tally-wallet'),
+    version: z.literal(1),
+    network: z.string(),
+    coinType: z.number().int().min(0).max(MAX_INDEX),
+    gap: z.number().int().min(1).max(1000),
+    secret: z.union([
+      z.object({ encrypted }),
+      z.object({
+        mnemonic: z.string().refine((m) => parses(() => normalizeMnemonic(m)), 'not a valid mnemonic'),
+      }),
+    ]),
+    receive: branch,
+    change: branch,
+    labels: z.record(z.string(), z.string()),
+    tip: z.object({ height: z.number().int().min(-1), hash: z.string() }).nullable(),
+    txs: z.record(z.string(), txRecord),
+  })
+  .superRefine((f, ctx) => {
+    // The lookahead derives up to max(next, used) + gap: that must stay a non-hardened index.
+    for (const b of ['receive', 'change'] as const) {
+      if (Math.max(f[b].next, f[b].used) + f.gap > MAX_INDEX)
+        ctx.addIssue({ code: 'custom', path: [b, 'next'], message: 'address index past the BIP32 limit' });
+    }
+  });
 
 export type WalletFile = z.infer<typeof walletFileSchema>;
 export type TxRecord = z.infer<typeof txRecord>;

@@ -233,3 +233,54 @@ test('property: any JSON value is either accepted or refused with a ParamsError'
     { numRuns: 300 },
   );
 });
+
+test('property: a value replaced anywhere in the file, at any depth, is refused naming a network field', () => {
+  type Node = Record<string | number, unknown>;
+  const paths: (string | number)[][] = [];
+  const walk = (v: unknown, at: (string | number)[]): void => {
+    if (v === null || typeof v !== 'object') return;
+    for (const [k, child] of Object.entries(v as Node)) {
+      const p = [...at, Array.isArray(v) ? Number(k) : k];
+      paths.push(p);
+      walk(child, p);
+    }
+  };
+  walk(fresh(), []);
+  const nested = paths.filter((p) => p.length >= 3);
+  const value = fc.oneof(
+    fc.jsonValue({ maxDepth: 2 }),
+    fc.constantFrom<unknown>(
+      '',
+      '00',
+      'zz',
+      -1,
+      0,
+      2 ** 32,
+      1.5,
+      '0'.repeat(64),
+      'f'.repeat(8),
+      null,
+      [],
+      {},
+    ),
+  );
+  fc.assert(
+    fc.property(fc.constantFrom(...nested), value, (at, v) => {
+      const f = fresh() as unknown as Node;
+      let o = f;
+      for (const k of at.slice(0, -1)) o = o[k] as Node;
+      o[at[at.length - 1]] = v;
+      try {
+        // Accepted: the change left a valid file (another prefix byte, a later fork height).
+        assert.equal(Object.keys(parseGenesisFile(f)).length, NETWORK_NAMES.length);
+      } catch (e) {
+        assert.ok(e instanceof ParamsError, String(e));
+        assert.ok(
+          NETWORK_NAMES.some((n) => e.field.startsWith(`${n}.`)),
+          e.message,
+        );
+      }
+    }),
+    { numRuns: 300 },
+  );
+});

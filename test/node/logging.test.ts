@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { createLogging, formatConsoleLine } from '../../src/node/logging.js';
 
 test('debug.log gets JSON lines tagged by subsystem; console gets readable lines', async () => {
@@ -42,4 +43,18 @@ test('console formatter tolerates non-JSON', () => {
   assert.equal(formatConsoleLine('plain', false), 'plain');
   const colored = formatConsoleLine('{"level":50,"time":"2024-01-01T10:00:00.000Z","msg":"x y"}', true);
   assert.ok(colored.startsWith('10:00:00.000 \x1b[31mERROR'), colored);
+});
+
+test('console formatter: any text or JSON value gives a string, never an exception', () => {
+  for (const v of ['null', '5', '"s"', '[1]', 'true']) assert.equal(formatConsoleLine(v, false), v);
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.string({ maxLength: 80 }), fc.json({ maxDepth: 2 })),
+      fc.boolean(),
+      (text, color) => {
+        assert.equal(typeof formatConsoleLine(text, color), 'string');
+      },
+    ),
+    { numRuns: 200 },
+  );
 });

@@ -7,8 +7,11 @@ import {
   BufferReader,
   BufferWriter,
   DecodeError,
+  bytesToHex,
   compactSizeLength,
+  hashFromHex,
   hexToBytes,
+  reverseHex,
 } from '../../src/primitives/bytes.js';
 import { RUNS, decodesCanonicallyOrThrows, everyTruncationThrows } from './arbitraries.js';
 
@@ -71,4 +74,23 @@ test('varint: random bytes decode canonically or throw DecodeError', () => {
 
 test('hex helpers reject odd lengths and non-hex characters with DecodeError', () => {
   for (const bad of ['0', 'zz', '0g', ' 00']) assert.throws(() => hexToBytes(bad), DecodeError);
+});
+
+test('hex helpers: any text is bytes that print back as the lower-cased text, or a DecodeError', () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ maxLength: 70 }), fc.stringMatching(/^[0-9a-fA-F]{0,70}$/)), (s) => {
+      let b: Uint8Array;
+      try {
+        b = hexToBytes(s);
+      } catch (e) {
+        assert.ok(e instanceof DecodeError, String(e));
+        assert.throws(() => hashFromHex(s), DecodeError);
+        return;
+      }
+      assert.equal(bytesToHex(b), s.toLowerCase());
+      if (b.length === 32) assert.equal(reverseHex(hashFromHex(s)), s.toLowerCase());
+      else assert.throws(() => hashFromHex(s), DecodeError);
+    }),
+    { numRuns: RUNS },
+  );
 });

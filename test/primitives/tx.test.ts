@@ -3,9 +3,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DecodeError, concatBytes, equalBytes } from '../../src/primitives/bytes.js';
-import { Tx } from '../../src/primitives/tx.js';
-import { RUNS, decodesCanonicallyOrThrows, everyTruncationThrows, flipBit, tx } from './arbitraries.js';
+import {
+  BufferReader,
+  BufferWriter,
+  DecodeError,
+  concatBytes,
+  equalBytes,
+} from '../../src/primitives/bytes.js';
+import { OutPoint, Tx } from '../../src/primitives/tx.js';
+import {
+  RUNS,
+  decodesCanonicallyOrThrows,
+  everyTruncationThrows,
+  flipBit,
+  hash32,
+  tx,
+  u32,
+} from './arbitraries.js';
 
 const encodeTx = (t: Tx): Uint8Array => t.encode();
 
@@ -63,4 +77,34 @@ test('Tx: a forged huge input count fails fast with DecodeError instead of alloc
   // version, then CompactSize 0xfe 0xffffffff inputs, then nothing.
   const forged = Uint8Array.of(1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0xff);
   assert.throws(() => Tx.decode(forged), /exceeds limit/);
+});
+
+test('OutPoint: round trip, every truncation a DecodeError, any 36 bytes an outpoint', () => {
+  const readOutPoint = (d: Uint8Array): OutPoint => {
+    const r = new BufferReader(d);
+    const op = OutPoint.read(r);
+    r.end('outpoint');
+    return op;
+  };
+  const encodeOutPoint = (op: OutPoint): Uint8Array => {
+    const w = new BufferWriter(36);
+    op.write(w);
+    return w.finish();
+  };
+  fc.assert(
+    fc.property(hash32, u32, (h, i) => {
+      const enc = encodeOutPoint(new OutPoint(h, i));
+      const d = readOutPoint(enc);
+      assert.ok(equalBytes(d.hash, h));
+      assert.equal(d.index, i);
+      everyTruncationThrows(enc, readOutPoint);
+    }),
+    { numRuns: RUNS },
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 40 }), (data) =>
+      decodesCanonicallyOrThrows(data, readOutPoint, encodeOutPoint),
+    ),
+    { numRuns: RUNS },
+  );
 });

@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { ClassicLevel } from 'classic-level';
 import { BlockHeader } from '../../src/primitives/block.js';
-import { DecodeError } from '../../src/primitives/bytes.js';
+import { DecodeError, equalBytes } from '../../src/primitives/bytes.js';
 import { OutPoint } from '../../src/primitives/tx.js';
 import { ChainCorruptionError, type StoredCoin } from '../../src/chain/ports.js';
 import {
@@ -18,6 +19,7 @@ import {
   encodeUndo,
   keys,
 } from '../../src/storage/level-store.js';
+import { decodesCanonicallyOrThrows, everyTruncationThrows, flipBit } from '../primitives/arbitraries.js';
 
 const arbCoin = fc.record({
   value: fc.bigInt({ min: 0n, max: 21_000_000n * 100_000_000n }),
@@ -134,6 +136,105 @@ test('store refuses an unknown schema version', async () => {
     await s.raw.put(Uint8Array.from([0x6d, ...Buffer.from('version')]), Uint8Array.of(99));
     await s.close();
     await assert.rejects(LevelChainStore.open(dir), /schema version 99/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const arbUndo = fc.array(fc.array(arbCoin, { maxLength: 3 }), { maxLength: 3 });
+
+test('every truncation of a coin, index record or undo entry is a DecodeError', () => {
+  fc.assert(
+    fc.property(arbCoin, arbIndex, arbUndo, (c, r, u) => {
+      everyTruncationThrows(encodeCoin(c), decodeCoin);
+      everyTruncationThrows(encodeIndex(r), decodeIndex);
+      everyTruncationThrows(encodeUndo(u), decodeUndo);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('random and bit-flipped values decode to a value that re-encodes exactly, or a DecodeError', () => {
+  const canonical = <T>(data: Uint8Array, dec: (v: Uint8Array) => T, enc: (v: T) => Uint8Array): void =>
+    decodesCanonicallyOrThrows(data, dec, enc);
+  fc.assert(
+    fc.property(arbCoin, arbIndex, arbUndo, fc.nat(), (c, r, u, bit) => {
+      canonical(flipBit(encodeCoin(c), bit), decodeCoin, encodeCoin);
+      canonical(flipBit(encodeIndex(r), bit), decodeIndex, encodeIndex);
+      canonical(flipBit(encodeUndo(u), bit), decodeUndo, encodeUndo);
+    }),
+    { numRuns: 200 },
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 160 }), (b) => {
+      canonical(b, decodeCoin, encodeCoin);
+      canonical(b, decodeIndex, encodeIndex);
+      canonical(b, decodeUndo, encodeUndo);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('store: junk records, keys, markers and schema versions are ChainCorruptionError, never a crash', async () => {
+  const dir = tmp();
+  const corrupt = (e: unknown): boolean =>
+    e instanceof ChainCorruptionError && /corrupted|schema/.test(String(e));
+  try {
+    const s = await LevelChainStore.open(dir);
+    const samples = fc.sample(fc.tuple(fc.uint8Array({ maxLength: 70 }), fc.uint8Array({ maxLength: 40 })), {
+      numRuns: 25,
+      seed: 3,
+    });
+    const hash = new Uint8Array(32).fill(4);
+    for (const [value, key] of samples) {
+      // Marker values: 32 or 64 bytes read back, any other length is corruption.
+      await s.raw.put(Uint8Array.from([0x6d, ...Buffer.from('best')]), value);
+      await s.raw.put(Uint8Array.from([0x6d, ...Buffer.from('heads')]), value);
+      try {
+        const m = await s.getMarkers();
+        assert.ok(value.length === 32 && m.best?.length === 32, 'a marker of the wrong length was accepted');
+      } catch (e) {
+        assert.ok(corrupt(e), String(e));
+      }
+      // An undo entry and an index entry holding junk.
+      await s.raw.put(keys.undo(hash), value);
+      await s.getUndo(hash).then(
+        (u) => assert.ok(equalBytes(encodeUndo(u!), value)),
+        (e: unknown) => assert.ok(corrupt(e), String(e)),
+      );
+      await s.raw.put(Uint8Array.from([0x69, ...hash]), value);
+      await s.loadIndex().then(
+        (recs) => assert.equal(recs.length, 1),
+        (e: unknown) => assert.ok(corrupt(e), String(e)),
+      );
+      await s.raw.del(Uint8Array.from([0x69, ...hash]));
+      // A coin under a damaged key of any length, holding junk.
+      await s.raw.put(Uint8Array.from([0x63, ...key]), value);
+      try {
+        for await (const [op, coin] of s.iterateCoins()) assert.ok(op.hash.length === 32 && coin.script);
+        assert.equal(key.length, 36, 'a coin key of the wrong length was accepted');
+      } catch (e) {
+        assert.ok(corrupt(e), String(e));
+      }
+      await s.raw.del(Uint8Array.from([0x63, ...key]));
+    }
+    await s.close();
+    // The schema version: anything but the one byte this build writes is refused.
+    for (const [value] of samples.slice(0, 8)) {
+      const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
+        keyEncoding: 'view',
+        valueEncoding: 'view',
+      });
+      await db.open();
+      await db.put(Uint8Array.from([0x6d, ...Buffer.from('version')]), value);
+      await db.close();
+      try {
+        await (await LevelChainStore.open(dir)).close();
+        assert.deepEqual([...value], [1]);
+      } catch (e) {
+        assert.ok(corrupt(e), String(e));
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
