@@ -40,6 +40,31 @@ const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
 export interface WalletFollower {
   isSynced(w: Wallet): boolean;
   sync(w: Wallet, opts: { restored: boolean }): Promise<void>;
+  /**
+   * The transactions waiting in the mempool, read once the wallet has reached the tip: a loaded or
+   * restored wallet learns its unconfirmed ones from them (as Core's requestMempoolTransactions),
+   * since the pool's 'accepted' events for them came before the wallet was listening.
+   */
+  pendingTxs?(): Tx[];
+}
+
+/** Parents before children, so a child's inputs are seen as the wallet's when it comes. */
+function parentsFirst(txs: Tx[]): Tx[] {
+  const byId = new Map(txs.map((t) => [t.txidHex(), t]));
+  const done = new Set<string>();
+  const out: Tx[] = [];
+  const visit = (t: Tx, id: string) => {
+    if (done.has(id)) return;
+    done.add(id);
+    for (const i of t.inputs) {
+      const pid = i.prevout.txidHex();
+      const parent = byId.get(pid);
+      if (parent !== undefined) visit(parent, pid);
+    }
+    out.push(t);
+  };
+  for (const [id, t] of byId) visit(t, id);
+  return out;
 }
 
 export interface WalletManagerOptions extends WalletChainInfo {
@@ -93,6 +118,8 @@ export class WalletManager {
       while (!f.isSynced(w)) await f.sync(w, { restored: false });
     }
     if (this.loaded.has(name)) throw new WalletError(`Wallet "${name}" is already loaded.`);
+    // No await from here on: no pool transaction can slip between this read and the hand-over.
+    for (const tx of parentsFirst(f?.pendingTxs?.() ?? [])) w.onTxAccepted(tx);
     this.loaded.set(name, w);
   }
 
