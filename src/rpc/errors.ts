@@ -23,7 +23,8 @@ export const RpcCode = {
   VERIFY_REJECTED: -26,
   VERIFY_ALREADY_IN_CHAIN: -27,
   IN_WARMUP: -28,
-  WALLET_ALREADY_EXISTS: -35,
+  WALLET_ALREADY_LOADED: -35,
+  WALLET_ALREADY_EXISTS: -36,
 } as const;
 
 export class RpcError extends Error {

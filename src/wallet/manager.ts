@@ -21,6 +21,14 @@ export class WalletExistsError extends WalletError {
   }
 }
 
+/** loadwallet or createwallet of a name that is loaded already (Core's -35). */
+export class WalletAlreadyLoadedError extends WalletError {
+  constructor(name: string) {
+    super(`Wallet "${name}" is already loaded.`);
+    this.name = 'WalletAlreadyLoadedError';
+  }
+}
+
 /** More than one wallet is loaded and the request did not say which (Core's -19). */
 export class WalletNotSpecifiedError extends WalletError {
   constructor() {
@@ -103,7 +111,7 @@ export class WalletManager {
   }
 
   async load(name: string): Promise<Wallet> {
-    if (this.loaded.has(name)) throw new WalletError(`Wallet "${name}" is already loaded.`);
+    if (this.loaded.has(name)) throw new WalletAlreadyLoadedError(name);
     const path = this.pathOf(name);
     if (!existsSync(path)) throw new WalletNotFoundError(`Wallet file ${path} not found.`);
     const w = Wallet.load(this.walletOptions(name));
@@ -117,7 +125,7 @@ export class WalletManager {
       await f.sync(w, { restored });
       while (!f.isSynced(w)) await f.sync(w, { restored: false });
     }
-    if (this.loaded.has(name)) throw new WalletError(`Wallet "${name}" is already loaded.`);
+    if (this.loaded.has(name)) throw new WalletAlreadyLoadedError(name);
     // No await from here on: no pool transaction can slip between this read and the hand-over.
     for (const tx of parentsFirst(f?.pendingTxs?.() ?? [])) w.onTxAccepted(tx);
     this.loaded.set(name, w);

@@ -215,7 +215,12 @@ export class Wallet {
 
   backup(destination: string): void {
     this.save();
-    copyFileSync(this.opts.path, destination);
+    try {
+      copyFileSync(this.opts.path, destination);
+    } catch (e) {
+      // Core's "Wallet backup failed!" (-4), with the reason the operator needs.
+      throw new WalletError(`Error: Wallet backup failed! ${(e as Error).message}`);
+    }
   }
 
   // --- keys -------------------------------------------------------------------------------
