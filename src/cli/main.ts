@@ -69,6 +69,13 @@ function coins(v: unknown): string {
   return formatCoins(n < 0 ? -sats : sats);
 }
 
+function nonNegativeInt(option: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new CliError(`invalid ${option} ${value}: expected a non-negative integer`);
+  return n;
+}
+
 function printResult(io: CliIO, result: unknown): void {
   if (typeof result === 'string') io.stdout.write(result + '\n');
   else if (result === null || result === undefined) return;
@@ -178,6 +185,8 @@ export function buildProgram(io: CliIO): Command {
     .option('--count <n>', 'how many entries', '10')
     .option('--skip <n>', 'skip the most recent n entries', '0')
     .action(async (o: { count: string; skip: string }) => {
+      const count = nonNegativeInt('--count', o.count);
+      const skip = nonNegativeInt('--skip', o.skip);
       const entries = await call<
         {
           time: number;
@@ -187,7 +196,7 @@ export function buildProgram(io: CliIO): Command {
           address?: string;
           txid: string;
         }[]
-      >('listtransactions', ['*', Number(o.count), Number(o.skip)]);
+      >('listtransactions', ['*', count, skip]);
       emit(entries, () => {
         if (entries.length === 0) out('no transactions');
         for (const e of entries) {
@@ -204,9 +213,8 @@ export function buildProgram(io: CliIO): Command {
     .option('--timeout <seconds>', 'how long to stay unlocked', '300')
     .option('--passphrase <passphrase>', 'the passphrase (default: prompt, or first line of stdin)')
     .action(async (o: { timeout: string; passphrase?: string }) => {
-      const timeout = Number(o.timeout);
-      if (!Number.isInteger(timeout) || timeout <= 0)
-        throw new CliError(`invalid --timeout ${o.timeout}: expected a positive integer`);
+      const timeout = nonNegativeInt('--timeout', o.timeout);
+      if (timeout === 0) throw new CliError(`invalid --timeout ${o.timeout}: expected a positive integer`);
       const passphrase = o.passphrase ?? (await readPassphrase('Passphrase: ', io.stdin, io.stderr));
       await call('walletpassphrase', [passphrase, timeout]);
       emit(null, () => out(`Wallet unlocked for ${timeout} seconds.`));

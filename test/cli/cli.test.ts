@@ -1,12 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { runCli, parseRpcArg } from '../../src/cli/main.js';
+import { buildProgram, runCli, parseRpcArg } from '../../src/cli/main.js';
+import type { Command } from 'commander';
 import { RpcServer } from '../../src/rpc/server.js';
 import { registerWalletMethods } from '../../src/rpc/wallet-methods.js';
 import { WalletManager } from '../../src/wallet/manager.js';
@@ -165,4 +166,157 @@ test('the installed entry point prints help and fails cleanly when no node runs'
       return true;
     },
   );
+});
+
+test('--help works on every command and subcommand, exit 0, no stack', async () => {
+  const paths: string[][] = [[]];
+  const walk = (c: Command, path: string[]) => {
+    for (const sub of c.commands) {
+      paths.push([...path, sub.name()]);
+      walk(sub, [...path, sub.name()]);
+    }
+  };
+  const none = new Writable({ write: (_c, _e, cb) => cb() });
+  walk(buildProgram({ stdout: none, stderr: none, stdin: new PassThrough() }), []);
+  for (const cmd of [
+    'node',
+    'rpc',
+    'wallet',
+    'create',
+    'address',
+    'balance',
+    'send',
+    'history',
+    'unlock',
+    'lock',
+    'backup',
+  ])
+    assert.ok(
+      paths.some((p) => p[p.length - 1] === cmd),
+      `command ${cmd} exists`,
+    );
+  for (const p of paths) {
+    const r = await cli(...p, '--help');
+    assert.equal(r.code, 0, `${p.join(' ')} --help: ${r.err}`);
+    assert.match(r.out, new RegExp(`^Usage: tally${p.map((w) => ' ' + w).join('')} `), p.join(' '));
+    assert.equal(r.err, '');
+  }
+});
+
+test('common options: after the arguments of a nested command, from --conf, --rpcconnect, --rpcuser', async () => {
+  await wallets.create('opts');
+  const w = () => ['--rpcwallet', 'opts'];
+  // Every common option after the command and its arguments.
+  const addr = await cli('wallet', 'address', '--label', 'x', ...w(), '--network', 'regtest', ...g());
+  assert.equal(addr.code, 0, addr.err);
+  const a = addr.out.trim();
+  const chain = new ChainFixture();
+  for (let h = 0; h < 2; h++) {
+    const b = chain.next([coinbase(h, addressToScript(a, params.prefixes), 3n * COIN)], 77);
+    wallets.get('opts').onBlockConnected(b, chain.push(b));
+  }
+  const sent = await cli(
+    'wallet',
+    'send',
+    a,
+    '0.5',
+    '--fee-rate',
+    '1',
+    '--json',
+    ...g(),
+    '--network',
+    'regtest',
+    ...w(),
+  );
+  assert.equal(sent.code, 0, sent.err);
+  assert.match(sent.out, /^[0-9a-f]{64}\n$/);
+  const hist = await cli(
+    '--json',
+    '--network',
+    'regtest',
+    ...g(),
+    ...w(),
+    'wallet',
+    'history',
+    '--count',
+    '1',
+  );
+  const entries = JSON.parse(hist.out) as { amount: number; category: string }[];
+  assert.equal(entries.length, 1);
+  assert.equal(typeof entries[0].amount, 'number');
+  const badCount = await cli('--network', 'regtest', ...g(), ...w(), 'wallet', 'history', '--count', 'x');
+  assert.deepEqual(
+    [badCount.code, badCount.err],
+    [1, 'error: invalid --count x: expected a non-negative integer\n'],
+  );
+
+  // --conf: the port comes from the named file's [regtest] section.
+  const conf = join(root, 'other.conf');
+  writeFileSync(conf, `# test\n[regtest]\nrpcport=${server.port}\n`);
+  const viaConf = await cli(
+    'rpc',
+    'getblockcount',
+    '--conf',
+    conf,
+    '--datadir',
+    root,
+    '--network',
+    'regtest',
+  );
+  assert.deepEqual(viaConf, { code: 0, out: '7\n', err: '' });
+  const noConf = await cli('rpc', 'getblockcount', '--conf', join(root, 'missing.conf'), '--datadir', root);
+  assert.equal(noConf.code, 1);
+  assert.match(noConf.err, /^error: config file .*missing\.conf not found \(--conf\)\n$/);
+  // --rpcconnect is where the CLI goes: another loopback address has no node.
+  const elsewhere = await cli(
+    'rpc',
+    'getblockcount',
+    '--rpcconnect',
+    '127.0.0.2',
+    '--network',
+    'regtest',
+    ...g(),
+  );
+  assert.equal(elsewhere.code, 1);
+  assert.match(
+    elsewhere.err,
+    new RegExp(`^error: could not connect to the server 127\\.0\\.0\\.2:${server.port}`),
+  );
+  const here = await cli('rpc', 'getblockcount', '--rpcconnect', '127.0.0.1', '--network', 'regtest', ...g());
+  assert.equal(here.out, '7\n');
+  // Explicit credentials override the cookie; wrong ones are one clear line.
+  const denied = await cli(
+    '--network',
+    'regtest',
+    ...g(),
+    '--rpcuser',
+    'u',
+    '--rpcpassword',
+    'p',
+    'rpc',
+    'getblockcount',
+  );
+  assert.deepEqual(
+    [denied.code, denied.err],
+    [1, 'error: incorrect rpcuser or rpcpassword (authorization failed)\n'],
+  );
+  wallets.unload('opts');
+});
+
+test('wallet send: amounts in coins with at most 8 decimals, bad ones are one-line errors', async () => {
+  const w = (...a: string[]) => cli('--network', 'regtest', ...g(), 'wallet', ...a);
+  const dest = (await w('address')).out.trim();
+  for (const bad of ['abc', '1.123456789', '0', '-1']) {
+    const r = await w('send', dest, bad);
+    assert.equal(r.code, 1, bad);
+    assert.match(r.err, /^error: [^\n]*\(code -3\)\n$/, `${bad}: ${r.err}`);
+  }
+  const rate = await w('send', dest, '1', '--fee-rate', 'fast');
+  assert.deepEqual(
+    [rate.code, rate.err],
+    [1, 'error: invalid --fee-rate fast: expected a number of base units per byte\n'],
+  );
+  const missing = await w('send', dest);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /missing required argument 'amount'/);
 });
