@@ -275,6 +275,16 @@ test('wallet RPC: encryptwallet encrypts at rest and locks; passphrase calls che
     await assert.rejects(rpc.call('encryptwallet', []), code(-8));
     assert.match(await rpc.call<string>('encryptwallet', ['secret']), /wallet encrypted/);
     assert.ok(!readFileSync(file, 'utf8').includes(mnemonic.split(' ')[0] + ' '), 'no mnemonic in clear');
+    // scrypt (N = 2^14, ~100 ms) then AES-256-GCM: a 12-byte IV and a 16-byte tag.
+    const { secret } = JSON.parse(readFileSync(file, 'utf8')) as {
+      secret: { encrypted: Record<string, unknown> };
+    };
+    assert.deepEqual(
+      [secret.encrypted.kdf, secret.encrypted.N, secret.encrypted.r, secret.encrypted.p],
+      ['scrypt', 16384, 8, 1],
+    );
+    assert.match(String(secret.encrypted.iv), /^[0-9a-f]{24}$/);
+    assert.match(String(secret.encrypted.tag), /^[0-9a-f]{32}$/);
     await assert.rejects(rpc.call('encryptwallet', ['again']), code(-15));
     assert.equal((await rpc.call<{ unlocked_until: number }>('getwalletinfo')).unlocked_until, 0);
     s.mine(await rpc.call<string>('getnewaddress'), 2); // addresses need no passphrase
