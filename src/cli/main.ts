@@ -13,6 +13,7 @@ import { ConfigError, loadConfig, type NodeConfig } from '../node/config.js';
 import { RpcClient, RpcConnectionError } from '../rpc/client.js';
 import { RpcError } from '../rpc/errors.js';
 import { formatCoins, parseCoins } from '../rpc/amount.js';
+import { prettyJsonText, resultText } from './json-text.js';
 import { readPassphrase } from './prompt.js';
 import { addNodeCommand } from './node-command.js';
 
@@ -76,10 +77,15 @@ function nonNegativeInt(option: string, value: string): number {
   return n;
 }
 
-function printResult(io: CliIO, result: unknown): void {
+/** As bitcoin-cli: a string plainly, null as nothing, anything else as indented JSON whose
+ * numbers are the reply's own text (amounts keep their 8 decimals). */
+function printResult(io: CliIO, result: unknown, replyText?: string): void {
   if (typeof result === 'string') io.stdout.write(result + '\n');
   else if (result === null || result === undefined) return;
-  else io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  else {
+    const raw = replyText !== undefined ? resultText(replyText) : undefined;
+    io.stdout.write((raw !== undefined ? prettyJsonText(raw) : JSON.stringify(result, null, 2)) + '\n');
+  }
 }
 
 export function buildProgram(io: CliIO): Command {
@@ -103,9 +109,14 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
   const g = () => program.opts<GlobalOpts>();
-  const call = async <T>(method: string, params: unknown[] | Record<string, unknown> = []): Promise<T> =>
-    clientFor(g()).client.call<T>(method, params);
-  const emit = (result: unknown, human: () => void) => (g().json ? printResult(io, result) : human());
+  let lastReply: string | undefined;
+  const call = async <T>(method: string, params: unknown[] | Record<string, unknown> = []): Promise<T> => {
+    const { result, text } = await clientFor(g()).client.callWithText<T>(method, params);
+    lastReply = text;
+    return result;
+  };
+  const emit = (result: unknown, human: () => void) =>
+    g().json ? printResult(io, result, lastReply) : human();
 
   addNodeCommand(program, io, g);
 
@@ -115,7 +126,7 @@ export function buildProgram(io: CliIO): Command {
     .argument('<method>', 'method name, e.g. getblockcount; `tally rpc help` lists them')
     .argument('[params...]', 'parameters')
     .action(async (method: string, params: string[]) => {
-      printResult(io, await call(method, params.map(parseRpcArg)));
+      printResult(io, await call(method, params.map(parseRpcArg)), lastReply);
     });
 
   const wallet = program.command('wallet').description('use the wallet of the running node');

@@ -10,6 +10,7 @@ import { buildProgram, runCli, parseRpcArg } from '../../src/cli/main.js';
 import type { Command } from 'commander';
 import { RpcServer } from '../../src/rpc/server.js';
 import { registerWalletMethods } from '../../src/rpc/wallet-methods.js';
+import { JsonAmount } from '../../src/rpc/amount.js';
 import { WalletManager } from '../../src/wallet/manager.js';
 import { getParams } from '../../src/consensus/params.js';
 import { addressToScript } from '../../src/primitives/address.js';
@@ -32,6 +33,7 @@ before(async () => {
   });
   server = new RpcServer({ port: 0, auth: { cookieDir: netDir } });
   server.register('getblockcount', () => 7, { params: [] });
+  server.register('amounts', () => ({ fee: new JsonAmount(1000n), total: new JsonAmount(21n * 10n ** 14n) }));
   server.register('echo', (p) => {
     lastCall = p;
     return p;
@@ -82,6 +84,9 @@ test('rpc params: JSON when they parse, strings otherwise; strings print plain',
   assert.equal(parseRpcArg('0000ab'), '0000ab');
   const help = await cli('--network', 'regtest', ...g(), 'rpc', 'help', 'getblockcount');
   assert.equal(help.out, 'getblockcount\n');
+  // Amounts print as the node wrote them, with 8 decimals, as bitcoin-cli prints them.
+  const amounts = await cli('--network', 'regtest', ...g(), 'rpc', 'amounts');
+  assert.equal(amounts.out, '{\n  "fee": 0.00001000,\n  "total": 21000000.00000000\n}\n');
 });
 
 test('one-line errors with non-zero exit: unknown method, bad config, node not running', async () => {
@@ -114,6 +119,7 @@ test('wallet commands: create, address, balance, unlock, send, history, lock, er
   );
   const json = await cli('--json', '--network', 'regtest', ...g(), 'wallet', 'balance');
   assert.equal(JSON.parse(json.out).mine.trusted, 10);
+  assert.match(json.out, /"trusted": 10\.00000000,\n/);
 
   const locked = await w('send', addr, '1');
   assert.deepEqual(
