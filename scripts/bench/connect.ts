@@ -24,7 +24,7 @@ import { readFrames } from '../../test/integration/crash-child.js';
 
 const params = getParams('regtest');
 
-function arg(args: string[], name: string, def: string): string {
+export function arg(args: string[], name: string, def: string): string {
   const i = args.indexOf('--' + name);
   return i >= 0 && args[i + 1] ? args[i + 1] : def;
 }
@@ -94,8 +94,11 @@ function buildChain(nBlocks: number, inputsPerBlock: number): Block[] {
   return blocks;
 }
 
-/** Raw blocks: they are decoded one at a time while connecting, as they would arrive from peers. */
-function loadOrBuild(nBlocks: number, inputs: number): Uint8Array[] {
+/**
+ * Raw blocks: they are decoded one at a time while connecting, as they would arrive from peers.
+ * 110 set-up blocks, a fan-out block, then `nBlocks` blocks of `inputs` P2PKH inputs each.
+ */
+export function loadOrBuild(nBlocks: number, inputs: number): Uint8Array[] {
   const dir = '.tmp';
   const file = join(dir, `bench-connect-${nBlocks}x${inputs}.dat`);
   if (existsSync(file)) return readFrames(new Uint8Array(readFileSync(file)));
@@ -143,8 +146,30 @@ function referenceVerifyRate(): number {
   return (items.length * 3) / secs;
 }
 
-async function connectAll(raws: Uint8Array[], threads: number, dbcacheMB: number) {
+export interface ConnectResult {
+  secs: number;
+  inputs: number;
+  height: number;
+  utxos: number;
+  peakMB: number;
+  heapMB: number;
+  cacheMB: number;
+  /** The data directory, left in place (closed) when asked for with keepDir; the caller removes it. */
+  dir?: string;
+}
+
+/** The chain options every bench run uses: block times run ahead of the wall clock. */
+export const BENCH_NOW = (): number => 4_000_000_000;
+
+/** Connects the raw blocks into a fresh data directory with full validation, timed. */
+export async function connectAll(
+  raws: Uint8Array[],
+  threads: number,
+  dbcacheMB: number,
+  opts: { keepDir?: boolean } = {},
+): Promise<ConnectResult> {
   const dir = mkdtempSync(join(tmpdir(), 'tally-bench-connect-'));
+  let kept = false;
   let peak = 0;
   let peakHeap = 0;
   const sample = (): void => {
@@ -159,7 +184,7 @@ async function connectAll(raws: Uint8Array[], threads: number, dbcacheMB: number
       params,
       verifyThreads: threads,
       dbcacheMB,
-      now: () => 4_000_000_000,
+      now: BENCH_NOW,
     });
     let inputs = 0;
     const t0 = performance.now();
@@ -175,6 +200,7 @@ async function connectAll(raws: Uint8Array[], threads: number, dbcacheMB: number
     const cacheMB = chain.cacheBytes / 2 ** 20;
     const digest = await chain.utxoDigest();
     await chain.close();
+    kept = opts.keepDir === true;
     return {
       secs,
       inputs,
@@ -183,10 +209,11 @@ async function connectAll(raws: Uint8Array[], threads: number, dbcacheMB: number
       peakMB: peak / 2 ** 20,
       heapMB: peakHeap / 2 ** 20,
       cacheMB,
+      dir: kept ? dir : undefined,
     };
   } finally {
     clearInterval(timer);
-    rmSync(dir, { recursive: true, force: true });
+    if (!kept) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -105,6 +105,7 @@ export function buildProgram(io: CliIO): Command {
     .option('--rpcwallet <name>', 'wallet to use when the node has several loaded')
     .option('--json', 'print results as JSON')
     .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 

@@ -164,13 +164,26 @@ export function addNodeCommand(program: Command, io: CliIO, globals: () => Globa
       });
       const timer = view ? setInterval(() => view.update(node.progress), 1000) : undefined;
       const onSignal = () => void node.stop();
+      // A failure no part handled (a corrupt database found while running, a bug) stops the node
+      // cleanly, flushing what is safe, instead of leaving it half-working.
+      let fatal: unknown;
+      const onFatal = (e: unknown) => {
+        fatal ??= e;
+        node.log.fatal({ err: e }, 'fatal error; stopping');
+        void node.stop();
+      };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      const err = await done;
+      process.on('uncaughtException', onFatal);
+      process.on('unhandledRejection', onFatal);
+      const stopErr = await done;
+      const err = fatal ?? stopErr;
       if (timer) clearInterval(timer);
       view?.stop();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('uncaughtException', onFatal);
+      process.off('unhandledRejection', onFatal);
       // Whatever a part left behind (a timer, a worker) must not keep a stopped node's process up.
       setTimeout(() => process.exit(process.exitCode ?? (err ? 1 : 0)), 2000).unref();
       if (err) throw err;

@@ -18,6 +18,7 @@ import { RpcServer } from '../rpc/server.js';
 import { registerWalletMethods } from '../rpc/wallet-methods.js';
 import { registerMiningMethods } from '../rpc/mining-methods.js';
 import { registerChainMethods } from '../rpc/chain-methods.js';
+import { registerNetMethods } from '../rpc/net-methods.js';
 import { mempoolRejectToRpc, registerRawTxMethods } from '../rpc/rawtx-methods.js';
 import { FeeEstimator } from '../mempool/fee-estimator.js';
 import { Miner } from '../mining/miner.js';
@@ -310,6 +311,7 @@ export class TallyNode {
       isInitialBlockDownload: this.isInitialBlockDownload,
       datadir: this.config.networkDir,
     });
+    registerNetMethods(this.rpc, { p2p: this.p2p, params: this.params, mempool: this.mempool });
     registerRawTxMethods(this.rpc, {
       chain: this.chain,
       mempool: this.mempool,

@@ -1,7 +1,9 @@
-// Bans: hosts (IP addresses as the socket reports them, or host names as dialled) refused for a
-// while, set by misbehaviour scoring or by an operator (setban). Persisted as JSON when given a
-// file. A missing file is an empty list; a corrupt one is reported by load() and ignored.
+// Bans: hosts (IP addresses as the socket reports them, or host names as dialled) and IP subnets
+// (an operator's setban 10.0.0.0/8) refused for a while, set by misbehaviour scoring or by an
+// operator. Persisted as JSON when given a file. A missing file is an empty list; a corrupt one is
+// reported by load() and ignored.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { bytesToIp, ipToBytes } from './netaddr.js';
 
 export interface BanEntry {
   address: string;
@@ -59,13 +61,33 @@ export class BanList {
     return had;
   }
 
+  /** True when the host is banned itself or lies in a banned subnet. */
   isBanned(address: string): boolean {
     const key = normalizeHost(address);
+    const now = this.now();
     const b = this.bans.get(key);
-    if (!b) return false;
-    if (b.bannedUntil > this.now()) return true;
-    this.bans.delete(key);
+    if (b && b.bannedUntil > now) return true;
+    if (b) this.bans.delete(key);
+    if (this.subnets === 0) return false;
+    const ip = ipToBytes(key);
+    if (!ip) return false;
+    for (const e of this.bans.values()) {
+      const net = e.address.includes('/') ? parseSubnet(e.address) : null;
+      if (net && e.bannedUntil > now && inSubnet(ip, net)) return true;
+    }
     return false;
+  }
+
+  /** Whether this exact entry (a host, or a subnet in canonical form) is banned now. */
+  has(address: string): boolean {
+    const b = this.bans.get(normalizeHost(address));
+    return b !== undefined && b.bannedUntil > this.now();
+  }
+
+  private get subnets(): number {
+    let n = 0;
+    for (const k of this.bans.keys()) if (k.includes('/')) n++;
+    return n;
   }
 
   list(): BanEntry[] {
@@ -83,4 +105,60 @@ export class BanList {
 export function normalizeHost(host: string): string {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '');
   return h.startsWith('::ffff:') && h.includes('.') ? h.slice(7) : h;
+}
+
+export interface Subnet {
+  /** 16 bytes, IPv4 mapped into ::ffff:0:0/96, host bits cleared. */
+  bytes: Uint8Array;
+  /** Prefix length over the 16-byte form (IPv4 /24 is 120). */
+  bits: number;
+  /** The key bans use: a bare address for a single host, else `network/prefix` as Core prints it. */
+  key: string;
+}
+
+/**
+ * An IP address or subnet as Core's setban takes it: `1.2.3.4`, `1.2.3.0/24`,
+ * `1.2.3.0/255.255.255.0`, `2001:db8::/32`. Null for anything else (host names included).
+ */
+export function parseSubnet(text: string): Subnet | null {
+  const [addr, suffix, extra] = normalizeHost(text.trim()).split('/');
+  if (extra !== undefined) return null;
+  const ip = ipToBytes(addr);
+  if (!ip) return null;
+  const v4 = !addr.includes(':');
+  const width = v4 ? 32 : 128;
+  let prefix = width;
+  if (suffix !== undefined) {
+    if (/^\d{1,3}$/.test(suffix)) prefix = Number(suffix);
+    else if (v4 && ipToBytes(suffix) && !suffix.includes(':')) {
+      const mask = ipToBytes(suffix)!.subarray(12);
+      const bin = [...mask].map((b) => b.toString(2).padStart(8, '0')).join('');
+      if (!/^1*0*$/.test(bin)) return null;
+      prefix = bin.indexOf('0') < 0 ? 32 : bin.indexOf('0');
+    } else return null;
+    if (prefix > width) return null;
+  }
+  const bits = prefix + (128 - width);
+  const bytes = ip.slice();
+  for (let i = 0; i < 16; i++) {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    bytes[i] &= (0xff << (8 - keep)) & 0xff;
+  }
+  const base = bytesToIp(bytes);
+  return { bytes, bits, key: prefix === width ? base : `${base}/${prefix}` };
+}
+
+/** True when `host` is an IP address inside `net`. */
+export function subnetContains(net: Subnet, host: string): boolean {
+  const ip = ipToBytes(normalizeHost(host));
+  return ip !== null && inSubnet(ip, net);
+}
+
+function inSubnet(ip: Uint8Array, net: Subnet): boolean {
+  for (let i = 0; i < 16; i++) {
+    const keep = Math.max(0, Math.min(8, net.bits - i * 8));
+    const mask = (0xff << (8 - keep)) & 0xff;
+    if ((ip[i] & mask) !== net.bytes[i]) return false;
+  }
+  return true;
 }

@@ -14,7 +14,7 @@ import { Block, BlockHeader } from '../primitives/block.js';
 import { bytesToHex, equalBytes } from '../primitives/bytes.js';
 import type { Tx } from '../primitives/tx.js';
 import { AddressBook } from './addrbook.js';
-import { BanList, normalizeHost, type BanEntry } from './banlist.js';
+import { BanList, normalizeHost, parseSubnet, type BanEntry } from './banlist.js';
 import {
   InvType,
   MAX_ADDR,
@@ -111,20 +111,41 @@ export interface PeerInfo {
   id: number;
   url: string;
   host: string;
+  /** The socket's remote IP and port ('' and 0 until the socket is open). */
+  remoteAddress: string;
+  remotePort: number;
+  /** Our end of the socket ('' and 0 until the socket is open). */
+  localAddress: string;
+  localPort: number;
   inbound: boolean;
+  /** Dialled because the operator named it (connect/addnode), not from the address book. */
+  manual: boolean;
   ready: boolean;
   version: number;
   subver: string;
   services: string;
+  /** The peer asked for transaction relay (version.relay). */
+  relayTxs: boolean;
+  /** Seconds the peer's clock is ahead of ours, from its version timestamp. */
+  timeOffset: number;
   startingHeight: number;
   bestHeight: number;
+  /** Best validated header height the peer sent or announced; -1 when none. */
+  syncedHeaders: number;
   banScore: number;
   pingMs: number | null;
   minPingMs: number | null;
+  /** How long the outstanding ping has waited, null when none is outstanding. */
+  pingWaitMs: number | null;
   bytesSent: number;
   bytesRecv: number;
+  /** Unix ms of the last message sent / received (0 = none). */
+  lastSend: number;
+  lastRecv: number;
   connectedAt: number;
   blocksInFlight: number;
+  /** Heights of the blocks requested from this peer and not yet received. */
+  inFlightHeights: number[];
   sendHeaders: boolean;
 }
 
@@ -197,6 +218,9 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
   private readonly txInFlight = new Map<string, { peer: number; at: number }>();
   private readonly relayedAddrs = new Set<string>();
   private readonly rate: { t: number; h: number }[] = [];
+  /** Bytes of connections already closed (getnettotals counts them too). */
+  private closedSent = 0;
+  private closedRecv = 0;
 
   constructor(opts: P2PNodeOptions) {
     super();
@@ -314,10 +338,14 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       ws.close(1013, 'too many connections');
       return;
     }
-    this.addPeer(ws, true, host, '');
+    const peer = this.addPeer(ws, true, host, '');
+    peer.remoteAddress = normalizeHost(req.socket.remoteAddress ?? '');
+    peer.remotePort = req.socket.remotePort ?? 0;
+    peer.localAddress = normalizeHost(req.socket.localAddress ?? '');
+    peer.localPort = req.socket.localPort ?? 0;
   }
 
-  private dial(url: string): void {
+  private dial(url: string, manual = false): void {
     const ep = parseEndpoint(url, this.params.defaultPort);
     if (!ep || this.stopping) return;
     const host = normalizeHost(ep.host);
@@ -328,6 +356,13 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       handshakeTimeout: this.timeouts.handshakeMs,
     });
     const peer = this.addPeer(ws, false, host, url);
+    peer.manual = manual;
+    ws.on('upgrade', (res) => {
+      peer.remoteAddress = normalizeHost(res.socket.remoteAddress ?? '');
+      peer.remotePort = res.socket.remotePort ?? 0;
+      peer.localAddress = normalizeHost(res.socket.localAddress ?? '');
+      peer.localPort = res.socket.localPort ?? 0;
+    });
     ws.on('open', () => this.sendVersion(peer));
   }
 
@@ -358,6 +393,8 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
   private onClose(peer: Peer): void {
     if (!this.peers.delete(peer.id)) return;
     peer.closed = true;
+    this.closedSent += peer.bytesSent;
+    this.closedRecv += peer.bytesRecv;
     const reason = peer.closeReason || 'closed by peer';
     this.log.debug({ peer: peer.label, reason }, 'disconnected');
     for (const [k, f] of this.inFlight) if (f.peer === peer) this.inFlight.delete(k);
@@ -399,7 +436,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       if (connected.has(url) || this.selfUrls.has(url)) continue;
       if (now - (this.manualTry.get(url) ?? 0) < this.timeouts.retryMs) continue;
       this.manualTry.set(url, now);
-      this.dial(url);
+      this.dial(url, true);
     }
     if (this.opts.connect?.length) return;
     const auto = [...this.peers.values()].filter((p) => !p.inbound && !this.manual.has(p.url)).length;
@@ -413,16 +450,27 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     for (const url of this.book.candidates(exclude, this.timeouts.retryMs, need)) this.dial(url);
   }
 
-  /** Operator's addnode: 'add' keeps a connection, 'remove' forgets it, 'onetry' dials once. */
-  addNode(address: string, command: 'add' | 'remove' | 'onetry'): void {
+  /**
+   * Operator's addnode: 'add' keeps a connection, 'remove' forgets it, 'onetry' dials once.
+   * Returns false when 'add' finds the node already added or 'remove' finds it not added.
+   */
+  addNode(address: string, command: 'add' | 'remove' | 'onetry'): boolean {
     const url = normalizeUrl(address, this.params.defaultPort);
     if (!url) throw new Error(`not a peer address: ${address}`);
     if (command === 'add') {
+      if (this.manual.has(url)) return false;
       this.manual.add(url);
       this.maintainConnections();
-    } else if (command === 'remove') {
-      this.manual.delete(url);
-    } else this.dial(url);
+      return true;
+    }
+    if (command === 'remove') return this.manual.delete(url);
+    if (!this.connectedUrls().has(url)) this.dial(url, true);
+    return true;
+  }
+
+  /** URLs kept connected by addnode 'add' (and the `connect`/`addnode` options). */
+  addedNodes(): string[] {
+    return [...this.manual];
   }
 
   /** Closes connections to a peer by id or URL; returns whether one was found. */
@@ -442,11 +490,22 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
 
   // ---------------------------------------------------------------- operator: bans
 
+  /**
+   * Bans (or unbans) a host, a peer URL's host, or an IP subnet (`10.0.0.0/8`). Returns false when
+   * 'add' finds that exact entry already banned or 'remove' finds it not banned.
+   */
   setBan(address: string, command: 'add' | 'remove', banTimeSec = 86_400): boolean {
-    const host = normalizeHost(parseEndpoint(address, this.params.defaultPort)?.host ?? address);
+    const host =
+      parseSubnet(address)?.key ??
+      normalizeHost(parseEndpoint(address, this.params.defaultPort)?.host ?? address);
     if (command === 'remove') return this.bans.unban(host);
+    // As Core: a single address inside a banned subnet counts as already banned.
+    if (host.includes('/') ? this.bans.has(host) : this.bans.isBanned(host)) return false;
     this.bans.ban(host, banTimeSec * 1000, 'manually added');
-    for (const p of this.peers.values()) if (p.host === host) this.disconnect(p, 'banned');
+    for (const p of this.peers.values()) {
+      if (this.bans.isBanned(p.host) || (p.remoteAddress && this.bans.isBanned(p.remoteAddress)))
+        this.disconnect(p, 'banned');
+    }
     return true;
   }
 
@@ -460,25 +519,63 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
 
   // ---------------------------------------------------------------- status
 
+  /** The user agent announced in version. */
+  get userAgent(): string {
+    return this.opts.userAgent ?? '/Tally:0.1.0/';
+  }
+
+  /** Bytes sent and received since start, over all connections, closed ones included. */
+  netTotals(): { bytesSent: number; bytesRecv: number } {
+    let bytesSent = this.closedSent;
+    let bytesRecv = this.closedRecv;
+    for (const p of this.peers.values()) {
+      bytesSent += p.bytesSent;
+      bytesRecv += p.bytesRecv;
+    }
+    return { bytesSent, bytesRecv };
+  }
+
+  /** Operator's ping: pings every ready peer now, except those with a ping still unanswered. */
+  pingPeers(): void {
+    for (const p of this.readyPeers()) if (p.pingNonce === null) this.ping(p);
+  }
+
   private info(p: Peer): PeerInfo {
+    const inFlightHeights: number[] = [];
+    if (p.blocksInFlight.size > 0) {
+      for (const f of this.inFlight.values()) if (f.peer === p) inFlightHeights.push(f.height);
+      inFlightHeights.sort((a, b) => a - b);
+    }
     return {
       id: p.id,
       url: p.url,
       host: p.host,
+      remoteAddress: p.remoteAddress,
+      remotePort: p.remotePort,
+      localAddress: p.localAddress,
+      localPort: p.localPort,
       inbound: p.inbound,
+      manual: p.manual,
       ready: p.ready,
       version: p.version?.version ?? 0,
       subver: p.version?.userAgent ?? '',
       services: (p.version?.services ?? 0n).toString(16).padStart(16, '0'),
+      relayTxs: p.version?.relay ?? false,
+      timeOffset: p.timeOffset,
       startingHeight: p.version?.startHeight ?? -1,
       bestHeight: p.bestHeight,
+      syncedHeaders: p.syncedHeaders,
       banScore: p.score,
       pingMs: p.lastPingMs,
       minPingMs: p.minPingMs,
+      pingWaitMs: p.pingNonce !== null ? Date.now() - p.pingSentAt : null,
       bytesSent: p.bytesSent,
       bytesRecv: p.bytesRecv,
+      lastSend: p.lastSend,
+      lastRecv: p.lastRecv,
       connectedAt: p.connectedAt,
       blocksInFlight: p.blocksInFlight.size,
+      inFlightHeights,
       sendHeaders: p.sendHeaders,
     };
   }
@@ -699,6 +796,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       }
     }
     peer.version = v;
+    peer.timeOffset = Number(v.timestamp) - Math.floor(Date.now() / 1000);
     peer.bestHeight = Math.max(0, v.startHeight);
     if (peer.inbound) {
       const url = v.wsurl ? normalizeUrl(v.wsurl, this.params.defaultPort) : null;
@@ -792,7 +890,10 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       if (it.type === InvType.BLOCK) {
         const h = this.chain.headerHeight(it.hash);
         if (h === undefined) unknownBlock = it.hash;
-        else peer.bestHeight = Math.max(peer.bestHeight, h);
+        else {
+          peer.bestHeight = Math.max(peer.bestHeight, h);
+          peer.syncedHeaders = Math.max(peer.syncedHeaders, h);
+        }
       } else if (it.type === InvType.TX && this.mempool && !ibd) {
         if (this.mempool.has(it.hash) || this.txInFlight.has(k)) continue;
         this.txInFlight.set(k, { peer: peer.id, at: Date.now() });
@@ -957,7 +1058,9 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     }
     peer.unconnectingHeaders = 0;
     for (const h of headers) peer.knownInv.add(key(h.hash()));
-    peer.bestHeight = Math.max(peer.bestHeight, this.chain.headerHeight(last.hash()) ?? 0);
+    const lastHeight = this.chain.headerHeight(last.hash()) ?? 0;
+    peer.bestHeight = Math.max(peer.bestHeight, lastHeight);
+    peer.syncedHeaders = Math.max(peer.syncedHeaders, lastHeight);
     if (headers.length === MAX_HEADERS) {
       this.getHeaders(peer, this.chain.getLocator(last.hash()));
     } else {
@@ -1020,6 +1123,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     }
     this.inFlight.delete(k);
     peer.blocksInFlight.delete(k);
+    peer.syncedHeaders = Math.max(peer.syncedHeaders, f.height);
     peer.lastBlockProgress = Date.now();
     peer.knownInv.add(k);
     this.held.set(k, { block, from: peer });

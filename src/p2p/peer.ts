@@ -60,6 +60,17 @@ export class Peer {
   lastBlockProgress = 0;
   readonly knownInv = new RollingSet(50_000);
   readonly knownAddr = new RollingSet(5_000);
+  /** Dialled by the operator (connect/addnode), not picked from the address book. */
+  manual = false;
+  /** Seconds the peer's clock (its version timestamp) is ahead of ours. */
+  timeOffset = 0;
+  /** Height of the best header this peer sent or announced that we validated; -1 when none. */
+  syncedHeaders = -1;
+  /** The socket's two ends, once known ('' until then). */
+  remoteAddress = '';
+  remotePort = 0;
+  localAddress = '';
+  localPort = 0;
   pingNonce: bigint | null = null;
   pingSentAt = 0;
   lastPingMs: number | null = null;

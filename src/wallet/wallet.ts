@@ -34,6 +34,8 @@ import { TxRecord, WalletFile, readWalletFile, writeFileAtomic } from './store.j
 
 export const DEFAULT_GAP = 20;
 export const MAX_UNLOCK_SECONDS = 100_000_000;
+/** How often a wallet whose blocks carry nothing of its own writes its tip. */
+const TIP_SAVE_INTERVAL_MS = 5_000;
 
 export class WalletError extends Error {
   constructor(message: string) {
@@ -130,6 +132,7 @@ export class Wallet {
   private privateBranches: Record<Branch, HDKey> | null = null;
   private lockTimer: NodeJS.Timeout | null = null;
   private unlockedUntilMs = 0;
+  private lastSaveMs = 0;
 
   private constructor(
     private readonly file: WalletFile,
@@ -211,6 +214,7 @@ export class Wallet {
 
   save(): void {
     writeFileAtomic(this.opts.path, JSON.stringify(this.file, null, 1));
+    this.lastSaveMs = this.now();
   }
 
   backup(destination: string): void {
@@ -435,12 +439,20 @@ export class Wallet {
 
   onBlockConnected(block: Block, height: number): void {
     const hash = block.hashHex();
+    const before = this.txs.size;
+    let touched = false;
     for (const tx of block.txs) {
       this.dropConflicts(tx);
-      if (this.txs.has(tx.txidHex()) || this.relevant(tx)) this.record(tx, height, hash, block.header.time);
+      if (this.txs.has(tx.txidHex()) || this.relevant(tx)) {
+        this.record(tx, height, hash, block.header.time);
+        touched = true;
+      }
     }
     this.file.tip = { height, hash };
-    this.save();
+    // A block that moves only the tip is saved at most every few seconds (catching up would
+    // otherwise fsync the file once per block); a lost tip is replayed from the chain at load.
+    if (touched || this.txs.size !== before || this.now() - this.lastSaveMs >= TIP_SAVE_INTERVAL_MS)
+      this.save();
   }
 
   onBlockDisconnected(block: Block, height: number): void {

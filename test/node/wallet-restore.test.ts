@@ -62,8 +62,16 @@ test('a wallet restored from its mnemonic on a node with mined blocks finds the 
     await orig.call('sendtoaddress', [addrs[5], 2]);
     await orig.call('sendtoaddress', [away, 3.5]);
     await orig.call('generatetoaddress', [1, away]);
-    // One of its transactions still unconfirmed when the restore happens.
-    await orig.call('sendtoaddress', [away, 1]);
+    // One of its transactions still unconfirmed when the restore happens. Two blocks without
+    // pool transactions give the estimator nothing: the node's fallback rate (10 base units/byte).
+    const pending = await orig.call<{ txid: string; fee_reason: string; fee: number }>('sendtoaddress', {
+      address: away,
+      amount: 1,
+      verbose: true,
+    });
+    assert.equal(pending.fee_reason, 'Fallback fee');
+    const size = (await orig.call<{ size: number }>('getmempoolentry', [pending.txid])).size;
+    assert.equal(Math.round((pending.fee * 1e8) / size), 10);
 
     const g = ['--network', 'regtest', '--datadir', root, '--rpcport', String(node.rpc.port)];
     const restored = await cli(...g, 'wallet', 'create', '--name', 'restored', '--mnemonic', mnemonic);

@@ -1,0 +1,221 @@
+// The network RPC methods against real P2PNodes (fake chains) on 127.0.0.1, through HTTP as a
+// client sees them: Core's result fields and error codes for every method.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getParams } from '../../src/consensus/params.js';
+import { RpcClient } from '../../src/rpc/client.js';
+import { RpcError } from '../../src/rpc/errors.js';
+import { clientVersion, networkOf, registerNetMethods } from '../../src/rpc/net-methods.js';
+import { RpcServer } from '../../src/rpc/server.js';
+import { startNode, waitFor, type TestNode } from '../p2p/helpers.js';
+
+const code = (c: number) => (e: unknown) => e instanceof RpcError && e.code === c;
+
+interface PeerJson {
+  id: number;
+  addr: string;
+  addrbind?: string;
+  network: string;
+  services: string;
+  servicesnames: string[];
+  relaytxes: boolean;
+  lastsend: number;
+  lastrecv: number;
+  bytessent: number;
+  bytesrecv: number;
+  conntime: number;
+  timeoffset: number;
+  pingtime?: number;
+  minping?: number;
+  version: number;
+  subver: string;
+  inbound: boolean;
+  startingheight: number;
+  synced_headers: number;
+  synced_blocks: number;
+  inflight: number[];
+  banscore: number;
+  connection_type: string;
+}
+
+interface Banned {
+  address: string;
+  ban_created: number;
+  banned_until: number;
+  ban_duration: number;
+  time_remaining: number;
+}
+
+test('networkOf and clientVersion follow Core', () => {
+  assert.equal(networkOf('127.0.0.1'), 'not_publicly_routable');
+  assert.equal(networkOf('192.168.1.2'), 'not_publicly_routable');
+  assert.equal(networkOf('::1'), 'not_publicly_routable');
+  assert.equal(networkOf('fe80::1'), 'not_publicly_routable');
+  assert.equal(networkOf('8.8.8.8'), 'ipv4');
+  assert.equal(networkOf('2001:db8::1'), 'ipv6');
+  assert.equal(clientVersion('/Tally:0.1.0/'), 100);
+  assert.equal(clientVersion('/Tally:27.1.2(x)/'), 270_102);
+});
+
+test('net RPC: peers, addnode, disconnectnode, bans, ping and totals with Core fields and codes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tally-netrpc-'));
+  const nodes: TestNode[] = [];
+  const server = new RpcServer({ port: 0, auth: { cookieDir: dir } });
+  try {
+    const a = await startNode();
+    nodes.push(a);
+    await a.chain.mine(3);
+    registerNetMethods(server, { p2p: a.node, params: getParams('regtest') });
+    await server.start();
+    const rpc = new RpcClient({ port: server.port, cookieFile: join(dir, '.cookie') });
+    const peers = () => rpc.call<PeerJson[]>('getpeerinfo');
+    const ready = async (n: number) => {
+      await waitFor(() => a.node.peerInfo().filter((p) => p.ready).length === n, 5_000, `${n} peers`);
+    };
+
+    // An inbound peer.
+    const b = await startNode({ connect: [a.url] });
+    nodes.push(b);
+    await ready(1);
+    await waitFor(() => b.chain.tipHeight() === 3, 5_000, 'b synced');
+    assert.equal(await rpc.call('getconnectioncount'), 1);
+    const [inb] = await peers();
+    const now = Math.floor(Date.now() / 1000);
+    assert.equal(inb.inbound, true);
+    assert.equal(inb.connection_type, 'inbound');
+    assert.match(inb.addr, /^127\.0\.0\.1:\d+$/);
+    assert.equal(inb.addrbind, `127.0.0.1:${a.node.port}`);
+    assert.equal(inb.network, 'not_publicly_routable');
+    assert.equal(inb.services, '0000000000000001');
+    assert.deepEqual(inb.servicesnames, ['NETWORK']);
+    assert.equal(inb.relaytxes, true);
+    assert.equal(inb.version, 70016);
+    assert.equal(inb.subver, '/Tally:0.1.0/');
+    assert.equal(inb.startingheight, 0);
+    assert.ok(Math.abs(inb.conntime - now) <= 5 && Math.abs(inb.lastrecv - now) <= 5);
+    assert.ok(inb.bytessent > 0 && inb.bytesrecv > 0);
+    assert.ok(Math.abs(inb.timeoffset) <= 2);
+    assert.equal(inb.banscore, 0);
+    assert.deepEqual(inb.inflight, []);
+    assert.equal(inb.synced_headers, -1, 'b has announced nothing yet');
+    assert.equal(inb.pingtime, undefined, 'no ping answered yet');
+
+    // ping: every peer is pinged now; the answer shows up as pingtime/minping in seconds.
+    assert.equal(await rpc.call('ping'), null);
+    await waitFor(() => a.node.peerInfo()[0]?.pingMs !== null, 5_000, 'pong');
+    const [pinged] = await peers();
+    assert.ok(pinged.pingtime! >= 0 && pinged.pingtime! < 1 && pinged.minping! <= pinged.pingtime!);
+
+    // addnode add / remove / onetry with Core's codes.
+    // c and d dial nobody themselves (they would find a through address gossip).
+    const c = await startNode({ targetOutbound: 0 });
+    const d = await startNode({ targetOutbound: 0 });
+    nodes.push(c, d);
+    assert.equal(await rpc.call('addnode', [c.url, 'add']), null);
+    await assert.rejects(rpc.call('addnode', [c.url, 'add']), code(-23));
+    await assert.rejects(rpc.call('addnode', [c.url, 'bogus']), code(-8));
+    await assert.rejects(rpc.call('addnode', ['not a url', 'add']), code(-8));
+    await assert.rejects(rpc.call('addnode', [c.url, 'add', true]), code(-8));
+    await ready(2);
+    await waitFor(() => c.chain.tipHeight() === 3, 5_000, 'c synced from a');
+    const out = (await peers()).find((p) => !p.inbound)!;
+    assert.equal(out.addr, c.url);
+    assert.equal(out.connection_type, 'manual');
+    assert.equal(out.startingheight, 0);
+    assert.match(out.addrbind!, /^127\.0\.0\.1:\d+$/);
+    assert.deepEqual(await rpc.call('getaddednodeinfo'), [
+      { addednode: c.url, connected: true, addresses: [{ address: c.url, connected: 'outbound' }] },
+    ]);
+    await assert.rejects(rpc.call('getaddednodeinfo', [d.url]), code(-24));
+    assert.equal(await rpc.call('addnode', { node: d.url, command: 'onetry' }), null);
+    await ready(3);
+    assert.equal((await rpc.call<unknown[]>('getaddednodeinfo')).length, 1, 'onetry is not added');
+    assert.equal(await rpc.call('addnode', [c.url, 'remove']), null);
+    await assert.rejects(rpc.call('addnode', [c.url, 'remove']), code(-24));
+    assert.deepEqual(await rpc.call('getaddednodeinfo'), []);
+
+    // getnetworkinfo and getnettotals.
+    const info = await rpc.call<Record<string, unknown>>('getnetworkinfo');
+    assert.equal(info.version, 100);
+    assert.equal(info.subversion, '/Tally:0.1.0/');
+    assert.equal(info.protocolversion, 70016);
+    assert.equal(info.localservices, '0000000000000001');
+    assert.deepEqual(info.localservicesnames, ['NETWORK']);
+    assert.equal(info.localrelay, true);
+    assert.equal(info.timeoffset, 0, 'fewer than 5 outbound peers');
+    assert.equal(info.networkactive, true);
+    assert.deepEqual([info.connections, info.connections_in, info.connections_out], [3, 1, 2]);
+    assert.deepEqual(
+      (info.networks as { name: string; reachable: boolean }[]).map((n) => [n.name, n.reachable]),
+      [
+        ['ipv4', true],
+        ['ipv6', true],
+        ['onion', false],
+        ['i2p', false],
+        ['cjdns', false],
+      ],
+    );
+    assert.equal(info.relayfee, 0.00001);
+    assert.equal(info.incrementalfee, 0.00001);
+    assert.deepEqual(info.localaddresses, [], 'loopback is not announced');
+    assert.deepEqual(info.warnings, []);
+    const totals = await rpc.call<Record<string, number>>('getnettotals');
+    const sum = a.node.peerInfo().reduce((s, p) => s + p.bytesRecv, 0);
+    assert.ok(totals.totalbytesrecv >= sum && totals.totalbytessent > 0);
+    assert.ok(Math.abs(totals.timemillis - Date.now()) < 5_000);
+
+    // disconnectnode by id and by address; totals keep the bytes of closed connections.
+    const [first] = await peers();
+    assert.equal(await rpc.call('disconnectnode', { nodeid: first.id }), null);
+    await waitFor(() => !a.node.peerInfo().some((p) => p.id === first.id), 5_000, 'peer gone');
+    assert.ok(
+      (await rpc.call<Record<string, number>>('getnettotals')).totalbytesrecv >= totals.totalbytesrecv,
+    );
+    await assert.rejects(rpc.call('disconnectnode', [c.url, first.id]), code(-32602));
+    await assert.rejects(rpc.call('disconnectnode', []), code(-32602));
+    await assert.rejects(rpc.call('disconnectnode', { nodeid: 9999 }), code(-29));
+    await assert.rejects(rpc.call('disconnectnode', ['ws://127.0.0.1:1']), code(-29));
+    assert.equal(await rpc.call('disconnectnode', [c.url]), null);
+    await waitFor(() => !a.node.peerInfo().some((p) => p.url === c.url), 5_000, 'c gone');
+
+    // setban / listbanned / clearbanned.
+    assert.equal(await rpc.call('setban', ['10.0.0.0/255.0.0.0', 'add']), null);
+    await assert.rejects(rpc.call('setban', ['10.0.0.0/8', 'add']), code(-23));
+    await assert.rejects(rpc.call('setban', ['10.1.2.3', 'add']), code(-23));
+    await assert.rejects(rpc.call('setban', ['not an ip!', 'add']), code(-30));
+    await assert.rejects(rpc.call('setban', ['10.0.0.0/8', 'ban']), code(-8));
+    await assert.rejects(rpc.call('setban', ['1.2.3.4', 'add', 1000, true]), code(-8));
+    const until = Math.floor(Date.now() / 1000) + 3600;
+    assert.equal(await rpc.call('setban', ['2001:db8::1', 'add', until, true]), null);
+    let banned = await rpc.call<Banned[]>('listbanned');
+    assert.deepEqual(
+      banned.map((x) => x.address),
+      ['10.0.0.0/8', '2001:db8::1/128'],
+    );
+    assert.equal(banned[0].ban_duration, 86_400);
+    assert.ok(banned[0].time_remaining > 86_390 && banned[0].time_remaining <= 86_400);
+    assert.equal(banned[1].banned_until, until);
+    assert.equal(await rpc.call('setban', ['10.0.0.0/8', 'remove']), null);
+    await assert.rejects(rpc.call('setban', ['10.0.0.0/8', 'remove']), code(-30));
+    // Banning loopback drops every peer here (all are 127.0.0.1) and refuses them.
+    assert.equal(await rpc.call('setban', { subnet: '127.0.0.1', command: 'add', bantime: 60 }), null);
+    await waitFor(() => a.node.peerInfo().length === 0, 5_000, 'all peers dropped');
+    banned = await rpc.call<Banned[]>('listbanned');
+    assert.deepEqual(
+      banned.map((x) => x.address),
+      ['2001:db8::1/128', '127.0.0.1/32'],
+    );
+    assert.equal(banned[1].ban_duration, 60);
+    assert.equal(await rpc.call('clearbanned'), null);
+    assert.deepEqual(await rpc.call('listbanned'), []);
+    await ready(1); // b dials again once the ban is gone
+    assert.equal(await rpc.call('getconnectioncount'), 1);
+  } finally {
+    await server.stop();
+    for (const n of nodes) await n.node.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
