@@ -70,7 +70,7 @@ test('a wallet restored from its mnemonic on a node with mined blocks finds the 
       verbose: true,
     });
     assert.equal(pending.fee_reason, 'Fallback fee');
-    const size = (await orig.call<{ size: number }>('getmempoolentry', [pending.txid])).size;
+    const size = (await orig.call<{ vsize: number }>('getmempoolentry', [pending.txid])).vsize;
     assert.equal(Math.round((pending.fee * 1e8) / size), 10);
 
     const g = ['--network', 'regtest', '--datadir', root, '--rpcport', String(node.rpc.port)];
