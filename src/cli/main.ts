@@ -11,7 +11,7 @@ import type { Readable, Writable } from 'node:stream';
 import { getParams } from '../consensus/params.js';
 import { ConfigError, loadConfig, type NodeConfig } from '../node/config.js';
 import { RpcClient, RpcConnectionError } from '../rpc/client.js';
-import { RpcError } from '../rpc/errors.js';
+import { RpcCode, RpcError } from '../rpc/errors.js';
 import { formatCoins, parseCoins } from '../rpc/amount.js';
 import { prettyJsonText, resultText } from './json-text.js';
 import { readPassphrase } from './prompt.js';
@@ -273,8 +273,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     let message: string;
-    if (e instanceof RpcError) message = `${e.message} (code ${e.code})`;
-    else if (e instanceof RpcConnectionError || e instanceof ConfigError || e instanceof CliError)
+    if (e instanceof RpcError) {
+      message = `${e.message} (code ${e.code})`;
+      // As bitcoin-cli: the node cannot know the option that names a wallet; the CLI can.
+      if (e.code === RpcCode.WALLET_NOT_SPECIFIED)
+        message += ' Try adding "--rpcwallet NAME" to the command.';
+    } else if (e instanceof RpcConnectionError || e instanceof ConfigError || e instanceof CliError)
       message = e.message;
     else message = e instanceof Error ? e.message : String(e);
     io.stderr.write(`error: ${message}\n`);

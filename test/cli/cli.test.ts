@@ -250,6 +250,12 @@ test('common options: after the arguments of a nested command, from --conf, --rp
   const entries = JSON.parse(hist.out) as { amount: number; category: string }[];
   assert.equal(entries.length, 1);
   assert.equal(typeof entries[0].amount, 'number');
+  const which = await cli('--network', 'regtest', ...g(), 'wallet', 'balance');
+  assert.equal(which.code, 1);
+  assert.match(
+    which.err,
+    /^error: Wallet file not specified .*\(code -19\) Try adding "--rpcwallet NAME" to the command\.\n$/,
+  );
   const badCount = await cli('--network', 'regtest', ...g(), ...w(), 'wallet', 'history', '--count', 'x');
   assert.deepEqual(
     [badCount.code, badCount.err],
