@@ -29,7 +29,13 @@ import {
   newMnemonic,
   normalizeMnemonic,
 } from './keys.js';
-import { DEFAULT_SCRYPT, WrongPassphraseError, decryptSecret, encryptSecret } from './keystore.js';
+import {
+  type ScryptParams,
+  WrongPassphraseError,
+  calibrateScrypt,
+  decryptSecret,
+  encryptSecret,
+} from './keystore.js';
 import { TxRecord, WalletFile, readWalletFile, writeFileAtomic } from './store.js';
 
 export const DEFAULT_GAP = 20;
@@ -164,7 +170,7 @@ export class Wallet {
             encrypted: await encryptSecret(
               new TextEncoder().encode(mnemonic),
               opts.passphrase,
-              opts.scrypt ?? DEFAULT_SCRYPT,
+              opts.scrypt ?? (await calibrateScrypt()),
             ),
           }
         : { mnemonic };
@@ -281,10 +287,14 @@ export class Wallet {
   }
 
   /** Encrypts an unencrypted wallet (encryptwallet); the wallet is locked afterwards. */
-  async encrypt(passphrase: string, scrypt = DEFAULT_SCRYPT): Promise<void> {
+  async encrypt(passphrase: string, scrypt?: ScryptParams): Promise<void> {
     if (!('mnemonic' in this.file.secret)) throw new WalletError('Error: wallet is already encrypted.');
     if (passphrase === '') throw new WalletError('passphrase cannot be empty');
-    const enc = await encryptSecret(new TextEncoder().encode(this.file.secret.mnemonic), passphrase, scrypt);
+    const enc = await encryptSecret(
+      new TextEncoder().encode(this.file.secret.mnemonic),
+      passphrase,
+      scrypt ?? (await calibrateScrypt()),
+    );
     this.file.secret = { encrypted: enc };
     this.save();
     this.privateBranches?.[RECEIVE].wipePrivateData();
