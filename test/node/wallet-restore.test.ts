@@ -1,7 +1,8 @@
 // Restoring a wallet from its recovery phrase on a running node: the node's wallet follower must
 // rescan the chain so the restored copy finds every coin and transaction of the original,
 // including payments to later addresses of the lookahead window and its own spends. The restore
-// goes through the `tally wallet create --mnemonic` command, as a user would type it.
+// goes through the `tally wallet create --mnemonic` command, as a user would type it. Then a send
+// between two connected nodes: relayed to the peer's pool and seen by the payee's wallet there.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -106,5 +107,46 @@ test('a wallet restored from its mnemonic on a node with mined blocks finds the 
     );
   } finally {
     await node.stop();
+  }
+});
+
+async function waitFor(what: string, cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test("a wallet send is relayed: the peer's pool takes it and the payee's wallet there shows it pending", async () => {
+  const start = (name: string, connect: string[] = []) =>
+    TallyNode.start(
+      loadConfig({
+        network: 'regtest',
+        datadir: join(root, name),
+        port: 0,
+        rpcport: 0,
+        printtoconsole: 'false',
+        connect,
+      }),
+    );
+  const a = await start('a');
+  let b: TallyNode | undefined;
+  try {
+    b = await start('b', [`ws://127.0.0.1:${a.p2p.port}`]);
+    const rpcA = new RpcClient({ port: a.rpc.port, cookieFile: join(root, 'a', 'regtest', '.cookie') });
+    const rpcB = new RpcClient({ port: b.rpc.port, cookieFile: join(root, 'b', 'regtest', '.cookie') });
+    await rpcA.call('createwallet', ['payer']);
+    await rpcB.call('createwallet', ['payee']);
+    await rpcA.call('generatetoaddress', [101, await rpcA.call<string>('getnewaddress')]);
+    await waitFor('b to sync', async () => (await rpcB.call<number>('getblockcount')) === 101);
+    const to = await rpcB.call<string>('getnewaddress');
+    const txid = await rpcA.call<string>('sendtoaddress', [to, 2.5]);
+    await waitFor('the relay', async () => (await rpcB.call<string[]>('getrawmempool')).includes(txid));
+    const bal = await rpcB.call<{ mine: { trusted: number; untrusted_pending: number } }>('getbalances');
+    assert.deepEqual([bal.mine.trusted, bal.mine.untrusted_pending], [0, 2.5]);
+  } finally {
+    await b?.stop();
+    await a.stop();
   }
 });
