@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { getParams } from '../consensus/params.js';
@@ -240,9 +240,11 @@ export function buildProgram(io: CliIO): Command {
     });
   wallet
     .command('backup')
-    .description('copy the wallet file to DESTINATION (on the node machine)')
-    .argument('<destination>', 'file path')
-    .action(async (destination: string) => {
+    .description('copy the wallet file to DESTINATION (written by the node, on its machine)')
+    .argument('<destination>', 'file path; a relative one is taken from the current directory')
+    .action(async (dest: string) => {
+      // The node's working directory is not the user's: send an absolute path.
+      const destination = resolve(dest);
       await call('backupwallet', [destination]);
       emit(null, () => out(`Wallet backed up to ${destination}.`));
     });

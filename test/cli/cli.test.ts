@@ -1,8 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -144,6 +144,10 @@ test('wallet commands: create, address, balance, unlock, send, history, lock, er
   assert.equal((await w('lock')).out, 'Wallet locked.\n');
   const backup = join(root, 'b.json');
   assert.equal((await w('backup', backup)).out, `Wallet backed up to ${backup}.\n`);
+  // A relative destination is the user's, not the node's working directory.
+  const rel = relative(process.cwd(), join(root, 'rel.json'));
+  assert.equal((await w('backup', rel)).out, `Wallet backed up to ${join(root, 'rel.json')}.\n`);
+  assert.ok(existsSync(join(root, 'rel.json')));
 });
 
 test('the installed entry point prints help and fails cleanly when no node runs', async () => {
