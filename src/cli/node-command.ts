@@ -66,7 +66,7 @@ export function nodeFlags(g: GlobalNodeOpts, o: NodeFlags): Flags {
 }
 
 /** The catch-up bar on a terminal; log lines are printed above it while it shows. */
-class ProgressView {
+export class ProgressView {
   private multi: cliProgress.MultiBar | null = null;
   private bar: cliProgress.SingleBar | null = null;
   constructor(private readonly out: NodeJS.WriteStream) {}

@@ -88,7 +88,12 @@ export function p2pChainAdapter(chain: Chain, isIbd: () => boolean = ibdTracker(
       const p = bestPath();
       const out: { hash: Uint8Array; height: number }[] = [];
       if (p.length === 0) return out;
-      for (let i = Math.max(0, chain.height + 1 - p[0].height); i < p.length && out.length < max; i++) {
+      // The path is rebuilt only when the best header moves, so while catching up its lower part
+      // becomes the active chain: skip that part, but only when it is active (below a fork from
+      // the active chain, every block from the fork up is wanted, however low).
+      const skip = Math.min(p.length, chain.height + 1 - p[0].height);
+      const start = skip > 0 && chain.isOnActiveChain(p[skip - 1]) ? skip : 0;
+      for (let i = start; i < p.length && out.length < max; i++) {
         const e = p[i];
         if (!e.hasData() && !e.isFailed()) out.push({ hash: e.hash, height: e.height });
       }

@@ -942,6 +942,8 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       if (f && f.peer === peer) {
         this.inFlight.delete(k);
         peer.blocksInFlight.delete(k);
+        // Asking the same peer again would loop forever: another peer must serve this block.
+        peer.notFound.add(k);
       }
       const t = this.txInFlight.get(k);
       if (t && t.peer === peer.id) this.txInFlight.delete(k);
@@ -1098,7 +1100,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       if (this.inFlight.has(k) || this.held.has(k)) continue;
       let pick: Peer | null = null;
       for (const p of peers) {
-        if (p.blocksInFlight.size >= this.perPeer || p.bestHeight < w.height) continue;
+        if (p.blocksInFlight.size >= this.perPeer || p.bestHeight < w.height || p.notFound.has(k)) continue;
         if (!pick || p.blocksInFlight.size < pick.blocksInFlight.size) pick = p;
       }
       if (!pick) continue;

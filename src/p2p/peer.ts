@@ -59,6 +59,8 @@ export class Peer {
   /** Last time a requested block arrived (or the first request was made). */
   lastBlockProgress = 0;
   readonly knownInv = new RollingSet(50_000);
+  /** Blocks this peer answered `notfound` for (it is on another branch): not asked again. */
+  readonly notFound = new RollingSet(10_000);
   readonly knownAddr = new RollingSet(5_000);
   /** Dialled by the operator (connect/addnode), not picked from the address book. */
   manual = false;

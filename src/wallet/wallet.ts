@@ -5,7 +5,8 @@
 // onTxAccepted and hands transactions back to whoever broadcasts them. Fails with typed errors
 // (WalletLockedError, WrongPassphraseError, InsufficientFundsError, AddressError, WalletError).
 import { HDKey } from '@scure/bip32';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Block } from '../primitives/block.js';
 import {
   AddressPrefixes,
@@ -40,8 +41,9 @@ import { TxRecord, WalletFile, readWalletFile, writeFileAtomic } from './store.j
 
 export const DEFAULT_GAP = 20;
 export const MAX_UNLOCK_SECONDS = 100_000_000;
-/** How often a wallet whose blocks carry nothing of its own writes its tip. */
-const TIP_SAVE_INTERVAL_MS = 5_000;
+/** How long block data may wait before it is written: blocks that pay the wallet, blocks that do not. */
+const BLOCK_SAVE_DELAY_MS = 1_000;
+const TIP_SAVE_DELAY_MS = 5_000;
 
 export class WalletError extends Error {
   constructor(message: string) {
@@ -138,7 +140,7 @@ export class Wallet {
   private privateBranches: Record<Branch, HDKey> | null = null;
   private lockTimer: NodeJS.Timeout | null = null;
   private unlockedUntilMs = 0;
-  private lastSaveMs = 0;
+  private saveTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly file: WalletFile,
@@ -219,8 +221,9 @@ export class Wallet {
   }
 
   save(): void {
+    if (this.saveTimer !== null) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
     writeFileAtomic(this.opts.path, JSON.stringify(this.file, null, 1));
-    this.lastSaveMs = this.now();
   }
 
   backup(destination: string): void {
@@ -459,10 +462,22 @@ export class Wallet {
       }
     }
     this.file.tip = { height, hash };
-    // A block that moves only the tip is saved at most every few seconds (catching up would
-    // otherwise fsync the file once per block); a lost tip is replayed from the chain at load.
-    if (touched || this.txs.size !== before || this.now() - this.lastSaveMs >= TIP_SAVE_INTERVAL_MS)
-      this.save();
+    // What a block brings can be replayed from the chain (the node rescans from the saved tip at
+    // load), so blocks are written in batches: rewriting the whole file for every block would make
+    // a wallet paid by each block slower as it grows. What only the wallet knows (new addresses,
+    // its own unconfirmed transactions) is still written at once.
+    if (touched || this.txs.size !== before) this.scheduleSave(BLOCK_SAVE_DELAY_MS);
+    else this.scheduleSave(TIP_SAVE_DELAY_MS);
+  }
+
+  private scheduleSave(delayMs: number): void {
+    if (this.saveTimer !== null) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      // A wallet whose folder was removed (a test's temporary directory) has nothing to keep.
+      if (existsSync(dirname(this.opts.path))) this.save();
+    }, delayMs);
+    this.saveTimer.unref();
   }
 
   onBlockDisconnected(block: Block, height: number): void {

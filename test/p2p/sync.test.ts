@@ -163,3 +163,20 @@ test('inventory is announced once per peer and never echoed to its source', asyn
     await a.node.stop();
   }
 });
+
+test('a heavier fork is fetched from the peer that has it, not asked again of one that answered notfound', async () => {
+  const p = await loaded(30);
+  const r = new FakeChain();
+  await r.load(buildChain(40, 1));
+  const rNode = await startNode({}, r);
+  const q = new FakeChain();
+  await q.load(buildChain(30));
+  // P first: with equal load, P is the first candidate for every block of R's branch below 30.
+  const qNode = await startNode({ connect: [p.url, rNode.url] }, q);
+  try {
+    await waitFor(() => q.tipHeight() === 40, 10_000, 'reorg onto the heavier branch');
+    assert.equal(q.tipHash().toString(), r.tipHash().toString());
+  } finally {
+    for (const n of [qNode, rNode, p]) await n.node.stop();
+  }
+});

@@ -1,0 +1,57 @@
+// The p2p chain adapter's download list: blocks of the best header chain the node lacks, lowest
+// first, including those below the active tip when the best headers fork off lower down.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { getParams } from '../../src/consensus/params.js';
+import { p2pChainAdapter } from '../../src/node/adapters.js';
+import { Builder } from '../chain/builder.js';
+import { openChain, removeDir, tempDir } from '../chain/helpers.js';
+
+const params = getParams('regtest');
+
+test('blocksToDownload lists a heavier fork from its first block, below the active tip', async () => {
+  const dir = tempDir();
+  const chain = await openChain(dir, params);
+  try {
+    const b = new Builder(params);
+    for (const blk of b.chain(params.genesis, 5)) assert.ok((await chain.processBlock(blk)).accepted);
+    const fork = b.chain(params.genesis, 8, (i) => ({ tag: 100 + i }));
+    assert.equal((await chain.processHeaders(fork.map((x) => x.header))).error, undefined);
+    const p2p = p2pChainAdapter(chain, () => false);
+    const want = p2p.blocksToDownload(100).map((w) => w.height);
+    assert.deepEqual(want, [1, 2, 3, 4, 5, 6, 7, 8]);
+
+    // As blocks arrive the list shrinks from the bottom, then the fork becomes the active chain.
+    for (const blk of fork.slice(0, 3)) assert.ok((await chain.processBlock(blk)).accepted);
+    assert.deepEqual(
+      p2p.blocksToDownload(2).map((w) => w.height),
+      [4, 5],
+    );
+    for (const blk of fork.slice(3)) assert.ok((await chain.processBlock(blk)).accepted);
+    assert.equal(chain.tip.hashHex, fork[7].hashHex());
+    assert.deepEqual(p2p.blocksToDownload(100), []);
+  } finally {
+    await chain.close();
+    removeDir(dir);
+  }
+});
+
+test('blocksToDownload skips what is already active while catching up on a straight chain', async () => {
+  const dir = tempDir();
+  const chain = await openChain(dir, params);
+  try {
+    const b = new Builder(params);
+    const blocks = b.chain(params.genesis, 10);
+    assert.equal((await chain.processHeaders(blocks.map((x) => x.header))).error, undefined);
+    const p2p = p2pChainAdapter(chain, () => false);
+    assert.equal(p2p.blocksToDownload(100).length, 10);
+    for (const blk of blocks.slice(0, 6)) assert.ok((await chain.processBlock(blk)).accepted);
+    assert.deepEqual(
+      p2p.blocksToDownload(100).map((w) => w.height),
+      [7, 8, 9, 10],
+    );
+  } finally {
+    await chain.close();
+    removeDir(dir);
+  }
+});
