@@ -5,14 +5,15 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { getParams } from '../consensus/params.js';
 import { ConfigError, loadConfig, type NodeConfig } from '../node/config.js';
 import { RpcClient, RpcConnectionError } from '../rpc/client.js';
-import { RpcError } from '../rpc/errors.js';
+import { RpcCode, RpcError } from '../rpc/errors.js';
 import { formatCoins, parseCoins } from '../rpc/amount.js';
+import { prettyJsonText, resultText } from './json-text.js';
 import { readPassphrase } from './prompt.js';
 import { addNodeCommand } from './node-command.js';
 
@@ -69,10 +70,22 @@ function coins(v: unknown): string {
   return formatCoins(n < 0 ? -sats : sats);
 }
 
-function printResult(io: CliIO, result: unknown): void {
+function nonNegativeInt(option: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new CliError(`invalid ${option} ${value}: expected a non-negative integer`);
+  return n;
+}
+
+/** As bitcoin-cli: a string plainly, null as nothing, anything else as indented JSON whose
+ * numbers are the reply's own text (amounts keep their 8 decimals). */
+function printResult(io: CliIO, result: unknown, replyText?: string): void {
   if (typeof result === 'string') io.stdout.write(result + '\n');
   else if (result === null || result === undefined) return;
-  else io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  else {
+    const raw = replyText !== undefined ? resultText(replyText) : undefined;
+    io.stdout.write((raw !== undefined ? prettyJsonText(raw) : JSON.stringify(result, null, 2)) + '\n');
+  }
 }
 
 export function buildProgram(io: CliIO): Command {
@@ -97,9 +110,14 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
   const g = () => program.opts<GlobalOpts>();
-  const call = async <T>(method: string, params: unknown[] | Record<string, unknown> = []): Promise<T> =>
-    clientFor(g()).client.call<T>(method, params);
-  const emit = (result: unknown, human: () => void) => (g().json ? printResult(io, result) : human());
+  let lastReply: string | undefined;
+  const call = async <T>(method: string, params: unknown[] | Record<string, unknown> = []): Promise<T> => {
+    const { result, text } = await clientFor(g()).client.callWithText<T>(method, params);
+    lastReply = text;
+    return result;
+  };
+  const emit = (result: unknown, human: () => void) =>
+    g().json ? printResult(io, result, lastReply) : human();
 
   addNodeCommand(program, io, g);
 
@@ -109,7 +127,7 @@ export function buildProgram(io: CliIO): Command {
     .argument('<method>', 'method name, e.g. getblockcount; `tally rpc help` lists them')
     .argument('[params...]', 'parameters')
     .action(async (method: string, params: string[]) => {
-      printResult(io, await call(method, params.map(parseRpcArg)));
+      printResult(io, await call(method, params.map(parseRpcArg)), lastReply);
     });
 
   const wallet = program.command('wallet').description('use the wallet of the running node');
@@ -179,6 +197,8 @@ export function buildProgram(io: CliIO): Command {
     .option('--count <n>', 'how many entries', '10')
     .option('--skip <n>', 'skip the most recent n entries', '0')
     .action(async (o: { count: string; skip: string }) => {
+      const count = nonNegativeInt('--count', o.count);
+      const skip = nonNegativeInt('--skip', o.skip);
       const entries = await call<
         {
           time: number;
@@ -188,7 +208,7 @@ export function buildProgram(io: CliIO): Command {
           address?: string;
           txid: string;
         }[]
-      >('listtransactions', ['*', Number(o.count), Number(o.skip)]);
+      >('listtransactions', ['*', count, skip]);
       emit(entries, () => {
         if (entries.length === 0) out('no transactions');
         for (const e of entries) {
@@ -205,9 +225,8 @@ export function buildProgram(io: CliIO): Command {
     .option('--timeout <seconds>', 'how long to stay unlocked', '300')
     .option('--passphrase <passphrase>', 'the passphrase (default: prompt, or first line of stdin)')
     .action(async (o: { timeout: string; passphrase?: string }) => {
-      const timeout = Number(o.timeout);
-      if (!Number.isInteger(timeout) || timeout <= 0)
-        throw new CliError(`invalid --timeout ${o.timeout}: expected a positive integer`);
+      const timeout = nonNegativeInt('--timeout', o.timeout);
+      if (timeout === 0) throw new CliError(`invalid --timeout ${o.timeout}: expected a positive integer`);
       const passphrase = o.passphrase ?? (await readPassphrase('Passphrase: ', io.stdin, io.stderr));
       await call('walletpassphrase', [passphrase, timeout]);
       emit(null, () => out(`Wallet unlocked for ${timeout} seconds.`));
@@ -221,9 +240,11 @@ export function buildProgram(io: CliIO): Command {
     });
   wallet
     .command('backup')
-    .description('copy the wallet file to DESTINATION (on the node machine)')
-    .argument('<destination>', 'file path')
-    .action(async (destination: string) => {
+    .description('copy the wallet file to DESTINATION (written by the node, on its machine)')
+    .argument('<destination>', 'file path; a relative one is taken from the current directory')
+    .action(async (dest: string) => {
+      // The node's working directory is not the user's: send an absolute path.
+      const destination = resolve(dest);
       await call('backupwallet', [destination]);
       emit(null, () => out(`Wallet backed up to ${destination}.`));
     });
@@ -254,8 +275,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     let message: string;
-    if (e instanceof RpcError) message = `${e.message} (code ${e.code})`;
-    else if (e instanceof RpcConnectionError || e instanceof ConfigError || e instanceof CliError)
+    if (e instanceof RpcError) {
+      message = `${e.message} (code ${e.code})`;
+      // As bitcoin-cli: the node cannot know the option that names a wallet; the CLI can.
+      if (e.code === RpcCode.WALLET_NOT_SPECIFIED)
+        message += ' Try adding "--rpcwallet NAME" to the command.';
+    } else if (e instanceof RpcConnectionError || e instanceof ConfigError || e instanceof CliError)
       message = e.message;
     else message = e instanceof Error ? e.message : String(e);
     io.stderr.write(`error: ${message}\n`);

@@ -159,6 +159,7 @@ export class TallyNode {
       const follower: WalletFollower = {
         isSynced: (w) => w.tip?.hash === chain.tip.hashHex,
         sync: (w, o) => syncWallet(chain, w, o.restored),
+        pendingTxs: () => mempool.all().map((e) => e.tx),
       };
       const wallets = new WalletManager({
         dir: files.wallets,

@@ -45,6 +45,14 @@ export class RpcClient {
   }
 
   async call<T = unknown>(method: string, params: unknown[] | Record<string, unknown> = []): Promise<T> {
+    return (await this.callWithText<T>(method, params)).result;
+  }
+
+  /** As call, also returning the reply's text (the CLI prints amounts exactly as the node wrote them). */
+  async callWithText<T = unknown>(
+    method: string,
+    params: unknown[] | Record<string, unknown> = [],
+  ): Promise<{ result: T; text: string }> {
     const id = this.nextId++;
     const body = JSON.stringify({ jsonrpc: '2.0', id, method, params });
     const creds = this.credentials();
@@ -77,7 +85,7 @@ export class RpcClient {
       const code = typeof err.code === 'number' ? err.code : -1;
       throw new RpcError(code, typeof err.message === 'string' ? err.message : 'unknown error');
     }
-    return r.result as T;
+    return { result: r.result as T, text };
   }
 
   private where(): string {

@@ -27,7 +27,8 @@ export const RpcCode = {
   IN_WARMUP: -28,
   CLIENT_NODE_NOT_CONNECTED: -29,
   CLIENT_INVALID_IP_OR_SUBNET: -30,
-  WALLET_ALREADY_EXISTS: -35,
+  WALLET_ALREADY_LOADED: -35,
+  WALLET_ALREADY_EXISTS: -36,
 } as const;
 
 export class RpcError extends Error {

@@ -11,6 +11,7 @@ import { createTransaction } from '../wallet/fund.js';
 import { MnemonicError } from '../wallet/keys.js';
 import { WrongPassphraseError } from '../wallet/keystore.js';
 import {
+  WalletAlreadyLoadedError,
   WalletExistsError,
   WalletManager,
   WalletNotFoundError,
@@ -51,6 +52,7 @@ export function walletRpcError(e: unknown): unknown {
     return new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Invalid Tally address: ${e.message}`);
   if (e instanceof WalletNotFoundError) return new RpcError(RpcCode.WALLET_NOT_FOUND, e.message);
   if (e instanceof WalletNotSpecifiedError) return new RpcError(RpcCode.WALLET_NOT_SPECIFIED, e.message);
+  if (e instanceof WalletAlreadyLoadedError) return new RpcError(RpcCode.WALLET_ALREADY_LOADED, e.message);
   if (e instanceof WalletExistsError) return new RpcError(RpcCode.WALLET_ERROR, e.message);
   if (e instanceof MnemonicError) return new RpcError(RpcCode.INVALID_PARAMETER, e.message);
   if (e instanceof WalletFileError || e instanceof WalletError)
@@ -91,6 +93,16 @@ function feeRateFromSatPerVb(r: ParamReader, i: number): bigint {
   const v = r.number(i);
   if (v < 0 || v > 1_000_000) throw r.invalid(i, 'fee rate must be 0..1000000 sat/vB');
   return BigInt(Math.round(v * 1000));
+}
+
+/** The passphrase calls need an encrypted wallet: Core's -15 otherwise. */
+function encrypted(wallet: Wallet, method: string): Wallet {
+  if (!wallet.isEncrypted)
+    throw new RpcError(
+      RpcCode.WALLET_WRONG_ENC_STATE,
+      `Error: running with an unencrypted wallet, but ${method} was called.`,
+    );
+  return wallet;
 }
 
 export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): void {
@@ -307,18 +319,12 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       const passphrase = r.string(0);
       const timeout = r.int(1, 0, Number.MAX_SAFE_INTEGER);
       if (passphrase === '') throw r.invalid(0, 'passphrase cannot be empty');
-      await w().unlock(passphrase, timeout);
+      await encrypted(w(), 'walletpassphrase').unlock(passphrase, timeout);
       return null;
     },
   );
   reg('walletlock', [], 'Forgets the decrypted keys.', (_r, _c, w) => {
-    const wallet = w();
-    if (!wallet.isEncrypted)
-      throw new RpcError(
-        RpcCode.WALLET_WRONG_ENC_STATE,
-        'Error: running with an unencrypted wallet, but walletlock was called.',
-      );
-    wallet.lock();
+    encrypted(w(), 'walletlock').lock();
     return null;
   });
   reg(
@@ -326,7 +332,7 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
     ['oldpassphrase', 'newpassphrase'],
     'Changes the passphrase.',
     async (r, _c, w) => {
-      await w().changePassphrase(r.string(0), r.string(1));
+      await encrypted(w(), 'walletpassphrasechange').changePassphrase(r.string(0), r.string(1));
       return null;
     },
   );

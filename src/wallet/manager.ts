@@ -21,6 +21,14 @@ export class WalletExistsError extends WalletError {
   }
 }
 
+/** loadwallet or createwallet of a name that is loaded already (Core's -35). */
+export class WalletAlreadyLoadedError extends WalletError {
+  constructor(name: string) {
+    super(`Wallet "${name}" is already loaded.`);
+    this.name = 'WalletAlreadyLoadedError';
+  }
+}
+
 /** More than one wallet is loaded and the request did not say which (Core's -19). */
 export class WalletNotSpecifiedError extends WalletError {
   constructor() {
@@ -40,6 +48,31 @@ const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
 export interface WalletFollower {
   isSynced(w: Wallet): boolean;
   sync(w: Wallet, opts: { restored: boolean }): Promise<void>;
+  /**
+   * The transactions waiting in the mempool, read once the wallet has reached the tip: a loaded or
+   * restored wallet learns its unconfirmed ones from them (as Core's requestMempoolTransactions),
+   * since the pool's 'accepted' events for them came before the wallet was listening.
+   */
+  pendingTxs?(): Tx[];
+}
+
+/** Parents before children, so a child's inputs are seen as the wallet's when it comes. */
+function parentsFirst(txs: Tx[]): Tx[] {
+  const byId = new Map(txs.map((t) => [t.txidHex(), t]));
+  const done = new Set<string>();
+  const out: Tx[] = [];
+  const visit = (t: Tx, id: string) => {
+    if (done.has(id)) return;
+    done.add(id);
+    for (const i of t.inputs) {
+      const pid = i.prevout.txidHex();
+      const parent = byId.get(pid);
+      if (parent !== undefined) visit(parent, pid);
+    }
+    out.push(t);
+  };
+  for (const [id, t] of byId) visit(t, id);
+  return out;
 }
 
 export interface WalletManagerOptions extends WalletChainInfo {
@@ -78,7 +111,7 @@ export class WalletManager {
   }
 
   async load(name: string): Promise<Wallet> {
-    if (this.loaded.has(name)) throw new WalletError(`Wallet "${name}" is already loaded.`);
+    if (this.loaded.has(name)) throw new WalletAlreadyLoadedError(name);
     const path = this.pathOf(name);
     if (!existsSync(path)) throw new WalletNotFoundError(`Wallet file ${path} not found.`);
     const w = Wallet.load(this.walletOptions(name));
@@ -92,7 +125,9 @@ export class WalletManager {
       await f.sync(w, { restored });
       while (!f.isSynced(w)) await f.sync(w, { restored: false });
     }
-    if (this.loaded.has(name)) throw new WalletError(`Wallet "${name}" is already loaded.`);
+    if (this.loaded.has(name)) throw new WalletAlreadyLoadedError(name);
+    // No await from here on: no pool transaction can slip between this read and the hand-over.
+    for (const tx of parentsFirst(f?.pendingTxs?.() ?? [])) w.onTxAccepted(tx);
     this.loaded.set(name, w);
   }
 

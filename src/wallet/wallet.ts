@@ -30,7 +30,13 @@ import {
   newMnemonic,
   normalizeMnemonic,
 } from './keys.js';
-import { DEFAULT_SCRYPT, WrongPassphraseError, decryptSecret, encryptSecret } from './keystore.js';
+import {
+  type ScryptParams,
+  WrongPassphraseError,
+  calibrateScrypt,
+  decryptSecret,
+  encryptSecret,
+} from './keystore.js';
 import { TxRecord, WalletFile, readWalletFile, writeFileAtomic } from './store.js';
 
 export const DEFAULT_GAP = 20;
@@ -166,7 +172,7 @@ export class Wallet {
             encrypted: await encryptSecret(
               new TextEncoder().encode(mnemonic),
               opts.passphrase,
-              opts.scrypt ?? DEFAULT_SCRYPT,
+              opts.scrypt ?? (await calibrateScrypt()),
             ),
           }
         : { mnemonic };
@@ -222,7 +228,12 @@ export class Wallet {
 
   backup(destination: string): void {
     this.save();
-    copyFileSync(this.opts.path, destination);
+    try {
+      copyFileSync(this.opts.path, destination);
+    } catch (e) {
+      // Core's "Wallet backup failed!" (-4), with the reason the operator needs.
+      throw new WalletError(`Error: Wallet backup failed! ${(e as Error).message}`);
+    }
   }
 
   // --- keys -------------------------------------------------------------------------------
@@ -279,10 +290,14 @@ export class Wallet {
   }
 
   /** Encrypts an unencrypted wallet (encryptwallet); the wallet is locked afterwards. */
-  async encrypt(passphrase: string, scrypt = DEFAULT_SCRYPT): Promise<void> {
+  async encrypt(passphrase: string, scrypt?: ScryptParams): Promise<void> {
     if (!('mnemonic' in this.file.secret)) throw new WalletError('Error: wallet is already encrypted.');
     if (passphrase === '') throw new WalletError('passphrase cannot be empty');
-    const enc = await encryptSecret(new TextEncoder().encode(this.file.secret.mnemonic), passphrase, scrypt);
+    const enc = await encryptSecret(
+      new TextEncoder().encode(this.file.secret.mnemonic),
+      passphrase,
+      scrypt ?? (await calibrateScrypt()),
+    );
     this.file.secret = { encrypted: enc };
     this.save();
     this.privateBranches?.[RECEIVE].wipePrivateData();

@@ -1,14 +1,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { runCli, parseRpcArg } from '../../src/cli/main.js';
+import { buildProgram, runCli, parseRpcArg } from '../../src/cli/main.js';
+import type { Command } from 'commander';
 import { RpcServer } from '../../src/rpc/server.js';
 import { registerWalletMethods } from '../../src/rpc/wallet-methods.js';
+import { JsonAmount } from '../../src/rpc/amount.js';
 import { WalletManager } from '../../src/wallet/manager.js';
 import { getParams } from '../../src/consensus/params.js';
 import { addressToScript } from '../../src/primitives/address.js';
@@ -31,6 +33,7 @@ before(async () => {
   });
   server = new RpcServer({ port: 0, auth: { cookieDir: netDir } });
   server.register('getblockcount', () => 7, { params: [] });
+  server.register('amounts', () => ({ fee: new JsonAmount(1000n), total: new JsonAmount(21n * 10n ** 14n) }));
   server.register('echo', (p) => {
     lastCall = p;
     return p;
@@ -81,6 +84,9 @@ test('rpc params: JSON when they parse, strings otherwise; strings print plain',
   assert.equal(parseRpcArg('0000ab'), '0000ab');
   const help = await cli('--network', 'regtest', ...g(), 'rpc', 'help', 'getblockcount');
   assert.equal(help.out, 'getblockcount\n');
+  // Amounts print as the node wrote them, with 8 decimals, as bitcoin-cli prints them.
+  const amounts = await cli('--network', 'regtest', ...g(), 'rpc', 'amounts');
+  assert.equal(amounts.out, '{\n  "fee": 0.00001000,\n  "total": 21000000.00000000\n}\n');
 });
 
 test('one-line errors with non-zero exit: unknown method, bad config, node not running', async () => {
@@ -113,6 +119,7 @@ test('wallet commands: create, address, balance, unlock, send, history, lock, er
   );
   const json = await cli('--json', '--network', 'regtest', ...g(), 'wallet', 'balance');
   assert.equal(JSON.parse(json.out).mine.trusted, 10);
+  assert.match(json.out, /"trusted": 10\.00000000,\n/);
 
   const locked = await w('send', addr, '1');
   assert.deepEqual(
@@ -137,6 +144,10 @@ test('wallet commands: create, address, balance, unlock, send, history, lock, er
   assert.equal((await w('lock')).out, 'Wallet locked.\n');
   const backup = join(root, 'b.json');
   assert.equal((await w('backup', backup)).out, `Wallet backed up to ${backup}.\n`);
+  // A relative destination is the user's, not the node's working directory.
+  const rel = relative(process.cwd(), join(root, 'rel.json'));
+  assert.equal((await w('backup', rel)).out, `Wallet backed up to ${join(root, 'rel.json')}.\n`);
+  assert.ok(existsSync(join(root, 'rel.json')));
 });
 
 test('the installed entry point prints help and fails cleanly when no node runs', async () => {
@@ -165,4 +176,163 @@ test('the installed entry point prints help and fails cleanly when no node runs'
       return true;
     },
   );
+});
+
+test('--help works on every command and subcommand, exit 0, no stack', async () => {
+  const paths: string[][] = [[]];
+  const walk = (c: Command, path: string[]) => {
+    for (const sub of c.commands) {
+      paths.push([...path, sub.name()]);
+      walk(sub, [...path, sub.name()]);
+    }
+  };
+  const none = new Writable({ write: (_c, _e, cb) => cb() });
+  walk(buildProgram({ stdout: none, stderr: none, stdin: new PassThrough() }), []);
+  for (const cmd of [
+    'node',
+    'rpc',
+    'wallet',
+    'create',
+    'address',
+    'balance',
+    'send',
+    'history',
+    'unlock',
+    'lock',
+    'backup',
+  ])
+    assert.ok(
+      paths.some((p) => p[p.length - 1] === cmd),
+      `command ${cmd} exists`,
+    );
+  for (const p of paths) {
+    const r = await cli(...p, '--help');
+    assert.equal(r.code, 0, `${p.join(' ')} --help: ${r.err}`);
+    assert.match(r.out, new RegExp(`^Usage: tally${p.map((w) => ' ' + w).join('')} `), p.join(' '));
+    assert.equal(r.err, '');
+  }
+});
+
+test('common options: after the arguments of a nested command, from --conf, --rpcconnect, --rpcuser', async () => {
+  await wallets.create('opts');
+  const w = () => ['--rpcwallet', 'opts'];
+  // Every common option after the command and its arguments.
+  const addr = await cli('wallet', 'address', '--label', 'x', ...w(), '--network', 'regtest', ...g());
+  assert.equal(addr.code, 0, addr.err);
+  const a = addr.out.trim();
+  const chain = new ChainFixture();
+  for (let h = 0; h < 2; h++) {
+    const b = chain.next([coinbase(h, addressToScript(a, params.prefixes), 3n * COIN)], 77);
+    wallets.get('opts').onBlockConnected(b, chain.push(b));
+  }
+  const sent = await cli(
+    'wallet',
+    'send',
+    a,
+    '0.5',
+    '--fee-rate',
+    '1',
+    '--json',
+    ...g(),
+    '--network',
+    'regtest',
+    ...w(),
+  );
+  assert.equal(sent.code, 0, sent.err);
+  assert.match(sent.out, /^[0-9a-f]{64}\n$/);
+  const hist = await cli(
+    '--json',
+    '--network',
+    'regtest',
+    ...g(),
+    ...w(),
+    'wallet',
+    'history',
+    '--count',
+    '1',
+  );
+  const entries = JSON.parse(hist.out) as { amount: number; category: string }[];
+  assert.equal(entries.length, 1);
+  assert.equal(typeof entries[0].amount, 'number');
+  const which = await cli('--network', 'regtest', ...g(), 'wallet', 'balance');
+  assert.equal(which.code, 1);
+  assert.match(
+    which.err,
+    /^error: Wallet file not specified .*\(code -19\) Try adding "--rpcwallet NAME" to the command\.\n$/,
+  );
+  const badCount = await cli('--network', 'regtest', ...g(), ...w(), 'wallet', 'history', '--count', 'x');
+  assert.deepEqual(
+    [badCount.code, badCount.err],
+    [1, 'error: invalid --count x: expected a non-negative integer\n'],
+  );
+
+  // --conf: the port comes from the named file's [regtest] section.
+  const conf = join(root, 'other.conf');
+  writeFileSync(conf, `# test\n[regtest]\nrpcport=${server.port}\n`);
+  const viaConf = await cli(
+    'rpc',
+    'getblockcount',
+    '--conf',
+    conf,
+    '--datadir',
+    root,
+    '--network',
+    'regtest',
+  );
+  assert.deepEqual(viaConf, { code: 0, out: '7\n', err: '' });
+  const noConf = await cli('rpc', 'getblockcount', '--conf', join(root, 'missing.conf'), '--datadir', root);
+  assert.equal(noConf.code, 1);
+  assert.match(noConf.err, /^error: config file .*missing\.conf not found \(--conf\)\n$/);
+  // --rpcconnect is where the CLI goes: another loopback address has no node.
+  const elsewhere = await cli(
+    'rpc',
+    'getblockcount',
+    '--rpcconnect',
+    '127.0.0.2',
+    '--network',
+    'regtest',
+    ...g(),
+  );
+  assert.equal(elsewhere.code, 1);
+  assert.match(
+    elsewhere.err,
+    new RegExp(`^error: could not connect to the server 127\\.0\\.0\\.2:${server.port}`),
+  );
+  const here = await cli('rpc', 'getblockcount', '--rpcconnect', '127.0.0.1', '--network', 'regtest', ...g());
+  assert.equal(here.out, '7\n');
+  // Explicit credentials override the cookie; wrong ones are one clear line.
+  const denied = await cli(
+    '--network',
+    'regtest',
+    ...g(),
+    '--rpcuser',
+    'u',
+    '--rpcpassword',
+    'p',
+    'rpc',
+    'getblockcount',
+  );
+  assert.deepEqual(
+    [denied.code, denied.err],
+    [1, 'error: incorrect rpcuser or rpcpassword (authorization failed)\n'],
+  );
+  wallets.unload('opts');
+});
+
+test('wallet send: amounts in coins with at most 8 decimals, bad ones are one-line errors', async () => {
+  const w = (...a: string[]) => cli('--network', 'regtest', ...g(), 'wallet', ...a);
+  const dest = (await w('address')).out.trim();
+  for (const bad of ['abc', '1.123456789', '0', '-1']) {
+    const r = await w('send', dest, bad);
+    assert.equal(r.code, 1, bad);
+    assert.match(r.err, /^error: [^\n]*\(code -3\)\n$/, `${bad}: ${r.err}`);
+  }
+  const rate = await w('send', dest, '1', '--fee-rate', 'fast');
+  assert.deepEqual(
+    [rate.code, rate.err],
+    [1, 'error: invalid --fee-rate fast: expected a number of base units per byte\n'],
+  );
+  const missing = await w('send', dest);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /missing required argument 'amount'/);
 });

@@ -3,6 +3,9 @@
 // and a round trip as an external miner (cpuminer) does it: template -> own coinbase and merkle
 // root -> solve -> submitblock.
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { randomRpcBodies, rawPost } from './helpers.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -258,6 +261,52 @@ test('generatetoaddress, getmininginfo, getnetworkhashps', async () => {
     assert.equal(await server.call('getnetworkhashps', [10, 0]), 0);
     await assert.rejects(server.call('getnetworkhashps', ['x']), code(-3));
   } finally {
+    await close();
+  }
+});
+
+test('random requests at the mining methods always get a JSON-RPC answer', async () => {
+  const { f, server, close } = await setup();
+  try {
+    await server.start();
+    const cookie = readFileSync(server.cookieFile!, 'utf8');
+    const tip = f.chain.tip.hashHex;
+    const blockHex = bytesToHex(f.blocks[f.blocks.length - 1].encode());
+    // generatetoaddress is left out: a valid address with a large count would mine for minutes.
+    const methods = ['getblocktemplate', 'submitblock', 'getmininginfo', 'getnetworkhashps'];
+    const hex = fc.uint8Array({ maxLength: 120 }).map(bytesToHex);
+    const value = fc.oneof(
+      fc.constantFrom(blockHex, tip, 'proposal', 'template', blockHex.slice(0, 200)),
+      hex,
+      fc.integer({ min: -3, max: 200 }),
+      fc.record(
+        {
+          mode: fc.constantFrom('proposal', 'template', 'x'),
+          data: fc.oneof(hex, fc.constant(blockHex)),
+          rules: fc.array(fc.constantFrom('segwit', 'csv', 'x')),
+          capabilities: fc.array(fc.string({ maxLength: 6 })),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    const params = fc.oneof(
+      fc.array(value, { maxLength: 3 }),
+      fc.dictionary(fc.constantFrom('template_request', 'hexdata', 'nblocks', 'height', 'dummy'), value, {
+        maxKeys: 3,
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(randomRpcBodies(methods, params), async (body) => {
+        const r = await rawPost(server.port, body, cookie);
+        assert.ok([200, 204, 400, 404, 500].includes(r.status), `status ${r.status} for ${body}`);
+        if (r.status !== 204) JSON.parse(r.body);
+      }),
+      { numRuns: 200 },
+    );
+    assert.equal(f.chain.tip.hashHex, tip, 'nothing random changed the chain');
+  } finally {
+    await server.stop();
     await close();
   }
 });

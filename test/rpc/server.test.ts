@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, statSync, existsSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
+import http from 'node:http';
+import { networkInterfaces } from 'node:os';
 import fc from 'fast-check';
 import { RpcServer, parseAllowList } from '../../src/rpc/server.js';
 import { RpcClient, RpcConnectionError } from '../../src/rpc/client.js';
@@ -270,3 +272,46 @@ test('non-loopback bind needs rpcallowip; the allow-list parses CIDR and netmask
   assert.throws(() => parseAllowList(['example.com']), /rpcallowip/);
   assert.throws(() => parseAllowList(['10.0.0.0/255.0.255.0']), /netmask/);
 });
+
+const external = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+
+test(
+  'bound beyond loopback: clients outside rpcallowip get 403, allowed ones reach authentication',
+  { skip: external === undefined ? 'no non-loopback IPv4 address on this machine' : false },
+  async () => {
+    const post = (port: number) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: external, port, method: 'POST', path: '/', agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end('{"method":"uptime"}');
+      });
+    const serve = async (allowIps: string[]) => {
+      const s = new RpcServer({
+        port: 0,
+        bind: [external!],
+        allowIps,
+        auth: { user: 'u', password: 'p' },
+        authFailDelayMs: 1,
+      });
+      await s.start();
+      return s;
+    };
+    const closed = await serve(['203.0.113.0/24']);
+    try {
+      assert.equal(await post(closed.port), 403);
+    } finally {
+      await closed.stop();
+    }
+    const open = await serve([`${external}/32`]);
+    try {
+      assert.equal(await post(open.port), 401, 'allowed, but still needs credentials');
+    } finally {
+      await open.stop();
+    }
+  },
+);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RpcServer } from '../../src/rpc/server.js';
@@ -10,7 +10,9 @@ import { registerWalletMethods } from '../../src/rpc/wallet-methods.js';
 import { WalletManager } from '../../src/wallet/manager.js';
 import { addressToScript } from '../../src/primitives/address.js';
 import type { Tx } from '../../src/primitives/tx.js';
+import fc from 'fast-check';
 import { ChainFixture, coinbase, COIN } from '../wallet/chain-fixture.js';
+import { randomRpcBodies, rawPost } from './helpers.js';
 
 const PREFIXES = { pubkeyHash: 111, scriptHash: 196, wif: 239 };
 const code = (c: number) => (e: unknown) => e instanceof RpcError && e.code === c;
@@ -88,5 +90,284 @@ test('wallet RPC: create, address, balances, lock/unlock, send, errors with Core
     await server.stop();
     wallets.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A server with the wallet methods over one wallet manager; blocks paying `addr` fund the wallet. */
+async function walletServer(opts: { estimate?: (target: number) => bigint | null } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'tally-wrpc-'));
+  const wallets = new WalletManager({
+    dir: join(dir, 'wallets'),
+    network: 'regtest',
+    prefixes: PREFIXES,
+    coinbaseMaturity: 1,
+  });
+  const sent: Tx[] = [];
+  const server = new RpcServer({ port: 0, auth: { cookieDir: dir }, authFailDelayMs: 1 });
+  registerWalletMethods(server, {
+    wallets,
+    broadcast: async (tx) => void sent.push(tx),
+    defaultFeeRatePerKb: 5000n,
+    estimateFeeRatePerKb: opts.estimate,
+  });
+  await server.start();
+  const rpc = new RpcClient({ port: server.port, cookieFile: join(dir, '.cookie') });
+  const chain = new ChainFixture();
+  const mine = (addr: string, n: number, value = 10n * COIN) => {
+    for (let i = 0; i < n; i++) {
+      const h = chain.blocks.length;
+      const b = chain.next([coinbase(h, addressToScript(addr, PREFIXES), value)]);
+      wallets.onBlockConnected(b, chain.push(b));
+    }
+  };
+  const close = async () => {
+    await server.stop();
+    wallets.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, wallets, sent, server, rpc, chain, mine, close };
+}
+
+test('wallet RPC: createwallet/loadwallet/getwalletinfo/getbalance/listunspent/gettransaction and their bad-param codes', async () => {
+  const s = await walletServer();
+  const { rpc } = s;
+  try {
+    await assert.rejects(rpc.call('createwallet', ['w', true]), code(-8)); // watch-only
+    await assert.rejects(rpc.call('createwallet', ['../escape']), code(-4));
+    await assert.rejects(rpc.call('createwallet', [7]), code(-3));
+    await assert.rejects(rpc.call('createwallet', []), code(-8));
+    await assert.rejects(
+      rpc.call('createwallet', { wallet_name: 'w', mnemonic: 'abandon abandon' }),
+      code(-8),
+    );
+    await assert.rejects(rpc.call('loadwallet', ['nosuch']), code(-18));
+    await assert.rejects(rpc.call('getwalletinfo'), code(-18));
+    await rpc.call('createwallet', ['w']);
+    await assert.rejects(rpc.call('loadwallet', ['w']), code(-35)); // already loaded
+    await assert.rejects(rpc.call('getnewaddress', ['', 'bech32']), code(-8));
+    await assert.rejects(rpc.call('getnewaddress', [5]), code(-3));
+    const addr = await rpc.call<string>('getnewaddress');
+    const other = await rpc.call<string>('getnewaddress');
+    s.mine(addr, 3);
+    s.mine(other, 1, 2n * COIN);
+
+    // Unload and load again: the file keeps the coins.
+    assert.deepEqual(await rpc.call('unloadwallet', ['w']), { warning: '' });
+    assert.deepEqual(await rpc.call('loadwallet', ['w']), { name: 'w', warning: '' });
+    const info = await rpc.call<Record<string, unknown>>('getwalletinfo');
+    assert.equal(info.walletname, 'w');
+    assert.deepEqual([info.balance, info.immature_balance, info.unconfirmed_balance], [30, 2, 0]);
+    assert.equal(info.txcount, 4);
+    assert.ok((info.keypoolsize as number) >= 20, 'the lookahead window is counted');
+    assert.equal(info.unlocked_until, undefined, 'unencrypted: no unlocked_until');
+
+    assert.equal(await rpc.call('getbalance'), 30);
+    assert.equal(await rpc.call('getbalance', ['*', 1]), 30);
+    await assert.rejects(rpc.call('getbalance', ['x']), code(-8));
+
+    const all = await rpc.call<{ address: string; amount: number; confirmations: number }[]>('listunspent');
+    assert.deepEqual(
+      all.map((u) => [u.address, u.amount, u.confirmations]).sort(),
+      [
+        [addr, 10, 2],
+        [addr, 10, 3],
+        [addr, 10, 4],
+      ],
+      'the immature coinbase is left out',
+    );
+    assert.equal((await rpc.call<unknown[]>('listunspent', [3])).length, 2);
+    assert.equal((await rpc.call<unknown[]>('listunspent', [1, 2])).length, 1);
+    assert.equal((await rpc.call<unknown[]>('listunspent', [1, 9999, [other]])).length, 0);
+    await assert.rejects(rpc.call('listunspent', ['1']), code(-3));
+    await assert.rejects(rpc.call('listunspent', [-1]), code(-8));
+    await assert.rejects(rpc.call('listunspent', [1, 9, 'x']), code(-3));
+
+    await assert.rejects(rpc.call('gettransaction', ['00'.repeat(32)]), code(-5));
+    await assert.rejects(rpc.call('gettransaction', ['zz']), code(-8));
+    const cb = s.chain.blocks[0].txs[0].txidHex();
+    const tx = await rpc.call<Record<string, unknown>>('gettransaction', [cb]);
+    assert.deepEqual([tx.amount, tx.confirmations, tx.blockheight], [10, 4, 0]);
+    assert.equal(tx.hex, Buffer.from(s.chain.blocks[0].txs[0].encode()).toString('hex'));
+    await assert.rejects(rpc.call('listtransactions', ['lbl']), code(-8));
+    await assert.rejects(rpc.call('listtransactions', ['*', -1]), code(-8));
+    const listed = await rpc.call<{ category: string }[]>('listtransactions', ['*', 2]);
+    assert.equal(listed.length, 2);
+  } finally {
+    await s.close();
+  }
+});
+
+test('wallet RPC: sends take the fee from estimatesmartfee, else the fallback, else fee_rate; bad amounts and rates', async () => {
+  let estimate: bigint | null = null;
+  const targets: number[] = [];
+  const s = await walletServer({
+    estimate: (t) => {
+      targets.push(t);
+      return estimate;
+    },
+  });
+  const { rpc } = s;
+  try {
+    await rpc.call('createwallet', ['w']);
+    s.mine(await rpc.call<string>('getnewaddress'), 4);
+    const dest = 'mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn';
+    type Verbose = { txid: string; fee_reason: string; fee: number };
+    const paidRate = (r: Verbose) => {
+      const tx = s.sent.find((t) => t.txidHex() === r.txid)!;
+      return (r.fee * 1e8 * 1000) / tx.size;
+    };
+    const fallback = await rpc.call<Verbose>('sendtoaddress', { address: dest, amount: 1, verbose: true });
+    assert.equal(fallback.fee_reason, 'Fallback fee');
+    assert.ok(paidRate(fallback) >= 5000 && paidRate(fallback) < 5100, `rate ${paidRate(fallback)}`);
+    estimate = 20_000n;
+    const estimated = await rpc.call<Verbose>('sendtoaddress', {
+      address: dest,
+      amount: 1,
+      conf_target: 3,
+      verbose: true,
+    });
+    assert.equal(estimated.fee_reason, 'Fee estimation');
+    assert.deepEqual(targets, [6, 3], 'conf_target reaches the estimator (default 6)');
+    assert.ok(paidRate(estimated) >= 20_000 && paidRate(estimated) < 20_200);
+    const explicit = await rpc.call<Verbose>('sendtoaddress', {
+      address: dest,
+      amount: 1,
+      fee_rate: 3,
+      verbose: true,
+    });
+    assert.equal(explicit.fee_reason, 'Fee rate');
+    assert.ok(paidRate(explicit) >= 3000 && paidRate(explicit) < 3100);
+    // Change goes to a fresh change-branch address every time.
+    const changes = s.sent.map((t) =>
+      t.outputs.find(
+        (o) => !Buffer.from(o.scriptPubKey).equals(Buffer.from(addressToScript(dest, PREFIXES))),
+      )!,
+    );
+    assert.equal(new Set(changes.map((o) => Buffer.from(o.scriptPubKey).toString('hex'))).size, 3);
+
+    await assert.rejects(rpc.call('sendtoaddress', [dest, 0]), code(-3));
+    await assert.rejects(rpc.call('sendtoaddress', [dest, '1.123456789']), code(-3));
+    await assert.rejects(rpc.call('sendtoaddress', [dest, 'abc']), code(-3));
+    await assert.rejects(rpc.call('sendtoaddress', [dest]), code(-8));
+    await assert.rejects(rpc.call('sendtoaddress', { address: dest, amount: 1, fee_rate: -1 }), code(-8));
+    await assert.rejects(rpc.call('sendtoaddress', { address: dest, amount: 1, fee_rate: 'x' }), code(-3));
+    await assert.rejects(
+      rpc.call('sendtoaddress', { address: dest, amount: 1, subtractfeefromamount: true }),
+      code(-8),
+    );
+    await assert.rejects(rpc.call('sendtoaddress', { address: dest, amount: 1, conf_target: 0 }), code(-8));
+    await assert.rejects(rpc.call('sendtoaddress', [42, 1]), code(-3));
+    assert.equal(s.sent.length, 3);
+  } finally {
+    await s.close();
+  }
+});
+
+test('wallet RPC: encryptwallet encrypts at rest and locks; passphrase calls check their params', async () => {
+  const s = await walletServer();
+  const { rpc } = s;
+  try {
+    const { mnemonic } = await rpc.call<{ mnemonic: string }>('createwallet', ['w']);
+    const file = join(s.dir, 'wallets', 'w.json');
+    assert.ok(readFileSync(file, 'utf8').includes(mnemonic), 'unencrypted until encryptwallet');
+    await assert.rejects(rpc.call('walletpassphrase', ['x', 10]), code(-15));
+    await assert.rejects(rpc.call('walletpassphrasechange', ['x', 'y']), code(-15));
+    await assert.rejects(rpc.call('encryptwallet', []), code(-8));
+    assert.match(await rpc.call<string>('encryptwallet', ['secret']), /wallet encrypted/);
+    assert.ok(!readFileSync(file, 'utf8').includes(mnemonic.split(' ')[0] + ' '), 'no mnemonic in clear');
+    // scrypt calibrated to ~100 ms here (N a power of two in 2^14..2^17), then AES-256-GCM: a
+    // 12-byte IV and a 16-byte tag.
+    const { secret } = JSON.parse(readFileSync(file, 'utf8')) as {
+      secret: { encrypted: Record<string, unknown> };
+    };
+    const N = secret.encrypted.N as number;
+    assert.deepEqual([secret.encrypted.kdf, secret.encrypted.r, secret.encrypted.p], ['scrypt', 8, 1]);
+    assert.ok(Number.isInteger(Math.log2(N)) && N >= 2 ** 14 && N <= 2 ** 17, `N ${N}`);
+    assert.match(String(secret.encrypted.iv), /^[0-9a-f]{24}$/);
+    assert.match(String(secret.encrypted.tag), /^[0-9a-f]{32}$/);
+    await assert.rejects(rpc.call('encryptwallet', ['again']), code(-15));
+    assert.equal((await rpc.call<{ unlocked_until: number }>('getwalletinfo')).unlocked_until, 0);
+    s.mine(await rpc.call<string>('getnewaddress'), 2); // addresses need no passphrase
+    await assert.rejects(rpc.call('sendtoaddress', ['mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn', 1]), code(-13));
+    await assert.rejects(rpc.call('walletpassphrase', ['', 10]), code(-8));
+    await assert.rejects(rpc.call('walletpassphrase', ['secret', -1]), code(-8));
+    await assert.rejects(rpc.call('walletpassphrase', ['secret', '10']), code(-3));
+    await assert.rejects(rpc.call('walletpassphrase', ['secret']), code(-8));
+    await assert.rejects(rpc.call('walletpassphrasechange', ['wrong', 'new']), code(-14));
+    const before = Math.floor(Date.now() / 1000);
+    assert.equal(await rpc.call('walletpassphrase', ['secret', 100]), null);
+    const until = (await rpc.call<{ unlocked_until: number }>('getwalletinfo')).unlocked_until;
+    assert.ok(until >= before + 99 && until <= before + 102, `unlocked_until ${until}`);
+    assert.match(
+      await rpc.call<string>('sendtoaddress', ['mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn', 1]),
+      /^[0-9a-f]{64}$/,
+    );
+    assert.equal(await rpc.call('walletlock'), null);
+    assert.equal((await rpc.call<{ unlocked_until: number }>('getwalletinfo')).unlocked_until, 0);
+    await assert.rejects(rpc.call('backupwallet', []), code(-8));
+    await assert.rejects(rpc.call('backupwallet', [join(s.dir, 'no', 'such', 'dir', 'b.json')]), code(-4));
+  } finally {
+    await s.close();
+  }
+});
+
+test('random requests at the wallet methods always get a JSON-RPC answer', async () => {
+  const s = await walletServer();
+  try {
+    await s.rpc.call('createwallet', ['w']);
+    const addr = await s.rpc.call<string>('getnewaddress');
+    s.mine(addr, 3);
+    const cookie = readFileSync(join(s.dir, '.cookie'), 'utf8');
+    // backupwallet is left out: it writes wherever its argument points.
+    const methods = [
+      'createwallet',
+      'loadwallet',
+      'unloadwallet',
+      'listwallets',
+      'getwalletinfo',
+      'getnewaddress',
+      'getrawchangeaddress',
+      'getbalance',
+      'getbalances',
+      'listunspent',
+      'sendtoaddress',
+      'listtransactions',
+      'gettransaction',
+      'walletlock',
+      'getaddressinfo',
+      'setlabel',
+    ];
+    const value = fc.oneof(
+      fc.constantFrom(addr, 'w', '*', s.chain.blocks[0].txs[0].txidHex(), 'legacy'),
+      fc.integer({ min: -2, max: 60 }),
+      fc.double(),
+      fc.boolean(),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    const names = fc.constantFrom(
+      'wallet_name',
+      'address',
+      'amount',
+      'fee_rate',
+      'label',
+      'minconf',
+      'txid',
+      'verbose',
+    );
+    const params = fc.oneof(
+      fc.array(value, { maxLength: 4 }),
+      fc.dictionary(fc.oneof(names, fc.string({ maxLength: 8 })), value, { maxKeys: 4 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(randomRpcBodies(methods, params), async (body) => {
+        const r = await rawPost(s.server.port, body, cookie);
+        assert.ok([200, 204, 400, 404, 500].includes(r.status), `status ${r.status} for ${body}`);
+        if (r.status !== 204) JSON.parse(r.body);
+      }),
+      { numRuns: 300 },
+    );
+    assert.equal(typeof (await s.server.call('uptime', [])), 'number');
+  } finally {
+    await s.close();
   }
 });

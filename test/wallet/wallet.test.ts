@@ -12,6 +12,10 @@ import { STANDARD_SCRIPT_FLAGS } from '../../src/script/flags.js';
 import { feeFor } from '../../src/wallet/coinselect.js';
 import { InsufficientFundsError } from '../../src/wallet/coinselect.js';
 import { Tx } from '../../src/primitives/tx.js';
+import { HDKey } from '@scure/bip32';
+import { mnemonicToSeedSync } from '@scure/bip39';
+import { hash160 } from '../../src/crypto/hash.js';
+import { getParams } from '../../src/consensus/params.js';
 import { ChainFixture, coinbase, spend, COIN, OTHER_SCRIPT } from './chain-fixture.js';
 
 const PREFIXES = { pubkeyHash: 111, scriptHash: 196, wif: 239 };
@@ -287,6 +291,36 @@ test('createTransaction signs P2PKH inputs that the script interpreter accepts; 
     assert.equal(sends.length, 1);
     assert.equal(sends[0].amount, -4n * COIN);
     assert.equal(sends[0].fee, -fee);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("main-network wallets use Tally's coin type: m/44'/5521740'/0'/<0|1>/i, as an independent BIP32 derivation gives", async () => {
+  const t = tempWallet();
+  const main = getParams('main').prefixes;
+  try {
+    const { wallet } = await Wallet.create({
+      path: t.path,
+      network: 'main',
+      prefixes: main,
+      coinbaseMaturity: 100,
+      mnemonic: MNEMONIC,
+    });
+    const root = HDKey.fromMasterSeed(mnemonicToSeedSync(MNEMONIC));
+    const expect = (path: string) => {
+      const h = hash160(root.derive(path).publicKey!);
+      return scriptToAddress(Uint8Array.of(0x76, 0xa9, 0x14, ...h, 0x88, 0xac), main);
+    };
+    const receive = [wallet.getNewAddress(), wallet.getNewAddress()];
+    assert.deepEqual(receive, [expect("m/44'/5521740'/0'/0/0"), expect("m/44'/5521740'/0'/0/1")]);
+    assert.equal(wallet.addressInfo(receive[1])?.path, "m/44'/5521740'/0'/0/1");
+    const change = wallet.getChangeAddress();
+    const info = wallet.addressInfo(change)!;
+    assert.match(info.path, /^m\/44'\/5521740'\/0'\/1\/\d+$/);
+    assert.equal(info.change, true);
+    assert.equal(change, expect(info.path));
+    assert.equal(JSON.parse(readFileSync(t.path, 'utf8')).coinType, 0x54414c);
   } finally {
     t.cleanup();
   }
