@@ -263,7 +263,8 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
   }
 
   async start(): Promise<void> {
-    for (const err of [this.book.load(), this.bans.load()]) if (err) this.log.warn({ err }, 'ignoring file');
+    for (const err of [this.book.load(), this.bans.load()])
+      if (err) this.log.warn({ err }, 'peers or ban file: ignored what could not be read');
     const useSeeds = this.opts.useSeeds ?? !this.opts.connect?.length;
     if (useSeeds) {
       for (const s of this.params.seeds) {
