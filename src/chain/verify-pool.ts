@@ -45,6 +45,19 @@ function inputCount(job: VerifyJob): number {
   return job.prevouts.length;
 }
 
+/**
+ * Node options for piscina workers. Piscina loads a worker file with require() first; on Node 20.19+
+ * require() of an ES module is on by default and has crashed the process now and then with an
+ * internal assertion (ModuleWrap::CreateRequiredModuleFacade). Turning it off in the workers makes
+ * piscina fall back to import(), which is the path ES modules are meant to take.
+ */
+export function workerExecArgv(): string[] {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  // Only the lines where the assertion was seen (Node 20 and 22); later lines keep their defaults.
+  const affected = major === 22 || (major === 20 && minor >= 17);
+  return affected ? [...process.execArgv, '--no-experimental-require-module'] : [...process.execArgv];
+}
+
 export class ScriptVerifyPool {
   private constructor(
     readonly threads: number,
@@ -65,6 +78,7 @@ export class ScriptVerifyPool {
         ? null
         : new Piscina({
             filename: new URL('./verify-worker.js', import.meta.url).href,
+            execArgv: workerExecArgv(),
             minThreads: threads,
             maxThreads: threads,
             idleTimeout: 60_000,

@@ -5,6 +5,7 @@
 // space is exhausted. Does not own: building templates or rolling extra-nonce and time (the
 // caller's getWork does that). Fails with RangeError on a bad job or option; a find that the
 // plain sha256d rejects is a kernel bug and throws.
+import { workerExecArgv } from '../chain/verify-pool.js';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -132,6 +133,7 @@ export class Miner {
     const kernel = resolveKernel(opts.kernel ?? 'auto');
     const pool = new Piscina({
       filename: fileURLToPath(new URL('./worker.js', import.meta.url)),
+      execArgv: workerExecArgv(),
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Number.MAX_SAFE_INTEGER,
