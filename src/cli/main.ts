@@ -50,10 +50,16 @@ export function parseRpcArg(arg: string): unknown {
 }
 
 function clientFor(g: GlobalOpts): { client: RpcClient; config: NodeConfig } {
-  const config = loadConfig({ network: g.network, datadir: g.datadir, conf: g.conf, rpcport: g.rpcport });
+  const config = loadConfig({
+    network: g.network,
+    datadir: g.datadir,
+    conf: g.conf,
+    rpcport: g.rpcport,
+    rpcconnect: g.rpcconnect,
+  });
   const port = config.rpcport ?? getParams(config.network).rpcPort;
   const client = new RpcClient({
-    host: g.rpcconnect ?? '127.0.0.1',
+    host: config.rpcconnect ?? '127.0.0.1',
     port,
     user: g.rpcuser ?? config.rpcuser,
     password: g.rpcpassword ?? config.rpcpassword,
@@ -99,7 +105,7 @@ export function buildProgram(io: CliIO): Command {
     .option('--datadir <dir>', 'data directory (default ~/.tally)')
     .option('--conf <file>', 'config file (default DATADIR/tally.conf)')
     .option('--rpcport <port>', 'RPC port of the node')
-    .option('--rpcconnect <host>', 'RPC host of the node', '127.0.0.1')
+    .option('--rpcconnect <host>', 'RPC host of the node (default: 127.0.0.1)')
     .option('--rpcuser <user>', 'RPC user (default: the node .cookie file)')
     .option('--rpcpassword <password>', 'RPC password')
     .option('--rpcwallet <name>', 'wallet to use when the node has several loaded')

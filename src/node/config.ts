@@ -39,6 +39,8 @@ export interface NodeConfig {
   rpcallowip: string[];
   rpcuser?: string;
   rpcpassword?: string;
+  /** Host `tally rpc`/`tally wallet` reach the node on (the node itself ignores it). */
+  rpcconnect?: string;
   connect: string[];
   addnode: string[];
   mine: boolean;
@@ -105,6 +107,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
     help: 'Allow RPC clients from this address or subnet',
   },
   rpcuser: { schema: nonEmpty, expect: 'a non-empty user name', help: 'RPC user name' },
+  rpcconnect: {
+    schema: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.:-]+)$/),
+    expect: 'a host name or IP address',
+    help: 'Host the command line reaches the node on',
+  },
   rpcpassword: { schema: nonEmpty, expect: 'a non-empty password', help: 'RPC password' },
   connect: {
     schema: nonEmpty,

@@ -89,3 +89,13 @@ test('parseConfFile keeps where each value came from', () => {
   const f = parseConfFile('\n\nport=1', 'x.conf');
   assert.deepEqual(f.top.get('port'), { values: ['1'], where: 'x.conf line 3' });
 });
+
+test('rpcconnect comes from tally.conf for the command line, the flag wins, a bad host is refused', () => {
+  assert.equal(load({}, 'rpcconnect=10.1.2.3').rpcconnect, '10.1.2.3');
+  assert.equal(load({ rpcconnect: 'node.lan' }, 'rpcconnect=10.1.2.3').rpcconnect, 'node.lan');
+  assert.equal(load({}).rpcconnect, undefined);
+  assert.throws(
+    () => load({}, 'rpcconnect=a b'),
+    /invalid value for rpcconnect: expected a host name or IP address/,
+  );
+});
