@@ -158,7 +158,7 @@ export class TallyNode {
 
       const follower: WalletFollower = {
         isSynced: (w) => w.tip?.hash === chain.tip.hashHex,
-        sync: (w, o) => syncWallet(chain, w, o.restored),
+        sync: (w, o) => syncWallet(chain, w, o.restored, log),
         pendingTxs: () => mempool.all().map((e) => e.tx),
       };
       const wallets = new WalletManager({
@@ -382,7 +382,7 @@ export class TallyNode {
 }
 
 /** Replays the blocks a wallet has not seen; a restored wallet reads the whole chain. */
-async function syncWallet(chain: Chain, w: Wallet, restored: boolean): Promise<void> {
+async function syncWallet(chain: Chain, w: Wallet, restored: boolean, log: Logger): Promise<void> {
   const tip = w.tip;
   let from: number;
   if (restored || tip === null) {
@@ -390,6 +390,13 @@ async function syncWallet(chain: Chain, w: Wallet, restored: boolean): Promise<v
     from = restored ? 0 : chain.height;
   } else {
     let e = chain.getEntry(tip.hash);
+    if (!e)
+      // The chain lost blocks the wallet saw (a damaged or replaced database): keep everything the
+      // wallet knows, rescan what the chain has, and let catching up from peers confirm the rest.
+      log.warn(
+        { walletTip: tip, chainHeight: chain.height },
+        "the wallet's last block is unknown to the chain database; rescanning from genesis",
+      );
     // Blocks the wallet saw may have been reorganised away while it was not loaded.
     while (e && !chain.isOnActiveChain(e)) e = e.prev ?? undefined;
     from = e ? e.height + 1 : 0;
