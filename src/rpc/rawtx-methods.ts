@@ -6,27 +6,21 @@
 import type { Chain } from '../chain/chain.js';
 import type { ChainParams } from '../consensus/params.js';
 import { Reason, RejectError } from '../consensus/errors.js';
-import { signDer } from '../crypto/secp256k1.js';
 import { hash160 } from '../crypto/hash.js';
 import { PolicyReason } from '../mempool/policy.js';
 import type { Mempool } from '../mempool/mempool.js';
 import { AddressError, addressToScript, scriptToAddress } from '../primitives/address.js';
-import { bytesToHex, concatBytes, equalBytes, hexToBytes } from '../primitives/bytes.js';
+import { bytesToHex, equalBytes, hexToBytes } from '../primitives/bytes.js';
 import { OutPoint, Tx, TxIn, TxOut } from '../primitives/tx.js';
 import { scriptToAsm } from '../script/asm.js';
 import { ScriptError } from '../script/errors.js';
 import { STANDARD_SCRIPT_FLAGS } from '../script/flags.js';
 import { MAX_SCRIPT_SIZE, verifyInput } from '../script/interpreter.js';
-import {
-  SIGHASH_ALL,
-  SIGHASH_ANYONECANPAY,
-  SIGHASH_NONE,
-  SIGHASH_SINGLE,
-  signatureHash,
-} from '../script/sighash.js';
-import { classifyScript, nullDataScript, p2shScript, pushData } from '../script/standard.js';
+import { SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_NONE, SIGHASH_SINGLE } from '../script/sighash.js';
+import { classifyScript, nullDataScript, p2shScript } from '../script/standard.js';
 import { CHANGE, RECEIVE } from '../wallet/keys.js';
 import type { WalletManager } from '../wallet/manager.js';
+import { signP2PKHInput } from '../wallet/signing.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { JsonAmount, parseCoins } from './amount.js';
 import { hashParam, internalHex, scriptType, txJson, verbosity } from './chain-json.js';
@@ -179,22 +173,6 @@ function parseOutputs(outputs: unknown, prefixes: ChainParams['prefixes']): TxOu
     out.push(new TxOut(parseCoins(value), script));
   }
   return out;
-}
-
-/** Signs input `index` with (sk, pk) for a P2PKH output: <sig+hashtype> <pubkey>. */
-function signP2PKH(
-  tx: Tx,
-  index: number,
-  script: Uint8Array,
-  hashType: number,
-  sk: Uint8Array,
-  pk: Uint8Array,
-): Tx {
-  const hash = signatureHash(script, tx, index, hashType);
-  const sig = concatBytes(signDer(hash, sk), Uint8Array.of(hashType));
-  const scriptSig = concatBytes(pushData(sig), pushData(pk));
-  const inputs = tx.inputs.map((i, n) => (n === index ? new TxIn(i.prevout, scriptSig, i.sequence) : i));
-  return new Tx(tx.version, inputs, tx.outputs, tx.locktime);
 }
 
 /** Core's text for a failed input check (SignTransactionResultToJSON). */
@@ -360,7 +338,7 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
           if (!Number.isInteger(index)) return;
           tx = wallet.withPrivateKey(info.change ? CHANGE : RECEIVE, index, (sk, pk) =>
             equalBytes(hash160(pk), coin.script.subarray(3, 23))
-              ? signP2PKH(tx, i, coin.script, hashType, sk, pk)
+              ? signP2PKHInput(tx, i, coin.script, sk, pk, hashType)
               : tx,
           );
         });

@@ -8,15 +8,17 @@ import { SIGHASH_ALL, signatureHash } from '../script/sighash.js';
 import { pushData } from '../script/standard.js';
 import type { Coin, Wallet } from './wallet.js';
 
+/** Signs input `index` spending a P2PKH output with `prevScript`: <sig+hashtype> <pubkey>. */
 export function signP2PKHInput(
   tx: Tx,
   index: number,
   prevScript: Uint8Array,
   privateKey: Uint8Array,
   publicKey: Uint8Array,
+  hashType: number = SIGHASH_ALL,
 ): Tx {
-  const hash = signatureHash(prevScript, tx, index, SIGHASH_ALL);
-  const sig = concatBytes(signDer(hash, privateKey), Uint8Array.of(SIGHASH_ALL));
+  const hash = signatureHash(prevScript, tx, index, hashType);
+  const sig = concatBytes(signDer(hash, privateKey), Uint8Array.of(hashType));
   const scriptSig = concatBytes(pushData(sig), pushData(publicKey));
   const inputs = tx.inputs.map((i, n) => (n === index ? new TxIn(i.prevout, scriptSig, i.sequence) : i));
   return new Tx(tx.version, inputs, tx.outputs, tx.locktime);
