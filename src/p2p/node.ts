@@ -889,6 +889,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       const k = key(it.hash);
       peer.knownInv.add(k);
       if (it.type === InvType.BLOCK) {
+        peer.notFound.delete(k);
         const h = this.chain.headerHeight(it.hash);
         if (h === undefined) unknownBlock = it.hash;
         else {
@@ -1060,7 +1061,12 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       return;
     }
     peer.unconnectingHeaders = 0;
-    for (const h of headers) peer.knownInv.add(key(h.hash()));
+    for (const h of headers) {
+      const k = key(h.hash());
+      peer.knownInv.add(k);
+      // A peer that now announces a block it once had not found can be asked for it again.
+      peer.notFound.delete(k);
+    }
     const lastHeight = this.chain.headerHeight(last.hash()) ?? 0;
     peer.bestHeight = Math.max(peer.bestHeight, lastHeight);
     peer.syncedHeaders = Math.max(peer.syncedHeaders, lastHeight);

@@ -14,6 +14,9 @@ export class RollingSet {
   has(k: string): boolean {
     return this.items.has(k);
   }
+  delete(k: string): void {
+    this.items.delete(k);
+  }
   add(k: string): void {
     if (this.items.has(k)) return;
     this.items.add(k);
