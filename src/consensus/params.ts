@@ -36,6 +36,12 @@ export interface ChainParams {
   coinbaseMaturity: number;
   maxBlockSize: number;
   maxBlockSigops: number;
+  /**
+   * Chain work below which a header chain is not worth following while catching up (Core's
+   * nMinimumChainWork): a peer offering only such a chain is dropped, and the node counts as
+   * catching up until its tip has this much work.
+   */
+  minimumChainWork: bigint;
   seeds: string[];
   genesis: Block;
   /** Internal byte order. */
@@ -105,6 +111,7 @@ const NetworkSchema = z.strictObject({
   coinbaseMaturity: uint(1_000_000),
   maxBlockSize: z.number().int().min(81),
   maxBlockSigops: z.number().int().min(1),
+  minimumChainWork: hex(64),
   seeds: z.array(z.string().min(1)),
   bip16Height: height,
   bip34Height: height,
@@ -175,6 +182,7 @@ function buildNetwork(key: NetworkName, n: NetworkJson): ChainParams {
     coinbaseMaturity: n.coinbaseMaturity,
     maxBlockSize: n.maxBlockSize,
     maxBlockSigops: n.maxBlockSigops,
+    minimumChainWork: BigInt('0x' + n.minimumChainWork),
     seeds: [...n.seeds],
     genesis: new Block(header, [coinbase]),
     genesisHash: header.hash(),
@@ -273,6 +281,8 @@ function bitcoinParams(): ChainParams {
     coinbaseMaturity: 100,
     maxBlockSize: 1_000_000,
     maxBlockSigops: 20_000,
+    // The preset replays recorded blocks in tests; it never follows peers.
+    minimumChainWork: 0n,
     seeds: [],
     genesis,
     genesisHash: genesis.hash(),

@@ -30,6 +30,7 @@ export function ibdTracker(chain: Chain, opts: IbdOptions = {}): () => boolean {
   return () => {
     if (done) return false;
     const tip = chain.tip;
+    if (tip.chainWork < chain.params.minimumChainWork) return true;
     if (tip.header.time < now() - maxAge) return true;
     if (chain.bestHeader.height > tip.height + 6) return true;
     done = true;
@@ -102,6 +103,10 @@ export function p2pChainAdapter(chain: Chain, isIbd: () => boolean = ibdTracker(
     async processBlock(block: Block) {
       const r = await chain.processBlock(block);
       return { accepted: r.accepted, ...verdictOf(r.error) };
+    },
+    belowMinimumWork: (hash) => {
+      const e = chain.getEntry(hash);
+      return e !== undefined && e.chainWork < chain.params.minimumChainWork;
     },
     isInitialBlockDownload: isIbd,
     onTip(cb) {

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getParams } from '../../src/consensus/params.js';
-import { p2pChainAdapter } from '../../src/node/adapters.js';
+import { ibdTracker, p2pChainAdapter } from '../../src/node/adapters.js';
+import { blockWork } from '../../src/consensus/pow.js';
 import { Builder } from '../chain/builder.js';
 import { openChain, removeDir, tempDir } from '../chain/helpers.js';
 
@@ -50,6 +51,28 @@ test('blocksToDownload skips what is already active while catching up on a strai
       p2p.blocksToDownload(100).map((w) => w.height),
       [7, 8, 9, 10],
     );
+  } finally {
+    await chain.close();
+    removeDir(dir);
+  }
+});
+
+test('minimum chain work: a weaker header chain is flagged and the node counts as catching up below it', async () => {
+  const dir = tempDir();
+  const b = new Builder(params);
+  const blocks = b.chain(params.genesis, 5);
+  // Work of genesis plus three blocks: heights 0..2 are below it, 3 and up are not.
+  const minimumChainWork = blockWork(params.genesis.header.bits) * 4n;
+  const chain = await openChain(dir, { ...params, minimumChainWork });
+  try {
+    assert.equal((await chain.processHeaders(blocks.map((x) => x.header))).error, undefined);
+    const ibd = ibdTracker(chain, { now: () => blocks[4].header.time });
+    const p2p = p2pChainAdapter(chain, ibd);
+    assert.equal(p2p.belowMinimumWork!(blocks[1].hash()), true);
+    assert.equal(p2p.belowMinimumWork!(blocks[2].hash()), false);
+    assert.equal(ibd(), true, 'the tip (genesis) is below the minimum');
+    for (const blk of blocks) assert.ok((await chain.processBlock(blk)).accepted);
+    assert.equal(ibd(), false);
   } finally {
     await chain.close();
     removeDir(dir);
