@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { DataDirLock, DataDirLockedError } from '../../src/node/datadir.js';
 
 test('lock: created with our pid, a second lock refused, released on release()', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'tally-dd-')), 'regtest');
+  const base = mkdtempSync(join(tmpdir(), 'tally-dd-'));
+  const dir = join(base, 'regtest');
   const lock = DataDirLock.acquire(dir);
   assert.equal(statSync(dir).mode & 0o777, 0o700);
   assert.equal(readFileSync(join(dir, '.lock'), 'utf8').trim(), String(process.pid));
@@ -15,7 +16,7 @@ test('lock: created with our pid, a second lock refused, released on release()',
   lock.release();
   assert.equal(existsSync(join(dir, '.lock')), false);
   DataDirLock.acquire(dir).release();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(base, { recursive: true, force: true });
 });
 
 test('lock: a live other process holds it; a dead pid is taken over', () => {
