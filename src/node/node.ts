@@ -216,7 +216,15 @@ export class TallyNode {
         log.warn({ err: e, file: files.mempool }, 'mempool.dat ignored');
       }
       node.registerMethods();
-      await p2p.start();
+      try {
+        await p2p.start();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+          throw new Error(
+            `P2P port ${config.port ?? params.defaultPort} is already in use (is another node running?)`,
+          );
+        throw e;
+      }
       if (config.mine) await node.startMining(mineScript);
       rpc.setWarmup(null);
       log.info(
