@@ -46,8 +46,9 @@ export interface P2PChain {
    */
   processHeaders(headers: BlockHeader[]): Promise<Verdict & { ok: boolean }>;
   /**
-   * Blocks still to download on the best header chain, lowest height first, starting above the
-   * active tip, at most `max`. This is the download window's source of truth.
+   * Blocks still to download on the best header chain, lowest height first, starting at its fork
+   * point with the active chain (below the tip when the best headers are a heavier fork), at most
+   * `max`. This is the download window's source of truth.
    */
   blocksToDownload(max: number): { hash: Uint8Array; height: number }[];
   /**
