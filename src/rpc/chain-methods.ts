@@ -26,7 +26,7 @@ import {
   verbosity,
 } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
-import { ParamReader } from './params.js';
+import { methodRegistrar, ParamReader } from './params.js';
 import type { RpcServer } from './server.js';
 
 export interface ChainRpcDeps {
@@ -99,12 +99,7 @@ function mempoolEntryJson(pool: Mempool, e: MempoolEntry): Record<string, unknow
 export function registerChainMethods(server: RpcServer, deps: ChainRpcDeps): void {
   const { chain, mempool, params } = deps;
   const prefixes = params.prefixes;
-  const reg = (
-    name: string,
-    names: string[],
-    help: string,
-    fn: (r: ParamReader, raw: unknown[]) => unknown,
-  ) => server.register(name, (p) => fn(new ParamReader(p, names), p), { params: names, help });
+  const reg = methodRegistrar(server);
 
   const entryOrThrow = (r: ParamReader, i: number): BlockEntry => {
     const e = chain.getEntry(hashParam(r, i, 'blockhash'));

@@ -14,7 +14,7 @@ import { AddressError, addressToScript } from '../primitives/address.js';
 import { Block } from '../primitives/block.js';
 import { bytesToHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
 import { RpcCode, RpcError } from './errors.js';
-import { ParamReader } from './params.js';
+import { methodRegistrar } from './params.js';
 import type { RpcServer } from './server.js';
 import { difficultyFromBits } from './chain-json.js';
 
@@ -133,8 +133,7 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): v
       timer.unref();
     });
 
-  const reg = (name: string, paramNames: string[], help: string, fn: (r: ParamReader) => unknown) =>
-    server.register(name, (p) => fn(new ParamReader(p, paramNames)), { params: paramNames, help });
+  const reg = methodRegistrar(server);
 
   reg(
     'getblocktemplate',

@@ -15,7 +15,7 @@ import { ipToBytes, normalizeUrl, parseEndpoint } from '../p2p/netaddr.js';
 import type { P2PNode, PeerInfo } from '../p2p/node.js';
 import { JsonAmount } from './amount.js';
 import { RpcCode, RpcError } from './errors.js';
-import { ParamReader } from './params.js';
+import { methodRegistrar } from './params.js';
 import type { RpcServer } from './server.js';
 
 export interface NetRpcDeps {
@@ -84,8 +84,7 @@ function median(xs: number[]): number {
 export function registerNetMethods(server: RpcServer, deps: NetRpcDeps): void {
   const { p2p } = deps;
   const port = deps.params.defaultPort;
-  const reg = (name: string, params: string[], help: string, fn: (r: ParamReader) => unknown) =>
-    server.register(name, (p) => fn(new ParamReader(p, params)), { params, help });
+  const reg = methodRegistrar(server);
 
   const peerJson = (p: PeerInfo, tip: number): Record<string, unknown> => ({
     id: p.id,

@@ -2,6 +2,7 @@
 // of the wrong JSON type, -8 (RPC_INVALID_PARAMETER) for a missing or out-of-range one, as Core.
 import { parseCoins } from './amount.js';
 import { RpcCode, RpcError } from './errors.js';
+import type { RpcContext, RpcServer } from './server.js';
 
 function jsonType(v: unknown): string {
   if (v === null || v === undefined) return 'null';
@@ -109,4 +110,17 @@ export class ParamReader {
     if (!Array.isArray(v)) throw this.typeError(i, 'array');
     return v;
   }
+}
+
+export type ReaderHandler = (r: ParamReader, raw: unknown[], ctx: RpcContext) => unknown;
+
+/**
+ * The `reg(name, paramNames, help, handler)` every method file uses: registers the method with its
+ * parameter names (for named parameters and help) and hands the handler a ParamReader over them.
+ */
+export function methodRegistrar(
+  server: RpcServer,
+): (name: string, names: readonly string[], help: string, fn: ReaderHandler) => void {
+  return (name, names, help, fn) =>
+    server.register(name, (p, ctx) => fn(new ParamReader(p, names), p, ctx), { params: names, help });
 }

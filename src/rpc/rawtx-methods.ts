@@ -25,8 +25,8 @@ import type { Wallet } from '../wallet/wallet.js';
 import { JsonAmount, parseCoins } from './amount.js';
 import { hashParam, internalHex, scriptType, txJson, verbosity } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
-import { ParamReader } from './params.js';
-import type { RpcContext, RpcServer } from './server.js';
+import { methodRegistrar, ParamReader } from './params.js';
+import type { RpcServer } from './server.js';
 import { walletName, walletRpcError } from './wallet-methods.js';
 
 export interface RawTxRpcDeps {
@@ -190,12 +190,7 @@ interface PrevCoin {
 export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): void {
   const { chain, mempool, params } = deps;
   const prefixes = params.prefixes;
-  const reg = (
-    name: string,
-    names: string[],
-    help: string,
-    fn: (r: ParamReader, raw: unknown[], ctx: RpcContext) => unknown,
-  ) => server.register(name, (p, ctx) => fn(new ParamReader(p, names), p, ctx), { params: names, help });
+  const reg = methodRegistrar(server);
 
   /** Prevouts from the pool (unconfirmed parents) and the chain's UTXO set, in input order. */
   const findCoins = async (tx: Tx): Promise<(PrevCoin | undefined)[]> => {

@@ -21,7 +21,7 @@ import { WalletFileError } from '../wallet/store.js';
 import { HistoryEntry, Wallet, WalletError, WalletLockedError } from '../wallet/wallet.js';
 import { JsonAmount } from './amount.js';
 import { RpcCode, RpcError } from './errors.js';
-import { ParamReader } from './params.js';
+import { methodRegistrar, ParamReader } from './params.js';
 import type { RpcContext, RpcServer } from './server.js';
 
 export interface WalletRpcDeps {
@@ -107,23 +107,20 @@ function encrypted(wallet: Wallet, method: string): Wallet {
 
 export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): void {
   const { wallets } = deps;
+  const register = methodRegistrar(server);
   const reg = (
     name: string,
     params: string[],
     help: string,
     fn: (r: ParamReader, ctx: RpcContext, wallet: () => Wallet) => unknown,
   ) =>
-    server.register(
-      name,
-      async (p, ctx) => {
-        try {
-          return await fn(new ParamReader(p, params), ctx, () => wallets.get(walletName(ctx)));
-        } catch (e) {
-          throw walletRpcError(e);
-        }
-      },
-      { params, help },
-    );
+    register(name, params, help, async (r, _raw, ctx) => {
+      try {
+        return await fn(r, ctx, () => wallets.get(walletName(ctx)));
+      } catch (e) {
+        throw walletRpcError(e);
+      }
+    });
 
   reg(
     'createwallet',
