@@ -3,6 +3,7 @@
 import type { Chain } from '../../src/chain/chain.js';
 import { getParams } from '../../src/consensus/params.js';
 import { Mempool } from '../../src/mempool/mempool.js';
+import { mempoolChainAdapter } from '../../src/node/adapters.js';
 import type { Block } from '../../src/primitives/block.js';
 import { Builder, type Spendable } from '../chain/builder.js';
 import { openChain, removeDir, tempDir } from '../chain/helpers.js';
@@ -22,12 +23,7 @@ export interface Fixture {
 
 export function mempoolFor(chain: Chain): Mempool {
   const mempool = new Mempool({
-    chain: {
-      tipHeight: () => chain.height,
-      tipMedianTimePast: () => chain.medianTimePast(),
-      medianTimePastAt: (h) => chain.medianTimePastAt(h),
-      getCoins: (ops) => chain.getCoins(ops),
-    },
+    chain: mempoolChainAdapter(chain),
     params,
   });
   chain.on('connect', (e) => mempool.removeForBlock(e.block.txs));

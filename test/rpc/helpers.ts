@@ -38,6 +38,23 @@ export function rawPost(
  * Request bodies a careless or hostile client might send: random JSON, random text, and single
  * requests or batches naming `methods` (or random names) with random params and ids.
  */
+/**
+ * Random parameters for an RPC call: a short positional array, or named parameters mixing the
+ * method's real names with random keys of up to `keyLength` characters.
+ */
+export function randomRpcParams(
+  value: fc.Arbitrary<unknown>,
+  names: readonly string[],
+  keyLength = 12,
+): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    fc.array(value, { maxLength: 4 }),
+    fc.dictionary(fc.oneof(fc.constantFrom(...names), fc.string({ maxLength: keyLength })), value, {
+      maxKeys: 4,
+    }),
+  );
+}
+
 export function randomRpcBodies(
   methods: readonly string[],
   params: fc.Arbitrary<unknown> = fc.jsonValue(),

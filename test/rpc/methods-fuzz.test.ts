@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { bytesToHex } from '../../src/primitives/bytes.js';
 import { type NodeFixture, openNodeFixture } from './node-fixture.js';
-import { randomRpcBodies, rawPost } from './helpers.js';
+import { randomRpcBodies, randomRpcParams, rawPost } from './helpers.js';
 
 const METHODS = [
   'getblockchaininfo',
@@ -83,7 +83,7 @@ test('random requests at the chain and raw-transaction methods always get a JSON
     }),
     fc.dictionary(fc.constantFrom(f.walletAddress, 'data', 'x'), fc.oneof(fc.double(), hex)),
   );
-  const names = fc.constantFrom(
+  const params = randomRpcParams(value, [
     'blockhash',
     'verbosity',
     'verbose',
@@ -100,11 +100,7 @@ test('random requests at the chain and raw-transaction methods always get a JSON
     'estimate_mode',
     'prevtxs',
     'include_mempool',
-  );
-  const params = fc.oneof(
-    fc.array(value, { maxLength: 4 }),
-    fc.dictionary(fc.oneof(names, fc.string({ maxLength: 12 })), value, { maxKeys: 4 }),
-  );
+  ]);
   // Well-formed calls of the real methods with plausible and hostile arguments, single or batched.
   const call = fc.record({
     jsonrpc: fc.constantFrom('1.0', '2.0'),

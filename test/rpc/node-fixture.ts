@@ -10,6 +10,7 @@ import { Chain } from '../../src/chain/chain.js';
 import { getParams } from '../../src/consensus/params.js';
 import { FeeEstimator } from '../../src/mempool/fee-estimator.js';
 import { Mempool } from '../../src/mempool/mempool.js';
+import { mempoolChainAdapter } from '../../src/node/adapters.js';
 import { addressToScript } from '../../src/primitives/address.js';
 import type { Block } from '../../src/primitives/block.js';
 import { Tx, TxOut } from '../../src/primitives/tx.js';
@@ -81,12 +82,7 @@ export async function openNodeFixture(): Promise<NodeFixture> {
   await chain.processBlock(sibling);
 
   const mempool = new Mempool({
-    chain: {
-      tipHeight: () => chain.height,
-      tipMedianTimePast: () => chain.medianTimePast(),
-      medianTimePastAt: (h) => chain.medianTimePastAt(h),
-      getCoins: (ops) => chain.getCoins(ops),
-    },
+    chain: mempoolChainAdapter(chain),
     params: { coinbaseMaturity: params.coinbaseMaturity, csvHeight: params.csvHeight },
   });
   const parent = builder.spend([builder.cbOut(blocks[2])], { fee: 10_000n });

@@ -12,28 +12,14 @@ import { addressToScript } from '../../src/primitives/address.js';
 import type { Tx } from '../../src/primitives/tx.js';
 import fc from 'fast-check';
 import { ChainFixture, coinbase, COIN } from '../wallet/chain-fixture.js';
-import { randomRpcBodies, rawPost } from './helpers.js';
+import { randomRpcBodies, randomRpcParams, rawPost } from './helpers.js';
 
 const PREFIXES = { pubkeyHash: 111, scriptHash: 196, wif: 239 };
 const code = (c: number) => (e: unknown) => e instanceof RpcError && e.code === c;
 
 test('wallet RPC: create, address, balances, lock/unlock, send, errors with Core codes', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tally-wrpc-'));
-  const wallets = new WalletManager({
-    dir: join(dir, 'wallets'),
-    network: 'regtest',
-    prefixes: PREFIXES,
-    coinbaseMaturity: 1,
-  });
-  const sent: Tx[] = [];
-  const server = new RpcServer({ port: 0, auth: { cookieDir: dir } });
-  registerWalletMethods(server, {
-    wallets,
-    broadcast: async (tx) => void sent.push(tx),
-    defaultFeeRatePerKb: 1000n,
-  });
-  await server.start();
-  const rpc = new RpcClient({ port: server.port, cookieFile: join(dir, '.cookie') });
+  const s = await walletServer({ feeRatePerKb: 1000n });
+  const { dir, sent, server, rpc, chain } = s;
   try {
     await assert.rejects(rpc.call('getnewaddress'), code(-18));
     const created = await rpc.call<{ name: string; mnemonic: string }>('createwallet', {
@@ -44,11 +30,7 @@ test('wallet RPC: create, address, balances, lock/unlock, send, errors with Core
     assert.equal(created.mnemonic.split(' ').length, 12);
     await assert.rejects(rpc.call('createwallet', ['alice']), code(-4));
     const addr = await rpc.call<string>('getnewaddress', ['salary']);
-    const chain = new ChainFixture();
-    for (let h = 0; h < 3; h++) {
-      const b = chain.next([coinbase(h, addressToScript(addr, PREFIXES), 10n * COIN)]);
-      wallets.onBlockConnected(b, chain.push(b));
-    }
+    s.mine(addr, 3);
     assert.deepEqual(await rpc.call('getbalances'), {
       mine: { trusted: 20, untrusted_pending: 0, immature: 10 },
       lastprocessedblock: { hash: chain.blocks[2].hashHex(), height: 2 },
@@ -87,14 +69,14 @@ test('wallet RPC: create, address, balances, lock/unlock, send, errors with Core
     await assert.rejects(bob.call('walletlock'), code(-15));
     assert.deepEqual(await rpc.call('listwallets'), ['alice', 'bob']);
   } finally {
-    await server.stop();
-    wallets.close();
-    rmSync(dir, { recursive: true, force: true });
+    await s.close();
   }
 });
 
 /** A server with the wallet methods over one wallet manager; blocks paying `addr` fund the wallet. */
-async function walletServer(opts: { estimate?: (target: number) => bigint | null } = {}) {
+async function walletServer(
+  opts: { estimate?: (target: number) => bigint | null; feeRatePerKb?: bigint } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'tally-wrpc-'));
   const wallets = new WalletManager({
     dir: join(dir, 'wallets'),
@@ -107,7 +89,7 @@ async function walletServer(opts: { estimate?: (target: number) => bigint | null
   registerWalletMethods(server, {
     wallets,
     broadcast: async (tx) => void sent.push(tx),
-    defaultFeeRatePerKb: 5000n,
+    defaultFeeRatePerKb: opts.feeRatePerKb ?? 5000n,
     estimateFeeRatePerKb: opts.estimate,
   });
   await server.start();
@@ -344,19 +326,10 @@ test('random requests at the wallet methods always get a JSON-RPC answer', async
       fc.boolean(),
       fc.jsonValue({ maxDepth: 2 }),
     );
-    const names = fc.constantFrom(
-      'wallet_name',
-      'address',
-      'amount',
-      'fee_rate',
-      'label',
-      'minconf',
-      'txid',
-      'verbose',
-    );
-    const params = fc.oneof(
-      fc.array(value, { maxLength: 4 }),
-      fc.dictionary(fc.oneof(names, fc.string({ maxLength: 8 })), value, { maxKeys: 4 }),
+    const params = randomRpcParams(
+      value,
+      ['wallet_name', 'address', 'amount', 'fee_rate', 'label', 'minconf', 'txid', 'verbose'],
+      8,
     );
     await fc.assert(
       fc.asyncProperty(randomRpcBodies(methods, params), async (body) => {
