@@ -41,9 +41,8 @@ import { TxRecord, WalletFile, readWalletFile, writeFileAtomic } from './store.j
 
 export const DEFAULT_GAP = 20;
 export const MAX_UNLOCK_SECONDS = 100_000_000;
-/** How long block data may wait before it is written: blocks that pay the wallet, blocks that do not. */
+/** How long what connected blocks brought may wait before the wallet file is rewritten. */
 const BLOCK_SAVE_DELAY_MS = 1_000;
-const TIP_SAVE_DELAY_MS = 5_000;
 
 export class WalletError extends Error {
   constructor(message: string) {
@@ -452,31 +451,25 @@ export class Wallet {
 
   onBlockConnected(block: Block, height: number): void {
     const hash = block.hashHex();
-    const before = this.txs.size;
-    let touched = false;
     for (const tx of block.txs) {
       this.dropConflicts(tx);
-      if (this.txs.has(tx.txidHex()) || this.relevant(tx)) {
-        this.record(tx, height, hash, block.header.time);
-        touched = true;
-      }
+      if (this.txs.has(tx.txidHex()) || this.relevant(tx)) this.record(tx, height, hash, block.header.time);
     }
     this.file.tip = { height, hash };
     // What a block brings can be replayed from the chain (the node rescans from the saved tip at
     // load), so blocks are written in batches: rewriting the whole file for every block would make
     // a wallet paid by each block slower as it grows. What only the wallet knows (new addresses,
     // its own unconfirmed transactions) is still written at once.
-    if (touched || this.txs.size !== before) this.scheduleSave(BLOCK_SAVE_DELAY_MS);
-    else this.scheduleSave(TIP_SAVE_DELAY_MS);
+    this.scheduleSave();
   }
 
-  private scheduleSave(delayMs: number): void {
+  private scheduleSave(): void {
     if (this.saveTimer !== null) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
       // A wallet whose folder was removed (a test's temporary directory) has nothing to keep.
       if (existsSync(dirname(this.opts.path))) this.save();
-    }, delayMs);
+    }, BLOCK_SAVE_DELAY_MS);
     this.saveTimer.unref();
   }
 
