@@ -62,7 +62,6 @@ export class TallyNode {
   private readonly unsubscribe: (() => void)[] = [];
   private disconnected: Tx[] = [];
   readonly feeEstimator = new FeeEstimator();
-  readonly startedAt = Date.now();
 
   private constructor(
     readonly config: NodeConfig,
@@ -152,7 +151,6 @@ export class TallyNode {
         peersFile: files.peers,
         banlistFile: files.banlist,
         maxConnections: config.maxconnections,
-        userAgent: '/Tally:0.1.0/',
         logger: logging.child('net'),
       });
 

@@ -66,6 +66,9 @@ export const DEFAULT_TIMEOUTS: P2PTimeouts = {
   tickMs: 1_000,
 };
 
+/** BIP14 user agent sent in `version` unless the node is given another. */
+export const DEFAULT_USER_AGENT = '/Tally:0.1.0/';
+
 export interface P2PNodeOptions {
   params: P2PNetworkParams;
   chain: P2PChain;
@@ -522,7 +525,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
 
   /** The user agent announced in version. */
   get userAgent(): string {
-    return this.opts.userAgent ?? '/Tally:0.1.0/';
+    return this.opts.userAgent ?? DEFAULT_USER_AGENT;
   }
 
   /** Bytes sent and received since start, over all connections, closed ones included. */
@@ -764,7 +767,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
         recvHost && ipToBytes(recvHost) ? { services: 0n, host: recvHost, port: ep?.port ?? 0 } : ZERO_ADDR,
       addrFrom: ZERO_ADDR,
       nonce: peer.localNonce,
-      userAgent: this.opts.userAgent ?? '/Tally:0.1.0/',
+      userAgent: this.opts.userAgent ?? DEFAULT_USER_AGENT,
       startHeight: this.chain.tipHeight(),
       relay: this.mempool !== undefined,
       magic: this.params.magic,
