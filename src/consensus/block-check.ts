@@ -31,8 +31,10 @@ export function checkBlockHeader(header: BlockHeader, params: ChainParams): void
  * not match its header (or whose tree is CVE-2012-2459 mutated) may be an honest block damaged or
  * padded in transit, so its hash must not be marked invalid.
  */
-export function checkBlock(block: Block, params: ChainParams): void {
-  checkBlockHeader(block.header, params);
+export function checkBlock(block: Block, params: ChainParams, opts: { checkPow?: boolean } = {}): void {
+  // An unsolved block (a BIP23 proposal) is checked for everything but its proof of work, as
+  // Core's CheckBlock with fCheckPOW = false.
+  if (opts.checkPow !== false) checkBlockHeader(block.header, params);
 
   const { root, mutated } = block.merkle();
   if (!equalBytes(root, block.header.merkleRoot))

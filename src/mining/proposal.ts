@@ -1,16 +1,16 @@
 // BIP23 block proposals: would this block, solved, connect on the tip? (Core's TestBlockValidity
 // with fCheckPOW = false.) Owns: the checks a proposal gets without touching the chain's state:
-// merkle root, sizes, coinbase position, per-transaction checks, sigops, the contextual header and
-// block rules, inputs against the tip's UTXO set plus earlier outputs of the same block, BIP68,
-// the coinbase amount and every input script under the block's flags. Does not own proof of work
-// (a proposal is unsolved) or storing anything. Returns the reject reason, or null when valid.
+// consensus/checkBlock without proof of work (merkle root, sizes, coinbase position, each
+// transaction, legacy sigops), the contextual header and block rules, inputs against the tip's
+// UTXO set plus earlier outputs of the same block, BIP68, the coinbase amount and every input
+// script under the block's flags. Does not own proof of work (a proposal is unsolved) or storing
+// anything. Returns the reject reason, or null when valid.
 import type { Chain } from '../chain/chain.js';
-import { contextualCheckBlock, contextualCheckBlockHeader } from '../consensus/block-check.js';
+import { checkBlock, contextualCheckBlock, contextualCheckBlockHeader } from '../consensus/block-check.js';
 import { checkBlockSigOps, transactionSigOpCount } from '../consensus/block-check.js';
-import { Reason, RejectError, consensusError, mutatedError } from '../consensus/errors.js';
+import { Reason, RejectError, consensusError } from '../consensus/errors.js';
 import { blockScriptFlags } from '../consensus/flags.js';
 import { checkCoinbaseAmount } from '../consensus/subsidy.js';
-import { checkTransaction } from '../consensus/tx-check.js';
 import {
   type Coin,
   calculateSequenceLocks,
@@ -47,13 +47,7 @@ async function validate(chain: ProposalChain, block: Block, now: number): Promis
   const height = tip.height + 1;
   const mtp = chain.medianTimePast(tip);
 
-  const { root, mutated } = block.merkle();
-  if (!equalBytes(root, block.header.merkleRoot)) throw mutatedError(Reason.TXNMRKLROOT);
-  if (mutated) throw mutatedError(Reason.TXNS_DUPLICATE);
-  if (block.txs.length === 0 || block.size > params.maxBlockSize) throw consensusError(Reason.BLK_LENGTH);
-  if (!block.txs[0].isCoinbase()) throw consensusError(Reason.CB_MISSING);
-  if (block.txs.slice(1).some((t) => t.isCoinbase())) throw consensusError(Reason.CB_MULTIPLE);
-  for (const tx of block.txs) checkTransaction(tx);
+  checkBlock(block, params, { checkPow: false });
 
   contextualCheckBlockHeader(
     block.header,
