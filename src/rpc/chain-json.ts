@@ -4,7 +4,7 @@
 import type { AddressPrefixes } from '../primitives/address.js';
 import { scriptToAddress } from '../primitives/address.js';
 import type { BlockHeader } from '../primitives/block.js';
-import { bytesToHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
+import { bytesToHex, reverseHex } from '../primitives/bytes.js';
 import type { Tx } from '../primitives/tx.js';
 import { scriptToAsm } from '../script/asm.js';
 import { classifyScript } from '../script/standard.js';
@@ -80,23 +80,20 @@ export function chainWorkHex(work: bigint): string {
   return work.toString(16).padStart(64, '0');
 }
 
-export function versionHex(version: number): string {
-  return (version >>> 0).toString(16).padStart(8, '0');
-}
-
-export function bitsHex(bits: number): string {
-  return (bits >>> 0).toString(16).padStart(8, '0');
+/** A 32-bit header field (version, bits) as Core prints it: 8 hex digits. */
+export function u32Hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Header fields common to getblock and getblockheader. */
 export function headerJson(header: BlockHeader): Record<string, unknown> {
   return {
     version: header.version,
-    versionHex: versionHex(header.version),
+    versionHex: u32Hex(header.version),
     merkleroot: reverseHex(header.merkleRoot),
     time: header.time,
     nonce: header.nonce,
-    bits: bitsHex(header.bits),
+    bits: u32Hex(header.bits),
     difficulty: difficultyFromBits(header.bits),
   };
 }
@@ -112,11 +109,6 @@ export function hashParam(r: ParamReader, i: number, name: string): string {
   if (!/^[0-9a-fA-F]+$/.test(v))
     throw new RpcError(RpcCode.INVALID_PARAMETER, `${name} must be hexadecimal string (not '${v}')`);
   return v.toLowerCase();
-}
-
-/** Display hex of a hash -> the internal-order hex the mempool keys by. */
-export function internalHex(displayHex: string): string {
-  return bytesToHex(hexToBytes(displayHex).reverse());
 }
 
 /** Core accepts verbosity as a number or, for older clients, a bool (true = 1). */

@@ -12,7 +12,7 @@ import type { FeeEstimator } from '../mempool/fee-estimator.js';
 import type { Mempool, MempoolEntry } from '../mempool/mempool.js';
 import { AddressError, addressToScript } from '../primitives/address.js';
 import type { Block } from '../primitives/block.js';
-import { bytesToHex, hexToBytes } from '../primitives/bytes.js';
+import { bytesToHex, hashFromHex, hexToBytes } from '../primitives/bytes.js';
 import { OutPoint } from '../primitives/tx.js';
 import { JsonAmount } from './amount.js';
 import {
@@ -20,7 +20,6 @@ import {
   difficultyFromBits,
   hashParam,
   headerJson,
-  internalHex,
   scriptPubKeyJson,
   txJson,
   verbosity,
@@ -291,7 +290,7 @@ export function registerChainMethods(server: RpcServer, deps: ChainRpcDeps): voi
   );
 
   reg('getmempoolentry', ['txid'], 'The pool entry of a transaction (see getrawmempool verbose).', (r) => {
-    const e = mempool.get(internalHex(hashParam(r, 0, 'txid')));
+    const e = mempool.get(hashFromHex(hashParam(r, 0, 'txid')));
     if (e === undefined) throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Transaction not in mempool');
     return mempoolEntryJson(mempool, e);
   });

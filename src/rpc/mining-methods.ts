@@ -16,7 +16,7 @@ import { bytesToHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar } from './params.js';
 import type { RpcServer } from './server.js';
-import { difficultyFromBits } from './chain-json.js';
+import { difficultyFromBits, u32Hex } from './chain-json.js';
 
 export interface MiningRpcDeps {
   chain: Chain;
@@ -57,10 +57,6 @@ export function networkHashPs(chain: Chain, blocks: number, height: number): num
   }
   if (minTime === maxTime) return 0;
   return Number(pb.chainWork - pb0.chainWork) / (maxTime - minTime);
-}
-
-function hex32(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }
 
 function decodeBlock(hex: string): Block {
@@ -196,7 +192,7 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): v
         sigoplimit: params.maxBlockSigops,
         sizelimit: params.maxBlockSize,
         curtime: t.curtime,
-        bits: hex32(t.bits),
+        bits: u32Hex(t.bits),
         height: t.height,
       };
     },

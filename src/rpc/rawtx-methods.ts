@@ -10,7 +10,7 @@ import { hash160 } from '../crypto/hash.js';
 import { PolicyReason } from '../mempool/policy.js';
 import type { Mempool } from '../mempool/mempool.js';
 import { AddressError, addressToScript, scriptToAddress } from '../primitives/address.js';
-import { bytesToHex, equalBytes, hexToBytes } from '../primitives/bytes.js';
+import { bytesToHex, equalBytes, hashFromHex, hexToBytes } from '../primitives/bytes.js';
 import { OutPoint, Tx, TxIn, TxOut } from '../primitives/tx.js';
 import { scriptToAsm } from '../script/asm.js';
 import { ScriptError } from '../script/errors.js';
@@ -23,7 +23,7 @@ import type { WalletManager } from '../wallet/manager.js';
 import { signP2PKHInput } from '../wallet/signing.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { JsonAmount, parseCoins } from './amount.js';
-import { hashParam, internalHex, scriptType, txJson, verbosity } from './chain-json.js';
+import { hashParam, scriptType, txJson, verbosity } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, ParamReader } from './params.js';
 import type { RpcServer } from './server.js';
@@ -239,7 +239,7 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
           blocktime: entry.header.time,
         };
       } else {
-        tx = mempool.get(internalHex(txid))?.tx;
+        tx = mempool.get(hashFromHex(txid))?.tx;
         if (tx === undefined)
           throw new RpcError(
             RpcCode.INVALID_ADDRESS_OR_KEY,
