@@ -1,17 +1,21 @@
 // Runs every compiled test file under dist/test with node's built-in runner.
 // Node 20 has no glob support in `node --test`, so the file list is gathered here.
+// `--soak` runs the long soaks instead (files named *.soak.ts, compiled to *.soak.js), which
+// `npm test` leaves out: `npm run soak [-- substring…]`.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = 'dist/test';
-const only = process.argv.slice(2);
+const soak = process.argv.includes('--soak');
+const only = process.argv.slice(2).filter((a) => a !== '--soak');
+const suffix = soak ? '.soak.js' : '.test.js';
 function walk(dir) {
   const out = [];
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...walk(p));
-    else if (name.endsWith('.test.js')) out.push(p);
+    else if (name.endsWith(suffix)) out.push(p);
   }
   return out;
 }
