@@ -3,7 +3,7 @@
 // getnetworkhashps and generatetoaddress. Owns: the JSON shapes and mapping chain verdicts onto
 // Core's BIP22 result strings. Does not own templates, the producer or validation (mining/,
 // chain/). Fails with RpcError: -22 for undecodable blocks, -5 for a bad address, -8/-3 for bad
-// parameters, -9 when a public network has no peers, -10 during initial block download.
+// parameters, -9 when main has no peers, -10 during main's initial block download.
 import type { Chain } from '../chain/chain.js';
 import type { ChainParams } from '../consensus/params.js';
 import type { Mempool } from '../mempool/mempool.js';
@@ -154,13 +154,17 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): v
         return checkProposal(chain, block, now());
       }
       if (mode !== 'template') throw new RpcError(RpcCode.INVALID_PARAMETER, 'Invalid mode');
-      if (params.name !== 'regtest' && deps.connectionCount() === 0)
-        throw new RpcError(RPC_CLIENT_NOT_CONNECTED, 'Tally is not connected!');
-      if (deps.isInitialBlockDownload())
-        throw new RpcError(
-          RPC_CLIENT_IN_INITIAL_DOWNLOAD,
-          'Tally is in initial sync and waiting for blocks...',
-        );
+      // Core's IsTestChain: test networks skip the peer and initial-sync checks, so a GBT miner
+      // can start a fresh chain at height 0.
+      if (params.name === 'main' || params.name === 'bitcoin') {
+        if (deps.connectionCount() === 0)
+          throw new RpcError(RPC_CLIENT_NOT_CONNECTED, 'Tally is not connected!');
+        if (deps.isInitialBlockDownload())
+          throw new RpcError(
+            RPC_CLIENT_IN_INITIAL_DOWNLOAD,
+            'Tally is in initial sync and waiting for blocks...',
+          );
+      }
       if (req.longpollid !== undefined && req.longpollid !== null) {
         if (typeof req.longpollid !== 'string')
           throw new RpcError(RpcCode.TYPE_ERROR, 'longpollid must be a string');

@@ -210,11 +210,25 @@ test('getblocktemplate: -9 without peers on a public network, -10 in initial blo
   } finally {
     await main.close();
   }
-  const ibd = await setup({ isInitialBlockDownload: () => true, connectionCount: () => 3 });
+  const ibd = await setup({
+    params: getParams('main'),
+    isInitialBlockDownload: () => true,
+    connectionCount: () => 3,
+  });
   try {
     await assert.rejects(ibd.server.call('getblocktemplate'), code(-10));
   } finally {
     await ibd.close();
+  }
+});
+
+test('getblocktemplate on a test chain skips the peer and sync checks (Core IsTestChain)', async () => {
+  const rt = await setup({ isInitialBlockDownload: () => true, connectionCount: () => 0 });
+  try {
+    const t = (await rt.server.call('getblocktemplate')) as { height: number };
+    assert.equal(t.height, rt.f.chain.height + 1);
+  } finally {
+    await rt.close();
   }
 });
 
