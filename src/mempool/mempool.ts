@@ -2,9 +2,13 @@
 // unconfirmed parents, kept within a byte budget. Owns acceptance (consensus rules first, then
 // policy), the spend index that finds conflicts, orphans, eviction and following the chain.
 // Does not own storage of the UTXO set (reached through MempoolChain) or relay.
+// Acceptance is serialised (one mutex, Core's cs_main around AcceptToMemoryPool): transactions
+// from P2P, RPC, the wallet and mempool.dat enter one at a time, so a conflict check and the
+// insertion it justifies never straddle an await that lets another acceptance in.
 // Fails by throwing RejectError: category 'consensus' for an invalid transaction (a peer that sent
 // it is scored), 'policy' for one this node merely does not want.
 import { EventEmitter } from 'node:events';
+import { Mutex } from 'async-mutex';
 import { Reason, RejectError, consensusError, isRejectError } from '../consensus/errors.js';
 import { checkTransaction } from '../consensus/tx-check.js';
 import {
@@ -107,6 +111,8 @@ export class Mempool extends EventEmitter {
   private readonly descendantLimit: number;
   private readonly maxOrphans: number;
   private readonly now: () => number;
+  /** Held by every acceptance and by reorganize(): one change to the pool at a time. */
+  private readonly lock = new Mutex();
 
   constructor(private readonly opts: MempoolOptions) {
     super();
@@ -206,7 +212,11 @@ export class Mempool extends EventEmitter {
    * A transaction whose inputs are unknown is kept as an orphan (and rejected with missing-inputs)
    * until a parent arrives.
    */
-  async accept(tx: Tx, opts: AcceptOptions = {}): Promise<MempoolEntry> {
+  accept(tx: Tx, opts: AcceptOptions = {}): Promise<MempoolEntry> {
+    return this.lock.runExclusive(() => this.acceptLocked(tx, opts));
+  }
+
+  private async acceptLocked(tx: Tx, opts: AcceptOptions): Promise<MempoolEntry> {
     try {
       const entry = await this.validate(tx, opts);
       if (!opts.testOnly) {
@@ -223,7 +233,19 @@ export class Mempool extends EventEmitter {
     }
   }
 
+  /**
+   * The chain may connect a block while the coins are read (removeForBlock does not wait for the
+   * lock): then the coins read may be stale, so validation starts again on the new tip.
+   */
   private async validate(tx: Tx, opts: AcceptOptions): Promise<MempoolEntry> {
+    for (;;) {
+      const tip = this.chain.tipHeight();
+      const entry = await this.validateOnce(tx, opts);
+      if (this.chain.tipHeight() === tip) return entry;
+    }
+  }
+
+  private async validateOnce(tx: Tx, opts: AcceptOptions): Promise<MempoolEntry> {
     checkTransaction(tx);
     if (tx.isCoinbase()) throw new RejectError(PolicyReason.COINBASE, 'consensus', { dos: 100 });
     checkStandardTx(tx);
@@ -258,6 +280,12 @@ export class Mempool extends EventEmitter {
     }
     const selfOutpoints = tx.outputs.map((_, i) => new OutPoint(tx.txid(), i));
     const found = await this.chain.getCoins([...fromChain, ...selfOutpoints]);
+    // A block connected during the read may have removed a pool parent (confirmed or conflicted).
+    for (const input of tx.inputs) {
+      const key = input.prevout.key();
+      if (coins.has(key) && !this.entries.has(bytesToHex(input.prevout.hash)))
+        throw policyReject(PolicyReason.MISSING_INPUTS, key);
+    }
     const missing: string[] = [];
     fromChain.forEach((op, i) => {
       const c = found[i];
@@ -395,7 +423,11 @@ export class Mempool extends EventEmitter {
    * everything in the pool is checked again against the new tip (a spent or immature input, a lock
    * no longer satisfied). Returns how many transactions the pool holds afterwards.
    */
-  async reorganize(disconnectedTxs: readonly Tx[]): Promise<number> {
+  reorganize(disconnectedTxs: readonly Tx[]): Promise<number> {
+    return this.lock.runExclusive(() => this.reorganizeLocked(disconnectedTxs));
+  }
+
+  private async reorganizeLocked(disconnectedTxs: readonly Tx[]): Promise<number> {
     const previous = [...this.entries.values()].sort((a, b) => a.time - b.time);
     this.entries.clear();
     this.spends.clear();
@@ -403,7 +435,7 @@ export class Mempool extends EventEmitter {
     const candidates = [...disconnectedTxs.filter((t) => !t.isCoinbase()), ...previous.map((e) => e.tx)];
     for (const tx of candidates) {
       try {
-        await this.accept(tx, { bypassFeeChecks: true });
+        await this.acceptLocked(tx, { bypassFeeChecks: true });
       } catch (e) {
         if (!isRejectError(e)) throw e;
       }
@@ -431,7 +463,7 @@ export class Mempool extends EventEmitter {
         if (!o.tx.inputs.some((i) => bytesToHex(i.prevout.hash) === pid)) continue;
         this.orphans.delete(id);
         try {
-          const e = await this.accept(o.tx);
+          const e = await this.acceptLocked(o.tx, {});
           queue.push(e.tx);
         } catch (err) {
           if (!isRejectError(err)) throw err;

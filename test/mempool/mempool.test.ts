@@ -65,6 +65,40 @@ test('txn-mempool-conflict: first seen wins', async () => {
   await rejects(pool.accept(rival), 'txn-mempool-conflict', 'policy');
 });
 
+test('txn-mempool-conflict: two conflicting transactions accepted at once, exactly one enters', async () => {
+  const { chain, pool } = setup();
+  const op = fund(chain, alice, COIN);
+  const a = spend([{ outpoint: op, key: alice }], [{ value: COIN - 1000n, script: bob.script }]);
+  const b = spend([{ outpoint: op, key: alice }], [{ value: COIN - 5000n, script: alice.script }]);
+  // Both start before either has read its coins: the chain's read is where they used to interleave.
+  const [ra, rb] = await Promise.allSettled([pool.accept(a), pool.accept(b)]);
+  assert.equal(ra.status, 'fulfilled');
+  assert.equal(rb.status, 'rejected');
+  await rejects(Promise.reject((rb as PromiseRejectedResult).reason), 'txn-mempool-conflict', 'policy');
+  assert.equal(pool.size, 1);
+  assert.ok(pool.has(a.txid()));
+});
+
+test('a block connected while the coins are read: validation starts again on the new tip', async () => {
+  const { chain, pool } = setup();
+  const op = fund(chain, alice, COIN);
+  const tx = spend([{ outpoint: op, key: alice }], [{ value: COIN - 1000n, script: bob.script }]);
+  const read = chain.getCoins.bind(chain);
+  let reads = 0;
+  chain.getCoins = async (ops) => {
+    const r = await read(ops);
+    // The first read races a block that spends the coin elsewhere.
+    if (reads++ === 0) {
+      chain.coins.delete(op.key());
+      chain.height++;
+    }
+    return r;
+  };
+  await rejects(pool.accept(tx), 'missing-inputs', 'policy');
+  assert.equal(pool.size, 0);
+  assert.equal(reads, 2);
+});
+
 test('missing-inputs keeps an orphan that resolves when its parent arrives', async () => {
   const { chain, pool } = setup();
   const parent = spend(
