@@ -1,0 +1,379 @@
+// The connection manager: the listen socket, dialling, accepting and closing peers, connection
+// slots, operator connections (connect/addnode), bans and misbehaviour scoring, pings and the
+// per-connection timeouts.
+// Owns: the set of peers and their sockets. Does not own: what their messages mean (node.ts hands
+// each message to relay, addrgossip or sync) nor what a closed peer leaves behind in those parts
+// (the onClosed hook). Fails soft: a socket error closes that peer only.
+import { randomBytes } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { AddressBook } from './addrbook.js';
+import { normalizeHost, parseSubnet, type BanList } from './banlist.js';
+import { MAX_MESSAGE } from './messages.js';
+import { endpointToUrl, normalizeUrl, parseEndpoint } from './netaddr.js';
+import type { P2PNodeEvents, P2PNodeOptions, P2PTimeouts, PeerInfo } from './options.js';
+import { Peer } from './peer.js';
+import type { Logger, P2PNetworkParams } from './ports.js';
+
+/** What the connection manager asks of the rest of the node. */
+export interface ConnHooks {
+  /** One whole message from a peer, in order (the peer's queue waits for the promise). */
+  onData(peer: Peer, data: Uint8Array): Promise<void>;
+  /** An outbound socket opened: the handshake starts. */
+  onOpen(peer: Peer): void;
+  /** A peer left: drop what other parts hold for it (requests, sync role). */
+  onClosed(peer: Peer): void;
+  /** After a peer left, while not stopping: other peers may take over its work. */
+  afterClose(): void;
+  info(peer: Peer): PeerInfo;
+}
+
+export interface ConnContext {
+  opts: P2PNodeOptions;
+  params: P2PNetworkParams;
+  timeouts: P2PTimeouts;
+  log: Logger;
+  book: AddressBook;
+  bans: BanList;
+  events: EventEmitter<P2PNodeEvents>;
+  hooks: ConnHooks;
+}
+
+export class ConnMan {
+  readonly peers = new Map<number, Peer>();
+  /** Our own URLs, learned when a dial reached ourselves. */
+  readonly selfUrls = new Set<string>();
+  /** URLs kept connected by the operator (connect/addnode). */
+  readonly manual = new Set<string>();
+  stopping = false;
+  private readonly manualTry = new Map<string, number>();
+  private nextId = 1;
+  private server?: WebSocketServer;
+  private boundPort = 0;
+  private advertised = '';
+  /** Bytes of connections already closed (getnettotals counts them too). */
+  private closedSent = 0;
+  private closedRecv = 0;
+  private readonly opts: P2PNodeOptions;
+  private readonly params: P2PNetworkParams;
+  private readonly log: Logger;
+
+  constructor(private readonly ctx: ConnContext) {
+    this.opts = ctx.opts;
+    this.params = ctx.params;
+    this.log = ctx.log;
+    for (const u of [...(this.opts.connect ?? []), ...(this.opts.addnode ?? [])]) {
+      const url = normalizeUrl(u, this.params.defaultPort);
+      if (!url) throw new Error(`not a peer address: ${u}`);
+      this.manual.add(url);
+    }
+  }
+
+  get targetOutbound(): number {
+    return this.opts.targetOutbound ?? 8;
+  }
+  get maxConnections(): number {
+    return this.opts.maxConnections ?? 125;
+  }
+
+  /** The port actually listened on (after listen), 0 when not listening. */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** The URL announced to peers ('' when none). */
+  get url(): string {
+    return this.advertised;
+  }
+
+  async listen(): Promise<void> {
+    const bind = this.opts.bind ?? '127.0.0.1';
+    const server = new WebSocketServer({
+      host: bind,
+      port: this.opts.port ?? this.params.defaultPort,
+      maxPayload: MAX_MESSAGE,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    server.on('error', (err) => this.log.error({ err }, 'listen socket error'));
+    server.on('connection', (ws, req) => this.onInbound(ws, req));
+    this.server = server;
+    const addr = server.address();
+    this.boundPort = typeof addr === 'object' && addr ? addr.port : 0;
+    const all = bind === '0.0.0.0' || bind === '::';
+    this.advertised =
+      this.opts.externalUrl ??
+      (all ? '' : endpointToUrl({ host: bind, port: this.boundPort, secure: false }));
+    this.log.info({ bind, port: this.boundPort, url: this.advertised }, 'listening');
+  }
+
+  /** Closes every peer and the listen socket. */
+  async close(): Promise<void> {
+    this.stopping = true;
+    for (const p of this.peers.values()) {
+      p.close('shutdown');
+      p.ws.terminate();
+    }
+    this.peers.clear();
+    if (this.server) {
+      const s = this.server;
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  }
+
+  readyPeers(): Peer[] {
+    return [...this.peers.values()].filter((p) => p.ready && !p.closed);
+  }
+
+  private onInbound(ws: WebSocket, req: IncomingMessage): void {
+    const host = normalizeHost(req.socket.remoteAddress ?? '');
+    if (this.stopping || this.bans.isBanned(host)) {
+      ws.close(1008, 'banned');
+      return;
+    }
+    const inbound = [...this.peers.values()].filter((p) => p.inbound).length;
+    if (inbound >= Math.max(0, this.maxConnections - this.targetOutbound)) {
+      ws.close(1013, 'too many connections');
+      return;
+    }
+    const peer = this.addPeer(ws, true, host, '');
+    peer.remoteAddress = normalizeHost(req.socket.remoteAddress ?? '');
+    peer.remotePort = req.socket.remotePort ?? 0;
+    peer.localAddress = normalizeHost(req.socket.localAddress ?? '');
+    peer.localPort = req.socket.localPort ?? 0;
+  }
+
+  private get bans(): BanList {
+    return this.ctx.bans;
+  }
+
+  dial(url: string, manual = false): void {
+    const ep = parseEndpoint(url, this.params.defaultPort);
+    if (!ep || this.stopping) return;
+    const host = normalizeHost(ep.host);
+    this.ctx.book.attempt(url);
+    const ws = new WebSocket(url, {
+      maxPayload: MAX_MESSAGE,
+      perMessageDeflate: false,
+      handshakeTimeout: this.ctx.timeouts.handshakeMs,
+    });
+    const peer = this.addPeer(ws, false, host, url);
+    peer.manual = manual;
+    ws.on('upgrade', (res) => {
+      peer.remoteAddress = normalizeHost(res.socket.remoteAddress ?? '');
+      peer.remotePort = res.socket.remotePort ?? 0;
+      peer.localAddress = normalizeHost(res.socket.localAddress ?? '');
+      peer.localPort = res.socket.localPort ?? 0;
+    });
+    ws.on('open', () => this.ctx.hooks.onOpen(peer));
+  }
+
+  private addPeer(ws: WebSocket, inbound: boolean, host: string, url: string): Peer {
+    const nonce = randomBytes(8).readBigUInt64LE();
+    const peer = new Peer(
+      this.nextId++,
+      ws,
+      inbound,
+      host,
+      url,
+      nonce,
+      (p, d) => this.ctx.hooks.onData(p, d),
+      { maxQueue: this.opts.maxQueue ?? 64 },
+    );
+    this.peers.set(peer.id, peer);
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) {
+        this.misbehave(peer, 100, 'text frame');
+        return;
+      }
+      // A plain Uint8Array view: Buffer's slice() would not copy, and decoded hashes and
+      // scripts must not pin the socket's receive buffers.
+      const buf = data as Buffer;
+      peer.enqueue(new Uint8Array(buf.buffer, buf.byteOffset, buf.length));
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.misbehave(peer, 100, 'oversized message');
+      else this.log.debug({ peer: peer.label, err: err.message }, 'socket error');
+    });
+    ws.on('close', () => this.onClose(peer));
+    return peer;
+  }
+
+  private onClose(peer: Peer): void {
+    if (!this.peers.delete(peer.id)) return;
+    peer.closed = true;
+    this.closedSent += peer.bytesSent;
+    this.closedRecv += peer.bytesRecv;
+    const reason = peer.closeReason || 'closed by peer';
+    this.log.debug({ peer: peer.label, reason }, 'disconnected');
+    this.ctx.hooks.onClosed(peer);
+    if (!this.stopping) {
+      this.ctx.events.emit('disconnect', this.ctx.hooks.info(peer), reason);
+      this.ctx.hooks.afterClose();
+    }
+  }
+
+  disconnect(peer: Peer, reason: string): void {
+    this.log.debug({ peer: peer.label, reason }, 'disconnecting');
+    peer.close(reason);
+  }
+
+  private connectedUrls(): Set<string> {
+    const s = new Set<string>();
+    for (const p of this.peers.values()) {
+      // An inbound peer's announced URL counts only when it names the address it connects from:
+      // otherwise a peer could claim our seeds' URLs and keep us from dialling them.
+      if (
+        p.url &&
+        (!p.inbound || normalizeHost(parseEndpoint(p.url, this.params.defaultPort)?.host ?? '') === p.host)
+      ) {
+        s.add(p.url);
+      }
+    }
+    return s;
+  }
+
+  maintainConnections(): void {
+    if (this.stopping) return;
+    const now = Date.now();
+    const connected = this.connectedUrls();
+    for (const url of this.manual) {
+      if (connected.has(url) || this.selfUrls.has(url)) continue;
+      if (now - (this.manualTry.get(url) ?? 0) < this.ctx.timeouts.retryMs) continue;
+      this.manualTry.set(url, now);
+      this.dial(url, true);
+    }
+    if (this.opts.connect?.length) return;
+    const auto = [...this.peers.values()].filter((p) => !p.inbound && !this.manual.has(p.url)).length;
+    const need = this.targetOutbound - auto;
+    if (need <= 0) return;
+    const exclude = (url: string): boolean => {
+      if (connected.has(url) || this.selfUrls.has(url) || url === this.advertised) return true;
+      const ep = parseEndpoint(url, this.params.defaultPort);
+      return !ep || this.bans.isBanned(ep.host);
+    };
+    for (const url of this.ctx.book.candidates(exclude, this.ctx.timeouts.retryMs, need)) this.dial(url);
+  }
+
+  /**
+   * Operator's addnode: 'add' keeps a connection, 'remove' forgets it, 'onetry' dials once.
+   * Returns false when 'add' finds the node already added or 'remove' finds it not added.
+   */
+  addNode(address: string, command: 'add' | 'remove' | 'onetry'): boolean {
+    const url = normalizeUrl(address, this.params.defaultPort);
+    if (!url) throw new Error(`not a peer address: ${address}`);
+    if (command === 'add') {
+      if (this.manual.has(url)) return false;
+      this.manual.add(url);
+      this.maintainConnections();
+      return true;
+    }
+    if (command === 'remove') return this.manual.delete(url);
+    if (!this.connectedUrls().has(url)) this.dial(url, true);
+    return true;
+  }
+
+  /** Closes connections to a peer by id or URL; returns whether one was found. */
+  disconnectPeer(idOrUrl: number | string): boolean {
+    let found = false;
+    for (const p of this.peers.values()) {
+      if (
+        p.id === idOrUrl ||
+        (typeof idOrUrl === 'string' && p.url === normalizeUrl(idOrUrl, this.params.defaultPort))
+      ) {
+        this.disconnect(p, 'disconnected by operator');
+        found = true;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Bans (or unbans) a host, a peer URL's host, or an IP subnet (`10.0.0.0/8`). Returns false when
+   * 'add' finds that exact entry already banned or 'remove' finds it not banned.
+   */
+  setBan(address: string, command: 'add' | 'remove', banTimeSec = 86_400): boolean {
+    const host =
+      parseSubnet(address)?.key ??
+      normalizeHost(parseEndpoint(address, this.params.defaultPort)?.host ?? address);
+    if (command === 'remove') return this.bans.unban(host);
+    // As Core: a single address inside a banned subnet counts as already banned.
+    if (host.includes('/') ? this.bans.has(host) : this.bans.isBanned(host)) return false;
+    this.bans.ban(host, banTimeSec * 1000, 'manually added');
+    for (const p of this.peers.values()) {
+      if (this.bans.isBanned(p.host) || (p.remoteAddress && this.bans.isBanned(p.remoteAddress)))
+        this.disconnect(p, 'banned');
+    }
+    return true;
+  }
+
+  /** Bytes sent and received since start, over all connections, closed ones included. */
+  netTotals(): { bytesSent: number; bytesRecv: number } {
+    let bytesSent = this.closedSent;
+    let bytesRecv = this.closedRecv;
+    for (const p of this.peers.values()) {
+      bytesSent += p.bytesSent;
+      bytesRecv += p.bytesRecv;
+    }
+    return { bytesSent, bytesRecv };
+  }
+
+  connectionCount(): { inbound: number; outbound: number } {
+    let inbound = 0;
+    for (const p of this.peers.values()) if (p.inbound) inbound++;
+    return { inbound, outbound: this.peers.size - inbound };
+  }
+
+  /** Adds to a peer's score; at the threshold its host is banned and it is disconnected. */
+  misbehave(peer: Peer, dos: number, reason: string): void {
+    // A closed peer is still scored: a bad block it sent may be judged after it left.
+    if (dos <= 0) return;
+    peer.score += dos;
+    this.log.warn({ peer: peer.label, dos, score: peer.score, reason }, 'peer misbehaving');
+    this.ctx.events.emit('misbehaving', { id: peer.id, host: peer.host, score: peer.score, reason });
+    if (peer.score >= (this.opts.banThreshold ?? 100)) {
+      if (!this.bans.isBanned(peer.host)) this.bans.ban(peer.host, this.opts.banTimeMs ?? 86_400_000, reason);
+      this.disconnect(peer, `misbehaving: ${reason}`);
+    }
+  }
+
+  /** The per-connection timeouts: handshake, idle, ping; pings a peer when one is due. */
+  checkTimeouts(now: number): void {
+    const t = this.ctx.timeouts;
+    for (const p of this.peers.values()) {
+      if (p.closed) continue;
+      if (!p.ready) {
+        if (now - p.connectedAt > t.handshakeMs) this.disconnect(p, 'handshake timeout');
+        continue;
+      }
+      if (now - p.lastRecv > t.idleMs) {
+        this.disconnect(p, 'idle');
+        continue;
+      }
+      if (p.pingNonce !== null && now - p.pingSentAt > t.idleMs) {
+        this.disconnect(p, 'ping timeout');
+        continue;
+      }
+      if (p.pingNonce === null && now - p.pingSentAt >= t.pingIntervalMs) this.ping(p);
+    }
+  }
+
+  ping(p: Peer): void {
+    p.pingNonce = randomBytes(8).readBigUInt64LE();
+    p.pingSentAt = Date.now();
+    p.send({ command: 'ping', nonce: p.pingNonce });
+  }
+
+  saveBook(): void {
+    try {
+      this.ctx.book.save();
+    } catch (err) {
+      this.log.error({ err }, 'cannot save the address book');
+    }
+  }
+}

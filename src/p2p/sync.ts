@@ -1,0 +1,280 @@
+// Headers-first sync and block download: one peer at a time is asked for headers (getheaders with
+// a locator, 2,000 per batch); the blocks behind the best header are requested from several peers
+// at once in a moving window, held until their parent is connected, and handed to the chain in
+// order. Also the sync progress shown to the operator.
+// Owns: which peer syncs headers, which blocks are in flight from whom, the held blocks, stall and
+// headers timeouts. Does not own: validation (the chain judges; misbehaviour scores through
+// connman) nor connections.
+import type { Block, BlockHeader } from '../primitives/block.js';
+import { equalBytes } from '../primitives/bytes.js';
+import type { ConnMan } from './connman.js';
+import { InvType, MAX_HEADERS, PROTOCOL_VERSION, type InvItem } from './messages.js';
+import { key, type P2PNodeOptions, type P2PTimeouts, type SyncProgress } from './options.js';
+import type { Peer } from './peer.js';
+import type { Logger, P2PChain } from './ports.js';
+
+type HeldBlock = { block: Block; from: Peer };
+
+const nullHash = new Uint8Array(32);
+
+export class BlockSync {
+  /** The peer we sync headers from, null when none. */
+  syncPeer: Peer | null = null;
+  private syncProgressAt = 0;
+  private readonly headersDone = new Set<number>();
+  private readonly inFlight = new Map<string, { peer: Peer; height: number; at: number }>();
+  private readonly held = new Map<string, HeldBlock>();
+  private connecting = false;
+  private connectAgain = false;
+  private readonly rate: { t: number; h: number }[] = [];
+
+  constructor(
+    private readonly opts: P2PNodeOptions,
+    private readonly chain: P2PChain,
+    private readonly conn: ConnMan,
+    private readonly timeouts: P2PTimeouts,
+    private readonly log: Logger,
+  ) {}
+
+  private get window(): number {
+    return this.opts.downloadWindow ?? 1024;
+  }
+  private get perPeer(): number {
+    return this.opts.maxBlocksInFlightPerPeer ?? 16;
+  }
+
+  /** Forgets what a closed peer was doing. */
+  dropPeer(peer: Peer): void {
+    for (const [k, f] of this.inFlight) if (f.peer === peer) this.inFlight.delete(k);
+    if (this.syncPeer === peer) this.syncPeer = null;
+    this.headersDone.delete(peer.id);
+  }
+
+  /** Heights of the blocks in flight from a peer, ascending. */
+  inFlightHeights(p: Peer): number[] {
+    const out: number[] = [];
+    if (p.blocksInFlight.size > 0) {
+      for (const f of this.inFlight.values()) if (f.peer === p) out.push(f.height);
+      out.sort((a, b) => a - b);
+    }
+    return out;
+  }
+
+  /** Records a new tip for the blocks-per-second rate. */
+  recordTip(height: number): void {
+    this.rate.push({ t: Date.now(), h: height });
+    if (this.rate.length > 10_000) this.rate.splice(0, 5_000);
+  }
+
+  /** Block stalls and the headers-sync timeout. */
+  checkTimeouts(now: number): void {
+    for (const p of this.conn.peers.values()) {
+      if (p.closed || !p.ready) continue;
+      if (p.blocksInFlight.size > 0 && now - p.lastBlockProgress > this.timeouts.blockStallMs) {
+        this.conn.disconnect(p, 'stalled block download');
+      }
+    }
+    if (this.syncPeer && now - this.syncProgressAt > this.timeouts.headersMs) {
+      this.conn.disconnect(this.syncPeer, 'headers sync timeout');
+      this.syncPeer = null;
+    }
+  }
+
+  progress(): SyncProgress {
+    const headers = this.chain.headerTipHeight();
+    const blocks = this.chain.tipHeight();
+    const now = Date.now();
+    while (this.rate.length > 1 && now - this.rate[0].t > 30_000) this.rate.shift();
+    let bps = 0;
+    if (this.rate.length > 1) {
+      const a = this.rate[0];
+      const b = this.rate[this.rate.length - 1];
+      if (b.t > a.t) bps = ((b.h - a.h) * 1000) / (b.t - a.t);
+    }
+    const ready = [...this.conn.peers.values()].filter((p) => p.ready);
+    const peerHeight = Math.max(0, ...ready.map((p) => p.bestHeight));
+    const syncing = blocks < headers || this.syncPeer !== null || peerHeight > headers;
+    const target = Math.max(headers, peerHeight);
+    return {
+      headers,
+      blocks,
+      peers: ready.length,
+      syncing,
+      fraction: target > 0 ? Math.min(1, blocks / target) : 1,
+      blocksPerSecond: bps,
+      estimatedSecondsLeft: !syncing ? 0 : bps > 0 ? (target - blocks) / bps : null,
+    };
+  }
+
+  // ---------------------------------------------------------------- headers
+
+  maybeStartHeadersSync(): void {
+    if (this.conn.stopping || (this.syncPeer && !this.syncPeer.closed)) return;
+    const ours = this.chain.headerTipHeight();
+    let best: Peer | null = null;
+    for (const p of this.conn.readyPeers()) {
+      if (this.headersDone.has(p.id) || p.bestHeight <= ours) continue;
+      if (!best || p.bestHeight > best.bestHeight) best = p;
+    }
+    if (!best) return;
+    this.syncPeer = best;
+    this.syncProgressAt = Date.now();
+    this.log.info({ peer: best.label, ours, theirs: best.bestHeight }, 'syncing headers');
+    this.getHeaders(best, this.chain.getLocator());
+  }
+
+  private getHeaders(peer: Peer, locator: Uint8Array[]): void {
+    peer.send({ command: 'getheaders', version: PROTOCOL_VERSION, locator, stop: nullHash });
+  }
+
+  async onHeaders(peer: Peer, headers: BlockHeader[]): Promise<void> {
+    if (peer === this.syncPeer) this.syncProgressAt = Date.now();
+    if (headers.length === 0) {
+      this.finishHeadersSync(peer);
+      return;
+    }
+    for (let i = 1; i < headers.length; i++) {
+      if (!equalBytes(headers[i].prevHash, headers[i - 1].hash())) {
+        this.conn.misbehave(peer, 20, 'non-continuous headers sequence');
+        return;
+      }
+    }
+    if (this.chain.headerHeight(headers[0].prevHash) === undefined) {
+      // As Core: ask for the gap; a peer that keeps sending headers we cannot connect is scored.
+      peer.unconnectingHeaders++;
+      if (peer.unconnectingHeaders % 10 === 0) this.conn.misbehave(peer, 20, 'too many unconnecting headers');
+      this.getHeaders(peer, this.chain.getLocator());
+      return;
+    }
+    const last = headers[headers.length - 1];
+    const res = await this.chain.processHeaders(headers);
+    if (!res.ok) {
+      if (res.dos) this.conn.misbehave(peer, res.dos, `invalid headers: ${res.reason ?? 'rejected'}`);
+      else this.log.debug({ peer: peer.label, reason: res.reason }, 'headers not accepted');
+      if (peer === this.syncPeer) this.finishHeadersSync(peer);
+      return;
+    }
+    peer.unconnectingHeaders = 0;
+    for (const h of headers) {
+      const k = key(h.hash());
+      peer.knownInv.add(k);
+      // A peer that now announces a block it once had not found can be asked for it again.
+      peer.notFound.delete(k);
+    }
+    const lastHeight = this.chain.headerHeight(last.hash()) ?? 0;
+    peer.bestHeight = Math.max(peer.bestHeight, lastHeight);
+    peer.syncedHeaders = Math.max(peer.syncedHeaders, lastHeight);
+    if (headers.length === MAX_HEADERS) {
+      this.getHeaders(peer, this.chain.getLocator(last.hash()));
+    } else {
+      // A short batch is the peer's tip: its whole chain is now known.
+      if (this.chain.isInitialBlockDownload() && this.chain.belowMinimumWork?.(last.hash())) {
+        this.conn.disconnect(peer, 'header chain below the minimum chain work');
+        return;
+      }
+      if (peer === this.syncPeer) this.finishHeadersSync(peer);
+    }
+    this.scheduleDownloads();
+  }
+
+  private finishHeadersSync(peer: Peer): void {
+    if (peer !== this.syncPeer) return;
+    this.headersDone.add(peer.id);
+    this.syncPeer = null;
+    this.maybeStartHeadersSync();
+  }
+
+  // ---------------------------------------------------------------- blocks
+
+  scheduleDownloads(): void {
+    if (this.conn.stopping) return;
+    const peers = this.conn.readyPeers().filter((p) => p.blocksInFlight.size < this.perPeer);
+    if (peers.length === 0) return;
+    const wanted = this.chain.blocksToDownload(this.window);
+    const requests = new Map<Peer, InvItem[]>();
+    const now = Date.now();
+    let free = 0;
+    for (const p of peers) free += this.perPeer - p.blocksInFlight.size;
+    for (const w of wanted) {
+      if (free === 0) break;
+      const k = key(w.hash);
+      if (this.inFlight.has(k) || this.held.has(k)) continue;
+      let pick: Peer | null = null;
+      for (const p of peers) {
+        if (p.blocksInFlight.size >= this.perPeer || p.bestHeight < w.height || p.notFound.has(k)) continue;
+        if (!pick || p.blocksInFlight.size < pick.blocksInFlight.size) pick = p;
+      }
+      if (!pick) continue;
+      if (pick.blocksInFlight.size === 0) pick.lastBlockProgress = now;
+      pick.blocksInFlight.set(k, now);
+      free--;
+      this.inFlight.set(k, { peer: pick, height: w.height, at: now });
+      const list = requests.get(pick) ?? [];
+      list.push({ type: InvType.BLOCK, hash: w.hash });
+      requests.set(pick, list);
+    }
+    for (const [p, items] of requests) p.send({ command: 'getdata', items });
+  }
+
+  /** A peer's `notfound` for a block we asked it for: another peer must serve it. */
+  onBlockNotFound(peer: Peer, k: string): void {
+    const f = this.inFlight.get(k);
+    if (f && f.peer === peer) {
+      this.inFlight.delete(k);
+      peer.blocksInFlight.delete(k);
+      // Asking the same peer again would loop forever: another peer must serve this block.
+      peer.notFound.add(k);
+    }
+  }
+
+  async onBlock(peer: Peer, block: Block): Promise<void> {
+    const hash = block.hash();
+    const k = key(hash);
+    const f = this.inFlight.get(k);
+    if (!f || f.peer !== peer) {
+      if (!this.chain.hasBlock(hash) && !this.held.has(k)) this.conn.misbehave(peer, 20, 'unrequested block');
+      return;
+    }
+    this.inFlight.delete(k);
+    peer.blocksInFlight.delete(k);
+    peer.syncedHeaders = Math.max(peer.syncedHeaders, f.height);
+    peer.lastBlockProgress = Date.now();
+    peer.knownInv.add(k);
+    this.held.set(k, { block, from: peer });
+    await this.connectHeld();
+  }
+
+  /** Hands held blocks to the chain in chain order, as far as the next missing one. */
+  private async connectHeld(): Promise<void> {
+    if (this.connecting) {
+      this.connectAgain = true;
+      return;
+    }
+    this.connecting = true;
+    try {
+      do {
+        this.connectAgain = false;
+        while (!this.conn.stopping) {
+          const next = this.chain.blocksToDownload(1)[0];
+          const h = next && this.held.get(key(next.hash));
+          if (!h) break;
+          this.held.delete(key(next.hash));
+          const res = await this.chain.processBlock(h.block);
+          if (!res.accepted) {
+            if (res.dos) this.conn.misbehave(h.from, res.dos, `invalid block: ${res.reason ?? 'rejected'}`);
+            else this.log.debug({ reason: res.reason }, 'block not accepted');
+            const again = this.chain.blocksToDownload(1)[0];
+            if (again && equalBytes(again.hash, next.hash)) break;
+          }
+        }
+      } while (this.connectAgain && !this.conn.stopping);
+      if (this.held.size > this.window) {
+        const still = new Set(this.chain.blocksToDownload(this.window).map((w) => key(w.hash)));
+        for (const k of this.held.keys()) if (!still.has(k)) this.held.delete(k);
+      }
+    } finally {
+      this.connecting = false;
+    }
+    this.scheduleDownloads();
+  }
+}
