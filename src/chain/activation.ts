@@ -1,0 +1,416 @@
+// Accepting block bodies and moving the tip: store a checked body, then connect and disconnect
+// blocks against the coins cache until the tip is the most-work chain whose blocks all validate
+// (Bitcoin Core's AcceptBlock and ActivateBestChain), with the coins flushes that follow.
+import type { EventEmitter } from 'node:events';
+import { Block } from '../primitives/block.js';
+import { DecodeError, equalBytes, reverseHex } from '../primitives/bytes.js';
+import { OutPoint, type Tx } from '../primitives/tx.js';
+import type { ChainParams } from '../consensus/params.js';
+import { RejectError, consensusError } from '../consensus/errors.js';
+import { checkBlock, checkBlockHeader, contextualCheckBlock } from '../consensus/block-check.js';
+import { calculateSequenceLocks, checkSequenceLocks, checkTxInputs } from '../consensus/tx-verify.js';
+import { blockSubsidy } from '../consensus/subsidy.js';
+import { blockScriptFlags } from '../consensus/flags.js';
+import { ScriptFlags } from '../script/flags.js';
+import { getLegacySigOpCount, getP2SHSigOpCount } from '../script/sigops.js';
+import type { ScriptVerifyPool, VerifyFailure, VerifyJob } from './verify-pool.js';
+import { type BlockEntry, findFork, medianTimePast } from './block-index.js';
+import { type CoinsCache, CoinsLayer } from './coins.js';
+import type { ScriptExecCache } from './script-cache.js';
+import {
+  BlockStatus,
+  ChainCorruptionError,
+  type BlockUndo,
+  type ChainStore,
+  type StoreBatch,
+} from './ports.js';
+import type { BlockTree } from './tree.js';
+import type { ChainEvents, ChainLogger, ProcessResult } from './types.js';
+
+const MUTATION_REASONS = new Set(['bad-txnmrklroot', 'bad-txns-duplicate']);
+const MAX_SCRIPT_SIZE = 10_000;
+
+/** Script jobs of one block, sent to the pool in slices; the earliest failure wins. */
+class ScriptChecks {
+  private pending: VerifyJob[] = [];
+  private inputs = 0;
+  private readonly running: Promise<VerifyFailure | null>[] = [];
+  private readonly slice: number;
+  constructor(private readonly pool: ScriptVerifyPool) {
+    this.slice = Math.max(1, pool.threads) * 64;
+  }
+  add(job: VerifyJob): void {
+    this.pending.push(job);
+    this.inputs += job.prevouts.length;
+    if (this.pool.threads > 0 && this.inputs >= this.slice) this.dispatch();
+  }
+  private dispatch(): void {
+    if (this.pending.length === 0) return;
+    const p = this.pool.verify(this.pending);
+    // A rule that fails later in the block may abandon this promise: never leave it unhandled.
+    p.catch(() => undefined);
+    this.running.push(p);
+    this.pending = [];
+    this.inputs = 0;
+  }
+  async finish(): Promise<VerifyFailure | null> {
+    this.dispatch();
+    let first: VerifyFailure | null = null;
+    for (const r of await Promise.all(this.running)) {
+      if (r && (!first || r.index < first.index || (r.index === first.index && r.input < first.input)))
+        first = r;
+    }
+    return first;
+  }
+}
+
+/** Outputs no one can spend never enter the UTXO set (OP_RETURN, oversized scripts). */
+export function isUnspendable(script: Uint8Array): boolean {
+  return (script.length > 0 && script[0] === 0x6a) || script.length > MAX_SCRIPT_SIZE;
+}
+
+function isMutation(e: RejectError): boolean {
+  return (
+    MUTATION_REASONS.has(e.reason) || (e as { corruptionPossible?: boolean }).corruptionPossible === true
+  );
+}
+
+export interface ActivationDeps {
+  tree: BlockTree;
+  store: ChainStore;
+  coins: CoinsCache;
+  pool: ScriptVerifyPool;
+  params: ChainParams;
+  scriptCache: ScriptExecCache;
+  events: EventEmitter<ChainEvents>;
+  dbcacheBytes: number;
+  maxBatchBytes: number;
+  log?: ChainLogger;
+}
+
+export class Activation {
+  /** The block the coins on disk belong to. */
+  diskBest: Uint8Array | null = null;
+  private readonly tree: BlockTree;
+  private readonly store: ChainStore;
+  private readonly coins: CoinsCache;
+  private readonly params: ChainParams;
+  private readonly log?: ChainLogger;
+
+  constructor(private readonly d: ActivationDeps) {
+    this.tree = d.tree;
+    this.store = d.store;
+    this.coins = d.coins;
+    this.params = d.params;
+    this.log = d.log;
+  }
+
+  // ---- stored data ----
+
+  async readBlock(e: BlockEntry): Promise<Block> {
+    const raw = await this.store.getBlock(e.hash);
+    if (!raw)
+      throw new ChainCorruptionError(`database corrupted: block ${e.hashHex} (height ${e.height}) missing`);
+    try {
+      const b = Block.decode(raw);
+      if (!equalBytes(b.hash(), e.hash)) throw new DecodeError('hash does not match the index', 'block');
+      return b;
+    } catch (err) {
+      if (err instanceof DecodeError)
+        throw new ChainCorruptionError(`database corrupted: block ${e.hashHex}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  async readUndo(e: BlockEntry): Promise<BlockUndo> {
+    const undo = await this.store.getUndo(e.hash);
+    if (!undo)
+      throw new ChainCorruptionError(
+        `database corrupted: undo data of block ${e.hashHex} (height ${e.height}) missing`,
+      );
+    return undo;
+  }
+
+  // ---- accepting bodies ----
+
+  private reject(e: RejectError, isNew: boolean): ProcessResult {
+    return { accepted: false, reason: e.reason, error: e, isNew };
+  }
+
+  private matchesHeader(block: Block): boolean {
+    const m = block.merkle();
+    return !m.mutated && equalBytes(m.root, block.header.merkleRoot);
+  }
+
+  /** Checks a block and stores it (Bitcoin Core's AcceptBlock); orphans are held, not stored. */
+  async acceptBlock(block: Block): Promise<ProcessResult> {
+    const tree = this.tree;
+    const hash = block.hash();
+    const known = tree.getEntry(hash);
+    if (known?.isFailed())
+      return this.reject(
+        tree.failReasons.get(known) ?? consensusError('duplicate-invalid', known.hashHex, 0),
+        false,
+      );
+    if (known?.hasData()) return { accepted: true, isNew: false };
+    try {
+      checkBlockHeader(block.header, this.params);
+    } catch (e) {
+      if (e instanceof RejectError) return this.reject(e, true);
+      throw e;
+    }
+    const prev = tree.getEntry(block.header.prevHash);
+    if (!prev) {
+      tree.addOrphan(block);
+      return { accepted: true, isNew: true, orphan: true };
+    }
+    if (prev.isFailed()) return this.reject(consensusError('bad-prevblk', prev.hashHex), true);
+    const batch = this.store.batch();
+    let entry = known;
+    if (!entry) {
+      try {
+        entry = tree.acceptHeader(block.header, batch).entry;
+      } catch (e) {
+        if (e instanceof RejectError) return this.reject(e, true);
+        throw e;
+      }
+    }
+    const height = entry.height;
+    try {
+      checkBlock(block, this.params);
+      contextualCheckBlock(block, { height, medianTimePast: medianTimePast(prev) }, this.params);
+    } catch (e) {
+      if (!(e instanceof RejectError)) throw e;
+      // A body that does not match its header (wrong merkle root, CVE-2012-2459 duplicate) says
+      // nothing about the header: the honest block with this hash must still be accepted.
+      if (isMutation(e) || !this.matchesHeader(block)) {
+        await batch.write();
+        return this.reject(e, true);
+      }
+      tree.markFailed(entry, e, batch);
+      await batch.write();
+      return this.reject(e, true);
+    }
+    entry.status |= BlockStatus.HAVE_DATA;
+    entry.sequence = tree.sequence++;
+    await batch.putBlock(hash, block.encode()).putIndex(hash, entry.record()).write();
+    tree.receivedData(entry);
+    return { accepted: true, isNew: true };
+  }
+
+  /** Accepts and activates the orphans that descend from `parent`, breadth first. */
+  async processOrphans(parent: Uint8Array): Promise<void> {
+    const queue = [reverseHex(parent)];
+    while (queue.length > 0) {
+      const p = queue.shift()!;
+      for (const [k, b] of this.tree.takeOrphansOf(p)) {
+        const r = await this.acceptBlock(b);
+        if (r.accepted) {
+          await this.activateBestChain();
+          queue.push(k);
+        }
+      }
+    }
+  }
+
+  // ---- moving the tip ----
+
+  /** Moves to the most-work chain whose blocks all validate (Bitcoin Core's ActivateBestChain). */
+  async activateBestChain(): Promise<void> {
+    const tree = this.tree;
+    const startTip = tree.tip;
+    for (;;) {
+      const best = tree.pickCandidate();
+      if (!best || best.chainWork <= tree.tip.chainWork) break;
+      const fork = findFork(tree.tip, best);
+      while (tree.tip !== fork) await this.disconnectTip();
+      const path: BlockEntry[] = [];
+      for (let e: BlockEntry = best; e !== fork; e = e.prev!) path.push(e);
+      path.reverse();
+      for (const e of path) {
+        const block = await this.readBlock(e);
+        const err = await this.connectTip(e, block);
+        if (err) break;
+      }
+    }
+    tree.pruneCandidates();
+    if (tree.tip !== startTip) {
+      this.log?.info({ height: tree.tip.height, hash: tree.tip.hashHex }, 'new tip');
+      this.d.events.emit('tip', tree.tip);
+    }
+  }
+
+  /** Connects `e` on top of the tip; on a consensus failure marks it invalid and returns the error. */
+  private async connectTip(e: BlockEntry, block: Block): Promise<RejectError | undefined> {
+    const layer = new CoinsLayer(this.coins);
+    let undo: BlockUndo;
+    try {
+      undo = await this.connectBlock(e, block, layer);
+    } catch (err) {
+      if (!(err instanceof RejectError)) throw err;
+      const batch = this.store.batch();
+      this.tree.markFailed(e, err, batch);
+      await batch.write();
+      return err;
+    }
+    layer.apply(false);
+    e.status |= BlockStatus.VALID_SCRIPTS;
+    const batch = this.store.batch().putUndo(e.hash, undo).putIndex(e.hash, e.record());
+    this.tree.pushActive(e);
+    await this.writeStep(batch);
+    this.d.events.emit('connect', { block, entry: e, height: e.height });
+    return undefined;
+  }
+
+  async disconnectTip(): Promise<void> {
+    const e = this.tree.tip;
+    const [block, undo] = await Promise.all([this.readBlock(e), this.readUndo(e)]);
+    await this.fetchOutputs(block);
+    const layer = new CoinsLayer(this.coins);
+    this.disconnectInto(layer, block, undo, e);
+    layer.apply(true);
+    this.tree.popActive();
+    // The block is still valid: it may become the tip again if the new branch fails.
+    this.tree.candidates.add(e);
+    await this.writeStep(this.store.batch());
+    this.d.events.emit('disconnect', { block, entry: e, height: e.height });
+  }
+
+  /** Reads the block's outputs into the cache (disconnecting spends them). */
+  fetchOutputs(block: Block): Promise<void> {
+    return this.coins.fetch(block.txs.flatMap((tx) => tx.outputs.map((_, i) => new OutPoint(tx.txid(), i))));
+  }
+
+  disconnectInto(layer: CoinsLayer, block: Block, undo: BlockUndo, e: BlockEntry): void {
+    if (undo.length !== block.txs.length - 1)
+      throw new ChainCorruptionError(
+        `database corrupted: undo data of block ${e.hashHex} does not match the block`,
+      );
+    for (let t = block.txs.length - 1; t >= 0; t--) {
+      const tx = block.txs[t];
+      const txid = tx.txid();
+      for (let i = 0; i < tx.outputs.length; i++) {
+        if (isUnspendable(tx.outputs[i].scriptPubKey)) continue;
+        if (!layer.spend(new OutPoint(txid, i)))
+          throw new ChainCorruptionError(
+            `database corrupted: output ${tx.txidHex()}:${i} of block ${e.hashHex} missing while disconnecting`,
+          );
+      }
+      if (t === 0) continue;
+      const coins = undo[t - 1];
+      if (coins.length !== tx.inputs.length)
+        throw new ChainCorruptionError(
+          `database corrupted: undo data of block ${e.hashHex} does not match the block`,
+        );
+      for (let i = tx.inputs.length - 1; i >= 0; i--) layer.add(tx.inputs[i].prevout, coins[i]);
+    }
+  }
+
+  /** Writes a step's batch; when the cache is over its budget, as part of a flush. */
+  private async writeStep(batch: StoreBatch): Promise<void> {
+    if (this.coins.memoryUsage > this.d.dbcacheBytes) await this.flush(batch);
+    else await batch.write();
+  }
+
+  async flush(extra?: StoreBatch): Promise<void> {
+    const t0 = Date.now();
+    const entries = this.coins.size;
+    const tip = this.tree.tip;
+    await this.coins.flush(tip.hash, this.diskBest, { maxBatchBytes: this.d.maxBatchBytes }, extra);
+    this.diskBest = tip.hash;
+    this.log?.debug({ entries, ms: Date.now() - t0, height: tip.height }, 'coins flushed');
+  }
+
+  /** Full validation of a block against the UTXO set; returns its undo data. */
+  private async connectBlock(e: BlockEntry, block: Block, view: CoinsLayer): Promise<BlockUndo> {
+    const p = this.params;
+    const height = e.height;
+    const enforceBIP30 = !p.bip30Exceptions.some(
+      (x) => x.height === height && x.hash.toLowerCase() === e.hashHex,
+    );
+    const fetch: OutPoint[] = [];
+    for (let t = 0; t < block.txs.length; t++) {
+      const tx = block.txs[t];
+      if (t > 0) for (const i of tx.inputs) fetch.push(i.prevout);
+      if (enforceBIP30) {
+        const txid = tx.txid();
+        for (let i = 0; i < tx.outputs.length; i++) fetch.push(new OutPoint(txid, i));
+      }
+    }
+    await this.coins.fetch(fetch);
+
+    const flags = blockScriptFlags(height, e.hash, p);
+    const prevMtp = medianTimePast(e.prev);
+    const enforceBIP68 = height >= p.csvHeight;
+    const mtpAt = (h: number): number => medianTimePast(e.getAncestor(h));
+    const undo: BlockUndo = [];
+    // Script checks go to the workers in slices as soon as they are ready, so the workers verify
+    // while this thread is still walking the rest of the block.
+    const checks = new ScriptChecks(this.d.pool);
+    let fees = 0n;
+    let sigops = 0;
+    for (let t = 0; t < block.txs.length; t++) {
+      const tx = block.txs[t];
+      const txid = tx.txid();
+      if (enforceBIP30) {
+        for (let i = 0; i < tx.outputs.length; i++)
+          if (view.getCoin(new OutPoint(txid, i)))
+            throw consensusError('bad-txns-BIP30', `tried to overwrite transaction ${tx.txidHex()}:${i}`);
+      }
+      sigops += getLegacySigOpCount(tx);
+      if (t > 0) {
+        fees += checkTxInputs(tx, view, height, p);
+        const spent = tx.inputs.map((i) => view.getCoin(i.prevout)!);
+        if (enforceBIP68) {
+          const locks = calculateSequenceLocks(
+            tx,
+            spent.map((c) => c.height),
+            mtpAt,
+            true,
+          );
+          checkSequenceLocks(locks, height, prevMtp);
+        }
+        if (flags & ScriptFlags.P2SH)
+          sigops += getP2SHSigOpCount(
+            tx,
+            spent.map((c) => c.script),
+          );
+        if (sigops > p.maxBlockSigops) throw consensusError('bad-blk-sigops', `${sigops} sigops`);
+        if (!this.d.scriptCache.take(txid, flags)) {
+          checks.add({
+            index: t,
+            tx: tx.encode(),
+            prevouts: spent.map((c) => ({ value: c.value, script: c.script })),
+            flags,
+          });
+        }
+        for (const i of tx.inputs) view.spend(i.prevout);
+        undo.push(spent);
+      } else if (sigops > p.maxBlockSigops) {
+        throw consensusError('bad-blk-sigops', `${sigops} sigops`);
+      }
+      this.addOutputs(view, tx, height, t === 0);
+    }
+    const reward = block.txs[0].outputs.reduce((s, o) => s + o.value, 0n);
+    const limit = fees + blockSubsidy(height, p);
+    if (reward > limit) throw consensusError('bad-cb-amount', `coinbase pays ${reward} > ${limit}`);
+    const fail = await checks.finish();
+    if (fail) {
+      const tx = block.txs[fail.index];
+      throw consensusError(
+        `mandatory-script-verify-flag-failed (${fail.code})`,
+        `tx ${tx.txidHex()} input ${fail.input}`,
+      );
+    }
+    return undo;
+  }
+
+  private addOutputs(view: CoinsLayer, tx: Tx, height: number, coinbase: boolean): void {
+    const txid = tx.txid();
+    for (let i = 0; i < tx.outputs.length; i++) {
+      const o = tx.outputs[i];
+      if (isUnspendable(o.scriptPubKey)) continue;
+      view.add(new OutPoint(txid, i), { value: o.value, script: o.scriptPubKey, height, coinbase });
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// The chain's public shapes: options, results of processing headers and blocks, the tip, chain
+// tips, the UTXO digest and the events the chain emits.
+import type { Block } from '../primitives/block.js';
+import type { ChainParams } from '../consensus/params.js';
+import type { RejectError } from '../consensus/errors.js';
+import type { ScriptVerifyPool } from './verify-pool.js';
+import type { BlockEntry } from './block-index.js';
+import type { ChainStore } from './ports.js';
+
+/** pino-compatible subset. */
+export interface ChainLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ChainOptions {
+  store: ChainStore;
+  params: ChainParams;
+  /** Coins cache size in MiB (Bitcoin Core's -dbcache); 0 flushes after every block. Default 300. */
+  dbcacheMB?: number;
+  /** Script-check threads; 0 verifies on the calling thread. Default: all cores. */
+  verifyThreads?: number;
+  /** A pool to share (the chain then does not close it). */
+  verifyPool?: ScriptVerifyPool;
+  logger?: ChainLogger;
+  /** Seconds since the epoch; tests inject their own clock. */
+  now?: () => number;
+  /** Blocks verified at start-up (Bitcoin Core's -checkblocks). Default 6. */
+  checkBlocks?: number;
+  /** Rebuild the UTXO set from stored blocks at start-up. */
+  reindex?: boolean;
+  /** Orphan blocks held at most. Default 100. */
+  maxOrphans?: number;
+  /** Entries of the script-execution cache. Default 100,000. */
+  scriptCacheSize?: number;
+  /** Largest write batch of a coins flush in bytes (Bitcoin Core's -dbbatchsize). Default 16 MiB. */
+  maxBatchBytes?: number;
+  /**
+   * Connect stored blocks that are not yet on the active chain during open (default true). Pass
+   * false to subscribe to events first, then call activate().
+   */
+  activate?: boolean;
+}
+
+export interface ProcessResult {
+  /** False when the block (or its data) was rejected; reason then says why. */
+  accepted: boolean;
+  reason?: string;
+  /** The error with its category and DoS score, when rejected. */
+  error?: RejectError;
+  /** The block was not known with its data before. */
+  isNew: boolean;
+  /** Held until its parent arrives. */
+  orphan?: boolean;
+}
+
+export interface HeadersResult {
+  /** Headers added to the index. */
+  added: number;
+  reason?: string;
+  error?: RejectError;
+  /** The entry of the last header processed, if it is known. */
+  last?: BlockEntry;
+}
+
+export interface TipInfo {
+  hash: Uint8Array;
+  hashHex: string;
+  height: number;
+  chainWork: bigint;
+  time: number;
+  bits: number;
+  medianTimePast: number;
+}
+
+export interface UtxoDigest {
+  height: number;
+  bestBlock: string;
+  /** Unspent outputs. */
+  count: number;
+  totalAmount: bigint;
+  /** SHA-256 over the serialised set in outpoint order, display hex. */
+  hash: string;
+}
+
+export interface ChainTip {
+  height: number;
+  hash: string;
+  branchlen: number;
+  status: 'active' | 'valid-fork' | 'valid-headers' | 'headers-only' | 'invalid';
+}
+
+export interface ConnectEvent {
+  block: Block;
+  entry: BlockEntry;
+  height: number;
+}
+
+export interface ChainEvents {
+  connect: [ConnectEvent];
+  disconnect: [ConnectEvent];
+  tip: [BlockEntry];
+}
