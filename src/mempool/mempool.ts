@@ -101,6 +101,7 @@ export class Mempool extends EventEmitter {
   private readonly spends = new Map<string, string>();
   private readonly orphans = new Map<string, Orphan>();
   private bytes = 0;
+  private changes = 0;
   private rollingMinFeeRate = 0n;
   private lastRollingUpdate = 0;
   private readonly chain: MempoolChain;
@@ -132,6 +133,11 @@ export class Mempool extends EventEmitter {
 
   get totalBytes(): number {
     return this.bytes;
+  }
+
+  /** Grows with every addition and removal: a reader (the block producer) sees the pool changed without subscribing. */
+  get revision(): number {
+    return this.changes;
   }
 
   get orphanCount(): number {
@@ -385,6 +391,7 @@ export class Mempool extends EventEmitter {
     this.entries.set(e.txid, e);
     for (const input of e.tx.inputs) this.spends.set(input.prevout.key(), e.txid);
     this.bytes += e.size;
+    this.changes++;
   }
 
   private removeOne(e: MempoolEntry, reason: string): void {
@@ -393,6 +400,7 @@ export class Mempool extends EventEmitter {
       if (this.spends.get(input.prevout.key()) === e.txid) this.spends.delete(input.prevout.key());
     }
     this.bytes -= e.size;
+    this.changes++;
     this.emit('removed', e, reason);
   }
 
@@ -432,6 +440,7 @@ export class Mempool extends EventEmitter {
     this.entries.clear();
     this.spends.clear();
     this.bytes = 0;
+    this.changes++;
     const candidates = [...disconnectedTxs.filter((t) => !t.isCoinbase()), ...previous.map((e) => e.tx)];
     for (const tx of candidates) {
       try {

@@ -5,16 +5,29 @@
 // between chunks), refreshing the template when the mempool changed and refreshSeconds passed,
 // submitting finds with chain.processBlock, and the periodic hash-rate log line. Does not own the
 // hashing (miner.ts) or removing mined transactions from the mempool (the node wires the chain's
-// 'connect' event to Mempool.removeForBlock). Fails soft: a rejected find is logged and mining
-// goes on; an unexpected error ends the background loop with an error log line.
+// 'connect' event to Mempool.removeForBlock). Every new template is checked as a BIP23 proposal
+// (proposal.ts, the checks getblocktemplate's proposal mode runs) before a thread hashes it: a
+// transaction that makes it invalid is found by bisecting the template's prefixes, dropped from
+// the pool with its descendants, logged once, and the template rebuilt, so an invalid block is
+// never mined, let alone in a loop (issue 11). Fails soft: a rejected find is logged and mining
+// goes on; a template invalid without any transaction stops the session with one error line; an
+// unexpected error ends the background loop with an error log line.
 import type { Chain, ChainLogger } from '../chain/chain.js';
 import type { ChainParams } from '../consensus/params.js';
 import { equalBytes } from '../primitives/bytes.js';
 import { Block, BlockHeader } from '../primitives/block.js';
 import type { Tx } from '../primitives/tx.js';
 import type { Mempool } from '../mempool/mempool.js';
+import type { SigCache } from '../script/sigcache.js';
 import { NONCE_SPACE, type FoundHeader, type Miner, type Work, type WorkReason } from './miner.js';
-import { type BlockTemplate, coinbaseTx, createTemplate, templateMerkleRoot } from './template.js';
+import { checkProposal } from './proposal.js';
+import {
+  type BlockTemplate,
+  assembleBlock,
+  coinbaseTx,
+  createTemplate,
+  templateMerkleRoot,
+} from './template.js';
 
 export interface BlockProducerOptions {
   chain: Chain;
@@ -32,6 +45,8 @@ export interface BlockProducerOptions {
   logSeconds?: number;
   /** Nonces searched per header before the extra-nonce rolls (default 2^32, the whole field). */
   nonceRange?: number;
+  /** The mempool's signature cache: checking a template then re-verifies no pool signature. */
+  sigCache?: SigCache;
 }
 
 export interface MineBlocksOptions {
@@ -60,6 +75,8 @@ interface Session {
 }
 
 const CHECK_MS = 1000;
+/** Templates built and dropped from before one is valid, at most (each drops a transaction). */
+const MAX_TEMPLATE_ROUNDS = 1000;
 
 export class BlockProducer {
   private readonly chain: Chain;
@@ -72,8 +89,8 @@ export class BlockProducer {
   private readonly logSeconds: number;
   private readonly nonceRange: number;
   private readonly now: () => number;
+  private readonly sigCache?: SigCache;
   private extraNonce = 0n;
-  private mempoolVersion = 0;
   private found = 0;
   private isRunning = false;
   private background: AbortController | null = null;
@@ -97,11 +114,7 @@ export class BlockProducer {
     if (!Number.isInteger(this.nonceRange) || this.nonceRange < 1 || this.nonceRange > NONCE_SPACE)
       throw new RangeError('nonceRange must be an integer within 1..2^32');
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
-    const bump = (): void => {
-      this.mempoolVersion++;
-    };
-    this.mempool.on('accepted', bump);
-    this.mempool.on('removed', bump);
+    this.sigCache = opts.sigCache;
   }
 
   /** Whether the background loop (start()) is on. */
@@ -228,7 +241,7 @@ export class BlockProducer {
   }
 
   private refreshDue(work: CurrentWork): boolean {
-    return work.mempoolVersion !== this.mempoolVersion && this.now() - work.builtAt >= this.refreshSeconds;
+    return work.mempoolVersion !== this.mempool.revision && this.now() - work.builtAt >= this.refreshSeconds;
   }
 
   private logRate(): void {
@@ -243,7 +256,7 @@ export class BlockProducer {
     );
   }
 
-  private getWork(s: Session, reason: WorkReason): Work | null {
+  private async getWork(s: Session, reason: WorkReason): Promise<Work | null> {
     if (s.signal.aborted) return null;
     if (s.want !== undefined && s.hashes.length >= s.want) return null;
     if (s.triesLeft !== undefined && s.hashesMark !== undefined)
@@ -255,18 +268,18 @@ export class BlockProducer {
       !prev ||
       reason === 'found' ||
       !equalBytes(prev.template.prevHash, this.chain.tip.hash) ||
-      (reason === 'exhausted' ? this.refreshDue(prev) : prev.mempoolVersion !== this.mempoolVersion);
+      (reason === 'exhausted' ? this.refreshDue(prev) : prev.mempoolVersion !== this.mempool.revision);
     const now = this.now();
-    const template = stale
-      ? createTemplate({ chain: this.chain, mempool: this.mempool, params: this.params }, { now })
-      : prev.template;
+    const revision = this.mempool.revision;
+    const template = stale ? await this.validTemplate(s.payout) : prev.template;
+    if (template === null || s.signal.aborted) return null;
     // Every header gets its own extra-nonce: a rolled one after an exhausted range, and a fresh one
     // for a new template so that no two searches ever cover the same header.
     const coinbase = coinbaseTx(template, s.payout, this.extraNonce++);
     s.work = {
       template,
       coinbase,
-      mempoolVersion: stale ? this.mempoolVersion : prev.mempoolVersion,
+      mempoolVersion: stale ? revision : prev.mempoolVersion,
       builtAt: stale ? now : prev.builtAt,
     };
     const time = Math.max(now, template.mintime);
@@ -280,6 +293,58 @@ export class BlockProducer {
     );
     const range = s.triesLeft === undefined ? this.nonceRange : Math.min(this.nonceRange, s.triesLeft);
     return { header: header.encode(), target: template.target, startNonce: 0, endNonce: range };
+  }
+
+  /**
+   * A template for the tip whose block, solved, would connect; null (logged) when even one without
+   * transactions would not. A transaction that makes it fail is dropped from the pool with its
+   * descendants and the template is built again: each round removes one, so this ends.
+   */
+  private async validTemplate(payout: Uint8Array): Promise<BlockTemplate | null> {
+    for (let round = 0; round < MAX_TEMPLATE_ROUNDS; round++) {
+      const now = this.now();
+      const template = createTemplate(
+        { chain: this.chain, mempool: this.mempool, params: this.params },
+        { now },
+      );
+      const time = Math.max(now, template.mintime);
+      const check = (n: number) => this.checkPrefix(template, n, payout, time);
+      const reason = await check(template.txs.length);
+      if (reason === null) return template;
+      if (reason === 'inconclusive-not-best-prevblk') continue; // the tip moved meanwhile
+      const empty = template.txs.length === 0 ? reason : await check(0);
+      if (empty !== null) {
+        this.log?.error({ height: template.height, reason: empty }, 'block template invalid; mining stopped');
+        return null;
+      }
+      // The first k transactions pass and k + 1 fail: the (k+1)th is the culprit. (Parents come
+      // before children, so every prefix is a block of its own.)
+      let good = 0;
+      let bad = template.txs.length;
+      while (bad - good > 1) {
+        const mid = (good + bad) >> 1;
+        if ((await check(mid)) === null) good = mid;
+        else bad = mid;
+      }
+      const culprit = template.txs[bad - 1];
+      const failure = (await check(bad)) ?? reason;
+      const entry = this.mempool.get(culprit.tx.txid());
+      if (entry) this.mempool.removeWithDescendants(entry, 'invalid');
+      this.log?.warn(
+        { txid: culprit.txid, reason: failure, height: template.height },
+        'transaction makes the block template invalid; dropped from the mempool',
+      );
+    }
+    this.log?.error({ rounds: MAX_TEMPLATE_ROUNDS }, 'no valid block template; mining stopped');
+    return null;
+  }
+
+  /** The proposal check of the template cut to its first n transactions (coinbase paying their fees). */
+  private checkPrefix(t: BlockTemplate, n: number, payout: Uint8Array, time: number): Promise<string | null> {
+    const txs = t.txs.slice(0, n);
+    const dropped = t.txs.slice(n).reduce((sum, x) => sum + x.fee, 0n);
+    const block = assembleBlock({ ...t, txs, coinbaseValue: t.coinbaseValue - dropped }, payout, 0, time);
+    return checkProposal(this.chain, block, time, this.sigCache);
   }
 
   private async onFound(s: Session, f: FoundHeader): Promise<void> {

@@ -22,16 +22,25 @@ import { equalBytes } from '../primitives/bytes.js';
 import { OutPoint, TxOut } from '../primitives/tx.js';
 import { ScriptError } from '../script/errors.js';
 import { verifyInput } from '../script/interpreter.js';
+import type { SigCache } from '../script/sigcache.js';
 
 export type ProposalChain = Pick<
   Chain,
   'tip' | 'params' | 'getCoins' | 'medianTimePast' | 'medianTimePastAt' | 'nextWorkRequired'
 >;
 
-/** null when the block would be valid on the current tip; otherwise Core's reject reason. */
-export async function checkProposal(chain: ProposalChain, block: Block, now: number): Promise<string | null> {
+/**
+ * null when the block would be valid on the current tip; otherwise Core's reject reason. A
+ * signature cache (the mempool's) spares re-verifying what the pool already verified.
+ */
+export async function checkProposal(
+  chain: ProposalChain,
+  block: Block,
+  now: number,
+  sigCache?: SigCache,
+): Promise<string | null> {
   try {
-    await validate(chain, block, now);
+    await validate(chain, block, now, sigCache);
     return null;
   } catch (e) {
     if (e instanceof RejectError) return e.reason;
@@ -39,7 +48,7 @@ export async function checkProposal(chain: ProposalChain, block: Block, now: num
   }
 }
 
-async function validate(chain: ProposalChain, block: Block, now: number): Promise<void> {
+async function validate(chain: ProposalChain, block: Block, now: number, sigCache?: SigCache): Promise<void> {
   const params = chain.params;
   const tip = chain.tip;
   if (!equalBytes(block.header.prevHash, tip.hash))
@@ -91,7 +100,7 @@ async function validate(chain: ProposalChain, block: Block, now: number): Promis
       sigops += transactionSigOpCount(tx, scripts, height >= params.bip16Height);
       for (let i = 0; i < tx.inputs.length; i++) {
         try {
-          verifyInput(tx, i, new TxOut(coins[i].value, coins[i].script), flags);
+          verifyInput(tx, i, new TxOut(coins[i].value, coins[i].script), flags, sigCache);
         } catch (e) {
           if (e instanceof ScriptError)
             throw consensusError(`mandatory-script-verify-flag-failed (${e.code})`);

@@ -176,6 +176,7 @@ export class TallyNode {
         miner,
         payoutScript: mineScript ?? new Uint8Array(0),
         logger: logging.child('mining'),
+        sigCache,
       });
       cleanup.push(() => producer.stop());
       const node = new TallyNode(

@@ -1,13 +1,15 @@
 // The block producer on a real regtest chain: blocks mined through the worker pool on 2 threads
 // connect and carry the mempool's transactions; a new tip stops every thread's search within
 // 100 ms; the extra-nonce rolls when a header's nonce range is exhausted; stop() leaves no thread
-// hashing.
+// hashing; a pool transaction that would make the block invalid is dropped before any hashing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Chain } from '../../src/chain/chain.js';
 import { coinbaseHeightScript } from '../../src/consensus/coinbase.js';
 import { Miner, type SearchJob, type SearchOutcome } from '../../src/mining/miner.js';
 import { BlockProducer } from '../../src/mining/producer.js';
+import { Mempool } from '../../src/mempool/mempool.js';
+import { mempoolChainAdapter } from '../../src/node/adapters.js';
 import { BlockHeader } from '../../src/primitives/block.js';
 import { type Fixture, fixture } from './helpers.js';
 
@@ -172,6 +174,57 @@ test('an exhausted nonce range rolls the extra-nonce; maxTries bounds mineBlocks
     assert.ok(log.every((l) => l.outcome.status === 'exhausted'));
     assert.ok(log.every((l) => (l.job.endNonce ?? 0) <= 20_000));
     assert.ok(miner.hashes >= 50_000 && miner.hashes < 50_000 + 20_000);
+  } finally {
+    await producer.stop();
+    await miner.close();
+    await f.close();
+  }
+});
+
+test('a pool transaction that makes the template invalid is found, dropped with its child, logged once; the block mined is valid', async () => {
+  const f = await fixture(3);
+  const { builder: b, chain } = f;
+  // A pool that does not follow the chain: it keeps a transaction whose coin a block then spends.
+  const stale = new Mempool({ chain: mempoolChainAdapter(chain), params: chain.params });
+  const miner = Miner.create({ threads: 1 });
+  const warnings: { obj: Record<string, unknown>; msg: string }[] = [];
+  const logger = {
+    info: () => undefined,
+    error: (obj: Record<string, unknown>, msg: string) => warnings.push({ obj, msg }),
+    warn: (obj: Record<string, unknown>, msg: string) => warnings.push({ obj, msg }),
+  };
+  const producer = new BlockProducer({
+    chain,
+    mempool: stale,
+    params: chain.params,
+    miner,
+    payoutScript: b.script,
+    logger: logger as never,
+  });
+  try {
+    const good = b.spend([f.coins[0]], { fee: 1_000n });
+    const doomed = b.spend([f.coins[1]], { fee: 50_000n });
+    const child = b.spend([b.out(doomed)], { fee: 50_000n });
+    for (const tx of [good, doomed, child]) await stale.accept(tx);
+    const rival = b.spend([f.coins[1]], { fee: 2_000n });
+    const tip = f.blocks[f.blocks.length - 1];
+    const res = await chain.processBlock(b.block(tip, { txs: [rival], fees: 2_000n, timeDelta: 1 }));
+    assert.ok(res.accepted);
+    assert.equal(stale.size, 3);
+    // From here on the pool follows the chain, as the node wires it.
+    chain.on('connect', (e) => stale.removeForBlock(e.block.txs));
+
+    const hashes = await producer.mineBlocks(2, b.script);
+    assert.equal(hashes.length, 2);
+    const mined = (await chain.getBlock(hashes[0]))!;
+    assert.deepEqual(
+      mined.txs.slice(1).map((t) => t.txidHex()),
+      [good.txidHex()],
+    );
+    assert.ok(!stale.has(doomed.txid()) && !stale.has(child.txid()));
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.equal(warnings[0].obj.txid, doomed.txidHex());
+    assert.equal(warnings[0].obj.reason, 'bad-txns-inputs-missingorspent');
   } finally {
     await producer.stop();
     await miner.close();
