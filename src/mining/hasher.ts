@@ -1,22 +1,28 @@
 // The hasher the mining workers load: picks a nonce kernel and checks a candidate against the
-// whole target. Owns: kernel choice ('auto' = WebAssembly SIMD where the host compiles it, else
-// the JavaScript kernel) and the target encoding the workers share. Does not own: threads
+// whole target. Owns: kernel choice ('auto' = the fastest native path the addon and processor
+// offer, else WebAssembly SIMD where the host compiles it, else the JavaScript kernel) and the
+// target encoding the workers share. Does not own: threads
 // (miner.ts). Fails with RangeError on an unknown kernel name or a target outside 0..2^256-1.
 import { JsKernel, hashHeaderWithNonce, type KernelName, type NonceKernel } from './sha256-kernel-js.js';
+import { NativeKernel, nativeKernels, nativeStatus } from './sha256-kernel-native.js';
 import { WasmSimdKernel, wasmSimdSupported } from './sha256-kernel-wasm.js';
 
-export { hashHeaderWithNonce, type KernelName, type NonceKernel };
+export { hashHeaderWithNonce, nativeStatus, type KernelName, type NonceKernel };
 
-export const KERNELS: readonly KernelName[] = ['wasm-simd', 'js'];
+/** Every kernel this host runs, fastest first: native paths, then WebAssembly SIMD, then JS. */
+export const KERNELS: readonly KernelName[] = [...nativeKernels(), 'wasm-simd', 'js'];
 
 export function resolveKernel(name: KernelName | 'auto'): KernelName {
-  if (name === 'auto') return wasmSimdSupported() ? 'wasm-simd' : 'js';
-  if (!KERNELS.includes(name)) throw new RangeError(`unknown kernel ${String(name)}`);
+  if (name === 'auto') return KERNELS.find((k) => k !== 'wasm-simd' || wasmSimdSupported()) ?? 'js';
+  if (!KERNELS.includes(name)) throw new RangeError(`unknown or unavailable kernel ${String(name)}`);
   return name;
 }
 
 export function createKernel(name: KernelName | 'auto'): NonceKernel {
-  return resolveKernel(name) === 'wasm-simd' ? new WasmSimdKernel() : new JsKernel();
+  const k = resolveKernel(name);
+  if (k === 'wasm-simd') return new WasmSimdKernel();
+  if (k === 'js') return new JsKernel();
+  return new NativeKernel(k);
 }
 
 const MAX_TARGET = (1n << 256n) - 1n;

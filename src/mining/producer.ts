@@ -127,6 +127,11 @@ export class BlockProducer {
     return this.miner.hashrate;
   }
 
+  /** The nonce kernel the miner's threads run (native-avx512, wasm-simd, ...). */
+  get kernel(): string {
+    return this.miner.kernel;
+  }
+
   /** Blocks this producer found that became the chain's tip. */
   get blocksFound(): number {
     return this.found;

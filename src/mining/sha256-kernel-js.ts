@@ -158,7 +158,7 @@ export function hashHeaderWithNonce(header: Uint8Array, nonce: number): Uint8Arr
 }
 
 /**
- * The nonce kernel interface both kernels implement. `scan` hashes nonces start, start+1, ...
+ * The nonce kernel interface every kernel implements. `scan` hashes nonces start, start+1, ...
  * (count of them, wrapping past 2^32 - 1 to 0) and returns the first whose hash's top 32 bits
  * (bytes 28..31 read little-endian) are <= the job's targetTop, or -1. A returned nonce is only a
  * candidate: the caller confirms the full hash against the whole target.
@@ -169,7 +169,8 @@ export interface NonceKernel {
   scan(start: number, count: number): number;
 }
 
-export type KernelName = 'wasm-simd' | 'js';
+export type KernelName =
+  'native-avx512' | 'native-sha-ni' | 'native-avx2' | 'native-scalar' | 'wasm-simd' | 'js';
 
 export class JsKernel implements NonceKernel {
   readonly name = 'js';

@@ -22,6 +22,7 @@ import { registerNetMethods } from '../rpc/net-methods.js';
 import { mempoolRejectToRpc, registerRawTxMethods } from '../rpc/rawtx-methods.js';
 import { FeeEstimator } from '../mempool/fee-estimator.js';
 import { Miner } from '../mining/miner.js';
+import { nativeStatus } from '../mining/hasher.js';
 import { BlockProducer } from '../mining/producer.js';
 import { AddressError, addressToScript } from '../primitives/address.js';
 import { ConfigError } from './config.js';
@@ -169,6 +170,13 @@ export class TallyNode {
       // A node that does not mine keeps one idle hash thread for generatetoaddress.
       const miner = Miner.create({ threads: config.threads || (config.mine ? availableParallelism() : 1) });
       cleanup.push(() => miner.close());
+      const nativeWhy = nativeStatus();
+      // Said once per node: the miner still works, on the WebAssembly kernel, at about a third the rate.
+      if (nativeWhy)
+        logging
+          .child('mining')
+          .warn(`native sha256d kernel unavailable (${nativeWhy}); mining with ${miner.kernel}`);
+      else logging.child('mining').info(`hash kernel ${miner.kernel}`);
       const producer = new BlockProducer({
         chain,
         mempool,

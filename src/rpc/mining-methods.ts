@@ -237,6 +237,7 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): v
       chain: params.name,
       generate: producer.running,
       hashespersec: Math.round(producer.hashrate),
+      kernel: producer.kernel,
       blocksfound: producer.blocksFound,
       warnings: '',
     }),

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { coinbaseHeightScript } from '../../src/consensus/coinbase.js';
 import { getParams } from '../../src/consensus/params.js';
 import { hashToBigInt } from '../../src/consensus/pow.js';
+import { KERNELS, type KernelName } from '../../src/mining/hasher.js';
 import { Miner } from '../../src/mining/miner.js';
 import { BlockProducer } from '../../src/mining/producer.js';
 import { encodeAddress } from '../../src/primitives/address.js';
@@ -261,6 +262,7 @@ test('generatetoaddress, getmininginfo, getnetworkhashps', async () => {
     assert.equal(info.generate, false);
     assert.equal(info.blocksfound, 3);
     assert.equal(typeof info.hashespersec, 'number');
+    assert.ok(KERNELS.includes(info.kernel as KernelName), String(info.kernel));
     assert.equal(info.warnings, '');
     assert.ok(Math.abs((info.difficulty as number) - 4.656542373906925e-10) < 1e-20);
     assert.ok((info.networkhashps as number) > 0);
