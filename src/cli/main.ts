@@ -5,17 +5,17 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { realpathSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { getParams } from '../consensus/params.js';
-import { ConfigError, loadConfig, type NodeConfig } from '../node/config.js';
+import { ConfigError, cookiePath, loadConfig, type NodeConfig } from '../node/config.js';
 import { RpcClient, RpcConnectionError } from '../rpc/client.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
 import { formatCoins, parseCoins } from '../rpc/amount.js';
 import { prettyJsonText, resultText } from './json-text.js';
 import { readPassphrase } from './prompt.js';
-import { addNodeCommand } from './node-command.js';
+import { addNodeCommand, coreNetworkFlags } from './node-command.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../../package.json') as { version: string };
@@ -28,6 +28,9 @@ export interface CliIO {
 
 interface GlobalOpts {
   network?: string;
+  regtest?: string | boolean;
+  testnet?: string | boolean;
+  chain?: string;
   datadir?: string;
   conf?: string;
   rpcport?: string;
@@ -52,6 +55,7 @@ export function parseRpcArg(arg: string): unknown {
 function clientFor(g: GlobalOpts): { client: RpcClient; config: NodeConfig } {
   const config = loadConfig({
     network: g.network,
+    ...coreNetworkFlags(g),
     datadir: g.datadir,
     conf: g.conf,
     rpcport: g.rpcport,
@@ -63,7 +67,7 @@ function clientFor(g: GlobalOpts): { client: RpcClient; config: NodeConfig } {
     port,
     user: g.rpcuser ?? config.rpcuser,
     password: g.rpcpassword ?? config.rpcpassword,
-    cookieFile: join(config.networkDir, '.cookie'),
+    cookieFile: cookiePath(config),
     wallet: g.rpcwallet,
   });
   return { client, config };
@@ -102,6 +106,9 @@ export function buildProgram(io: CliIO): Command {
     .description('Tally: full node, miner and wallet')
     .version(pkg.version)
     .option('--network <name>', 'network: main, test or regtest')
+    .option('--regtest [bool]', 'the regtest network (as Core: -regtest)')
+    .option('--testnet [bool]', 'the test network (as Core: -testnet)')
+    .option('--chain <name>', 'network, as Core names the option')
     .option('--datadir <dir>', 'data directory (default ~/.tally)')
     .option('--conf <file>', 'config file (default DATADIR/tally.conf)')
     .option('--rpcport <port>', 'RPC port of the node')
@@ -272,11 +279,44 @@ export function buildProgram(io: CliIO): Command {
   return program;
 }
 
+const GLOBALS_WITH_VALUE = new Set([
+  '--network',
+  '--datadir',
+  '--conf',
+  '--rpcport',
+  '--rpcconnect',
+  '--rpcuser',
+  '--rpcpassword',
+  '--rpcwallet',
+  '--chain',
+]);
+
+/**
+ * Core's single-dash options (-regtest, -rpcport=18443, -txindex) as the double-dash ones: before
+ * the command, and everywhere after `node` (whose arguments are all options). A command's own
+ * arguments (an RPC parameter such as -1) are left alone.
+ */
+export function coreStyleArgs(argv: string[]): string[] {
+  const out: string[] = [];
+  let rewrite = true;
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    if (rewrite && /^-[a-z][a-z0-9-]+(=.*)?$/s.test(a)) a = '-' + a;
+    out.push(a);
+    if (!rewrite || a.startsWith('-')) {
+      if (rewrite && GLOBALS_WITH_VALUE.has(a) && i + 1 < argv.length) out.push(argv[++i]);
+      continue;
+    }
+    rewrite = a === 'node';
+  }
+  return out;
+}
+
 /** Runs the command line; returns the exit status. */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const program = buildProgram(io);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(coreStyleArgs(argv), { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;

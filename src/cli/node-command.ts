@@ -4,12 +4,15 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { loadConfig, type Flags } from '../node/config.js';
+import { ConfigError, loadConfig, OPTIONS, type Flags } from '../node/config.js';
 import { TallyNode } from '../node/node.js';
 import type { CliIO } from './main.js';
 
 export interface GlobalNodeOpts {
   network?: string;
+  regtest?: string | boolean;
+  testnet?: string | boolean;
+  chain?: string;
   datadir?: string;
   conf?: string;
   rpcport?: string;
@@ -42,6 +45,7 @@ export function nodeFlags(g: GlobalNodeOpts, o: NodeFlags): Flags {
   const list = (v?: string[]) => (v && v.length ? v : undefined);
   return {
     network: g.network,
+    ...coreNetworkFlags(g),
     datadir: g.datadir,
     conf: g.conf,
     rpcport: g.rpcport,
@@ -63,6 +67,35 @@ export function nodeFlags(g: GlobalNodeOpts, o: NodeFlags): Flags {
     loglevel: o.loglevel,
     printtoconsole: o.printtoconsole,
   };
+}
+
+/** Core's -regtest / -testnet / -chain=NAME as flags for loadConfig. */
+export function coreNetworkFlags(g: GlobalNodeOpts): Flags {
+  const b = (v: string | boolean | undefined) => (v === undefined ? undefined : v === true ? '1' : String(v));
+  return { regtest: b(g.regtest), testnet: b(g.testnet), chain: g.chain };
+}
+
+/**
+ * Every other tally.conf key as a flag, Core's way: --key=value, --key (boolean true), --nokey,
+ * or --key VALUE for a key that takes a value. Repeated keys accumulate.
+ */
+export function genericFlags(args: string[]): Flags {
+  const out: Record<string, string[]> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(a);
+    if (!m) throw new ConfigError(`unexpected argument "${a}" (options are written --key=value)`);
+    const key = m[1];
+    let value = m[2];
+    if (value === undefined) {
+      const spec = Object.hasOwn(OPTIONS, key) ? OPTIONS[key] : undefined;
+      const takesValue = spec !== undefined && !/boolean/.test(spec.expect);
+      if (takesValue && i + 1 < args.length && !args[i + 1].startsWith('--')) value = args[++i];
+      else value = '';
+    }
+    (out[key] ??= []).push(value);
+  }
+  return out;
 }
 
 /** The catch-up bar on a terminal; log lines are printed above it while it shows. */
@@ -110,6 +143,10 @@ export class ProgressView {
   }
 }
 
+function stripUndefined(f: Flags): Flags {
+  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
+}
+
 function formatEta(s: number): string {
   if (s < 90) return `${Math.round(s)}s`;
   if (s < 5400) return `${Math.round(s / 60)}m`;
@@ -139,8 +176,15 @@ export function addNodeCommand(program: Command, io: CliIO, globals: () => Globa
     )
     .option('--loglevel <level>', 'trace, debug, info, warn, error or fatal (default info)')
     .option('--printtoconsole <bool>', 'also log to the console (default 1)')
-    .action(async (o: NodeFlags) => {
-      const flags = nodeFlags(globals(), o);
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .addHelpText(
+      'after',
+      '\nAny tally.conf key is also a flag: --txindex, --rest=1, --blocknotify="cmd %s", --nolisten\n' +
+        "(Core's single-dash spelling -txindex works too). See docs/configuration.md.",
+    )
+    .action(async (o: NodeFlags, cmd: Command) => {
+      const flags = { ...genericFlags(cmd.args), ...stripUndefined(nodeFlags(globals(), o)) };
       const config = loadConfig(flags);
       if (config.daemon) {
         const args = process.argv.slice(1).filter((a) => a !== '--daemon' && a !== '--daemon=1');

@@ -33,16 +33,26 @@ export interface NodeConfig {
   /** P2P port; undefined = the network's default. */
   port?: number;
   bind: string[];
+  /** Accept inbound peers (Core's -listen). */
+  listen: boolean;
   /** RPC port; undefined = the network's default. */
   rpcport?: number;
   rpcbind: string[];
   rpcallowip: string[];
   rpcuser?: string;
   rpcpassword?: string;
+  /** Core's rpcauth entries: "user:salt$hmac" (share/rpcauth/rpcauth.py writes them). */
+  rpcauth: string[];
+  /** Where the .cookie goes (relative to networkDir); undefined = networkDir/.cookie. */
+  rpccookiefile?: string;
   /** Host `tally rpc`/`tally wallet` reach the node on (the node itself ignores it). */
   rpcconnect?: string;
   connect: string[];
   addnode: string[];
+  /** Core's -seednode: peers added to the address book like the network's own seeds. */
+  seednode: string[];
+  /** Appended to the user agent, as Core's -uacomment. */
+  uacomment: string[];
   mine: boolean;
   /** Mining threads; 0 = one per core. */
   threads: number;
@@ -55,6 +65,36 @@ export interface NodeConfig {
   debug: string[];
   loglevel: LogLevel;
   printtoconsole: boolean;
+  /** Write the process id here (relative to networkDir) while running. */
+  pid?: string;
+  /** Serve Core's REST interface on the RPC port. */
+  rest: boolean;
+  txindex: boolean;
+  blockfilterindex: boolean;
+  coinstatsindex: boolean;
+  blocknotify?: string;
+  walletnotify?: string;
+  alertnotify?: string;
+  startupnotify?: string;
+  /** ZMQ publishers: topic -> endpoints (tcp://127.0.0.1:28332). */
+  zmqpubhashblock: string[];
+  zmqpubhashtx: string[];
+  zmqpubrawblock: string[];
+  zmqpubrawtx: string[];
+  zmqpubsequence: string[];
+  /** Wallet fee rate when no estimate is known, base units per 1,000 bytes. */
+  fallbackfee?: bigint;
+  /** Mempool floor, base units per 1,000 bytes. */
+  minrelaytxfee?: bigint;
+  /** Mempool budget in MB (10^6 bytes). */
+  maxmempool?: number;
+  limitancestorcount?: number;
+  limitdescendantcount?: number;
+  maxorphantx?: number;
+  /** Save the mempool at shutdown and load it at start. */
+  persistmempool: boolean;
+  /** Settings taken but with nothing to do in Tally: one line each, logged at start. */
+  notes: string[];
 }
 
 const int = (min: number, max: number) =>
@@ -63,11 +103,38 @@ const int = (min: number, max: number) =>
     .regex(/^-?\d+$/)
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
+// Core reads "-txindex" (no value) and "txindex=" as true.
 const bool = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
-  .transform((v) => ['1', 'true', 'yes'].includes(v));
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => ['1', 'true', 'yes', ''].includes(v));
 const nonEmpty = z.string().min(1);
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/);
+/** Core's fee rates: coins per 1,000 bytes, up to 8 decimals -> base units. */
+const feeRate = z
+  .string()
+  .regex(/^\d{1,8}(\.\d{1,8})?$/)
+  .transform((v) => {
+    const [whole, frac = ''] = v.split('.');
+    return BigInt(whole) * 100_000_000n + BigInt(frac.padEnd(8, '0'));
+  });
+const zmqEndpoint = z.string().regex(/^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.*-]+):\d{1,5}$/);
+const command = z.string().min(1).max(4096);
+/** Logging subsystems Tally has (Core's unknown category is refused the same way). */
+export const DEBUG_CATEGORIES = [
+  'all',
+  '1',
+  '0',
+  'none',
+  'chain',
+  'net',
+  'rpc',
+  'mining',
+  'mempool',
+  'node',
+  'wallet',
+  'index',
+  'notify',
+] as const;
 
 interface OptionSpec {
   schema: z.ZodType<unknown, string>;
@@ -78,6 +145,20 @@ interface OptionSpec {
   help: string;
 }
 
+const BOOL = 'a boolean (1/0/true/false)';
+const boolOpt = (help: string): OptionSpec => ({ schema: bool, expect: BOOL, help });
+const notifyOpt = (help: string): OptionSpec => ({
+  schema: command,
+  expect: 'a command line (at most 4096 characters)',
+  help,
+});
+const zmqOpt = (what: string): OptionSpec => ({
+  schema: zmqEndpoint,
+  expect: 'a ZMQ endpoint tcp://ADDRESS:PORT',
+  multi: true,
+  help: `Publish ${what} on this ZMQ endpoint`,
+});
+
 /** Every option tally.conf and the flags accept, with what a valid value looks like. */
 export const OPTIONS: Record<string, OptionSpec> = {
   network: {
@@ -85,6 +166,14 @@ export const OPTIONS: Record<string, OptionSpec> = {
     expect: 'one of main, test, regtest',
     help: 'Network to use',
   },
+  // Core's spellings of the network: chain=regtest, regtest=1, testnet=1.
+  chain: {
+    schema: z.enum(['main', 'test', 'regtest']),
+    expect: 'one of main, test, regtest',
+    help: 'Network to use (Core spelling)',
+  },
+  regtest: boolOpt('Use the regtest network (Core spelling)'),
+  testnet: boolOpt('Use the test network (Core spelling)'),
   datadir: { schema: nonEmpty, expect: 'a directory path', flagOnly: true, help: 'Data directory' },
   conf: {
     schema: nonEmpty,
@@ -92,12 +181,20 @@ export const OPTIONS: Record<string, OptionSpec> = {
     flagOnly: true,
     help: 'Config file (default DATADIR/tally.conf)',
   },
+  includeconf: {
+    schema: nonEmpty,
+    expect: 'a file path (relative to the data directory)',
+    multi: true,
+    help: 'Also read this config file',
+  },
   port: {
     schema: int(0, 65535),
     expect: 'an integer 0..65535 (0 = any free port)',
     help: 'P2P listen port',
   },
   bind: { schema: hostPort, expect: 'an address[:port]', multi: true, help: 'P2P listen address' },
+  listen: boolOpt('Accept inbound peers (default 1)'),
+  server: boolOpt('Serve RPC (always on in Tally)'),
   rpcport: { schema: int(0, 65535), expect: 'an integer 0..65535 (0 = any free port)', help: 'RPC port' },
   rpcbind: { schema: hostPort, expect: 'an address[:port]', multi: true, help: 'RPC listen address' },
   rpcallowip: {
@@ -113,9 +210,26 @@ export const OPTIONS: Record<string, OptionSpec> = {
     help: 'Host the command line reaches the node on',
   },
   rpcpassword: { schema: nonEmpty, expect: 'a non-empty password', help: 'RPC password' },
+  rpcauth: {
+    schema: z.string().regex(/^[^:\s]+:[0-9a-fA-F]+\$[0-9a-fA-F]{64}$/),
+    expect: "USER:SALT$HMAC as Core's rpcauth.py prints it",
+    multi: true,
+    help: 'RPC user with a salted password hash',
+  },
+  rpccookiefile: {
+    schema: nonEmpty,
+    expect: 'a file path',
+    help: 'Where the RPC cookie is written (relative to the network data directory)',
+  },
+  rpcthreads: {
+    schema: int(1, 1024),
+    expect: 'an integer 1..1024',
+    help: 'RPC threads (requests are served concurrently on the event loop)',
+  },
+  rest: boolOpt('Serve the REST interface on the RPC port'),
   connect: {
     schema: nonEmpty,
-    expect: 'a peer address (host:port or ws URL)',
+    expect: 'a peer address (host:port or ws URL), or 0 for no outbound peers',
     multi: true,
     help: 'Connect only to these peers',
   },
@@ -125,21 +239,182 @@ export const OPTIONS: Record<string, OptionSpec> = {
     multi: true,
     help: 'Add a peer to connect to',
   },
-  mine: { schema: bool, expect: 'a boolean (1/0/true/false)', help: 'Mine blocks' },
+  seednode: {
+    schema: nonEmpty,
+    expect: 'a peer address (host:port or ws URL)',
+    multi: true,
+    help: 'Add a peer to the address book as a seed',
+  },
+  uacomment: {
+    schema: z.string().regex(/^[A-Za-z0-9 .,;_?@-]{1,64}$/),
+    expect: 'text of letters, digits and " .,;_?@-" (at most 64)',
+    multi: true,
+    help: 'Comment in the user agent',
+  },
+  mine: { schema: bool, expect: BOOL, help: 'Mine blocks' },
   threads: { schema: int(0, 1024), expect: 'an integer 0..1024 (0 = one per core)', help: 'Mining threads' },
   mineaddress: { schema: nonEmpty, expect: 'an address', help: 'Address paid by mined blocks' },
   dbcache: { schema: int(4, 65536), expect: 'an integer 4..65536 (MiB)', help: 'Database cache in MiB' },
   maxconnections: { schema: int(0, 10000), expect: 'an integer 0..10000', help: 'Maximum peer connections' },
-  daemon: { schema: bool, expect: 'a boolean (1/0/true/false)', help: 'Run in the background' },
+  daemon: { schema: bool, expect: BOOL, help: 'Run in the background' },
   debug: {
-    schema: z.string().regex(/^[a-z0-9_,-]+$/),
-    expect: 'a subsystem name, or "all"',
+    schema: z.enum(DEBUG_CATEGORIES),
+    expect: `a logging category (${DEBUG_CATEGORIES.join(', ')})`,
     multi: true,
     help: 'Log this subsystem at debug level',
   },
   loglevel: { schema: z.enum(LOG_LEVELS), expect: `one of ${LOG_LEVELS.join(', ')}`, help: 'Log level' },
-  printtoconsole: { schema: bool, expect: 'a boolean (1/0/true/false)', help: 'Log to the console too' },
+  printtoconsole: { schema: bool, expect: BOOL, help: 'Log to the console too' },
+  pid: { schema: nonEmpty, expect: 'a file path', help: 'Write the process id to this file' },
+  txindex: boolOpt('Keep an index of every transaction (getrawtransaction without a block hash)'),
+  blockfilterindex: {
+    schema: z.enum(['1', '0', 'basic', 'true', 'false', '']).transform((v) => !['0', 'false'].includes(v)),
+    expect: 'basic, 1 or 0',
+    help: 'Keep BIP158 basic block filters (getblockfilter)',
+  },
+  coinstatsindex: boolOpt('Keep UTXO set statistics per block (gettxoutsetinfo at a height)'),
+  blocknotify: notifyOpt('Run this command when the best block changes (%s = its hash)'),
+  walletnotify: notifyOpt('Run this command when a wallet transaction changes (%s = txid, %w = wallet)'),
+  alertnotify: notifyOpt('Run this command on a warning (%s = the message)'),
+  startupnotify: notifyOpt('Run this command once the node has started'),
+  zmqpubhashblock: zmqOpt('block hashes'),
+  zmqpubhashtx: zmqOpt('transaction ids'),
+  zmqpubrawblock: zmqOpt('raw blocks'),
+  zmqpubrawtx: zmqOpt('raw transactions'),
+  zmqpubsequence: zmqOpt('block and mempool sequence events'),
+  fallbackfee: {
+    schema: feeRate,
+    expect: 'a fee rate in coins per 1,000 bytes',
+    help: 'Wallet fee rate with no estimate',
+  },
+  minrelaytxfee: {
+    schema: feeRate,
+    expect: 'a fee rate in coins per 1,000 bytes',
+    help: 'Mempool minimum fee rate',
+  },
+  maxmempool: {
+    schema: int(5, 1_000_000),
+    expect: 'an integer of MB, at least 5',
+    help: 'Mempool size in MB',
+  },
+  limitancestorcount: {
+    schema: int(1, 1000),
+    expect: 'an integer 1..1000',
+    help: 'Mempool ancestors per tx',
+  },
+  limitdescendantcount: {
+    schema: int(1, 1000),
+    expect: 'an integer 1..1000',
+    help: 'Mempool descendants per tx',
+  },
+  maxorphantx: { schema: int(0, 100_000), expect: 'an integer 0..100000', help: 'Orphan transactions kept' },
+  persistmempool: boolOpt('Save the mempool at shutdown and load it at start (default 1)'),
 };
+
+/**
+ * Core options that name something Tally does not do. Each is refused with its reason, except in
+ * its "off" spelling (0), which is what Tally does anyway; none is ever silently ignored.
+ */
+const TOR = 'Tally peers speak WebSockets over TCP/IP; Tor, I2P, CJDNS and proxies are not supported';
+const SEGWIT = 'Tally is a pre-SegWit chain (legacy addresses and scripts only)';
+const FIXED = 'not configurable in Tally';
+const LOGFMT = "Tally's log format is fixed (JSON lines in debug.log)";
+const WALLETOPT = "not configurable in Tally's wallet (one per data directory; see docs/wallet.md)";
+export const REFUSED: Record<string, string> = {
+  prune: 'pruning is not implemented yet; prune=0 (keep every block) is what Tally does',
+  reindex: 'not implemented yet: to rebuild, stop the node and remove the chainstate folder',
+  'reindex-chainstate': 'not implemented yet: to rebuild, stop the node and remove the chainstate folder',
+  blocksonly: 'blocks-only mode is not implemented yet',
+  maxuploadtarget: 'an upload target is not implemented yet',
+  whitelist: 'peer permissions (whitelist) are not implemented yet',
+  whitebind: 'peer permissions (whitebind) are not implemented yet',
+  mempoolexpiry: "not implemented yet: Tally's pool evicts by fee rate only, when full",
+  proxy: TOR,
+  onion: TOR,
+  listenonion: TOR,
+  torcontrol: TOR,
+  torpassword: TOR,
+  i2psam: TOR,
+  i2pacceptincoming: TOR,
+  cjdnsreachable: TOR,
+  onlynet: TOR,
+  proxyrandomize: TOR,
+  upnp: 'port mapping (UPnP) is not supported',
+  natpmp: 'port mapping (NAT-PMP) is not supported',
+  discover: 'address discovery is not supported; announce an address with --bind',
+  externalip: 'not supported; Tally announces the address it binds',
+  dnsseed: 'Tally has no DNS seeds; its seeds are in genesis.json (use connect or addnode)',
+  forcednsseed: 'Tally has no DNS seeds; its seeds are in genesis.json (use connect or addnode)',
+  fixedseeds: 'not configurable in Tally (seeds come from genesis.json)',
+  addresstype: SEGWIT,
+  changetype: SEGWIT,
+  v2transport: 'BIP324 transport is not supported (peers speak WebSockets)',
+  signet: 'Tally has no signet; its networks are main, test and regtest',
+  testnet4: 'Tally has no testnet4; its networks are main, test and regtest',
+  peerbloomfilters: 'BIP37 bloom filters are not served',
+  peerblockfilters: 'serving BIP157 filters to peers is not implemented yet',
+  assumevalid: 'Tally checks every script (no assumed-valid block)',
+  disablewallet: WALLETOPT,
+  wallet: WALLETOPT,
+  walletdir: WALLETOPT,
+  keypool: WALLETOPT,
+  paytxfee: WALLETOPT,
+  txconfirmtarget: WALLETOPT,
+  mintxfee: WALLETOPT,
+  maxtxfee: WALLETOPT,
+  spendzeroconfchange: WALLETOPT,
+  avoidpartialspends: WALLETOPT,
+  walletbroadcast: WALLETOPT,
+  walletrbf: WALLETOPT,
+  discardfee: WALLETOPT,
+  debuglogfile: LOGFMT,
+  shrinkdebugfile: LOGFMT,
+  logtimestamps: LOGFMT,
+  logips: LOGFMT,
+  logthreadnames: LOGFMT,
+  logsourcelocations: LOGFMT,
+  logtimemicros: LOGFMT,
+  debugexclude: LOGFMT,
+  limitancestorsize: FIXED,
+  limitdescendantsize: FIXED,
+  datacarrier: FIXED,
+  datacarriersize: FIXED,
+  permitbaremultisig: FIXED,
+  acceptnonstdtxn: FIXED,
+  bytespersigop: FIXED,
+  incrementalrelayfee: FIXED,
+  dustrelayfee: FIXED,
+  mempoolfullrbf: FIXED,
+  blockmaxweight: FIXED,
+  blockmintxfee: FIXED,
+  blockversion: FIXED,
+  rpcworkqueue: FIXED,
+  rpcservertimeout: FIXED,
+  rpcwhitelist: FIXED,
+  rpcwhitelistdefault: FIXED,
+  par: FIXED,
+  loadblock: FIXED,
+  blocksdir: FIXED,
+  settings: FIXED,
+  sysperms: FIXED,
+  maxsigcachesize: FIXED,
+  checkblocks: FIXED,
+  checklevel: FIXED,
+  stopatheight: FIXED,
+  networkactive: FIXED,
+  timeout: FIXED,
+  peertimeout: FIXED,
+  bantime: FIXED,
+  maxreceivebuffer: FIXED,
+  maxsendbuffer: FIXED,
+  maxtimeadjustment: FIXED,
+  zmqpubhashblockhwm: FIXED,
+  zmqpubhashtxhwm: FIXED,
+  zmqpubrawblockhwm: FIXED,
+  zmqpubrawtxhwm: FIXED,
+  zmqpubsequencehwm: FIXED,
+};
+const OFF = new Set(['0', 'false', 'no']);
 
 const DEFAULTS = {
   network: 'main',
@@ -150,7 +425,14 @@ const DEFAULTS = {
   daemon: false,
   loglevel: 'info',
   printtoconsole: true,
+  listen: true,
+  rest: false,
+  txindex: false,
+  blockfilterindex: false,
+  coinstatsindex: false,
+  persistmempool: true,
 } as const;
+const MULTI_KEYS = Object.keys(OPTIONS).filter((k) => OPTIONS[k].multi);
 
 type Values = Map<string, { values: string[]; where: string }>;
 
@@ -165,9 +447,30 @@ function specOf(key: string): OptionSpec | undefined {
   return Object.hasOwn(OPTIONS, key) ? OPTIONS[key] : undefined;
 }
 
-function add(target: Values, key: string, value: string, where: string): void {
+/**
+ * Core's negation: "nofoo=1" (or the flag -nofoo) is foo=0, "nofoo=0" is foo=1; only for boolean
+ * options. Returns the key and value to store.
+ */
+function negated(key: string, value: string): [string, string] {
+  if (specOf(key) !== undefined || Object.hasOwn(REFUSED, key) || !key.startsWith('no')) return [key, value];
+  const base = key.slice(2);
+  const spec = specOf(base);
+  if (spec === undefined && !Object.hasOwn(REFUSED, base)) return [key, value];
+  if (spec !== undefined && spec.schema !== bool && base !== 'connect' && base !== 'blockfilterindex')
+    throw new ConfigError(`negating ${base} is not meaningful (-no${base}): ${base} expects ${spec.expect}`);
+  const on = value === '' || !OFF.has(value);
+  return [base, on ? '0' : '1'];
+}
+
+function add(target: Values, rawKey: string, rawValue: string, where: string): void {
+  const [key, value] = negated(rawKey, rawValue);
+  if (Object.hasOwn(REFUSED, key)) {
+    if (OFF.has(value)) return; // the off spelling is what Tally does
+    throw new ConfigError(`${key}=${value} is not supported (${where}): ${REFUSED[key]}`);
+  }
   const spec = specOf(key);
-  if (spec === undefined) throw new ConfigError(`unknown option "${key}" (${where})`);
+  if (spec === undefined)
+    throw new ConfigError(`Invalid configuration value: unknown option "${key}" (${where})`);
   if (spec.flagOnly)
     throw new ConfigError(`${key} cannot be set in the config file (${where}); use --${key}`);
   const prev = target.get(key);
@@ -207,8 +510,8 @@ export function parseConfFile(text: string, file = 'tally.conf'): ConfFile {
       target = conf.sections[net as Network];
       key = key.slice(dot + 1);
     }
-    if (key === 'network' && target !== conf.top)
-      throw new ConfigError(`network cannot be set inside a network section (${where})`);
+    if (['network', 'chain', 'regtest', 'testnet'].includes(key) && target !== conf.top)
+      throw new ConfigError(`${key} cannot be set inside a network section (${where})`);
     add(target, key, value, where);
   }
   return conf;
@@ -229,6 +532,11 @@ export function defaultDataDir(home = homedir()): string {
 
 export function networkDir(base: string, network: Network): string {
   return network === 'main' ? base : join(base, network);
+}
+
+/** The RPC cookie's path: rpccookiefile (relative to the network's folder) or .cookie there. */
+export function cookiePath(cfg: Pick<NodeConfig, 'networkDir' | 'rpccookiefile'>): string {
+  return resolve(cfg.networkDir, cfg.rpccookiefile ?? '.cookie');
 }
 
 function check(key: string, raw: string, where: string): unknown {
@@ -254,12 +562,56 @@ function readIfExists(path: string): string | undefined {
   }
 }
 
-/** Reads tally.conf, applies flags and validates everything. */
+/** Merges `from` into `into`: multi-valued keys accumulate, others are replaced. */
+function mergeValues(into: Values, from: Values): void {
+  for (const [k, v] of from) {
+    const prev = into.get(k);
+    if (prev && OPTIONS[k].multi) into.set(k, { values: [...prev.values, ...v.values], where: v.where });
+    else into.set(k, { values: [...v.values], where: v.where });
+  }
+}
+
+/** The network named by network=, chain=, regtest=1 or testnet=1 in one set of values, if any. */
+function networkIn(values: Values): Network | undefined {
+  let net: Network | undefined;
+  const pick = (k: string, n: Network) => {
+    if (net !== undefined && net !== n)
+      throw new ConfigError(
+        `${k} conflicts with the network already chosen (${net}) (${values.get(k)!.where})`,
+      );
+    net = n;
+  };
+  for (const k of ['network', 'chain'])
+    if (values.has(k)) pick(k, check(k, values.get(k)!.values.at(-1)!, values.get(k)!.where) as Network);
+  if (
+    values.has('regtest') &&
+    check('regtest', values.get('regtest')!.values.at(-1)!, values.get('regtest')!.where)
+  )
+    pick('regtest', 'regtest');
+  if (
+    values.has('testnet') &&
+    check('testnet', values.get('testnet')!.values.at(-1)!, values.get('testnet')!.where)
+  )
+    pick('testnet', 'test');
+  return net;
+}
+
+/** Reads tally.conf (and its includeconf files), applies flags and validates everything. */
 export function loadConfig(flags: Flags, opts: LoadOptions = {}): NodeConfig {
+  const flagValues: Values = new Map();
   for (const [k, v] of Object.entries(flags)) {
     if (v === undefined) continue;
-    if (specOf(k) === undefined) throw new ConfigError(`unknown option --${k}`);
+    const [key, value] = negated(k, flagStrings(v)[0] ?? '');
+    if (Object.hasOwn(REFUSED, key)) {
+      if (OFF.has(value)) continue;
+      throw new ConfigError(`--${key}=${value} is not supported: ${REFUSED[key]}`);
+    }
+    if (specOf(key) === undefined) throw new ConfigError(`Invalid parameter: unknown option --${k}`);
+    if (key === 'includeconf')
+      throw new ConfigError('includeconf cannot be used on the command line; put it in the config file');
+    flagValues.set(key, { values: key === k ? flagStrings(v) : [value], where: `--${k}` });
   }
+  const read = opts.readConf ?? readIfExists;
   const datadir = resolve(
     flags.datadir !== undefined
       ? String(check('datadir', String(flags.datadir), '--datadir'))
@@ -270,35 +622,78 @@ export function loadConfig(flags: Flags, opts: LoadOptions = {}): NodeConfig {
     datadir,
     explicitConf ? String(check('conf', String(flags.conf), '--conf')) : 'tally.conf',
   );
-  const text = (opts.readConf ?? readIfExists)(conf);
+  const text = read(conf);
   if (text === undefined && explicitConf) throw new ConfigError(`config file ${conf} not found (--conf)`);
   const file = text === undefined ? parseConfFile('') : parseConfFile(text, conf);
 
+  const netFlag = networkIn(flagValues);
+  const network = netFlag ?? networkIn(file.top) ?? (DEFAULTS.network as Network);
+  for (const k of ['network', 'chain', 'regtest', 'testnet']) flagValues.delete(k);
+
   const merged: Values = new Map(file.top);
-  const netFlag =
-    flags.network !== undefined ? check('network', String(flags.network), '--network') : undefined;
-  const network = (netFlag ??
-    (merged.has('network')
-      ? check('network', merged.get('network')!.values.at(-1)!, merged.get('network')!.where)
-      : DEFAULTS.network)) as Network;
-  for (const [k, v] of file.sections[network]) merged.set(k, v);
-  for (const [k, v] of Object.entries(flags)) {
-    if (v === undefined || k === 'datadir' || k === 'conf') continue;
-    merged.set(k, { values: flagStrings(v), where: `--${k}` });
+  mergeValues(merged, file.sections[network]);
+  // Core's includeconf: files named at the top or in this network's section, read after the
+  // main file (its own values win), relative to the data directory; they may not include more.
+  const includes = merged.get('includeconf')?.values ?? [];
+  merged.delete('includeconf');
+  const fromIncludes: Values = new Map();
+  for (const inc of includes) {
+    const path = resolve(datadir, inc);
+    const t = read(path);
+    if (t === undefined) throw new ConfigError(`included config file ${path} not found (includeconf)`);
+    const f = parseConfFile(t, path);
+    for (const part of [f.top, f.sections[network]])
+      if (part.has('includeconf'))
+        throw new ConfigError(
+          `includeconf cannot be used in an included file (${part.get('includeconf')!.where})`,
+        );
+    if (networkIn(f.top) !== undefined && networkIn(f.top) !== network)
+      throw new ConfigError(`${path} chooses another network than ${network}`);
+    mergeValues(fromIncludes, f.top);
+    mergeValues(fromIncludes, f.sections[network]);
+  }
+  for (const k of ['network', 'chain', 'regtest', 'testnet']) fromIncludes.delete(k);
+  for (const [k, v] of fromIncludes)
+    if (!merged.has(k) || OPTIONS[k].multi) mergeValues(merged, new Map([[k, v]]));
+  for (const k of ['network', 'chain', 'regtest', 'testnet']) merged.delete(k);
+  for (const [k, v] of flagValues) {
+    if (k === 'datadir' || k === 'conf') continue;
+    merged.set(k, v);
   }
 
   const out: Record<string, unknown> = { ...DEFAULTS };
+  const notes: string[] = [];
   for (const [k, { values, where }] of merged) {
     const spec = OPTIONS[k];
     if (spec.multi)
       out[k] = values.flatMap((v) => (k === 'debug' ? v.split(',') : [v])).map((v) => check(k, v, where));
     else out[k] = check(k, values[values.length - 1], where);
+    if (k === 'server' && out[k] === false)
+      throw new ConfigError(
+        `server=0 is not supported (${where}): Tally always serves RPC on 127.0.0.1 (the command line and wallet use it)`,
+      );
+    if (k === 'server') notes.push('server=1: RPC is always on in Tally');
+    if (k === 'rpcthreads')
+      notes.push(`rpcthreads=${String(out[k])}: RPC requests are served concurrently on one event loop`);
   }
-  for (const k of ['bind', 'rpcbind', 'rpcallowip', 'connect', 'addnode', 'debug']) out[k] ??= [];
+  for (const k of MULTI_KEYS) out[k] ??= [];
+  delete out.server;
+  delete out.rpcthreads;
+  delete out.includeconf;
+  // Core's connect=0 (or -noconnect): no outbound connections at all.
+  const connect = out.connect as string[];
+  if (connect.includes('0')) {
+    if (connect.length > 1)
+      throw new ConfigError('connect=0 (no outbound peers) cannot be mixed with peers to connect to');
+    notes.push('connect=0: no outbound connections');
+  }
+  const debug = out.debug as string[];
+  if (debug.some((d) => d === '0' || d === 'none')) out.debug = [];
   out.network = network;
   out.datadir = datadir;
   out.networkDir = networkDir(datadir, network);
   out.conf = conf;
+  out.notes = notes;
   const cfg = out as unknown as NodeConfig;
   if ((cfg.rpcuser === undefined) !== (cfg.rpcpassword === undefined))
     throw new ConfigError(

@@ -4,13 +4,14 @@
 // start with a clear error (bad config, locked data directory, corrupt database) before anything
 // listens; once running, a failing part is logged and the node stops cleanly rather than limp on.
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Chain } from '../chain/chain.js';
 import { getParams, type ChainParams } from '../consensus/params.js';
 import { Mempool } from '../mempool/mempool.js';
 import { loadMempool, saveMempool } from '../mempool/persist.js';
-import { P2PNode } from '../p2p/node.js';
+import { DEFAULT_USER_AGENT, P2PNode } from '../p2p/node.js';
 import type { SyncProgress } from '../p2p/node.js';
 import type { Block } from '../primitives/block.js';
 import type { Tx } from '../primitives/tx.js';
@@ -25,7 +26,7 @@ import { Miner } from '../mining/miner.js';
 import { nativeStatus } from '../mining/hasher.js';
 import { BlockProducer } from '../mining/producer.js';
 import { AddressError, addressToScript } from '../primitives/address.js';
-import { ConfigError } from './config.js';
+import { ConfigError, cookiePath } from './config.js';
 import { SigCache } from '../script/sigcache.js';
 import { LevelChainStore } from '../storage/level-store.js';
 import { WalletManager, type WalletFollower } from '../wallet/manager.js';
@@ -85,6 +86,7 @@ export class TallyNode {
   /** Starts every part in dependency order; on any failure closes what was opened and throws. */
   static async start(config: NodeConfig, opts: NodeStartOptions = {}): Promise<TallyNode> {
     const params = getParams(config.network);
+    refuseUnbuilt(config);
     const files = dataLayout(config.networkDir);
     const mineScript =
       config.mineaddress === undefined ? undefined : payoutScript(config.mineaddress, params);
@@ -104,6 +106,12 @@ export class TallyNode {
       cleanup.push(() => logging.close());
       const log = logging.child('node');
       log.info({ network: config.network, datadir: config.networkDir, pid: process.pid }, 'Tally starting');
+      for (const note of config.notes) log.info(`config: ${note}`);
+      if (config.pid !== undefined) {
+        const pidFile = resolve(config.networkDir, config.pid);
+        writeFileSync(pidFile, `${process.pid}\n`);
+        cleanup.push(() => rmSync(pidFile, { force: true }));
+      }
 
       // RPC answers -28 "loading" while the chain opens, as Core's warm-up does.
       const stopper: { node?: TallyNode } = {};
@@ -114,8 +122,8 @@ export class TallyNode {
         allowIps: config.rpcallowip,
         auth:
           config.rpcuser !== undefined && config.rpcpassword !== undefined
-            ? { user: config.rpcuser, password: config.rpcpassword }
-            : { cookieDir: config.networkDir },
+            ? { user: config.rpcuser, password: config.rpcpassword, rpcauth: config.rpcauth }
+            : { cookieDir: config.networkDir, cookieFile: cookiePath(config), rpcauth: config.rpcauth },
         logger: logging.child('rpc'),
       });
       rpc.setWarmup('Loading block index...');
@@ -138,16 +146,27 @@ export class TallyNode {
         chain: mempoolChainAdapter(chain),
         params,
         sigCache,
+        maxBytes: config.maxmempool === undefined ? undefined : config.maxmempool * 1_000_000,
+        minRelayFeeRate: config.minrelaytxfee,
+        ancestorLimit: config.limitancestorcount,
+        descendantLimit: config.limitdescendantcount,
+        maxOrphans: config.maxorphantx,
       });
 
       const ibd = ibdTracker(chain);
+      // connect=0 is Core's "no outbound connections": no seeds, no address book dialling.
+      const noOutbound = config.connect.includes('0');
       const p2p = new P2PNode({
-        params,
+        params: config.seednode.length ? { ...params, seeds: [...params.seeds, ...config.seednode] } : params,
         chain: p2pChainAdapter(chain, ibd),
         mempool: p2pMempoolAdapter(mempool),
         port: config.port ?? params.defaultPort,
         bind: config.bind[0] ?? '127.0.0.1',
-        connect: config.connect.length ? config.connect : undefined,
+        listen: config.listen,
+        userAgent: userAgent(config.uacomment),
+        connect: config.connect.length && !noOutbound ? config.connect : undefined,
+        targetOutbound: noOutbound ? 0 : undefined,
+        useSeeds: noOutbound ? false : undefined,
         addnode: config.addnode,
         peersFile: files.peers,
         banlistFile: files.banlist,
@@ -216,12 +235,13 @@ export class TallyNode {
         }
       }
       rpc.setWarmup('Loading mempool...');
-      try {
-        const r = await loadMempool(mempool, files.mempool);
-        if (r.loaded || r.failed) log.info(r, 'mempool loaded');
-      } catch (e) {
-        log.warn({ err: e, file: files.mempool }, 'mempool.dat ignored');
-      }
+      if (config.persistmempool)
+        try {
+          const r = await loadMempool(mempool, files.mempool);
+          if (r.loaded || r.failed) log.info(r, 'mempool loaded');
+        } catch (e) {
+          log.warn({ err: e, file: files.mempool }, 'mempool.dat ignored');
+        }
       node.registerMethods();
       try {
         await p2p.start();
@@ -348,7 +368,7 @@ export class TallyNode {
     registerWalletMethods(this.rpc, {
       wallets: this.wallets,
       broadcast: (tx) => this.broadcast(tx),
-      defaultFeeRatePerKb: DEFAULT_WALLET_FEE_RATE_PER_KB,
+      defaultFeeRatePerKb: this.config.fallbackfee ?? DEFAULT_WALLET_FEE_RATE_PER_KB,
       estimateFeeRatePerKb: (target) => {
         const e = this.feeEstimator.estimate(target);
         // Never below what the pool accepts now (its floor rises when it is full).
@@ -383,10 +403,11 @@ export class TallyNode {
     await step('p2p', () => this.p2p.stop());
     await step('rpc', () => this.rpc.stop());
     for (const u of this.unsubscribe) u();
-    await step('mempool.dat', async () => {
-      const n = await saveMempool(this.mempool, dataLayout(this.config.networkDir).mempool);
-      this.log.info({ transactions: n }, 'mempool saved');
-    });
+    if (this.config.persistmempool)
+      await step('mempool.dat', async () => {
+        const n = await saveMempool(this.mempool, dataLayout(this.config.networkDir).mempool);
+        this.log.info({ transactions: n }, 'mempool saved');
+      });
     await step('wallets', () => this.wallets.close());
     await step('chain', () => this.chain.close());
     this.log.info('Tally stopped');
@@ -427,6 +448,30 @@ async function syncWallet(chain: Chain, w: Wallet, restored: boolean, log: Logge
     }
   }
   await w.rescan(blocks());
+}
+
+/** Settings the config accepts whose parts are still being built: one clear line, not a silent no-op. */
+function refuseUnbuilt(config: NodeConfig): void {
+  const on: string[] = [];
+  for (const k of ['rest', 'txindex', 'blockfilterindex', 'coinstatsindex'] as const)
+    if (config[k]) on.push(k);
+  for (const k of ['blocknotify', 'walletnotify', 'alertnotify', 'startupnotify'] as const)
+    if (config[k] !== undefined) on.push(k);
+  for (const k of [
+    'zmqpubhashblock',
+    'zmqpubhashtx',
+    'zmqpubrawblock',
+    'zmqpubrawtx',
+    'zmqpubsequence',
+  ] as const)
+    if (config[k].length) on.push(k);
+  if (on.length) throw new ConfigError(`${on.join(', ')}: not implemented yet in this version of Tally`);
+}
+
+/** Core's user agent with -uacomment: /Tally:0.1.0(comment; comment)/. */
+function userAgent(comments: string[]): string | undefined {
+  if (comments.length === 0) return undefined;
+  return DEFAULT_USER_AGENT.replace(/\/$/, `(${comments.join('; ')})/`);
 }
 
 function payoutScript(address: string, params: ChainParams): Uint8Array {

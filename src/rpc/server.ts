@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BlockList, isIP } from 'node:net';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -28,7 +28,13 @@ export interface MethodOptions {
   params?: readonly string[];
 }
 
-export type RpcAuthConfig = { cookieDir: string } | { user: string; password: string };
+/**
+ * A cookie (written to cookieFile, default cookieDir/.cookie) or a configured user and password,
+ * plus any number of Core rpcauth entries ("user:salt$hmac", HMAC-SHA256 keyed by the salt).
+ */
+export type RpcAuthConfig = (
+  { cookieDir: string; cookieFile?: string } | { user: string; password: string }
+) & { rpcauth?: string[] };
 
 export interface RpcServerOptions {
   /** Addresses to listen on; default 127.0.0.1 only. */
@@ -237,7 +243,7 @@ export class RpcServer {
     }
     const secret = randomBytes(32).toString('hex');
     const value = `${COOKIE_USER}:${secret}`;
-    const path = join(auth.cookieDir, '.cookie');
+    const path = auth.cookieFile ?? join(auth.cookieDir, '.cookie');
     const tmp = path + '.tmp';
     writeFileSync(tmp, value, { mode: 0o600 });
     chmodSync(tmp, 0o600); // the umask could have widened nothing, but a pre-existing tmp keeps its mode
@@ -262,7 +268,23 @@ export class RpcServer {
     if (!header.startsWith('Basic ') || this.expectedAuth === null) return false;
     const userPass = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
     if (!userPass.includes(':')) return false;
-    return timingSafeEqual(digest(userPass), this.expectedAuth);
+    if (timingSafeEqual(digest(userPass), this.expectedAuth)) return true;
+    return this.checkRpcAuth(userPass);
+  }
+
+  /** Core's rpcauth: the password's HMAC-SHA256, keyed by the salt's text, is the stored hex. */
+  private checkRpcAuth(userPass: string): boolean {
+    const colon = userPass.indexOf(':');
+    const user = userPass.slice(0, colon);
+    const password = userPass.slice(colon + 1);
+    let ok = false;
+    for (const entry of this.opts.auth.rpcauth ?? []) {
+      const m = /^([^:]+):([0-9a-fA-F]+)\$([0-9a-fA-F]{64})$/.exec(entry);
+      if (!m || m[1] !== user) continue;
+      const mac = createHmac('sha256', m[2]).update(password).digest();
+      if (timingSafeEqual(mac, Buffer.from(m[3], 'hex'))) ok = true;
+    }
+    return ok;
   }
 
   private allowed(remote: string | undefined): boolean {

@@ -9,6 +9,7 @@ import {
   ConfigError,
   NETWORKS,
   OPTIONS,
+  REFUSED,
   loadConfig,
   parseConfFile,
   type Flags,
@@ -19,6 +20,12 @@ const PROTO_NAMES = ['toString', '__proto__', 'constructor', 'hasOwnProperty', '
 const key = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...Object.keys(OPTIONS)) },
   { weight: 2, arbitrary: fc.constantFrom(...PROTO_NAMES) },
+  { weight: 1, arbitrary: fc.constantFrom(...Object.keys(REFUSED)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(...Object.keys(OPTIONS), ...Object.keys(REFUSED)).map((k) => 'no' + k),
+  },
+  { weight: 1, arbitrary: fc.constantFrom('includeconf', 'regtest', 'testnet', 'chain') },
   { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
 );
 const value = fc.oneof(
@@ -34,6 +41,9 @@ const value = fc.oneof(
     '99999',
     'a:1',
     '1.2.3.0/24',
+    'tcp://127.0.0.1:28332',
+    'basic',
+    '0.0001',
     'net,chain',
     '',
   ),
