@@ -93,6 +93,11 @@ export interface NodeConfig {
   maxorphantx?: number;
   /** Save the mempool at shutdown and load it at start. */
   persistmempool: boolean;
+  /** Rebuild the UTXO set from stored blocks at start (Core's -reindex and -reindex-chainstate). */
+  reindex: boolean;
+  'reindex-chainstate': boolean;
+  /** Blocks verified at start (Core's -checkblocks). */
+  checkblocks?: number;
   /** Settings taken but with nothing to do in Tally: one line each, logged at start. */
   notes: string[];
 }
@@ -309,6 +314,13 @@ export const OPTIONS: Record<string, OptionSpec> = {
   },
   maxorphantx: { schema: int(0, 100_000), expect: 'an integer 0..100000', help: 'Orphan transactions kept' },
   persistmempool: boolOpt('Save the mempool at shutdown and load it at start (default 1)'),
+  reindex: boolOpt('Rebuild the UTXO set from the stored blocks at start'),
+  'reindex-chainstate': boolOpt('Rebuild the UTXO set from the stored blocks at start'),
+  checkblocks: {
+    schema: int(0, 1_000_000),
+    expect: 'an integer (0 = none)',
+    help: 'Blocks verified at start',
+  },
 };
 
 /**
@@ -322,8 +334,6 @@ const LOGFMT = "Tally's log format is fixed (JSON lines in debug.log)";
 const WALLETOPT = "not configurable in Tally's wallet (one per data directory; see docs/wallet.md)";
 export const REFUSED: Record<string, string> = {
   prune: 'pruning is not implemented yet; prune=0 (keep every block) is what Tally does',
-  reindex: 'not implemented yet: to rebuild, stop the node and remove the chainstate folder',
-  'reindex-chainstate': 'not implemented yet: to rebuild, stop the node and remove the chainstate folder',
   blocksonly: 'blocks-only mode is not implemented yet',
   maxuploadtarget: 'an upload target is not implemented yet',
   whitelist: 'peer permissions (whitelist) are not implemented yet',
@@ -398,7 +408,6 @@ export const REFUSED: Record<string, string> = {
   settings: FIXED,
   sysperms: FIXED,
   maxsigcachesize: FIXED,
-  checkblocks: FIXED,
   checklevel: FIXED,
   stopatheight: FIXED,
   networkactive: FIXED,
@@ -431,6 +440,8 @@ const DEFAULTS = {
   blockfilterindex: false,
   coinstatsindex: false,
   persistmempool: true,
+  reindex: false,
+  'reindex-chainstate': false,
 } as const;
 const MULTI_KEYS = Object.keys(OPTIONS).filter((k) => OPTIONS[k].multi);
 

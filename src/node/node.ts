@@ -136,6 +136,9 @@ export class TallyNode {
         store,
         params,
         dbcacheMB: config.dbcache,
+        // Blocks are kept apart from the chain state, so Core's -reindex is -reindex-chainstate here.
+        reindex: config.reindex || config['reindex-chainstate'],
+        checkBlocks: config.checkblocks,
         logger: chainLog,
         activate: false,
       });
