@@ -30,6 +30,8 @@ interface NodeFlags {
   mine?: boolean;
   threads?: string;
   mineAddress?: string;
+  stratum?: string;
+  stratumbind?: string;
   dbcache?: string;
   maxconnections?: string;
   daemon?: boolean;
@@ -60,6 +62,8 @@ export function nodeFlags(g: GlobalNodeOpts, o: NodeFlags): Flags {
     mine: o.mine ? 'true' : undefined,
     threads: o.threads,
     mineaddress: o.mineAddress,
+    stratum: o.stratum,
+    stratumbind: o.stratumbind,
     dbcache: o.dbcache,
     maxconnections: o.maxconnections,
     daemon: o.daemon ? 'true' : undefined,
@@ -166,6 +170,8 @@ export function addNodeCommand(program: Command, io: CliIO, globals: () => Globa
     .option('--mine', "mine blocks, paid to the wallet's address or --mine-address")
     .option('--threads <n>', 'mining threads (default: one per core)')
     .option('--mine-address <address>', 'address paid by mined blocks')
+    .option('--stratum <port>', 'serve Stratum v1 miners on this port (tally mine --pool, cpuminer, ASICs)')
+    .option('--stratumbind <address>', 'Stratum listen address (default 127.0.0.1)')
     .option('--dbcache <MiB>', 'database cache in MiB (default 450)')
     .option('--maxconnections <n>', 'maximum peer connections (default 125)')
     .option('--daemon', 'run in the background')

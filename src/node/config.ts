@@ -57,6 +57,10 @@ export interface NodeConfig {
   /** Mining threads; 0 = one per core. */
   threads: number;
   mineaddress?: string;
+  /** Stratum v1 port for miners (0 = any free port); undefined = no Stratum server. */
+  stratum?: number;
+  /** Address the Stratum server listens on (default 127.0.0.1). */
+  stratumbind?: string;
   /** Database cache in MiB. */
   dbcache: number;
   maxconnections: number;
@@ -259,6 +263,16 @@ export const OPTIONS: Record<string, OptionSpec> = {
   mine: { schema: bool, expect: BOOL, help: 'Mine blocks' },
   threads: { schema: int(0, 1024), expect: 'an integer 0..1024 (0 = one per core)', help: 'Mining threads' },
   mineaddress: { schema: nonEmpty, expect: 'an address', help: 'Address paid by mined blocks' },
+  stratum: {
+    schema: int(0, 65535),
+    expect: 'an integer 0..65535 (0 = any free port)',
+    help: 'Serve Stratum v1 miners on this port',
+  },
+  stratumbind: {
+    schema: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.:-]+)$/),
+    expect: 'a host name or IP address',
+    help: 'Stratum listen address (default 127.0.0.1)',
+  },
   dbcache: { schema: int(4, 65536), expect: 'an integer 4..65536 (MiB)', help: 'Database cache in MiB' },
   maxconnections: { schema: int(0, 10000), expect: 'an integer 0..10000', help: 'Maximum peer connections' },
   daemon: { schema: bool, expect: BOOL, help: 'Run in the background' },

@@ -17,7 +17,9 @@ import type { Block } from '../primitives/block.js';
 import type { Tx } from '../primitives/tx.js';
 import { RpcServer } from '../rpc/server.js';
 import { registerWalletMethods } from '../rpc/wallet-methods.js';
-import { registerMiningMethods } from '../rpc/mining-methods.js';
+import { registerMiningMethods, submitBlock } from '../rpc/mining-methods.js';
+import { StratumServer } from '../stratum/server.js';
+import { createTemplate } from '../mining/template.js';
 import { registerChainMethods } from '../rpc/chain-methods.js';
 import { registerNetMethods } from '../rpc/net-methods.js';
 import { mempoolRejectToRpc, registerRawTxMethods } from '../rpc/rawtx-methods.js';
@@ -63,6 +65,7 @@ export class TallyNode {
   private stopping: Promise<void> | null = null;
   private readonly unsubscribe: (() => void)[] = [];
   private disconnected: Tx[] = [];
+  private stratum: StratumServer | null = null;
   readonly feeEstimator = new FeeEstimator();
 
   private constructor(
@@ -256,6 +259,7 @@ export class TallyNode {
         throw e;
       }
       if (config.mine) await node.startMining(mineScript);
+      if (config.stratum !== undefined) await node.startStratum(config.stratum, config.stratumbind);
       rpc.setWarmup(null);
       log.info(
         { height: chain.height, tip: chain.tip.hashHex, p2p: p2p.url, rpcPort: rpc.port },
@@ -312,6 +316,47 @@ export class TallyNode {
       () => chain.off('tip', onTip),
       () => mempool.off('accepted', onAccepted),
     );
+  }
+
+  /**
+   * Serves Stratum v1 miners: jobs from this node's template, blocks they solve go through
+   * submitblock's path (and are relayed like any new tip). A username that is not an address is
+   * paid to a new address of the node's wallet.
+   */
+  private async startStratum(port: number, host = '127.0.0.1'): Promise<void> {
+    const { chain, mempool, params } = this;
+    const server = new StratumServer(
+      {
+        prefixes: params.prefixes,
+        template: () => createTemplate({ chain, mempool, params }),
+        submitBlock: (block) => submitBlock(chain, block),
+        onTip: (listener) => {
+          chain.on('tip', listener);
+          return () => chain.off('tip', listener);
+        },
+        walletPayout: async () => {
+          if (this.wallets.names().length === 0) return null;
+          try {
+            return addressToScript(this.wallets.get().getNewAddress('stratum'), params.prefixes);
+          } catch {
+            return null;
+          }
+        },
+      },
+      { port, host, logger: this.logging.child('stratum') },
+    );
+    try {
+      await server.start();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+        throw new Error(`Stratum port ${port} is already in use`);
+      throw e;
+    }
+    this.stratum = server;
+    this.rpc.register('getstratuminfo', () => server.info(), {
+      help: 'Returns the Stratum server: port, connections, current job, and per worker the accepted, rejected, stale, duplicate and low-difficulty shares, blocks found and estimated hash rate.',
+      params: [],
+    });
   }
 
   /** Mines to `script`, or to an address of the wallet (created when there is none, as a first run needs). */
@@ -403,6 +448,7 @@ export class TallyNode {
       await this.producer.stop();
       await this.miner.close();
     });
+    await step('stratum', () => this.stratum?.stop());
     await step('p2p', () => this.p2p.stop());
     await step('rpc', () => this.rpc.stop());
     for (const u of this.unsubscribe) u();

@@ -18,6 +18,24 @@ import { methodRegistrar } from './params.js';
 import type { RpcServer } from './server.js';
 import { difficultyFromBits, u32Hex } from './chain-json.js';
 
+/**
+ * Hands a solved block to the chain and says how it went in BIP22's words: null when it became
+ * the tip, else "duplicate", "duplicate-invalid", "inconclusive" or the reject reason. Shared by
+ * submitblock and the Stratum server.
+ */
+export async function submitBlock(chain: Chain, block: Block): Promise<string | null> {
+  const known = chain.getEntry(block.hash());
+  if (known?.hasData()) return known.isFailed() ? 'duplicate-invalid' : 'duplicate';
+  const res = await chain.processBlock(block);
+  if (!res.accepted) return res.reason ?? 'rejected';
+  if (!res.isNew) return 'duplicate';
+  if (res.orphan) return 'inconclusive';
+  const entry = chain.getEntry(block.hash());
+  // Valid but on a side branch with less work: stored, not connected (Core says inconclusive).
+  if (!entry || !chain.isOnActiveChain(entry)) return 'inconclusive';
+  return null;
+}
+
 export interface MiningRpcDeps {
   chain: Chain;
   mempool: Mempool;
@@ -211,17 +229,7 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): v
       const hex = r.string(0);
       if (!/^([0-9a-fA-F]{2})*$/.test(hex))
         throw new RpcError(RpcCode.DESERIALIZATION_ERROR, 'Block decode failed');
-      const block = decodeBlock(hex);
-      const known = chain.getEntry(block.hash());
-      if (known?.hasData()) return known.isFailed() ? 'duplicate-invalid' : 'duplicate';
-      const res = await chain.processBlock(block);
-      if (!res.accepted) return res.reason ?? 'rejected';
-      if (!res.isNew) return 'duplicate';
-      if (res.orphan) return 'inconclusive';
-      const entry = chain.getEntry(block.hash());
-      // Valid but on a side branch with less work: stored, not connected (Core says inconclusive).
-      if (!entry || !chain.isOnActiveChain(entry)) return 'inconclusive';
-      return null;
+      return submitBlock(chain, decodeBlock(hex));
     },
   );
 

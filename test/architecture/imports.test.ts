@@ -22,6 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   p2p: ['crypto', 'primitives', 'script', 'consensus', 'chain'],
   wallet: ['crypto', 'primitives', 'script', 'consensus', 'chain'],
   rpc: ['crypto', 'primitives', 'script', 'consensus', 'chain', 'mempool', 'mining', 'wallet', 'p2p'],
+  stratum: ['crypto', 'primitives', 'script', 'consensus', 'mining'],
   node: [
     'crypto',
     'primitives',
@@ -34,6 +35,7 @@ const ALLOWED: Record<string, string[]> = {
     'p2p',
     'wallet',
     'rpc',
+    'stratum',
   ],
   cli: [
     'crypto',
@@ -47,6 +49,7 @@ const ALLOWED: Record<string, string[]> = {
     'p2p',
     'wallet',
     'rpc',
+    'stratum',
     'node',
   ],
 };
