@@ -16,6 +16,7 @@ import { formatCoins, parseCoins } from '../rpc/amount.js';
 import { prettyJsonText, resultText } from './json-text.js';
 import { readPassphrase } from './prompt.js';
 import { addNodeCommand, coreNetworkFlags } from './node-command.js';
+import { addMineCommand } from './mine-command.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../../package.json') as { version: string };
@@ -133,6 +134,22 @@ export function buildProgram(io: CliIO): Command {
     g().json ? printResult(io, result, lastReply) : human();
 
   addNodeCommand(program, io, g);
+  addMineCommand(program, io, {
+    params: () => getParams(clientFor(g()).config.network),
+    rpcClient: (url, signal) => {
+      const { config } = clientFor(g());
+      return new RpcClient({
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(url.port || getParams(config.network).rpcPort),
+        user: url.username ? decodeURIComponent(url.username) : (g().rpcuser ?? config.rpcuser),
+        password: url.password ? decodeURIComponent(url.password) : (g().rpcpassword ?? config.rpcpassword),
+        cookieFile: cookiePath(config),
+        // A long poll is held up to 60 s by the node.
+        timeoutMs: 90_000,
+        signal,
+      });
+    },
+  });
 
   program
     .command('rpc')

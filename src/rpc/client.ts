@@ -16,6 +16,8 @@ export interface RpcClientOptions {
   timeoutMs?: number;
   /** Sends wallet calls to /wallet/<name> (needed when the node has several wallets loaded). */
   wallet?: string;
+  /** Abandons calls in flight when aborted (a miner's long poll when it stops). */
+  signal?: AbortSignal;
 }
 
 export class RpcConnectionError extends Error {
@@ -107,6 +109,7 @@ export class RpcClient {
           path: this.opts.wallet !== undefined ? `/wallet/${encodeURIComponent(this.opts.wallet)}` : '/',
           headers,
           agent: false,
+          signal: this.opts.signal,
         },
         (res) => {
           const chunks: Buffer[] = [];
