@@ -220,6 +220,7 @@ export function addNodeCommand(program: Command, io: CliIO, globals: () => Globa
       const onFatal = (e: unknown) => {
         fatal ??= e;
         node.log.fatal({ err: e }, 'fatal error; stopping');
+        node.alert(`fatal error, stopping: ${e instanceof Error ? e.message : String(e)}`);
         void node.stop();
       };
       process.on('SIGINT', onSignal);

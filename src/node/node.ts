@@ -22,6 +22,7 @@ import { StratumServer } from '../stratum/server.js';
 import { createTemplate } from '../mining/template.js';
 import { registerChainMethods } from '../rpc/chain-methods.js';
 import { registerNetMethods } from '../rpc/net-methods.js';
+import { registerInterfaceMethods } from '../rpc/interface-methods.js';
 import { mempoolRejectToRpc, registerRawTxMethods } from '../rpc/rawtx-methods.js';
 import { FeeEstimator } from '../mempool/fee-estimator.js';
 import { Miner } from '../mining/miner.js';
@@ -29,6 +30,10 @@ import { nativeStatus } from '../mining/hasher.js';
 import { BlockProducer } from '../mining/producer.js';
 import { AddressError, addressToScript } from '../primitives/address.js';
 import { ConfigError, cookiePath } from './config.js';
+import { NotifyCommands } from '../notify/commands.js';
+import { ZMQ_TOPICS, ZmqPublisher } from '../notify/zmq.js';
+import { hexToBytes } from '../primitives/bytes.js';
+import type { BlockEntry } from '../chain/block-index.js';
 import { SigCache } from '../script/sigcache.js';
 import { LevelChainStore } from '../storage/level-store.js';
 import { WalletManager, type WalletFollower } from '../wallet/manager.js';
@@ -81,6 +86,8 @@ export class TallyNode {
     readonly miner: Miner,
     readonly producer: BlockProducer,
     private readonly opts: NodeStartOptions,
+    private readonly notify: NotifyCommands,
+    readonly zmq: ZmqPublisher | null,
   ) {
     this.params = getParams(config.network);
     this.log = logging.child('node');
@@ -180,6 +187,19 @@ export class TallyNode {
         logger: logging.child('net'),
       });
 
+      const notify = new NotifyCommands({
+        blocknotify: config.blocknotify,
+        walletnotify: config.walletnotify,
+        alertnotify: config.alertnotify,
+        startupnotify: config.startupnotify,
+        logger: logging.child('notify'),
+      });
+      const zmqEndpoints = Object.fromEntries(ZMQ_TOPICS.map((t) => [t, config[`zmqpub${t}`]]));
+      const zmq = ZMQ_TOPICS.some((t) => config[`zmqpub${t}`].length)
+        ? await ZmqPublisher.start({ endpoints: zmqEndpoints, logger: logging.child('notify') })
+        : null;
+      if (zmq) cleanup.push(() => zmq.close());
+
       const follower: WalletFollower = {
         isSynced: (w) => w.tip?.hash === chain.tip.hashHex,
         sync: (w, o) => syncWallet(chain, w, o.restored, log),
@@ -191,6 +211,7 @@ export class TallyNode {
         prefixes: params.prefixes,
         coinbaseMaturity: params.coinbaseMaturity,
         follower,
+        onTxChanged: (w, txid, blockHash, height) => notify.walletTx(w, txid, blockHash, height),
       });
       // A node that does not mine keeps one idle hash thread for generatetoaddress.
       const miner = Miner.create({ threads: config.threads || (config.mine ? availableParallelism() : 1) });
@@ -225,6 +246,8 @@ export class TallyNode {
         miner,
         producer,
         opts,
+        notify,
+        zmq,
       );
       stopper.node = node;
       node.wire();
@@ -261,6 +284,7 @@ export class TallyNode {
       if (config.mine) await node.startMining(mineScript);
       if (config.stratum !== undefined) await node.startStratum(config.stratum, config.stratumbind);
       rpc.setWarmup(null);
+      notify.startup();
       log.info(
         { height: chain.height, tip: chain.tip.hashHex, p2p: p2p.url, rpcPort: rpc.port },
         'Tally started',
@@ -287,15 +311,39 @@ export class TallyNode {
 
   private wire(): void {
     const { chain, mempool, wallets } = this;
+    const { zmq, notify } = this;
+    let lastConnected: Block | null = null;
     const onConnect = ({ block, height }: { block: Block; height: number }) => {
       // The estimator learns how long pool transactions waited, so it reads the pool first.
       this.feeEstimator.processBlock(height, block.txs, mempool);
       mempool.removeForBlock(block.txs);
       wallets.onBlockConnected(block, height);
+      // Core's BlockConnected: each transaction, then the block's "C" sequence event.
+      if (zmq) {
+        for (const tx of block.txs) zmq.transaction(hexToBytes(tx.txidHex()), () => tx.encode());
+        zmq.blockConnected(hexToBytes(block.hashHex()));
+      }
+      lastConnected = block;
     };
     const onDisconnect = ({ block, height }: { block: Block; height: number }) => {
       this.disconnected.push(...block.txs.filter((t) => !t.isCoinbase()));
       wallets.onBlockDisconnected(block, height);
+      if (zmq) {
+        for (const tx of block.txs) zmq.transaction(hexToBytes(tx.txidHex()), () => tx.encode());
+        zmq.blockDisconnected(hexToBytes(block.hashHex()));
+      }
+    };
+    // Core's UpdatedBlockTip: the new tip once per change, not while catching up.
+    const onTipNotify = (tip: BlockEntry) => {
+      if (this.isInitialBlockDownload()) return;
+      notify.blockTip(tip.hashHex);
+      if (!zmq) return;
+      const block = lastConnected?.hashHex() === tip.hashHex ? lastConnected : null;
+      if (block) zmq.blockTip(hexToBytes(tip.hashHex), () => block.encode());
+      else
+        void this.chain.getBlock(tip.hash).then((b) => {
+          if (b) zmq.blockTip(hexToBytes(tip.hashHex), () => b.encode());
+        });
     };
     // A reorg's transactions go back to the pool once the new chain is in place (Core's
     // MaybeUpdateMempoolForReorg): what the new chain confirmed or conflicts with is refused then.
@@ -305,16 +353,31 @@ export class TallyNode {
       this.disconnected = [];
       mempool.reorganize(txs).catch((err: unknown) => this.log.error({ err }, 'mempool reorganize failed'));
     };
-    const onAccepted = (e: { tx: Tx }) => wallets.onTxAccepted(e.tx);
+    const onAccepted = (e: { tx: Tx }) => {
+      wallets.onTxAccepted(e.tx);
+      if (zmq) {
+        const txid = hexToBytes(e.tx.txidHex());
+        zmq.transaction(txid, () => e.tx.encode());
+        zmq.mempoolAdded(txid);
+      }
+    };
+    // Core sends "R" for every removal but those a block confirmed.
+    const onRemoved = (e: { tx: Tx }, reason: string) => {
+      if (zmq && reason !== 'block') zmq.mempoolRemoved(hexToBytes(e.tx.txidHex()));
+    };
     chain.on('connect', onConnect);
     chain.on('disconnect', onDisconnect);
     chain.on('tip', onTip);
+    chain.on('tip', onTipNotify);
     mempool.on('accepted', onAccepted);
+    mempool.on('removed', onRemoved);
     this.unsubscribe.push(
       () => chain.off('connect', onConnect),
       () => chain.off('disconnect', onDisconnect),
       () => chain.off('tip', onTip),
+      () => chain.off('tip', onTipNotify),
       () => mempool.off('accepted', onAccepted),
+      () => mempool.off('removed', onRemoved),
     );
   }
 
@@ -378,6 +441,12 @@ export class TallyNode {
     this.producer.start(payout);
   }
 
+  /** A warning the operator must see: logged and handed to alertnotify (Core's DoWarning). */
+  alert(message: string): void {
+    this.log.warn(message);
+    this.notify.alert(message);
+  }
+
   /** A message for the person at the console (not the log file: it may hold a secret). */
   private say(text: string): void {
     if (!this.config.printtoconsole && !this.opts.console) return;
@@ -395,6 +464,7 @@ export class TallyNode {
       datadir: this.config.networkDir,
     });
     registerNetMethods(this.rpc, { p2p: this.p2p, params: this.params, mempool: this.mempool });
+    registerInterfaceMethods(this.rpc, { zmqNotifications: () => this.zmq?.notifications() ?? [] });
     registerRawTxMethods(this.rpc, {
       chain: this.chain,
       mempool: this.mempool,
@@ -451,6 +521,7 @@ export class TallyNode {
     await step('stratum', () => this.stratum?.stop());
     await step('p2p', () => this.p2p.stop());
     await step('rpc', () => this.rpc.stop());
+    await step('zmq', () => this.zmq?.close());
     for (const u of this.unsubscribe) u();
     if (this.config.persistmempool)
       await step('mempool.dat', async () => {
@@ -504,16 +575,6 @@ function refuseUnbuilt(config: NodeConfig): void {
   const on: string[] = [];
   for (const k of ['rest', 'txindex', 'blockfilterindex', 'coinstatsindex'] as const)
     if (config[k]) on.push(k);
-  for (const k of ['blocknotify', 'walletnotify', 'alertnotify', 'startupnotify'] as const)
-    if (config[k] !== undefined) on.push(k);
-  for (const k of [
-    'zmqpubhashblock',
-    'zmqpubhashtx',
-    'zmqpubrawblock',
-    'zmqpubrawtx',
-    'zmqpubsequence',
-  ] as const)
-    if (config[k].length) on.push(k);
   if (on.length) throw new ConfigError(`${on.join(', ')}: not implemented yet in this version of Tally`);
 }
 

@@ -81,6 +81,8 @@ export interface WalletManagerOptions extends WalletChainInfo {
   now?: () => number;
   /** Without one (tests), wallets are served as loaded and see only the events given to them. */
   follower?: WalletFollower;
+  /** A wallet's transaction entered it or changed block (walletnotify). */
+  onTxChanged?: (wallet: string, txid: string, blockHash: string | null, height: number | null) => void;
 }
 
 export class WalletManager {
@@ -95,8 +97,16 @@ export class WalletManager {
   }
 
   private walletOptions(name: string) {
-    const { network, prefixes, coinbaseMaturity, now } = this.opts;
-    return { path: this.pathOf(name), network, prefixes, coinbaseMaturity, now };
+    const { network, prefixes, coinbaseMaturity, now, onTxChanged } = this.opts;
+    return {
+      path: this.pathOf(name),
+      network,
+      prefixes,
+      coinbaseMaturity,
+      now,
+      onTxChanged:
+        onTxChanged && ((txid: string, b: string | null, h: number | null) => onTxChanged(name, txid, b, h)),
+    };
   }
 
   async create(

@@ -68,6 +68,8 @@ export interface WalletOptions extends WalletChainInfo {
   /** The wallet file, DATADIR/wallets/<name>.json. */
   path: string;
   now?: () => number;
+  /** Told when a transaction enters the wallet or its block changes (Core's walletnotify). */
+  onTxChanged?: (txid: string, blockHash: string | null, height: number | null) => void;
 }
 
 export interface CreateOptions extends WalletOptions {
@@ -422,9 +424,11 @@ export class Wallet {
     const txid = tx.txidHex();
     const existing = this.txs.get(txid);
     if (existing !== undefined) {
+      const changed = existing.rec.blockHash !== blockHash;
       existing.rec.height = height;
       existing.rec.blockHash = blockHash;
       existing.rec.blockTime = blockTime;
+      if (changed) this.opts.onTxChanged?.(txid, blockHash, height);
       return;
     }
     const rec: TxRecord = {
@@ -436,6 +440,7 @@ export class Wallet {
     };
     this.file.txs[txid] = rec;
     this.index(txid, tx, rec);
+    this.opts.onTxChanged?.(txid, blockHash, height);
   }
 
   /** Drops unconfirmed wallet transactions that a confirmed one double-spends. */
