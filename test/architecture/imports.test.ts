@@ -23,6 +23,8 @@ const ALLOWED: Record<string, string[]> = {
   wallet: ['crypto', 'primitives', 'script', 'consensus', 'chain'],
   rpc: ['crypto', 'primitives', 'script', 'consensus', 'chain', 'mempool', 'mining', 'wallet', 'p2p'],
   stratum: ['crypto', 'primitives', 'script', 'consensus', 'mining'],
+  index: ['crypto', 'primitives', 'script', 'consensus', 'chain'],
+  notify: ['crypto', 'primitives'],
   node: [
     'crypto',
     'primitives',
@@ -36,6 +38,8 @@ const ALLOWED: Record<string, string[]> = {
     'wallet',
     'rpc',
     'stratum',
+    'index',
+    'notify',
   ],
   cli: [
     'crypto',
@@ -50,6 +54,8 @@ const ALLOWED: Record<string, string[]> = {
     'wallet',
     'rpc',
     'stratum',
+    'index',
+    'notify',
     'node',
   ],
 };
