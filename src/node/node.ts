@@ -134,6 +134,7 @@ export class TallyNode {
           config.rpcuser !== undefined && config.rpcpassword !== undefined
             ? { user: config.rpcuser, password: config.rpcpassword, rpcauth: config.rpcauth }
             : { cookieDir: config.networkDir, cookieFile: cookiePath(config), rpcauth: config.rpcauth },
+        rest: config.rest,
         logger: logging.child('rpc'),
       });
       rpc.setWarmup('Loading block index...');
@@ -573,8 +574,7 @@ async function syncWallet(chain: Chain, w: Wallet, restored: boolean, log: Logge
 /** Settings the config accepts whose parts are still being built: one clear line, not a silent no-op. */
 function refuseUnbuilt(config: NodeConfig): void {
   const on: string[] = [];
-  for (const k of ['rest', 'txindex', 'blockfilterindex', 'coinstatsindex'] as const)
-    if (config[k]) on.push(k);
+  for (const k of ['txindex', 'blockfilterindex', 'coinstatsindex'] as const) if (config[k]) on.push(k);
   if (on.length) throw new ConfigError(`${on.join(', ')}: not implemented yet in this version of Tally`);
 }
 

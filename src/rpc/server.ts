@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { RpcCode, RpcError } from './errors.js';
 import { stringifyJson } from './json.js';
+import { handleRest } from './rest.js';
 
 /** What a handler may know about the request: the HTTP path (/wallet/<name> picks a wallet). */
 export interface RpcContext {
@@ -50,6 +51,8 @@ export interface RpcServerOptions {
   /** Called (once, after the reply is sent) when a client calls `stop`. */
   onStop?: () => void | Promise<void>;
   logger?: Logger;
+  /** Serve Core's REST interface (GET /rest/…, no authentication) beside JSON-RPC. */
+  rest?: boolean;
   /** Clock for `uptime`, in milliseconds. */
   now?: () => number;
 }
@@ -317,6 +320,10 @@ export class RpcServer {
       this.send(res, 403, 'Forbidden\n', 'text/plain');
       return;
     }
+    if (this.opts.rest && (req.url ?? '').startsWith('/rest/')) {
+      await this.serveRest(req, res);
+      return;
+    }
     if (req.method !== 'POST') {
       this.send(res, 405, 'JSONRPC server handles only POST requests\n', 'text/plain');
       return;
@@ -338,6 +345,18 @@ export class RpcServer {
       res.writeHead(out.status);
       res.end();
     } else this.send(res, out.status, out.body + '\n');
+  }
+
+  private async serveRest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      this.send(res, 405, 'REST interface handles only GET requests\n', 'text/plain');
+      return;
+    }
+    const r = await handleRest(req.url ?? '/', (method, params) =>
+      this.execute(method, params, { uri: '/' }),
+    );
+    res.writeHead(r.status, { 'Content-Type': r.type, 'Content-Length': Buffer.byteLength(r.body) });
+    res.end(req.method === 'HEAD' ? undefined : r.body);
   }
 
   private readBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<string | null> {

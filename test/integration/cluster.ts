@@ -6,6 +6,7 @@
 // process exits is SIGKILLed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -281,4 +282,15 @@ export async function waitSameTip(nodes: TallyProcess[], timeoutMs: number): Pro
     () => `the same tip on ${nodes.length} nodes (have ${tips.join(', ')})`,
   );
   return tips[0];
+}
+
+/** A TCP port free on 127.0.0.1 right now (for listeners that cannot take port 0, such as ZMQ's). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -2,19 +2,9 @@
 // sharing an endpoint on one socket, a bound port refused in one line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { Subscriber } from 'zeromq';
 import { ZmqPublisher } from '../../src/notify/zmq.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../integration/cluster.js';
 
 test('frames, per-topic sequence numbers and the sequence topic layout', async () => {
   const port = await freePort();
@@ -71,10 +61,12 @@ test('frames, per-topic sequence numbers and the sequence topic layout', async (
     if (!sub.closed) sub.close();
     pub.close();
   }
-  const busy = await ZmqPublisher.start({ endpoints: { hashtx: [addr] } });
+  // A new port: ZMQ releases a closed socket's port asynchronously.
+  const taken = `tcp://127.0.0.1:${await freePort()}`;
+  const busy = await ZmqPublisher.start({ endpoints: { hashtx: [taken] } });
   try {
     await assert.rejects(
-      ZmqPublisher.start({ endpoints: { rawblock: [addr] } }),
+      ZmqPublisher.start({ endpoints: { rawblock: [taken] } }),
       /zmqpubrawblock: cannot bind tcp:\/\/127\.0\.0\.1/,
     );
   } finally {
