@@ -71,6 +71,10 @@ export interface StratumOptions {
 const MAX_JOBS = 16;
 /** Shares remembered per connection for duplicate detection (cleared on a new tip). */
 const MAX_SEEN = 16384;
+/** Lines of one connection waiting behind a submit that is being checked (a flood is dropped). */
+const MAX_PENDING_LINES = 64;
+/** Worker names one connection may authorize. */
+const MAX_WORKERS_PER_CONN = 32;
 /** Invalid messages before a client is dropped. */
 const MAX_BAD_MESSAGES = 20;
 /** Bytes queued to one client before it is dropped (Core's send buffer is ~1 MB). */
@@ -132,6 +136,7 @@ interface Conn {
   sharesSince: number;
   authTimer: NodeJS.Timeout | null;
   busy: Promise<void>;
+  pending: number;
 }
 
 export class StratumServer {
@@ -148,6 +153,7 @@ export class StratumServer {
   private retargetTimer: NodeJS.Timeout | null = null;
   private readonly o: Required<Omit<StratumOptions, 'logger' | 'host'>> & { host: string };
   private boundPort = 0;
+  private walletScript: Promise<Uint8Array | null> | null = null;
 
   constructor(
     private readonly node: StratumNodePort,
@@ -279,6 +285,7 @@ export class StratumServer {
       sharesSince: 0,
       authTimer: null,
       busy: Promise.resolve(),
+      pending: 0,
     };
     c.authTimer = setTimeout(() => {
       if (!c.payout) this.drop(c, 'not authorized in time');
@@ -296,7 +303,16 @@ export class StratumServer {
         return;
       }
       // Handled in order, one at a time: a submit's await must not let the next line overtake it.
-      for (const line of lines) c.busy = c.busy.then(() => this.handle(c, line));
+      c.pending += lines.length;
+      if (c.pending > MAX_PENDING_LINES) {
+        this.drop(c, `more than ${MAX_PENDING_LINES} requests waiting`);
+        return;
+      }
+      for (const line of lines)
+        c.busy = c.busy.then(async () => {
+          await this.handle(c, line);
+          c.pending--;
+        });
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
@@ -394,11 +410,17 @@ export class StratumServer {
       throw new StratumError(Err.OTHER, 'username must be a string of 1..128 characters');
     if (!c.subscribed) throw new StratumError(Err.NOT_SUBSCRIBED, 'not subscribed');
     let payout: Uint8Array | null;
+    if (!c.workers.has(user) && c.workers.size >= MAX_WORKERS_PER_CONN)
+      throw new StratumError(Err.OTHER, `at most ${MAX_WORKERS_PER_CONN} workers per connection`);
     try {
       payout = addressToScript(user.split('.')[0], this.node.prefixes);
     } catch (err) {
       if (!(err instanceof AddressError)) throw err;
-      payout = await this.node.walletPayout();
+      // One wallet address for every such user: what clients send must not grow the wallet.
+      const asked = (this.walletScript ??= this.node.walletPayout());
+      payout = await asked;
+      // A wallet may be created later: a null answer is not kept.
+      if (!payout && this.walletScript === asked) this.walletScript = null;
     }
     if (!payout)
       throw new StratumError(Err.UNAUTHORIZED, 'username is not an address and the node has no wallet');
@@ -544,9 +566,9 @@ export class StratumServer {
     const elapsed = (now - c.retargetAt) / 1000;
     if (elapsed < this.o.retargetSeconds && c.sharesSince < 16) return;
     if (elapsed <= 0) return;
-    // No share at all: halve at least, as if one share had come at the end of the window.
-    const rate = Math.max(c.sharesSince, 0.5) / elapsed;
-    let factor = (rate * this.o.shareSeconds) / 1;
+    // No share in the window: at least halve (a share "at the end" would still read as a rate).
+    let factor = (c.sharesSince / elapsed) * this.o.shareSeconds;
+    if (c.sharesSince === 0) factor = Math.min(0.5, this.o.shareSeconds / (2 * elapsed));
     factor = Math.min(4, Math.max(0.25, factor));
     c.retargetAt = now;
     c.sharesSince = 0;

@@ -272,6 +272,19 @@ test('stratum: vardiff raises the difficulty of a miner sending shares faster th
   });
 });
 
+test('stratum: vardiff lowers the difficulty of a miner that sends no share in its window', async () => {
+  const node = new FakeNode(HARD);
+  await withServer(node, { startDifficulty: 1, retargetSeconds: 1 }, async (port) => {
+    const c = new Client(port);
+    await ready(c);
+    const mark = c.inbox.length;
+    const set = await c.note('mining.set_difficulty', mark);
+    const d = set.params![0] as number;
+    assert.ok(d < 1 && d >= 0.25, String(d));
+    c.close();
+  });
+});
+
 test('stratum: version rolling (BIP310) only within the BIP320 bits', async () => {
   const node = new FakeNode(HARD);
   await withServer(node, {}, async (port) => {
@@ -322,7 +335,7 @@ test('stratum: a share meeting the network target is submitted as a block with t
   });
 });
 
-test('stratum: garbage gets error replies, then the client is dropped; an endless line drops it at once', async () => {
+test('stratum: garbage gets error replies, then the client is dropped; an endless line or a flood drops it at once', async () => {
   const node = new FakeNode(HARD);
   await withServer(node, {}, async (port) => {
     const c = new Client(port);
@@ -338,6 +351,10 @@ test('stratum: garbage gets error replies, then the client is dropped; an endles
     const d = new Client(port);
     d.raw('{"id":1,"method":"mining.subscribe","params":["' + 'a'.repeat(20_000));
     await d.until(() => (d.closed ? true : undefined), 'drop on a long line');
+    // A burst of 200 requests at once is more than a miner ever has in flight.
+    const f = new Client(port);
+    f.raw('{"id":1,"method":"mining.subscribe","params":[]}\n'.repeat(200));
+    await f.until(() => (f.closed ? true : undefined), 'drop on a flood');
     // A well-behaved client still gets served.
     const ok = new Client(port);
     await ready(ok);
