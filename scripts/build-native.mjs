@@ -22,8 +22,10 @@ const res = gyp
 if (res.status === 0) {
   console.log('tally: native sha256d kernel built (build/Release/tally_sha256d.node)');
 } else {
-  const why =
-    (res.error?.message ?? `${res.stderr ?? ''}`.trim().split('\n').slice(-3).join(' | ')) || 'no output';
+  // The first complaint of the compiler, make or node-gyp, not gyp's closing boilerplate.
+  const lines = `${res.stdout ?? ''}\n${res.stderr ?? ''}`.split('\n').map((l) => l.trim());
+  const cause = lines.find((l) => /error|not found|ENOENT|EACCES/i.test(l) && !/^gyp ERR! stack/.test(l));
+  const why = res.error?.message ?? cause ?? (lines.filter(Boolean).pop() || 'no output');
   console.log(`tally: native sha256d kernel not built (${why}); mining uses WebAssembly`);
 }
 process.exit(0);

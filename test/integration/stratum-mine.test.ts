@@ -19,6 +19,10 @@ describe('tally mine', () => {
     b = await startNode({ args: ['--connect', a.p2pUrl] });
     const port = Number(/stratum listening .*port=(\d+)/.exec(a.output)?.[1]);
     assert.ok(port > 0, a.output);
+    // The node says once which kernel its threads run; getmininginfo says the same.
+    const kernel = /hash kernel (native-[a-z0-9-]+)/.exec(a.output)?.[1];
+    assert.ok(kernel, a.output);
+    assert.equal((await a.rpc<{ kernel: string }>('getmininginfo')).kernel, kernel);
 
     const pool = await runTally([
       '--network',
