@@ -32,6 +32,7 @@ interface NodeFlags {
   mineAddress?: string;
   stratum?: string;
   stratumbind?: string;
+  minerkernel?: string;
   dbcache?: string;
   maxconnections?: string;
   daemon?: boolean;
@@ -64,6 +65,7 @@ export function nodeFlags(g: GlobalNodeOpts, o: NodeFlags): Flags {
     mineaddress: o.mineAddress,
     stratum: o.stratum,
     stratumbind: o.stratumbind,
+    minerkernel: o.minerkernel,
     dbcache: o.dbcache,
     maxconnections: o.maxconnections,
     daemon: o.daemon ? 'true' : undefined,
@@ -170,6 +172,10 @@ export function addNodeCommand(program: Command, io: CliIO, globals: () => Globa
     .option('--mine', "mine blocks, paid to the wallet's address or --mine-address")
     .option('--threads <n>', 'mining threads (default: one per core)')
     .option('--mine-address <address>', 'address paid by mined blocks')
+    .option(
+      '--minerkernel <name>',
+      'nonce kernel: native-avx512, native-sha-ni, native-avx2, native-scalar, wasm-simd or js',
+    )
     .option('--stratum <port>', 'serve Stratum v1 miners on this port (tally mine --pool, cpuminer, ASICs)')
     .option('--stratumbind <address>', 'Stratum listen address (default 127.0.0.1)')
     .option('--dbcache <MiB>', 'database cache in MiB (default 450)')

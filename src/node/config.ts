@@ -57,6 +57,8 @@ export interface NodeConfig {
   /** Mining threads; 0 = one per core. */
   threads: number;
   mineaddress?: string;
+  /** Nonce kernel of the mining threads; undefined = the fastest this machine runs. */
+  minerkernel?: 'native-avx512' | 'native-sha-ni' | 'native-avx2' | 'native-scalar' | 'wasm-simd' | 'js';
   /** Stratum v1 port for miners (0 = any free port); undefined = no Stratum server. */
   stratum?: number;
   /** Address the Stratum server listens on (default 127.0.0.1). */
@@ -263,6 +265,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
   mine: { schema: bool, expect: BOOL, help: 'Mine blocks' },
   threads: { schema: int(0, 1024), expect: 'an integer 0..1024 (0 = one per core)', help: 'Mining threads' },
   mineaddress: { schema: nonEmpty, expect: 'an address', help: 'Address paid by mined blocks' },
+  minerkernel: {
+    schema: z.enum(['native-avx512', 'native-sha-ni', 'native-avx2', 'native-scalar', 'wasm-simd', 'js']),
+    expect: 'one of native-avx512, native-sha-ni, native-avx2, native-scalar, wasm-simd, js',
+    help: 'Nonce kernel of the mining threads (default: the fastest this machine runs)',
+  },
   stratum: {
     schema: int(0, 65535),
     expect: 'an integer 0..65535 (0 = any free port)',

@@ -215,10 +215,13 @@ export class TallyNode {
         onTxChanged: (w, txid, blockHash, height) => notify.walletTx(w, txid, blockHash, height),
       });
       // A node that does not mine keeps one idle hash thread for generatetoaddress.
-      const miner = Miner.create({ threads: config.threads || (config.mine ? availableParallelism() : 1) });
+      const miner = Miner.create({
+        threads: config.threads || (config.mine ? availableParallelism() : 1),
+        kernel: config.minerkernel ?? 'auto',
+      });
       cleanup.push(() => miner.close());
       const nativeWhy = nativeStatus();
-      // Said once per node: the miner still works, on the WebAssembly kernel, at about a third the rate.
+      // Said once per node: the miner still works, on the WebAssembly kernel, at a fraction of the rate.
       if (nativeWhy)
         logging
           .child('mining')

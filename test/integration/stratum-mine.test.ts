@@ -16,13 +16,15 @@ describe('tally mine', () => {
 
   it('mines blocks through the Stratum port and through getblocktemplate; the peer gets them', async () => {
     a = await startNode({ args: ['--stratum', '0'] });
-    b = await startNode({ args: ['--connect', a.p2pUrl] });
+    // The peer's threads run a kernel forced by name.
+    b = await startNode({ args: ['--connect', a.p2pUrl, '--minerkernel', 'native-scalar'] });
     const port = Number(/stratum listening .*port=(\d+)/.exec(a.output)?.[1]);
     assert.ok(port > 0, a.output);
     // The node says once which kernel its threads run; getmininginfo says the same.
     const kernel = /hash kernel (native-[a-z0-9-]+)/.exec(a.output)?.[1];
     assert.ok(kernel, a.output);
     assert.equal((await a.rpc<{ kernel: string }>('getmininginfo')).kernel, kernel);
+    assert.equal((await b.rpc<{ kernel: string }>('getmininginfo')).kernel, 'native-scalar');
 
     const pool = await runTally([
       '--network',
