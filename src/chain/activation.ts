@@ -4,15 +4,12 @@
 import type { EventEmitter } from 'node:events';
 import { Block } from '../primitives/block.js';
 import { DecodeError, equalBytes, reverseHex } from '../primitives/bytes.js';
-import { OutPoint, type Tx } from '../primitives/tx.js';
+import { OutPoint } from '../primitives/tx.js';
 import type { ChainParams } from '../consensus/params.js';
 import { RejectError, consensusError } from '../consensus/errors.js';
 import { checkBlock, checkBlockHeader, contextualCheckBlock } from '../consensus/block-check.js';
-import { calculateSequenceLocks, checkSequenceLocks, checkTxInputs } from '../consensus/tx-verify.js';
-import { blockSubsidy } from '../consensus/subsidy.js';
-import { blockScriptFlags } from '../consensus/flags.js';
-import { ScriptFlags } from '../script/flags.js';
-import { getLegacySigOpCount, getP2SHSigOpCount } from '../script/sigops.js';
+import { connectBlock, connectFetchList, scriptFailure } from '../consensus/connect.js';
+import { isUnspendable } from '../script/script.js';
 import type { ScriptVerifyPool, VerifyFailure, VerifyJob } from './verify-pool.js';
 import { type BlockEntry, findFork, medianTimePast } from './block-index.js';
 import { type CoinsCache, CoinsLayer } from './coins.js';
@@ -26,9 +23,6 @@ import {
 } from './ports.js';
 import type { BlockTree } from './tree.js';
 import type { ChainEvents, ChainLogger, ProcessResult } from './types.js';
-
-const MUTATION_REASONS = new Set(['bad-txnmrklroot', 'bad-txns-duplicate']);
-const MAX_SCRIPT_SIZE = 10_000;
 
 /** Script jobs of one block, sent to the pool in slices; the earliest failure wins. */
 class ScriptChecks {
@@ -62,17 +56,6 @@ class ScriptChecks {
     }
     return first;
   }
-}
-
-/** Outputs no one can spend never enter the UTXO set (OP_RETURN, oversized scripts). */
-export function isUnspendable(script: Uint8Array): boolean {
-  return (script.length > 0 && script[0] === 0x6a) || script.length > MAX_SCRIPT_SIZE;
-}
-
-function isMutation(e: RejectError): boolean {
-  return (
-    MUTATION_REASONS.has(e.reason) || (e as { corruptionPossible?: boolean }).corruptionPossible === true
-  );
 }
 
 export interface ActivationDeps {
@@ -183,7 +166,7 @@ export class Activation {
       if (!(e instanceof RejectError)) throw e;
       // A body that does not match its header (wrong merkle root, CVE-2012-2459 duplicate) says
       // nothing about the header: the honest block with this hash must still be accepted.
-      if (isMutation(e) || !this.matchesHeader(block)) {
+      if (e.corruptionPossible || !this.matchesHeader(block)) {
         await batch.write();
         return this.reject(e, true);
       }
@@ -321,96 +304,33 @@ export class Activation {
     this.log?.debug({ entries, ms: Date.now() - t0, height: tip.height }, 'coins flushed');
   }
 
-  /** Full validation of a block against the UTXO set; returns its undo data. */
+  /** Full validation of a block against the UTXO set (consensus/connect.ts); returns its undo data. */
   private async connectBlock(e: BlockEntry, block: Block, view: CoinsLayer): Promise<BlockUndo> {
-    const p = this.params;
     const height = e.height;
-    const enforceBIP30 = !p.bip30Exceptions.some(
-      (x) => x.height === height && x.hash.toLowerCase() === e.hashHex,
-    );
-    const fetch: OutPoint[] = [];
-    for (let t = 0; t < block.txs.length; t++) {
-      const tx = block.txs[t];
-      if (t > 0) for (const i of tx.inputs) fetch.push(i.prevout);
-      if (enforceBIP30) {
-        const txid = tx.txid();
-        for (let i = 0; i < tx.outputs.length; i++) fetch.push(new OutPoint(txid, i));
-      }
-    }
-    await this.coins.fetch(fetch);
-
-    const flags = blockScriptFlags(height, e.hash, p);
-    const prevMtp = medianTimePast(e.prev);
-    const enforceBIP68 = height >= p.csvHeight;
-    const mtpAt = (h: number): number => medianTimePast(e.getAncestor(h));
-    const undo: BlockUndo = [];
+    await this.coins.fetch(connectFetchList(block, height, this.params));
     // Script checks go to the workers in slices as soon as they are ready, so the workers verify
     // while this thread is still walking the rest of the block.
     const checks = new ScriptChecks(this.d.pool);
-    let fees = 0n;
-    let sigops = 0;
-    for (let t = 0; t < block.txs.length; t++) {
-      const tx = block.txs[t];
-      const txid = tx.txid();
-      if (enforceBIP30) {
-        for (let i = 0; i < tx.outputs.length; i++)
-          if (view.getCoin(new OutPoint(txid, i)))
-            throw consensusError('bad-txns-BIP30', `tried to overwrite transaction ${tx.txidHex()}:${i}`);
-      }
-      sigops += getLegacySigOpCount(tx);
-      if (t > 0) {
-        fees += checkTxInputs(tx, view, height, p);
-        const spent = tx.inputs.map((i) => view.getCoin(i.prevout)!);
-        if (enforceBIP68) {
-          const locks = calculateSequenceLocks(
-            tx,
-            spent.map((c) => c.height),
-            mtpAt,
-            true,
-          );
-          checkSequenceLocks(locks, height, prevMtp);
-        }
-        if (flags & ScriptFlags.P2SH)
-          sigops += getP2SHSigOpCount(
-            tx,
-            spent.map((c) => c.script),
-          );
-        if (sigops > p.maxBlockSigops) throw consensusError('bad-blk-sigops', `${sigops} sigops`);
-        if (!this.d.scriptCache.take(txid, flags)) {
+    const { undo } = connectBlock(
+      block,
+      view,
+      {
+        height,
+        prevMedianTimePast: medianTimePast(e.prev),
+        medianTimePastAt: (h) => medianTimePast(e.getAncestor(h)),
+        scriptsVerified: (tx, flags) => this.d.scriptCache.take(tx.txid(), flags),
+        onScriptCheck: (c) =>
           checks.add({
-            index: t,
-            tx: tx.encode(),
-            prevouts: spent.map((c) => ({ value: c.value, script: c.script })),
-            flags,
-          });
-        }
-        for (const i of tx.inputs) view.spend(i.prevout);
-        undo.push(spent);
-      } else if (sigops > p.maxBlockSigops) {
-        throw consensusError('bad-blk-sigops', `${sigops} sigops`);
-      }
-      this.addOutputs(view, tx, height, t === 0);
-    }
-    const reward = block.txs[0].outputs.reduce((s, o) => s + o.value, 0n);
-    const limit = fees + blockSubsidy(height, p);
-    if (reward > limit) throw consensusError('bad-cb-amount', `coinbase pays ${reward} > ${limit}`);
+            index: c.index,
+            tx: c.tx.encode(),
+            prevouts: c.prevouts.map((p) => ({ value: p.value, script: p.script })),
+            flags: c.flags,
+          }),
+      },
+      this.params,
+    );
     const fail = await checks.finish();
-    if (fail) {
-      const tx = block.txs[fail.index];
-      throw consensusError(
-        `mandatory-script-verify-flag-failed (${fail.code})`,
-        `tx ${tx.txidHex()} input ${fail.input}`,
-      );
-    }
+    if (fail) throw scriptFailure(block.txs[fail.index], fail.input, fail.code);
     return undo;
-  }
-
-  private addOutputs(view: CoinsLayer, tx: Tx, height: number, coinbase: boolean): void {
-    const txid = tx.txid();
-    for (let i = 0; i < tx.outputs.length; i++) {
-      const o = tx.outputs[i];
-      if (isUnspendable(o.scriptPubKey)) continue;
-      view.add(new OutPoint(txid, i), { value: o.value, script: o.scriptPubKey, height, coinbase });
-    }
   }
 }

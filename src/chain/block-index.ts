@@ -3,6 +3,7 @@
 // ask for ancestors far back).
 import type { BlockHeader } from '../primitives/block.js';
 import { reverseHex } from '../primitives/bytes.js';
+import { MEDIAN_TIME_SPAN, medianTimePast as medianOfTimes } from '../consensus/median-time.js';
 import { BlockStatus, type IndexRecord } from './ports.js';
 
 export class BlockEntry {
@@ -91,7 +92,6 @@ export function findFork(a: BlockEntry, b: BlockEntry): BlockEntry {
 /** Median of the last 11 block times ending at `entry` (BIP113's median time past). */
 export function medianTimePast(entry: BlockEntry | null): number {
   const times: number[] = [];
-  for (let e = entry, i = 0; e && i < 11; e = e.prev, i++) times.push(e.time);
-  times.sort((x, y) => x - y);
-  return times[Math.floor(times.length / 2)];
+  for (let e = entry, i = 0; e && i < MEDIAN_TIME_SPAN; e = e.prev, i++) times.push(e.time);
+  return medianOfTimes(times);
 }

@@ -39,7 +39,6 @@ export type {
   TipInfo,
   UtxoDigest,
 } from './types.js';
-export { isUnspendable } from './activation.js';
 
 export class Chain extends EventEmitter<ChainEvents> {
   readonly params: ChainParams;

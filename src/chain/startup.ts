@@ -11,7 +11,8 @@ import { BlockEntry, findFork } from './block-index.js';
 import { type CoinsCache, CoinsLayer } from './coins.js';
 import { BlockStatus, ChainCorruptionError, type BlockUndo, type ChainStore } from './ports.js';
 import type { BlockTree } from './tree.js';
-import { type Activation, isUnspendable } from './activation.js';
+import type { Activation } from './activation.js';
+import { isUnspendable } from '../script/script.js';
 import type { ChainLogger } from './types.js';
 
 export interface StartupDeps {

@@ -26,6 +26,7 @@ export const Reason = {
   INPUTVALUES_OUTOFRANGE: 'bad-txns-inputvalues-outofrange',
   IN_BELOWOUT: 'bad-txns-in-belowout',
   FEE_OUTOFRANGE: 'bad-txns-fee-outofrange',
+  ACCUMULATED_FEE_OUTOFRANGE: 'bad-txns-accumulated-fee-outofrange',
   NONFINAL: 'bad-txns-nonfinal',
   NON_BIP68_FINAL: 'non-BIP68-final',
   BIP30: 'bad-txns-BIP30',

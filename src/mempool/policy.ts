@@ -7,8 +7,7 @@ import type { Tx, TxOut } from '../primitives/tx.js';
 import { BufferWriter } from '../primitives/bytes.js';
 import { countP2SHSigOps } from '../script/sigops.js';
 import { classifyScript, isPushOnly } from '../script/standard.js';
-import { MAX_SCRIPT_SIZE } from '../script/interpreter.js';
-import { OP } from '../script/opcodes.js';
+import { isUnspendable } from '../script/script.js';
 
 export const MAX_STANDARD_TX_SIZE = 100_000;
 export const MAX_STANDARD_SCRIPTSIG_SIZE = 1650;
@@ -54,10 +53,6 @@ export function policyReject(reason: string, debug?: string): RejectError {
 export function feeForSize(rate: bigint, size: number): bigint {
   const fee = (rate * BigInt(size)) / 1000n;
   return fee === 0n && size !== 0 && rate > 0n ? 1n : fee;
-}
-
-function isUnspendable(script: Uint8Array): boolean {
-  return (script.length > 0 && script[0] === OP.OP_RETURN) || script.length > MAX_SCRIPT_SIZE;
 }
 
 /** Core's GetDustThreshold for a non-witness output: the cost of spending it at the dust rate. */

@@ -15,7 +15,8 @@ import { OutPoint, Tx, TxIn, TxOut } from '../primitives/tx.js';
 import { scriptToAsm } from '../script/asm.js';
 import { ScriptError } from '../script/errors.js';
 import { STANDARD_SCRIPT_FLAGS } from '../script/flags.js';
-import { MAX_SCRIPT_SIZE, verifyInput } from '../script/interpreter.js';
+import { verifyInput } from '../script/interpreter.js';
+import { isUnspendable } from '../script/script.js';
 import { SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_NONE, SIGHASH_SINGLE } from '../script/sighash.js';
 import { classifyScript, nullDataScript, p2shScript } from '../script/standard.js';
 import { CHANGE, RECEIVE } from '../wallet/keys.js';
@@ -262,7 +263,7 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
     const type = scriptType(script);
     const address = scriptToAddress(script, prefixes);
     const asm = scriptToAsm(script);
-    const unspendable = (script.length > 0 && script[0] === 0x6a) || script.length > MAX_SCRIPT_SIZE;
+    const unspendable = isUnspendable(script);
     // Core offers the P2SH wrapping only for scripts that could be redeemed that way.
     const wrappable =
       ['pubkey', 'pubkeyhash', 'multisig', 'nonstandard'].includes(type) &&

@@ -10,11 +10,19 @@ import { ScriptError, type ScriptErrorCode } from './errors.js';
 import { ScriptFlags as F } from './flags.js';
 import { castToBool, decodeNum, encodeNum } from './num.js';
 import { OP } from './opcodes.js';
-import { findAndDelete, isPayToScriptHash, isPushOnly, newOp, readOp, serializePush } from './script.js';
+import {
+  MAX_SCRIPT_SIZE,
+  findAndDelete,
+  isPayToScriptHash,
+  isPushOnly,
+  newOp,
+  readOp,
+  serializePush,
+} from './script.js';
 import { SigCache } from './sigcache.js';
 import { SIGHASH_ANYONECANPAY, SIGHASH_ALL, SIGHASH_SINGLE, signatureHash } from './sighash.js';
 
-export const MAX_SCRIPT_SIZE = 10_000;
+export { MAX_SCRIPT_SIZE };
 export const MAX_SCRIPT_ELEMENT_SIZE = 520;
 export const MAX_OPS_PER_SCRIPT = 201;
 export const MAX_STACK_SIZE = 1000;

@@ -2,6 +2,17 @@
 import { concatBytes } from '../primitives/bytes.js';
 import { OP } from './opcodes.js';
 
+/** Largest script the interpreter runs (Core's MAX_SCRIPT_SIZE). */
+export const MAX_SCRIPT_SIZE = 10_000;
+
+/**
+ * Outputs no one can spend (Core's CScript::IsUnspendable): OP_RETURN first, or longer than any
+ * script the interpreter runs. They never enter the UTXO set and are never dust.
+ */
+export function isUnspendable(script: Uint8Array): boolean {
+  return (script.length > 0 && script[0] === OP.OP_RETURN) || script.length > MAX_SCRIPT_SIZE;
+}
+
 /** One decoded op. Reused across calls so the interpreter's inner loop allocates nothing. */
 export interface Op {
   opcode: number;

@@ -1,15 +1,17 @@
 // Chain-level scenarios on regtest, one per reject reason plus reorgs, limits and maturity (after
 // btcd's fullblocktests and Bitcoin Core's feature_block.py). Every step asserts the verdict, the
-// tip and the UTXO digest: a rejected block changes nothing.
+// tip and the UTXO digest: a rejected block changes nothing. Every block that builds on the tip
+// is also checked as a BIP23 proposal, which must give the chain's verdict.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getParams } from '../../src/consensus/params.js';
 import type { Chain, UtxoDigest } from '../../src/chain/chain.js';
 import { Block } from '../../src/primitives/block.js';
-import { concatBytes } from '../../src/primitives/bytes.js';
+import { concatBytes, equalBytes } from '../../src/primitives/bytes.js';
+import { checkProposal } from '../../src/mining/proposal.js';
 import { NULL_HASH, OutPoint, Tx, TxIn, TxOut } from '../../src/primitives/tx.js';
 import { Builder, withTx, type BlockOptions, type Spendable } from './builder.js';
-import { openChain, removeDir, tempDir } from './helpers.js';
+import { FAR_FUTURE, openChain, removeDir, tempDir } from './helpers.js';
 
 const params = getParams('regtest');
 const COIN = 100_000_000n;
@@ -28,7 +30,18 @@ describe('regtest block scenarios', () => {
     return chain.utxoDigest();
   }
 
+  /**
+   * The verdict of the same block as a BIP23 proposal (the one connectBlock, run without storing)
+   * when it builds on the tip; proposals skip proof of work, as Core's TestBlockValidity does.
+   */
+  async function proposal(blk: Block): Promise<string | null | 'not-on-tip'> {
+    if (!equalBytes(blk.header.prevHash, chain.tip.hash)) return 'not-on-tip';
+    return checkProposal(chain, blk, FAR_FUTURE());
+  }
+
   async function accept(blk: Block): Promise<void> {
+    const p = await proposal(blk);
+    if (p !== 'not-on-tip') assert.equal(p, null, `proposal of ${blk.hashHex()}`);
     const r = await chain.processBlock(blk);
     assert.ok(r.accepted, `expected ${blk.hashHex()} accepted, got ${r.reason} ${r.error?.debug ?? ''}`);
     assert.equal(chain.tip.hashHex, blk.hashHex());
@@ -38,8 +51,11 @@ describe('regtest block scenarios', () => {
   /** Rejected with `reason`; tip and UTXO set unchanged. */
   async function reject(blk: Block, reason: string | RegExp): Promise<void> {
     const before = await digest();
+    const p = await proposal(blk);
     const r = await chain.processBlock(blk);
     assert.equal(r.accepted, false, `expected rejection ${reason}`);
+    // Proposals and the chain give the same verdict (an unsolved proposal is not high-hash).
+    if (p !== 'not-on-tip') assert.equal(p, r.reason === 'high-hash' ? null : r.reason, 'proposal verdict');
     if (typeof reason === 'string') assert.equal(r.reason, reason, r.error?.message);
     else assert.match(r.reason!, reason);
     assert.equal(chain.tip.hashHex, tip.hashHex());
@@ -250,6 +266,9 @@ describe('regtest block scenarios', () => {
     const dbl = b.spend([b.out(t1, 1)], { fee: 2n * COIN });
     await reject(next({ txs: [t1, t2, dbl], fees: 3n * COIN }), 'bad-txns-inputs-missingorspent');
     await reject(next({ txs: [t2, t1], fees: COIN }), 'bad-txns-inputs-missingorspent');
+    // The same transaction twice, not adjacent (so the merkle tree is not mutated): Core checks
+    // BIP30 against the coins before the block, so the second copy is a double spend.
+    await reject(next({ txs: [t1, t2, t1], fees: COIN }), 'bad-txns-inputs-missingorspent');
     await accept(next({ txs: [t1, t2], fees: COIN }));
     assert.equal((await chain.getCoin(b.out(t2).outpoint))?.value, 39n * COIN);
     assert.equal(await chain.getCoin(b.out(t1, 1).outpoint), undefined);
@@ -323,6 +342,7 @@ describe('regtest block scenarios', () => {
       // Same coinbase (same height push and tag) at another height: the same txid.
       const x2 = b30.block(x1, { munge: (d) => (d.txs[0] = x1.txs[0]) });
       const before = await c.utxoDigest();
+      assert.equal(await checkProposal(c, x2, FAR_FUTURE()), 'bad-txns-BIP30');
       const r = await c.processBlock(x2);
       assert.equal(r.reason, 'bad-txns-BIP30');
       assert.equal(c.tip.hashHex, x1.hashHex());

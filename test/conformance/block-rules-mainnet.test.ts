@@ -1,23 +1,16 @@
 // Real Bitcoin mainnet blocks through the block rules with the `bitcoin` preset: CheckBlock,
 // ContextualCheckBlock (finality, BIP34 height) and, where the shared vectors hold the spent
-// coins, CheckTxInputs over every transaction, the P2SH sigop total and bad-cb-amount with the
-// real fees. Undo data carries no heights, so the coins are given height 0 (maturity holds anyway).
+// coins, the chain's connectBlock (CheckTxInputs over every transaction, the P2SH sigop total,
+// bad-cb-amount with the real fees) and every input script. Undo data carries no heights, so the coins are given height 0 (maturity holds anyway).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readVector } from '../vectors.js';
 import { Block } from '../../src/primitives/block.js';
-import type { OutPoint } from '../../src/primitives/tx.js';
 import { getParams } from '../../src/consensus/params.js';
-import {
-  checkBlock,
-  checkBlockSigOps,
-  contextualCheckBlock,
-  transactionSigOpCount,
-} from '../../src/consensus/block-check.js';
-import { blockScriptFlags } from '../../src/consensus/flags.js';
-import { blockSubsidy, checkCoinbaseAmount } from '../../src/consensus/subsidy.js';
-import { checkTxInputs, type Coin } from '../../src/consensus/tx-verify.js';
-import { ScriptFlags } from '../../src/script/flags.js';
+import { checkBlock, contextualCheckBlock } from '../../src/consensus/block-check.js';
+import { OverlayView, connectBlock, runScriptChecks } from '../../src/consensus/connect.js';
+import { blockSubsidy } from '../../src/consensus/subsidy.js';
+import type { Coin } from '../../src/consensus/tx-verify.js';
 import { block277647, block300025, readFramedBlocks, type Spend } from './spends.js';
 
 const bitcoin = getParams('bitcoin');
@@ -29,32 +22,29 @@ function contextFree(block: Block, height: number): void {
   contextualCheckBlock(block, { height, medianTimePast: block.header.time - 1 }, bitcoin);
 }
 
+/** The chain's connectBlock over the spent coins of the vectors; the input scripts run too. */
 function connect(block: Block, height: number, spends: Spend[]): bigint {
+  const inBlock = new Set(block.txs.map((tx) => tx.txidHex()));
   const coins = new Map<string, Coin>();
   for (const { tx, prevouts } of spends) {
-    tx.inputs.forEach((input, i) =>
+    tx.inputs.forEach((input, i) => {
+      // Outputs of earlier transactions in the block come from the block itself, as on the chain.
+      if (inBlock.has(input.prevout.txidHex())) return;
       coins.set(input.prevout.key(), {
         value: prevouts[i].value,
         script: prevouts[i].scriptPubKey,
         height: 0,
         coinbase: false,
-      }),
-    );
+      });
+    });
   }
-  const view = { getCoin: (op: OutPoint) => coins.get(op.key()) };
-  const p2sh = (blockScriptFlags(height, block.hash(), bitcoin) & ScriptFlags.P2SH) !== 0;
-  let fees = 0n;
-  let sigops = transactionSigOpCount(block.txs[0], [], p2sh);
-  for (const { tx, prevouts } of spends) {
-    fees += checkTxInputs(tx, view, height, bitcoin);
-    sigops += transactionSigOpCount(
-      tx,
-      prevouts.map((o) => o.scriptPubKey),
-      p2sh,
-    );
-    checkBlockSigOps(sigops, bitcoin);
-  }
-  checkCoinbaseAmount(block, fees, height, bitcoin);
+  const { fees, scriptChecks } = connectBlock(
+    block,
+    new OverlayView(coins),
+    { height, prevMedianTimePast: block.header.time - 1, medianTimePastAt: () => 0 },
+    bitcoin,
+  );
+  runScriptChecks(scriptChecks);
   return fees;
 }
 
