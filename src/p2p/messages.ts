@@ -288,9 +288,11 @@ function decodeKnown(command: Command, r: BufferReader): Message {
     case 'getdata':
     case 'notfound': {
       const n = readCount(r, `${command}.count`, MAX_INV, 36);
+      // Views into the message, not copies: a 50,000-item inv (1.8 MB) is read without 50,000
+      // allocations; a caller that keeps a hash past the message copies it (relay keeps hex keys).
       const items: InvItem[] = new Array(n);
       for (let i = 0; i < n; i++) {
-        items[i] = { type: r.u32(`${command}.type`), hash: r.bytes(32, `${command}.hash`).slice() };
+        items[i] = { type: r.u32(`${command}.type`), hash: r.bytes(32, `${command}.hash`) };
       }
       return { command, items };
     }

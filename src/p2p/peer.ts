@@ -6,6 +6,7 @@
 import type { WebSocket } from 'ws';
 import type { VersionPayload } from './messages.js';
 import { encodeMessage, type Message } from './messages.js';
+import { RollingBloom } from './rolling-bloom.js';
 
 /** Insertion-ordered set with a cap, oldest dropped first (Core's rolling known-inventory filter). */
 export class RollingSet {
@@ -61,7 +62,8 @@ export class Peer {
   readonly blocksInFlight = new Map<string, number>();
   /** Last time a requested block arrived (or the first request was made). */
   lastBlockProgress = 0;
-  readonly knownInv = new RollingSet(50_000);
+  /** Core's m_tx_inventory_known_filter: a rolling Bloom filter of 50,000 (fixed ~250 kB). */
+  readonly knownInv = new RollingBloom(50_000);
   /** Blocks this peer answered `notfound` for (it is on another branch): not asked again. */
   readonly notFound = new RollingSet(10_000);
   readonly knownAddr = new RollingSet(5_000);

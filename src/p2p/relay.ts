@@ -1,19 +1,32 @@
 // Relay of transactions and blocks: inv/getdata/notfound/tx/mempool, announcing accepted
 // transactions and new tips to peers that do not know them yet, and serving blocks and
 // transactions asked for.
-// Owns: which transactions are requested from whom (txInFlight) and what each peer is known to
-// have. Does not own: validation (the mempool judges; misbehaviour scores through connman) nor
-// block download (sync.ts).
+// Owns: which transactions are requested from whom (txrequest.ts, Core's per-peer bounds), the
+// recently-rejected filter (Core's m_recent_rejects: a rolling Bloom filter of 120,000 txids, reset
+// on every new tip, so a transaction the pool refused is not fetched and verified again), asking
+// the announcing peer for the missing parents of an orphan (the pool keeps the orphan and takes it
+// once a parent arrives), and what each peer is known to have. Does not own: validation (the
+// mempool judges; misbehaviour scores through connman) nor block download (sync.ts).
+import { hexToBytes } from '../primitives/bytes.js';
 import type { Tx } from '../primitives/tx.js';
 import type { ConnMan } from './connman.js';
 import { InvType, MAX_INV, PROTOCOL_VERSION, frame, type InvItem } from './messages.js';
 import { key, type P2PTimeouts } from './options.js';
 import type { Peer } from './peer.js';
 import type { Logger, P2PChain, P2PMempool } from './ports.js';
+import { RollingBloom } from './rolling-bloom.js';
 import type { BlockSync } from './sync.js';
+import { TxRequestTracker } from './txrequest.js';
+
+/** Core's m_recent_rejects size. */
+export const RECENT_REJECTS = 120_000;
+/** The pool's reason for a transaction whose inputs it cannot find (an orphan). */
+const MISSING_INPUTS = 'missing-inputs';
 
 export class Relay {
-  private readonly txInFlight = new Map<string, { peer: number; at: number }>();
+  private readonly txRequests = new TxRequestTracker();
+  private readonly recentRejects = new RollingBloom(RECENT_REJECTS);
+  private readonly peers = new Map<number, Peer>();
 
   constructor(
     private readonly chain: P2PChain,
@@ -26,20 +39,51 @@ export class Relay {
 
   /** Forgets the transactions asked of a closed peer (asked elsewhere on the next inv). */
   dropPeer(peer: Peer): void {
-    for (const [k, t] of this.txInFlight) if (t.peer === peer.id) this.txInFlight.delete(k);
+    this.txRequests.dropPeer(peer.id);
+    this.peers.delete(peer.id);
+    this.requestWaiting();
   }
 
-  /** Forgets transaction requests older than txRequestMs. */
+  /** Forgets transaction requests older than txRequestMs and asks other announcers instead. */
   expire(now: number): void {
-    for (const [k, v] of this.txInFlight)
-      if (now - v.at > this.timeouts.txRequestMs) this.txInFlight.delete(k);
+    this.txRequests.expire(now, this.timeouts.txRequestMs);
+    this.requestWaiting();
+  }
+
+  /** True when txid key `k` was refused by the pool since the last tip (not fetched again). */
+  recentlyRejected(k: string): boolean {
+    return this.recentRejects.has(k);
+  }
+
+  /** Notes an announcement of txid `hash` by `peer` unless the pool has it or refused it lately. */
+  private announceTx(peer: Peer, hash: Uint8Array, k: string): void {
+    if (!this.mempool || this.mempool.has(hash) || this.recentRejects.has(k)) return;
+    if (this.txRequests.announce(peer.id, k)) this.peers.set(peer.id, peer);
+  }
+
+  /** Sends `peer` a getdata for what it announced and may be asked now (within its 100 in flight). */
+  private requestTxs(peer: Peer): void {
+    if (peer.closed) return;
+    const ks = this.txRequests.take(peer.id, Date.now());
+    if (ks.length > 0)
+      peer.send({ command: 'getdata', items: ks.map((k) => ({ type: InvType.TX, hash: hexToBytes(k) })) });
+  }
+
+  private requestWaiting(): void {
+    for (const id of this.txRequests.peersWaiting()) {
+      const p = this.peers.get(id);
+      if (p) this.requestTxs(p);
+    }
   }
 
   onInv(peer: Peer, items: InvItem[]): void {
-    const wantTx: InvItem[] = [];
     let unknownBlock: Uint8Array | null = null;
     const ibd = this.chain.isInitialBlockDownload();
     for (const it of items) {
+      // A peer at its 5,000 pending announcements (Core's MAX_PEER_TX_ANNOUNCEMENTS) has the
+      // rest of its transaction inv dropped unread: a 50,000-item inv costs no more than that.
+      const txWanted = it.type === InvType.TX && this.mempool !== undefined && !ibd;
+      if (txWanted && this.txRequests.full(peer.id)) continue;
       const k = key(it.hash);
       peer.knownInv.add(k);
       if (it.type === InvType.BLOCK) {
@@ -50,11 +94,7 @@ export class Relay {
           peer.bestHeight = Math.max(peer.bestHeight, h);
           peer.syncedHeaders = Math.max(peer.syncedHeaders, h);
         }
-      } else if (it.type === InvType.TX && this.mempool && !ibd) {
-        if (this.mempool.has(it.hash) || this.txInFlight.has(k)) continue;
-        this.txInFlight.set(k, { peer: peer.id, at: Date.now() });
-        wantTx.push(it);
-      }
+      } else if (txWanted) this.announceTx(peer, it.hash, k);
     }
     // As Core: an unknown block announced by inv is fetched via getheaders up to it.
     if (unknownBlock && !this.sync.syncPeer) {
@@ -65,7 +105,7 @@ export class Relay {
         stop: unknownBlock,
       });
     }
-    if (wantTx.length > 0) peer.send({ command: 'getdata', items: wantTx });
+    this.requestTxs(peer);
   }
 
   async onGetData(peer: Peer, items: InvItem[]): Promise<void> {
@@ -95,9 +135,9 @@ export class Relay {
     for (const it of items) {
       const k = key(it.hash);
       this.sync.onBlockNotFound(peer, k);
-      const t = this.txInFlight.get(k);
-      if (t && t.peer === peer.id) this.txInFlight.delete(k);
+      if (it.type === InvType.TX) this.txRequests.notFound(peer.id, k);
     }
+    this.requestWaiting();
     this.sync.scheduleDownloads();
   }
 
@@ -117,15 +157,18 @@ export class Relay {
   async onTx(peer: Peer, tx: Tx): Promise<void> {
     const txid = tx.txid();
     const k = key(txid);
-    const req = this.txInFlight.get(k);
-    if (!req || req.peer !== peer.id) {
+    if (!this.txRequests.requestedOf(peer.id, k)) {
       this.conn.misbehave(peer, 10, 'unrequested transaction');
       return;
     }
-    this.txInFlight.delete(k);
+    this.txRequests.forget(k);
     peer.knownInv.add(k);
-    if (!this.mempool || this.mempool.has(txid)) return;
+    if (!this.mempool || this.mempool.has(txid)) return this.requestTxs(peer);
     const res = await this.mempool.accept(tx);
+    if (!res.accepted && res.reason === MISSING_INPUTS) {
+      // Core's orphan handling: the pool keeps the child; its parents are asked of this peer.
+      for (const input of tx.inputs) this.announceTx(peer, input.prevout.hash, key(input.prevout.hash));
+    } else if (!res.accepted) this.recentRejects.add(k);
     if (!res.accepted && !res.policy && res.dos) {
       this.conn.misbehave(peer, res.dos, `invalid transaction: ${res.reason ?? 'rejected'}`);
     } else if (!res.accepted) {
@@ -134,6 +177,7 @@ export class Relay {
         'transaction not accepted',
       );
     }
+    this.requestTxs(peer);
   }
 
   onTxAccepted(tx: Tx): void {
@@ -148,6 +192,8 @@ export class Relay {
 
   /** Announces a new tip (headers to peers that asked for them, else inv), outside IBD. */
   onTip(hash: Uint8Array): void {
+    // As Core: a new tip may make a refused transaction valid (a spent input reorged away, a lock).
+    this.recentRejects.reset();
     if (this.chain.isInitialBlockDownload()) return;
     const k = key(hash);
     const header = this.chain.getHeader(hash);
