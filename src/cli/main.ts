@@ -17,6 +17,7 @@ import { prettyJsonText, resultText } from './json-text.js';
 import { readPassphrase } from './prompt.js';
 import { addNodeCommand, coreNetworkFlags } from './node-command.js';
 import { addMineCommand } from './mine-command.js';
+import { installProcessConsole } from './console.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../../package.json') as { version: string };
@@ -361,6 +362,7 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  installProcessConsole();
   runCli(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,

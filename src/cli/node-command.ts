@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig, OPTIONS, type Flags } from '../node/config.js';
-import { TallyNode } from '../node/node.js';
+import { StartAborted, TallyNode } from '../node/node.js';
+import { consoleFor, hasControllingTerminal, isConsoleGone } from './console.js';
 import type { CliIO } from './main.js';
 
 export interface GlobalNodeOpts {
@@ -210,37 +211,84 @@ export function addNodeCommand(program: Command, io: CliIO, globals: () => Globa
         );
         return;
       }
-      const tty = (io.stdout as NodeJS.WriteStream).isTTY === true;
-      const view = tty ? new ProgressView(io.stdout as NodeJS.WriteStream) : null;
+      const stdout = consoleFor(io.stdout);
+      const view = stdout.isTTY ? new ProgressView(io.stdout as NodeJS.WriteStream) : null;
       let resolveDone!: (err?: unknown) => void;
       const done = new Promise<unknown>((r) => (resolveDone = r));
-      const node = await TallyNode.start(config, {
-        console: view ? { write: (l) => view.write(l), isTTY: true } : { write: (l) => io.stdout.write(l) },
-        onStopped: (err) => resolveDone(err),
+      // Signals count from the first moment: one that arrives while the node starts aborts the
+      // start-up (everything opened so far is closed, .cookie and .lock removed).
+      const aborted = new AbortController();
+      let node: TallyNode | undefined;
+      const onSignal = () => {
+        if (node) void node.stop();
+        else aborted.abort(new StartAborted());
+      };
+      // SIGHUP reopens debug.log (log rotation, as Core). It is also what a closed terminal sends:
+      // a node that had a controlling terminal and has none left stops cleanly, as a foreground
+      // program whose terminal went away should (run --daemon to outlive the session).
+      const hadTerminal = hasControllingTerminal();
+      const onHangup = () => {
+        if (hadTerminal && !hasControllingTerminal()) {
+          node?.log.warn('terminal closed (SIGHUP); stopping');
+          onSignal();
+        } else node?.reopenLog();
+      };
+      stdout.whenClosed((code) => {
+        view?.stop();
+        node?.log.warn({ code }, 'console closed; logging to debug.log only');
       });
-      const timer = view ? setInterval(() => view.update(node.progress), 1000) : undefined;
-      const onSignal = () => void node.stop();
       // A failure no part handled (a corrupt database found while running, a bug) stops the node
       // cleanly, flushing what is safe, instead of leaving it half-working.
       let fatal: unknown;
       const onFatal = (e: unknown) => {
-        fatal ??= e;
+        // A closed console is the console's business, not a reason to stop.
+        if (isConsoleGone(e)) return;
+        if (fatal !== undefined) return;
+        fatal = e;
+        if (!node) return aborted.abort(e);
         node.log.fatal({ err: e }, 'fatal error; stopping');
         node.alert(`fatal error, stopping: ${e instanceof Error ? e.message : String(e)}`);
         void node.stop();
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      process.on('SIGHUP', onHangup);
       process.on('uncaughtException', onFatal);
       process.on('unhandledRejection', onFatal);
+      const detach = () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        process.off('SIGHUP', onHangup);
+        process.off('uncaughtException', onFatal);
+        process.off('unhandledRejection', onFatal);
+      };
+      // Everything the node creates is owner-only (Core's umask 077): keys, cookie, peers, log.
+      process.umask(0o077);
+      try {
+        node = await TallyNode.start(config, {
+          console: {
+            write: (l) => (view && stdout.closed === null ? view.write(l) : stdout.write(l)),
+            isTTY: stdout.isTTY,
+          },
+          onStopped: (err) => resolveDone(err),
+          signal: aborted.signal,
+        });
+      } catch (e) {
+        detach();
+        if (e instanceof StartAborted) {
+          stdout.write('Tally stopped during start-up\n');
+          return;
+        }
+        throw e;
+      }
+      const timer = view
+        ? setInterval(() => stdout.closed === null && view.update(node!.progress), 1000)
+        : undefined;
       const stopErr = await done;
       const err = fatal ?? stopErr;
       if (timer) clearInterval(timer);
       view?.stop();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      process.off('uncaughtException', onFatal);
-      process.off('unhandledRejection', onFatal);
+      detach();
       // Whatever a part left behind (a timer, a worker) must not keep a stopped node's process up.
       setTimeout(() => process.exit(process.exitCode ?? (err ? 1 : 0)), 2000).unref();
       if (err) throw err;

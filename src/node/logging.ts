@@ -22,6 +22,8 @@ export interface Logging {
   readonly root: Logger;
   /** A child logger tagged { sub }, at debug level when the subsystem is in the debug list. */
   child(sub: string): Logger;
+  /** Reopens debug.log by name (after log rotation moved it away); the console is unaffected. */
+  reopen(): void;
   /** Flushes and closes debug.log. */
   close(): Promise<void>;
 }
@@ -74,12 +76,16 @@ export function createLogging(opts: LoggingOptions): Logging {
   // The root must let through the lowest level any child may use; children filter for themselves.
   const rootLevel: Level = debugSubs.size > 0 && levelValue > pino.levels.values.debug ? 'debug' : opts.level;
   const streams: StreamEntry[] = [];
-  let file: (DestinationStream & { end(): void; once(ev: string, cb: () => void): void }) | null = null;
+  let file:
+    (DestinationStream & { end(): void; reopen(): void; once(ev: string, cb: () => void): void }) | null =
+    null;
   if (opts.dir !== undefined) {
     file = pino.destination({
       dest: join(opts.dir, 'debug.log'),
       sync: false,
       mkdir: true,
+      // Owner-only, as the data directory (the log names addresses, peers and wallets).
+      mode: 0o600,
     }) as unknown as typeof file;
     streams.push({ level: rootLevel, stream: file! });
   }
@@ -109,6 +115,9 @@ export function createLogging(opts: LoggingOptions): Logging {
         children.set(sub, c);
       }
       return c;
+    },
+    reopen(): void {
+      file?.reopen();
     },
     close(): Promise<void> {
       if (file === null) return Promise.resolve();

@@ -51,6 +51,16 @@ export interface NodeStartOptions {
   console?: { write(line: string): unknown; isTTY?: boolean };
   /** Called once the node has stopped (after `stop` over RPC, a signal, or a fatal error). */
   onStopped?: (err?: unknown) => void;
+  /** Aborts start-up between its steps (a signal that arrives before the node is up). */
+  signal?: AbortSignal;
+}
+
+/** Start-up was aborted by NodeStartOptions.signal; what it had opened is closed again. */
+export class StartAborted extends Error {
+  override readonly name = 'StartAborted';
+  constructor() {
+    super('start-up aborted');
+  }
 }
 
 /** The files of a network's data directory. */
@@ -102,6 +112,7 @@ export class TallyNode {
       config.mineaddress === undefined ? undefined : payoutScript(config.mineaddress, params);
     const lock = DataDirLock.acquire(config.networkDir);
     const cleanup: (() => Promise<unknown> | unknown)[] = [() => lock.release()];
+    const checkAbort = () => opts.signal?.throwIfAborted();
     const undo = async () => {
       for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => undefined);
     };
@@ -140,6 +151,7 @@ export class TallyNode {
       rpc.setWarmup('Loading block index...');
       await rpc.start();
       cleanup.push(() => rpc.stop());
+      checkAbort();
 
       const store = await LevelChainStore.open(files.chainstate, { cacheSize: 8 << 20 });
       const chainLog = logging.child('chain');
@@ -154,6 +166,7 @@ export class TallyNode {
         activate: false,
       });
       cleanup.push(() => chain.close());
+      checkAbort();
 
       const sigCache = new SigCache();
       const mempool = new Mempool({
@@ -258,6 +271,7 @@ export class TallyNode {
 
       rpc.setWarmup('Verifying blocks...');
       await chain.activate();
+      checkAbort();
       rpc.setWarmup('Loading wallets...');
       for (const name of wallets.available()) {
         try {
@@ -268,6 +282,7 @@ export class TallyNode {
         }
       }
       rpc.setWarmup('Loading mempool...');
+      checkAbort();
       if (config.persistmempool)
         try {
           const r = await loadMempool(mempool, files.mempool);
@@ -276,6 +291,7 @@ export class TallyNode {
           log.warn({ err: e, file: files.mempool }, 'mempool.dat ignored');
         }
       node.registerMethods();
+      checkAbort();
       try {
         await p2p.start();
       } catch (e) {
@@ -298,6 +314,12 @@ export class TallyNode {
       await undo();
       throw e;
     }
+  }
+
+  /** Reopens debug.log (after log rotation moved it: SIGHUP, as Core). */
+  reopenLog(): void {
+    this.logging.reopen();
+    this.log.info('debug.log reopened');
   }
 
   get progress(): SyncProgress {

@@ -104,6 +104,9 @@ describe('p2p network of tally processes', { timeout: 240_000 }, () => {
     const rAddr = await newAddress(r);
     // Partition 1 spends a mature coinbase so the losing side has transactions to undo.
     await mine(p, 101, pAddr);
+    // Q must have caught up first: a node still catching up ignores transactions, and nothing
+    // announces this one again.
+    await waitSameTip([p, q], 30_000);
     const txid = await p.rpc<string>('sendtoaddress', [rAddr, 3]);
     await waitFor(async () => (await q.rpc<string[]>('getrawmempool')).includes(txid), 20_000, 'tx at Q');
     await mine(p, 4, pAddr);
