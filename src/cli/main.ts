@@ -251,6 +251,14 @@ export function buildProgram(io: CliIO): Command {
       });
     });
   wallet
+    .command('abandon')
+    .description('give up an unconfirmed transaction the node no longer holds, freeing its coins')
+    .argument('<txid>', 'the transaction id')
+    .action(async (txid: string) => {
+      await call('abandontransaction', [txid]);
+      emit(null, () => out(`Transaction ${txid} abandoned; its coins can be spent again.`));
+    });
+  wallet
     .command('unlock')
     .description('unlock the wallet for a while (prompts for the passphrase)')
     .option('--timeout <seconds>', 'how long to stay unlocked', '300')

@@ -106,6 +106,11 @@ export interface NodeConfig {
   checkblocks?: number;
   /** Settings taken but with nothing to do in Tally: one line each, logged at start. */
   notes: string[];
+  /**
+   * Seconds between resubmissions of the wallets' unconfirmed transactions; undefined = a random
+   * 12 to 36 hours each time, as Core's ResendWalletTransactions (tests set a few seconds).
+   */
+  walletresendinterval?: number;
 }
 
 const int = (min: number, max: number) =>
@@ -341,6 +346,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
     schema: int(0, 1_000_000),
     expect: 'an integer (0 = none)',
     help: 'Blocks verified at start',
+  },
+  walletresendinterval: {
+    schema: int(1, 7 * 24 * 3600),
+    expect: 'an integer 1..604800 (seconds)',
+    help: "Seconds between rebroadcasts of the wallets' unconfirmed transactions (default 12-36 h)",
   },
 };
 

@@ -3,6 +3,7 @@
 // between the chain, the mempool, the wallets, p2p, the miner and RPC. Owns no rules. Fails at
 // start with a clear error (bad config, locked data directory, corrupt database) before anything
 // listens; once running, a failing part is logged and the node stops cleanly rather than limp on.
+import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,6 +16,8 @@ import { DEFAULT_USER_AGENT, P2PNode } from '../p2p/node.js';
 import type { SyncProgress } from '../p2p/node.js';
 import type { Block } from '../primitives/block.js';
 import type { Tx } from '../primitives/tx.js';
+import { hashFromHex } from '../primitives/bytes.js';
+import { isRejectError } from '../consensus/errors.js';
 import { RpcServer } from '../rpc/server.js';
 import { registerWalletMethods } from '../rpc/wallet-methods.js';
 import { registerMiningMethods, submitBlock } from '../rpc/mining-methods.js';
@@ -79,6 +82,7 @@ export class TallyNode {
   readonly log: Logger;
   private stopping: Promise<void> | null = null;
   private readonly unsubscribe: (() => void)[] = [];
+  private resendTimer: NodeJS.Timeout | null = null;
   private disconnected: Tx[] = [];
   private stratum: StratumServer | null = null;
   readonly feeEstimator = new FeeEstimator();
@@ -226,6 +230,8 @@ export class TallyNode {
         coinbaseMaturity: params.coinbaseMaturity,
         follower,
         onTxChanged: (w, txid, blockHash, height) => notify.walletTx(w, txid, blockHash, height),
+        inMempool: (txid) => mempool.has(hashFromHex(txid)),
+        resubmit: (txs) => resubmitWalletTxs(txs, mempool, p2p, log),
       });
       // A node that does not mine keeps one idle hash thread for generatetoaddress.
       const miner = Miner.create({
@@ -303,6 +309,7 @@ export class TallyNode {
       }
       if (config.mine) await node.startMining(mineScript);
       if (config.stratum !== undefined) await node.startStratum(config.stratum, config.stratumbind);
+      node.scheduleWalletResend();
       rpc.setWarmup(null);
       notify.startup();
       log.info(
@@ -448,6 +455,25 @@ export class TallyNode {
     });
   }
 
+  /**
+   * Rebroadcasts the wallets' unconfirmed transactions every walletresendinterval seconds, or
+   * after a random 12 to 36 hours each time as Core's ResendWalletTransactions (so the moment of a
+   * rebroadcast does not tell an observer which transactions are this node's).
+   */
+  private scheduleWalletResend(): void {
+    const fixed = this.config.walletresendinterval;
+    const seconds = fixed ?? 12 * 3600 + randomInt(24 * 3600);
+    this.resendTimer = setTimeout(() => {
+      this.wallets
+        .resubmitAll()
+        .catch((err: unknown) => this.log.warn({ err }, 'wallet rebroadcast failed'))
+        .finally(() => {
+          if (this.stopping === null) this.scheduleWalletResend();
+        });
+    }, seconds * 1000);
+    this.resendTimer.unref();
+  }
+
   /** Mines to `script`, or to an address of the wallet (created when there is none, as a first run needs). */
   private async startMining(script: Uint8Array | undefined): Promise<void> {
     let payout = script;
@@ -511,6 +537,7 @@ export class TallyNode {
     });
     registerWalletMethods(this.rpc, {
       wallets: this.wallets,
+      mempoolSpender: (outpoint) => this.mempool.spender(outpoint)?.tx.txidHex(),
       broadcast: (tx) => this.broadcast(tx),
       defaultFeeRatePerKb: this.config.fallbackfee ?? DEFAULT_WALLET_FEE_RATE_PER_KB,
       estimateFeeRatePerKb: (target) => {
@@ -531,6 +558,7 @@ export class TallyNode {
 
   private async doStop(): Promise<void> {
     this.log.info('Tally stopping');
+    if (this.resendTimer !== null) clearTimeout(this.resendTimer);
     let failure: unknown;
     const step = async (what: string, f: () => Promise<unknown> | unknown) => {
       try {
@@ -579,8 +607,14 @@ async function syncWallet(chain: Chain, w: Wallet, restored: boolean, log: Logge
         { walletTip: tip, chainHeight: chain.height },
         "the wallet's last block is unknown to the chain database; rescanning from genesis",
       );
-    // Blocks the wallet saw may have been reorganised away while it was not loaded.
+    // Blocks the wallet saw may have been reorganised away while it was not loaded: forget them
+    // down to the fork (their coinbases go, their transactions become unconfirmed), then replay.
+    const seen = e;
     while (e && !chain.isOnActiveChain(e)) e = e.prev ?? undefined;
+    if (seen && e && e !== seen) {
+      log.info({ from: tip.height, fork: e.height }, 'wallet rewound to the fork of a reorg it missed');
+      w.rewind(e.height, e.hashHex);
+    }
     from = e ? e.height + 1 : 0;
   }
   const end = chain.height;
@@ -607,6 +641,30 @@ function refuseUnbuilt(config: NodeConfig): void {
 function userAgent(comments: string[]): string | undefined {
   if (comments.length === 0) return undefined;
   return DEFAULT_USER_AGENT.replace(/\/$/, `(${comments.join('; ')})/`);
+}
+
+/**
+ * Core's ResubmitWalletTransactions: a wallet transaction the pool lacks (lost with a crash,
+ * evicted) is offered again; one it holds is announced again. A refusal is logged, not fatal: the
+ * transaction may have become invalid, which abandontransaction resolves.
+ */
+async function resubmitWalletTxs(txs: Tx[], mempool: Mempool, p2p: P2PNode, log: Logger): Promise<void> {
+  let resubmitted = 0;
+  for (const tx of txs) {
+    if (mempool.has(tx.txid())) {
+      p2p.relayTransaction(tx);
+      continue;
+    }
+    try {
+      await mempool.accept(tx);
+      resubmitted++;
+    } catch (err) {
+      if (!isRejectError(err)) throw err;
+      log.warn({ txid: tx.txidHex(), reason: err.reason }, 'wallet transaction not resubmitted');
+    }
+  }
+  if (resubmitted > 0)
+    log.info({ transactions: resubmitted }, 'wallet transactions resubmitted to the mempool');
 }
 
 function payoutScript(address: string, params: ChainParams): Uint8Array {

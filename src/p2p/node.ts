@@ -8,6 +8,7 @@
 // opened.
 import { EventEmitter } from 'node:events';
 import { equalBytes } from '../primitives/bytes.js';
+import type { Tx } from '../primitives/tx.js';
 import { AddrGossip } from './addrgossip.js';
 import { AddressBook } from './addrbook.js';
 import { BanList, type BanEntry } from './banlist.js';
@@ -402,5 +403,10 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
 
   progress(): SyncProgress {
     return this.sync.progress();
+  }
+
+  /** Announces a pool transaction again to every peer not known to have it (wallet rebroadcast). */
+  relayTransaction(tx: Tx): void {
+    this.relay.onTxAccepted(tx);
   }
 }

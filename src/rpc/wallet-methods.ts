@@ -4,7 +4,7 @@
 // itself when the mempool rejects). Wallet selection: /wallet/<name> in the URL, else the only
 // loaded wallet.
 import { AddressError, addressToScript } from '../primitives/address.js';
-import type { Tx } from '../primitives/tx.js';
+import type { OutPoint, Tx } from '../primitives/tx.js';
 import { bytesToHex } from '../primitives/bytes.js';
 import { InsufficientFundsError } from '../wallet/coinselect.js';
 import { createTransaction } from '../wallet/fund.js';
@@ -35,6 +35,8 @@ export interface WalletRpcDeps {
    * bytes, or null while it has too little data; sends without fee_rate use it, else the default.
    */
   estimateFeeRatePerKb?: (confTarget: number) => bigint | null;
+  /** Display txid of the pool transaction spending an outpoint (gettransaction's mempoolconflicts). */
+  mempoolSpender?: (outpoint: OutPoint) => string | undefined;
 }
 
 /** Wallet exceptions -> Core's RPC codes. */
@@ -253,15 +255,30 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
     const entries = wallet.listTransactions(Number.MAX_SAFE_INTEGER).filter((e) => e.txid === txid);
     const net = entries.reduce((t, e) => t + e.amount, 0n);
     const fee = entries.find((e) => e.fee !== undefined)?.fee;
-    const details = entries.map(entryJson);
+    const details = entries.map((e) => ({
+      ...entryJson(e),
+      abandoned: e.category === 'send' ? found.record.abandoned === true : undefined,
+    }));
+    const mempoolconflicts = found.tx.isCoinbase()
+      ? []
+      : [
+          ...new Set(
+            found.tx.inputs
+              .map((i) => deps.mempoolSpender?.(i.prevout))
+              .filter((id): id is string => id !== undefined && id !== txid),
+          ),
+        ];
     return {
       amount: amount(net),
       fee: fee !== undefined ? amount(fee) : undefined,
       confirmations: found.confirmations,
+      trusted: found.confirmations === 0 ? wallet.isTrusted(txid) : undefined,
       blockhash: found.record.blockHash ?? undefined,
       blockheight: found.record.height ?? undefined,
       blocktime: found.record.blockTime ?? undefined,
       txid,
+      walletconflicts: wallet.conflictsOf(txid),
+      mempoolconflicts,
       time: found.record.time,
       timereceived: found.record.time,
       details,
@@ -301,11 +318,29 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
         rate = estimate ?? deps.defaultFeeRatePerKb;
         reason = estimate === null ? 'Fallback fee' : 'Fee estimation';
       }
-      const { tx, fee } = createTransaction(wallet, [{ address, value }], rate);
-      await deps.broadcast(tx);
-      wallet.commitTransaction(tx);
+      // One send at a time per wallet: a second one chooses its coins after the first spent its.
+      const { tx, fee } = await wallet.runExclusive(async () => {
+        const funded = createTransaction(wallet, [{ address, value }], rate);
+        await deps.broadcast(funded.tx);
+        wallet.commitTransaction(funded.tx);
+        return funded;
+      });
       const txid = tx.txidHex();
       return r.optBool(10, false) ? { txid, fee_reason: reason, fee: amount(fee) } : txid;
+    },
+  );
+  reg(
+    'abandontransaction',
+    ['txid'],
+    'Marks an unconfirmed transaction that is not in the mempool as abandoned: its inputs become spendable again.',
+    (r, _c, w) => {
+      const txid = r.hex(0, 32);
+      const wallet = w();
+      if (wallet.getTransaction(txid) === null)
+        throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Invalid or non-wallet transaction id');
+      if (!wallet.abandon(txid))
+        throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Transaction not eligible for abandonment');
+      return null;
     },
   );
   reg(

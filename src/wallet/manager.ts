@@ -79,6 +79,14 @@ export interface WalletManagerOptions extends WalletChainInfo {
   /** DATADIR/wallets */
   dir: string;
   now?: () => number;
+  /** Whether the mempool holds a transaction (display txid); see WalletOptions.inMempool. */
+  inMempool?: (txid: string) => boolean;
+  /**
+   * Hands a wallet's unconfirmed transactions (parents first) back to the pool and the network:
+   * called once a wallet is loaded and by resubmitAll (Core's ResubmitWalletTransactions). A
+   * transaction refused is left as it is (abandontransaction frees its coins).
+   */
+  resubmit?: (txs: Tx[]) => Promise<void>;
   /** Without one (tests), wallets are served as loaded and see only the events given to them. */
   follower?: WalletFollower;
   /** A wallet's transaction entered it or changed block (walletnotify). */
@@ -97,13 +105,14 @@ export class WalletManager {
   }
 
   private walletOptions(name: string) {
-    const { network, prefixes, coinbaseMaturity, now, onTxChanged } = this.opts;
+    const { network, prefixes, coinbaseMaturity, now, onTxChanged, inMempool } = this.opts;
     return {
       path: this.pathOf(name),
       network,
       prefixes,
       coinbaseMaturity,
       now,
+      inMempool,
       onTxChanged:
         onTxChanged && ((txid: string, b: string | null, h: number | null) => onTxChanged(name, txid, b, h)),
     };
@@ -126,7 +135,13 @@ export class WalletManager {
     if (!existsSync(path)) throw new WalletNotFoundError(`Wallet file ${path} not found.`);
     const w = Wallet.load(this.walletOptions(name));
     await this.follow(name, w, false);
+    await this.opts.resubmit?.(w.pendingTransactions());
     return w;
+  }
+
+  /** Resubmits and rebroadcasts every loaded wallet's unconfirmed transactions. */
+  async resubmitAll(): Promise<void> {
+    for (const w of [...this.loaded.values()]) await this.opts.resubmit?.(w.pendingTransactions());
   }
 
   private async follow(name: string, w: Wallet, restored: boolean): Promise<void> {

@@ -62,6 +62,8 @@ const txRecord = z.object({
   blockHash: z.string().nullable(),
   blockTime: z.number().int().nullable(),
   time: z.number().int(),
+  /** abandontransaction: its inputs are free again and its outputs count for nothing. */
+  abandoned: z.boolean().optional(),
 });
 
 export const walletFileSchema = z

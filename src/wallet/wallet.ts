@@ -2,9 +2,14 @@
 // on lock), its addresses (receive and change branches with a lookahead gap), the transactions
 // that touch it and the coins they make, balances, history and building payments. Does not own
 // the chain or the mempool: it follows them through onBlockConnected / onBlockDisconnected /
-// onTxAccepted and hands transactions back to whoever broadcasts them. Fails with typed errors
+// onTxAccepted and hands transactions back to whoever broadcasts them. Every spender of an
+// outpoint is kept (Core's mapTxSpends): a transaction double-spent by a confirmed one is
+// conflicted (negative confirmations, its coins and change count for nothing) and comes back if
+// that block is disconnected; an abandoned one frees its inputs. Sends run one at a time
+// (runExclusive: choose coins, sign, broadcast, record). Fails with typed errors
 // (WalletLockedError, WrongPassphraseError, InsufficientFundsError, AddressError, WalletError).
 import { HDKey } from '@scure/bip32';
+import { Mutex } from 'async-mutex';
 import { copyFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Block } from '../primitives/block.js';
@@ -70,6 +75,12 @@ export interface WalletOptions extends WalletChainInfo {
   now?: () => number;
   /** Told when a transaction enters the wallet or its block changes (Core's walletnotify). */
   onTxChanged?: (txid: string, blockHash: string | null, height: number | null) => void;
+  /**
+   * Whether the mempool holds a transaction (display txid). With it, as Core's IsTrusted, an
+   * unconfirmed transaction's change is spendable only while the pool holds it; without it
+   * (tests of the wallet alone) every unconfirmed transaction of ours counts.
+   */
+  inMempool?: (txid: string) => boolean;
 }
 
 export interface CreateOptions extends WalletOptions {
@@ -136,8 +147,10 @@ export class Wallet {
   private readonly scripts = new Map<string, KeyRef>();
   private readonly derived: Record<Branch, number> = { [RECEIVE]: 0, [CHANGE]: 0 };
   private txs = new Map<string, TxState>();
-  /** Outpoint key -> txid (display hex) of the wallet transaction that spends it. */
-  private spentBy = new Map<string, string>();
+  /** Outpoint key -> txids (display hex) of every wallet transaction that spends it. */
+  private spentBy = new Map<string, Set<string>>();
+  /** Sends one at a time: coin choice, signing, broadcast and recording are one step. */
+  private readonly sendLock = new Mutex();
   private privateBranches: Record<Branch, HDKey> | null = null;
   private lockTimer: NodeJS.Timeout | null = null;
   private unlockedUntilMs = 0;
@@ -373,7 +386,13 @@ export class Wallet {
   /** Adds a transaction to the in-memory indexes. */
   private index(txid: string, tx: Tx, rec: TxRecord): void {
     this.txs.set(txid, { tx, rec });
-    if (!tx.isCoinbase()) for (const i of tx.inputs) this.spentBy.set(i.prevout.key(), txid);
+    if (tx.isCoinbase()) return;
+    for (const i of tx.inputs) {
+      const key = i.prevout.key();
+      const set = this.spentBy.get(key);
+      if (set === undefined) this.spentBy.set(key, new Set([txid]));
+      else set.add(txid);
+    }
   }
 
   private unindex(txid: string): void {
@@ -381,21 +400,27 @@ export class Wallet {
     if (st === undefined) return;
     this.txs.delete(txid);
     delete this.file.txs[txid];
-    if (!st.tx.isCoinbase())
-      for (const i of st.tx.inputs)
-        if (this.spentBy.get(i.prevout.key()) === txid) this.spentBy.delete(i.prevout.key());
+    if (st.tx.isCoinbase()) return;
+    for (const i of st.tx.inputs) {
+      const set = this.spentBy.get(i.prevout.key());
+      set?.delete(txid);
+      if (set?.size === 0) this.spentBy.delete(i.prevout.key());
+    }
+  }
+
+  /** Wallet transactions spending an output of `tx`. */
+  private childrenOf(tx: Tx): string[] {
+    const hash = tx.txid();
+    return tx.outputs.flatMap((_, vout) => [...(this.spentBy.get(new OutPoint(hash, vout).key()) ?? [])]);
   }
 
   /** Removes a transaction and every wallet transaction that spends its outputs. */
   private removeWithDescendants(txid: string): void {
     const st = this.txs.get(txid);
     if (st === undefined) return;
-    const hash = st.tx.txid();
+    const children = this.childrenOf(st.tx);
     this.unindex(txid);
-    st.tx.outputs.forEach((_, vout) => {
-      const child = this.spentBy.get(new OutPoint(hash, vout).key());
-      if (child !== undefined) this.removeWithDescendants(child);
-    });
+    for (const child of children) this.removeWithDescendants(child);
   }
 
   /** Whether the transaction pays us or spends one of our coins; marks keys it uses. */
@@ -425,6 +450,8 @@ export class Wallet {
     const existing = this.txs.get(txid);
     if (existing !== undefined) {
       const changed = existing.rec.blockHash !== blockHash;
+      // Seen in a block or the pool again: no longer abandoned (as Core).
+      delete existing.rec.abandoned;
       existing.rec.height = height;
       existing.rec.blockHash = blockHash;
       existing.rec.blockTime = blockTime;
@@ -443,23 +470,10 @@ export class Wallet {
     this.opts.onTxChanged?.(txid, blockHash, height);
   }
 
-  /** Drops unconfirmed wallet transactions that a confirmed one double-spends. */
-  private dropConflicts(tx: Tx): void {
-    if (tx.isCoinbase()) return;
-    const txid = tx.txidHex();
-    for (const i of tx.inputs) {
-      const other = this.spentBy.get(i.prevout.key());
-      if (other !== undefined && other !== txid && this.txs.get(other)?.rec.height === null)
-        this.removeWithDescendants(other);
-    }
-  }
-
   onBlockConnected(block: Block, height: number): void {
     const hash = block.hashHex();
-    for (const tx of block.txs) {
-      this.dropConflicts(tx);
+    for (const tx of block.txs)
       if (this.txs.has(tx.txidHex()) || this.relevant(tx)) this.record(tx, height, hash, block.header.time);
-    }
     this.file.tip = { height, hash };
     // What a block brings can be replayed from the chain (the node rescans from the saved tip at
     // load), so blocks are written in batches: rewriting the whole file for every block would make
@@ -495,6 +509,27 @@ export class Wallet {
     this.save();
   }
 
+  /**
+   * Forgets every block above `height` (a reorg that happened while the wallet was not loaded):
+   * their transactions become unconfirmed and their coinbases, which can never return, go. The
+   * caller then replays the active chain from height + 1.
+   */
+  rewind(height: number, hash: string): void {
+    const above = [...this.txs.entries()].filter(
+      ([, st]) => st.rec.height !== null && st.rec.height > height,
+    );
+    for (const [txid, st] of above) {
+      if (st.tx.isCoinbase()) this.removeWithDescendants(txid);
+      else {
+        st.rec.height = null;
+        st.rec.blockHash = null;
+        st.rec.blockTime = null;
+      }
+    }
+    this.file.tip = { height, hash };
+    this.save();
+  }
+
   onTxAccepted(tx: Tx): void {
     if (this.txs.has(tx.txidHex()) || !this.relevant(tx)) return;
     this.record(tx, null, null, null);
@@ -508,10 +543,8 @@ export class Wallet {
     let n = 0;
     for await (const { block, height } of blocks) {
       const hash = block.hashHex();
-      for (const tx of block.txs) {
-        this.dropConflicts(tx);
+      for (const tx of block.txs)
         if (this.txs.has(tx.txidHex()) || this.relevant(tx)) this.record(tx, height, hash, block.header.time);
-      }
       this.file.tip = { height, hash };
       n++;
     }
@@ -524,6 +557,111 @@ export class Wallet {
   private depth(rec: TxRecord): number {
     if (rec.height === null || this.file.tip === null) return 0;
     return Math.max(0, this.file.tip.height - rec.height + 1);
+  }
+
+  /**
+   * Core's GetDepthInMainChain: confirmations when in a block; 0 when unconfirmed; minus the
+   * confirmations of the deepest confirmed transaction that double-spends it or one of its wallet
+   * ancestors (conflicted: it can never confirm while that block stays).
+   */
+  private txDepth(txid: string, seen = new Set<string>()): number {
+    const st = this.txs.get(txid);
+    if (st === undefined) return 0;
+    const own = this.depth(st.rec);
+    if (own > 0 || st.tx.isCoinbase() || seen.has(txid)) return own;
+    seen.add(txid);
+    let worst = 0;
+    for (const i of st.tx.inputs) {
+      for (const other of this.spentBy.get(i.prevout.key()) ?? []) {
+        if (other === txid) continue;
+        const d = this.depth((this.txs.get(other) as TxState).rec);
+        if (d > 0) worst = Math.min(worst, -d);
+      }
+      if (this.txs.has(i.prevout.txidHex())) worst = Math.min(worst, this.txDepth(i.prevout.txidHex(), seen));
+    }
+    return worst;
+  }
+
+  /** Abandoned, or an ancestor in the wallet is: nothing it spends or makes counts. */
+  private isAbandoned(txid: string, seen = new Set<string>()): boolean {
+    const st = this.txs.get(txid);
+    if (st === undefined || seen.has(txid) || this.depth(st.rec) > 0) return false;
+    if (st.rec.abandoned === true) return true;
+    seen.add(txid);
+    return st.tx.inputs.some((i) => this.isAbandoned(i.prevout.txidHex(), seen));
+  }
+
+  /** Neither conflicted nor abandoned: it may still confirm, so what it spends is spent. */
+  private isActive(txid: string): boolean {
+    return this.txDepth(txid) >= 0 && !this.isAbandoned(txid);
+  }
+
+  private isSpent(outpoint: OutPoint): boolean {
+    for (const s of this.spentBy.get(outpoint.key()) ?? []) if (this.isActive(s)) return true;
+    return false;
+  }
+
+  /** Other wallet transactions spending an input of `txid` (gettransaction's walletconflicts). */
+  conflictsOf(txid: string): string[] {
+    const st = this.txs.get(txid);
+    if (st === undefined || st.tx.isCoinbase()) return [];
+    const out = new Set<string>();
+    for (const i of st.tx.inputs)
+      for (const o of this.spentBy.get(i.prevout.key()) ?? []) if (o !== txid) out.add(o);
+    return [...out];
+  }
+
+  /**
+   * abandontransaction: frees the inputs of an unconfirmed transaction the pool does not hold
+   * (and of its wallet descendants). False when it is confirmed or in the pool (Core's "not
+   * eligible for abandonment"); throws WalletError for an unknown one.
+   */
+  abandon(txid: string): boolean {
+    const st = this.txs.get(txid);
+    if (st === undefined) throw new WalletError('Invalid or non-wallet transaction id');
+    if (this.depth(st.rec) > 0 || this.opts.inMempool?.(txid) === true) return false;
+    const mark = (id: string) => {
+      const x = this.txs.get(id);
+      if (x === undefined || x.rec.abandoned === true || this.depth(x.rec) > 0) return;
+      x.rec.abandoned = true;
+      for (const child of this.childrenOf(x.tx)) mark(child);
+    };
+    mark(txid);
+    this.save();
+    return true;
+  }
+
+  /**
+   * Unconfirmed transactions that may still confirm (not conflicted, not abandoned), parents
+   * first: what the node resubmits to its pool at load and rebroadcasts (Core's
+   * ResubmitWalletTransactions).
+   */
+  pendingTransactions(): Tx[] {
+    const out: Tx[] = [];
+    const done = new Set<string>();
+    const visit = (txid: string) => {
+      const st = this.txs.get(txid);
+      if (st === undefined || done.has(txid)) return;
+      done.add(txid);
+      if (st.rec.height !== null || st.tx.isCoinbase() || !this.isActive(txid)) return;
+      for (const i of st.tx.inputs) visit(i.prevout.txidHex());
+      out.push(st.tx);
+    };
+    for (const txid of this.txs.keys()) visit(txid);
+    return out;
+  }
+
+  /** Runs a send (coin choice, signing, broadcast, recording) with no other send of this wallet in between. */
+  runExclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    return this.sendLock.runExclusive(fn);
+  }
+
+  /** gettransaction's trusted: confirmed, or ours, active and (when known) in the pool. */
+  isTrusted(txid: string): boolean {
+    const st = this.txs.get(txid);
+    if (st === undefined) return false;
+    if (this.depth(st.rec) > 0) return true;
+    return this.isActive(txid) && this.fromMe(st.tx) && (this.opts.inMempool?.(txid) ?? true);
   }
 
   /** All inputs spend our own coins: its unconfirmed outputs (our change) can be trusted. */
@@ -540,12 +678,16 @@ export class Wallet {
       // As Core: a coinbase output is immature until COINBASE_MATURITY + 1 confirmations.
       const immature = coinbase && depth <= this.opts.coinbaseMaturity;
       if (coinbase && depth === 0) continue;
+      if (depth === 0 && !this.isActive(txid)) continue;
+      const pooled = this.opts.inMempool?.(txid) ?? true;
+      // An unconfirmed transaction the pool does not hold (yet) counts nowhere until it is back.
+      if (depth === 0 && !pooled) continue;
       const trusted = !immature && (depth > 0 || this.fromMe(tx));
       tx.outputs.forEach((out, vout) => {
         const ref = this.scripts.get(bytesToHex(out.scriptPubKey));
         if (ref === undefined) return;
         const outpoint = new OutPoint(tx.txid(), vout);
-        if (this.spentBy.has(outpoint.key())) return;
+        if (this.isSpent(outpoint)) return;
         coins.push({
           outpoint,
           txid,
@@ -583,7 +725,7 @@ export class Wallet {
         a[1].rec.time - b[1].rec.time || (a[1].rec.height ?? Infinity) - (b[1].rec.height ?? Infinity),
     );
     for (const [txid, { tx, rec }] of ordered) {
-      const depth = this.depth(rec);
+      const depth = this.txDepth(txid);
       const base = {
         txid,
         confirmations: depth,
@@ -629,9 +771,10 @@ export class Wallet {
     return entries.slice(Math.max(0, end - count), end);
   }
 
+  /** confirmations is negative for a conflicted transaction, as Core's. */
   getTransaction(txid: string): { tx: Tx; record: TxRecord; confirmations: number } | null {
     const st = this.txs.get(txid);
-    return st === undefined ? null : { tx: st.tx, record: { ...st.rec }, confirmations: this.depth(st.rec) };
+    return st === undefined ? null : { tx: st.tx, record: { ...st.rec }, confirmations: this.txDepth(txid) };
   }
 
   // --- paying ----------------------------------------------------------------------------
