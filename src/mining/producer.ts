@@ -1,11 +1,12 @@
 // The block producer: keeps the miner's threads on the best template for the current tip and
 // hands what they find to the chain. Owns: building templates (template.ts), giving every header
 // a fresh extra-nonce (and the current time) so no two searches repeat, aborting the search the
-// moment the tip moves ('tip' event -> Miner.abort(), a shared epoch word every thread reads
+// moment the tip moves (node/ calls tipChanged() -> Miner.abort(), a shared epoch word every thread reads
 // between chunks), refreshing the template when the mempool changed and refreshSeconds passed,
 // submitting finds with chain.processBlock, and the periodic hash-rate log line. Does not own the
 // hashing (miner.ts) or removing mined transactions from the mempool (the node wires the chain's
-// 'connect' event to Mempool.removeForBlock). Every new template is checked as a BIP23 proposal
+// 'connect' event to Mempool.removeForBlock, and the chain's 'tip' to tipChanged: the producer
+// subscribes to nothing itself). Every new template is checked as a BIP23 proposal
 // (proposal.ts, the checks getblocktemplate's proposal mode runs) before a thread hashes it: a
 // transaction that makes it invalid is found by bisecting the template's prefixes, dropped from
 // the pool with its descendants, logged once, and the template rebuilt, so an invalid block is
@@ -142,7 +143,6 @@ export class BlockProducer {
     if (this.isRunning) return;
     if (payoutScript) this.payoutScript = payoutScript;
     this.isRunning = true;
-    this.chain.on('tip', this.onTip);
     this.checkTimer = setInterval(() => this.check(), CHECK_MS);
     this.checkTimer.unref();
     this.logTimer = setInterval(() => this.logRate(), this.logSeconds * 1000);
@@ -158,7 +158,6 @@ export class BlockProducer {
     if (this.checkTimer) clearInterval(this.checkTimer);
     if (this.logTimer) clearInterval(this.logTimer);
     this.checkTimer = this.logTimer = null;
-    this.chain.off('tip', this.onTip);
     for (const ac of this.sessions) ac.abort();
     this.background = null;
     await this.lock;
@@ -183,12 +182,9 @@ export class BlockProducer {
       triesLeft: opts.maxTries,
       hashes: [],
     };
-    const onTip = this.isRunning ? null : this.onTip;
-    if (onTip) this.chain.on('tip', onTip);
     try {
       await this.exclusive(() => this.run(session));
     } finally {
-      if (onTip) this.chain.off('tip', onTip);
       this.sessions.delete(ac);
       if (resume && this.isRunning && this.background === null) this.startBackground();
     }
@@ -232,11 +228,11 @@ export class BlockProducer {
     }
   }
 
-  /** A new tip: every thread drops the stale header at its next chunk boundary. */
-  private readonly onTip = (): void => {
+  /** node/ calls this on a new tip: every thread drops the stale header at its next chunk boundary. */
+  tipChanged(): void {
     const work = this.current?.work;
     if (work && !equalBytes(work.template.prevHash, this.chain.tip.hash)) this.miner.abort();
-  };
+  }
 
   /** Once a second: catch a tip change that raced the search start, and refresh for the mempool. */
   private check(): void {

@@ -1,4 +1,5 @@
-// Adapters from the concrete Chain and Mempool to the narrow ports p2p/ and mempool/ declare
+// Adapters from the concrete Chain, Mempool and P2PNode to the narrow ports p2p/, mempool/ and rpc/ declare,
+// and the one place parts are subscribed to the chain's and pool's events (subscribeHooks)
 // (DESIGN.md §2). Owns only translation: hash lookups, the download window over the best header
 // chain, and RejectError -> Verdict. Holds no state beyond a cache of the best header path.
 import type { BlockEntry } from '../chain/block-index.js';
@@ -10,6 +11,10 @@ import type { P2PChain, P2PMempool, Verdict } from '../p2p/ports.js';
 import type { Block, BlockHeader } from '../primitives/block.js';
 import { equalBytes } from '../primitives/bytes.js';
 import type { Tx } from '../primitives/tx.js';
+import { checkProposal } from '../mining/proposal.js';
+import { type BlockTemplate, createTemplate } from '../mining/template.js';
+import type { P2PNode } from '../p2p/node.js';
+import type { EventHooks, NetPort, TemplatePort } from '../rpc/ports.js';
 
 /** Core's DEFAULT_MAX_TIP_AGE: a tip older than this means the node is still catching up. */
 export const MAX_TIP_AGE_SECONDS = 24 * 60 * 60;
@@ -146,4 +151,41 @@ export function mempoolChainAdapter(chain: Chain): MempoolChain {
     medianTimePastAt: (h) => chain.medianTimePastAt(h),
     getCoins: (ops) => chain.getCoins(ops),
   };
+}
+
+/** Templates and BIP23 proposals on the chain's tip and the pool, for rpc/'s getblocktemplate. */
+export function templateAdapter(chain: Chain, mempool: Mempool): TemplatePort<BlockTemplate> {
+  return {
+    create: (now) => createTemplate({ chain, mempool, params: chain.params }, { now }),
+    checkProposal: (block, now) => checkProposal(chain, block, now),
+  };
+}
+
+/** The p2p node for rpc/'s network methods. */
+export function netAdapter(p2p: P2PNode): NetPort {
+  return {
+    get url() {
+      return p2p.url;
+    },
+    userAgent: p2p.userAgent,
+    relaysTxs: p2p.mempool !== undefined,
+    tipHeight: () => p2p.chain.tipHeight(),
+    peerInfo: () => p2p.peerInfo(),
+    connectionCount: () => p2p.connectionCount(),
+    netTotals: () => p2p.netTotals(),
+    pingPeers: () => p2p.pingPeers(),
+    addNode: (address, command) => p2p.addNode(address, command),
+    addedNodes: () => p2p.addedNodes(),
+    disconnectPeer: (idOrUrl) => p2p.disconnectPeer(idOrUrl),
+    setBan: (address, command, banTimeSec) => p2p.setBan(address, command, banTimeSec),
+    listBanned: () => p2p.listBanned(),
+    clearBanned: () => p2p.clearBanned(),
+  };
+}
+
+/** Forwards the chain's new tips to `hooks` (the producer, the mining RPC); returns the unsubscribe. */
+export function subscribeHooks(chain: Chain, hooks: EventHooks): () => void {
+  const tip = (): void => hooks.tipChanged();
+  chain.on('tip', tip);
+  return () => chain.off('tip', tip);
 }

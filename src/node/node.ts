@@ -41,7 +41,15 @@ import { SigCache } from '../script/sigcache.js';
 import { LevelChainStore } from '../storage/level-store.js';
 import { WalletManager, type WalletFollower } from '../wallet/manager.js';
 import type { Wallet } from '../wallet/wallet.js';
-import { ibdTracker, mempoolChainAdapter, p2pChainAdapter, p2pMempoolAdapter } from './adapters.js';
+import {
+  ibdTracker,
+  mempoolChainAdapter,
+  netAdapter,
+  p2pChainAdapter,
+  p2pMempoolAdapter,
+  subscribeHooks,
+  templateAdapter,
+} from './adapters.js';
 import type { NodeConfig } from './config.js';
 import { DataDirLock } from './datadir.js';
 import { createLogging, type Logging } from './logging.js';
@@ -405,6 +413,7 @@ export class TallyNode {
     mempool.on('accepted', onAccepted);
     mempool.on('removed', onRemoved);
     this.unsubscribe.push(
+      subscribeHooks(chain, this.producer),
       () => chain.off('connect', onConnect),
       () => chain.off('disconnect', onDisconnect),
       () => chain.off('tip', onTip),
@@ -515,7 +524,7 @@ export class TallyNode {
       isInitialBlockDownload: this.isInitialBlockDownload,
       datadir: this.config.networkDir,
     });
-    registerNetMethods(this.rpc, { p2p: this.p2p, params: this.params, mempool: this.mempool });
+    registerNetMethods(this.rpc, { p2p: netAdapter(this.p2p), params: this.params, mempool: this.mempool });
     registerInterfaceMethods(this.rpc, { zmqNotifications: () => this.zmq?.notifications() ?? [] });
     registerRawTxMethods(this.rpc, {
       chain: this.chain,
@@ -524,17 +533,19 @@ export class TallyNode {
       wallets: this.wallets,
       broadcast: (tx) => this.broadcast(tx),
     });
-    registerMiningMethods(this.rpc, {
+    const miningHooks = registerMiningMethods(this.rpc, {
       chain: this.chain,
       mempool: this.mempool,
       params: this.params,
       producer: this.producer,
+      templates: templateAdapter(this.chain, this.mempool),
       connectionCount: () => {
         const c = this.p2p.connectionCount();
         return c.inbound + c.outbound;
       },
       isInitialBlockDownload: this.isInitialBlockDownload,
     });
+    this.unsubscribe.push(subscribeHooks(this.chain, miningHooks));
     registerWalletMethods(this.rpc, {
       wallets: this.wallets,
       mempoolSpender: (outpoint) => this.mempool.spender(outpoint)?.tx.txidHex(),

@@ -1,15 +1,11 @@
 // Blockchain, mempool and utility RPC methods with Bitcoin Core's names, parameters, result
 // fields and error codes (blockchain.cpp, mempool.cpp, fees.cpp, misc.cpp). Owns: reading the
 // chain and the pool into Core's JSON shapes. Does not own any state: everything comes from the
-// injected Chain, Mempool and FeeEstimator. Fails with RpcError (-5 not found, -8 bad parameter,
+// injected chain, pool and fee-estimator ports (ports.ts). Fails with RpcError (-5 not found, -8 bad parameter,
 // -3 wrong type); a chain failure in invalidate/reconsider surfaces as -1 with its message.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Chain } from '../chain/chain.js';
-import type { BlockEntry } from '../chain/block-index.js';
 import type { ChainParams } from '../consensus/params.js';
-import type { FeeEstimator } from '../mempool/fee-estimator.js';
-import type { Mempool, MempoolEntry } from '../mempool/mempool.js';
 import { AddressError, addressToScript } from '../primitives/address.js';
 import type { Block } from '../primitives/block.js';
 import { bytesToHex, hashFromHex, hexToBytes } from '../primitives/bytes.js';
@@ -26,13 +22,14 @@ import {
 } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, ParamReader } from './params.js';
+import type { BlockInfo, ChainPort, FeeEstimatePort, MempoolPort, PoolEntry } from './ports.js';
 import type { RpcServer } from './server.js';
 
 export interface ChainRpcDeps {
-  chain: Chain;
-  mempool: Mempool;
+  chain: ChainPort;
+  mempool: MempoolPort;
   params: ChainParams;
-  feeEstimator: FeeEstimator;
+  feeEstimator: FeeEstimatePort;
   syncProgress: () => { headers: number; blocks: number; syncing: boolean; fraction: number };
   isInitialBlockDownload: () => boolean;
   /** Network data directory: size_on_disk is the size of everything under it. */
@@ -67,11 +64,11 @@ async function directorySize(dir: string): Promise<number> {
   return total;
 }
 
-function mempoolEntryJson(pool: Mempool, e: MempoolEntry): Record<string, unknown> {
+function mempoolEntryJson(pool: MempoolPort, e: PoolEntry): Record<string, unknown> {
   const ancestors = [...pool.ancestors(e).values()];
   const descendants = [...pool.descendants(e).values()];
-  const sum = (xs: MempoolEntry[], f: (x: MempoolEntry) => bigint) => xs.reduce((t, x) => t + f(x), 0n);
-  const display = (x: MempoolEntry) => x.tx.txidHex();
+  const sum = (xs: PoolEntry[], f: (x: PoolEntry) => bigint) => xs.reduce((t, x) => t + f(x), 0n);
+  const display = (x: PoolEntry) => x.tx.txidHex();
   return {
     vsize: e.size,
     weight: e.size * 4,
@@ -100,14 +97,14 @@ export function registerChainMethods(server: RpcServer, deps: ChainRpcDeps): voi
   const prefixes = params.prefixes;
   const reg = methodRegistrar(server);
 
-  const entryOrThrow = (r: ParamReader, i: number): BlockEntry => {
+  const entryOrThrow = (r: ParamReader, i: number): BlockInfo => {
     const e = chain.getEntry(hashParam(r, i, 'blockhash'));
     if (e === undefined) throw blockNotFound();
     return e;
   };
-  const confirmations = (e: BlockEntry): number =>
+  const confirmations = (e: BlockInfo): number =>
     chain.isOnActiveChain(e) ? chain.height - e.height + 1 : -1;
-  const entryJson = (e: BlockEntry): Record<string, unknown> => {
+  const entryJson = (e: BlockInfo): Record<string, unknown> => {
     const next = chain.isOnActiveChain(e) ? chain.getEntryAtHeight(e.height + 1) : undefined;
     return {
       hash: e.hashHex,
@@ -120,7 +117,7 @@ export function registerChainMethods(server: RpcServer, deps: ChainRpcDeps): voi
       nextblockhash: next?.hashHex,
     };
   };
-  const readBlock = async (e: BlockEntry): Promise<Block> => {
+  const readBlock = async (e: BlockInfo): Promise<Block> => {
     const b = e.hasData() ? await chain.getBlock(e.hash) : undefined;
     if (b === undefined) throw new RpcError(RpcCode.MISC_ERROR, 'Block not available (not fully downloaded)');
     return b;

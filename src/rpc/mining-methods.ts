@@ -4,17 +4,14 @@
 // Core's BIP22 result strings. Does not own templates, the producer or validation (mining/,
 // chain/). Fails with RpcError: -22 for undecodable blocks, -5 for a bad address, -8/-3 for bad
 // parameters, -9 when main has no peers, -10 during main's initial block download.
-import type { Chain } from '../chain/chain.js';
 import type { ChainParams } from '../consensus/params.js';
-import type { Mempool } from '../mempool/mempool.js';
-import type { BlockProducer } from '../mining/producer.js';
-import { checkProposal } from '../mining/proposal.js';
-import { type BlockTemplate, createTemplate } from '../mining/template.js';
+import type { BlockTemplate } from '../mining/template.js';
 import { AddressError, addressToScript } from '../primitives/address.js';
 import { Block } from '../primitives/block.js';
 import { bytesToHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar } from './params.js';
+import type { ChainPort, EventHooks, MempoolPort, ProducerPort, TemplatePort } from './ports.js';
 import type { RpcServer } from './server.js';
 import { difficultyFromBits, u32Hex } from './chain-json.js';
 
@@ -23,7 +20,7 @@ import { difficultyFromBits, u32Hex } from './chain-json.js';
  * the tip, else "duplicate", "duplicate-invalid", "inconclusive" or the reject reason. Shared by
  * submitblock and the Stratum server.
  */
-export async function submitBlock(chain: Chain, block: Block): Promise<string | null> {
+export async function submitBlock(chain: ChainPort, block: Block): Promise<string | null> {
   const known = chain.getEntry(block.hash());
   if (known?.hasData()) return known.isFailed() ? 'duplicate-invalid' : 'duplicate';
   const res = await chain.processBlock(block);
@@ -37,10 +34,11 @@ export async function submitBlock(chain: Chain, block: Block): Promise<string | 
 }
 
 export interface MiningRpcDeps {
-  chain: Chain;
-  mempool: Mempool;
+  chain: ChainPort;
+  mempool: Pick<MempoolPort, 'size' | 'revision'>;
   params: ChainParams;
-  producer: BlockProducer;
+  producer: ProducerPort;
+  templates: TemplatePort<BlockTemplate>;
   connectionCount: () => number;
   isInitialBlockDownload: () => boolean;
   /** Unix seconds (default the wall clock). */
@@ -58,7 +56,7 @@ const DEFAULT_HASHPS_BLOCKS = 120;
 const DEFAULT_MAX_TRIES = 1_000_000;
 
 /** Core's GetNetworkHashPS: chain work over the time span of the last `blocks` blocks up to `height`. */
-export function networkHashPs(chain: Chain, blocks: number, height: number): number {
+export function networkHashPs(chain: ChainPort, blocks: number, height: number): number {
   const tip = chain.tip;
   const pb = height >= 0 && height < tip.height ? chain.getEntryAtHeight(height) : tip;
   if (!pb || pb.height === 0) return 0;
@@ -89,18 +87,17 @@ function decodeBlock(hex: string): Block {
   return block;
 }
 
-export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): void {
-  const { chain, mempool, params, producer } = deps;
+/**
+ * Registers the methods; node/ calls the returned hook on a new tip (a long poll ends then).
+ * longpollid and the template cache read the pool's revision.
+ */
+export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): EventHooks {
+  const { chain, mempool, params, producer, templates } = deps;
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
   const longPollMs = (deps.longPollSeconds ?? 60) * 1000;
 
   // Mempool changes, counted for longpollid and for the template cache.
-  let mempoolVersion = 0;
-  const bump = (): void => {
-    mempoolVersion++;
-  };
-  mempool.on('accepted', bump);
-  mempool.on('removed', bump);
+  const tipWaiters = new Set<() => void>();
 
   let cached: { tipHash: string; version: number; at: number; template: BlockTemplate } | null = null;
   const currentTemplate = (): BlockTemplate => {
@@ -109,40 +106,40 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): v
     if (
       cached &&
       cached.tipHash === tipHash &&
-      (cached.version === mempoolVersion || t - cached.at < TEMPLATE_CACHE_SECONDS)
+      (cached.version === mempool.revision || t - cached.at < TEMPLATE_CACHE_SECONDS)
     ) {
       // Same template, the clock moved on (Core's UpdateTime).
       cached.template.curtime = Math.max(t, cached.template.mintime);
       return cached.template;
     }
-    const template = createTemplate({ chain, mempool, params }, { now: t });
-    cached = { tipHash, version: mempoolVersion, at: t, template };
+    const template = templates.create(t);
+    cached = { tipHash, version: mempool.revision, at: t, template };
     return template;
   };
-  const longPollId = (): string => `${chain.tip.hashHex}${mempoolVersion}`;
+  const longPollId = (): string => `${chain.tip.hashHex}${mempool.revision}`;
 
   /** Resolves when the tip changes, or after the wait if the mempool changed meanwhile. */
   const longPoll = (id: string): Promise<void> =>
     new Promise((resolve) => {
       const startTip = chain.tip.hashHex;
-      const startVersion = mempoolVersion;
+      const startVersion = mempool.revision;
       let timer: NodeJS.Timeout;
       const done = (): void => {
         clearTimeout(timer);
-        chain.off('tip', onTip);
+        tipWaiters.delete(onTip);
         resolve();
       };
       const onTip = (): void => {
         if (chain.tip.hashHex !== startTip) done();
       };
       const tick = (): void => {
-        if (mempoolVersion !== startVersion || !id.startsWith(startTip)) done();
+        if (mempool.revision !== startVersion || !id.startsWith(startTip)) done();
         else {
           timer = setTimeout(tick, longPollMs);
           timer.unref();
         }
       };
-      chain.on('tip', onTip);
+      tipWaiters.add(onTip);
       timer = setTimeout(tick, longPollMs);
       timer.unref();
     });
@@ -169,7 +166,7 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): v
           if (known.hasData()) return 'duplicate';
           return 'duplicate-inconclusive';
         }
-        return checkProposal(chain, block, now());
+        return templates.checkProposal(block, now());
       }
       if (mode !== 'template') throw new RpcError(RpcCode.INVALID_PARAMETER, 'Invalid mode');
       // Core's IsTestChain: test networks skip the peer and initial-sync checks, so a GBT miner
@@ -279,4 +276,10 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): v
       return producer.mineBlocks(n, script, { maxTries });
     },
   );
+
+  return {
+    tipChanged: () => {
+      for (const w of [...tipWaiters]) w();
+    },
+  };
 }

@@ -1,27 +1,27 @@
 // Network RPC methods with Bitcoin Core's names, parameters, result fields and error codes
 // (Core's rpc/net.cpp): getpeerinfo, getnetworkinfo, getconnectioncount, addnode,
 // getaddednodeinfo, disconnectnode, setban, listbanned, clearbanned, ping, getnettotals.
-// Owns: turning P2PNode's state into Core's JSON and operator requests into P2PNode calls. Does not
-// own connections or bans (P2PNode does). Tally peers are WebSocket URLs: `addr` of an outbound
+// Owns: turning the p2p node's state into Core's JSON and operator requests into P2PNode calls. Does not
+// own connections or bans (p2p/ does). Tally peers are WebSocket URLs: `addr` of an outbound
 // peer is the URL dialled (what addnode takes), of an inbound peer the socket's ip:port as Core
 // prints it. Fails with RpcError: -8 bad argument, -23/-24 addnode list, -29 no such peer,
 // -30 bad or unknown ban entry, -32602 disconnectnode given both or neither of address and nodeid.
 import type { ChainParams } from '../consensus/params.js';
-import type { Mempool } from '../mempool/mempool.js';
 import { DEFAULT_MIN_RELAY_FEE_RATE } from '../mempool/policy.js';
 import { parseSubnet, subnetContains } from '../p2p/banlist.js';
 import { NODE_NETWORK, PROTOCOL_VERSION } from '../p2p/messages.js';
 import { ipToBytes, normalizeUrl, parseEndpoint } from '../p2p/netaddr.js';
-import type { P2PNode, PeerInfo } from '../p2p/node.js';
+import type { PeerInfo } from '../p2p/node.js';
 import { JsonAmount } from './amount.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar } from './params.js';
+import type { MempoolPort, NetPort } from './ports.js';
 import type { RpcServer } from './server.js';
 
 export interface NetRpcDeps {
-  p2p: P2PNode;
+  p2p: NetPort;
   params: ChainParams;
-  mempool?: Mempool;
+  mempool?: Pick<MempoolPort, 'minRelayFeeRate'>;
 }
 
 /** Core's -bantime default: 24 hours. */
@@ -125,7 +125,7 @@ export function registerNetMethods(server: RpcServer, deps: NetRpcDeps): void {
     'Returns data about each connected network peer as a json array of objects (Core fields; times in ' +
       'seconds since the epoch, ping times in seconds, addr is the URL dialled or the inbound ip:port).',
     () => {
-      const tip = p2p.chain.tipHeight();
+      const tip = p2p.tipHeight();
       return p2p
         .peerInfo()
         .sort((a, b) => a.id - b.id)
@@ -154,7 +154,7 @@ export function registerNetMethods(server: RpcServer, deps: NetRpcDeps): void {
         protocolversion: PROTOCOL_VERSION,
         localservices: NODE_NETWORK.toString(16).padStart(16, '0'),
         localservicesnames: ['NETWORK'],
-        localrelay: p2p.mempool !== undefined,
+        localrelay: p2p.relaysTxs,
         timeoffset: offsets.length >= MIN_TIME_OFFSETS ? median(offsets) : 0,
         networkactive: true,
         connections: inbound + outbound,

@@ -3,12 +3,10 @@
 // transactions, signing with wallet keys, and mapping mempool rejections onto Core's codes. Does
 // not own relay: `broadcast` (accept + relay) is injected. Fails with RpcError: -22 undecodable,
 // -5 not found, -8 bad parameter, -3 wrong type, -13 wallet locked, -25/-26/-27 rejected.
-import type { Chain } from '../chain/chain.js';
 import type { ChainParams } from '../consensus/params.js';
 import { Reason, RejectError } from '../consensus/errors.js';
 import { hash160 } from '../crypto/hash.js';
 import { PolicyReason } from '../mempool/policy.js';
-import type { Mempool } from '../mempool/mempool.js';
 import { AddressError, addressToScript, scriptToAddress } from '../primitives/address.js';
 import { bytesToHex, equalBytes, hashFromHex, hexToBytes } from '../primitives/bytes.js';
 import { OutPoint, Tx, TxIn, TxOut } from '../primitives/tx.js';
@@ -18,24 +16,22 @@ import { STANDARD_SCRIPT_FLAGS } from '../script/flags.js';
 import { verifyInput } from '../script/interpreter.js';
 import { isUnspendable } from '../script/script.js';
 import { SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_NONE, SIGHASH_SINGLE } from '../script/sighash.js';
-import { classifyScript, nullDataScript, p2shScript } from '../script/standard.js';
-import { CHANGE, RECEIVE } from '../wallet/keys.js';
-import type { WalletManager } from '../wallet/manager.js';
-import { signP2PKHInput } from '../wallet/signing.js';
-import type { Wallet } from '../wallet/wallet.js';
+import { nullDataScript, p2shScript } from '../script/standard.js';
+import { signWalletInputs } from '../wallet/signing.js';
 import { JsonAmount, parseCoins } from './amount.js';
 import { hashParam, scriptType, txJson, verbosity } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, ParamReader } from './params.js';
+import type { ChainPort, MempoolPort, WalletsPort } from './ports.js';
 import type { RpcServer } from './server.js';
 import { walletName, walletRpcError } from './wallet-methods.js';
 
 export interface RawTxRpcDeps {
-  chain: Chain;
-  mempool: Mempool;
+  chain: ChainPort;
+  mempool: MempoolPort;
   params: ChainParams;
   /** Without wallets, signrawtransactionwithwallet is not registered (Core built without a wallet). */
-  wallets?: WalletManager;
+  wallets?: WalletsPort;
   /** Accepts into the mempool and relays; throws RpcError with Core's code (see mempoolRejectToRpc). */
   broadcast: (tx: Tx) => Promise<void>;
 }
@@ -308,36 +304,28 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
       "Signs the inputs the wallet's P2PKH keys can sign; prevouts come from the UTXO set, the pool, " +
         'or prevtxs [{txid, vout, scriptPubKey, amount}]. Result: {hex, complete, errors}.',
       async (r, _raw, ctx) => {
-        let wallet: Wallet;
-        try {
-          wallet = wallets.get(walletName(ctx));
-          wallet.requireUnlocked();
-        } catch (e) {
-          throw walletRpcError(e);
-        }
-        let tx = decodeTx(r.string(0));
+        const wallet = (() => {
+          try {
+            const w = wallets.get(walletName(ctx));
+            w.requireUnlocked();
+            return w;
+          } catch (e) {
+            throw walletRpcError(e);
+          }
+        })();
+        const unsigned = decodeTx(r.string(0));
         const hashType = r.has(2) ? SIGHASH_NAMES[r.string(2)] : SIGHASH_ALL;
         if (hashType === undefined)
           throw new RpcError(RpcCode.INVALID_PARAMETER, `'${r.string(2)}' is not a valid sighash parameter.`);
-        const coins = await findCoins(tx);
-        if (r.has(1)) applyPrevTxs(tx, coins, r.array(1));
-        const single = (hashType & 0x1f) === SIGHASH_SINGLE;
-        tx.inputs.forEach((_, i) => {
-          const coin = coins[i];
-          if (coin === undefined || classifyScript(coin.script).type !== 'pubkeyhash') return;
-          if (single && i >= tx.outputs.length) return; // Core does not sign SINGLE without its output
-          const address = scriptToAddress(coin.script, prefixes);
-          const info = address === null ? null : wallet.addressInfo(address);
-          if (info === null) return;
-          // The key's place in the HD tree: the last step of its path (m/44'/coin'/0'/branch/index).
-          const index = Number(info.path.split('/').pop());
-          if (!Number.isInteger(index)) return;
-          tx = wallet.withPrivateKey(info.change ? CHANGE : RECEIVE, index, (sk, pk) =>
-            equalBytes(hash160(pk), coin.script.subarray(3, 23))
-              ? signP2PKHInput(tx, i, coin.script, sk, pk, hashType)
-              : tx,
-          );
-        });
+        const coins = await findCoins(unsigned);
+        if (r.has(1)) applyPrevTxs(unsigned, coins, r.array(1));
+        const tx = signWalletInputs(
+          wallet,
+          unsigned,
+          coins.map((c) => c?.script),
+          hashType,
+          prefixes,
+        );
         const errors: Record<string, unknown>[] = [];
         tx.inputs.forEach((input, i) => {
           const coin = coins[i];

@@ -1,5 +1,5 @@
 // Wallet RPC methods with Bitcoin Core's names, parameters, result fields and error codes.
-// Owns: mapping requests onto WalletManager/Wallet and wallet errors onto RPC codes. Does not
+// Owns: mapping requests onto the loaded wallets (WalletsPort) and Wallet and wallet errors onto RPC codes. Does not
 // own broadcasting: `broadcast` is injected by whoever wires the node (it throws RpcError -26/-25
 // itself when the mempool rejects). Wallet selection: /wallet/<name> in the URL, else the only
 // loaded wallet.
@@ -13,7 +13,6 @@ import { WrongPassphraseError } from '../wallet/keystore.js';
 import {
   WalletAlreadyLoadedError,
   WalletExistsError,
-  WalletManager,
   WalletNotFoundError,
   WalletNotSpecifiedError,
 } from '../wallet/manager.js';
@@ -22,10 +21,11 @@ import { HistoryEntry, Wallet, WalletError, WalletLockedError } from '../wallet/
 import { JsonAmount } from './amount.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, ParamReader } from './params.js';
+import type { WalletsPort } from './ports.js';
 import type { RpcContext, RpcServer } from './server.js';
 
 export interface WalletRpcDeps {
-  wallets: WalletManager;
+  wallets: WalletsPort;
   /** Submits a transaction to the mempool and relays it; throws RpcError when rejected. */
   broadcast: (tx: Tx) => Promise<void>;
   /** Fee rate when the caller gives none, base units per 1000 bytes. */

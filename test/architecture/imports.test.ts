@@ -133,3 +133,65 @@ test('mining/worker.ts imports nothing but the hasher', () => {
     );
   }
 });
+
+// Issue 13: rpc/ reaches the chain, pool, peers, wallets, miner and fee estimator through the
+// ports in src/rpc/ports.ts, never their classes; error classes and plain records may cross.
+// Wallet objects are wallet/'s own API for the wallet methods (issue 15 reshapes them).
+const PART_FOLDERS = new Set(['chain', 'storage', 'mempool', 'mining', 'p2p', 'wallet']);
+const CLASS_ALLOWED = new Set(['Wallet']);
+
+function importedNames(file: string): { names: string[]; spec: string }[] {
+  const text = readFileSync(file, 'utf8');
+  const out: { names: string[]; spec: string }[] = [];
+  const re = /(?:^|\n)\s*import\s+(?:type\s+)?\{([^}]*)\}\s*from\s+['"]([^'"]+)['"]/g;
+  for (const m of text.matchAll(re)) {
+    const names = m[1]
+      .split(',')
+      .map(
+        (n) =>
+          n
+            .trim()
+            .replace(/^type\s+/, '')
+            .split(/\s+as\s+/)[0],
+      )
+      .filter((n) => n.length > 0);
+    out.push({ names, spec: m[2] });
+  }
+  return out;
+}
+
+function exportedPartClasses(file: string): Set<string> {
+  const text = readFileSync(file, 'utf8');
+  const out = new Set<string>();
+  for (const m of text.matchAll(/export\s+(?:abstract\s+)?class\s+(\w+)(\s+extends\s+(\w+))?/g))
+    if (!/Error$/.test(m[3] ?? '') && !/Error$/.test(m[1])) out.add(m[1]);
+  return out;
+}
+
+test('rpc/ names no class of the chain, pool, peers, wallets or miner (it uses rpc/ports.ts)', () => {
+  const bad: string[] = [];
+  for (const f of files) {
+    if (relative(SRC, f).split('/')[0] !== 'rpc') continue;
+    for (const { names, spec } of importedNames(f)) {
+      if (!spec.startsWith('.')) continue;
+      const target = resolve(dirname(f), spec).replace(/\.js$/, '.ts');
+      if (!PART_FOLDERS.has(relative(SRC, target).split('/')[0]) || !existsSync(target)) continue;
+      const classes = exportedPartClasses(target);
+      for (const n of names)
+        if (classes.has(n) && !CLASS_ALLOWED.has(n)) bad.push(`${relative(SRC, f)} imports class ${n}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('only node/ subscribes parts to the chain and pool events (rpc/ and mining/ do not)', () => {
+  const bad: string[] = [];
+  for (const f of files) {
+    const top = relative(SRC, f).split('/')[0];
+    if (top !== 'rpc' && top !== 'mining') continue;
+    const text = readFileSync(f, 'utf8');
+    const m = /\b(chain|mempool)\.(on|off|once|addListener)\(/.exec(text);
+    if (m) bad.push(`${relative(SRC, f)} calls ${m[0]}`);
+  }
+  assert.deepEqual(bad, []);
+});

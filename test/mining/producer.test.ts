@@ -8,6 +8,7 @@ import type { Chain } from '../../src/chain/chain.js';
 import { coinbaseHeightScript } from '../../src/consensus/coinbase.js';
 import { Miner, type SearchJob, type SearchOutcome } from '../../src/mining/miner.js';
 import { BlockProducer } from '../../src/mining/producer.js';
+import { subscribeHooks } from '../../src/node/adapters.js';
 import { Mempool } from '../../src/mempool/mempool.js';
 import { mempoolChainAdapter } from '../../src/node/adapters.js';
 import { BlockHeader } from '../../src/primitives/block.js';
@@ -42,9 +43,7 @@ function instrument(miner: Miner): { outcome: SearchOutcome; at: number; job: Se
 function hardProducer(f: Fixture, miner: Miner, nonceRange?: number): BlockProducer {
   const hard = Object.create(f.chain) as Chain;
   hard.nextWorkRequired = () => 0x1d00ffff;
-  hard.on = f.chain.on.bind(f.chain);
-  hard.off = f.chain.off.bind(f.chain);
-  return new BlockProducer({
+  const producer = new BlockProducer({
     ...f,
     chain: hard,
     params: f.chain.params,
@@ -52,12 +51,15 @@ function hardProducer(f: Fixture, miner: Miner, nonceRange?: number): BlockProdu
     payoutScript: f.builder.script,
     nonceRange,
   });
+  subscribeHooks(f.chain, producer);
+  return producer;
 }
 
 test('mines regtest blocks on 2 threads: each valid, connected, mempool transactions included', async () => {
   const f = await fixture(3);
   const miner = Miner.create({ threads: 2 });
   const producer = new BlockProducer({ ...f, params: f.chain.params, miner, payoutScript: f.builder.script });
+  subscribeHooks(f.chain, producer);
   try {
     const { builder: b, mempool, chain } = f;
     const txs = [b.spend([f.coins[0]], { fee: 1_000n }), b.spend([f.coins[1]], { fee: 2_000n })];

@@ -15,6 +15,7 @@ import { getParams } from '../../src/consensus/params.js';
 import { hashToBigInt } from '../../src/consensus/pow.js';
 import { KERNELS, type KernelName } from '../../src/mining/hasher.js';
 import { Miner } from '../../src/mining/miner.js';
+import { subscribeHooks, templateAdapter } from '../../src/node/adapters.js';
 import { BlockProducer } from '../../src/mining/producer.js';
 import { encodeAddress } from '../../src/primitives/address.js';
 import { Block, BlockHeader } from '../../src/primitives/block.js';
@@ -87,16 +88,19 @@ async function setup(over: Partial<MiningRpcDeps> = {}) {
     miner,
     payoutScript: f.builder.script,
   });
+  subscribeHooks(f.chain, producer);
   const server = new RpcServer({ port: 0, auth: { cookieDir: dir } });
-  registerMiningMethods(server, {
+  const hooks = registerMiningMethods(server, {
     chain: f.chain,
     mempool: f.mempool,
     params,
     producer,
+    templates: templateAdapter(f.chain, f.mempool),
     connectionCount: () => 0,
     isInitialBlockDownload: () => false,
     ...over,
   });
+  subscribeHooks(f.chain, hooks);
   return {
     f,
     server,

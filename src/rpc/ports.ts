@@ -1,0 +1,164 @@
+// The narrow interfaces rpc/ reaches the rest of the node through (DESIGN.md §2, issue 13): what
+// each method file reads or asks of the chain, the pool, peers, the miner and the fee estimator,
+// and nothing else. node/ passes the parts (or adapters over them); rpc/ never names their
+// classes, and never subscribes to their events: node/ forwards events to the hooks the register
+// functions return. The architecture test checks that rpc/ imports no concrete class of a part.
+import type { ChainParams } from '../consensus/params.js';
+import type { BlockHeader, Block } from '../primitives/block.js';
+import type { OutPoint, Tx } from '../primitives/tx.js';
+import type { MempoolEntry } from '../mempool/mempool.js';
+import type { BanEntry } from '../p2p/banlist.js';
+import type { PeerInfo } from '../p2p/node.js';
+import type { Wallet } from '../wallet/wallet.js';
+
+/** One known header: what Core's CBlockIndex offers an RPC. */
+export interface BlockInfo {
+  readonly hash: Uint8Array;
+  readonly hashHex: string;
+  readonly height: number;
+  readonly header: BlockHeader;
+  readonly chainWork: bigint;
+  readonly prev: BlockInfo | null;
+  readonly time: number;
+  readonly bits: number;
+  hasData(): boolean;
+  isFailed(): boolean;
+}
+
+export interface CoinInfo {
+  value: bigint;
+  script: Uint8Array;
+  height: number;
+  coinbase: boolean;
+}
+
+export interface ChainTipInfo {
+  height: number;
+  hash: string;
+  branchlen: number;
+  status: 'active' | 'valid-fork' | 'valid-headers' | 'headers-only' | 'invalid';
+}
+
+export interface UtxoSummary {
+  height: number;
+  bestBlock: string;
+  count: number;
+  totalAmount: bigint;
+  hash: string;
+}
+
+export interface BlockVerdict {
+  accepted: boolean;
+  reason?: string;
+  isNew: boolean;
+  orphan?: boolean;
+}
+
+export interface HeadersVerdict {
+  error?: { reason: string };
+}
+
+/** The chain as RPC sees it. */
+export interface ChainPort {
+  readonly params: ChainParams;
+  readonly height: number;
+  readonly tip: BlockInfo;
+  readonly bestHeader: BlockInfo;
+  getEntry(hash: Uint8Array | string): BlockInfo | undefined;
+  getEntryAtHeight(height: number): BlockInfo | undefined;
+  isOnActiveChain(e: BlockInfo): boolean;
+  medianTimePast(e?: BlockInfo): number;
+  getBlock(hash: Uint8Array | string): Promise<Block | undefined>;
+  getCoin(op: OutPoint): Promise<CoinInfo | undefined>;
+  getCoins(ops: readonly OutPoint[]): Promise<(CoinInfo | undefined)[]>;
+  getChainTips(): ChainTipInfo[];
+  utxoDigest(): Promise<UtxoSummary>;
+  processBlock(block: Block): Promise<BlockVerdict>;
+  processHeaders(headers: readonly BlockHeader[]): Promise<HeadersVerdict>;
+  invalidateBlock(hash: Uint8Array | string): Promise<void>;
+  reconsiderBlock(hash: Uint8Array | string): Promise<void>;
+}
+
+/** A pool entry is mempool/'s plain record. */
+export type PoolEntry = MempoolEntry;
+
+/** The transaction pool as RPC sees it. */
+export interface MempoolPort {
+  readonly size: number;
+  readonly totalBytes: number;
+  readonly maxBytes: number;
+  readonly minRelayFeeRate: bigint;
+  /** Grows with every addition and removal. */
+  readonly revision: number;
+  has(txid: Uint8Array | string): boolean;
+  get(txid: Uint8Array | string): PoolEntry | undefined;
+  all(): PoolEntry[];
+  spender(op: OutPoint): PoolEntry | undefined;
+  minFeeRate(): bigint;
+  parents(e: PoolEntry): PoolEntry[];
+  children(e: PoolEntry): PoolEntry[];
+  ancestors(e: PoolEntry): Map<string, PoolEntry>;
+  descendants(e: PoolEntry): Map<string, PoolEntry>;
+  accept(tx: Tx, opts?: { testOnly?: boolean }): Promise<PoolEntry>;
+}
+
+export interface FeeEstimatePort {
+  estimate(target: number): { feerate: bigint; blocks: number } | null;
+}
+
+/** Templates and proposals (mining/) over the current tip and pool. */
+export interface TemplatePort<T> {
+  create(now: number): T;
+  checkProposal(block: Block, now: number): Promise<string | null>;
+}
+
+/** The block producer as RPC sees it. */
+export interface ProducerPort {
+  readonly running: boolean;
+  readonly hashrate: number;
+  /** The hashing kernel in use (e.g. native-avx512, wasm-simd). */
+  readonly kernel: string;
+  readonly blocksFound: number;
+  mineBlocks(n: number, payoutScript: Uint8Array, opts?: { maxTries?: number }): Promise<string[]>;
+}
+
+/** What a part hands node/ to be told of chain events (pool changes are read via revision). */
+export interface EventHooks {
+  tipChanged(): void;
+}
+
+/** The peer-to-peer node as RPC sees it (PeerInfo and BanEntry are p2p's plain records). */
+export interface NetPort {
+  readonly url: string;
+  readonly userAgent: string;
+  /** Height of the chain the peers are served from. */
+  tipHeight(): number;
+  /** Whether transactions are relayed (a pool is attached). */
+  readonly relaysTxs: boolean;
+  peerInfo(): PeerInfo[];
+  connectionCount(): { inbound: number; outbound: number };
+  netTotals(): { bytesSent: number; bytesRecv: number };
+  pingPeers(): void;
+  addNode(address: string, command: 'add' | 'remove' | 'onetry'): boolean;
+  addedNodes(): string[];
+  disconnectPeer(idOrUrl: number | string): boolean;
+  setBan(address: string, command: 'add' | 'remove', banTimeSec?: number): boolean;
+  listBanned(): BanEntry[];
+  clearBanned(): void;
+}
+
+/**
+ * The loaded wallets (wallet/'s WalletManager) as RPC sees them. A Wallet itself is wallet/'s own
+ * API for the wallet methods (issue 15 reshapes it); the manager's class stays out of rpc/.
+ */
+export interface WalletsPort {
+  get(name?: string): Wallet;
+  names(): string[];
+  available(): string[];
+  load(name: string): Promise<Wallet>;
+  unload(name: string): void;
+  create(
+    name: string,
+    opts?: { passphrase?: string; mnemonic?: string },
+  ): Promise<{ wallet: Wallet; mnemonic: string }>;
+}
