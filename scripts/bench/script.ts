@@ -12,7 +12,7 @@ import {
   normalizePubkey,
 } from '../../src/crypto/secp256k1.js';
 import type { Tx } from '../../src/primitives/tx.js';
-import { ScriptVerifyPool, type VerifyJob } from '../../src/chain/verify-pool.js';
+import { ScriptVerifyPool, type ScriptCheck } from '../../src/chain/verify-pool.js';
 import { ScriptFlags } from '../../src/script/flags.js';
 import { TxSignatureChecker, verifyInput, verifyScript } from '../../src/script/interpreter.js';
 import { signatureHash } from '../../src/script/sighash.js';
@@ -97,9 +97,9 @@ export async function run(args: string[]): Promise<void> {
     `script verify, 1 core inline:      ${fmt(inlineStats)}  (${((inlineStats.best / rawStats.best) * 100).toFixed(0)}% of raw verify)`,
   );
 
-  const jobs: VerifyJob[] = spends.map((s, k) => ({
+  const jobs: ScriptCheck[] = spends.map((s, k) => ({
     index: k + 1,
-    tx: s.tx.encode(),
+    tx: s.tx,
     prevouts: s.prevouts.map((p) => ({ value: p.value, script: p.scriptPubKey })),
     flags: FLAGS,
   }));

@@ -10,7 +10,12 @@ import { RejectError, consensusError } from '../consensus/errors.js';
 import { checkBlock, checkBlockHeader, contextualCheckBlock } from '../consensus/block-check.js';
 import { connectBlock, connectFetchList, scriptFailure } from '../consensus/connect.js';
 import { isUnspendable } from '../script/script.js';
-import type { ScriptVerifyPool, VerifyFailure, VerifyJob } from './verify-pool.js';
+import {
+  type ScriptCheck,
+  type ScriptVerifyPool,
+  type VerifyFailure,
+  earliestFailure,
+} from './verify-pool.js';
 import { type BlockEntry, findFork, medianTimePast } from './block-index.js';
 import { type CoinsCache, CoinsLayer } from './coins.js';
 import type { ScriptExecCache } from './script-cache.js';
@@ -24,18 +29,18 @@ import {
 import type { BlockTree } from './tree.js';
 import type { ChainEvents, ChainLogger, ProcessResult } from './types.js';
 
-/** Script jobs of one block, sent to the pool in slices; the earliest failure wins. */
+/** Script checks of one block, sent to the pool in slices; the earliest failure wins. */
 class ScriptChecks {
-  private pending: VerifyJob[] = [];
+  private pending: ScriptCheck[] = [];
   private inputs = 0;
   private readonly running: Promise<VerifyFailure | null>[] = [];
   private readonly slice: number;
   constructor(private readonly pool: ScriptVerifyPool) {
     this.slice = Math.max(1, pool.threads) * 64;
   }
-  add(job: VerifyJob): void {
-    this.pending.push(job);
-    this.inputs += job.prevouts.length;
+  add(check: ScriptCheck): void {
+    this.pending.push(check);
+    this.inputs += check.prevouts.length;
     if (this.pool.threads > 0 && this.inputs >= this.slice) this.dispatch();
   }
   private dispatch(): void {
@@ -49,12 +54,7 @@ class ScriptChecks {
   }
   async finish(): Promise<VerifyFailure | null> {
     this.dispatch();
-    let first: VerifyFailure | null = null;
-    for (const r of await Promise.all(this.running)) {
-      if (r && (!first || r.index < first.index || (r.index === first.index && r.input < first.input)))
-        first = r;
-    }
-    return first;
+    return (await Promise.all(this.running)).reduce(earliestFailure, null);
   }
 }
 
@@ -90,7 +90,20 @@ export class Activation {
 
   // ---- stored data ----
 
+  /**
+   * Blocks accepted during the current processBlock, connected from memory rather than read back
+   * and decoded again (a block is decoded once per arrival). Holds at most the block and the
+   * orphans it frees (bounded by maxOrphans); emptied when processBlock returns.
+   */
+  private readonly arrivals = new Map<string, Block>();
+
+  forgetArrivals(): void {
+    this.arrivals.clear();
+  }
+
   async readBlock(e: BlockEntry): Promise<Block> {
+    const arrived = this.arrivals.get(e.hashHex);
+    if (arrived) return arrived;
     const raw = await this.store.getBlock(e.hash);
     if (!raw)
       throw new ChainCorruptionError(`database corrupted: block ${e.hashHex} (height ${e.height}) missing`);
@@ -177,6 +190,7 @@ export class Activation {
     entry.status |= BlockStatus.HAVE_DATA;
     entry.sequence = tree.sequence++;
     await batch.putBlock(hash, block.encode()).putIndex(hash, entry.record()).write();
+    this.arrivals.set(entry.hashHex, block);
     tree.receivedData(entry);
     return { accepted: true, isNew: true };
   }
@@ -319,13 +333,7 @@ export class Activation {
         prevMedianTimePast: medianTimePast(e.prev),
         medianTimePastAt: (h) => medianTimePast(e.getAncestor(h)),
         scriptsVerified: (tx, flags) => this.d.scriptCache.take(tx.txid(), flags),
-        onScriptCheck: (c) =>
-          checks.add({
-            index: c.index,
-            tx: c.tx.encode(),
-            prevouts: c.prevouts.map((p) => ({ value: p.value, script: p.script })),
-            flags: c.flags,
-          }),
+        onScriptCheck: (c) => checks.add(c),
       },
       this.params,
     );

@@ -64,7 +64,11 @@ export class Chain extends EventEmitter<ChainEvents> {
     this.scriptCache = new ScriptExecCache(opts.scriptCacheSize ?? 100_000);
     this.ownPool = !opts.verifyPool;
     this.pool =
-      opts.verifyPool ?? ScriptVerifyPool.create({ threads: opts.verifyThreads ?? availableParallelism() });
+      opts.verifyPool ??
+      ScriptVerifyPool.create({
+        threads: opts.verifyThreads ?? availableParallelism(),
+        sigCache: opts.sigCache,
+      });
     this.tree = new BlockTree(this.params, now, opts.maxOrphans ?? 100, log);
     this.act = new Activation({
       tree: this.tree,
@@ -243,13 +247,17 @@ export class Chain extends EventEmitter<ChainEvents> {
   /** Validates a block, stores it and moves the tip to the most-work valid chain. */
   async processBlock(block: Block): Promise<ProcessResult> {
     return this.exclusive(async () => {
-      const res = await this.act.acceptBlock(block);
-      if (!res.accepted || res.orphan || !res.isNew) return res;
-      await this.act.activateBestChain();
-      await this.act.processOrphans(block.hash());
-      const err = this.tree.failureOf(this.getEntry(block.hash())!);
-      if (err) return { accepted: false, reason: err.reason, error: err, isNew: true };
-      return res;
+      try {
+        const res = await this.act.acceptBlock(block);
+        if (!res.accepted || res.orphan || !res.isNew) return res;
+        await this.act.activateBestChain();
+        await this.act.processOrphans(block.hash());
+        const err = this.tree.failureOf(this.getEntry(block.hash())!);
+        if (err) return { accepted: false, reason: err.reason, error: err, isNew: true };
+        return res;
+      } finally {
+        this.act.forgetArrivals();
+      }
     });
   }
 

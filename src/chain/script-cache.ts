@@ -1,35 +1,43 @@
-// The script-execution cache: (txid, flags) of transactions whose scripts already passed in full,
-// typically on mempool entry, so connecting the block that confirms them can skip the work.
-// A txid fixes the outputs it spends (an outpoint names one output forever), so the pair is enough.
-// Bounded; the oldest entries go first.
+// The script-execution cache (Bitcoin Core's m_script_execution_cache): transactions whose input
+// scripts all passed, with the flags they passed under, filled on mempool entry, so connecting
+// the block that confirms them skips the work. Keyed by the transaction id: before SegWit a txid
+// commits to the scriptSigs, and each outpoint names one output forever, so the id fixes every
+// script that ran (Core keys by wtxid, which equals the txid here).
+// A hit needs the cached flags to include the block's: every script flag only adds ways to fail
+// (each is a soft fork or a policy tightening), so scripts that passed under more flags pass
+// under fewer. Bounded; the oldest entries go first (Core sizes its cache in bytes instead).
 import { bytesToHex } from '../primitives/bytes.js';
 
 export class ScriptExecCache {
-  private readonly set = new Set<string>();
+  private readonly map = new Map<string, number>();
   constructor(private readonly maxEntries = 100_000) {}
 
-  private key(txid: Uint8Array, flags: number): string {
-    return bytesToHex(txid) + ':' + flags;
-  }
-
+  /** Records that every input script of `txid` passed under `flags`. */
   add(txid: Uint8Array, flags: number): void {
     if (this.maxEntries <= 0) return;
-    const k = this.key(txid, flags);
-    if (this.set.has(k)) return;
-    if (this.set.size >= this.maxEntries) this.set.delete(this.set.values().next().value!);
-    this.set.add(k);
+    const k = bytesToHex(txid);
+    const old = this.map.get(k);
+    if (old !== undefined) {
+      if ((old & flags) === flags) return;
+      this.map.delete(k);
+    } else if (this.map.size >= this.maxEntries) this.map.delete(this.map.keys().next().value!);
+    this.map.set(k, flags);
   }
 
+  /** Whether the scripts of `txid` passed under (at least) `flags`. */
   has(txid: Uint8Array, flags: number): boolean {
-    return this.set.has(this.key(txid, flags));
+    const f = this.map.get(bytesToHex(txid));
+    return f !== undefined && (f & flags) === flags;
   }
 
-  /** Whether the pair was cached; removes it (a confirmed transaction will not be checked again). */
+  /** Like has; a hit is removed (a confirmed transaction will not be checked again). */
   take(txid: Uint8Array, flags: number): boolean {
-    return this.set.delete(this.key(txid, flags));
+    if (!this.has(txid, flags)) return false;
+    this.map.delete(bytesToHex(txid));
+    return true;
   }
 
   get size(): number {
-    return this.set.size;
+    return this.map.size;
   }
 }

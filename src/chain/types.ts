@@ -3,6 +3,7 @@
 import type { Block } from '../primitives/block.js';
 import type { ChainParams } from '../consensus/params.js';
 import type { RejectError } from '../consensus/errors.js';
+import type { SigCache } from '../script/sigcache.js';
 import type { ScriptVerifyPool } from './verify-pool.js';
 import type { BlockEntry } from './block-index.js';
 import type { ChainStore } from './ports.js';
@@ -24,6 +25,11 @@ export interface ChainOptions {
   verifyThreads?: number;
   /** A pool to share (the chain then does not close it). */
   verifyPool?: ScriptVerifyPool;
+  /**
+   * The signature cache of the pool the chain makes (the mempool's, so signatures verified on
+   * entry are not verified again when their block connects).
+   */
+  sigCache?: SigCache;
   logger?: ChainLogger;
   /** Seconds since the epoch; tests inject their own clock. */
   now?: () => number;

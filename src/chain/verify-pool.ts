@@ -1,16 +1,19 @@
 // Parallel script verification for block connection: a piscina pool of verify-worker.ts threads.
-// Owns: splitting a block's transactions over the workers and picking the failure to report.
+// Takes consensus/connect's ScriptCheck (decoded transactions); workers get each transaction's
+// bytes as received. Owns: splitting a block's transactions over the workers and picking the failure to report.
 // Does not own: which flags apply or where prevouts come from (the caller's). A script failure
 // is a VerifyFailure value; a crashed worker rejects the promise.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { Tx } from '../primitives/tx.js';
-import { verifyScript, TxSignatureChecker } from '../script/interpreter.js';
+import { TxOut } from '../primitives/tx.js';
+import type { ScriptCheck } from '../consensus/connect.js';
+import { ScriptError } from '../script/errors.js';
+import { TxSignatureChecker, verifyInput, verifyScript } from '../script/interpreter.js';
 import { SigCache } from '../script/sigcache.js';
 import { signatureHash } from '../script/sighash.js';
-import { verifyJobs, type VerifyFailure, type VerifyJob } from './verify-worker.js';
+import type { VerifyFailure, VerifyJob } from './verify-worker.js';
 
-export type { VerifyFailure, VerifyJob };
+export type { ScriptCheck, VerifyFailure };
 
 /** Thrown by CachedOnlyChecker when a signature is not in the cache: the job needs a worker. */
 const MISS = Symbol('sigcache-miss');
@@ -25,14 +28,13 @@ class CachedOnlyChecker extends TxSignatureChecker {
   }
 }
 
-function settledFromCache(job: VerifyJob, cache: SigCache): boolean {
+function settledFromCache(check: ScriptCheck, cache: SigCache): boolean {
   try {
-    const tx = Tx.decode(job.tx);
-    if (tx.inputs.length !== job.prevouts.length) return false;
+    const tx = check.tx;
     for (let i = 0; i < tx.inputs.length; i++) {
-      const p = job.prevouts[i];
+      const p = check.prevouts[i];
       const checker = new CachedOnlyChecker(tx, i, p.value, cache);
-      verifyScript(tx.inputs[i].scriptSig, p.script, job.flags, checker);
+      verifyScript(tx.inputs[i].scriptSig, p.script, check.flags, checker);
     }
     return true;
   } catch {
@@ -41,8 +43,41 @@ function settledFromCache(job: VerifyJob, cache: SigCache): boolean {
   }
 }
 
-function inputCount(job: VerifyJob): number {
-  return job.prevouts.length;
+/** Verifies on the calling thread, filling the cache; the first failure or null. */
+function verifyInline(checks: readonly ScriptCheck[], sigCache?: SigCache): VerifyFailure | null {
+  for (const c of checks) {
+    for (let i = 0; i < c.tx.inputs.length; i++) {
+      const p = c.prevouts[i];
+      try {
+        verifyInput(c.tx, i, new TxOut(p.value, p.script), c.flags, sigCache);
+      } catch (e) {
+        if (e instanceof ScriptError) return { index: c.index, input: i, code: e.code };
+        throw e;
+      }
+    }
+  }
+  return null;
+}
+
+/** The failure with the lowest (index, input): the one a block reports. */
+export function earliestFailure(a: VerifyFailure | null, b: VerifyFailure | null): VerifyFailure | null {
+  if (!a) return b;
+  if (!b) return a;
+  return b.index < a.index || (b.index === a.index && b.input < a.input) ? b : a;
+}
+
+/** The worker's job for a check: the transaction's bytes as received (no re-encoding). */
+function toJob(c: ScriptCheck): VerifyJob {
+  return {
+    index: c.index,
+    tx: c.tx.encode(),
+    prevouts: c.prevouts.map((p) => ({ value: p.value, script: p.script })),
+    flags: c.flags,
+  };
+}
+
+function inputCount(check: ScriptCheck): number {
+  return check.prevouts.length;
 }
 
 /**
@@ -86,21 +121,21 @@ export class ScriptVerifyPool {
     return new ScriptVerifyPool(threads, pool, opts.sigCache);
   }
 
-  /** Verifies every input of every job; resolves to the failure with the lowest (index, input), or null. */
-  async verify(jobs: VerifyJob[]): Promise<VerifyFailure | null> {
-    if (!this.pool) return verifyJobs(jobs, this.sigCache);
+  /** Verifies every input of every check; resolves to the failure with the lowest (index, input), or null. */
+  async verify(checks: readonly ScriptCheck[]): Promise<VerifyFailure | null> {
+    if (!this.pool) return verifyInline(checks, this.sigCache);
     const cache = this.sigCache;
-    const pending = cache ? jobs.filter((j) => !settledFromCache(j, cache)) : jobs;
+    const pending = cache ? checks.filter((c) => !settledFromCache(c, cache)) : checks;
     if (pending.length === 0) return null;
     // Several chunks per thread even out transactions of very different sizes.
-    const total = pending.reduce((n, j) => n + inputCount(j), 0);
+    const total = pending.reduce((n, c) => n + inputCount(c), 0);
     const target = Math.max(1, Math.ceil(total / (this.threads * 4)));
     const chunks: VerifyJob[][] = [];
     let cur: VerifyJob[] = [];
     let n = 0;
-    for (const j of pending) {
-      cur.push(j);
-      n += inputCount(j);
+    for (const c of pending) {
+      cur.push(toJob(c));
+      n += inputCount(c);
       if (n >= target) {
         chunks.push(cur);
         cur = [];
@@ -112,12 +147,7 @@ export class ScriptVerifyPool {
     const results = await Promise.all(
       chunks.map((c) => pool.run({ jobs: c }) as Promise<VerifyFailure | null>),
     );
-    let first: VerifyFailure | null = null;
-    for (const r of results) {
-      if (r && (!first || r.index < first.index || (r.index === first.index && r.input < first.input)))
-        first = r;
-    }
-    return first;
+    return results.reduce(earliestFailure, null);
   }
 
   async close(): Promise<void> {

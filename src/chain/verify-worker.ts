@@ -1,10 +1,8 @@
 // Script verification worker for ScriptVerifyPool: plain data in (raw txs, prevouts, flags),
 // the first failure out. Imports only primitives/ and script/ so a worker starts light.
-// Also run inline (threads = 0) through verifyJobs.
 import { Tx, TxOut } from '../primitives/tx.js';
 import { ScriptError } from '../script/errors.js';
 import { verifyInput } from '../script/interpreter.js';
-import { SigCache } from '../script/sigcache.js';
 
 export interface VerifyJob {
   /** Caller's id for the transaction (its position in the block, say). */
@@ -24,7 +22,7 @@ export interface VerifyFailure {
 }
 
 /** Verifies every input of every job in order; returns the first failure or null. */
-export function verifyJobs(jobs: VerifyJob[], sigCache?: SigCache): VerifyFailure | null {
+function verifyJobs(jobs: VerifyJob[]): VerifyFailure | null {
   for (const job of jobs) {
     let tx: Tx;
     try {
@@ -36,7 +34,7 @@ export function verifyJobs(jobs: VerifyJob[], sigCache?: SigCache): VerifyFailur
     for (let i = 0; i < tx.inputs.length; i++) {
       const p = job.prevouts[i];
       try {
-        verifyInput(tx, i, new TxOut(p.value, p.script), job.flags, sigCache);
+        verifyInput(tx, i, new TxOut(p.value, p.script), job.flags);
       } catch (e) {
         if (e instanceof ScriptError) return { index: job.index, input: i, code: e.code };
         throw e;

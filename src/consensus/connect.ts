@@ -41,8 +41,8 @@ export interface ScriptCheck {
   /** Position of the transaction in the block. */
   index: number;
   tx: Tx;
-  /** prevouts[i]: the coin input i spends. */
-  prevouts: Coin[];
+  /** prevouts[i]: the output input i spends. */
+  prevouts: readonly Pick<Coin, 'value' | 'script'>[];
   flags: number;
 }
 

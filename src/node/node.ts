@@ -167,7 +167,11 @@ export class TallyNode {
 
       const store = await LevelChainStore.open(files.chainstate, { cacheSize: 8 << 20 });
       const chainLog = logging.child('chain');
+      // One signature cache for the pool and the chain: what the mempool verified on entry is not
+      // verified again when its block connects.
+      const sigCache = new SigCache();
       const chain = await Chain.open({
+        sigCache,
         store,
         params,
         dbcacheMB: config.dbcache,
@@ -180,11 +184,13 @@ export class TallyNode {
       cleanup.push(() => chain.close());
       checkAbort();
 
-      const sigCache = new SigCache();
       const mempool = new Mempool({
         chain: mempoolChainAdapter(chain),
         params,
         sigCache,
+        // Core's script-execution cache: a transaction whose scripts passed on entry skips them
+        // when its block connects.
+        onScriptsVerified: (txid, flags) => chain.scriptCache.add(txid, flags),
         maxBytes: config.maxmempool === undefined ? undefined : config.maxmempool * 1_000_000,
         minRelayFeeRate: config.minrelaytxfee,
         ancestorLimit: config.limitancestorcount,

@@ -2,7 +2,7 @@
 // on mempool entry settles a block's jobs without the workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ScriptVerifyPool, type VerifyJob } from '../../src/chain/verify-pool.js';
+import { ScriptVerifyPool, type ScriptCheck } from '../../src/chain/verify-pool.js';
 import { ScriptFlags as F } from '../../src/script/flags.js';
 import { verifyInput } from '../../src/script/interpreter.js';
 import { SigCache } from '../../src/script/sigcache.js';
@@ -10,11 +10,11 @@ import { block277647 } from '../conformance/spends.js';
 
 const FLAGS = F.P2SH | F.DERSIG;
 
-function jobsOf(n: number): VerifyJob[] {
+function jobsOf(n: number): ScriptCheck[] {
   const { spends } = block277647();
   return spends.slice(0, n).map((s, k) => ({
     index: k + 1,
-    tx: s.tx.encode(),
+    tx: s.tx,
     prevouts: s.prevouts.map((p) => ({ value: p.value, script: p.scriptPubKey })),
     flags: FLAGS,
   }));
