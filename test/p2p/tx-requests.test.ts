@@ -1,0 +1,97 @@
+// Transaction announcements from hostile peers, against a real P2PNode on 127.0.0.1: an inv flood
+// is held to Core's per-peer bounds (100 requests in flight of at most 5,000 pending) while the
+// node stays responsive; a policy-rejected transaction announced again is not fetched again (the
+// recently-rejected filter); an orphan's missing parent is asked of the peer that sent it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { BufferWriter } from '../../src/primitives/bytes.js';
+import { OutPoint, Tx, TxIn } from '../../src/primitives/tx.js';
+import { InvType, MAX_INV, frame, type Message } from '../../src/p2p/messages.js';
+import { MAX_PEER_TX_REQUEST_IN_FLIGHT } from '../../src/p2p/txrequest.js';
+import { spend } from './fake-chain.js';
+import { RawPeer, startNode, type TestNode } from './helpers.js';
+
+async function withNode(fn: (n: TestNode) => Promise<void>): Promise<void> {
+  const n = await startNode({ timeouts: { handshakeMs: 10_000 } });
+  try {
+    await fn(n);
+  } finally {
+    await n.node.stop();
+  }
+}
+
+function randomInv(): Uint8Array {
+  const w = new BufferWriter(9 + MAX_INV * 36);
+  w.varint(MAX_INV);
+  for (let i = 0; i < MAX_INV; i++) w.u32(InvType.TX).bytes(randomBytes(32));
+  return frame('inv', w.finish());
+}
+
+/** Every getdata item the peer received, after a ping round trip has flushed what came before. */
+async function requested(raw: RawPeer): Promise<Uint8Array[]> {
+  const from = raw.received.length;
+  raw.send({ command: 'ping', nonce: 99n });
+  await raw.next('pong', 10_000, from);
+  return raw.received.flatMap((m) => (m.command === 'getdata' ? m.items.map((i) => i.hash) : []));
+}
+
+test('inv floods of 50,000 txids are held to 100 requests in flight and cost no score', () =>
+  withNode(async (n) => {
+    const raw = await RawPeer.handshake(n.url);
+    const msg = randomInv();
+    const t0 = Date.now();
+    for (let i = 0; i < 3; i++) {
+      await raw.sendRaw(msg);
+      assert.equal((await requested(raw)).length, MAX_PEER_TX_REQUEST_IN_FLIGHT);
+    }
+    const ms = Date.now() - t0;
+    assert.ok(ms < 8_000, `four 50,000-item invs took ${ms} ms`);
+    assert.equal(n.node.peerInfo()[0]?.banScore, 0);
+    raw.close();
+  }));
+
+test('a policy-rejected transaction announced again is not fetched again', () =>
+  withNode(async (n) => {
+    const raw = await RawPeer.handshake(n.url);
+    const p = spend(1);
+    const nonFinal = new Tx(1, p.inputs, p.outputs, 0xdeadbeef);
+    const inv: Message = { command: 'inv', items: [{ type: InvType.TX, hash: nonFinal.txid() }] };
+    raw.send(inv);
+    assert.equal((await requested(raw)).length, 1);
+    raw.send({ command: 'tx', tx: nonFinal });
+    for (let i = 0; i < 3; i++) raw.send(inv);
+    assert.equal((await requested(raw)).length, 1, 'asked for once only');
+    assert.equal(n.node.peerInfo()[0]?.banScore, 0);
+    raw.close();
+  }));
+
+test("an orphan's missing parent is asked of the peer that sent it", () =>
+  withNode(async (n) => {
+    const parent = spend(5);
+    const child = new Tx(
+      1,
+      [new TxIn(new OutPoint(parent.txid(), 0), Uint8Array.of(0x51))],
+      spend(6).outputs,
+      0,
+    );
+    const accept = n.mempool.accept.bind(n.mempool);
+    n.mempool.accept = async (tx) =>
+      tx === child || tx.txidHex() === child.txidHex()
+        ? n.mempool.has(parent.txid())
+          ? accept(tx)
+          : { accepted: false, reason: 'missing-inputs', policy: true }
+        : accept(tx);
+    const raw = await RawPeer.handshake(n.url);
+    raw.send({ command: 'inv', items: [{ type: InvType.TX, hash: child.txid() }] });
+    assert.equal((await requested(raw)).length, 1);
+    raw.send({ command: 'tx', tx: child });
+    const asked = await requested(raw);
+    assert.equal(asked.length, 2);
+    assert.equal(Buffer.from(asked[1]).toString('hex'), Buffer.from(parent.txid()).toString('hex'));
+    raw.send({ command: 'tx', tx: parent });
+    await requested(raw);
+    assert.equal(n.mempool.has(parent.txid()), true);
+    assert.equal(n.node.peerInfo()[0]?.banScore, 0);
+    raw.close();
+  }));
