@@ -485,9 +485,11 @@ export class RpcServer {
 
   private async execute(name: string, params: unknown[] | object, rctx: RpcContext): Promise<unknown> {
     if (this.stopping && name !== 'stop') throw new RpcError(RpcCode.MISC_ERROR, 'Shutting down');
+    // As Core's CRPCTable::execute: while warming up every method but a few answers -28 with the
+    // stage, whether or not it is registered yet (most are registered only once the chain is up).
+    if (this.warmup !== null && !WARMUP_EXEMPT.has(name)) throw new RpcError(RpcCode.IN_WARMUP, this.warmup);
     const m = this.methods.get(name);
     if (m === undefined) throw new RpcError(RpcCode.METHOD_NOT_FOUND, 'Method not found');
-    if (this.warmup !== null && !WARMUP_EXEMPT.has(name)) throw new RpcError(RpcCode.IN_WARMUP, this.warmup);
     const positional = this.positional(name, m, params);
     return await m.handler(positional, rctx);
   }

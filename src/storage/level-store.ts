@@ -3,6 +3,8 @@
 // turning a chain batch into one atomic LevelDB write. Does not own: what the records mean (chain/).
 // How it fails: a value that does not decode, or a schema version it does not know, raises
 // ChainCorruptionError naming the record; LevelDB errors (locked directory, I/O) pass through.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { BlockHeader, HEADER_SIZE } from '../primitives/block.js';
 import { BufferReader, BufferWriter, DecodeError, reverseHex } from '../primitives/bytes.js';
@@ -197,20 +199,58 @@ export interface LevelStoreOptions {
   sync?: boolean;
 }
 
+/**
+ * The chain database could not be opened: one line naming the path, what failed and what to do.
+ * A database is created only in a new (missing or empty) folder: one whose CURRENT or MANIFEST
+ * is gone is refused rather than replaced, since LevelDB would delete the old tables it no longer
+ * lists (the chain lost for good).
+ */
+export class DatabaseOpenError extends Error {
+  override readonly name = 'DatabaseOpenError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(
+      `cannot open the chain database at ${path}: ${reason}. Nothing was changed; restore that folder ` +
+        `from a backup, or move it away and start again to download the chain from peers.`,
+    );
+  }
+}
+
+/** LevelDB's own words for a failed open ("IO error: …/MANIFEST-000002: No such file or directory"). */
+function openFailure(e: unknown): string {
+  let cause: unknown = e;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
 export class LevelChainStore implements ChainStore {
   private constructor(
     private readonly db: ClassicLevel<Uint8Array, Uint8Array>,
     private readonly sync: boolean,
   ) {}
 
-  /** Opens (creating if needed) the database at `dir`; refuses a schema version it does not know. */
+  /** Opens the database at `dir`, creating it only in a new folder; refuses a schema version it
+   * does not know, and a damaged database (DatabaseOpenError), which it never replaces. */
   static async open(dir: string, opts: LevelStoreOptions = {}): Promise<LevelChainStore> {
+    const fresh = !existsSync(dir) || readdirSync(dir).length === 0;
+    if (!fresh && !existsSync(join(dir, 'CURRENT')))
+      throw new DatabaseOpenError(dir, 'its CURRENT file is missing (the folder is not empty)');
+    if (fresh) mkdirSync(dir, { recursive: true, mode: 0o700 });
     const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
       keyEncoding: 'view',
       valueEncoding: 'view',
       cacheSize: opts.cacheSize ?? 8 << 20,
+      createIfMissing: fresh,
     });
-    await db.open();
+    try {
+      await db.open();
+    } catch (e) {
+      // Another process holding the database is not damage: its own message says so.
+      if ((e as { code?: string }).code === 'LEVEL_LOCKED') throw e;
+      throw new DatabaseOpenError(dir, openFailure(e));
+    }
     const store = new LevelChainStore(db, opts.sync ?? false);
     const v = await db.get(META_VERSION);
     if (v === undefined) {

@@ -190,6 +190,11 @@ test('warmup answers -28 except for help/stop/uptime', async () => {
   try {
     const client = new RpcClient({ port: server.port, cookieFile: join(dir, '.cookie') });
     await assert.rejects(client.call('echo'), (e: unknown) => e instanceof RpcError && e.code === -28);
+    // A method registered only once the chain is up (getblockcount) answers -28 too, not -32601.
+    await assert.rejects(
+      client.call('getblockcount'),
+      (e: unknown) => e instanceof RpcError && e.code === -28 && /Loading block index/.test(e.message),
+    );
     await client.call('uptime');
   } finally {
     server.setWarmup(null);
