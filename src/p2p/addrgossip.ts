@@ -1,11 +1,12 @@
 // Address gossip: answers getaddr from the address book and takes `addr` messages into it,
-// relaying fresh addresses on to two other peers as Core does.
+// relaying fresh addresses on to two other peers as Core does; rate-limited per peer and never
+// taking unroutable addresses (Core's IsRoutable) unless configured to.
 // Owns: which addresses are relayed (once each). Does not own: the address book (addrbook.ts) nor
 // dialling (connman.ts).
 import type { AddressBook } from './addrbook.js';
 import type { ConnMan } from './connman.js';
 import { MAX_ADDR, NODE_NETWORK, type TimedNetAddr } from './messages.js';
-import { endpointToUrl, ipToBytes, parseEndpoint } from './netaddr.js';
+import { endpointToUrl, ipToBytes, isRoutable, parseEndpoint } from './netaddr.js';
 import type { Peer } from './peer.js';
 import type { P2PNetworkParams } from './ports.js';
 
@@ -16,6 +17,8 @@ export class AddrGossip {
     private readonly params: P2PNetworkParams,
     private readonly book: AddressBook,
     private readonly conn: ConnMan,
+    /** Keep unroutable addresses too (P2PNodeOptions.allowLocalAddrs). */
+    private readonly allowLocal = false,
   ) {}
 
   onGetAddr(peer: Peer): void {
@@ -40,8 +43,18 @@ export class AddrGossip {
   onAddr(peer: Peer, addrs: TimedNetAddr[]): void {
     const now = Date.now();
     const fresh: TimedNetAddr[] = [];
+    // As Core: at most ADDR_RATE_PER_SECOND addresses per second per peer are processed (a token
+    // bucket, topped up by our getaddr); the rest are dropped uncounted against the peer.
+    peer.refillAddrTokens(now);
     for (const a of addrs) {
+      if (peer.addrTokens < 1) {
+        peer.addrRateLimited++;
+        continue;
+      }
+      peer.addrTokens--;
       if (a.port === 0 || a.host === '0.0.0.0' || a.host === '::') continue;
+      // Loopback, private, link-local and other unroutable addresses are neither stored nor relayed.
+      if (!this.allowLocal && !isRoutable(a.host)) continue;
       const url = endpointToUrl({ host: a.host, port: a.port, secure: false });
       peer.knownAddr.add(url);
       if (url === this.conn.url) continue;

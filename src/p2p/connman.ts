@@ -4,16 +4,17 @@
 // Owns: the set of peers and their sockets. Does not own: what their messages mean (node.ts hands
 // each message to relay, addrgossip or sync) nor what a closed peer leaves behind in those parts
 // (the onClosed hook). Fails soft: a socket error closes that peer only.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressBook } from './addrbook.js';
 import { normalizeHost, parseSubnet, type BanList } from './banlist.js';
 import { MAX_MESSAGE } from './messages.js';
-import { endpointToUrl, normalizeUrl, parseEndpoint } from './netaddr.js';
+import { selectEviction, type EvictionCandidate } from './eviction.js';
+import { endpointToUrl, isLoopback, isRoutable, netGroup, normalizeUrl, parseEndpoint } from './netaddr.js';
 import type { P2PNodeEvents, P2PNodeOptions, P2PTimeouts, PeerInfo } from './options.js';
-import { Peer } from './peer.js';
+import { Peer, RollingSet, SEND_PAUSE_BYTES } from './peer.js';
 import type { Logger, P2PNetworkParams } from './ports.js';
 
 /** What the connection manager asks of the rest of the node. */
@@ -40,6 +41,12 @@ export interface ConnContext {
   hooks: ConnHooks;
 }
 
+/** Hosts remembered as discouraged: Core's m_discouraged rolling filter of 50,000 entries. */
+export const MAX_DISCOURAGED = 50_000;
+
+/** A refused or evicted socket that ignores our close frame is cut off after this. */
+const CLOSE_GRACE_MS = 2_000;
+
 export class ConnMan {
   readonly peers = new Map<number, Peer>();
   /** Our own URLs, learned when a dial reached ourselves. */
@@ -48,6 +55,13 @@ export class ConnMan {
   readonly manual = new Set<string>();
   stopping = false;
   private readonly manualTry = new Map<string, number>();
+  /**
+   * Misbehaving remote hosts, discouraged as Core does (not a ban: in memory only, not listed by
+   * listbanned): their inbound connections are refused and their addresses not dialled.
+   */
+  private readonly discouraged = new RollingSet(MAX_DISCOURAGED);
+  /** Per-node secret for the eviction's keyed group order. */
+  private readonly groupSecret = randomBytes(16);
   private nextId = 1;
   private server?: WebSocketServer;
   private boundPort = 0;
@@ -132,13 +146,12 @@ export class ConnMan {
 
   private onInbound(ws: WebSocket, req: IncomingMessage): void {
     const host = normalizeHost(req.socket.remoteAddress ?? '');
-    if (this.stopping || this.bans.isBanned(host)) {
-      ws.close(1008, 'banned');
-      return;
-    }
-    const inbound = [...this.peers.values()].filter((p) => p.inbound).length;
-    if (inbound >= Math.max(0, this.maxConnections - this.targetOutbound)) {
-      ws.close(1013, 'too many connections');
+    let refusal: string | null = null;
+    if (this.stopping || this.bans.isBanned(host)) refusal = 'banned';
+    else if (this.discouraged.has(host)) refusal = 'discouraged';
+    else if (!this.makeInboundRoom()) refusal = 'too many connections';
+    if (refusal) {
+      this.refuse(ws, refusal === 'too many connections' ? 1013 : 1008, refusal);
       return;
     }
     const peer = this.addPeer(ws, true, host, '');
@@ -146,6 +159,58 @@ export class ConnMan {
     peer.remotePort = req.socket.remotePort ?? 0;
     peer.localAddress = normalizeHost(req.socket.localAddress ?? '');
     peer.localPort = req.socket.localPort ?? 0;
+  }
+
+  /**
+   * Closes a socket we will not serve. Whatever it sends meanwhile (an oversized frame included)
+   * is an error event on a socket with a listener, never an exception out of the event loop.
+   */
+  private refuse(ws: WebSocket, code: number, reason: string): void {
+    ws.on('error', (err) => this.log.debug({ err: err.message, reason }, 'refused socket error'));
+    ws.on('message', () => {});
+    try {
+      ws.close(code, reason);
+    } catch {
+      ws.terminate();
+    }
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Whether an inbound slot is free, evicting an inbound peer (Core's eviction) when none is. */
+  private makeInboundRoom(): boolean {
+    const inbound = [...this.peers.values()].filter((p) => p.inbound && !p.closed);
+    if (inbound.length < Math.max(0, this.maxConnections - this.targetOutbound)) return true;
+    const byId = new Map(inbound.map((p) => [p.id, p]));
+    const victim = selectEviction(inbound.map((p) => this.evictionCandidate(p)));
+    const peer = victim === null ? undefined : byId.get(victim);
+    if (!peer) return false;
+    this.log.info({ peer: peer.label }, 'inbound slots full: evicting a peer for a newcomer');
+    this.disconnect(peer, 'evicted for a newcomer');
+    return true;
+  }
+
+  private evictionCandidate(p: Peer): EvictionCandidate {
+    const group = netGroup(p.host);
+    const h = createHash('sha256').update(this.groupSecret).update(group).digest();
+    return {
+      id: p.id,
+      group,
+      groupKey: h.readUInt32LE(0),
+      connectedAt: p.connectedAt,
+      minPingMs: p.minPingMs,
+      lastTxTime: p.lastTxTime,
+      lastBlockTime: p.lastBlockTime,
+    };
+  }
+
+  /** Whether a host was discouraged for misbehaving (since start; not persisted, as Core). */
+  isDiscouraged(host: string): boolean {
+    return this.discouraged.has(normalizeHost(host));
+  }
+
+  /** Whether an address from the book may be dialled: routable, unless configured otherwise. */
+  private dialable(host: string): boolean {
+    return this.opts.allowLocalAddrs === true || isRoutable(host);
   }
 
   private get bans(): BanList {
@@ -183,24 +248,48 @@ export class ConnMan {
       url,
       nonce,
       (p, d) => this.ctx.hooks.onData(p, d),
-      { maxQueue: this.opts.maxQueue ?? 64 },
+      { maxQueue: this.opts.maxQueue ?? 64, maxQueueBytes: this.opts.maxReceiveBuffer },
     );
     this.peers.set(peer.id, peer);
-    ws.on('message', (data, isBinary) => {
-      if (!isBinary) {
-        this.misbehave(peer, 100, 'text frame');
-        return;
-      }
-      // A plain Uint8Array view: Buffer's slice() would not copy, and decoded hashes and
-      // scripts must not pin the socket's receive buffers.
-      const buf = data as Buffer;
-      peer.enqueue(new Uint8Array(buf.buffer, buf.byteOffset, buf.length));
-    });
-    ws.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.misbehave(peer, 100, 'oversized message');
-      else this.log.debug({ peer: peer.label, err: err.message }, 'socket error');
-    });
-    ws.on('close', () => this.onClose(peer));
+    // No socket event may throw out of its handler: a bug here costs one peer, not the node.
+    const guard =
+      <A extends unknown[]>(what: string, fn: (...args: A) => void) =>
+      (...args: A): void => {
+        try {
+          fn(...args);
+        } catch (err) {
+          this.log.error({ peer: peer.label, err }, `error handling socket ${what}`);
+          try {
+            peer.close(`internal error on ${what}`);
+          } catch {
+            ws.terminate();
+          }
+        }
+      };
+    ws.on(
+      'message',
+      guard('message', (data: WebSocket.RawData, isBinary: boolean) => {
+        if (!isBinary) {
+          this.misbehave(peer, 100, 'text frame');
+          return;
+        }
+        // A plain Uint8Array view: Buffer's slice() would not copy, and decoded hashes and
+        // scripts must not pin the socket's receive buffers.
+        const buf = data as Buffer;
+        peer.enqueue(new Uint8Array(buf.buffer, buf.byteOffset, buf.length));
+      }),
+    );
+    ws.on(
+      'error',
+      guard('error', (err: Error & { code?: string }) => {
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.misbehave(peer, 100, 'oversized message');
+        else this.log.debug({ peer: peer.label, err: err.message }, 'socket error');
+      }),
+    );
+    ws.on(
+      'close',
+      guard('close', () => this.onClose(peer)),
+    );
     return peer;
   }
 
@@ -255,7 +344,10 @@ export class ConnMan {
     const exclude = (url: string): boolean => {
       if (connected.has(url) || this.selfUrls.has(url) || url === this.advertised) return true;
       const ep = parseEndpoint(url, this.params.defaultPort);
-      return !ep || this.bans.isBanned(ep.host);
+      if (!ep || this.bans.isBanned(ep.host) || this.discouraged.has(normalizeHost(ep.host))) return true;
+      // Seeds are configured: a local seed (a test network's) is dialled; gossip is not.
+      const seed = this.ctx.book.get(url)?.source === 'seed';
+      return !seed && !this.dialable(ep.host);
     };
     for (const url of this.ctx.book.candidates(exclude, this.ctx.timeouts.retryMs, need)) this.dial(url);
   }
@@ -329,17 +421,25 @@ export class ConnMan {
     return { inbound, outbound: this.peers.size - inbound };
   }
 
-  /** Adds to a peer's score; at the threshold its host is banned and it is disconnected. */
+  /**
+   * Adds to a peer's score; at the threshold it is disconnected and, unless it is a loopback peer,
+   * its host discouraged. As Core's MaybeDiscourageAndDisconnect: a local peer is only disconnected
+   * (it may be our own wallet or miner), and misbehaviour never becomes a persisted ban (only the
+   * operator's setban does).
+   */
   misbehave(peer: Peer, dos: number, reason: string): void {
     // A closed peer is still scored: a bad block it sent may be judged after it left.
     if (dos <= 0) return;
     peer.score += dos;
     this.log.warn({ peer: peer.label, dos, score: peer.score, reason }, 'peer misbehaving');
     this.ctx.events.emit('misbehaving', { id: peer.id, host: peer.host, score: peer.score, reason });
-    if (peer.score >= (this.opts.banThreshold ?? 100)) {
-      if (!this.bans.isBanned(peer.host)) this.bans.ban(peer.host, this.opts.banTimeMs ?? 86_400_000, reason);
-      this.disconnect(peer, `misbehaving: ${reason}`);
+    if (peer.score < (this.opts.banThreshold ?? 100)) return;
+    if (isLoopback(peer.host) && !this.opts.discourageLocal) {
+      this.disconnect(peer, `misbehaving (local peer, not discouraged): ${reason}`);
+      return;
     }
+    this.discouraged.add(peer.host);
+    this.disconnect(peer, `misbehaving: ${reason}`);
   }
 
   /** The per-connection timeouts: handshake, idle, ping; pings a peer when one is due. */
@@ -360,7 +460,23 @@ export class ConnMan {
         continue;
       }
       if (p.pingNonce === null && now - p.pingSentAt >= t.pingIntervalMs) this.ping(p);
+      if (this.sendStalled(p, now)) this.disconnect(p, 'send stalled: the peer does not read');
     }
+  }
+
+  /**
+   * Whether a peer has left unsent bytes that did not go down for sendStallMs (Core's "socket
+   * sending timeout"). Below SEND_PAUSE_BYTES nothing waits on the peer, so nothing stalls.
+   */
+  private sendStalled(p: Peer, now: number): boolean {
+    const buffered = p.sendBuffered;
+    if (buffered < SEND_PAUSE_BYTES || buffered < p.sendWatchBytes || p.sendStuckSince === 0) {
+      p.sendStuckSince = buffered < SEND_PAUSE_BYTES ? 0 : now;
+      p.sendWatchBytes = buffered;
+      return false;
+    }
+    p.sendWatchBytes = buffered;
+    return now - p.sendStuckSince > this.ctx.timeouts.sendStallMs;
   }
 
   ping(p: Peer): void {

@@ -132,3 +132,69 @@ function parseIPv6(s: string): Uint8Array | null {
   }
   return out;
 }
+
+function v4Of(b: Uint8Array): Uint8Array | null {
+  if (b[10] !== 0xff || b[11] !== 0xff) return null;
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return null;
+  return b.subarray(12);
+}
+
+/** Loopback (127/8, ::1) or the name localhost: Core's IsLocal. */
+export function isLoopback(host: string): boolean {
+  if (host.toLowerCase() === 'localhost') return true;
+  const b = ipToBytes(host);
+  if (!b) return false;
+  const v4 = v4Of(b);
+  if (v4) return v4[0] === 127;
+  return b.subarray(0, 15).every((x) => x === 0) && b[15] === 1;
+}
+
+/**
+ * Whether an IP may be dialled from gossip, as Core's CNetAddr::IsRoutable: not unspecified, loopback,
+ * private (RFC1918 10/8, 172.16/12, 192.168/16), shared (RFC6598 100.64/10), link-local (169.254/16,
+ * fe80::/10), benchmarking (198.18/15), documentation (192.0.2/24, 198.51.100/24, 203.0.113/24,
+ * 2001:db8::/32), unique-local (fc00::/7), multicast or reserved (224/3). A name is not an IP: false.
+ */
+export function isRoutable(host: string): boolean {
+  const b = ipToBytes(host);
+  if (!b) return false;
+  const v4 = v4Of(b);
+  if (v4) {
+    const [a, c, d] = v4;
+    return !(
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      a >= 224 ||
+      (a === 100 && c >= 64 && c <= 127) ||
+      (a === 169 && c === 254) ||
+      (a === 172 && c >= 16 && c <= 31) ||
+      (a === 192 && c === 168) ||
+      (a === 198 && (c === 18 || c === 19)) ||
+      (a === 192 && c === 0 && d === 2) ||
+      (a === 198 && c === 51 && d === 100) ||
+      (a === 203 && c === 0 && d === 113)
+    );
+  }
+  if (b.subarray(0, 15).every((x) => x === 0)) return false; // :: and ::1
+  if (b[0] === 0xfe && (b[1] & 0xc0) === 0x80) return false; // fe80::/10
+  if ((b[0] & 0xfe) === 0xfc) return false; // fc00::/7
+  if (b[0] === 0xff) return false; // multicast
+  if (b[0] === 0x20 && b[1] === 0x01 && b[2] === 0x0d && b[3] === 0xb8) return false; // 2001:db8::/32
+  return true;
+}
+
+/**
+ * The network group of a host, as Core's GetGroup (without its ASN map): IPv4 /16, IPv6 /32, one
+ * group for all loopback and one for all other unroutable addresses; a name is its own group.
+ * Eviction and the address book's buckets spread peers over groups.
+ */
+export function netGroup(host: string): string {
+  if (isLoopback(host)) return 'local';
+  const b = ipToBytes(host);
+  if (!b) return `name:${host.toLowerCase()}`;
+  if (!isRoutable(host)) return 'unroutable';
+  const v4 = v4Of(b);
+  if (v4) return `ipv4:${v4[0]}.${v4[1]}`;
+  return `ipv6:${[...b.subarray(0, 4)].join('.')}`;
+}

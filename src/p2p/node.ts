@@ -14,6 +14,7 @@ import { AddressBook } from './addrbook.js';
 import { BanList, type BanEntry } from './banlist.js';
 import { ConnMan } from './connman.js';
 import {
+  MAX_ADDR,
   MAX_HEADERS,
   MIN_PEER_PROTOCOL_VERSION,
   MessageError,
@@ -24,7 +25,7 @@ import {
   type Message,
   type VersionPayload,
 } from './messages.js';
-import { ipToBytes, normalizeUrl, parseEndpoint } from './netaddr.js';
+import { ipToBytes, isRoutable, normalizeUrl, parseEndpoint } from './netaddr.js';
 import {
   DEFAULT_TIMEOUTS,
   DEFAULT_USER_AGENT,
@@ -93,7 +94,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     });
     this.sync = new BlockSync(opts, this.chain, this.conn, this.timeouts, this.log);
     this.relay = new Relay(this.chain, this.mempool, this.conn, this.sync, this.timeouts, this.log);
-    this.addrs = new AddrGossip(this.params, this.book, this.conn);
+    this.addrs = new AddrGossip(this.params, this.book, this.conn, opts.allowLocalAddrs);
   }
 
   /** The port actually listened on (after start), 0 when not listening. */
@@ -278,7 +279,9 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       const url = v.wsurl ? normalizeUrl(v.wsurl, this.params.defaultPort) : null;
       if (url) {
         peer.url = url;
-        this.book.add(url, 'announce');
+        // An unroutable listen URL (loopback, private) is not stored: it would be dialled later.
+        const host = parseEndpoint(url, this.params.defaultPort)?.host ?? '';
+        if (this.opts.allowLocalAddrs || isRoutable(host)) this.book.add(url, 'announce');
       }
       this.sendVersion(peer);
     }
@@ -290,7 +293,11 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     peer.pingSentAt = Date.now();
     if (!peer.inbound) {
       this.book.good(peer.url);
-      if (this.book.size < 1000) peer.send({ command: 'getaddr' });
+      if (this.book.size < 1000) {
+        peer.send({ command: 'getaddr' });
+        // As Core: the answer to our own getaddr may carry a full addr message.
+        peer.refillAddrTokens(Date.now(), MAX_ADDR);
+      }
     }
     peer.send({ command: 'sendheaders' });
     this.log.info(
@@ -330,6 +337,11 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     return this.conn.setBan(address, command, banTimeSec);
   }
 
+  /** Whether a host was discouraged for misbehaving (in memory since start, as Core). */
+  isDiscouraged(host: string): boolean {
+    return this.conn.isDiscouraged(host);
+  }
+
   listBanned(): BanEntry[] {
     return this.bans.list();
   }
@@ -353,7 +365,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     for (const p of this.conn.readyPeers()) if (p.pingNonce === null) this.conn.ping(p);
   }
 
-  /** Adds to a peer's score; at the threshold its host is banned and it is disconnected. */
+  /** Adds to a peer's score; at the threshold it is disconnected (and discouraged unless local). */
   misbehave(peer: Peer, dos: number, reason: string): void {
     this.conn.misbehave(peer, dos, reason);
   }

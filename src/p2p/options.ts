@@ -20,6 +20,9 @@ export interface P2PTimeouts {
   retryMs: number;
   /** Period of the maintenance timer (timeouts, pings, dialling). */
   tickMs: number;
+  /** Unsent bytes that do not go down for this long: disconnect. Core: TIMEOUT_INTERVAL, 20 min
+   * ("socket sending timeout"). */
+  sendStallMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: P2PTimeouts = {
@@ -31,6 +34,7 @@ export const DEFAULT_TIMEOUTS: P2PTimeouts = {
   txRequestMs: 60_000,
   retryMs: 5_000,
   tickMs: 1_000,
+  sendStallMs: 20 * 60_000,
 };
 
 /** BIP14 user agent sent in `version` unless the node is given another. */
@@ -63,10 +67,22 @@ export interface P2PNodeOptions {
   /** All connections (default 125); inbound get what outbound do not reserve. */
   maxConnections?: number;
   userAgent?: string;
-  /** Misbehaviour score that bans (default 100, as Core). */
+  /** Misbehaviour score that discourages a peer (default 100, as Core's DISCOURAGEMENT_THRESHOLD). */
   banThreshold?: number;
-  /** How long a misbehaving peer's host stays banned (default 24 h, as Core's -bantime). */
-  banTimeMs?: number;
+  /**
+   * Discourage misbehaving loopback peers too. Default false, as Core: a local peer is only
+   * disconnected (it may be our own wallet or miner). Tests of discouragement on one machine set it.
+   */
+  discourageLocal?: boolean;
+  /**
+   * Store and dial addresses learned from gossip or announced by inbound peers even when they are
+   * not publicly routable (loopback, private, link-local). Default false, as Core; `connect` and
+   * `addnode` may always name local peers.
+   */
+  allowLocalAddrs?: boolean;
+  /** Received bytes queued per peer before its socket is paused (default 5 MB, Core's
+   * -maxreceivebuffer). */
+  maxReceiveBuffer?: number;
   /** Blocks ahead of the tip that may be requested or held at once (default 1024). */
   downloadWindow?: number;
   /** Blocks in flight per peer (default 16, as Core). */

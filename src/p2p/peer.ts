@@ -28,12 +28,27 @@ export class RollingSet {
   }
 }
 
-/** Unsent bytes past which a peer's further requests wait. */
-export const SEND_PAUSE_BYTES = 16_000_000;
+/**
+ * Unsent bytes past which a peer's further requests (getdata above all) wait until it reads:
+ * Core's -maxsendbuffer (DEFAULT_MAXSENDBUFFER 1000 kB, fPauseSend). A peer that never reads holds
+ * about this much plus one block it asked for.
+ */
+export const SEND_PAUSE_BYTES = 1_000_000;
+
+/** Received bytes queued and not yet handled past which the socket is no longer read: Core's
+ * -maxreceivebuffer (DEFAULT_MAXRECEIVEBUFFER 5000 kB, fPauseRecv). */
+export const RECEIVE_PAUSE_BYTES = 5_000_000;
+
+/** Addresses a peer may have processed per second, and the bucket's cap: Core's
+ * MAX_ADDR_RATE_PER_SECOND (0.1) and MAX_ADDR_PROCESSING_TOKEN_BUCKET (1000). */
+export const ADDR_RATE_PER_SECOND = 0.1;
+export const ADDR_TOKEN_BUCKET_MAX = 1_000;
 
 export interface PeerQueueLimits {
   /** Messages queued before the socket is paused. */
   maxQueue: number;
+  /** Bytes queued before the socket is paused (default RECEIVE_PAUSE_BYTES). */
+  maxQueueBytes?: number;
 }
 
 export type PeerHandler = (peer: Peer, data: Uint8Array) => Promise<void>;
@@ -82,7 +97,19 @@ export class Peer {
   pingSentAt = 0;
   lastPingMs: number | null = null;
   minPingMs: number | null = null;
+  /** Unix ms of the last new transaction / block this peer gave us (eviction protects recent ones). */
+  lastTxTime = 0;
+  lastBlockTime = 0;
+  /** Addresses this peer may still have processed (Core's m_addr_token_bucket, starts at 1). */
+  addrTokens = 1;
+  addrTokensAt = Date.now();
+  /** Addresses dropped by the rate limit (Core's m_addr_rate_limited). */
+  addrRateLimited = 0;
+  /** Send-stall watch: unsent bytes at the last check and since when they have not gone down. */
+  sendWatchBytes = 0;
+  sendStuckSince = 0;
   private readonly queue: Uint8Array[] = [];
+  private queuedBytes = 0;
   private draining = false;
   private paused = false;
 
@@ -131,11 +158,32 @@ export class Peer {
     this.bytesRecv += data.length;
     this.msgsRecv++;
     this.queue.push(data);
-    if (this.queue.length >= this.limits.maxQueue && !this.paused) {
+    this.queuedBytes += data.length;
+    if (this.overQueue() && !this.paused) {
       this.paused = true;
       this.ws.pause();
     }
     if (!this.draining) void this.drainQueue();
+  }
+
+  /** Unsent bytes on the socket. */
+  get sendBuffered(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** Refills the addr token bucket for the time passed; adds `extra` (after our getaddr). */
+  refillAddrTokens(now: number, extra = 0): void {
+    const earned = (Math.max(0, now - this.addrTokensAt) / 1000) * ADDR_RATE_PER_SECOND;
+    this.addrTokens = Math.min(ADDR_TOKEN_BUCKET_MAX, this.addrTokens + earned + extra);
+    this.addrTokensAt = now;
+  }
+
+  /** The queue is over its limits (divided by `slack` when deciding to resume reading). */
+  private overQueue(slack = 1): boolean {
+    return (
+      this.queue.length >= this.limits.maxQueue / slack ||
+      this.queuedBytes >= (this.limits.maxQueueBytes ?? RECEIVE_PAUSE_BYTES) / slack
+    );
   }
 
   private async drainQueue(): Promise<void> {
@@ -147,8 +195,9 @@ export class Peer {
         await this.drain(SEND_PAUSE_BYTES);
         const data = this.queue.shift();
         if (!data || this.closed) break;
+        this.queuedBytes -= data.length;
         await this.handler(this, data);
-        if (this.paused && this.queue.length <= this.limits.maxQueue / 2) {
+        if (this.paused && !this.overQueue(2)) {
           this.paused = false;
           this.ws.resume();
         }
@@ -165,6 +214,7 @@ export class Peer {
     this.closed = true;
     this.closeReason = reason;
     this.queue.length = 0;
+    this.queuedBytes = 0;
     try {
       this.ws.close(1000, reason.slice(0, 100));
     } catch {

@@ -12,7 +12,7 @@ import type { Tx } from '../primitives/tx.js';
 import type { ConnMan } from './connman.js';
 import { InvType, MAX_INV, PROTOCOL_VERSION, frame, type InvItem } from './messages.js';
 import { key, type P2PTimeouts } from './options.js';
-import type { Peer } from './peer.js';
+import { SEND_PAUSE_BYTES, type Peer } from './peer.js';
 import type { Logger, P2PChain, P2PMempool } from './ports.js';
 import { RollingBloom } from './rolling-bloom.js';
 import type { BlockSync } from './sync.js';
@@ -118,8 +118,9 @@ export class Relay {
           notFound.push(it);
           continue;
         }
-        // Hold back while the socket still has several blocks to write: memory stays bounded.
-        await peer.drain(8_000_000);
+        // As Core's fPauseSend: nothing more while the peer has not read what it was sent (Core's
+        // -maxsendbuffer), so a peer that never reads holds about one block, not what it asked for.
+        await peer.drain(SEND_PAUSE_BYTES);
         peer.sendRaw(frame('block', bytes));
         peer.knownInv.add(key(it.hash));
       } else if (it.type === InvType.TX) {
@@ -165,6 +166,7 @@ export class Relay {
     peer.knownInv.add(k);
     if (!this.mempool || this.mempool.has(txid)) return this.requestTxs(peer);
     const res = await this.mempool.accept(tx);
+    if (res.accepted) peer.lastTxTime = Date.now();
     if (!res.accepted && res.reason === MISSING_INPUTS) {
       // Core's orphan handling: the pool keeps the child; its parents are asked of this peer.
       for (const input of tx.inputs) this.announceTx(peer, input.prevout.hash, key(input.prevout.hash));

@@ -260,7 +260,8 @@ export class BlockSync {
           if (!h) break;
           this.held.delete(key(next.hash));
           const res = await this.chain.processBlock(h.block);
-          if (!res.accepted) {
+          if (res.accepted) h.from.lastBlockTime = Date.now();
+          else {
             if (res.dos) this.conn.misbehave(h.from, res.dos, `invalid block: ${res.reason ?? 'rejected'}`);
             else this.log.debug({ reason: res.reason }, 'block not accepted');
             const again = this.chain.blocksToDownload(1)[0];

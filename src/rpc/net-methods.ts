@@ -10,7 +10,7 @@ import type { ChainParams } from '../consensus/params.js';
 import { DEFAULT_MIN_RELAY_FEE_RATE } from '../mempool/policy.js';
 import { parseSubnet, subnetContains } from '../p2p/banlist.js';
 import { NODE_NETWORK, PROTOCOL_VERSION } from '../p2p/messages.js';
-import { ipToBytes, normalizeUrl, parseEndpoint } from '../p2p/netaddr.js';
+import { ipToBytes, isRoutable, normalizeUrl, parseEndpoint } from '../p2p/netaddr.js';
 import type { PeerInfo } from '../p2p/node.js';
 import { JsonAmount } from './amount.js';
 import { RpcCode, RpcError } from './errors.js';
@@ -36,27 +36,10 @@ function hostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-/** Core's network names: loopback, private and link-local addresses are not_publicly_routable. */
+/** Core's network names: what is not routable (p2p's isRoutable, as Core's) is not_publicly_routable. */
 export function networkOf(host: string): string {
-  const b = ipToBytes(host);
-  if (!b) return 'not_publicly_routable';
-  const v4 = b[10] === 0xff && b[11] === 0xff && b.subarray(0, 10).every((x) => x === 0);
-  if (v4) {
-    const [a, c] = [b[12], b[13]];
-    const local =
-      a === 0 ||
-      a === 10 ||
-      a === 127 ||
-      (a === 169 && c === 254) ||
-      (a === 172 && c >= 16 && c <= 31) ||
-      (a === 192 && c === 168) ||
-      (a === 100 && c >= 64 && c <= 127);
-    return local ? 'not_publicly_routable' : 'ipv4';
-  }
-  const loopOrAny = b.subarray(0, 15).every((x) => x === 0);
-  const linkLocal = b[0] === 0xfe && (b[1] & 0xc0) === 0x80;
-  const uniqueLocal = (b[0] & 0xfe) === 0xfc;
-  return loopOrAny || linkLocal || uniqueLocal ? 'not_publicly_routable' : 'ipv6';
+  if (!isRoutable(host)) return 'not_publicly_routable';
+  return host.includes(':') ? 'ipv6' : 'ipv4';
 }
 
 function servicesNames(hex: string): string[] {

@@ -9,8 +9,10 @@ import { InvType, MAX_HEADERS, MAX_INV, MAX_PAYLOAD, frame } from '../../src/p2p
 import { badPowHeader, buildChain, coinbase, genesis, makeBlock, spend } from './fake-chain.js';
 import { RawPeer, startNode, waitFor, type TestNode } from './helpers.js';
 
+// Every peer here is on 127.0.0.1, which Core never discourages: these nodes treat loopback as
+// remote (discourageLocal) so that discouragement itself is tested.
 async function withNode(fn: (n: TestNode, reasons: string[]) => Promise<void>): Promise<void> {
-  const n = await startNode();
+  const n = await startNode({ discourageLocal: true });
   const reasons: string[] = [];
   n.node.on('misbehaving', (m) => reasons.push(m.reason));
   try {
@@ -20,7 +22,11 @@ async function withNode(fn: (n: TestNode, reasons: string[]) => Promise<void>): 
   }
 }
 
-const banned = (n: TestNode): string[] => n.node.listBanned().map((b) => b.address);
+/** Discouraged hosts (in memory; misbehaviour never adds to the persisted ban list). */
+const banned = (n: TestNode): string[] => {
+  assert.deepEqual(n.node.listBanned(), [], 'misbehaviour is not a persisted ban');
+  return n.node.isDiscouraged('127.0.0.1') ? ['127.0.0.1'] : [];
+};
 const score = (n: TestNode): number => n.node.peerInfo()[0]?.banScore ?? -1;
 
 test('an oversized message is refused by the socket limit and the peer banned', () =>
@@ -65,7 +71,8 @@ test('50,001 inv items score 20 each time: banned on the fifth', () =>
     const raw = await RawPeer.handshake(n.url);
     const msg = oversizedInv();
     await raw.sendRaw(msg);
-    await waitFor(() => score(n) === 20, 3_000, 'score 20');
+    // 1.8 MB to decode: a wide bound, as 8 test runs share 2 cores.
+    await waitFor(() => score(n) === 20, 10_000, 'score 20');
     assert.equal(raw.closed, false);
     for (let i = 0; i < 4; i++) await raw.sendRaw(msg);
     await raw.waitClosed();
@@ -166,11 +173,21 @@ test('a message before version and a text frame are scored', () =>
     assert.match(reasons[1], /text frame/);
   }));
 
-test('100 MB of junk from one peer does not starve another: pings answered in under a second', async () => {
+test('100 MB of junk from one peer does not starve another: pings stay near the quiet baseline', async () => {
   const n = await startNode();
   try {
     const honest = await RawPeer.handshake(n.url);
     const flood = await RawPeer.handshake(n.url);
+    // The quiet baseline, on this machine now: the bound below is relative to it, since a loaded
+    // machine (8 test runs on 2 cores) slows every ping, flood or not.
+    const quiet: number[] = [];
+    for (let i = 0n; i < 5n; i++) {
+      const from = honest.received.length;
+      const t0 = Date.now();
+      honest.send({ command: 'ping', nonce: i });
+      await honest.next('pong', 5_000, from);
+      quiet.push(Date.now() - t0);
+    }
     const junk = frame('junk', new Uint8Array(1_000_000).fill(0xaa));
     let sent = 0;
     const flooding = (async () => {
@@ -186,7 +203,7 @@ test('100 MB of junk from one peer does not starve another: pings answered in un
       const from = honest.received.length;
       const t0 = Date.now();
       honest.send({ command: 'ping', nonce: ++nonce });
-      const pong = await honest.next('pong', 2_000, from);
+      const pong = await honest.next('pong', 10_000, from);
       assert.equal(pong.nonce, nonce);
       latencies.push(Date.now() - t0);
       await new Promise((r) => setTimeout(r, 50));
@@ -194,7 +211,14 @@ test('100 MB of junk from one peer does not starve another: pings answered in un
     await flooding;
     assert.ok(sent >= 100_000_000, `flood sent ${sent} bytes`);
     assert.ok(latencies.length >= 3, `only ${latencies.length} pings during the flood`);
-    assert.ok(Math.max(...latencies) < 1_000, `ping latencies ${latencies.join(',')}`);
+    // Starvation would be seconds per ping for the whole flood; fairness keeps the median near
+    // the quiet baseline and no ping waits for the flood to end.
+    const sorted = [...latencies].sort((x, y) => x - y);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    const base = Math.max(...quiet);
+    const detail = `quiet ${quiet.join(',')}; flood ${latencies.join(',')}`;
+    assert.ok(median < Math.max(500, 10 * base), `median ping under the flood: ${detail}`);
+    assert.ok(sorted[sorted.length - 1] < Math.max(3_000, 30 * base), `slowest ping: ${detail}`);
     assert.equal(n.node.peerInfo().find((p) => p.bytesRecv > 50_000_000)?.banScore, 0);
     honest.close();
     flood.close();
@@ -202,3 +226,40 @@ test('100 MB of junk from one peer does not starve another: pings answered in un
     await n.node.stop();
   }
 });
+
+test('a misbehaving local peer is disconnected, not discouraged nor banned (Core), and may return', async () => {
+  const n = await startNode();
+  try {
+    const raw = await RawPeer.handshake(n.url);
+    await raw.sendRaw(frame('ping', Uint8Array.of(1, 2, 3)));
+    await raw.waitClosed();
+    assert.equal(n.node.isDiscouraged('127.0.0.1'), false);
+    assert.deepEqual(n.node.listBanned(), []);
+    const again = await RawPeer.handshake(n.url);
+    assert.equal(again.closed, false);
+    again.close();
+  } finally {
+    await n.node.stop();
+  }
+});
+
+test('a refused (discouraged) socket that sends an oversized frame cannot crash the node', () =>
+  withNode(async (n) => {
+    const raw = await RawPeer.handshake(n.url);
+    raw.ws.send('text');
+    await raw.waitClosed();
+    assert.deepEqual(banned(n), ['127.0.0.1']);
+    // Refused at once; the frame may reach the closing socket, which has an error listener.
+    const refused = await RawPeer.connect(n.url);
+    await refused.sendRaw(frame('block', new Uint8Array(MAX_PAYLOAD + 1))).catch(() => undefined);
+    await refused.waitClosed();
+    const ok = await startNode();
+    try {
+      const honest = await RawPeer.handshake(ok.url);
+      honest.close();
+    } finally {
+      await ok.node.stop();
+    }
+    assert.ok(n.node.port > 0, 'node still up');
+    assert.deepEqual(n.node.connectionCount(), { inbound: 0, outbound: 0 });
+  }));

@@ -19,7 +19,7 @@ test('two nodes complete the handshake and measure ping latency', async () => {
     const [inbound] = a.node.peerInfo();
     assert.equal(inbound.inbound, true);
     assert.equal(inbound.url, b.url, 'the inbound side learns the listen URL from version.wsurl');
-    assert.ok(a.node.book.get(b.url), 'and adds it to its address book');
+    assert.equal(a.node.book.get(b.url), undefined, 'a loopback listen URL is not stored (Core)');
     await waitFor(() => b.node.peerInfo()[0].pingMs !== null, 5_000, 'a pong');
     assert.ok((b.node.peerInfo()[0].pingMs as number) < 1_000);
     assert.deepEqual(b.node.connectionCount(), { inbound: 0, outbound: 1 });
@@ -144,42 +144,65 @@ test('setban, listbanned and clearbanned', async () => {
 test('addr gossip fills the address book, getaddr answers it, and the book persists', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tally-peers-'));
   const file = join(dir, 'peers.json');
-  const a = await startNode({ peersFile: file, targetOutbound: 0 });
+  // b knows two routable addresses and a private one; a learns b's answer to its getaddr (which
+  // tops up a's addr token bucket by 1,000, as Core) and keeps only the routable two.
+  const b = await startNode({ targetOutbound: 0 });
+  for (const url of ['ws://8.8.8.8:8333', 'ws://[2606:4700::1111]:8334', 'ws://10.0.0.1:8333'])
+    b.node.book.add(url, 'addr');
+  const a = await startNode({ peersFile: file, connect: [b.url] });
   try {
+    await waitFor(() => a.node.book.size === 2, 5_000, 'addresses');
+    assert.ok(a.node.book.get('ws://8.8.8.8:8333'));
+    assert.ok(a.node.book.get('ws://[2606:4700::1111]:8334'));
+    assert.equal(a.node.book.get('ws://10.0.0.1:8333'), undefined, 'a private address is not stored');
     const raw = await RawPeer.handshake(a.url);
-    const now = Math.floor(Date.now() / 1000);
-    raw.send({
-      command: 'addr',
-      addrs: [
-        { time: now, services: 1n, host: '10.0.0.1', port: 8333 },
-        { time: now, services: 1n, host: '2001:db8::1', port: 8334 },
-      ],
-    });
-    await waitFor(() => a.node.book.size === 2, 3_000, 'addresses');
-    assert.ok(a.node.book.get('ws://10.0.0.1:8333'));
-    assert.ok(a.node.book.get('ws://[2001:db8::1]:8334'));
     const from = raw.received.length;
     raw.send({ command: 'getaddr' });
     const reply = await raw.next('addr', 3_000, from);
     assert.deepEqual(reply.addrs.map((x) => `${x.host}:${x.port}`).sort(), [
-      '10.0.0.1:8333',
-      '2001:db8::1:8334',
+      '2606:4700::1111:8334',
+      '8.8.8.8:8333',
     ]);
     raw.close();
   } finally {
     await a.node.stop();
+    await b.node.stop();
   }
   const saved = JSON.parse(readFileSync(file, 'utf8')) as { peers: { url: string }[] };
   assert.equal(saved.peers.length, 2);
-  const b = await startNode({ peersFile: file, targetOutbound: 0 });
-  assert.equal(b.node.book.size, 2, 'loaded on restart');
-  await b.node.stop();
+  const c = await startNode({ peersFile: file, targetOutbound: 0 });
+  assert.equal(c.node.book.size, 2, 'loaded on restart');
+  await c.node.stop();
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("an inbound peer's addr is rate-limited as Core's (0.1 per second, a bucket starting at 1)", async () => {
+  const a = await startNode({ targetOutbound: 0 });
+  try {
+    const raw = await RawPeer.handshake(a.url);
+    const now = Math.floor(Date.now() / 1000);
+    const addrs = Array.from({ length: 1000 }, (_, i) => ({
+      time: now,
+      services: 1n,
+      host: `8.8.${i >> 8}.${i & 255}`,
+      port: 8333,
+    }));
+    raw.send({ command: 'addr', addrs });
+    const from = raw.received.length;
+    raw.send({ command: 'ping', nonce: 5n });
+    await raw.next('pong', 3_000, from);
+    assert.equal(a.node.book.size, 1, 'one token: one address of the thousand');
+    assert.equal(a.node.peerInfo()[0].banScore, 0, 'rate limiting costs the peer nothing');
+    raw.close();
+  } finally {
+    await a.node.stop();
+  }
 });
 
 test('outbound connections are kept at the target from the address book', async () => {
   const servers = await Promise.all([0, 1, 2].map(() => startNode({ targetOutbound: 0 })));
-  const a = await startNode({ targetOutbound: 2 });
+  // Loopback addresses from the book are dialled only when configured (allowLocalAddrs).
+  const a = await startNode({ targetOutbound: 2, allowLocalAddrs: true });
   try {
     for (const s of servers) a.node.book.add(s.url, 'addr');
     await waitFor(() => a.node.connectionCount().outbound === 2, 5_000, 'two outbound');

@@ -56,7 +56,8 @@ test('networkOf and clientVersion follow Core', () => {
   assert.equal(networkOf('::1'), 'not_publicly_routable');
   assert.equal(networkOf('fe80::1'), 'not_publicly_routable');
   assert.equal(networkOf('8.8.8.8'), 'ipv4');
-  assert.equal(networkOf('2001:db8::1'), 'ipv6');
+  assert.equal(networkOf('2606:4700::1111'), 'ipv6');
+  assert.equal(networkOf('2001:db8::1'), 'not_publicly_routable', 'documentation range (RFC3849)');
   assert.equal(clientVersion('/Tally:0.1.0/'), 100);
   assert.equal(clientVersion('/Tally:27.1.2(x)/'), 270_102);
 });
