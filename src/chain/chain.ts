@@ -14,7 +14,7 @@ import { ScriptVerifyPool } from './verify-pool.js';
 import { type BlockEntry, medianTimePast } from './block-index.js';
 import { CoinsCache } from './coins.js';
 import { ScriptExecCache } from './script-cache.js';
-import type { ChainStore, StoredCoin } from './ports.js';
+import type { BlockUndo, ChainStore, StoredCoin } from './ports.js';
 import { BlockTree } from './tree.js';
 import { Activation } from './activation.js';
 import { type StartupDeps, loadChain, verifyRecent } from './startup.js';
@@ -154,6 +154,12 @@ export class Chain extends EventEmitter<ChainEvents> {
     const e = this.getEntry(hash);
     if (!e?.hasData()) return undefined;
     return this.store.getBlock(e.hash);
+  }
+
+  /** The coins a stored block spent (its undo data), for the indexes. */
+  async getUndo(hash: Uint8Array | string): Promise<BlockUndo | undefined> {
+    const e = this.getEntry(hash);
+    return e ? this.store.getUndo(e.hash) : undefined;
   }
 
   getBlockHashAtHeight(height: number): Uint8Array | undefined {

@@ -4,6 +4,7 @@
 // chain, and RejectError -> Verdict. Holds no state beyond a cache of the best header path.
 import type { BlockEntry } from '../chain/block-index.js';
 import type { Chain } from '../chain/chain.js';
+import type { IndexChain } from '../index/ports.js';
 import { RejectError } from '../consensus/errors.js';
 import type { MempoolChain } from '../mempool/mempool.js';
 import type { Mempool, MempoolEntry } from '../mempool/mempool.js';
@@ -188,4 +189,24 @@ export function subscribeHooks(chain: Chain, hooks: EventHooks): () => void {
   const tip = (): void => hooks.tipChanged();
   chain.on('tip', tip);
   return () => chain.off('tip', tip);
+}
+
+/** The chain as the optional indexes see it (index/ports.ts). */
+export function indexChainAdapter(chain: Chain): IndexChain {
+  const ref = (e: BlockEntry | undefined | null) => (e ? { hash: e.hash, height: e.height } : undefined);
+  return {
+    tip: () => ref(chain.tip)!,
+    atHeight: (h) => ref(chain.getEntryAtHeight(h)),
+    isActive: (hash) => {
+      const e = chain.getEntry(hash);
+      return e !== undefined && chain.isOnActiveChain(e);
+    },
+    parent: (hash) => ref(chain.getEntry(hash)?.prev),
+    getBlock: (hash) => chain.getBlock(hash),
+    getUndo: (hash) => chain.getUndo(hash),
+    onTip: (f) => {
+      chain.on('tip', f);
+      return () => chain.off('tip', f);
+    },
+  };
 }

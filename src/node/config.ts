@@ -77,7 +77,6 @@ export interface NodeConfig {
   rest: boolean;
   txindex: boolean;
   blockfilterindex: boolean;
-  coinstatsindex: boolean;
   blocknotify?: string;
   walletnotify?: string;
   alertnotify?: string;
@@ -303,7 +302,6 @@ export const OPTIONS: Record<string, OptionSpec> = {
     expect: 'basic, 1 or 0',
     help: 'Keep BIP158 basic block filters (getblockfilter)',
   },
-  coinstatsindex: boolOpt('Keep UTXO set statistics per block (gettxoutsetinfo at a height)'),
   blocknotify: notifyOpt('Run this command when the best block changes (%s = its hash)'),
   walletnotify: notifyOpt('Run this command when a wallet transaction changes (%s = txid, %w = wallet)'),
   alertnotify: notifyOpt('Run this command on a warning (%s = the message)'),
@@ -366,6 +364,8 @@ const WALLETOPT = "not configurable in Tally's wallet (one per data directory; s
 export const REFUSED: Record<string, string> = {
   prune: 'pruning is not implemented yet; prune=0 (keep every block) is what Tally does',
   blocksonly: 'blocks-only mode is not implemented yet',
+  coinstatsindex:
+    'the coin statistics index (MuHash) is not implemented yet; gettxoutsetinfo reads the set at the tip',
   maxuploadtarget: 'an upload target is not implemented yet',
   whitelist: 'peer permissions (whitelist) are not implemented yet',
   whitebind: 'peer permissions (whitebind) are not implemented yet',
@@ -469,7 +469,6 @@ const DEFAULTS = {
   rest: false,
   txindex: false,
   blockfilterindex: false,
-  coinstatsindex: false,
   persistmempool: true,
   reindex: false,
   'reindex-chainstate': false,

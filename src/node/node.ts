@@ -41,7 +41,11 @@ import { SigCache } from '../script/sigcache.js';
 import { LevelChainStore } from '../storage/level-store.js';
 import { WalletManager, type WalletFollower } from '../wallet/manager.js';
 import type { Wallet } from '../wallet/wallet.js';
+import { TxIndex } from '../index/txindex.js';
+import { openIndex } from '../index/base.js';
+import { BlockFilterIndex } from '../index/blockfilter.js';
 import {
+  indexChainAdapter,
   ibdTracker,
   mempoolChainAdapter,
   netAdapter,
@@ -110,6 +114,7 @@ export class TallyNode {
     private readonly opts: NodeStartOptions,
     private readonly notify: NotifyCommands,
     readonly zmq: ZmqPublisher | null,
+    readonly indexes: { txIndex: TxIndex | null; filterIndex: BlockFilterIndex | null },
   ) {
     this.params = getParams(config.network);
     this.log = logging.child('node');
@@ -118,7 +123,6 @@ export class TallyNode {
   /** Starts every part in dependency order; on any failure closes what was opened and throws. */
   static async start(config: NodeConfig, opts: NodeStartOptions = {}): Promise<TallyNode> {
     const params = getParams(config.network);
-    refuseUnbuilt(config);
     const files = dataLayout(config.networkDir);
     const mineScript =
       config.mineaddress === undefined ? undefined : payoutScript(config.mineaddress, params);
@@ -183,6 +187,26 @@ export class TallyNode {
       });
       cleanup.push(() => chain.close());
       checkAbort();
+
+      const indexes = {
+        txIndex: config.txindex
+          ? await openIndex(
+              TxIndex,
+              join(config.networkDir, 'indexes', 'txindex'),
+              indexChainAdapter(chain),
+              logging.child('index'),
+            )
+          : null,
+        filterIndex: config.blockfilterindex
+          ? await openIndex(
+              BlockFilterIndex,
+              join(config.networkDir, 'indexes', 'blockfilter', 'basic'),
+              indexChainAdapter(chain),
+              logging.child('index'),
+            )
+          : null,
+      };
+      for (const i of [indexes.txIndex, indexes.filterIndex]) if (i) cleanup.push(() => i.close());
 
       const mempool = new Mempool({
         chain: mempoolChainAdapter(chain),
@@ -285,6 +309,7 @@ export class TallyNode {
         opts,
         notify,
         zmq,
+        indexes,
       );
       stopper.node = node;
       node.wire();
@@ -292,6 +317,9 @@ export class TallyNode {
       rpc.setWarmup('Verifying blocks...');
       await chain.activate();
       checkAbort();
+      // Indexes build in the background from the stored blocks and then follow the tip.
+      if (indexes.txIndex) await indexes.txIndex.start();
+      if (indexes.filterIndex) await indexes.filterIndex.start();
       rpc.setWarmup('Loading wallets...');
       for (const name of wallets.available()) {
         try {
@@ -531,13 +559,21 @@ export class TallyNode {
       datadir: this.config.networkDir,
     });
     registerNetMethods(this.rpc, { p2p: netAdapter(this.p2p), params: this.params, mempool: this.mempool });
-    registerInterfaceMethods(this.rpc, { zmqNotifications: () => this.zmq?.notifications() ?? [] });
+    const { txIndex, filterIndex } = this.indexes;
+    registerInterfaceMethods(this.rpc, {
+      zmqNotifications: () => this.zmq?.notifications() ?? [],
+      indexes: () =>
+        Object.fromEntries([txIndex, filterIndex].filter((i) => i !== null).map((i) => [i.name, i.info()])),
+      hasBlock: (hash) => this.chain.getEntry(hash) !== undefined,
+      basicFilter: filterIndex ? (hash) => filterIndex.get(hash) : undefined,
+    });
     registerRawTxMethods(this.rpc, {
       chain: this.chain,
       mempool: this.mempool,
       params: this.params,
       wallets: this.wallets,
       broadcast: (tx) => this.broadcast(tx),
+      txIndexBlock: txIndex ? (txid) => txIndex.blockOf(txid) : undefined,
     });
     const miningHooks = registerMiningMethods(this.rpc, {
       chain: this.chain,
@@ -600,6 +636,10 @@ export class TallyNode {
         this.log.info({ transactions: n }, 'mempool saved');
       });
     await step('wallets', () => this.wallets.close());
+    await step('indexes', async () => {
+      await this.indexes.txIndex?.close();
+      await this.indexes.filterIndex?.close();
+    });
     await step('chain', () => this.chain.close());
     this.log.info('Tally stopped');
     await step('log', () => this.logging.close());
@@ -645,13 +685,6 @@ async function syncWallet(chain: Chain, w: Wallet, restored: boolean, log: Logge
     }
   }
   await w.rescan(blocks());
-}
-
-/** Settings the config accepts whose parts are still being built: one clear line, not a silent no-op. */
-function refuseUnbuilt(config: NodeConfig): void {
-  const on: string[] = [];
-  for (const k of ['txindex', 'blockfilterindex', 'coinstatsindex'] as const) if (config[k]) on.push(k);
-  if (on.length) throw new ConfigError(`${on.join(', ')}: not implemented yet in this version of Tally`);
 }
 
 /** Core's user agent with -uacomment: /Tally:0.1.0(comment; comment)/. */

@@ -22,7 +22,7 @@ import { JsonAmount, parseCoins } from './amount.js';
 import { hashParam, scriptType, txJson, verbosity } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, ParamReader } from './params.js';
-import type { ChainPort, MempoolPort, WalletsPort } from './ports.js';
+import type { BlockInfo, ChainPort, MempoolPort, WalletsPort } from './ports.js';
 import type { RpcServer } from './server.js';
 import { walletName, walletRpcError } from './wallet-methods.js';
 
@@ -34,6 +34,8 @@ export interface RawTxRpcDeps {
   wallets?: WalletsPort;
   /** Accepts into the mempool and relays; throws RpcError with Core's code (see mempoolRejectToRpc). */
   broadcast: (tx: Tx) => Promise<void>;
+  /** With txindex: the hash of the block holding a txid (internal byte order). */
+  txIndexBlock?: (txid: Uint8Array) => Promise<Uint8Array | undefined>;
 }
 
 /** Core's DEFAULT_MAX_RAW_TX_FEE_RATE: 0.10 coins per 1000 bytes. */
@@ -216,9 +218,29 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
         );
       let tx: Tx | undefined;
       let blockFields: Record<string, unknown> = {};
+      let entry: BlockInfo | undefined;
       if (r.has(2)) {
-        const entry = chain.getEntry(hashParam(r, 2, 'blockhash'));
+        entry = chain.getEntry(hashParam(r, 2, 'blockhash'));
         if (entry === undefined) throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Block hash not found');
+      } else {
+        tx = mempool.get(hashFromHex(txid))?.tx;
+        if (tx === undefined && deps.txIndexBlock) {
+          // Core: the pool first, then the txindex.
+          const hash = await deps.txIndexBlock(hashFromHex(txid));
+          entry = hash && chain.getEntry(hash);
+          if (entry === undefined)
+            throw new RpcError(
+              RpcCode.INVALID_ADDRESS_OR_KEY,
+              'No such mempool or blockchain transaction. Use gettransaction for wallet transactions.',
+            );
+        } else if (tx === undefined)
+          throw new RpcError(
+            RpcCode.INVALID_ADDRESS_OR_KEY,
+            'No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries. ' +
+              'Use gettransaction for wallet transactions.',
+          );
+      }
+      if (entry !== undefined) {
         const block = await chain.getBlock(entry.hash);
         if (block === undefined) throw new RpcError(RpcCode.MISC_ERROR, 'Block not available');
         tx = block.txs.find((t) => t.txidHex() === txid);
@@ -229,21 +251,14 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
           );
         const active = chain.isOnActiveChain(entry);
         blockFields = {
-          in_active_chain: active,
+          ...(r.has(2) ? { in_active_chain: active } : {}),
           blockhash: entry.hashHex,
           confirmations: active ? chain.height - entry.height + 1 : 0,
           time: entry.header.time,
           blocktime: entry.header.time,
         };
-      } else {
-        tx = mempool.get(hashFromHex(txid))?.tx;
-        if (tx === undefined)
-          throw new RpcError(
-            RpcCode.INVALID_ADDRESS_OR_KEY,
-            'No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries. ' +
-              'Use gettransaction for wallet transactions.',
-          );
       }
+      if (tx === undefined) throw new RpcError(RpcCode.INTERNAL_ERROR, 'transaction not found');
       const hex = bytesToHex(tx.encode());
       if (level === 0) return hex;
       return { ...txJson(tx, prefixes), hex, ...blockFields };

@@ -5,7 +5,7 @@
 // walletnotify run.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,8 @@ test('a bitcoin.conf node serves the bitcoin-core client, REST, ZMQ and notify c
       '# copied from a Bitcoin Core node',
       'server=1',
       'rest=1',
+      'txindex=1',
+      'blockfilterindex=basic',
       'listen=1',
       `rpcauth=alice:${salt}$${hmac}`,
       'rpcthreads=4',
@@ -81,6 +83,7 @@ test('a bitcoin.conf node serves the bitcoin-core client, REST, ZMQ and notify c
       host: `http://127.0.0.1:${node.rpcPort}`,
       username: 'alice',
       password: 'hunter2',
+      timeout: 120_000,
     });
     assert.equal(await client.command('getblockcount'), 0);
     const zmqList = (await client.command('getzmqnotifications')) as { type: string; address: string }[];
@@ -104,7 +107,7 @@ test('a bitcoin.conf node serves the bitcoin-core client, REST, ZMQ and notify c
     assert.equal(await client.command('getbestblockhash'), tip);
 
     // ZMQ: every topic, contiguous from 0, with the events in Core's order.
-    await waitFor(() => msgs.some((m) => m.topic === 'hashblock' && m.body.toString('hex') === tip), 10_000);
+    await waitFor(() => msgs.some((m) => m.topic === 'hashblock' && m.body.toString('hex') === tip), 30_000);
     for (const topic of ['hashblock', 'hashtx', 'rawblock', 'rawtx', 'sequence']) {
       const seqs = msgs.filter((m) => m.topic === topic).map((m) => m.seq);
       assert.ok(seqs.length > 0, topic);
@@ -125,7 +128,7 @@ test('a bitcoin.conf node serves the bitcoin-core client, REST, ZMQ and notify c
     assert.equal(rawblock.body.length > 80, true);
 
     // blocknotify and walletnotify ran.
-    await waitFor(() => existsSync(blocksFile) && readFileSync(blocksFile, 'utf8').includes(tip), 10_000);
+    await waitFor(() => existsSync(blocksFile) && readFileSync(blocksFile, 'utf8').includes(tip), 30_000);
     const notified = readFileSync(blocksFile, 'utf8');
     assert.ok(notified.includes(mined[100]));
     await waitFor(
@@ -134,7 +137,7 @@ test('a bitcoin.conf node serves the bitcoin-core client, REST, ZMQ and notify c
     );
 
     // REST through the client (unauthenticated, on the RPC port).
-    const rest = new Client({ host: `http://127.0.0.1:${node.rpcPort}` });
+    const rest = new Client({ host: `http://127.0.0.1:${node.rpcPort}`, timeout: 120_000 });
     const block = (await rest.getBlockByHash(tip)) as { hash: string; tx: { txid: string }[] };
     assert.equal(block.hash, tip);
     assert.equal(typeof block.tx[0].txid, 'string');
@@ -160,6 +163,33 @@ test('a bitcoin.conf node serves the bitcoin-core client, REST, ZMQ and notify c
     };
     assert.equal(utxos.bitmap, '1');
     assert.equal(utxos.utxos[0].height, 103);
+    // txindex: any confirmed transaction, in the block the reorg put it in.
+    await waitFor(async () => {
+      const i = (await client.command('getindexinfo')) as Record<
+        string,
+        { synced: boolean; best_block_height: number }
+      >;
+      return i.txindex?.synced && i['basic block filter index']?.best_block_height === 103;
+    }, 30_000);
+    const confirmed = (await client.command('getrawtransaction', txid, 1)) as {
+      blockhash: string;
+      confirmations: number;
+    };
+    assert.equal(confirmed.blockhash, replaced[0]);
+    assert.equal(confirmed.confirmations, 2);
+    const restCoinbase = (await rest.getTransactionByHash(coinbase)) as { txid: string };
+    assert.equal(restCoinbase.txid, coinbase);
+    // blockfilterindex: the BIP158 header chain links each block's filter to its parent's.
+    const f = (await client.command('getblockfilter', tip)) as { filter: string; header: string };
+    const parent = (await client.command('getblockfilter', replaced[0])) as { header: string };
+    const sha256d = (b: Buffer) =>
+      createHash('sha256').update(createHash('sha256').update(b).digest()).digest();
+    const expected = sha256d(
+      Buffer.concat([sha256d(Buffer.from(f.filter, 'hex')), Buffer.from(parent.header, 'hex').reverse()]),
+    );
+    assert.equal(f.header, expected.reverse().toString('hex'));
+    await assert.rejects(client.command('getblockfilter', tip, 'extended'), /Unknown filtertype/);
+
     const pending = (await client.command('sendtoaddress', other, 2)) as string;
     const tx = (await rest.getTransactionByHash(pending)) as { txid: string };
     assert.equal(tx.txid, pending);
@@ -178,6 +208,22 @@ test('a bitcoin.conf node serves the bitcoin-core client, REST, ZMQ and notify c
     assert.equal(badHash.status, 400);
     const post = await fetch(`http://127.0.0.1:${node.rpcPort}/rest/chaininfo.json`, { method: 'POST' });
     assert.equal(post.status, 405);
+
+    // The indexes survive a restart: synced at once, the same answers.
+    await node.restart();
+    const again = new Client({
+      host: `http://127.0.0.1:${node.rpcPort}`,
+      username: 'alice',
+      password: 'hunter2',
+      timeout: 120_000,
+    });
+    await waitFor(async () => {
+      const i = (await again.command('getindexinfo')) as Record<string, { synced: boolean }>;
+      return i.txindex?.synced === true && i['basic block filter index']?.synced === true;
+    }, 30_000);
+    const afterRestart = (await again.command('getrawtransaction', txid, 1)) as { blockhash: string };
+    assert.equal(afterRestart.blockhash, replaced[0]);
+    assert.deepEqual(await again.command('getblockfilter', tip), f);
   } catch (e) {
     console.log(
       'NODE OUTPUT',
