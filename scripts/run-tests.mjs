@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = 'dist/test';
+// A test that hangs (a lost event, a peer that never answers) fails after 10 minutes instead of
+// holding the run forever; the slowest test takes about 2 minutes on a loaded 2-core machine.
+const TEST_TIMEOUT_MS = 600_000;
 const soak = process.argv.includes('--soak');
 const only = process.argv.slice(2).filter((a) => a !== '--soak');
 const suffix = soak ? '.soak.js' : '.test.js';
@@ -25,5 +28,9 @@ if (files.length === 0) {
   console.error('no test files found under ' + root);
   process.exit(1);
 }
-const res = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+const res = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=2', `--test-timeout=${TEST_TIMEOUT_MS}`, ...files],
+  { stdio: 'inherit' },
+);
 process.exit(res.status ?? 1);
