@@ -195,3 +195,20 @@ test('only node/ subscribes parts to the chain and pool events (rpc/ and mining/
   }
   assert.deepEqual(bad, []);
 });
+
+// DESIGN.md §3: each folder opens with a short header (what it owns, what it does not, how it fails).
+test('every src/ folder opens with a README.md header saying what it owns, does not own and how it fails', () => {
+  const bad: string[] = [];
+  for (const d of readdirSync(SRC)) {
+    if (!statSync(join(SRC, d)).isDirectory()) continue;
+    const p = join(SRC, d, 'README.md');
+    if (!existsSync(p)) {
+      bad.push(`src/${d} has no README.md`);
+      continue;
+    }
+    const text = readFileSync(p, 'utf8');
+    for (const part of ['Owns:', 'Does not own:', 'How it fails:'])
+      if (!text.includes(part)) bad.push(`src/${d}/README.md lacks "${part}"`);
+  }
+  assert.deepEqual(bad, []);
+});
