@@ -110,6 +110,11 @@ export interface NodeConfig {
    * 12 to 36 hours each time, as Core's ResendWalletTransactions (tests set a few seconds).
    */
   walletresendinterval?: number;
+  /**
+   * Seconds a new connection has to complete the version handshake (Core's -peertimeout,
+   * default 60; tests set a few seconds).
+   */
+  peertimeout?: number;
 }
 
 const int = (min: number, max: number) =>
@@ -350,6 +355,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
     expect: 'an integer 1..604800 (seconds)',
     help: "Seconds between rebroadcasts of the wallets' unconfirmed transactions (default 12-36 h)",
   },
+  peertimeout: {
+    schema: int(1, 3600),
+    expect: 'an integer 1..3600 (seconds)',
+    help: 'Seconds a new peer has to complete the version handshake (default 60)',
+  },
 };
 
 /**
@@ -443,7 +453,6 @@ export const REFUSED: Record<string, string> = {
   stopatheight: FIXED,
   networkactive: FIXED,
   timeout: FIXED,
-  peertimeout: FIXED,
   bantime: FIXED,
   maxreceivebuffer: FIXED,
   maxsendbuffer: FIXED,

@@ -240,6 +240,7 @@ export class TallyNode {
         peersFile: files.peers,
         banlistFile: files.banlist,
         maxConnections: config.maxconnections,
+        timeouts: config.peertimeout === undefined ? undefined : { handshakeMs: config.peertimeout * 1000 },
         logger: logging.child('net'),
       });
 

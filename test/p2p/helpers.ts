@@ -60,7 +60,7 @@ export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'c
 }
 
 export function versionMsg(
-  magic = MAGIC,
+  magic: Uint8Array = MAGIC,
   over: Partial<Extract<Message, { command: 'version' }>> = {},
 ): Message {
   return {

@@ -1,0 +1,199 @@
+// Hostile messages against a real `tally node` (issue 11), as Core's p2p_invalid_messages and
+// p2p_timeouts: bad magic, oversized frames, truncated and corrupted payloads, unknown commands,
+// junk that is no WebSocket frame, silent connections, and a banned socket that sends an oversized
+// frame. After each: the node is up, its RSS within a stated bound, an honest tally node still
+// follows its chain, and the attacker ended as Core ends it (a local peer disconnected and not
+// banned; a remote one discouraged; an unknown command ignored).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getParams } from '../../src/consensus/params.js';
+import { MAX_INV, MAX_MESSAGE } from '../../src/p2p/messages.js';
+import { encodeAddress } from '../../src/primitives/address.js';
+import { mine, startNode, stopAll, waitSameTip, type TallyProcess } from './cluster.js';
+import { RawPeer, alive, nonLoopbackAddress, rssMB } from './raw-peer.js';
+
+const NOBODY = encodeAddress('pubkeyhash', new Uint8Array(20).fill(9), getParams('regtest').prefixes);
+/** RSS the node may gain over the whole file's attacks (Core's per-peer receive buffer is 5 MB). */
+const RSS_GROWTH_MB = 100;
+/** Seconds to complete the handshake (Core's -peertimeout, 60 by default). */
+const PEER_TIMEOUT_S = 2;
+
+interface PeerJson {
+  subver: string;
+  banscore?: number;
+  inbound: boolean;
+}
+
+describe('hostile messages against a tally node', { timeout: 180_000 }, () => {
+  let a: TallyProcess;
+  let b: TallyProcess;
+  let rss0 = 0;
+
+  before(async () => {
+    const datadir = mkdtempSync(join(tmpdir(), 'tally-hostile-'));
+    writeFileSync(join(datadir, 'tally.conf'), `[regtest]\npeertimeout=${PEER_TIMEOUT_S}\n`);
+    a = await startNode({ datadir });
+    b = await startNode({ args: ['--connect', a.p2pUrl] });
+    await mine(a, 1, NOBODY);
+    await waitSameTip([a, b], 30_000);
+    rss0 = rssMB(a.pid);
+  });
+  after(stopAll);
+
+  /** The node is alive, answers RPC, stayed within its RSS bound, and B follows a new block. */
+  async function nodeIsFine(what: string): Promise<void> {
+    assert.ok(alive(a.pid), `node exited after ${what}:\n${a.output.slice(-2000)}`);
+    const rss = rssMB(a.pid);
+    assert.ok(rss - rss0 < RSS_GROWTH_MB, `RSS ${rss0.toFixed(0)} -> ${rss.toFixed(0)} MB after ${what}`);
+    await mine(a, 1, NOBODY);
+    await waitSameTip([a, b], 30_000);
+  }
+
+  async function peersBy(agent: string): Promise<PeerJson[]> {
+    return (await a.rpc<PeerJson[]>('getpeerinfo')).filter((p) => p.subver === agent);
+  }
+
+  async function assertNotBanned(): Promise<void> {
+    assert.deepEqual(await a.rpc('listbanned'), []);
+  }
+
+  it('bad magic: another network is disconnected, not scored; a truncated version likewise', async () => {
+    const other = await RawPeer.connect(a.p2pUrl, { magic: Uint8Array.of(1, 2, 3, 4) });
+    other.sendVersion();
+    await other.waitClosed();
+    assert.equal(
+      other.received.find((m) => m.command === 'verack'),
+      undefined,
+      'no verack for another network',
+    );
+    await assertNotBanned();
+    // The same socket source may connect again at once: nothing was held against it.
+    const again = await RawPeer.handshake(a.p2pUrl);
+    await again.roundTrip();
+    again.terminate();
+    await nodeIsFine('a version with another magic');
+  });
+
+  /** Each case: what a handshaken peer sends that the node must treat as garbage (score 100). */
+  const garbage: [string, (p: RawPeer) => void][] = [
+    ['a truncated inv (two items announced, one sent)', (p) => p.sendCommand('inv', truncatedInv())],
+    // Core's bad checksum: the payload damaged on the way. WebSockets carry no checksum (TCP's
+    // and the frame's length do that job), so the damage shows as a payload that does not parse.
+    ['a damaged tx payload (Core: bad checksum)', (p) => p.sendCommand('tx', new Uint8Array(100).fill(0xff))],
+    ['a command not NUL-padded', (p) => p.sendFrame(commandBytes('ping\0x', 8))],
+    ['a non-printable command', (p) => p.sendFrame(commandBytes('pi\x01g', 8))],
+    ['a payload on verack', (p) => p.sendCommand('verack', Uint8Array.of(0))],
+    ['a frame shorter than a command', (p) => p.sendFrame(Uint8Array.of(0x70, 0x69))],
+    ['a text frame', (p) => p.sendText('hello')],
+    [`an oversized frame (${MAX_MESSAGE + 1} bytes)`, (p) => p.sendOversized()],
+    ['bytes that are no WebSocket frame', (p) => p.sendSocketBytes(new Uint8Array(64).fill(0xab))],
+  ];
+
+  for (const [what, send] of garbage) {
+    it(`${what}: a local peer is disconnected, not banned, and may come back`, async () => {
+      const p = await RawPeer.handshake(a.p2pUrl);
+      send(p);
+      await p.waitClosed(15_000);
+      await assertNotBanned();
+      const back = await RawPeer.handshake(a.p2pUrl);
+      await back.roundTrip();
+      back.terminate();
+      await nodeIsFine(what);
+    });
+  }
+
+  it('unknown commands are ignored at no cost; a list over its limit scores 20 and keeps the peer', async () => {
+    const agent = '/unknown-and-long/';
+    const p = await RawPeer.handshake(a.p2pUrl, { version: { userAgent: agent } });
+    for (let i = 0; i < 20; i++) p.sendCommand(`junk${i}`, new Uint8Array(10_000).fill(i));
+    await p.roundTrip();
+    assert.equal((await peersBy(agent))[0]?.banscore, 0, 'unknown commands cost nothing');
+    p.sendCommand('inv', oversizedInv());
+    await p.roundTrip();
+    assert.equal((await peersBy(agent))[0]?.banscore, 20, 'an inv over 50,000 items scores 20');
+    assert.ok(!p.closed);
+    p.terminate();
+    await nodeIsFine('unknown commands and an over-long inv');
+  });
+
+  it('p2p_timeouts: no version, or version without verack, is disconnected after peertimeout', async () => {
+    const t0 = Date.now();
+    const silent = await RawPeer.connect(a.p2pUrl);
+    const noVerack = await RawPeer.connect(a.p2pUrl);
+    noVerack.sendVersion();
+    await noVerack.next('verack');
+    const good = await RawPeer.handshake(a.p2pUrl);
+    await Promise.all([silent.waitClosed(20_000), noVerack.waitClosed(20_000)]);
+    const took = Date.now() - t0;
+    assert.ok(took >= PEER_TIMEOUT_S * 1000 - 200, `disconnected after ${took} ms, before the timeout`);
+    // A peer that completed the handshake in time outlives the timeout.
+    await good.roundTrip();
+    assert.ok(!good.closed);
+    good.terminate();
+    await nodeIsFine('silent connections');
+  });
+
+  it('a banned socket sending oversized frames does not stop the node', async () => {
+    // 127.0.0.2 is this machine too (all of 127/8 is loopback), so it can be banned alone.
+    assert.equal(await a.rpc('setban', ['127.0.0.2', 'add', 600]), null);
+    const refused = await Promise.all(
+      Array.from({ length: 5 }, () => RawPeer.connect(a.p2pUrl, { localAddress: '127.0.0.2' })),
+    );
+    for (const p of refused) p.sendOversized();
+    const codes = await Promise.all(refused.map((p) => p.waitClosed(15_000)));
+    assert.ok(
+      codes.every((c) => c === 1008 || c === 1006 || c === 1009),
+      `close codes ${codes.join(', ')}`,
+    );
+    assert.ok(refused.every((p) => !p.received.some((m) => m.command === 'version')));
+    await a.rpc('setban', ['127.0.0.2', 'remove']);
+    await nodeIsFine('oversized frames from banned sockets');
+  });
+
+  it('a remote peer that misbehaves is discouraged (refused, not listed as banned)', async (t) => {
+    const remote = nonLoopbackAddress();
+    if (!remote) return t.skip('this machine has no non-loopback IPv4 address');
+    const p = await RawPeer.handshake(a.p2pUrl, { localAddress: remote });
+    p.sendText('garbage');
+    await p.waitClosed();
+    await assertNotBanned();
+    const again = await RawPeer.connect(a.p2pUrl, { localAddress: remote });
+    assert.equal(await again.waitClosed(), 1008, 'a discouraged host is refused');
+    assert.equal(again.closeReason, 'discouraged');
+    const local = await RawPeer.handshake(a.p2pUrl);
+    await local.roundTrip();
+    local.terminate();
+    await nodeIsFine('a discouraged remote peer');
+  });
+});
+
+/** A frame whose 12-byte command field holds `name` (padded with zeros) and `payload` zero bytes. */
+function commandBytes(name: string, payload: number): Uint8Array {
+  const out = new Uint8Array(12 + payload);
+  for (let i = 0; i < name.length; i++) out[i] = name.charCodeAt(i);
+  return out;
+}
+
+function truncatedInv(): Uint8Array {
+  const out = new Uint8Array(1 + 36);
+  out[0] = 2;
+  out[1] = 1;
+  return out;
+}
+
+/** An inv of MAX_INV + 1 transaction entries (Core's MAX_INV_SZ exceeded by one). */
+function oversizedInv(): Uint8Array {
+  const n = MAX_INV + 1;
+  const out = new Uint8Array(3 + n * 36);
+  const view = new DataView(out.buffer);
+  out[0] = 0xfd; // CompactSize: 0xfd then a 16-bit count
+  view.setUint16(1, n, true);
+  for (let i = 0; i < n; i++) {
+    out[3 + i * 36] = 1;
+    view.setUint32(3 + i * 36 + 4, i, true);
+  }
+  return out;
+}
