@@ -9,7 +9,7 @@
 // round-0 terms of the second hash: everything not marked per-nonce is per-job. A code generator
 // walks back from the word it needs (H7), so the last three rounds of the second hash and the
 // other seven output words are never generated.
-import { DIGEST_BITS, HEADER_BITS, IV, K, PAD_WORD } from './sha256-kernel-js.js';
+import { DIGEST_BITS, HEADER_BITS, IV, K, PAD_WORD } from './sha256-constants.js';
 
 export const IMM = 0; // known when the module is generated
 export const JOB = 1; // known once per job (computed in prepare)

@@ -212,3 +212,20 @@ test('every src/ folder opens with a README.md header saying what it owns, does 
   }
   assert.deepEqual(bad, []);
 });
+
+// Issue 13: the kernel generator must not import (even indirectly) the file it writes, or a broken
+// generated file could not be regenerated.
+test('scripts/gen-sha256-kernel.ts does not import its own output', () => {
+  const output = join(SRC, 'mining', 'sha256-kernel-js-unrolled.ts');
+  const seen = new Set<string>();
+  const stack = [resolve('scripts', 'gen-sha256-kernel.ts')];
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    if (seen.has(f) || !existsSync(f)) continue;
+    seen.add(f);
+    for (const spec of imports(f))
+      if (spec.startsWith('.')) stack.push(resolve(dirname(f), spec).replace(/\.js$/, '.ts'));
+  }
+  assert.ok(seen.size > 1, 'the generator imports the kernel graph');
+  assert.ok(!seen.has(output), 'the generator reaches sha256-kernel-js-unrolled.ts');
+});
