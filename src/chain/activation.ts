@@ -239,6 +239,7 @@ export class Activation {
 
   /** Connects `e` on top of the tip; on a consensus failure marks it invalid and returns the error. */
   private async connectTip(e: BlockEntry, block: Block): Promise<RejectError | undefined> {
+    const started = performance.now();
     const layer = new CoinsLayer(this.coins);
     let undo: BlockUndo;
     try {
@@ -255,7 +256,8 @@ export class Activation {
     const batch = this.store.batch().putUndo(e.hash, undo).putIndex(e.hash, e.record());
     this.tree.pushActive(e);
     await this.writeStep(batch);
-    this.d.events.emit('connect', { block, entry: e, height: e.height });
+    const seconds = (performance.now() - started) / 1000;
+    this.d.events.emit('connect', { block, entry: e, height: e.height, seconds });
     return undefined;
   }
 
@@ -270,7 +272,7 @@ export class Activation {
     // The block is still valid: it may become the tip again if the new branch fails.
     this.tree.candidates.add(e);
     await this.writeStep(this.store.batch());
-    this.d.events.emit('disconnect', { block, entry: e, height: e.height });
+    this.d.events.emit('disconnect', { block, entry: e, height: e.height, seconds: 0 });
   }
 
   /** Reads the block's outputs into the cache (disconnecting spends them). */

@@ -102,6 +102,8 @@ export interface ConnectEvent {
   block: Block;
   entry: BlockEntry;
   height: number;
+  /** Wall time of validating and writing the block (connect; 0 for a disconnect). */
+  seconds: number;
 }
 
 export interface ChainEvents {

@@ -48,7 +48,15 @@ function verdictOf(e: RejectError | undefined): Verdict {
   return e ? { reason: e.reason, dos: e.dos } : {};
 }
 
-export function p2pChainAdapter(chain: Chain, isIbd: () => boolean = ibdTracker(chain)): P2PChain {
+/**
+ * `onAdded` is told of the last entry of every headers message and of every block a peer's data
+ * added to the index (supervision looks for rival branches there).
+ */
+export function p2pChainAdapter(
+  chain: Chain,
+  isIbd: () => boolean = ibdTracker(chain),
+  onAdded?: (e: BlockEntry) => void,
+): P2PChain {
   // The best header chain above the fork point with the active chain, lowest first; rebuilt only
   // when the best header or the active chain under it changes.
   let path: BlockEntry[] = [];
@@ -89,6 +97,7 @@ export function p2pChainAdapter(chain: Chain, isIbd: () => boolean = ibdTracker(
     getBlockBytes: async (hash) => (await chain.getBlockBytes(hash)) ?? null,
     async processHeaders(headers) {
       const r = await chain.processHeaders(headers);
+      if (r.last && r.error === undefined) onAdded?.(r.last);
       return { ok: r.error === undefined, ...verdictOf(r.error) };
     },
     blocksToDownload(max) {
@@ -108,6 +117,8 @@ export function p2pChainAdapter(chain: Chain, isIbd: () => boolean = ibdTracker(
     },
     async processBlock(block: Block) {
       const r = await chain.processBlock(block);
+      const e = r.accepted && onAdded ? chain.getEntry(block.hash()) : undefined;
+      if (e) onAdded?.(e);
       return { accepted: r.accepted, ...verdictOf(r.error) };
     },
     belowMinimumWork: (hash) => {

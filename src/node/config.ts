@@ -75,6 +75,18 @@ export interface NodeConfig {
   pid?: string;
   /** Serve Core's REST interface on the RPC port. */
   rest: boolean;
+  /** Serve Prometheus metrics on the RPC port's GET /metrics. */
+  metrics: boolean;
+  /** Explorer web page port (0 = any free port); undefined = no explorer. */
+  explorer?: number;
+  /** Address the explorer listens on (default 127.0.0.1). */
+  explorerbind?: string;
+  /** Supervision: a reorg disconnecting more than this many blocks alerts. */
+  alertreorgdepth: number;
+  /** Supervision: a tip older than this many target spacings alerts. */
+  alertstaletip: number;
+  /** Supervision: a rival branch this long within one block's work of the tip alerts. */
+  alertforklength: number;
   txindex: boolean;
   blockfilterindex: boolean;
   blocknotify?: string;
@@ -247,6 +259,36 @@ export const OPTIONS: Record<string, OptionSpec> = {
     help: 'RPC threads (requests are served concurrently on the event loop)',
   },
   rest: boolOpt('Serve the REST interface on the RPC port'),
+  metrics: boolOpt('Serve Prometheus metrics on the RPC port (GET /metrics, no authentication)'),
+  explorer: {
+    schema: int(0, 65535),
+    expect: 'an integer 0..65535 (0 = any free port)',
+    help: 'Serve the read-only explorer web page on this port',
+  },
+  explorerbind: {
+    schema: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.:-]+)$/),
+    expect: 'a host name or IP address',
+    help: 'Explorer listen address (default 127.0.0.1)',
+  },
+  alertreorgdepth: {
+    schema: int(0, 1_000_000),
+    expect: 'an integer (blocks)',
+    help: 'Alert on a reorganisation disconnecting more than this many blocks (default 2)',
+  },
+  alertstaletip: {
+    schema: z
+      .string()
+      .regex(/^\d{1,6}(\.\d{1,6})?$/)
+      .transform(Number)
+      .pipe(z.number().positive()),
+    expect: 'a positive number of target spacings',
+    help: 'Alert when the tip is older than this many target spacings (default 12)',
+  },
+  alertforklength: {
+    schema: int(1, 1_000_000),
+    expect: 'an integer 1.. (blocks)',
+    help: "Alert on a rival branch this long whose work is within one block of the tip's (default 2)",
+  },
   connect: {
     schema: nonEmpty,
     expect: 'a peer address (host:port or ws URL), or 0 for no outbound peers',
@@ -476,6 +518,10 @@ const DEFAULTS = {
   printtoconsole: true,
   listen: true,
   rest: false,
+  metrics: false,
+  alertreorgdepth: 2,
+  alertstaletip: 12,
+  alertforklength: 2,
   txindex: false,
   blockfilterindex: false,
   persistmempool: true,

@@ -16,7 +16,7 @@ import { DEFAULT_USER_AGENT, P2PNode } from '../p2p/node.js';
 import type { SyncProgress } from '../p2p/node.js';
 import type { Block } from '../primitives/block.js';
 import type { Tx } from '../primitives/tx.js';
-import { hashFromHex } from '../primitives/bytes.js';
+import { hashFromHex, reverseHex } from '../primitives/bytes.js';
 import { isRejectError } from '../consensus/errors.js';
 import { RpcServer } from '../rpc/server.js';
 import { registerWalletMethods } from '../rpc/wallet-methods.js';
@@ -57,6 +57,11 @@ import {
 import type { NodeConfig } from './config.js';
 import { DataDirLock } from './datadir.js';
 import { createLogging, type Logging } from './logging.js';
+import { NodeMetrics, type MetricsSource } from './metrics.js';
+import { SUPERVISION_EVENTS, Supervisor } from './supervisor.js';
+import { UtxoCounter } from './utxo-count.js';
+import { PolicyReason } from '../mempool/policy.js';
+import type { RejectedItem } from '../p2p/node.js';
 
 /** Default fee rate for wallet sends when nothing better is known: 10 base units per byte. */
 const DEFAULT_WALLET_FEE_RATE_PER_KB = 10_000n;
@@ -98,6 +103,8 @@ export class TallyNode {
   private disconnected: Tx[] = [];
   private stratum: StratumServer | null = null;
   readonly feeEstimator = new FeeEstimator();
+  readonly utxoCount = new UtxoCounter();
+  readonly supervisor: Supervisor;
 
   private constructor(
     readonly config: NodeConfig,
@@ -115,9 +122,28 @@ export class TallyNode {
     private readonly notify: NotifyCommands,
     readonly zmq: ZmqPublisher | null,
     readonly indexes: { txIndex: TxIndex | null; filterIndex: BlockFilterIndex | null },
+    readonly metrics: NodeMetrics | null,
   ) {
     this.params = getParams(config.network);
     this.log = logging.child('node');
+    this.supervisor = new Supervisor({
+      params: this.params,
+      settings: {
+        reorgDepth: config.alertreorgdepth,
+        staleTipSpacings: config.alertstaletip,
+        forkLength: config.alertforklength,
+      },
+      tip: () => chain.tip,
+      isActive: (e) => {
+        const entry = chain.getEntry(e.hashHex);
+        return entry !== undefined && chain.isOnActiveChain(entry);
+      },
+      isInitialBlockDownload,
+      notify: (message) => notify.alert(message),
+      count: metrics ? (event) => metrics.supervisionEvent(event) : undefined,
+      logger: logging.child('node'),
+    });
+    if (metrics) for (const e of SUPERVISION_EVENTS) metrics.declareEvent(e);
   }
 
   /** Starts every part in dependency order; on any failure closes what was opened and throws. */
@@ -152,6 +178,7 @@ export class TallyNode {
 
       // RPC answers -28 "loading" while the chain opens, as Core's warm-up does.
       const stopper: { node?: TallyNode } = {};
+      const metrics = config.metrics ? new NodeMetrics(metricsSource(stopper)) : null;
       const rpc = new RpcServer({
         onStop: () => stopper.node?.stop(),
         port: config.rpcport ?? params.rpcPort,
@@ -162,6 +189,8 @@ export class TallyNode {
             ? { user: config.rpcuser, password: config.rpcpassword, rpcauth: config.rpcauth }
             : { cookieDir: config.networkDir, cookieFile: cookiePath(config), rpcauth: config.rpcauth },
         rest: config.rest,
+        metrics: metrics ? () => metrics.render() : undefined,
+        onCall: metrics ? (method, seconds, ok) => metrics.rpcCall(method, seconds, ok) : undefined,
         logger: logging.child('rpc'),
       });
       rpc.setWarmup('Loading block index...');
@@ -227,7 +256,7 @@ export class TallyNode {
       const noOutbound = config.connect.includes('0');
       const p2p = new P2PNode({
         params: config.seednode.length ? { ...params, seeds: [...params.seeds, ...config.seednode] } : params,
-        chain: p2pChainAdapter(chain, ibd),
+        chain: p2pChainAdapter(chain, ibd, (e) => stopper.node?.supervisor.headerAdded(e)),
         mempool: p2pMempoolAdapter(mempool),
         port: config.port ?? params.defaultPort,
         bind: config.bind[0] ?? '127.0.0.1',
@@ -311,6 +340,7 @@ export class TallyNode {
         notify,
         zmq,
         indexes,
+        metrics,
       );
       stopper.node = node;
       node.wire();
@@ -353,6 +383,8 @@ export class TallyNode {
       if (config.mine) await node.startMining(mineScript);
       if (config.stratum !== undefined) await node.startStratum(config.stratum, config.stratumbind);
       node.scheduleWalletResend();
+      if (metrics) node.countUtxos();
+      node.supervisor.start();
       rpc.setWarmup(null);
       notify.startup();
       log.info(
@@ -381,15 +413,54 @@ export class TallyNode {
     try {
       await this.mempool.accept(tx);
     } catch (e) {
+      if (isRejectError(e) && e.reason === PolicyReason.CONFLICT)
+        this.doubleSpend(tx, 'this node (RPC or wallet)');
       throw mempoolRejectToRpc(e);
     }
+  }
+
+  /** Supervision: `tx` spends an output a pool transaction already spends. */
+  private doubleSpend(tx: Tx, source: string): void {
+    const spenders = new Set<string>();
+    for (const input of tx.inputs) {
+      const s = this.mempool.spender(input.prevout);
+      if (s) spenders.add(s.tx.txidHex());
+    }
+    this.supervisor.doubleSpend(tx.txidHex(), [...spenders], source);
+  }
+
+  /** A peer's block, headers or transaction was refused: counted, and supervised. */
+  private onRejected(item: RejectedItem): void {
+    this.metrics?.invalidReceived(item.kind, item.reason, item.policy ? 'policy' : 'consensus');
+    if (item.kind === 'tx' && item.reason === PolicyReason.CONFLICT && item.tx)
+      this.doubleSpend(item.tx, `peer ${item.peer}`);
+    else this.supervisor.rejected(item);
+  }
+
+  /** Counts the UTXO set once in the background; blocks after it keep the count (utxo-count.ts). */
+  private countUtxos(): void {
+    this.chain
+      .utxoDigest()
+      .then((d) => {
+        if (!this.utxoCount.baseline(d.count, d.bestBlock))
+          this.log.warn('UTXO count unknown: too many blocks arrived while counting');
+      })
+      .catch((err: unknown) => this.log.warn({ err }, 'UTXO count failed'));
   }
 
   private wire(): void {
     const { chain, mempool, wallets } = this;
     const { zmq, notify } = this;
     let lastConnected: Block | null = null;
-    const onConnect = ({ block, height }: { block: Block; height: number }) => {
+    // A reorganisation: blocks disconnected since the last tip, and the tip they left.
+    let reorgDepth = 0;
+    let reorgFrom = '';
+    const onConnect = ({ block, height, seconds }: { block: Block; height: number; seconds: number }) => {
+      this.utxoCount.apply(block, 1, block.hashHex());
+      this.metrics?.blockConnected(
+        seconds,
+        block.txs.reduce((n, t, i) => n + (i === 0 ? 0 : t.inputs.length), 0),
+      );
       // The estimator learns how long pool transactions waited, so it reads the pool first.
       this.feeEstimator.processBlock(height, block.txs, mempool);
       mempool.removeForBlock(block.txs);
@@ -402,6 +473,8 @@ export class TallyNode {
       lastConnected = block;
     };
     const onDisconnect = ({ block, height }: { block: Block; height: number }) => {
+      if (reorgDepth++ === 0) reorgFrom = block.hashHex();
+      this.utxoCount.apply(block, -1, reverseHex(block.header.prevHash));
       this.disconnected.push(...block.txs.filter((t) => !t.isCoinbase()));
       wallets.onBlockDisconnected(block, height);
       if (zmq) {
@@ -423,7 +496,12 @@ export class TallyNode {
     };
     // A reorg's transactions go back to the pool once the new chain is in place (Core's
     // MaybeUpdateMempoolForReorg): what the new chain confirmed or conflicts with is refused then.
-    const onTip = () => {
+    const onTip = (tip: BlockEntry) => {
+      if (reorgDepth > 0) {
+        this.metrics?.reorg(reorgDepth);
+        this.supervisor.reorganized(reorgDepth, reorgFrom, tip);
+        reorgDepth = 0;
+      }
       if (this.disconnected.length === 0) return;
       const txs = this.disconnected;
       this.disconnected = [];
@@ -447,6 +525,8 @@ export class TallyNode {
     chain.on('tip', onTipNotify);
     mempool.on('accepted', onAccepted);
     mempool.on('removed', onRemoved);
+    const onRejected = (item: RejectedItem) => this.onRejected(item);
+    this.p2p.on('rejected', onRejected);
     this.unsubscribe.push(
       subscribeHooks(chain, this.producer),
       () => chain.off('connect', onConnect),
@@ -455,6 +535,7 @@ export class TallyNode {
       () => chain.off('tip', onTipNotify),
       () => mempool.off('accepted', onAccepted),
       () => mempool.off('removed', onRemoved),
+      () => this.p2p.off('rejected', onRejected),
     );
   }
 
@@ -613,6 +694,7 @@ export class TallyNode {
   private async doStop(): Promise<void> {
     this.log.info('Tally stopping');
     if (this.resendTimer !== null) clearTimeout(this.resendTimer);
+    this.supervisor.stop();
     let failure: unknown;
     const step = async (what: string, f: () => Promise<unknown> | unknown) => {
       try {
@@ -726,4 +808,19 @@ function payoutScript(address: string, params: ChainParams): Uint8Array {
       throw new ConfigError(`invalid value for mineaddress: not a ${params.name} address (${e.message})`);
     throw e;
   }
+}
+
+/** What /metrics reads, from the node once it exists (zeros while it starts). */
+function metricsSource(holder: { node?: TallyNode }): MetricsSource {
+  return {
+    tipHeight: () => holder.node?.chain.height ?? 0,
+    headerHeight: () => holder.node?.chain.bestHeader.height ?? 0,
+    peers: () => holder.node?.p2p.connectionCount() ?? { inbound: 0, outbound: 0 },
+    netTotals: () => holder.node?.p2p.netTotals() ?? { bytesSent: 0, bytesRecv: 0 },
+    mempool: () => ({ size: holder.node?.mempool.size ?? 0, bytes: holder.node?.mempool.totalBytes ?? 0 }),
+    utxoCount: () => holder.node?.utxoCount.value ?? null,
+    hashrate: () => holder.node?.producer.hashrate ?? 0,
+    blocksFound: () => holder.node?.producer.blocksFound ?? 0,
+    bannedPeers: () => holder.node?.p2p.listBanned().length ?? 0,
+  };
 }

@@ -13,7 +13,7 @@ import { normalizeHost, parseSubnet, type BanList } from './banlist.js';
 import { MAX_MESSAGE } from './messages.js';
 import { selectEviction, type EvictionCandidate } from './eviction.js';
 import { endpointToUrl, isLoopback, isRoutable, netGroup, normalizeUrl, parseEndpoint } from './netaddr.js';
-import type { P2PNodeEvents, P2PNodeOptions, P2PTimeouts, PeerInfo } from './options.js';
+import type { P2PNodeEvents, P2PNodeOptions, P2PTimeouts, PeerInfo, RejectedItem } from './options.js';
 import { Peer, RollingSet, SEND_PAUSE_BYTES } from './peer.js';
 import type { Logger, P2PNetworkParams } from './ports.js';
 
@@ -440,6 +440,11 @@ export class ConnMan {
     }
     this.discouraged.add(peer.host);
     this.disconnect(peer, `misbehaving: ${reason}`);
+  }
+
+  /** Tells the node's listeners that something this peer sent was refused (metrics, supervision). */
+  rejected(peer: Peer, item: Omit<RejectedItem, 'peer'>): void {
+    this.ctx.events.emit('rejected', { ...item, peer: peer.label });
   }
 
   /** The per-connection timeouts: handshake, idle, ping; pings a peer when one is due. */

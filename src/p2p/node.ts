@@ -42,7 +42,14 @@ import { Relay } from './relay.js';
 import { BlockSync } from './sync.js';
 
 export { DEFAULT_TIMEOUTS, DEFAULT_USER_AGENT } from './options.js';
-export type { P2PNodeOptions, P2PTimeouts, PeerInfo, SyncProgress, P2PNodeEvents } from './options.js';
+export type {
+  P2PNodeOptions,
+  P2PTimeouts,
+  PeerInfo,
+  SyncProgress,
+  P2PNodeEvents,
+  RejectedItem,
+} from './options.js';
 
 export class P2PNode extends EventEmitter<P2PNodeEvents> {
   readonly params: P2PNetworkParams;

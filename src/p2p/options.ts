@@ -3,6 +3,7 @@
 // Owns no state.
 import type { Logger, P2PChain, P2PMempool, P2PNetworkParams } from './ports.js';
 import { bytesToHex } from '../primitives/bytes.js';
+import type { Tx } from '../primitives/tx.js';
 
 export interface P2PTimeouts {
   /** A connection must complete version/verack within this. Core: 60 s. */
@@ -157,6 +158,25 @@ export interface P2PNodeEvents {
   ready: [PeerInfo];
   disconnect: [PeerInfo, string];
   misbehaving: [{ id: number; host: string; score: number; reason: string }];
+  /**
+   * A block, headers or a transaction from a peer was refused by the chain or the pool (policy
+   * refusals included: a double spend of a pool transaction is one); missing parents are not.
+   */
+  rejected: [RejectedItem];
+}
+
+export interface RejectedItem {
+  kind: 'block' | 'headers' | 'tx';
+  reason: string;
+  /** The score the verdict gave (0 for a policy refusal). */
+  dos: number;
+  policy: boolean;
+  /** The peer's label (id and address). */
+  peer: string;
+  /** The block's or the last header's hash, or the txid (display hex). */
+  hash: string;
+  /** The transaction, for kind 'tx'. */
+  tx?: Tx;
 }
 
 /** Map key of a hash (block or txid, internal byte order). */

@@ -170,7 +170,17 @@ export class Relay {
     if (!res.accepted && res.reason === MISSING_INPUTS) {
       // Core's orphan handling: the pool keeps the child; its parents are asked of this peer.
       for (const input of tx.inputs) this.announceTx(peer, input.prevout.hash, key(input.prevout.hash));
-    } else if (!res.accepted) this.recentRejects.add(k);
+    } else if (!res.accepted) {
+      this.recentRejects.add(k);
+      this.conn.rejected(peer, {
+        kind: 'tx',
+        reason: res.reason ?? 'rejected',
+        dos: res.dos ?? 0,
+        policy: res.policy ?? false,
+        hash: tx.txidHex(),
+        tx,
+      });
+    }
     if (!res.accepted && !res.policy && res.dos) {
       this.conn.misbehave(peer, res.dos, `invalid transaction: ${res.reason ?? 'rejected'}`);
     } else if (!res.accepted) {

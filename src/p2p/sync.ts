@@ -149,6 +149,13 @@ export class BlockSync {
     const last = headers[headers.length - 1];
     const res = await this.chain.processHeaders(headers);
     if (!res.ok) {
+      this.conn.rejected(peer, {
+        kind: 'headers',
+        reason: res.reason ?? 'rejected',
+        dos: res.dos ?? 0,
+        policy: false,
+        hash: last.hashHex(),
+      });
       if (res.dos) this.conn.misbehave(peer, res.dos, `invalid headers: ${res.reason ?? 'rejected'}`);
       else this.log.debug({ peer: peer.label, reason: res.reason }, 'headers not accepted');
       if (peer === this.syncPeer) this.finishHeadersSync(peer);
@@ -262,6 +269,13 @@ export class BlockSync {
           const res = await this.chain.processBlock(h.block);
           if (res.accepted) h.from.lastBlockTime = Date.now();
           else {
+            this.conn.rejected(h.from, {
+              kind: 'block',
+              reason: res.reason ?? 'rejected',
+              dos: res.dos ?? 0,
+              policy: false,
+              hash: h.block.hashHex(),
+            });
             if (res.dos) this.conn.misbehave(h.from, res.dos, `invalid block: ${res.reason ?? 'rejected'}`);
             else this.log.debug({ reason: res.reason }, 'block not accepted');
             const again = this.chain.blocksToDownload(1)[0];

@@ -55,6 +55,13 @@ export interface RpcServerOptions {
   rest?: boolean;
   /** Clock for `uptime`, in milliseconds. */
   now?: () => number;
+  /**
+   * Serve GET /metrics (no authentication, like REST; rpcallowip still applies) with what this
+   * returns: the node's Prometheus text.
+   */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Told of every call of a registered method ("unknown" for any other name), when it ends. */
+  onCall?: (method: string, seconds: number, ok: boolean) => void;
 }
 
 export const COOKIE_USER = '__cookie__';
@@ -320,6 +327,16 @@ export class RpcServer {
       this.send(res, 403, 'Forbidden\n', 'text/plain');
       return;
     }
+    if (this.opts.metrics && /^\/metrics(\?|$)/.test(req.url ?? '')) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        this.send(res, 405, 'metrics are read with GET\n', 'text/plain');
+        return;
+      }
+      const m = await this.opts.metrics();
+      res.writeHead(200, { 'Content-Type': m.contentType, 'Content-Length': Buffer.byteLength(m.body) });
+      res.end(req.method === 'HEAD' ? undefined : m.body);
+      return;
+    }
     if (this.opts.rest && (req.url ?? '').startsWith('/rest/')) {
       await this.serveRest(req, res);
       return;
@@ -484,6 +501,21 @@ export class RpcServer {
   }
 
   private async execute(name: string, params: unknown[] | object, rctx: RpcContext): Promise<unknown> {
+    const onCall = this.opts.onCall;
+    if (onCall === undefined) return this.executeUntimed(name, params, rctx);
+    const t0 = performance.now();
+    const label = this.methods.has(name) ? name : 'unknown';
+    try {
+      const r = await this.executeUntimed(name, params, rctx);
+      onCall(label, (performance.now() - t0) / 1000, true);
+      return r;
+    } catch (e) {
+      onCall(label, (performance.now() - t0) / 1000, false);
+      throw e;
+    }
+  }
+
+  private async executeUntimed(name: string, params: unknown[] | object, rctx: RpcContext): Promise<unknown> {
     if (this.stopping && name !== 'stop') throw new RpcError(RpcCode.MISC_ERROR, 'Shutting down');
     // As Core's CRPCTable::execute: while warming up every method but a few answers -28 with the
     // stage, whether or not it is registered yet (most are registered only once the chain is up).
