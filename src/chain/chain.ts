@@ -347,12 +347,16 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.exclusive(async () => {
-      this.closed = true;
-      await this.act.flush();
-    });
-    if (this.ownPool) await this.pool.close();
-    await this.store.close();
+    try {
+      await this.exclusive(async () => {
+        this.closed = true;
+        await this.act.flush();
+      });
+    } finally {
+      // A flush the store refused (a full disk) still closes it: what it holds is whole.
+      if (this.ownPool) await this.pool.close();
+      await this.store.close();
+    }
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

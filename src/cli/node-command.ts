@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig, OPTIONS, type Flags } from '../node/config.js';
 import { StartAborted, TallyNode } from '../node/node.js';
+import { DiskFullError } from '../storage/disk-space.js';
 import { consoleFor, hasControllingTerminal, isConsoleGone } from './console.js';
 import type { CliIO } from './main.js';
 
@@ -243,6 +244,8 @@ export function addNodeCommand(program: Command, io: CliIO, globals: () => Globa
       const onFatal = (e: unknown) => {
         // A closed console is the console's business, not a reason to stop.
         if (isConsoleGone(e)) return;
+        // A full disk is already stopping the node with its own line (TallyNode.abort).
+        if (node && e instanceof DiskFullError) return node.abort(e);
         if (fatal !== undefined) return;
         fatal = e;
         if (!node) return aborted.abort(e);

@@ -39,6 +39,7 @@ import { hexToBytes } from '../primitives/bytes.js';
 import type { BlockEntry } from '../chain/block-index.js';
 import { SigCache } from '../script/sigcache.js';
 import { LevelChainStore } from '../storage/level-store.js';
+import { checkDiskSpace, type DiskFullError } from '../storage/disk-space.js';
 import { WalletManager, type WalletFollower } from '../wallet/manager.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { TxIndex } from '../index/txindex.js';
@@ -98,6 +99,8 @@ export class TallyNode {
   readonly params: ChainParams;
   readonly log: Logger;
   private stopping: Promise<void> | null = null;
+  /** Why the node stops on its own (Core's AbortNode): reported as the stop's failure. */
+  private aborted: Error | null = null;
   private readonly unsubscribe: (() => void)[] = [];
   private resendTimer: NodeJS.Timeout | null = null;
   private disconnected: Tx[] = [];
@@ -153,6 +156,13 @@ export class TallyNode {
     const mineScript =
       config.mineaddress === undefined ? undefined : payoutScript(config.mineaddress, params);
     const lock = DataDirLock.acquire(config.networkDir);
+    try {
+      // Core's start-up check: not even the margin a stopping node needs is free.
+      checkDiskSpace(config.networkDir);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
     const cleanup: (() => Promise<unknown> | unknown)[] = [() => lock.release()];
     const checkAbort = () => opts.signal?.throwIfAborted();
     const undo = async () => {
@@ -198,7 +208,10 @@ export class TallyNode {
       cleanup.push(() => rpc.stop());
       checkAbort();
 
-      const store = await LevelChainStore.open(files.chainstate, { cacheSize: 8 << 20 });
+      const store = await LevelChainStore.open(files.chainstate, {
+        cacheSize: 8 << 20,
+        onDiskFull: (e) => stopper.node?.abort(e),
+      });
       const chainLog = logging.child('chain');
       // One signature cache for the pool and the chain: what the mempool verified on entry is not
       // verified again when its block connects.
@@ -624,6 +637,16 @@ export class TallyNode {
     this.notify.alert(message);
   }
 
+  /** Stops the node for a reason it cannot go on with (a full disk): one error line, alertnotify,
+   * and the reason handed to onStopped so the command exits with it (Core's AbortNode). */
+  abort(reason: DiskFullError): void {
+    if (this.aborted) return;
+    this.aborted = reason;
+    this.log.error(reason.message);
+    this.notify.alert(reason.message);
+    void this.stop();
+  }
+
   /** A message for the person at the console (not the log file: it may hold a secret). */
   private say(text: string): void {
     if (!this.config.printtoconsole && !this.opts.console) return;
@@ -700,6 +723,8 @@ export class TallyNode {
       try {
         await f();
       } catch (err) {
+        // The abort's own error again (the chain's last flush refused): already said once.
+        if (err === this.aborted) return;
         failure ??= err;
         this.log.error({ err }, `${what} failed while stopping`);
       }
@@ -727,7 +752,7 @@ export class TallyNode {
     this.log.info('Tally stopped');
     await step('log', () => this.logging.close());
     this.lock.release();
-    this.opts.onStopped?.(failure);
+    this.opts.onStopped?.(this.aborted ?? failure);
   }
 }
 

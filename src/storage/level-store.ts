@@ -3,6 +3,9 @@
 // turning a chain batch into one atomic LevelDB write. Does not own: what the records mean (chain/).
 // How it fails: a value that does not decode, or a schema version it does not know, raises
 // ChainCorruptionError naming the record; LevelDB errors (locked directory, I/O) pass through.
+// A full disk (a write that would leave less than Core's 50 MiB margin, or one that fails with
+// ENOSPC) raises DiskFullError, tells onDiskFull once, and refuses every later write, as LevelDB
+// itself does after an I/O error: what is on disk stays at the last whole batch, as after a crash.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -18,6 +21,7 @@ import {
   type StoreBatch,
   type StoredCoin,
 } from '../chain/ports.js';
+import { checkDiskSpace, DiskFullError, isDiskFull, MIN_DISK_SPACE } from './disk-space.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -144,6 +148,7 @@ class LevelBatch implements StoreBatch {
   private readonly ops: Op[] = [];
   bytes = 0;
   constructor(
+    private readonly store: LevelChainStore,
     private readonly db: ClassicLevel<Uint8Array, Uint8Array>,
     private readonly sync: () => boolean,
   ) {}
@@ -188,7 +193,7 @@ class LevelBatch implements StoreBatch {
   async write(): Promise<void> {
     if (this.ops.length === 0) return;
     // Batches that move a marker are the ones whose loss on power failure would matter.
-    await this.db.batch(this.ops, { sync: this.sync() });
+    await this.store.guardWrite(this.bytes, () => this.db.batch(this.ops, { sync: this.sync() }));
   }
 }
 
@@ -197,6 +202,10 @@ export interface LevelStoreOptions {
   cacheSize?: number;
   /** fsync each batch (default false: a killed process loses nothing, a power cut may). */
   sync?: boolean;
+  /** Bytes kept free on the database's disk (default Core's 50 MiB; 0: only ENOSPC stops writes). */
+  minFreeBytes?: number;
+  /** Told once when the disk is full; every later write is refused with the same error. */
+  onDiskFull?: (e: DiskFullError) => void;
 }
 
 /**
@@ -226,9 +235,13 @@ function openFailure(e: unknown): string {
 }
 
 export class LevelChainStore implements ChainStore {
+  /** Set by the first write the disk could not take; every later write fails with it. */
+  private diskFull: DiskFullError | null = null;
+
   private constructor(
     private readonly db: ClassicLevel<Uint8Array, Uint8Array>,
-    private readonly sync: boolean,
+    private readonly dir: string,
+    private readonly opts: LevelStoreOptions,
   ) {}
 
   /** Opens the database at `dir`, creating it only in a new folder; refuses a schema version it
@@ -251,10 +264,10 @@ export class LevelChainStore implements ChainStore {
       if ((e as { code?: string }).code === 'LEVEL_LOCKED') throw e;
       throw new DatabaseOpenError(dir, openFailure(e));
     }
-    const store = new LevelChainStore(db, opts.sync ?? false);
+    const store = new LevelChainStore(db, dir, opts);
     const v = await db.get(META_VERSION);
     if (v === undefined) {
-      await db.put(META_VERSION, Uint8Array.of(SCHEMA_VERSION));
+      await store.guardWrite(1, () => db.put(META_VERSION, Uint8Array.of(SCHEMA_VERSION)));
     } else if (v.length !== 1 || v[0] !== SCHEMA_VERSION) {
       await db.close();
       throw new ChainCorruptionError(
@@ -326,15 +339,37 @@ export class LevelChainStore implements ChainStore {
   }
 
   batch(): StoreBatch {
-    return new LevelBatch(this.db, () => this.sync);
+    return new LevelBatch(this, this.db, () => this.opts.sync ?? false);
+  }
+
+  /**
+   * Runs a write of about `bytes` bytes unless the disk is full: checked against the margin
+   * before (Core's CheckDiskSpace in FlushStateToDisk), and ENOSPC from LevelDB after.
+   */
+  async guardWrite(bytes: number, write: () => Promise<void>): Promise<void> {
+    if (this.diskFull) throw this.diskFull;
+    try {
+      const margin = this.opts.minFreeBytes ?? MIN_DISK_SPACE;
+      if (margin > 0) checkDiskSpace(this.dir, bytes, margin);
+      await write();
+    } catch (e) {
+      if (!isDiskFull(e)) throw e;
+      if (!this.diskFull) {
+        this.diskFull = e instanceof DiskFullError ? e : new DiskFullError(this.dir, 'a write failed');
+        this.opts.onDiskFull?.(this.diskFull);
+      }
+      throw this.diskFull;
+    }
   }
 
   async wipeCoins(): Promise<void> {
-    await this.db.clear({ gte: Uint8Array.of(P_COIN), lt: Uint8Array.of(P_COIN + 1) });
-    await this.db.batch([
-      { type: 'del', key: META_BEST },
-      { type: 'del', key: META_HEADS },
-    ]);
+    await this.guardWrite(0, async () => {
+      await this.db.clear({ gte: Uint8Array.of(P_COIN), lt: Uint8Array.of(P_COIN + 1) });
+      await this.db.batch([
+        { type: 'del', key: META_BEST },
+        { type: 'del', key: META_HEADS },
+      ]);
+    });
   }
 
   async close(): Promise<void> {

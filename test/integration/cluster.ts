@@ -25,6 +25,15 @@ export interface StartOptions {
   args?: string[];
   /** Reuse this data directory (default: a new temp directory, removed by stopAll). */
   datadir?: string;
+  /** Run the node inside another mount namespace (see tmpfs.ts). */
+  wrap?: Wrap;
+}
+
+/** How to start a node elsewhere: `prefix` runs before `node` (nsenter …), and the test reaches
+ * the node's files under `root` (/proc/PID/root of a process in that namespace). */
+export interface Wrap {
+  prefix: string[];
+  root: string;
 }
 
 export interface CliResult {
@@ -69,7 +78,13 @@ export class TallyProcess {
     readonly network: 'main' | 'test' | 'regtest',
     readonly datadir: string,
     public args: string[],
+    readonly wrap: Wrap | null = null,
   ) {}
+
+  /** Where this test process sees a path of the node's (the same path unless wrapped). */
+  view(path: string): string {
+    return this.wrap ? join(this.wrap.root, path) : path;
+  }
 
   /** The network's own folder (DATADIR/<network>, DATADIR itself for main). */
   get networkDir(): string {
@@ -79,9 +94,11 @@ export class TallyProcess {
   /** Spawns `tally node` and resolves once it printed "Tally started". */
   async start(): Promise<this> {
     if (this.child) throw new Error('node already running');
+    const [cmd, ...pre] = this.wrap ? [...this.wrap.prefix, process.execPath] : [process.execPath];
     const child = spawn(
-      process.execPath,
+      cmd,
       [
+        ...pre,
         TALLY,
         '--network',
         this.network,
@@ -136,7 +153,7 @@ export class TallyProcess {
     });
     this.client = new RpcClient({
       port: this.rpcPort,
-      cookieFile: join(this.networkDir, '.cookie'),
+      cookieFile: this.view(join(this.networkDir, '.cookie')),
       timeoutMs: 120_000,
     });
     return this;
@@ -211,7 +228,7 @@ export async function startNode(opts: StartOptions = {}): Promise<TallyProcess> 
     datadir = mkdtempSync(join(tmpdir(), 'tally-it-'));
     tempDirs.add(datadir);
   }
-  const node = new TallyProcess(opts.network ?? 'regtest', datadir, opts.args ?? []);
+  const node = new TallyProcess(opts.network ?? 'regtest', datadir, opts.args ?? [], opts.wrap);
   return node.start();
 }
 

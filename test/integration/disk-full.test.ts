@@ -1,0 +1,150 @@
+// A full disk (issue 12), on a real tmpfs mounted in a user namespace (tmpfs.ts; skipped with the
+// reason where that is refused). A node following a peer's blocks, with a wallet and a pending
+// transaction, sees its disk fill below Core's 50 MiB margin: it stops by itself with one line
+// "Disk space is too low!", having saved mempool.dat and its wallet; it refuses to start while the
+// disk is still full; once space is freed it starts, catches up, and ends with the peer's tip and
+// UTXO digest, its pending transaction and its balance. Below the margin, a LevelDB write that
+// fails with ENOSPC itself stops the chain store the same way and loses no whole batch.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startNode, stopAll, waitFor, waitSameTip, type TallyProcess } from './cluster.js';
+import { Tmpfs } from './tmpfs.js';
+
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'disk-full-child.js');
+const mounts: Tmpfs[] = [];
+after(async () => {
+  await stopAll();
+  for (const m of mounts) m.close();
+});
+
+async function mount(sizeMB: number): Promise<Tmpfs | string> {
+  const m = await Tmpfs.mount(sizeMB);
+  if (typeof m !== 'string') mounts.push(m);
+  return m;
+}
+
+/** Writes zeros to `path` until only `leaveBytes` are free on its file system. */
+function fill(path: string, leaveBytes: number): void {
+  const s = statfsSync(dirname(path));
+  let left = s.bavail * s.bsize - leaveBytes;
+  const chunk = Buffer.alloc(1 << 20);
+  const fd = openSync(path, 'w');
+  try {
+    while (left > 0) left -= writeSync(fd, chunk, 0, Math.min(chunk.length, left));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface Unspent {
+  txid: string;
+  vout: number;
+  amount: number;
+}
+
+/** The wallet's spendable total, each coin checked against the node's UTXO set. */
+async function confirmedCoins(n: TallyProcess): Promise<number> {
+  const coins = await n.rpc<Unspent[]>('listunspent', [1]);
+  let sum = 0;
+  for (const c of coins) {
+    const out = await n.rpc<{ value: number } | null>('gettxout', [c.txid, c.vout, false]);
+    assert.ok(out, `listunspent shows ${c.txid}:${c.vout}, which gettxout does not know`);
+    assert.equal(out.value, c.amount);
+    sum += c.amount;
+  }
+  return Math.round(sum * 1e8) / 1e8;
+}
+
+test('a full disk stops the node with one line, loses nothing, and a restart continues', async (t) => {
+  const fs = await mount(64);
+  if (typeof fs === 'string') return t.skip(fs);
+  const ref = await startNode();
+  await ref.rpc('createwallet', ['r']);
+  const refAddr = await ref.rpc<string>('getnewaddress');
+  await ref.rpc('generatetoaddress', [101, refAddr]);
+
+  const datadir = join(fs.dir, 'node');
+  let n = await startNode({ datadir, wrap: fs.wrap, args: ['--connect', ref.p2pUrl] });
+  await n.rpc('createwallet', ['w']);
+  const addr = await n.rpc<string>('getnewaddress');
+  await ref.rpc('sendtoaddress', [addr, 5]);
+  await ref.rpc('generatetoaddress', [1, refAddr]);
+  await waitSameTip([ref, n], 30_000);
+  const pending = await ref.rpc<string>('sendtoaddress', [addr, 3]);
+  await waitFor(
+    async () => (await n.rpc<string[]>('getrawmempool')).includes(pending),
+    20_000,
+    'the pending tx',
+  );
+  const height = await n.rpc<number>('getblockcount');
+
+  // 40 MB left: below the margin, so the next block the node stores stops it.
+  const filler = fs.view(join(fs.dir, 'filler'));
+  fill(filler, 40 << 20);
+  await ref.rpc('generatetoaddress', [2, refAddr]);
+  const child = n.child!;
+  const code = await new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (c) => resolve(c));
+  });
+  await n.kill(); // forgets the exited process
+  assert.equal(code, 1, n.output);
+  const lines = n.output.split('\n').filter((l) => l.startsWith('error: '));
+  assert.equal(lines.length, 1, n.output);
+  assert.match(lines[0], /^error: Disk space is too low! .* free some space, then start the node again$/);
+  const log = readFileSync(n.view(join(n.networkDir, 'debug.log')), 'utf8');
+  assert.match(log, /"transactions":1,"msg":"mempool saved"/);
+  assert.match(log, /Tally stopped/);
+  assert.doesNotMatch(log, /fatal error/);
+
+  // Core's start-up check: not while the disk is still full, and nothing is touched.
+  await assert.rejects(n.start(), /error: Disk space is too low! .* free some space/);
+
+  rmSync(filler);
+  n = await n.start();
+  assert.ok((await n.rpc<number>('getblockcount')) >= height);
+  const tip = await waitSameTip([ref, n], 30_000);
+  assert.equal(await n.rpc<string>('getbestblockhash'), tip);
+  const [a, b] = await Promise.all(
+    [ref, n].map((x) => x.rpc<{ hash_serialized: string; height: number }>('gettxoutsetinfo')),
+  );
+  assert.deepEqual(b, a);
+  // The peer's two blocks confirmed the pending payment: the wallet has both, each a real coin.
+  assert.ok((await n.rpc<{ confirmations: number }>('gettransaction', [pending])).confirmations >= 1);
+  await waitFor(
+    async () => (await n.rpc<{ mine: { trusted: number } }>('getbalances')).mine.trusted === 8,
+    10_000,
+    'a balance of 8',
+  );
+  assert.equal(await confirmedCoins(n), 8);
+});
+
+test('ENOSPC from LevelDB itself: DiskFullError once, every later write refused, no whole batch lost', async (t) => {
+  const fs = await mount(2);
+  if (typeof fs === 'string') return t.skip(fs);
+  const [cmd, ...pre] = fs.wrap.prefix;
+  const out = await new Promise<string>((resolve, reject) => {
+    const p = spawn(cmd, [...pre, process.execPath, CHILD, fs.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let s = '';
+    let e = '';
+    p.stdout.on('data', (d: Buffer) => (s += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (e += d.toString()));
+    p.on('close', (c) => (c === 0 ? resolve(s) : reject(new Error(`child exited ${c}: ${e}`))));
+  });
+  const r = JSON.parse(out) as {
+    written: number;
+    first: string;
+    again: string;
+    told: number;
+    recovered: number;
+  };
+  assert.ok(r.written > 3, out);
+  assert.match(r.first, /^Disk space is too low! a write failed at /);
+  assert.equal(r.again, r.first);
+  assert.equal(r.told, 1);
+  assert.equal(r.recovered, r.written);
+});
