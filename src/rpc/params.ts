@@ -1,5 +1,6 @@
 // Parameter checks for RPC handlers. Errors name the parameter: -3 (RPC_TYPE_ERROR) for a value
-// of the wrong JSON type, -8 (RPC_INVALID_PARAMETER) for a missing or out-of-range one, as Core.
+// of the wrong JSON type, -8 (RPC_INVALID_PARAMETER) for an out-of-range one, and a missing one is
+// MissingParamError, which the server answers as Core does: -1 with the method's help text.
 import { parseCoins } from './amount.js';
 import { RpcCode, RpcError } from './errors.js';
 import type { RpcContext, RpcServer } from './server.js';
@@ -9,6 +10,13 @@ function jsonType(v: unknown): string {
   if (Array.isArray(v)) return 'array';
   if (typeof v === 'object') return 'object';
   return typeof v;
+}
+
+/** A required parameter is absent: the server answers -1 with the method's help, as Core. */
+export class MissingParamError extends RpcError {
+  constructor(readonly param: string) {
+    super(RpcCode.MISC_ERROR, `Missing required parameter ${param}`);
+  }
 }
 
 export class ParamReader {
@@ -37,8 +45,7 @@ export class ParamReader {
   }
 
   private required(i: number): unknown {
-    if (!this.has(i))
-      throw new RpcError(RpcCode.INVALID_PARAMETER, `Missing required parameter ${this.name(i)}`);
+    if (!this.has(i)) throw new MissingParamError(this.name(i));
     return this.values[i];
   }
 

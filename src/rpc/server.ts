@@ -14,6 +14,16 @@ import type { Logger } from 'pino';
 import { RpcCode, RpcError } from './errors.js';
 import { stringifyJson } from './json.js';
 import { handleRest } from './rest.js';
+import {
+  CATEGORY_ORDER,
+  categoryOf,
+  checkArgs,
+  helpText,
+  METHOD_DOCS,
+  plainHelp,
+  synopsis,
+} from './catalog.js';
+import { MissingParamError } from './params.js';
 
 /** What a handler may know about the request: the HTTP path (/wallet/<name> picks a wallet). */
 export interface RpcContext {
@@ -178,7 +188,17 @@ export class RpcServer {
 
   register(name: string, handler: RpcHandler, opts: MethodOptions = {}): void {
     if (this.methods.has(name)) throw new Error(`RPC method ${name} registered twice`);
-    this.methods.set(name, { handler, opts });
+    // The method table decides the argument names; a handler reading other names is a bug.
+    const doc = METHOD_DOCS.get(name);
+    const documented = doc?.args.map((a) => a.name);
+    if (documented && opts.params && documented.join(',') !== opts.params.join(','))
+      throw new Error(`RPC method ${name}: parameters ${opts.params.join(',')} differ from its table entry`);
+    this.methods.set(name, { handler, opts: documented ? { ...opts, params: documented } : opts });
+  }
+
+  /** Names of the registered methods. */
+  methodNames(): string[] {
+    return [...this.methods.keys()];
   }
 
   /** While set, methods other than help/stop/uptime answer -28 with this status (Core's warmup). */
@@ -523,7 +543,14 @@ export class RpcServer {
     const m = this.methods.get(name);
     if (m === undefined) throw new RpcError(RpcCode.METHOD_NOT_FOUND, 'Method not found');
     const positional = this.positional(name, m, params);
-    return await m.handler(positional, rctx);
+    const doc = METHOD_DOCS.get(name);
+    if (doc !== undefined) checkArgs(doc, positional, () => this.usage(name, m));
+    try {
+      return await m.handler(positional, rctx);
+    } catch (e) {
+      if (e instanceof MissingParamError) throw new RpcError(RpcCode.MISC_ERROR, this.usage(name, m));
+      throw e;
+    }
   }
 
   /** Named parameters -> positional array (Core's transformNamedArguments). */
@@ -546,9 +573,24 @@ export class RpcServer {
     return out;
   }
 
+  /** Core's help text of one method: from the method table, else from what it registered. */
   private usage(name: string, m: Method): string {
-    const args = (m.opts.params ?? []).map((p) => `"${p}"`).join(' ');
-    return `${name}${args ? ' ' + args : ''}${m.opts.help ? '\n\n' + m.opts.help : ''}`;
+    const doc = METHOD_DOCS.get(name);
+    return doc ? helpText(name, doc, this.port || 8532) : plainHelp(name, m.opts.params ?? [], m.opts.help);
+  }
+
+  /** Core's `help` without a command: one line per method, grouped by category. */
+  private overview(): string {
+    const groups = new Map<string, string[]>();
+    for (const [n, m] of [...this.methods].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const cat = categoryOf(n);
+      const doc = METHOD_DOCS.get(n);
+      const line = doc ? synopsis(n, doc.args) : plainHelp(n, m.opts.params ?? [], undefined);
+      groups.set(cat, [...(groups.get(cat) ?? []), line]);
+    }
+    return CATEGORY_ORDER.filter((c) => groups.has(c))
+      .map((c) => `== ${c} ==\n${groups.get(c)!.join('\n')}`)
+      .join('\n\n');
   }
 
   private registerBuiltins(): void {
@@ -556,15 +598,7 @@ export class RpcServer {
       'help',
       (params) => {
         const command = params[0];
-        if (command === undefined || command === null) {
-          return [...this.methods.keys()]
-            .sort()
-            .map((n) => {
-              const args = this.methods.get(n)!.opts.params ?? [];
-              return `${n}${args.length ? ' ' + args.map((a) => `"${a}"`).join(' ') : ''}`;
-            })
-            .join('\n');
-        }
+        if (command === undefined || command === null) return this.overview();
         if (typeof command !== 'string')
           throw new RpcError(
             RpcCode.TYPE_ERROR,

@@ -29,7 +29,15 @@ test('getblockcount, getbestblockhash, getblockhash (-8 out of range, -3 wrong t
   );
   await assert.rejects(call('getblockhash', [-1]), code(-8));
   await assert.rejects(call('getblockhash', ['1']), code(-3));
-  await assert.rejects(call('getblockhash'), code(-8));
+  // Core: a missing argument is -1 with the method's help; null where one is required is -3.
+  await assert.rejects(
+    call('getblockhash'),
+    (e: unknown) => code(-1)(e) && /^getblockhash height\n/.test((e as Error).message),
+  );
+  await assert.rejects(
+    call('getblockhash', [null]),
+    (e: unknown) => code(-3)(e) && /Position 1 \(height\)/.test((e as Error).message),
+  );
   await assert.rejects(call('getblockhash', [1, 2]), code(-1));
 });
 
@@ -250,5 +258,5 @@ test('invalidateblock moves the tip back, reconsiderblock restores it; -5 unknow
   await assert.rejects(call('invalidateblock', ['00'.repeat(32)]), code(-5));
   await assert.rejects(call('reconsiderblock', ['00'.repeat(32)]), code(-5));
   await assert.rejects(call('invalidateblock', [params.genesis.hashHex()]), code(-1));
-  await assert.rejects(call('invalidateblock', []), code(-8));
+  await assert.rejects(call('invalidateblock', []), code(-1));
 });

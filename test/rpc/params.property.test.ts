@@ -1,13 +1,13 @@
 // RPC parameters as untrusted input: every ParamReader accessor on any JSON value (and on missing
 // ones) returns a value of its type or throws an RpcError with Core's code (-3 wrong type, -8
-// missing or out of range) naming the parameter, never another exception; amounts parse exactly
-// or fail with -3.
+// out of range, MissingParamError (-1, which the server turns into the usage) for a missing one)
+// naming the parameter, never another exception; amounts parse exactly or fail with -3.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MAX_MONEY, formatCoins, parseCoins } from '../../src/rpc/amount.js';
 import { RpcError } from '../../src/rpc/errors.js';
-import { ParamReader } from '../../src/rpc/params.js';
+import { MissingParamError, ParamReader } from '../../src/rpc/params.js';
 
 const value = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
@@ -20,7 +20,7 @@ function typedOr<T>(fn: () => T, check: (v: T) => boolean, name: string): void {
     v = fn();
   } catch (e) {
     assert.ok(e instanceof RpcError, `expected RpcError, got ${String(e)}`);
-    assert.ok(e.code === -3 || e.code === -8, `code ${e.code}`);
+    assert.ok(e.code === -3 || e.code === -8 || e instanceof MissingParamError, `code ${e.code}`);
     assert.ok(e.message.includes(name) || /^(Invalid amount|Amount)/.test(e.message), e.message);
     return;
   }
@@ -97,10 +97,10 @@ test('ParamReader: every accessor on any JSON value gives its type or an RpcErro
         (a) => Array.isArray(a),
         'thing',
       );
-      // A parameter past the end is missing: -8, named by position.
+      // A parameter past the end is missing: MissingParamError (-1), named by position.
       assert.throws(
         () => new ParamReader([v]).string(3),
-        (e: unknown) => e instanceof RpcError && e.code === -8 && /#4/.test(e.message),
+        (e: unknown) => e instanceof MissingParamError && e.code === -1 && /#4/.test(e.message),
       );
     }),
     { numRuns: 400 },

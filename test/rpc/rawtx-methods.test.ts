@@ -80,7 +80,7 @@ test('decoderawtransaction: fields as Core; -22 on bad hex or bytes', async () =
   await assert.rejects(call('decoderawtransaction', ['0100']), code(-22));
   await assert.rejects(call('decoderawtransaction', [bytesToHex(f.spendTx.encode()) + '00']), code(-22));
   await assert.rejects(call('decoderawtransaction', [12]), code(-3));
-  await assert.rejects(call('decoderawtransaction'), code(-8));
+  await assert.rejects(call('decoderawtransaction'), code(-1, /Arguments:\n1\. hexstring/));
 });
 
 test('decodescript: P2PKH, multisig with p2sh, nulldata, -8 non-hex', async () => {

@@ -127,7 +127,7 @@ test('named parameters map to declared positions; unknown names are -8', async (
   assert.equal(JSON.parse(many.body).error.code, -1);
 });
 
-test('parameter checks name the parameter: -3 wrong type, -8 out of range or missing', async () => {
+test('parameter checks name the parameter: -3 wrong type, -8 out of range; missing is -1 with usage', async () => {
   const t = await post({ jsonrpc: '2.0', method: 'typed', params: ['x'], id: 1 });
   assert.equal(JSON.parse(t.body).error.code, -3);
   assert.match(JSON.parse(t.body).error.message, /count/);
@@ -137,7 +137,7 @@ test('parameter checks name the parameter: -3 wrong type, -8 out of range or mis
     message: 'Invalid parameter count: expected 0..10, got 11',
   });
   const m = await post({ jsonrpc: '2.0', method: 'typed', params: [], id: 1 });
-  assert.deepEqual(JSON.parse(m.body).error, { code: -8, message: 'Missing required parameter count' });
+  assert.deepEqual(JSON.parse(m.body).error, { code: -1, message: 'typed "count" "label"' });
 });
 
 test('amounts print with 8 decimals, bigints as integers', async () => {
@@ -180,8 +180,23 @@ test('random bodies never crash the server: always an HTTP answer', async () => 
 test('help lists methods and explains one', async () => {
   const client = new RpcClient({ port: server.port, cookieFile: join(dir, '.cookie') });
   const all = await client.call<string>('help');
-  assert.match(all, /^echo "a" "b" "c"$/m);
+  assert.match(all, /^typed "count" "label"$/m);
+  assert.doesNotMatch(all, /^echo/m); // Core's echo is a hidden method
+  // Core's grouping: "== Category ==" headings, built-ins under Control, unknown ones under Tally.
+  assert.match(all, /^== Control ==\nhelp \( "command" \)\nstop\nuptime$/m);
+  assert.ok(all.indexOf('== Control ==') < all.indexOf('== Tally =='));
   assert.match(await client.call<string>('help', ['echo']), /Echo the parameters/);
+  const one = await client.call<string>('help', ['help']);
+  assert.match(one, /^help \( "command" \)\n\nList all commands/);
+  assert.match(one, /\nArguments:\n1\. command +\(string, optional, default=all commands\) /);
+  assert.match(one, /\nResult:\n/);
+  assert.match(one, /\nExamples:\n> tally rpc help\n> curl /);
+  assert.equal(await client.call('help', ['nosuch']), 'help: unknown command: nosuch');
+  // A missing argument of a documented method is -1 with that same text (Core's usage error).
+  await assert.rejects(
+    client.call('help', [1, 2]),
+    (e: unknown) => e instanceof RpcError && e.code === -1 && e.message === one,
+  );
   assert.equal(typeof (await client.call('uptime')), 'number');
 });
 

@@ -117,7 +117,7 @@ test('wallet RPC: createwallet/loadwallet/getwalletinfo/getbalance/listunspent/g
     await assert.rejects(rpc.call('createwallet', ['w', true]), code(-8)); // watch-only
     await assert.rejects(rpc.call('createwallet', ['../escape']), code(-4));
     await assert.rejects(rpc.call('createwallet', [7]), code(-3));
-    await assert.rejects(rpc.call('createwallet', []), code(-8));
+    await assert.rejects(rpc.call('createwallet', []), code(-1));
     await assert.rejects(
       rpc.call('createwallet', { wallet_name: 'w', mnemonic: 'abandon abandon' }),
       code(-8),
@@ -230,7 +230,7 @@ test('wallet RPC: sends take the fee from estimatesmartfee, else the fallback, e
     await assert.rejects(rpc.call('sendtoaddress', [dest, 0]), code(-3));
     await assert.rejects(rpc.call('sendtoaddress', [dest, '1.123456789']), code(-3));
     await assert.rejects(rpc.call('sendtoaddress', [dest, 'abc']), code(-3));
-    await assert.rejects(rpc.call('sendtoaddress', [dest]), code(-8));
+    await assert.rejects(rpc.call('sendtoaddress', [dest]), code(-1));
     await assert.rejects(rpc.call('sendtoaddress', { address: dest, amount: 1, fee_rate: -1 }), code(-8));
     await assert.rejects(rpc.call('sendtoaddress', { address: dest, amount: 1, fee_rate: 'x' }), code(-3));
     await assert.rejects(
@@ -254,7 +254,7 @@ test('wallet RPC: encryptwallet encrypts at rest and locks; passphrase calls che
     assert.ok(readFileSync(file, 'utf8').includes(mnemonic), 'unencrypted until encryptwallet');
     await assert.rejects(rpc.call('walletpassphrase', ['x', 10]), code(-15));
     await assert.rejects(rpc.call('walletpassphrasechange', ['x', 'y']), code(-15));
-    await assert.rejects(rpc.call('encryptwallet', []), code(-8));
+    await assert.rejects(rpc.call('encryptwallet', []), code(-1));
     assert.match(await rpc.call<string>('encryptwallet', ['secret']), /wallet encrypted/);
     assert.ok(!readFileSync(file, 'utf8').includes(mnemonic.split(' ')[0] + ' '), 'no mnemonic in clear');
     // scrypt calibrated to ~100 ms here (N a power of two in 2^14..2^17), then AES-256-GCM: a
@@ -274,7 +274,7 @@ test('wallet RPC: encryptwallet encrypts at rest and locks; passphrase calls che
     await assert.rejects(rpc.call('walletpassphrase', ['', 10]), code(-8));
     await assert.rejects(rpc.call('walletpassphrase', ['secret', -1]), code(-8));
     await assert.rejects(rpc.call('walletpassphrase', ['secret', '10']), code(-3));
-    await assert.rejects(rpc.call('walletpassphrase', ['secret']), code(-8));
+    await assert.rejects(rpc.call('walletpassphrase', ['secret']), code(-1));
     await assert.rejects(rpc.call('walletpassphrasechange', ['wrong', 'new']), code(-14));
     const before = Math.floor(Date.now() / 1000);
     assert.equal(await rpc.call('walletpassphrase', ['secret', 100]), null);
@@ -286,7 +286,7 @@ test('wallet RPC: encryptwallet encrypts at rest and locks; passphrase calls che
     );
     assert.equal(await rpc.call('walletlock'), null);
     assert.equal((await rpc.call<{ unlocked_until: number }>('getwalletinfo')).unlocked_until, 0);
-    await assert.rejects(rpc.call('backupwallet', []), code(-8));
+    await assert.rejects(rpc.call('backupwallet', []), code(-1));
     await assert.rejects(rpc.call('backupwallet', [join(s.dir, 'no', 'such', 'dir', 'b.json')]), code(-4));
   } finally {
     await s.close();
