@@ -5,18 +5,10 @@
 // block), blocks found, connect times, and the RPC calls made, by method, unknown names folded.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePromText, sampleValue as value, type Family } from '../node/prom-text.js';
-import { startNode, stopAll, type TallyProcess } from './cluster.js';
+import { sampleValue as value, scrapeMetrics } from '../node/prom-text.js';
+import { startNode, stopAll } from './cluster.js';
 
 after(() => stopAll());
-
-/** GET /metrics, checked and parsed by the strict text-format reader. */
-export async function scrape(node: TallyProcess): Promise<Map<string, Family>> {
-  const res = await fetch(`http://127.0.0.1:${node.rpcPort}/metrics`);
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-  return parsePromText(await res.text());
-}
 
 test('/metrics shows what RPC shows, in the Prometheus text format', { timeout: 120_000 }, async () => {
   const node = await startNode({ args: ['--metrics'] });
@@ -26,7 +18,7 @@ test('/metrics shows what RPC shows, in the Prometheus text format', { timeout: 
   await node.rpc('sendtoaddress', [addr, 3]);
   await assert.rejects(node.rpc('nosuchmethod'));
 
-  const families = await scrape(node);
+  const families = await scrapeMetrics(node.rpcPort);
   const info = await node.rpc<{ blocks: number; headers: number }>('getblockchaininfo');
   const pool = await node.rpc<{ size: number; bytes: number }>('getmempoolinfo');
   const utxos = await node.rpc<{ txouts: number }>('gettxoutsetinfo');

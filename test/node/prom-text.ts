@@ -135,3 +135,12 @@ export function sampleValue(
   if (!s) throw new Error(`no ${name} sample with ${JSON.stringify(labels)}`);
   return s.value;
 }
+
+/** GET /metrics of a node's RPC port, checked (status, content type) and read strictly. */
+export async function scrapeMetrics(rpcPort: number): Promise<Map<string, Family>> {
+  const res = await fetch(`http://127.0.0.1:${rpcPort}/metrics`);
+  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
+  const type = res.headers.get('content-type') ?? '';
+  if (!/^text\/plain; version=0\.0\.4/.test(type)) throw new Error(`GET /metrics content type ${type}`);
+  return parsePromText(await res.text());
+}
