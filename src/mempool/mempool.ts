@@ -5,6 +5,8 @@
 // Acceptance is serialised (one mutex, Core's cs_main around AcceptToMemoryPool): transactions
 // from P2P, RPC, the wallet and mempool.dat enter one at a time, so a conflict check and the
 // insertion it justifies never straddle an await that lets another acceptance in.
+// A transaction spending what pool transactions spend replaces them when it pays more (Core's
+// full RBF, replacement.ts): the evictions and the insertion are one step under the same lock.
 // Fails by throwing RejectError: category 'consensus' for an invalid transaction (a peer that sent
 // it is scored), 'policy' for one this node merely does not want.
 import { EventEmitter } from 'node:events';
@@ -28,6 +30,7 @@ import { getLegacySigOpCount, getP2SHSigOpCount } from '../script/sigops.js';
 import {
   DEFAULT_ANCESTOR_LIMIT,
   DEFAULT_DESCENDANT_LIMIT,
+  DEFAULT_INCREMENTAL_RELAY_FEE_RATE,
   DEFAULT_MIN_RELAY_FEE_RATE,
   MAX_STANDARD_TX_SIGOPS,
   PolicyReason,
@@ -36,6 +39,7 @@ import {
   feeForSize,
   policyReject,
 } from './policy.js';
+import { checkReplacement } from './replacement.js';
 
 /** What the pool needs from the chain: the tip, its clock, and confirmed coins in batches. */
 export interface MempoolChain {
@@ -60,6 +64,8 @@ export interface MempoolOptions {
   maxBytes?: number;
   /** Base units per 1,000 bytes. */
   minRelayFeeRate?: bigint;
+  /** What a replacement pays for its own relay, base units per 1,000 bytes (Core's -incrementalrelayfee). */
+  incrementalRelayFeeRate?: bigint;
   ancestorLimit?: number;
   descendantLimit?: number;
   maxOrphans?: number;
@@ -90,6 +96,12 @@ export interface AcceptOptions {
   time?: number;
 }
 
+/** A validated transaction and the pool entries it replaces. */
+interface Validated {
+  entry: MempoolEntry;
+  replaces: MempoolEntry[];
+}
+
 interface Orphan {
   tx: Tx;
   time: number;
@@ -108,6 +120,7 @@ export class Mempool extends EventEmitter {
   private readonly params: MempoolParams;
   readonly maxBytes: number;
   readonly minRelayFeeRate: bigint;
+  readonly incrementalRelayFeeRate: bigint;
   private readonly ancestorLimit: number;
   private readonly descendantLimit: number;
   private readonly maxOrphans: number;
@@ -121,6 +134,7 @@ export class Mempool extends EventEmitter {
     this.params = opts.params;
     this.maxBytes = opts.maxBytes ?? 300_000_000;
     this.minRelayFeeRate = opts.minRelayFeeRate ?? DEFAULT_MIN_RELAY_FEE_RATE;
+    this.incrementalRelayFeeRate = opts.incrementalRelayFeeRate ?? DEFAULT_INCREMENTAL_RELAY_FEE_RATE;
     this.ancestorLimit = opts.ancestorLimit ?? DEFAULT_ANCESTOR_LIMIT;
     this.descendantLimit = opts.descendantLimit ?? DEFAULT_DESCENDANT_LIMIT;
     this.maxOrphans = opts.maxOrphans ?? 100;
@@ -224,8 +238,9 @@ export class Mempool extends EventEmitter {
 
   private async acceptLocked(tx: Tx, opts: AcceptOptions): Promise<MempoolEntry> {
     try {
-      const entry = await this.validate(tx, opts);
+      const { entry, replaces } = await this.validate(tx, opts);
       if (!opts.testOnly) {
+        for (const old of replaces) this.removeOne(old, 'replaced');
         this.add(entry);
         this.trim();
         if (!this.entries.has(entry.txid)) throw policyReject(PolicyReason.MEMPOOL_FULL);
@@ -243,15 +258,15 @@ export class Mempool extends EventEmitter {
    * The chain may connect a block while the coins are read (removeForBlock does not wait for the
    * lock): then the coins read may be stale, so validation starts again on the new tip.
    */
-  private async validate(tx: Tx, opts: AcceptOptions): Promise<MempoolEntry> {
+  private async validate(tx: Tx, opts: AcceptOptions): Promise<Validated> {
     for (;;) {
       const tip = this.chain.tipHeight();
-      const entry = await this.validateOnce(tx, opts);
-      if (this.chain.tipHeight() === tip) return entry;
+      const v = await this.validateOnce(tx, opts);
+      if (this.chain.tipHeight() === tip) return v;
     }
   }
 
-  private async validateOnce(tx: Tx, opts: AcceptOptions): Promise<MempoolEntry> {
+  private async validateOnce(tx: Tx, opts: AcceptOptions): Promise<Validated> {
     checkTransaction(tx);
     if (tx.isCoinbase()) throw new RejectError(PolicyReason.COINBASE, 'consensus', { dos: 100 });
     checkStandardTx(tx);
@@ -261,10 +276,11 @@ export class Mempool extends EventEmitter {
     if (!isFinalTx(tx, height, mtp)) throw policyReject(PolicyReason.NON_FINAL);
     const txid = bytesToHex(tx.txid());
     if (this.entries.has(txid)) throw policyReject(PolicyReason.ALREADY_IN_MEMPOOL);
+    // Pool transactions spending the same coins: replaced if this one pays enough (below).
+    const conflicts = new Set<string>();
     for (const input of tx.inputs) {
       const other = this.spends.get(input.prevout.key());
-      if (other !== undefined)
-        throw policyReject(PolicyReason.CONFLICT, `spends an output of ${other} already spent`);
+      if (other !== undefined) conflicts.add(other);
     }
 
     // Coins: unconfirmed parents from the pool, the rest from the chain in one batch.
@@ -338,13 +354,20 @@ export class Mempool extends EventEmitter {
       height: tipHeight,
       sigops,
     };
-    this.checkPackageLimits(entry);
+    const ancestors = this.ancestors(entry);
+    // The conflicts are read again: the coin read above awaited (only a new tip, which restarts
+    // validation, can change the pool then, but a missing entry must not be evicted twice).
+    const direct = [...conflicts].map((id) => this.entries.get(id)).filter((e) => e !== undefined);
+    const replaces =
+      direct.length === 0
+        ? []
+        : checkReplacement(this, tx, fee, size, direct, ancestors, this.incrementalRelayFeeRate);
+    this.checkPackageLimits(ancestors);
     this.checkScripts(tx, coins);
-    return entry;
+    return { entry, replaces };
   }
 
-  private checkPackageLimits(entry: MempoolEntry): void {
-    const ancestors = this.ancestors(entry);
+  private checkPackageLimits(ancestors: Map<string, MempoolEntry>): void {
     if (ancestors.size + 1 > this.ancestorLimit) {
       throw policyReject(
         PolicyReason.TOO_LONG_CHAIN,

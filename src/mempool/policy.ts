@@ -19,6 +19,10 @@ export const MAX_STANDARD_MULTISIG_KEYS = 3;
 /** Base units per 1,000 bytes. */
 export const DEFAULT_MIN_RELAY_FEE_RATE = 1000n;
 export const DUST_RELAY_FEE_RATE = 3000n;
+/** Core's DEFAULT_INCREMENTAL_RELAY_FEE: what a replacement pays for its own relay, per 1,000 bytes. */
+export const DEFAULT_INCREMENTAL_RELAY_FEE_RATE = 1000n;
+/** Core's MAX_REPLACEMENT_CANDIDATES (BIP125 rule 5): transactions one replacement may evict. */
+export const MAX_REPLACEMENT_CANDIDATES = 100;
 export const DEFAULT_ANCESTOR_LIMIT = 25;
 export const DEFAULT_DESCENDANT_LIMIT = 25;
 
@@ -37,6 +41,10 @@ export const PolicyReason = {
   ALREADY_IN_MEMPOOL: 'txn-already-in-mempool',
   ALREADY_KNOWN: 'txn-already-known',
   CONFLICT: 'txn-mempool-conflict',
+  INSUFFICIENT_FEE: 'insufficient fee',
+  TOO_MANY_REPLACEMENTS: 'too many potential replacements',
+  REPLACEMENT_ADDS_UNCONFIRMED: 'replacement-adds-unconfirmed',
+  SPENDS_CONFLICTING_TX: 'bad-txns-spends-conflicting-tx',
   MISSING_INPUTS: 'missing-inputs',
   MIN_RELAY_FEE: 'min relay fee not met',
   MEMPOOL_MIN_FEE: 'mempool min fee not met',

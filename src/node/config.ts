@@ -101,6 +101,10 @@ export interface NodeConfig {
   zmqpubsequence: string[];
   /** Wallet fee rate when no estimate is known, base units per 1,000 bytes. */
   fallbackfee?: bigint;
+  /** The most fee one wallet transaction may pay, base units (Core's -maxtxfee, 0.1 coin). */
+  maxtxfee?: bigint;
+  /** Always true: the pool replaces by fee (Core's -mempoolfullrbf); kept so the option parses. */
+  mempoolfullrbf?: boolean;
   /** Mempool floor, base units per 1,000 bytes. */
   minrelaytxfee?: bigint;
   /** Mempool budget in MB (10^6 bytes). */
@@ -363,6 +367,17 @@ export const OPTIONS: Record<string, OptionSpec> = {
     expect: 'a fee rate in coins per 1,000 bytes',
     help: 'Wallet fee rate with no estimate',
   },
+  maxtxfee: {
+    schema: feeRate,
+    expect: 'an amount in coins',
+    help: 'Most fee one wallet transaction may pay (default 0.1)',
+  },
+  mempoolfullrbf: {
+    // Tally's pool always replaces (full RBF, as Core's default since 28.0): only "on" is accepted.
+    schema: z.enum(['1', 'true', 'yes', '']).transform(() => true),
+    expect: '1 (Tally always allows replacement by fee; 0 is not supported)',
+    help: 'Replacement by fee in the mempool (always on)',
+  },
   minrelaytxfee: {
     schema: feeRate,
     expect: 'a fee rate in coins per 1,000 bytes',
@@ -454,7 +469,6 @@ export const REFUSED: Record<string, string> = {
   paytxfee: WALLETOPT,
   txconfirmtarget: WALLETOPT,
   mintxfee: WALLETOPT,
-  maxtxfee: WALLETOPT,
   spendzeroconfchange: WALLETOPT,
   avoidpartialspends: WALLETOPT,
   walletbroadcast: WALLETOPT,
@@ -477,7 +491,6 @@ export const REFUSED: Record<string, string> = {
   bytespersigop: FIXED,
   incrementalrelayfee: FIXED,
   dustrelayfee: FIXED,
-  mempoolfullrbf: FIXED,
   blockmaxweight: FIXED,
   blockmintxfee: FIXED,
   blockversion: FIXED,

@@ -698,6 +698,12 @@ export class TallyNode {
       mempoolSpender: (outpoint) => this.mempool.spender(outpoint)?.tx.txidHex(),
       broadcast: (tx) => this.broadcast(tx),
       defaultFeeRatePerKb: this.config.fallbackfee ?? DEFAULT_WALLET_FEE_RATE_PER_KB,
+      maxTxFee: this.config.maxtxfee,
+      incrementalFeeRatePerKb: this.mempool.incrementalRelayFeeRate,
+      hasPoolDescendants: (txid) => {
+        const e = this.mempool.get(hashFromHex(txid));
+        return e !== undefined && this.mempool.children(e).length > 0;
+      },
       estimateFeeRatePerKb: (target) => {
         const e = this.feeEstimator.estimate(target);
         // Never below what the pool accepts now (its floor rises when it is full).

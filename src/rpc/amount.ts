@@ -11,12 +11,7 @@ export class JsonAmount {
   constructor(readonly sats: bigint) {}
 }
 
-export function formatCoins(sats: bigint): string {
-  const neg = sats < 0n;
-  const abs = neg ? -sats : sats;
-  const frac = (abs % COIN).toString().padStart(8, '0');
-  return `${neg ? '-' : ''}${abs / COIN}.${frac}`;
-}
+export { formatCoins } from '../consensus/amount.js';
 
 /** Parses "1.5", "1e-8", 0.1 (a JS number via its shortest decimal form) into base units. */
 export function parseCoins(value: unknown): bigint {

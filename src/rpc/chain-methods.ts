@@ -265,9 +265,9 @@ export function registerChainMethods(server: RpcServer, deps: ChainRpcDeps): voi
       maxmempool: mempool.maxBytes,
       mempoolminfee: amount(mempool.minFeeRate()),
       minrelaytxfee: amount(mempool.minRelayFeeRate),
-      incrementalrelayfee: amount(mempool.minRelayFeeRate),
+      incrementalrelayfee: amount(mempool.incrementalRelayFeeRate),
       unbroadcastcount: 0,
-      fullrbf: false,
+      fullrbf: true,
     };
   });
 

@@ -88,6 +88,8 @@ export interface MempoolPort {
   readonly totalBytes: number;
   readonly maxBytes: number;
   readonly minRelayFeeRate: bigint;
+  /** What a replacement pays for its own relay (BIP125 rule 4), per 1,000 bytes. */
+  readonly incrementalRelayFeeRate: bigint;
   /** Grows with every addition and removal. */
   readonly revision: number;
   has(txid: Uint8Array | string): boolean;

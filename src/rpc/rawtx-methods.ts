@@ -18,7 +18,7 @@ import { isUnspendable } from '../script/script.js';
 import { SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_NONE, SIGHASH_SINGLE } from '../script/sighash.js';
 import { nullDataScript, p2shScript } from '../script/standard.js';
 import { signWalletInputs } from '../wallet/signing.js';
-import { JsonAmount, parseCoins } from './amount.js';
+import { JsonAmount, formatCoins, parseCoins } from './amount.js';
 import { hashParam, scriptType, txJson, verbosity } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, ParamReader } from './params.js';
@@ -393,7 +393,9 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
       if (feeTooHigh(fee, tx.size, max))
         throw new RpcError(
           RpcCode.VERIFY_ERROR,
-          'Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)',
+          `Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate): fee ${formatCoins(fee)} for ` +
+            `${tx.size} bytes is ${formatCoins((fee * 1000n) / BigInt(tx.size))} coins/kB, above maxfeerate ` +
+            `${formatCoins(max)}; pass a higher maxfeerate (0 for no limit) to allow it`,
         );
       await deps.broadcast(tx);
       return txid;

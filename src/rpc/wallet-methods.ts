@@ -3,70 +3,18 @@
 // own broadcasting: `broadcast` is injected by whoever wires the node (it throws RpcError -26/-25
 // itself when the mempool rejects). Wallet selection: /wallet/<name> in the URL, else the only
 // loaded wallet.
-import { AddressError, addressToScript } from '../primitives/address.js';
-import type { OutPoint, Tx } from '../primitives/tx.js';
+import { addressToScript } from '../primitives/address.js';
 import { bytesToHex } from '../primitives/bytes.js';
-import { InsufficientFundsError } from '../wallet/coinselect.js';
 import { createTransaction } from '../wallet/fund.js';
-import { MnemonicError } from '../wallet/keys.js';
-import { WrongPassphraseError } from '../wallet/keystore.js';
-import {
-  WalletAlreadyLoadedError,
-  WalletExistsError,
-  WalletNotFoundError,
-  WalletNotSpecifiedError,
-} from '../wallet/manager.js';
-import { WalletFileError } from '../wallet/store.js';
-import { HistoryEntry, Wallet, WalletError, WalletLockedError } from '../wallet/wallet.js';
+import { HistoryEntry, Wallet } from '../wallet/wallet.js';
 import { JsonAmount } from './amount.js';
+import { txJson } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
-import { methodRegistrar, ParamReader } from './params.js';
-import type { WalletsPort } from './ports.js';
-import type { RpcContext, RpcServer } from './server.js';
+import type { RpcServer } from './server.js';
+import { feeRateFromSatPerVb, walletName, walletRegistrar, type WalletRpcDeps } from './wallet-common.js';
+import { registerWalletSendMethods } from './wallet-send-methods.js';
 
-export interface WalletRpcDeps {
-  wallets: WalletsPort;
-  /** Submits a transaction to the mempool and relays it; throws RpcError when rejected. */
-  broadcast: (tx: Tx) => Promise<void>;
-  /** Fee rate when the caller gives none, base units per 1000 bytes. */
-  defaultFeeRatePerKb: bigint;
-  /**
-   * The node's fee estimate for a confirmation target (estimatesmartfee), base units per 1000
-   * bytes, or null while it has too little data; sends without fee_rate use it, else the default.
-   */
-  estimateFeeRatePerKb?: (confTarget: number) => bigint | null;
-  /** Display txid of the pool transaction spending an outpoint (gettransaction's mempoolconflicts). */
-  mempoolSpender?: (outpoint: OutPoint) => string | undefined;
-}
-
-/** Wallet exceptions -> Core's RPC codes. */
-export function walletRpcError(e: unknown): unknown {
-  if (e instanceof RpcError) return e;
-  if (e instanceof WalletLockedError) return new RpcError(RpcCode.WALLET_UNLOCK_NEEDED, e.message);
-  if (e instanceof WrongPassphraseError)
-    return new RpcError(
-      RpcCode.WALLET_PASSPHRASE_INCORRECT,
-      'Error: The wallet passphrase entered was incorrect.',
-    );
-  if (e instanceof InsufficientFundsError)
-    return new RpcError(RpcCode.WALLET_INSUFFICIENT_FUNDS, 'Insufficient funds');
-  if (e instanceof AddressError)
-    return new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Invalid Tally address: ${e.message}`);
-  if (e instanceof WalletNotFoundError) return new RpcError(RpcCode.WALLET_NOT_FOUND, e.message);
-  if (e instanceof WalletNotSpecifiedError) return new RpcError(RpcCode.WALLET_NOT_SPECIFIED, e.message);
-  if (e instanceof WalletAlreadyLoadedError) return new RpcError(RpcCode.WALLET_ALREADY_LOADED, e.message);
-  if (e instanceof WalletExistsError) return new RpcError(RpcCode.WALLET_ERROR, e.message);
-  if (e instanceof MnemonicError) return new RpcError(RpcCode.INVALID_PARAMETER, e.message);
-  if (e instanceof WalletFileError || e instanceof WalletError)
-    return new RpcError(RpcCode.WALLET_ERROR, e.message);
-  return e;
-}
-
-/** The wallet a request names through /wallet/<name> in its URL. */
-export function walletName(ctx: RpcContext): string | undefined {
-  const m = /^\/wallet\/([^/?]+)/.exec(ctx.uri);
-  return m ? decodeURIComponent(m[1]) : undefined;
-}
+export { walletName, walletRpcError, type WalletRpcDeps } from './wallet-common.js';
 
 const amount = (sats: bigint) => new JsonAmount(sats);
 
@@ -90,13 +38,6 @@ function entryJson(e: HistoryEntry): Record<string, unknown> {
   };
 }
 
-/** sat/vB (a number, may have decimals) -> base units per 1000 bytes. */
-function feeRateFromSatPerVb(r: ParamReader, i: number): bigint {
-  const v = r.number(i);
-  if (v < 0 || v > 1_000_000) throw r.invalid(i, 'fee rate must be 0..1000000 sat/vB');
-  return BigInt(Math.round(v * 1000));
-}
-
 /** The passphrase calls need an encrypted wallet: Core's -15 otherwise. */
 function encrypted(wallet: Wallet, method: string): Wallet {
   if (!wallet.isEncrypted)
@@ -109,20 +50,7 @@ function encrypted(wallet: Wallet, method: string): Wallet {
 
 export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): void {
   const { wallets } = deps;
-  const register = methodRegistrar(server);
-  const reg = (
-    name: string,
-    params: string[],
-    help: string,
-    fn: (r: ParamReader, ctx: RpcContext, wallet: () => Wallet) => unknown,
-  ) =>
-    register(name, params, help, async (r, _raw, ctx) => {
-      try {
-        return await fn(r, ctx, () => wallets.get(walletName(ctx)));
-      } catch (e) {
-        throw walletRpcError(e);
-      }
-    });
+  const reg = walletRegistrar(server, wallets);
 
   reg(
     'createwallet',
@@ -279,10 +207,20 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       txid,
       walletconflicts: wallet.conflictsOf(txid),
       mempoolconflicts,
+      replaced_by_txid: found.record.replacedBy,
+      replaces_txid: found.record.replaces,
+      // Core's rule: unconfirmed and an input signals (the pool replaces anything: full RBF).
+      'bip125-replaceable':
+        found.confirmations !== 0
+          ? 'no'
+          : found.tx.inputs.some((i) => i.sequence <= 0xfffffffd)
+            ? 'yes'
+            : 'no',
       time: found.record.time,
       timereceived: found.record.time,
       details,
       hex: found.record.hex,
+      decoded: r.optBool(2, false) ? txJson(found.tx, wallet.prefixes) : undefined,
     };
   });
   reg(
@@ -320,7 +258,7 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       }
       // One send at a time per wallet: a second one chooses its coins after the first spent its.
       const { tx, fee } = await wallet.runExclusive(async () => {
-        const funded = createTransaction(wallet, [{ address, value }], rate);
+        const funded = createTransaction(wallet, [{ address, value }], rate, deps.maxTxFee);
         await deps.broadcast(funded.tx);
         wallet.commitTransaction(funded.tx);
         return funded;
@@ -409,4 +347,5 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
     w().setLabel(r.string(0), r.string(1));
     return null;
   });
+  registerWalletSendMethods(server, deps);
 }

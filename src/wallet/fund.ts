@@ -2,6 +2,7 @@
 // building the transaction and signing it (signing.ts). Fails with WalletError (bad
 // recipient or dust amount), AddressError, WalletLockedError or InsufficientFundsError.
 import { randomInt } from 'node:crypto';
+import { formatCoins } from '../consensus/amount.js';
 import { Tx, TxIn, TxOut } from '../primitives/tx.js';
 import { compactSizeLength } from '../primitives/bytes.js';
 import { addressToScript } from '../primitives/address.js';
@@ -17,10 +18,36 @@ import {
 import { Coin, Wallet, WalletError } from './wallet.js';
 import { signTransaction } from './signing.js';
 
+/** Core's DEFAULT_TRANSACTION_MAXFEE (-maxtxfee): 0.1 coin. */
+export const DEFAULT_MAX_TX_FEE = 10_000_000n;
+
+/** Core's MAX_FEE_EXCEEDED, with the fee and how to allow it. */
+export class MaxTxFeeError extends WalletError {
+  constructor(
+    readonly fee: bigint,
+    readonly max: bigint,
+  ) {
+    super(
+      `Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate): this transaction would pay ` +
+        `${formatCoins(fee)} coins, above maxtxfee ${formatCoins(max)}; lower the fee rate, or raise maxtxfee ` +
+        `(tally.conf or --maxtxfee) to allow it`,
+    );
+    this.name = 'MaxTxFeeError';
+  }
+}
+
+/** Refuses a fee above the ceiling (Core's CreateTransaction check against m_default_max_tx_fee). */
+export function checkMaxTxFee(fee: bigint, max: bigint): void {
+  if (fee > max) throw new MaxTxFeeError(fee, max);
+}
+
 export interface PaymentOutput {
   address: string;
   value: bigint;
 }
+
+/** Core's MAX_BIP125_RBF_SEQUENCE: an input sequence at most this signals replaceability. */
+export const MAX_BIP125_RBF_SEQUENCE = 0xfffffffd;
 
 export interface FundedTransaction {
   /** Inputs carry empty scriptSigs. */
@@ -77,24 +104,31 @@ export function fundTransaction(
     finalOuts.splice(changeIndex, 0, new TxOut(selection.change, changeScript));
   }
   const chosen = selection.inputs.map((c) => byId.get(c.id)!);
-  // Anti fee-sniping as Core: lock time at the current height, sequence final-but-one.
+  // Anti fee-sniping as Core: lock time at the current height; the sequence signals BIP125
+  // replaceability as Core's wallet does by default (walletrbf=1), so bumpfee's replacement is
+  // expected by anyone who still looks at the signal.
   const locktime = wallet.tip !== null ? Math.max(0, wallet.tip.height) : 0;
   const tx = new Tx(
     2,
-    chosen.map((c) => new TxIn(c.outpoint, new Uint8Array(0), 0xfffffffe)),
+    chosen.map((c) => new TxIn(c.outpoint, new Uint8Array(0), MAX_BIP125_RBF_SEQUENCE)),
     finalOuts,
     locktime,
   );
   return { tx, coins: chosen, fee: selection.fee, changeIndex, selection };
 }
 
-/** Funds and signs a payment at `feeRatePerKb` (base units per 1000 bytes). Not yet recorded. */
+/**
+ * Funds and signs a payment at `feeRatePerKb` (base units per 1000 bytes), refusing a fee above
+ * `maxTxFee` before anything is signed. Not yet recorded.
+ */
 export function createTransaction(
   wallet: Wallet,
   outputs: PaymentOutput[],
   feeRatePerKb: bigint,
+  maxTxFee: bigint = DEFAULT_MAX_TX_FEE,
 ): FundedTransaction {
   const funded = fundTransaction(wallet, outputs, feeRatePerKb);
+  checkMaxTxFee(funded.fee, maxTxFee);
   const tx = signTransaction(wallet, funded.tx, funded.coins);
   // The size estimate assumed the largest signatures: the real fee rate can only be higher.
   if (funded.fee < feeFor(tx.size, feeRatePerKb))

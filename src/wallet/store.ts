@@ -64,6 +64,9 @@ const txRecord = z.object({
   time: z.number().int(),
   /** abandontransaction: its inputs are free again and its outputs count for nothing. */
   abandoned: z.boolean().optional(),
+  /** bumpfee: the replacement that took its place (Core's replaced_by_txid), and the reverse. */
+  replacedBy: z.string().optional(),
+  replaces: z.string().optional(),
 });
 
 export const walletFileSchema = z

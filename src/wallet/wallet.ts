@@ -644,6 +644,8 @@ export class Wallet {
       if (st === undefined || done.has(txid)) return;
       done.add(txid);
       if (st.rec.height !== null || st.tx.isCoinbase() || !this.isActive(txid)) return;
+      // Bumped: its replacement is what should confirm.
+      if (st.rec.replacedBy !== undefined) return;
       for (const i of st.tx.inputs) visit(i.prevout.txidHex());
       out.push(st.tx);
     };
@@ -806,6 +808,49 @@ export class Wallet {
     } finally {
       key.wipePrivateData();
     }
+  }
+
+  /** The wallet's output at `op` as a coin, spent or not; null when it is not ours. */
+  coinOf(op: OutPoint): Coin | null {
+    const o = this.ownedOutput(op);
+    if (o === null) return null;
+    const depth = this.depth(o.st.rec);
+    const coinbase = o.st.tx.isCoinbase();
+    const immature = coinbase && depth <= this.opts.coinbaseMaturity;
+    return {
+      outpoint: op,
+      txid: op.txidHex(),
+      vout: op.index,
+      value: o.out.value,
+      script: o.out.scriptPubKey,
+      address: scriptToAddress(o.out.scriptPubKey, this.opts.prefixes)!,
+      branch: o.ref.branch,
+      index: o.ref.index,
+      confirmations: depth,
+      coinbase,
+      trusted: !immature && (depth > 0 || this.fromMe(o.st.tx)),
+      immature,
+    };
+  }
+
+  /** Whether an output script pays the change branch. */
+  isChange(script: Uint8Array): boolean {
+    return this.scripts.get(bytesToHex(script))?.branch === CHANGE;
+  }
+
+  /** Wallet transactions spending an output of `txid` (Core's HasWalletSpend). */
+  spendersOf(txid: string): string[] {
+    const st = this.txs.get(txid);
+    return st === undefined ? [] : this.childrenOf(st.tx);
+  }
+
+  /** bumpfee recorded: `replacement` (already committed) took the place of `original`. */
+  markReplaced(original: string, replacement: string): void {
+    const a = this.txs.get(original);
+    const b = this.txs.get(replacement);
+    if (a !== undefined) a.rec.replacedBy = replacement;
+    if (b !== undefined) b.rec.replaces = original;
+    this.save();
   }
 
   /** Records a transaction this wallet made (after the node accepted it). */

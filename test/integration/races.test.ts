@@ -1,5 +1,6 @@
 // Races and kills against one real `tally node` (issue 12): two conflicting transactions sent at
-// once leave exactly one in the pool (the other refused txn-mempool-conflict); two sendtoaddress at
+// once, paying the same fee, leave exactly one in the pool (the other refused "insufficient fee":
+// the pool replaces by fee, so only a higher fee could displace the first); two sendtoaddress at
 // once from a wallet with one spendable coin: one succeeds, the other is -6 and the balance never
 // inflates; a node SIGKILLed right after a send resubmits the wallet's transaction on restart, its
 // balance equals its confirmed coins less the send, and a later send works; abandontransaction.
@@ -52,16 +53,16 @@ test('races and a kill: one of two conflicting transactions, one of two sends, r
   const other = encodeAddress('pubkeyhash', new Uint8Array(20).fill(7), getParams('regtest').prefixes);
   const [c1] = await n.rpc<Unspent[]>('listunspent');
 
-  // Two conflicting transactions (the same coin) submitted at the same moment.
+  // Two conflicting transactions (the same coin, the same fee) submitted at the same moment.
   const a = await rawSpend(n, c1, other, 49.9999);
-  const b = await rawSpend(n, c1, other, 49.9998);
+  const b = await rawSpend(n, c1, addr, 49.9999);
   const results = await Promise.allSettled([
     n.rpc('sendrawtransaction', [a]),
     n.rpc('sendrawtransaction', [b]),
   ]);
   assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
   const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-  assert.match(String(refused.reason.message), /txn-mempool-conflict/);
+  assert.match(String(refused.reason.message), /^insufficient fee/);
   assert.equal((await n.rpc<string[]>('getrawmempool')).length, 1);
   await n.rpc('generatetoaddress', [1, other]);
 

@@ -9,7 +9,7 @@ import { Mempool } from '../../src/mempool/mempool.js';
 import { loadMempool, saveMempool } from '../../src/mempool/persist.js';
 import { isRejectError } from '../../src/consensus/errors.js';
 import { OutPoint, Tx, TxIn, TxOut } from '../../src/primitives/tx.js';
-import { concatBytes } from '../../src/primitives/bytes.js';
+import { bytesToHex, concatBytes } from '../../src/primitives/bytes.js';
 import { nullDataScript, multisigScript } from '../../src/script/standard.js';
 import { FakeChain, Key, fund, spend } from './helpers.js';
 
@@ -57,24 +57,107 @@ test('txn-already-in-mempool', async () => {
   await rejects(pool.accept(tx), 'txn-already-in-mempool', 'policy');
 });
 
-test('txn-mempool-conflict: first seen wins', async () => {
+test('insufficient fee: a conflicting transaction paying no more is refused (BIP125 rules 3, 4, 6)', async () => {
   const { chain, pool } = setup();
   const op = fund(chain, alice, COIN);
-  await pool.accept(spend([{ outpoint: op, key: alice }], [{ value: COIN - 1000n, script: bob.script }]));
-  const rival = spend([{ outpoint: op, key: alice }], [{ value: COIN - 5000n, script: alice.script }]);
-  await rejects(pool.accept(rival), 'txn-mempool-conflict', 'policy');
+  const first = spend([{ outpoint: op, key: alice }], [{ value: COIN - 5000n, script: bob.script }]);
+  await pool.accept(first);
+  // Lower fee (rule 6 names the fee rates), equal fee (rule 4: nothing left for its own relay).
+  const lower = spend([{ outpoint: op, key: alice }], [{ value: COIN - 1000n, script: alice.script }]);
+  await rejects(pool.accept(lower), 'insufficient fee', 'policy');
+  const equal = spend([{ outpoint: op, key: alice }], [{ value: COIN - 5000n, script: alice.script }]);
+  await rejects(pool.accept(equal), 'insufficient fee', 'policy');
+  assert.ok(pool.has(first.txid()));
 });
 
-test('txn-mempool-conflict: two conflicting transactions accepted at once, exactly one enters', async () => {
+test('full RBF: a higher-fee conflict replaces the original and its descendants, whatever their sequence', async () => {
+  const { chain, pool } = setup();
+  const op = fund(chain, alice, COIN);
+  // Sequence final: no BIP125 signal, replaced all the same (Core's mempoolfullrbf).
+  const first = spend(
+    [{ outpoint: op, key: alice, sequence: 0xffffffff }],
+    [{ value: COIN - 1000n, script: bob.script }],
+  );
+  await pool.accept(first);
+  const child = spend(
+    [{ outpoint: new OutPoint(first.txid(), 0), key: bob }],
+    [{ value: COIN - 3000n, script: bob.script }],
+  );
+  await pool.accept(child);
+  const removed: [string, string][] = [];
+  pool.on('removed', (e: { txid: string }, why: string) => removed.push([e.txid, why]));
+  // Must beat both fees (3,000) plus its own relay at 1 base unit per byte (~191 bytes).
+  const tooLittle = spend([{ outpoint: op, key: alice }], [{ value: COIN - 3100n, script: alice.script }]);
+  await rejects(pool.accept(tooLittle), 'insufficient fee', 'policy');
+  const bump = spend([{ outpoint: op, key: alice }], [{ value: COIN - 4000n, script: alice.script }]);
+  await pool.accept(bump);
+  assert.equal(pool.size, 1);
+  assert.ok(pool.has(bump.txid()));
+  assert.deepEqual(
+    removed.map(([, why]) => why),
+    ['replaced', 'replaced'],
+  );
+  assert.deepEqual(
+    new Set(removed.map(([id]) => id)),
+    new Set([first, child].map((t) => bytesToHex(t.txid()))),
+  );
+});
+
+test('replacement-adds-unconfirmed and bad-txns-spends-conflicting-tx', async () => {
+  const { chain, pool } = setup();
+  const op = fund(chain, alice, COIN);
+  const other = fund(chain, bob, COIN);
+  const first = spend([{ outpoint: op, key: alice }], [{ value: COIN - 1000n, script: alice.script }]);
+  await pool.accept(first);
+  const unrelated = spend([{ outpoint: other, key: bob }], [{ value: COIN - 1000n, script: bob.script }]);
+  await pool.accept(unrelated);
+  // Adds an input from a pool transaction the original did not spend from.
+  const adds = spend(
+    [
+      { outpoint: op, key: alice },
+      { outpoint: new OutPoint(unrelated.txid(), 0), key: bob },
+    ],
+    [{ value: 2n * COIN - 50_000n, script: alice.script }],
+  );
+  await rejects(pool.accept(adds), 'replacement-adds-unconfirmed', 'policy');
+  // Spends the original's output while conflicting with it.
+  const self = spend(
+    [
+      { outpoint: op, key: alice },
+      { outpoint: new OutPoint(first.txid(), 0), key: alice },
+    ],
+    [{ value: 2n * COIN - 60_000n, script: bob.script }],
+  );
+  await rejects(pool.accept(self), 'bad-txns-spends-conflicting-tx', 'policy');
+  assert.equal(pool.size, 2);
+});
+
+test('too many potential replacements: more than 100 evictions (Core MAX_REPLACEMENT_CANDIDATES)', async () => {
+  const { chain, pool } = setup({ descendantLimit: 200, ancestorLimit: 200 });
+  // 101 separate pool transactions, each spending one of 101 coins; one replacement spends them all.
+  const ops = Array.from({ length: 101 }, () => fund(chain, alice, COIN / 100n));
+  for (const op of ops)
+    await pool.accept(
+      spend([{ outpoint: op, key: alice }], [{ value: COIN / 100n - 1000n, script: bob.script }]),
+    );
+  const all = spend(
+    ops.map((outpoint) => ({ outpoint, key: alice })),
+    [{ value: (COIN / 100n) * 101n - COIN / 10n, script: alice.script }],
+  );
+  await rejects(pool.accept(all), 'too many potential replacements', 'policy');
+  assert.equal(pool.size, 101);
+});
+
+test('two conflicting transactions of equal fee accepted at once: exactly one enters', async () => {
   const { chain, pool } = setup();
   const op = fund(chain, alice, COIN);
   const a = spend([{ outpoint: op, key: alice }], [{ value: COIN - 1000n, script: bob.script }]);
-  const b = spend([{ outpoint: op, key: alice }], [{ value: COIN - 5000n, script: alice.script }]);
+  const b = spend([{ outpoint: op, key: alice }], [{ value: COIN - 1000n, script: alice.script }]);
   // Both start before either has read its coins: the chain's read is where they used to interleave.
   const [ra, rb] = await Promise.allSettled([pool.accept(a), pool.accept(b)]);
   assert.equal(ra.status, 'fulfilled');
   assert.equal(rb.status, 'rejected');
-  await rejects(Promise.reject((rb as PromiseRejectedResult).reason), 'txn-mempool-conflict', 'policy');
+  await rejects(Promise.reject((rb as PromiseRejectedResult).reason), 'insufficient fee', 'policy');
   assert.equal(pool.size, 1);
   assert.ok(pool.has(a.txid()));
 });

@@ -1,0 +1,105 @@
+// What the wallet RPC files share: their dependencies, the per-request wallet choice
+// (/wallet/<name> in the URL, else the only loaded wallet), wallet exceptions mapped onto Core's
+// RPC codes, and fee-rate parameters.
+import { AddressError } from '../primitives/address.js';
+import type { OutPoint, Tx } from '../primitives/tx.js';
+import { BumpError } from '../wallet/bump.js';
+import { InsufficientFundsError } from '../wallet/coinselect.js';
+import { MnemonicError } from '../wallet/keys.js';
+import { WrongPassphraseError } from '../wallet/keystore.js';
+import {
+  WalletAlreadyLoadedError,
+  WalletExistsError,
+  WalletNotFoundError,
+  WalletNotSpecifiedError,
+} from '../wallet/manager.js';
+import { WalletFileError } from '../wallet/store.js';
+import { Wallet, WalletError, WalletLockedError } from '../wallet/wallet.js';
+import { RpcCode, RpcError } from './errors.js';
+import { methodRegistrar, ParamReader } from './params.js';
+import type { WalletsPort } from './ports.js';
+import type { RpcContext, RpcServer } from './server.js';
+
+export interface WalletRpcDeps {
+  wallets: WalletsPort;
+  /** Submits a transaction to the mempool and relays it; throws RpcError when rejected. */
+  broadcast: (tx: Tx) => Promise<void>;
+  /** Fee rate when the caller gives none, base units per 1000 bytes. */
+  defaultFeeRatePerKb: bigint;
+  /**
+   * The node's fee estimate for a confirmation target (estimatesmartfee), base units per 1000
+   * bytes, or null while it has too little data; sends without fee_rate use it, else the default.
+   */
+  estimateFeeRatePerKb?: (confTarget: number) => bigint | null;
+  /** Display txid of the pool transaction spending an outpoint (gettransaction's mempoolconflicts). */
+  mempoolSpender?: (outpoint: OutPoint) => string | undefined;
+  /** The most fee a wallet transaction may pay (Core's -maxtxfee), base units; default 0.1 coin. */
+  maxTxFee?: bigint;
+  /** The pool's incremental relay fee rate (BIP125 rule 4), per 1,000 bytes; default 1,000. */
+  incrementalFeeRatePerKb?: bigint;
+  /** Whether the pool holds the transaction (display txid) with a descendant. */
+  hasPoolDescendants?: (txid: string) => boolean;
+}
+
+/** Wallet exceptions -> Core's RPC codes. */
+export function walletRpcError(e: unknown): unknown {
+  if (e instanceof RpcError) return e;
+  if (e instanceof WalletLockedError) return new RpcError(RpcCode.WALLET_UNLOCK_NEEDED, e.message);
+  if (e instanceof WrongPassphraseError)
+    return new RpcError(
+      RpcCode.WALLET_PASSPHRASE_INCORRECT,
+      'Error: The wallet passphrase entered was incorrect.',
+    );
+  if (e instanceof InsufficientFundsError)
+    return new RpcError(RpcCode.WALLET_INSUFFICIENT_FUNDS, 'Insufficient funds');
+  if (e instanceof AddressError)
+    return new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Invalid Tally address: ${e.message}`);
+  if (e instanceof WalletNotFoundError) return new RpcError(RpcCode.WALLET_NOT_FOUND, e.message);
+  if (e instanceof WalletNotSpecifiedError) return new RpcError(RpcCode.WALLET_NOT_SPECIFIED, e.message);
+  if (e instanceof WalletAlreadyLoadedError) return new RpcError(RpcCode.WALLET_ALREADY_LOADED, e.message);
+  if (e instanceof WalletExistsError) return new RpcError(RpcCode.WALLET_ERROR, e.message);
+  if (e instanceof BumpError)
+    return new RpcError(
+      e.kind === 'invalid-parameter'
+        ? RpcCode.INVALID_PARAMETER
+        : e.kind === 'wallet'
+          ? RpcCode.WALLET_ERROR
+          : RpcCode.INVALID_ADDRESS_OR_KEY,
+      e.message,
+    );
+  if (e instanceof MnemonicError) return new RpcError(RpcCode.INVALID_PARAMETER, e.message);
+  if (e instanceof WalletFileError || e instanceof WalletError)
+    return new RpcError(RpcCode.WALLET_ERROR, e.message);
+  return e;
+}
+
+/** The wallet a request names through /wallet/<name> in its URL. */
+export function walletName(ctx: RpcContext): string | undefined {
+  const m = /^\/wallet\/([^/?]+)/.exec(ctx.uri);
+  return m ? decodeURIComponent(m[1]) : undefined;
+}
+
+/** sat/vB (a number, may have decimals) -> base units per 1000 bytes. */
+export function feeRateFromSatPerVb(r: ParamReader, i: number): bigint {
+  const v = r.number(i);
+  if (v < 0 || v > 1_000_000) throw r.invalid(i, 'fee rate must be 0..1000000 sat/vB');
+  return BigInt(Math.round(v * 1000));
+}
+
+export type WalletHandler = (r: ParamReader, ctx: RpcContext, wallet: () => Wallet) => unknown;
+
+/** Registers wallet methods: the wallet is chosen per request and wallet errors become RPC codes. */
+export function walletRegistrar(
+  server: RpcServer,
+  wallets: WalletsPort,
+): (name: string, params: string[], help: string, fn: WalletHandler) => void {
+  const register = methodRegistrar(server);
+  return (name, params, help, fn) =>
+    register(name, params, help, async (r, _raw, ctx) => {
+      try {
+        return await fn(r, ctx, () => wallets.get(walletName(ctx)));
+      } catch (e) {
+        throw walletRpcError(e);
+      }
+    });
+}
