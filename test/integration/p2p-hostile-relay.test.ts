@@ -91,7 +91,10 @@ describe('hostile relay against a tally node', { timeout: 240_000 }, () => {
   it('two peers send conflicting transactions at the same moment: one is taken, its block connects', async () => {
     const coin = builder.cbOut(spendable[0]);
     const t1 = builder.spend([coin], { fee: FEE });
-    const t2 = builder.spend([coin], { fee: FEE * 2n });
+    // One base unit more: different transactions, yet neither can replace the other (the pool
+    // replaces by fee, and a replacement must add at least its own relay fee), so whichever
+    // arrives second is refused.
+    const t2 = builder.spend([coin], { fee: FEE + 1n });
     const [p1, p2] = await connectMany(a.p2pUrl, 2);
     p1.send({ command: 'inv', items: txInv(t1) });
     p2.send({ command: 'inv', items: txInv(t2) });
