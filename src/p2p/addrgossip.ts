@@ -52,6 +52,7 @@ export class AddrGossip {
         continue;
       }
       peer.addrTokens--;
+      peer.addrProcessed++;
       if (a.port === 0 || a.host === '0.0.0.0' || a.host === '::') continue;
       // Loopback, private, link-local and other unroutable addresses are neither stored nor relayed.
       if (!this.allowLocal && !isRoutable(a.host)) continue;

@@ -409,6 +409,8 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       blocksInFlight: p.blocksInFlight.size,
       inFlightHeights: this.sync.inFlightHeights(p),
       sendHeaders: p.sendHeaders,
+      addrProcessed: p.addrProcessed,
+      addrRateLimited: p.addrRateLimited,
     };
   }
 

@@ -134,6 +134,9 @@ export interface PeerInfo {
   /** Heights of the blocks requested from this peer and not yet received. */
   inFlightHeights: number[];
   sendHeaders: boolean;
+  /** Addresses from `addr` taken within the rate limit / dropped by it (Core's getpeerinfo). */
+  addrProcessed: number;
+  addrRateLimited: number;
 }
 
 export interface SyncProgress {

@@ -105,6 +105,8 @@ export class Peer {
   addrTokensAt = Date.now();
   /** Addresses dropped by the rate limit (Core's m_addr_rate_limited). */
   addrRateLimited = 0;
+  /** Addresses taken within the rate limit (Core's m_addr_processed). */
+  addrProcessed = 0;
   /** Send-stall watch: unsent bytes at the last check and since when they have not gone down. */
   sendWatchBytes = 0;
   sendStuckSince = 0;

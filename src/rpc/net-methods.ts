@@ -97,6 +97,8 @@ export function registerNetMethods(server: RpcServer, deps: NetRpcDeps): void {
     inflight: p.inFlightHeights,
     // Core dropped banscore in 0.21; Tally still scores peers and shows the score.
     banscore: p.banScore,
+    addr_processed: p.addrProcessed,
+    addr_rate_limited: p.addrRateLimited,
     connection_type: p.inbound ? 'inbound' : p.manual ? 'manual' : 'outbound-full-relay',
     wsurl: p.url || undefined,
     permissions: [],

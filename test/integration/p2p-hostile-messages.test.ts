@@ -6,14 +6,15 @@
 // banned; a remote one discouraged; an unknown command ignored).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getParams } from '../../src/consensus/params.js';
 import { MAX_INV, MAX_MESSAGE } from '../../src/p2p/messages.js';
 import { encodeAddress } from '../../src/primitives/address.js';
-import { mine, startNode, stopAll, waitSameTip, type TallyProcess } from './cluster.js';
-import { RawPeer, alive, nonLoopbackAddress, rssMB } from './raw-peer.js';
+import { stopAll, type TallyProcess } from './cluster.js';
+import { startTarget, type Target } from './hostile-target.js';
+import { RawPeer, nonLoopbackAddress } from './raw-peer.js';
 
 const NOBODY = encodeAddress('pubkeyhash', new Uint8Array(20).fill(9), getParams('regtest').prefixes);
 /** RSS the node may gain over the whole file's attacks (Core's per-peer receive buffer is 5 MB). */
@@ -29,28 +30,21 @@ interface PeerJson {
 
 describe('hostile messages against a tally node', { timeout: 180_000 }, () => {
   let a: TallyProcess;
-  let b: TallyProcess;
-  let rss0 = 0;
+  let target: Target;
+  const datadir = mkdtempSync(join(tmpdir(), 'tally-hostile-'));
 
   before(async () => {
-    const datadir = mkdtempSync(join(tmpdir(), 'tally-hostile-'));
     writeFileSync(join(datadir, 'tally.conf'), `[regtest]\npeertimeout=${PEER_TIMEOUT_S}\n`);
-    a = await startNode({ datadir });
-    b = await startNode({ args: ['--connect', a.p2pUrl] });
-    await mine(a, 1, NOBODY);
-    await waitSameTip([a, b], 30_000);
-    rss0 = rssMB(a.pid);
+    target = await startTarget({ datadir, pay: NOBODY });
+    a = target.a;
   });
-  after(stopAll);
+  after(async () => {
+    await stopAll();
+    rmSync(datadir, { recursive: true, force: true });
+  });
 
-  /** The node is alive, answers RPC, stayed within its RSS bound, and B follows a new block. */
-  async function nodeIsFine(what: string): Promise<void> {
-    assert.ok(alive(a.pid), `node exited after ${what}:\n${a.output.slice(-2000)}`);
-    const rss = rssMB(a.pid);
-    assert.ok(rss - rss0 < RSS_GROWTH_MB, `RSS ${rss0.toFixed(0)} -> ${rss.toFixed(0)} MB after ${what}`);
-    await mine(a, 1, NOBODY);
-    await waitSameTip([a, b], 30_000);
-  }
+  /** The node is alive, stayed within its RSS bound, and B follows a new block. */
+  const nodeIsFine = (what: string): Promise<void> => target.fine(what, RSS_GROWTH_MB);
 
   async function peersBy(agent: string): Promise<PeerJson[]> {
     return (await a.rpc<PeerJson[]>('getpeerinfo')).filter((p) => p.subver === agent);

@@ -15,8 +15,9 @@ import { Block } from '../../src/primitives/block.js';
 import { bytesToHex, hexToBytes } from '../../src/primitives/bytes.js';
 import { TxOut, type Tx } from '../../src/primitives/tx.js';
 import { Builder, withTx } from '../chain/builder.js';
-import { mine, startNode, stopAll, waitFor, waitSameTip, type TallyProcess } from './cluster.js';
-import { RawPeer, alive, connectMany, rssMB, watchRss } from './raw-peer.js';
+import { mine, stopAll, waitFor, waitSameTip, type TallyProcess } from './cluster.js';
+import { startTarget, type Target } from './hostile-target.js';
+import { RawPeer, connectMany, watchRss } from './raw-peer.js';
 
 const params = getParams('regtest');
 const builder = new Builder(params);
@@ -54,14 +55,13 @@ function txInv(tx: Tx): InvItem[] {
 describe('hostile relay against a tally node', { timeout: 240_000 }, () => {
   let a: TallyProcess;
   let b: TallyProcess;
+  let target: Target;
   let bigBlock: Block;
-  /** Coinbases of blocks 2..: mature once 101 blocks are on them. */
+  /** Coinbases of blocks 2 and 3, mature once 100 blocks are on them. */
   let spendable: Block[] = [];
   let rss0 = 0;
 
   before(async () => {
-    a = await startNode();
-    b = await startNode({ args: ['--connect', a.p2pUrl] });
     // Block 1: about 1 MB (a coinbase output of 990,000 bytes that no one can spend).
     bigBlock = builder.block(params.genesis, {
       munge: (d) => {
@@ -70,23 +70,23 @@ describe('hostile relay against a tally node', { timeout: 240_000 }, () => {
         });
       },
     });
-    assert.equal(await a.rpc('submitblock', [bytesToHex(bigBlock.encode())]), null);
-    const hashes = await mine(a, 102, OURS);
-    spendable = await Promise.all(
-      hashes.slice(0, 2).map(async (h) => Block.decode(hexToBytes(await a.rpc<string>('getblock', [h, 0])))),
-    );
-    await waitSameTip([a, b], 60_000);
-    rss0 = rssMB(a.pid);
+    target = await startTarget({
+      pay: OURS,
+      setup: async (n) => {
+        assert.equal(await n.rpc('submitblock', [bytesToHex(bigBlock.encode())]), null);
+        const hashes = await mine(n, 102, OURS);
+        spendable = await Promise.all(
+          hashes
+            .slice(0, 2)
+            .map(async (h) => Block.decode(hexToBytes(await n.rpc<string>('getblock', [h, 0])))),
+        );
+      },
+    });
+    ({ a, b, rss0 } = target);
   });
   after(stopAll);
 
-  async function nodeIsFine(what: string, bound = RSS_GROWTH_MB): Promise<void> {
-    assert.ok(alive(a.pid), `node exited after ${what}:\n${a.output.slice(-2000)}`);
-    const rss = rssMB(a.pid);
-    assert.ok(rss - rss0 < bound, `RSS ${rss0.toFixed(0)} -> ${rss.toFixed(0)} MB after ${what}`);
-    await mine(a, 1, OURS);
-    await waitSameTip([a, b], 30_000);
-  }
+  const nodeIsFine = (what: string, bound = RSS_GROWTH_MB): Promise<void> => target.fine(what, bound);
 
   it('two peers send conflicting transactions at the same moment: one is taken, its block connects', async () => {
     const coin = builder.cbOut(spendable[0]);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { Socket } from 'node:net';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { getParams } from '../../src/consensus/params.js';
 import {
   COMMAND_SIZE,
@@ -91,6 +91,44 @@ export class RawPeer {
       ws.once('close', (code) => reject(new Error(`closed (${code}) before open`)));
     });
     return peer;
+  }
+
+  /**
+   * Listens on 127.0.0.1 (an ephemeral port) for the node to dial us (`addnode URL onetry`): each
+   * accepted connection is handed out by `accept()` once the node's version arrived, answered with
+   * our version and verack (the handshake as the dialled side).
+   */
+  static async listen(opts: RawPeerOptions = {}): Promise<RawListener> {
+    const server = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      perMessageDeflate: false,
+      maxPayload: opts.maxPayload ?? MAX_MESSAGE,
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    const waiting: RawPeer[] = [];
+    server.on('connection', (ws) => waiting.push(new RawPeer(ws, opts)));
+    const port = (server.address() as { port: number }).port;
+    return {
+      url: `ws://127.0.0.1:${port}`,
+      async accept(timeoutMs = 15_000): Promise<RawPeer> {
+        const until = Date.now() + timeoutMs;
+        while (waiting.length === 0) {
+          if (Date.now() >= until) throw new Error(`no connection to ${port} within ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const p = waiting.shift() as RawPeer;
+        await p.next('version', timeoutMs);
+        p.sendVersion();
+        p.send({ command: 'verack' });
+        await p.next('verack', timeoutMs);
+        return p;
+      },
+      close: () => new Promise<void>((r) => server.close(() => r())),
+    };
   }
 
   /** Connects and completes version/verack: the node's version and verack, then ours. */
@@ -243,6 +281,14 @@ export class RawPeer {
   private wake(): void {
     for (const w of [...this.waiters]) w();
   }
+}
+
+export interface RawListener {
+  /** The URL to give the node (addnode). */
+  url: string;
+  /** The next connection the node made, handshake done. */
+  accept(timeoutMs?: number): Promise<RawPeer>;
+  close(): Promise<void>;
 }
 
 /** Opens `n` connections (in batches, so a loaded machine is not asked for all at once). */
