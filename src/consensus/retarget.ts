@@ -68,3 +68,53 @@ export function bitcoinRetarget(
   if (next > powLimit) next = powLimit;
   return targetToCompact(next);
 }
+
+/**
+ * Whether `newBits` may follow a header `prev` without knowing the chain below it (Core's
+ * PermittedDifficultyTransition, used by headers pre-sync, which keeps no ancestors). Tally's
+ * aserti3-2d is anchored at genesis, so the next target depends only on the parent's height and
+ * time: the check is exact. No retarget: the limit always. Bitcoin's rule: unchanged inside a
+ * period, at a boundary within the factor-4 clamp of the previous target.
+ */
+export function permittedDifficultyTransition(
+  prev: HeaderInfo,
+  newBits: number,
+  params: ChainParams,
+): boolean {
+  const rule = params.retarget;
+  switch (rule.kind) {
+    case 'none':
+      return newBits === params.powLimitBits;
+    case 'asert':
+      // getAncestor is not consulted by the genesis-anchored rule.
+      return (
+        newBits ===
+        getNextWorkRequired(
+          prev,
+          () => {
+            throw new Error('asert needs no ancestor');
+          },
+          params,
+        )
+      );
+    case 'bitcoin': {
+      if ((prev.height + 1) % rule.interval !== 0) return newBits === prev.bits;
+      // The largest and smallest targets the clamped timespan allows, each rounded through the
+      // compact form as the real retarget would be; the new target must lie between them.
+      const largest = compactToTarget(
+        bitcoinRetarget({ ...prev, time: rule.targetTimespan * 4 }, 0, rule.targetTimespan, params.powLimit),
+      ).target;
+      const smallest = compactToTarget(
+        bitcoinRetarget(
+          { ...prev, time: Math.floor(rule.targetTimespan / 4) },
+          0,
+          rule.targetTimespan,
+          params.powLimit,
+        ),
+      ).target;
+      const { target, negative, overflow } = compactToTarget(newBits);
+      if (negative || overflow) return false;
+      return target <= largest && target >= smallest;
+    }
+  }
+}

@@ -2,7 +2,9 @@
 // and the one place parts are subscribed to the chain's and pool's events (subscribeHooks)
 // (DESIGN.md §2). Owns only translation: hash lookups, the download window over the best header
 // chain, and RejectError -> Verdict. Holds no state beyond a cache of the best header path.
-import type { BlockEntry } from '../chain/block-index.js';
+import { type BlockEntry, medianTimePast } from '../chain/block-index.js';
+import { blockWork, checkProofOfWork } from '../consensus/pow.js';
+import { permittedDifficultyTransition } from '../consensus/retarget.js';
 import type { Chain } from '../chain/chain.js';
 import type { IndexChain } from '../index/ports.js';
 import { RejectError } from '../consensus/errors.js';
@@ -23,6 +25,8 @@ export const MAX_TIP_AGE_SECONDS = 24 * 60 * 60;
 export interface IbdOptions {
   now?: () => number;
   maxTipAge?: number;
+  /** Core's -minimumchainwork: overrides the network's minimumChainWork. */
+  minimumChainWork?: bigint;
 }
 
 /**
@@ -32,11 +36,12 @@ export interface IbdOptions {
 export function ibdTracker(chain: Chain, opts: IbdOptions = {}): () => boolean {
   const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
   const maxAge = opts.maxTipAge ?? MAX_TIP_AGE_SECONDS;
+  const minimumWork = opts.minimumChainWork ?? chain.params.minimumChainWork;
   let done = false;
   return () => {
     if (done) return false;
     const tip = chain.tip;
-    if (tip.chainWork < chain.params.minimumChainWork) return true;
+    if (tip.chainWork < minimumWork) return true;
     if (tip.header.time < now() - maxAge) return true;
     if (chain.bestHeader.height > tip.height + 6) return true;
     done = true;
@@ -48,14 +53,19 @@ function verdictOf(e: RejectError | undefined): Verdict {
   return e ? { reason: e.reason, dos: e.dos } : {};
 }
 
+/** Core's 144-block buffer below the tip in GetAntiDoSWorkThreshold: forks that close are stored at once. */
+export const ANTI_DOS_TIP_BUFFER_BLOCKS = 144n;
+
 /**
  * `onAdded` is told of the last entry of every headers message and of every block a peer's data
- * added to the index (supervision looks for rival branches there).
+ * added to the index (supervision looks for rival branches there). `minimumChainWork` overrides
+ * the network's (Core's -minimumchainwork).
  */
 export function p2pChainAdapter(
   chain: Chain,
   isIbd: () => boolean = ibdTracker(chain),
   onAdded?: (e: BlockEntry) => void,
+  minimumChainWork: bigint = chain.params.minimumChainWork,
 ): P2PChain {
   // The best header chain above the fork point with the active chain, lowest first; rebuilt only
   // when the best header or the active chain under it changes.
@@ -123,7 +133,30 @@ export function p2pChainAdapter(
     },
     belowMinimumWork: (hash) => {
       const e = chain.getEntry(hash);
-      return e !== undefined && e.chainWork < chain.params.minimumChainWork;
+      return e !== undefined && e.chainWork < minimumChainWork;
+    },
+    headerSummary(hash) {
+      const e = chain.getEntry(hash);
+      if (!e) return undefined;
+      return {
+        hash: e.hash,
+        height: e.height,
+        time: e.time,
+        bits: e.bits,
+        mtp: medianTimePast(e),
+        chainWork: e.chainWork,
+      };
+    },
+    antiDoSWorkThreshold() {
+      const tip = chain.tip;
+      const buffer = ANTI_DOS_TIP_BUFFER_BLOCKS * blockWork(tip.bits);
+      const nearTip = tip.chainWork > buffer ? tip.chainWork - buffer : 0n;
+      return nearTip > minimumChainWork ? nearTip : minimumChainWork;
+    },
+    checkHeaderLink(prev, h) {
+      if (!checkProofOfWork(h.hash(), h.bits, chain.params)) return 'high-hash';
+      if (!permittedDifficultyTransition(prev, h.bits, chain.params)) return 'bad-diffbits';
+      return undefined;
     },
     isInitialBlockDownload: isIbd,
     onTip(cb) {

@@ -112,6 +112,8 @@ export interface NodeConfig {
   limitancestorcount?: number;
   limitdescendantcount?: number;
   maxorphantx?: number;
+  /** Core's -minimumchainwork: overrides the network's minimum chain work (hex). */
+  minimumchainwork?: bigint;
   /** Save the mempool at shutdown and load it at start. */
   persistmempool: boolean;
   /** Rebuild the UTXO set from stored blocks at start (Core's -reindex and -reindex-chainstate). */
@@ -399,6 +401,14 @@ export const OPTIONS: Record<string, OptionSpec> = {
     help: 'Mempool descendants per tx',
   },
   maxorphantx: { schema: int(0, 100_000), expect: 'an integer 0..100000', help: 'Orphan transactions kept' },
+  minimumchainwork: {
+    schema: z
+      .string()
+      .regex(/^(0x)?[0-9a-fA-F]{1,64}$/)
+      .transform((v) => BigInt('0x' + v.replace(/^0x/, ''))),
+    expect: 'a hex number of at most 64 digits',
+    help: "Chain work a header chain needs before it is stored or followed (default: the network's)",
+  },
   persistmempool: boolOpt('Save the mempool at shutdown and load it at start (default 1)'),
   reindex: boolOpt('Rebuild the UTXO set from the stored blocks at start'),
   'reindex-chainstate': boolOpt('Rebuild the UTXO set from the stored blocks at start'),

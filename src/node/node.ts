@@ -264,12 +264,13 @@ export class TallyNode {
         maxOrphans: config.maxorphantx,
       });
 
-      const ibd = ibdTracker(chain);
+      const minimumChainWork = config.minimumchainwork ?? params.minimumChainWork;
+      const ibd = ibdTracker(chain, { minimumChainWork });
       // connect=0 is Core's "no outbound connections": no seeds, no address book dialling.
       const noOutbound = config.connect.includes('0');
       const p2p = new P2PNode({
         params: config.seednode.length ? { ...params, seeds: [...params.seeds, ...config.seednode] } : params,
-        chain: p2pChainAdapter(chain, ibd, (e) => stopper.node?.supervisor.headerAdded(e)),
+        chain: p2pChainAdapter(chain, ibd, (e) => stopper.node?.supervisor.headerAdded(e), minimumChainWork),
         mempool: p2pMempoolAdapter(mempool),
         port: config.port ?? params.defaultPort,
         bind: config.bind[0] ?? '127.0.0.1',

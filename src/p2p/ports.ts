@@ -63,10 +63,33 @@ export interface P2PChain {
    * catching up, as Core does, so a cheap fork cannot hold the node back.
    */
   belowMinimumWork?(hash: Uint8Array): boolean;
+  /** Height, time, bits, median time past and chain work of a known header (any branch). */
+  headerSummary(hash: Uint8Array): HeaderSummary | undefined;
+  /**
+   * Work a header chain must reach before its headers are stored (Core's GetAntiDoSWorkThreshold):
+   * the larger of the minimum chain work and the tip's work less 144 blocks at the tip's bits, so
+   * a fork near the tip is taken at once. Below it, headers go through pre-sync (headers-sync.ts).
+   */
+  antiDoSWorkThreshold(): bigint;
+  /**
+   * Proof of work of `h` and whether its bits may follow a parent known only by height, time and
+   * bits (Core's PermittedDifficultyTransition); a reason when not. Pre-sync keeps no ancestors.
+   */
+  checkHeaderLink(prev: { height: number; time: number; bits: number }, h: BlockHeader): string | undefined;
   /** True while catching up: new blocks are not announced and transactions are not fetched. */
   isInitialBlockDownload(): boolean;
   /** Called after each change of the active tip; returns the unsubscribe function. */
   onTip(cb: (hash: Uint8Array, height: number) => void): () => void;
+}
+
+export interface HeaderSummary {
+  hash: Uint8Array;
+  height: number;
+  time: number;
+  bits: number;
+  /** Median time past at this header. */
+  mtp: number;
+  chainWork: bigint;
 }
 
 export interface P2PMempool {

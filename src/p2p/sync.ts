@@ -7,7 +7,10 @@
 // connman) nor connections.
 import type { Block, BlockHeader } from '../primitives/block.js';
 import { equalBytes } from '../primitives/bytes.js';
+import { randomBytes } from 'node:crypto';
+import { blockWork } from '../consensus/pow.js';
 import type { ConnMan } from './connman.js';
+import { HeadersSyncState } from './headers-sync.js';
 import { InvType, MAX_HEADERS, PROTOCOL_VERSION, type InvItem } from './messages.js';
 import { key, type P2PNodeOptions, type P2PTimeouts, type SyncProgress } from './options.js';
 import type { Peer } from './peer.js';
@@ -22,6 +25,8 @@ export class BlockSync {
   syncPeer: Peer | null = null;
   private syncProgressAt = 0;
   private readonly headersDone = new Set<number>();
+  /** Peers whose header chain is in pre-sync (below the anti-DoS work threshold). */
+  private readonly presync = new Map<Peer, HeadersSyncState>();
   private readonly inFlight = new Map<string, { peer: Peer; height: number; at: number }>();
   private readonly held = new Map<string, HeldBlock>();
   private connecting = false;
@@ -48,6 +53,7 @@ export class BlockSync {
     for (const [k, f] of this.inFlight) if (f.peer === peer) this.inFlight.delete(k);
     if (this.syncPeer === peer) this.syncPeer = null;
     this.headersDone.delete(peer.id);
+    this.presync.delete(peer);
   }
 
   /** Heights of the blocks in flight from a peer, ascending. */
@@ -129,6 +135,11 @@ export class BlockSync {
 
   async onHeaders(peer: Peer, headers: BlockHeader[]): Promise<void> {
     if (peer === this.syncPeer) this.syncProgressAt = Date.now();
+    const presync = this.presync.get(peer);
+    if (presync) {
+      await this.continuePresync(peer, presync, headers);
+      return;
+    }
     if (headers.length === 0) {
       this.finishHeadersSync(peer);
       return;
@@ -139,13 +150,100 @@ export class BlockSync {
         return;
       }
     }
-    if (this.chain.headerHeight(headers[0].prevHash) === undefined) {
+    const start = this.chain.headerSummary(headers[0].prevHash);
+    if (start === undefined) {
       // As Core: ask for the gap; a peer that keeps sending headers we cannot connect is scored.
       peer.unconnectingHeaders++;
       if (peer.unconnectingHeaders % 10 === 0) this.conn.misbehave(peer, 20, 'too many unconnecting headers');
       this.getHeaders(peer, this.chain.getLocator());
       return;
     }
+    const last = headers[headers.length - 1];
+    if (this.chain.headerHeight(last.hash()) === undefined) {
+      // As Core's TryLowWorkHeadersSync: a chain that cannot yet reach the anti-DoS threshold is
+      // never stored. A full batch starts pre-sync; a short one is the peer's whole chain: ignored.
+      let claimed = start.chainWork;
+      for (const h of headers) claimed += blockWork(h.bits);
+      const threshold = this.chain.antiDoSWorkThreshold();
+      if (claimed < threshold) {
+        if (headers.length < MAX_HEADERS) {
+          this.log.debug(
+            { peer: peer.label, height: start.height + headers.length },
+            'ignoring low-work headers',
+          );
+          if (peer === this.syncPeer) this.finishHeadersSync(peer);
+          return;
+        }
+        const state = new HeadersSyncState({
+          start,
+          minimumWork: threshold,
+          check: (prev, h) => this.chain.checkHeaderLink(prev, h),
+          now: Math.floor(Date.now() / 1000),
+          salt: randomBytes(16),
+        });
+        this.presync.set(peer, state);
+        this.log.info(
+          { peer: peer.label, from: start.height, threshold: threshold.toString(16) },
+          'low-work headers: pre-syncing before storing any',
+        );
+        await this.continuePresync(peer, state, headers);
+        return;
+      }
+    }
+    if (!(await this.storeHeaders(peer, headers))) return;
+    if (headers.length === MAX_HEADERS) {
+      this.getHeaders(peer, this.chain.getLocator(last.hash()));
+    } else {
+      // A short batch is the peer's tip: its whole chain is now known.
+      if (this.chain.isInitialBlockDownload() && this.chain.belowMinimumWork?.(last.hash())) {
+        this.conn.disconnect(peer, 'header chain below the minimum chain work');
+        return;
+      }
+      if (peer === this.syncPeer) this.finishHeadersSync(peer);
+    }
+    this.scheduleDownloads();
+  }
+
+  /** Feeds a headers message to a peer's pre-sync; stores what it releases. */
+  private async continuePresync(peer: Peer, state: HeadersSyncState, headers: BlockHeader[]): Promise<void> {
+    const r = state.process(headers, headers.length === MAX_HEADERS);
+    if (state.phase === 'final') this.presync.delete(peer);
+    if (!r.ok) {
+      // An invalid header costs what it costs outside pre-sync; a chain that changed between the
+      // two passes or outruns the clock is only dropped, with the peer (Core aborts the sync).
+      if (r.dos) this.conn.misbehave(peer, r.dos, `headers pre-sync: ${r.reason ?? 'aborted'}`);
+      if (!peer.closed) this.conn.disconnect(peer, `headers pre-sync aborted: ${r.reason ?? ''}`);
+      this.finishHeadersSync(peer);
+      return;
+    }
+    if (r.lowWork) {
+      // The peer made us count at least a full batch of a chain we will never use. Core only
+      // drops the state; Tally also disconnects (no discouragement: the chain is valid, only weak).
+      this.log.info({ peer: peer.label, height: state.presyncHeight }, 'ignoring low-work header chain');
+      this.finishHeadersSync(peer);
+      this.conn.disconnect(peer, 'low-work header chain');
+      return;
+    }
+    if (r.headers.length > 0 && !(await this.storeHeaders(peer, r.headers))) {
+      this.presync.delete(peer);
+      return;
+    }
+    if (!r.requestMore) {
+      this.finishHeadersSync(peer);
+    } else if (state.phase === 'final') {
+      // Everything released and stored: the rest of the chain follows the ordinary way.
+      this.getHeaders(peer, this.chain.getLocator(r.headers[r.headers.length - 1].hash()));
+    } else {
+      const from = state.continueFrom();
+      const locator = [from, ...this.chain.getLocator(state.start.hash)];
+      if (state.phase === 'redownload' && equalBytes(from, state.start.hash)) locator.shift();
+      this.getHeaders(peer, locator);
+    }
+    if (r.headers.length > 0) this.scheduleDownloads();
+  }
+
+  /** Hands headers to the chain (consecutive, the first one's parent known); false when refused. */
+  private async storeHeaders(peer: Peer, headers: BlockHeader[]): Promise<boolean> {
     const last = headers[headers.length - 1];
     const res = await this.chain.processHeaders(headers);
     if (!res.ok) {
@@ -159,7 +257,7 @@ export class BlockSync {
       if (res.dos) this.conn.misbehave(peer, res.dos, `invalid headers: ${res.reason ?? 'rejected'}`);
       else this.log.debug({ peer: peer.label, reason: res.reason }, 'headers not accepted');
       if (peer === this.syncPeer) this.finishHeadersSync(peer);
-      return;
+      return false;
     }
     peer.unconnectingHeaders = 0;
     for (const h of headers) {
@@ -171,17 +269,7 @@ export class BlockSync {
     const lastHeight = this.chain.headerHeight(last.hash()) ?? 0;
     peer.bestHeight = Math.max(peer.bestHeight, lastHeight);
     peer.syncedHeaders = Math.max(peer.syncedHeaders, lastHeight);
-    if (headers.length === MAX_HEADERS) {
-      this.getHeaders(peer, this.chain.getLocator(last.hash()));
-    } else {
-      // A short batch is the peer's tip: its whole chain is now known.
-      if (this.chain.isInitialBlockDownload() && this.chain.belowMinimumWork?.(last.hash())) {
-        this.conn.disconnect(peer, 'header chain below the minimum chain work');
-        return;
-      }
-      if (peer === this.syncPeer) this.finishHeadersSync(peer);
-    }
-    this.scheduleDownloads();
+    return true;
   }
 
   private finishHeadersSync(peer: Peer): void {

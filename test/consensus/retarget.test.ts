@@ -6,7 +6,12 @@ import fc from 'fast-check';
 import { calculateAsert } from '../../src/consensus/asert.js';
 import { getParams } from '../../src/consensus/params.js';
 import { compactToTarget, targetToCompact } from '../../src/consensus/pow.js';
-import { bitcoinRetarget, getNextWorkRequired, type HeaderInfo } from '../../src/consensus/retarget.js';
+import {
+  bitcoinRetarget,
+  getNextWorkRequired,
+  permittedDifficultyTransition,
+  type HeaderInfo,
+} from '../../src/consensus/retarget.js';
 
 const noAncestor = (): HeaderInfo => {
   throw new Error('ASERT and regtest need no ancestors');
@@ -93,4 +98,36 @@ test('bitcoin rule: bits carry over between retargets; the clamp works both ways
   let asked = -1;
   getNextWorkRequired(last, (h) => ((asked = h), { height: h, time: last.time - 1_209_600, bits: 0 }), b);
   assert.equal(asked, 0);
+});
+
+test('permittedDifficultyTransition: ASERT exact from the parent alone, regtest the limit, bitcoin clamped', () => {
+  const m = getParams('main');
+  const g = m.genesis.header;
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 1_000_000 }),
+      fc.integer({ min: -50_000, max: 50_000 }),
+      (h, drift) => {
+        const prev = { height: h, time: g.time + 600 * h + drift, bits: 0 };
+        const want = getNextWorkRequired(prev, noAncestor, m);
+        assert.ok(permittedDifficultyTransition(prev, want, m));
+        assert.ok(!permittedDifficultyTransition(prev, want - 1, m));
+      },
+    ),
+    { numRuns: 200 },
+  );
+  const r = getParams('regtest');
+  assert.ok(permittedDifficultyTransition({ height: 5, time: 0, bits: r.powLimitBits }, r.powLimitBits, r));
+  assert.ok(!permittedDifficultyTransition({ height: 5, time: 0, bits: r.powLimitBits }, 0x2000ffff, r));
+  const b = getParams('bitcoin');
+  const t = compactToTarget(0x1b0404cb).target;
+  const inside = { height: 100, time: 0, bits: 0x1b0404cb };
+  assert.ok(permittedDifficultyTransition(inside, 0x1b0404cb, b));
+  assert.ok(!permittedDifficultyTransition(inside, 0x1b0404cc, b));
+  const boundary = { height: 2015, time: 0, bits: 0x1b0404cb };
+  assert.ok(permittedDifficultyTransition(boundary, targetToCompact(t * 4n), b));
+  assert.ok(permittedDifficultyTransition(boundary, targetToCompact(t / 4n), b));
+  assert.ok(permittedDifficultyTransition(boundary, targetToCompact(t * 2n), b));
+  assert.ok(!permittedDifficultyTransition(boundary, targetToCompact(t * 5n), b));
+  assert.ok(!permittedDifficultyTransition(boundary, targetToCompact(t / 5n), b));
 });

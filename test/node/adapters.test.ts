@@ -78,3 +78,28 @@ test('minimum chain work: a weaker header chain is flagged and the node counts a
     removeDir(dir);
   }
 });
+
+test("anti-DoS work threshold: the minimum chain work, or the tip's work less 144 blocks; header links checked alone", async () => {
+  const dir = tempDir();
+  const b = new Builder(params);
+  const blocks = b.chain(params.genesis, 150);
+  const w = blockWork(params.powLimitBits);
+  const chain = await openChain(dir, params);
+  try {
+    const p2p = p2pChainAdapter(chain, () => false, undefined, w * 10n);
+    assert.equal(p2p.antiDoSWorkThreshold(), w * 10n, 'genesis tip: the minimum');
+    for (const blk of blocks) assert.ok((await chain.processBlock(blk)).accepted);
+    // Tip at 150 (151 blocks of work) less 144: 7 blocks, under the minimum of 10.
+    assert.equal(p2p.antiDoSWorkThreshold(), w * 10n);
+    assert.equal(p2pChainAdapter(chain, () => false, undefined, 0n).antiDoSWorkThreshold(), w * 7n);
+    const s = p2p.headerSummary(blocks[149].hash())!;
+    assert.deepEqual([s.height, s.chainWork], [150, w * 151n]);
+    const prev = { height: 150, time: s.time, bits: s.bits };
+    const next = b.chain(blocks[149], 1)[0].header;
+    assert.equal(p2p.checkHeaderLink(prev, next), undefined);
+    assert.equal(p2p.checkHeaderLink({ ...prev, bits: 0 }, next), undefined, 'regtest: always the limit');
+  } finally {
+    await chain.close();
+    removeDir(dir);
+  }
+});

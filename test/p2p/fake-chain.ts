@@ -6,7 +6,7 @@ import { bytesToHex } from '../../src/primitives/bytes.js';
 import { blockWork, compactToTarget, hashToBigInt } from '../../src/consensus/pow.js';
 import { computeMerkleRoot } from '../../src/primitives/merkle.js';
 import { OutPoint, Tx, TxIn, TxOut, NULL_HASH } from '../../src/primitives/tx.js';
-import type { P2PChain, P2PMempool, Verdict } from '../../src/p2p/ports.js';
+import type { HeaderSummary, P2PChain, P2PMempool, Verdict } from '../../src/p2p/ports.js';
 
 export const EASY_BITS = 0x207fffff;
 const GENESIS_TIME = 1_700_000_000;
@@ -127,6 +127,25 @@ export class FakeChain implements P2PChain {
     return e !== undefined && e.work < work(EASY_BITS) * BigInt(this.minimumBlocks + 1);
   }
 
+  /** Work a new header chain must reach before it is stored (0 = none: no pre-sync). */
+  antiDoSWork = 0n;
+  /** Headers handed to processHeaders, all told (pre-synced headers reach it only once proven). */
+  headersProcessed = 0;
+
+  antiDoSWorkThreshold(): bigint {
+    return this.antiDoSWork;
+  }
+  headerSummary(hash: Uint8Array): HeaderSummary | undefined {
+    const e = this.entries.get(k(hash));
+    if (!e) return undefined;
+    const { time, bits } = e.header;
+    return { hash: e.hash, height: e.height, time, bits, mtp: time, chainWork: e.work };
+  }
+  checkHeaderLink(_prev: { bits: number }, h: BlockHeader): string | undefined {
+    if (h.bits !== EASY_BITS) return 'bad-diffbits';
+    return checkPow(h.hash(), h.bits) ? undefined : 'high-hash';
+  }
+
   tipHeight(): number {
     return this.active.length - 1;
   }
@@ -188,6 +207,7 @@ export class FakeChain implements P2PChain {
   }
 
   async processHeaders(headers: BlockHeader[]): Promise<Verdict & { ok: boolean }> {
+    this.headersProcessed += headers.length;
     for (const h of headers) {
       const r = this.addHeader(h);
       if (!r.ok) return r;
