@@ -2,6 +2,10 @@
 // dialling it, and the one check every scenario ends with: A is alive, its RSS grew less than a
 // stated bound since the start, and B still follows A's chain (a block mined on A reaches B).
 import assert from 'node:assert/strict';
+import type { ChainParams } from '../../src/consensus/params.js';
+import type { Block } from '../../src/primitives/block.js';
+import { TxOut } from '../../src/primitives/tx.js';
+import { withTx, type Builder } from '../chain/builder.js';
 import { mine, startNode, waitSameTip, type TallyProcess } from './cluster.js';
 import { alive, rssMB } from './raw-peer.js';
 
@@ -44,4 +48,16 @@ export async function startTarget(opts: TargetOptions): Promise<Target> {
       await waitSameTip([a, b], 30_000);
     },
   };
+}
+
+/**
+ * A block of about 1 MB on genesis (height 1): its coinbase has an extra output of 990,000 bytes
+ * that no one can spend. Submitted first, it is what non-reading peers ask for again and again.
+ */
+export function bigBlock(builder: Builder, params: ChainParams): Block {
+  return builder.block(params.genesis, {
+    munge: (d) => {
+      d.txs[0] = withTx(d.txs[0], { outputs: [...d.txs[0].outputs, new TxOut(0n, new Uint8Array(990_000))] });
+    },
+  });
 }

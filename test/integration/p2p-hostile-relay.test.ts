@@ -13,10 +13,10 @@ import { InvType, MAX_INV, type InvItem } from '../../src/p2p/messages.js';
 import { encodeAddress } from '../../src/primitives/address.js';
 import { Block } from '../../src/primitives/block.js';
 import { bytesToHex, hexToBytes } from '../../src/primitives/bytes.js';
-import { TxOut, type Tx } from '../../src/primitives/tx.js';
-import { Builder, withTx } from '../chain/builder.js';
+import type { Tx } from '../../src/primitives/tx.js';
+import { Builder } from '../chain/builder.js';
 import { mine, stopAll, waitFor, waitSameTip, type TallyProcess } from './cluster.js';
-import { startTarget, type Target } from './hostile-target.js';
+import { bigBlock as makeBigBlock, startTarget, type Target } from './hostile-target.js';
 import { RawPeer, connectMany, watchRss } from './raw-peer.js';
 
 const params = getParams('regtest');
@@ -62,14 +62,7 @@ describe('hostile relay against a tally node', { timeout: 240_000 }, () => {
   let rss0 = 0;
 
   before(async () => {
-    // Block 1: about 1 MB (a coinbase output of 990,000 bytes that no one can spend).
-    bigBlock = builder.block(params.genesis, {
-      munge: (d) => {
-        d.txs[0] = withTx(d.txs[0], {
-          outputs: [...d.txs[0].outputs, new TxOut(0n, new Uint8Array(990_000))],
-        });
-      },
-    });
+    bigBlock = makeBigBlock(builder, params);
     target = await startTarget({
       pay: OURS,
       setup: async (n) => {
