@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { rmSync, writeFileSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Chain } from '../chain/chain.js';
@@ -26,6 +27,7 @@ import { createTemplate } from '../mining/template.js';
 import { registerChainMethods } from '../rpc/chain-methods.js';
 import { registerNetMethods } from '../rpc/net-methods.js';
 import { registerInterfaceMethods } from '../rpc/interface-methods.js';
+import { registerNodeMethods } from '../rpc/node-methods.js';
 import { mempoolRejectToRpc, registerRawTxMethods } from '../rpc/rawtx-methods.js';
 import { FeeEstimator } from '../mempool/fee-estimator.js';
 import { Miner } from '../mining/miner.js';
@@ -202,6 +204,7 @@ export class TallyNode {
         metrics: metrics ? () => metrics.render() : undefined,
         onCall: metrics ? (method, seconds, ok) => metrics.rpcCall(method, seconds, ok) : undefined,
         logger: logging.child('rpc'),
+        logPath: join(config.networkDir, 'debug.log'),
       });
       rpc.setWarmup('Loading block index...');
       await rpc.start();
@@ -694,6 +697,25 @@ export class TallyNode {
       isInitialBlockDownload: this.isInitialBlockDownload,
     });
     this.unsubscribe.push(subscribeHooks(this.chain, miningHooks));
+    const mempoolFile = dataLayout(this.config.networkDir).mempool;
+    const nodeHooks = registerNodeMethods(this.rpc, {
+      chain: this.chain,
+      mempool: this.mempool,
+      params: this.params,
+      syncProgress: () => this.p2p.progress(),
+      isInitialBlockDownload: this.isInitialBlockDownload,
+      coinsCacheBytes: () => this.chain.cacheBytes,
+      saveMempool: async () => {
+        await saveMempool(this.mempool, mempoolFile);
+        return mempoolFile;
+      },
+      importMempool: async (path) => {
+        await access(path); // loadMempool reads a missing file as an empty pool; importing one is an error
+        const r = await loadMempool(this.mempool, path);
+        this.log.info({ file: path, ...r }, 'mempool imported');
+      },
+    });
+    this.unsubscribe.push(subscribeHooks(this.chain, nodeHooks));
     registerWalletMethods(this.rpc, {
       wallets: this.wallets,
       mempoolSpender: (outpoint) => this.mempool.spender(outpoint)?.tx.txidHex(),

@@ -7,6 +7,7 @@
 import { RpcCode, RpcError } from './errors.js';
 import { CHAIN_DOCS } from './catalog-chain.js';
 import { OTHER_DOCS } from './catalog-other.js';
+import { NODE_DOCS } from './catalog-node.js';
 import type { ArgDoc, ArgType, MethodDoc } from './catalog-args.js';
 
 export type { ArgDoc, ArgType, MethodDoc } from './catalog-args.js';
@@ -83,7 +84,7 @@ export const CATEGORY_ORDER = [
 ];
 
 export const METHOD_DOCS: ReadonlyMap<string, MethodDoc> = new Map(
-  Object.entries({ ...CHAIN_DOCS, ...OTHER_DOCS }),
+  Object.entries({ ...CHAIN_DOCS, ...OTHER_DOCS, ...NODE_DOCS }),
 );
 
 export function categoryOf(name: string): string {
@@ -131,6 +132,20 @@ export function helpText(name: string, doc: MethodDoc, port: number): string {
     );
   }
   return out.join('\n');
+}
+
+/** Core's `help` without a command: one line per method, grouped by category, hidden ones left out. */
+export function helpOverview(methods: readonly [string, readonly string[]][]): string {
+  const groups = new Map<string, string[]>();
+  for (const [n, params] of [...methods].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const doc = METHOD_DOCS.get(n);
+    const line = doc ? synopsis(n, doc.args) : plainHelp(n, params, undefined);
+    const cat = categoryOf(n);
+    groups.set(cat, [...(groups.get(cat) ?? []), line]);
+  }
+  return CATEGORY_ORDER.filter((c) => groups.has(c))
+    .map((c) => `== ${c} ==\n${groups.get(c)!.join('\n')}`)
+    .join('\n\n');
 }
 
 /** help for a method without a table entry: its registered names and one-line help. */

@@ -64,7 +64,8 @@ async function directorySize(dir: string): Promise<number> {
   return total;
 }
 
-function mempoolEntryJson(pool: MempoolPort, e: PoolEntry): Record<string, unknown> {
+/** Core's entryToJSON: one pool entry as getmempoolentry and getrawmempool(true) print it. */
+export function mempoolEntryJson(pool: MempoolPort, e: PoolEntry): Record<string, unknown> {
   const ancestors = [...pool.ancestors(e).values()];
   const descendants = [...pool.descendants(e).values()];
   const sum = (xs: PoolEntry[], f: (x: PoolEntry) => bigint) => xs.reduce((t, x) => t + f(x), 0n);

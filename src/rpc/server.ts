@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BlockList, isIP } from 'node:net';
+import { isLoopback, parseAllowList } from './allowlist.js';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,20 +15,16 @@ import type { Logger } from 'pino';
 import { RpcCode, RpcError } from './errors.js';
 import { stringifyJson } from './json.js';
 import { handleRest } from './rest.js';
-import {
-  CATEGORY_ORDER,
-  categoryOf,
-  checkArgs,
-  helpText,
-  METHOD_DOCS,
-  plainHelp,
-  synopsis,
-} from './catalog.js';
+import { checkArgs, helpOverview, helpText, METHOD_DOCS, plainHelp } from './catalog.js';
 import { MissingParamError } from './params.js';
+
+export { isLoopback, parseAllowList };
 
 /** What a handler may know about the request: the HTTP path (/wallet/<name> picks a wallet). */
 export interface RpcContext {
   uri: string;
+  /** Aborted when the server stops: a handler that waits (waitfornewblock) answers at once. */
+  signal?: AbortSignal;
 }
 
 export type RpcHandler = (params: unknown[], ctx: RpcContext) => Promise<unknown> | unknown;
@@ -63,6 +60,8 @@ export interface RpcServerOptions {
   logger?: Logger;
   /** Serve Core's REST interface (GET /rest/…, no authentication) beside JSON-RPC. */
   rest?: boolean;
+  /** debug.log's path, for getrpcinfo. */
+  logPath?: string;
   /** Clock for `uptime`, in milliseconds. */
   now?: () => number;
   /**
@@ -88,48 +87,6 @@ interface RequestContext {
 interface Method {
   handler: RpcHandler;
   opts: MethodOptions;
-}
-
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^::ffff:/i, '');
-  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
-}
-
-function maskToPrefix(mask: string): number {
-  const bits = mask
-    .split('.')
-    .map((o) => Number(o).toString(2).padStart(8, '0'))
-    .join('');
-  if (!/^1*0*$/.test(bits)) throw new Error(`invalid netmask ${mask}`);
-  return bits.indexOf('0') === -1 ? 32 : bits.indexOf('0');
-}
-
-/** Builds the allow-list; throws naming the bad entry. */
-export function parseAllowList(entries: string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [addr, suffix] = entry.split('/');
-    const family = isIP(addr);
-    if (family === 0) throw new Error(`invalid rpcallowip entry "${entry}": not an IP address or subnet`);
-    const type = family === 4 ? 'ipv4' : 'ipv6';
-    if (suffix === undefined) {
-      list.addAddress(addr, type);
-      continue;
-    }
-    let prefix: number;
-    if (/^\d{1,3}$/.test(suffix)) prefix = Number(suffix);
-    else if (family === 4 && isIP(suffix) === 4) {
-      try {
-        prefix = maskToPrefix(suffix);
-      } catch {
-        throw new Error(`invalid rpcallowip entry "${entry}": bad netmask`);
-      }
-    } else throw new Error(`invalid rpcallowip entry "${entry}": bad prefix length`);
-    if (prefix > (family === 4 ? 32 : 128))
-      throw new Error(`invalid rpcallowip entry "${entry}": prefix too long`);
-    list.addSubnet(addr, prefix, type);
-  }
-  return list;
 }
 
 function digest(s: string | Buffer): Buffer {
@@ -169,6 +126,10 @@ export class RpcServer {
   private startedAt = 0;
   private warmup: string | null = null;
   private stopping = false;
+  private readonly stopSignal = new AbortController();
+  /** Commands running now, for getrpcinfo (bounded by the connections the HTTP server holds). */
+  private readonly active = new Map<number, { method: string; started: bigint }>();
+  private nextCommand = 0;
 
   constructor(private readonly opts: RpcServerOptions) {
     this.bind = opts.bind && opts.bind.length > 0 ? opts.bind : ['127.0.0.1'];
@@ -247,6 +208,7 @@ export class RpcServer {
   }
 
   async stop(): Promise<void> {
+    this.stopSignal.abort();
     const servers = this.servers.splice(0);
     await Promise.all(
       servers.map(
@@ -262,7 +224,7 @@ export class RpcServer {
 
   /** Runs one method in-process, as a request would (used by the node and tests). */
   async call(method: string, params: unknown[] | Record<string, unknown> = [], uri = '/'): Promise<unknown> {
-    return this.execute(method, params, { uri });
+    return this.execute(method, params, { uri, signal: this.stopSignal.signal });
   }
 
   private setupAuth(): void {
@@ -390,7 +352,7 @@ export class RpcServer {
       return;
     }
     const r = await handleRest(req.url ?? '/', (method, params) =>
-      this.execute(method, params, { uri: '/' }),
+      this.execute(method, params, { uri: '/', signal: this.stopSignal.signal }),
     );
     res.writeHead(r.status, { 'Content-Type': r.type, 'Content-Length': Buffer.byteLength(r.body) });
     res.end(req.method === 'HEAD' ? undefined : r.body);
@@ -484,7 +446,7 @@ export class RpcServer {
       const { method, params } = this.parseRequest(item, ctx);
       const catchErrors = inBatch || ctx.version === 2;
       try {
-        return reply(ctx, await this.execute(method, params, { uri }), null);
+        return reply(ctx, await this.execute(method, params, { uri, signal: this.stopSignal.signal }), null);
       } catch (e) {
         if (!catchErrors) throw e;
         return reply(ctx, null, this.toRpcError(e));
@@ -545,11 +507,15 @@ export class RpcServer {
     const positional = this.positional(name, m, params);
     const doc = METHOD_DOCS.get(name);
     if (doc !== undefined) checkArgs(doc, positional, () => this.usage(name, m));
+    const id = this.nextCommand++;
+    this.active.set(id, { method: name, started: process.hrtime.bigint() });
     try {
       return await m.handler(positional, rctx);
     } catch (e) {
       if (e instanceof MissingParamError) throw new RpcError(RpcCode.MISC_ERROR, this.usage(name, m));
       throw e;
+    } finally {
+      this.active.delete(id);
     }
   }
 
@@ -579,26 +545,13 @@ export class RpcServer {
     return doc ? helpText(name, doc, this.port || 8532) : plainHelp(name, m.opts.params ?? [], m.opts.help);
   }
 
-  /** Core's `help` without a command: one line per method, grouped by category. */
-  private overview(): string {
-    const groups = new Map<string, string[]>();
-    for (const [n, m] of [...this.methods].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const cat = categoryOf(n);
-      const doc = METHOD_DOCS.get(n);
-      const line = doc ? synopsis(n, doc.args) : plainHelp(n, m.opts.params ?? [], undefined);
-      groups.set(cat, [...(groups.get(cat) ?? []), line]);
-    }
-    return CATEGORY_ORDER.filter((c) => groups.has(c))
-      .map((c) => `== ${c} ==\n${groups.get(c)!.join('\n')}`)
-      .join('\n\n');
-  }
-
   private registerBuiltins(): void {
     this.register(
       'help',
       (params) => {
         const command = params[0];
-        if (command === undefined || command === null) return this.overview();
+        if (command === undefined || command === null)
+          return helpOverview([...this.methods].map(([n, m]) => [n, m.opts.params ?? []]));
         if (typeof command !== 'string')
           throw new RpcError(
             RpcCode.TYPE_ERROR,
@@ -615,12 +568,23 @@ export class RpcServer {
       () => {
         if (!this.stopping) {
           this.stopping = true;
+          this.stopSignal.abort();
           setImmediate(() => void Promise.resolve(this.opts.onStop?.()).catch(() => undefined));
         }
         return 'Tally server stopping';
       },
       { params: [], help: 'Request a graceful shutdown of the node.' },
     );
+    this.register('getrpcinfo', () => {
+      const now = process.hrtime.bigint();
+      return {
+        active_commands: [...this.active.values()].map((c) => ({
+          method: c.method,
+          duration: Number((now - c.started) / 1000n),
+        })),
+        logpath: this.opts.logPath ?? '',
+      };
+    });
     this.register('uptime', () => Math.floor((this.now() - this.startedAt) / 1000), {
       params: [],
       help: 'Returns the total uptime of the server, in seconds.',

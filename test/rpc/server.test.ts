@@ -183,7 +183,7 @@ test('help lists methods and explains one', async () => {
   assert.match(all, /^typed "count" "label"$/m);
   assert.doesNotMatch(all, /^echo/m); // Core's echo is a hidden method
   // Core's grouping: "== Category ==" headings, built-ins under Control, unknown ones under Tally.
-  assert.match(all, /^== Control ==\nhelp \( "command" \)\nstop\nuptime$/m);
+  assert.match(all, /^== Control ==\ngetrpcinfo\nhelp \( "command" \)\nstop\nuptime$/m);
   assert.ok(all.indexOf('== Control ==') < all.indexOf('== Tally =='));
   assert.match(await client.call<string>('help', ['echo']), /Echo the parameters/);
   const one = await client.call<string>('help', ['help']);
