@@ -722,6 +722,7 @@ export class TallyNode {
       broadcast: (tx) => this.broadcast(tx),
       defaultFeeRatePerKb: this.config.fallbackfee ?? DEFAULT_WALLET_FEE_RATE_PER_KB,
       maxTxFee: this.config.maxtxfee,
+      chain: this.chain,
       incrementalFeeRatePerKb: this.mempool.incrementalRelayFeeRate,
       hasPoolDescendants: (txid) => {
         const e = this.mempool.get(hashFromHex(txid));

@@ -5,6 +5,7 @@ import { AddressError } from '../primitives/address.js';
 import type { OutPoint, Tx } from '../primitives/tx.js';
 import { BumpError } from '../wallet/bump.js';
 import { InsufficientFundsError } from '../wallet/coinselect.js';
+import { createTransaction, type FundedTransaction, type PaymentOutput } from '../wallet/fund.js';
 import { MnemonicError } from '../wallet/keys.js';
 import { WrongPassphraseError } from '../wallet/keystore.js';
 import {
@@ -14,10 +15,11 @@ import {
   WalletNotSpecifiedError,
 } from '../wallet/manager.js';
 import { WalletFileError } from '../wallet/store.js';
-import { Wallet, WalletError, WalletLockedError } from '../wallet/wallet.js';
+import { type HistoryEntry, Wallet, WalletError, WalletLockedError } from '../wallet/wallet.js';
+import { JsonAmount } from './amount.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, ParamReader } from './params.js';
-import type { WalletsPort } from './ports.js';
+import type { ChainPort, WalletsPort } from './ports.js';
 import type { RpcContext, RpcServer } from './server.js';
 
 export interface WalletRpcDeps {
@@ -37,6 +39,8 @@ export interface WalletRpcDeps {
   maxTxFee?: bigint;
   /** The pool's incremental relay fee rate (BIP125 rule 4), per 1,000 bytes; default 1,000. */
   incrementalFeeRatePerKb?: bigint;
+  /** The chain, for listsinceblock and rescanblockchain. */
+  chain?: ChainPort;
   /** Whether the pool holds the transaction (display txid) with a descendant. */
   hasPoolDescendants?: (txid: string) => boolean;
 }
@@ -102,4 +106,67 @@ export function walletRegistrar(
         throw walletRpcError(e);
       }
     });
+}
+
+/**
+ * The fee rate of a send, as Core chooses it: fee_rate (sat/vB) when given, else settxfee's,
+ * else the estimate for conf_target, else the fallback fee. Base units per 1,000 bytes.
+ */
+export function pickFeeRate(
+  r: ParamReader,
+  feeRateIndex: number,
+  confTargetIndex: number,
+  deps: WalletRpcDeps,
+  wallet: Wallet,
+): { rate: bigint; reason: string } {
+  if (r.has(feeRateIndex) && r.has(confTargetIndex))
+    throw new RpcError(
+      RpcCode.INVALID_PARAMETER,
+      'Cannot specify both conf_target and fee_rate. Please provide either a confirmation target in blocks for automatic fee estimation, or an explicit fee rate.',
+    );
+  if (r.has(feeRateIndex)) return { rate: feeRateFromSatPerVb(r, feeRateIndex), reason: 'Fee rate' };
+  if (wallet.payTxFee > 0n) return { rate: wallet.payTxFee, reason: 'PayTxFee set' };
+  const estimate = deps.estimateFeeRatePerKb?.(r.optInt(confTargetIndex, 6, 1, 1008)) ?? null;
+  return estimate === null
+    ? { rate: deps.defaultFeeRatePerKb, reason: 'Fallback fee' }
+    : { rate: estimate, reason: 'Fee estimation' };
+}
+
+/** Funds, signs, broadcasts and records a payment under the wallet's send lock. */
+export function sendPayment(
+  wallet: Wallet,
+  deps: WalletRpcDeps,
+  outputs: PaymentOutput[],
+  rate: bigint,
+): Promise<FundedTransaction> {
+  // One send at a time per wallet: a second one chooses its coins after the first spent its.
+  return wallet.runExclusive(async () => {
+    const funded = createTransaction(wallet, outputs, rate, deps.maxTxFee);
+    await deps.broadcast(funded.tx);
+    wallet.commitTransaction(funded.tx);
+    return funded;
+  });
+}
+
+const amount = (sats: bigint) => new JsonAmount(sats);
+
+/** A history entry as listtransactions prints it. */
+export function entryJson(e: HistoryEntry): Record<string, unknown> {
+  return {
+    address: e.address ?? undefined,
+    category: e.category,
+    amount: amount(e.amount),
+    label: e.label,
+    vout: e.vout,
+    fee: e.fee !== undefined ? amount(e.fee) : undefined,
+    confirmations: e.confirmations,
+    generated:
+      e.category === 'generate' || e.category === 'immature' || e.category === 'orphan' ? true : undefined,
+    blockhash: e.blockHash ?? undefined,
+    blockheight: e.blockHeight ?? undefined,
+    blocktime: e.blockTime ?? undefined,
+    txid: e.txid,
+    time: e.time,
+    timereceived: e.time,
+  };
 }

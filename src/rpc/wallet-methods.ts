@@ -5,38 +5,25 @@
 // loaded wallet.
 import { addressToScript } from '../primitives/address.js';
 import { bytesToHex } from '../primitives/bytes.js';
-import { createTransaction } from '../wallet/fund.js';
-import { HistoryEntry, Wallet } from '../wallet/wallet.js';
+import type { Wallet } from '../wallet/wallet.js';
 import { JsonAmount } from './amount.js';
 import { txJson } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
 import type { RpcServer } from './server.js';
-import { feeRateFromSatPerVb, walletName, walletRegistrar, type WalletRpcDeps } from './wallet-common.js';
+import {
+  entryJson,
+  pickFeeRate,
+  sendPayment,
+  walletName,
+  walletRegistrar,
+  type WalletRpcDeps,
+} from './wallet-common.js';
+import { registerWalletInfoMethods } from './wallet-info-methods.js';
 import { registerWalletSendMethods } from './wallet-send-methods.js';
 
 export { walletName, walletRpcError, type WalletRpcDeps } from './wallet-common.js';
 
 const amount = (sats: bigint) => new JsonAmount(sats);
-
-function entryJson(e: HistoryEntry): Record<string, unknown> {
-  return {
-    address: e.address ?? undefined,
-    category: e.category,
-    amount: amount(e.amount),
-    label: e.label,
-    vout: e.vout,
-    fee: e.fee !== undefined ? amount(e.fee) : undefined,
-    confirmations: e.confirmations,
-    generated:
-      e.category === 'generate' || e.category === 'immature' || e.category === 'orphan' ? true : undefined,
-    blockhash: e.blockHash ?? undefined,
-    blockheight: e.blockHeight ?? undefined,
-    blocktime: e.blockTime ?? undefined,
-    txid: e.txid,
-    time: e.time,
-    timereceived: e.time,
-  };
-}
 
 /** The passphrase calls need an encrypted wallet: Core's -15 otherwise. */
 function encrypted(wallet: Wallet, method: string): Wallet {
@@ -135,7 +122,14 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       txcount: wallet.txCount,
       keypoolsize: wallet.keypoolSize,
       unlocked_until: wallet.isEncrypted ? wallet.unlockedUntil : undefined,
+      paytxfee: amount(wallet.payTxFee),
       private_keys_enabled: true,
+      avoid_reuse: false,
+      scanning: false,
+      descriptors: false,
+      external_signer: false,
+      blank: false,
+      lastprocessedblock: wallet.tip ? { hash: wallet.tip.hash, height: wallet.tip.height } : undefined,
     };
   });
   reg('listunspent', ['minconf', 'maxconf', 'addresses'], 'Unspent outputs of the wallet.', (r, _c, w) => {
@@ -246,23 +240,8 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       const value = r.amount(1);
       if (value <= 0n) throw new RpcError(RpcCode.TYPE_ERROR, 'Invalid amount for send');
       if (r.optBool(4, false)) throw r.invalid(4, 'subtractfeefromamount is not supported');
-      let rate: bigint;
-      let reason: string;
-      if (r.has(9)) {
-        rate = feeRateFromSatPerVb(r, 9);
-        reason = 'Fee rate';
-      } else {
-        const estimate = deps.estimateFeeRatePerKb?.(r.optInt(6, 6, 1, 1008)) ?? null;
-        rate = estimate ?? deps.defaultFeeRatePerKb;
-        reason = estimate === null ? 'Fallback fee' : 'Fee estimation';
-      }
-      // One send at a time per wallet: a second one chooses its coins after the first spent its.
-      const { tx, fee } = await wallet.runExclusive(async () => {
-        const funded = createTransaction(wallet, [{ address, value }], rate, deps.maxTxFee);
-        await deps.broadcast(funded.tx);
-        wallet.commitTransaction(funded.tx);
-        return funded;
-      });
+      const { rate, reason } = pickFeeRate(r, 9, 6, deps, wallet);
+      const { tx, fee } = await sendPayment(wallet, deps, [{ address, value }], rate);
       const txid = tx.txidHex();
       return r.optBool(10, false) ? { txid, fee_reason: reason, fee: amount(fee) } : txid;
     },
@@ -348,4 +327,5 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
     return null;
   });
   registerWalletSendMethods(server, deps);
+  registerWalletInfoMethods(server, deps);
 }

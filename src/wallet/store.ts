@@ -85,6 +85,8 @@ export const walletFileSchema = z
     receive: branch,
     change: branch,
     labels: z.record(z.string(), z.string()),
+    /** lockunspent with persistent=true: outpoints ("txid:vout", display txid) kept from spending. */
+    locked: z.array(z.string().regex(/^[0-9a-f]{64}:\d{1,10}$/)).optional(),
     tip: z.object({ height: z.number().int().min(-1), hash: z.string() }).nullable(),
     txs: z.record(z.string(), txRecord),
   })

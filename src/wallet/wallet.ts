@@ -155,6 +155,10 @@ export class Wallet {
   private lockTimer: NodeJS.Timeout | null = null;
   private unlockedUntilMs = 0;
   private saveTimer: NodeJS.Timeout | null = null;
+  /** lockunspent: outpoints ("txid:vout") no send may choose; persistent ones are also in the file. */
+  private readonly lockedCoins = new Set<string>();
+  /** settxfee: base units per 1,000 bytes, 0 = not set (Core's m_pay_tx_fee, kept in memory). */
+  payTxFee = 0n;
 
   private constructor(
     private readonly file: WalletFile,
@@ -171,6 +175,7 @@ export class Wallet {
     this.extendLookahead(CHANGE);
     for (const [txid, rec] of Object.entries(file.txs)) this.index(txid, Tx.decode(hexToBytes(rec.hex)), rec);
     if ('mnemonic' in file.secret) this.setPrivate(mnemonicToSeed(file.secret.mnemonic));
+    for (const o of file.locked ?? []) this.lockedCoins.add(o);
   }
 
   static async create(opts: CreateOptions): Promise<{ wallet: Wallet; mnemonic: string }> {
@@ -785,9 +790,102 @@ export class Wallet {
     return this.opts.prefixes;
   }
 
-  /** Coins a payment may spend: mature, and confirmed or our own unconfirmed change. */
+  /** Coins a payment may spend: mature, confirmed or our own unconfirmed change, and not locked. */
   spendableCoins(): Coin[] {
-    return this.listCoins().filter((c) => c.trusted);
+    return this.listCoins().filter((c) => c.trusted && !this.lockedCoins.has(`${c.txid}:${c.vout}`));
+  }
+
+  // --- locked coins (lockunspent) ---------------------------------------------------------
+
+  /** Locks (or unlocks) coins by "txid:vout"; persistent locks are written to the file. */
+  setLocked(outpoints: string[], lock: boolean, persistent: boolean): void {
+    const file = new Set(this.file.locked ?? []);
+    for (const o of outpoints) {
+      if (lock) this.lockedCoins.add(o);
+      else this.lockedCoins.delete(o);
+      if (lock && persistent) file.add(o);
+      if (!lock) file.delete(o);
+    }
+    this.file.locked = [...file];
+    this.save();
+  }
+
+  isLockedCoin(outpoint: string): boolean {
+    return this.lockedCoins.has(outpoint);
+  }
+
+  /** Every locked outpoint, "txid:vout". */
+  listLocked(): string[] {
+    return [...this.lockedCoins];
+  }
+
+  // --- reading for the wallet methods ----------------------------------------------------
+
+  /** Every wallet transaction with its depth (negative when conflicted), in no order. */
+  *transactions(): Iterable<{ txid: string; tx: Tx; record: TxRecord; confirmations: number }> {
+    for (const [txid, { tx, rec }] of this.txs)
+      yield { txid, tx, record: rec, confirmations: this.txDepth(txid) };
+  }
+
+  /** The HD key an output script pays, or undefined when it is not the wallet's. */
+  keyOf(script: Uint8Array): { branch: Branch; index: number } | undefined {
+    const ref = this.scripts.get(bytesToHex(script));
+    return ref === undefined ? undefined : { branch: ref.branch, index: ref.index };
+  }
+
+  /** The addresses handed out on the receive branch, oldest first. */
+  receiveAddresses(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.file.receive.next; i++)
+      out.push(
+        encodeAddress(
+          'pubkeyhash',
+          derivePublic(this.branches[RECEIVE], RECEIVE, i).pubkeyHash,
+          this.opts.prefixes,
+        ),
+      );
+    return out;
+  }
+
+  labelOf(address: string): string | undefined {
+    return this.file.labels[address];
+  }
+
+  /** address -> label for every labelled address. */
+  labels(): Record<string, string> {
+    return { ...this.file.labels };
+  }
+
+  /** A coinbase with at most coinbaseMaturity confirmations (Core's IsTxImmatureCoinBase). */
+  isImmature(tx: Tx, confirmations: number): boolean {
+    return tx.isCoinbase() && confirmations <= this.opts.coinbaseMaturity;
+  }
+
+  /**
+   * keypoolrefill: watches at least `size` addresses past the last used one on each branch.
+   * newkeypool (`fresh`): every address handed out or pre-derived so far counts as used.
+   */
+  refillKeypool(size: number, fresh = false): void {
+    if (size > this.file.gap) this.file.gap = size;
+    if (fresh)
+      for (const b of [RECEIVE, CHANGE] as const) {
+        const st = this.branchState(b);
+        st.next = Math.max(st.next, this.derived[b]);
+      }
+    this.extendLookahead(RECEIVE);
+    this.extendLookahead(CHANGE);
+    this.save();
+  }
+
+  /**
+   * Records the wallet's transactions of one block of the active chain without moving the
+   * wallet's tip (rescanblockchain over blocks it has already followed).
+   */
+  scanBlock(block: Block, height: number): void {
+    const hash = block.hashHex();
+    for (const tx of block.txs)
+      if (this.txs.has(tx.txidHex()) || this.relevant(tx)) this.record(tx, height, hash, block.header.time);
+    this.scheduleSave();
   }
 
   /** Throws WalletLockedError unless private keys are available. */
