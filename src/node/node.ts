@@ -20,6 +20,7 @@ import type { Tx } from '../primitives/tx.js';
 import { hashFromHex, reverseHex } from '../primitives/bytes.js';
 import { isRejectError } from '../consensus/errors.js';
 import { RpcServer } from '../rpc/server.js';
+import { stringifyJson } from '../rpc/json.js';
 import { registerWalletMethods } from '../rpc/wallet-methods.js';
 import { registerMiningMethods, submitBlock } from '../rpc/mining-methods.js';
 import { StratumServer } from '../stratum/server.js';
@@ -47,6 +48,8 @@ import type { Wallet } from '../wallet/wallet.js';
 import { TxIndex } from '../index/txindex.js';
 import { openIndex } from '../index/base.js';
 import { BlockFilterIndex } from '../index/blockfilter.js';
+import { AddrIndex } from '../index/addrindex.js';
+import { ExplorerServer } from '../explorer/server.js';
 import {
   indexChainAdapter,
   ibdTracker,
@@ -65,6 +68,9 @@ import { SUPERVISION_EVENTS, Supervisor } from './supervisor.js';
 import { UtxoCounter } from './utxo-count.js';
 import { PolicyReason } from '../mempool/policy.js';
 import type { RejectedItem } from '../p2p/node.js';
+
+/** Rows of an address's history the explorer shows (the newest; the balance counts them all). */
+const EXPLORER_ADDRESS_ROWS = 500;
 
 /** Default fee rate for wallet sends when nothing better is known: 10 base units per byte. */
 const DEFAULT_WALLET_FEE_RATE_PER_KB = 10_000n;
@@ -107,6 +113,7 @@ export class TallyNode {
   private resendTimer: NodeJS.Timeout | null = null;
   private disconnected: Tx[] = [];
   private stratum: StratumServer | null = null;
+  private explorer: ExplorerServer | null = null;
   readonly feeEstimator = new FeeEstimator();
   readonly utxoCount = new UtxoCounter();
   readonly supervisor: Supervisor;
@@ -126,7 +133,11 @@ export class TallyNode {
     private readonly opts: NodeStartOptions,
     private readonly notify: NotifyCommands,
     readonly zmq: ZmqPublisher | null,
-    readonly indexes: { txIndex: TxIndex | null; filterIndex: BlockFilterIndex | null },
+    readonly indexes: {
+      txIndex: TxIndex | null;
+      filterIndex: BlockFilterIndex | null;
+      addrIndex: AddrIndex | null;
+    },
     readonly metrics: NodeMetrics | null,
   ) {
     this.params = getParams(config.network);
@@ -233,15 +244,18 @@ export class TallyNode {
       cleanup.push(() => chain.close());
       checkAbort();
 
+      // The explorer finds any transaction and any address: it needs txindex and the address index.
+      const explorer = config.explorer !== undefined;
       const indexes = {
-        txIndex: config.txindex
-          ? await openIndex(
-              TxIndex,
-              join(config.networkDir, 'indexes', 'txindex'),
-              indexChainAdapter(chain),
-              logging.child('index'),
-            )
-          : null,
+        txIndex:
+          config.txindex || explorer
+            ? await openIndex(
+                TxIndex,
+                join(config.networkDir, 'indexes', 'txindex'),
+                indexChainAdapter(chain),
+                logging.child('index'),
+              )
+            : null,
         filterIndex: config.blockfilterindex
           ? await openIndex(
               BlockFilterIndex,
@@ -250,8 +264,17 @@ export class TallyNode {
               logging.child('index'),
             )
           : null,
+        addrIndex: explorer
+          ? await openIndex(
+              AddrIndex,
+              join(config.networkDir, 'indexes', 'addrindex'),
+              indexChainAdapter(chain),
+              logging.child('index'),
+            )
+          : null,
       };
-      for (const i of [indexes.txIndex, indexes.filterIndex]) if (i) cleanup.push(() => i.close());
+      for (const i of [indexes.txIndex, indexes.filterIndex, indexes.addrIndex])
+        if (i) cleanup.push(() => i.close());
 
       const mempool = new Mempool({
         chain: mempoolChainAdapter(chain),
@@ -368,6 +391,7 @@ export class TallyNode {
       // Indexes build in the background from the stored blocks and then follow the tip.
       if (indexes.txIndex) await indexes.txIndex.start();
       if (indexes.filterIndex) await indexes.filterIndex.start();
+      if (indexes.addrIndex) await indexes.addrIndex.start();
       rpc.setWarmup('Loading wallets...');
       for (const name of wallets.available()) {
         try {
@@ -399,13 +423,20 @@ export class TallyNode {
       }
       if (config.mine) await node.startMining(mineScript);
       if (config.stratum !== undefined) await node.startStratum(config.stratum, config.stratumbind);
+      if (config.explorer !== undefined) await node.startExplorer(config.explorer, config.explorerbind);
       node.scheduleWalletResend();
       if (metrics) node.countUtxos();
       node.supervisor.start();
       rpc.setWarmup(null);
       notify.startup();
       log.info(
-        { height: chain.height, tip: chain.tip.hashHex, p2p: p2p.url, rpcPort: rpc.port },
+        {
+          height: chain.height,
+          tip: chain.tip.hashHex,
+          p2p: p2p.url,
+          rpcPort: rpc.port,
+          explorer: node.explorer?.url,
+        },
         'Tally started',
       );
       return node;
@@ -583,18 +614,51 @@ export class TallyNode {
       },
       { port, host, logger: this.logging.child('stratum') },
     );
-    try {
-      await server.start();
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
-        throw new Error(`Stratum port ${port} is already in use`);
-      throw e;
-    }
+    await listenOrExplain(() => server.start(), `Stratum port ${port}`);
     this.stratum = server;
     this.rpc.register('getstratuminfo', () => server.info(), {
       help: 'Returns the Stratum server: port, connections, current job, and per worker the accepted, rejected, stale, duplicate and low-difficulty shares, blocks found and estimated hash rate.',
       params: [],
     });
+  }
+
+  /** Serves the read-only explorer page (src/explorer) from this node's RPC methods and indexes. */
+  private async startExplorer(port: number, host = '127.0.0.1'): Promise<void> {
+    const { chain, params } = this;
+    const addrIndex = this.indexes.addrIndex!;
+    const server = new ExplorerServer(
+      {
+        // As a client reads it: the JSON text RPC sends, parsed (amounts become numbers).
+        call: async (method, args) => JSON.parse(stringifyJson(await this.rpc.call(method, args))) as unknown,
+        address: async (address) => {
+          let script: Uint8Array;
+          try {
+            script = addressToScript(address, params.prefixes);
+          } catch {
+            return null;
+          }
+          const h = await addrIndex.history(script, EXPLORER_ADDRESS_ROWS);
+          return {
+            address,
+            balance: h.received - h.spent,
+            received: h.received,
+            spent: h.spent,
+            txCount: h.total,
+            history: h.rows.reverse(),
+            synced: addrIndex.info().synced,
+          };
+        },
+        alerts: () => this.supervisor.recent(),
+        onTip: (listener) => {
+          const f = (e: BlockEntry) => listener(e.height, e.hashHex);
+          chain.on('tip', f);
+          return () => chain.off('tip', f);
+        },
+      },
+      { port, host, logger: this.logging.child('rpc') },
+    );
+    await listenOrExplain(() => server.start(), `explorer port ${port}`);
+    this.explorer = server;
   }
 
   /**
@@ -668,11 +732,13 @@ export class TallyNode {
       datadir: this.config.networkDir,
     });
     registerNetMethods(this.rpc, { p2p: netAdapter(this.p2p), params: this.params, mempool: this.mempool });
-    const { txIndex, filterIndex } = this.indexes;
+    const { txIndex, filterIndex, addrIndex } = this.indexes;
     registerInterfaceMethods(this.rpc, {
       zmqNotifications: () => this.zmq?.notifications() ?? [],
       indexes: () =>
-        Object.fromEntries([txIndex, filterIndex].filter((i) => i !== null).map((i) => [i.name, i.info()])),
+        Object.fromEntries(
+          [txIndex, filterIndex, addrIndex].filter((i) => i !== null).map((i) => [i.name, i.info()]),
+        ),
       hasBlock: (hash) => this.chain.getEntry(hash) !== undefined,
       basicFilter: filterIndex ? (hash) => filterIndex.get(hash) : undefined,
     });
@@ -764,6 +830,7 @@ export class TallyNode {
       await this.miner.close();
     });
     await step('stratum', () => this.stratum?.stop());
+    await step('explorer', () => this.explorer?.stop());
     await step('p2p', () => this.p2p.stop());
     await step('rpc', () => this.rpc.stop());
     await step('zmq', () => this.zmq?.close());
@@ -777,12 +844,23 @@ export class TallyNode {
     await step('indexes', async () => {
       await this.indexes.txIndex?.close();
       await this.indexes.filterIndex?.close();
+      await this.indexes.addrIndex?.close();
     });
     await step('chain', () => this.chain.close());
     this.log.info('Tally stopped');
     await step('log', () => this.logging.close());
     this.lock.release();
     this.opts.onStopped?.(this.aborted ?? failure);
+  }
+}
+
+/** Starts a listener; a port in use becomes one line naming it. */
+async function listenOrExplain(start: () => Promise<void>, what: string): Promise<void> {
+  try {
+    await start();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`${what} is already in use`);
+    throw e;
   }
 }
 

@@ -25,6 +25,7 @@ const ALLOWED: Record<string, string[]> = {
   stratum: ['crypto', 'primitives', 'script', 'consensus', 'mining'],
   index: ['crypto', 'primitives', 'script', 'consensus', 'chain'],
   notify: ['crypto', 'primitives'],
+  explorer: ['crypto', 'primitives'],
   node: [
     'crypto',
     'primitives',
@@ -40,6 +41,7 @@ const ALLOWED: Record<string, string[]> = {
     'stratum',
     'index',
     'notify',
+    'explorer',
   ],
   cli: [
     'crypto',
@@ -56,6 +58,7 @@ const ALLOWED: Record<string, string[]> = {
     'stratum',
     'index',
     'notify',
+    'explorer',
     'node',
   ],
 };
