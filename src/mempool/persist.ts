@@ -1,8 +1,8 @@
 // The pool's contents across a restart (Core's mempool.dat): each transaction with its entry
 // time, written to a temporary file and renamed so a crash never leaves half a file. Loading
 // re-validates everything against the current tip; what no longer fits is dropped, not fatal.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../storage/atomic-file.js';
 import { isRejectError } from '../consensus/errors.js';
 import { BufferReader, BufferWriter, DecodeError } from '../primitives/bytes.js';
 import { Tx } from '../primitives/tx.js';
@@ -44,10 +44,7 @@ export function decodeMempoolFile(data: Uint8Array, path = 'mempool.dat'): Saved
 
 export async function saveMempool(pool: Mempool, path: string): Promise<number> {
   const entries = pool.all().sort((a, b) => a.time - b.time);
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.new`;
-  await writeFile(tmp, encodeMempoolFile(entries));
-  await rename(tmp, path);
+  writeFileAtomic(path, encodeMempoolFile(entries));
   return entries.length;
 }
 

@@ -3,7 +3,8 @@
 // Owns: selection of dial candidates (fresh, not recently failed) and its JSON file.
 // Does not own: connections or bans. A missing or corrupt file starts an empty book (logged by
 // the caller); a failed save throws to the caller.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../storage/atomic-file.js';
 import { normalizeUrl } from './netaddr.js';
 
 export type AddrSource = 'seed' | 'manual' | 'addr' | 'announce';
@@ -84,9 +85,10 @@ export class AddressBook {
 
   save(): void {
     if (!this.opts.file || !this.dirty) return;
-    const tmp = `${this.opts.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ version: 1, peers: [...this.entries.values()] }, null, 1));
-    renameSync(tmp, this.opts.file);
+    writeFileAtomic(
+      this.opts.file,
+      JSON.stringify({ version: 1, peers: [...this.entries.values()] }, null, 1),
+    );
     this.dirty = false;
   }
 

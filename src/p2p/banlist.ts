@@ -2,7 +2,8 @@
 // (an operator's setban 10.0.0.0/8) refused for a while, set by misbehaviour scoring or by an
 // operator. Persisted as JSON when given a file. A missing file is an empty list; a corrupt one is
 // reported by load() and ignored.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../storage/atomic-file.js';
 import { bytesToIp, ipToBytes } from './netaddr.js';
 
 export interface BanEntry {
@@ -60,8 +61,7 @@ export class BanList {
 
   private save(): void {
     if (!this.file) return;
-    writeFileSync(`${this.file}.tmp`, JSON.stringify(this.list(), null, 1));
-    renameSync(`${this.file}.tmp`, this.file);
+    writeFileAtomic(this.file, JSON.stringify(this.list(), null, 1));
   }
 
   ban(address: string, durationMs: number, reason: string): void {

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { BlockList, isIP } from 'node:net';
 import { isLoopback, parseAllowList } from './allowlist.js';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../storage/atomic-file.js';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { RpcCode, RpcError } from './errors.js';
@@ -236,10 +237,7 @@ export class RpcServer {
     const secret = randomBytes(32).toString('hex');
     const value = `${COOKIE_USER}:${secret}`;
     const path = auth.cookieFile ?? join(auth.cookieDir, '.cookie');
-    const tmp = path + '.tmp';
-    writeFileSync(tmp, value, { mode: 0o600 });
-    chmodSync(tmp, 0o600); // the umask could have widened nothing, but a pre-existing tmp keeps its mode
-    renameSync(tmp, path);
+    writeFileAtomic(path, value);
     this.cookiePath = path;
     this.cookieValue = value;
     this.expectedAuth = digest(value);

@@ -1,8 +1,7 @@
-// Wallet file I/O: JSON in DATADIR/wallets/<name>.json, written atomically (temp file, fsync,
-// rename) with mode 0600 so a crash never leaves half a wallet. Fails with WalletFileError
+// Wallet file I/O: JSON in DATADIR/wallets/<name>.json, written atomically (storage/atomic-file.ts:
+// temp file, fsync, rename, folder fsync) with mode 0600 so a crash never leaves half a wallet. Fails with WalletFileError
 // naming the file and what is wrong with it.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { HDKey } from '@scure/bip32';
 import { z } from 'zod';
 import { hexToBytes } from '../primitives/bytes.js';
@@ -100,19 +99,6 @@ export const walletFileSchema = z
 
 export type WalletFile = z.infer<typeof walletFileSchema>;
 export type TxRecord = z.infer<typeof txRecord>;
-
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
 
 export function readWalletFile(path: string): WalletFile {
   let text: string;

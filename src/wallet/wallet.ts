@@ -42,7 +42,8 @@ import {
   decryptSecret,
   encryptSecret,
 } from './keystore.js';
-import { TxRecord, WalletFile, readWalletFile, writeFileAtomic } from './store.js';
+import { writeFileAtomic } from '../storage/atomic-file.js';
+import { TxRecord, WalletFile, readWalletFile } from './store.js';
 
 export const DEFAULT_GAP = 20;
 export const MAX_UNLOCK_SECONDS = 100_000_000;
