@@ -9,9 +9,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { sha256d } from '../src/crypto/hash.js';
-import { bytesToHex } from '../src/primitives/bytes.js';
 import { createGenesisBlock, pushBytes } from '../src/consensus/genesis.js';
-import { parseGenesisFile, type NetworkName } from '../src/consensus/params.js';
+import { networkEntry, parseGenesisFile, type NetworkName } from '../src/consensus/params.js';
 import { compactToTarget } from '../src/consensus/pow.js';
 
 const HEADLINE = 'Tally 24/Nov/2026 A public ledger opens: fifty coins a block, no one in charge';
@@ -55,10 +54,6 @@ const NETWORKS: Record<NetworkName, NetworkSpec> = {
   },
 };
 
-function hex64(n: bigint): string {
-  return n.toString(16).padStart(64, '0');
-}
-
 /** Tries nonces from 0 up; the header's hash (little-endian number) must not exceed the target. */
 function mine(header: Uint8Array, target: bigint): number | undefined {
   const view = new DataView(header.buffer, header.byteOffset, header.length);
@@ -101,44 +96,26 @@ function buildNetwork(name: NetworkName, spec: NetworkSpec, time: number, halfLi
     console.error(`\n${name}: nonce ${nonce} in ${secs.toFixed(1)} s -> ${block.hashHex()}`);
     break;
   }
-  const h = block.header;
-  return {
-    name,
-    magic: spec.magic,
-    defaultPort: spec.defaultPort,
-    rpcPort: spec.rpcPort,
-    prefixes: spec.prefixes,
-    powLimit: hex64(powLimit),
-    powLimitBits: spec.powLimitBits.toString(16).padStart(8, '0'),
-    targetSpacing: 600,
-    retarget: spec.asert ? { kind: 'asert', halfLife } : { kind: 'none' },
-    initialSubsidy: (50n * COIN).toString(),
-    halvingInterval: 210_000,
-    coinbaseMaturity: 100,
-    maxBlockSize: 1_000_000,
-    maxBlockSigops: 20_000,
-    // A young chain has no history to demand; raise it in a release once the chain has some.
-    minimumChainWork: '0'.repeat(64),
-    seeds: [],
-    bip16Height: 0,
-    bip34Height: 0,
-    bip65Height: 0,
-    bip66Height: 0,
-    csvHeight: 0,
-    bip147Height: 0,
-    bip30Exceptions: [],
-    genesis: {
-      hash: block.hashHex(),
-      version: h.version,
-      prevHash: bytesToHex(h.prevHash),
-      merkleRoot: block.txs[0].txidHex(),
-      time: h.time,
-      bits: h.bits.toString(16).padStart(8, '0'),
-      nonce: h.nonce,
-      message: HEADLINE,
-      coinbase: bytesToHex(block.txs[0].encode()),
+  return networkEntry(
+    {
+      name,
+      magic: spec.magic,
+      defaultPort: spec.defaultPort,
+      rpcPort: spec.rpcPort,
+      prefixes: spec.prefixes,
+      powLimitBits: spec.powLimitBits,
+      targetSpacing: 600,
+      retarget: spec.asert ? { kind: 'asert', halfLife } : { kind: 'none' },
+      initialSubsidy: 50n * COIN,
+      halvingInterval: 210_000,
+      coinbaseMaturity: 100,
+      maxBlockSize: 1_000_000,
+      maxBlockSigops: 20_000,
+      seeds: [],
     },
-  };
+    block,
+    HEADLINE,
+  );
 }
 
 function main(): void {

@@ -8,7 +8,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
-import { getParams } from '../consensus/params.js';
+import { paramsOf } from '../node/network-file.js';
 import { ConfigError, cookiePath, loadConfig, type NodeConfig } from '../node/config.js';
 import { RpcClient, RpcConnectionError } from '../rpc/client.js';
 import { RpcCode, RpcError } from '../rpc/errors.js';
@@ -17,6 +17,7 @@ import { prettyJsonText, resultText } from './json-text.js';
 import { readPassphrase } from './prompt.js';
 import { addNodeCommand, coreNetworkFlags } from './node-command.js';
 import { addMineCommand } from './mine-command.js';
+import { addNetworkCommand } from './network-command.js';
 import { installProcessConsole } from './console.js';
 
 const require = createRequire(import.meta.url);
@@ -63,7 +64,7 @@ function clientFor(g: GlobalOpts): { client: RpcClient; config: NodeConfig } {
     rpcport: g.rpcport,
     rpcconnect: g.rpcconnect,
   });
-  const port = config.rpcport ?? getParams(config.network).rpcPort;
+  const port = config.rpcport ?? paramsOf(config).rpcPort;
   const client = new RpcClient({
     host: config.rpcconnect ?? '127.0.0.1',
     port,
@@ -110,7 +111,7 @@ export function buildProgram(io: CliIO): Command {
     .option('--network <name>', 'network: main, test or regtest')
     .option('--regtest [bool]', 'the regtest network (as Core: -regtest)')
     .option('--testnet [bool]', 'the test network (as Core: -testnet)')
-    .option('--chain <name>', 'network, as Core names the option')
+    .option('--chain <name>', 'network, as Core names the option, or a network file NAME.json')
     .option('--datadir <dir>', 'data directory (default ~/.tally)')
     .option('--conf <file>', 'config file (default DATADIR/tally.conf)')
     .option('--rpcport <port>', 'RPC port of the node')
@@ -135,13 +136,14 @@ export function buildProgram(io: CliIO): Command {
     g().json ? printResult(io, result, lastReply) : human();
 
   addNodeCommand(program, io, g);
+  addNetworkCommand(program, io, () => g().json === true);
   addMineCommand(program, io, {
-    params: () => getParams(clientFor(g()).config.network),
+    params: () => paramsOf(clientFor(g()).config),
     rpcClient: (url, signal) => {
       const { config } = clientFor(g());
       return new RpcClient({
         host: url.hostname.replace(/^\[|\]$/g, ''),
-        port: Number(url.port || getParams(config.network).rpcPort),
+        port: Number(url.port || paramsOf(config).rpcPort),
         user: url.username ? decodeURIComponent(url.username) : (g().rpcuser ?? config.rpcuser),
         password: url.password ? decodeURIComponent(url.password) : (g().rpcpassword ?? config.rpcpassword),
         cookieFile: cookiePath(config),

@@ -15,13 +15,26 @@ import { checkProofOfWork, compactToTarget, targetToCompact } from './pow.js';
 export type NetworkName = 'main' | 'test' | 'regtest';
 export const NETWORK_NAMES: readonly NetworkName[] = ['main', 'test', 'regtest'];
 
+/** A network of one's own (`tally network create NAME`): its name is also its data folder's. */
+export const CUSTOM_NETWORK_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** Names a network of one's own cannot take: Tally's and Bitcoin's, and folders a data directory holds. */
+export const RESERVED_NETWORK_NAMES: readonly string[] = [
+  ...NETWORK_NAMES,
+  'bitcoin',
+  'blocks',
+  'chainstate',
+  'indexes',
+  'wallets',
+];
+
 export type RetargetRule =
   | { kind: 'asert'; halfLife: number }
   | { kind: 'bitcoin'; interval: number; targetTimespan: number }
   | { kind: 'none' };
 
 export interface ChainParams {
-  name: NetworkName | 'bitcoin';
+  /** main, test, regtest, bitcoin, or the name of a network of one's own. */
+  name: string;
   /** The 4 bytes that open every message, in wire order. */
   magic: Uint8Array;
   defaultPort: number;
@@ -62,8 +75,9 @@ export class ParamsError extends Error {
     /** Dotted path of the offending field, e.g. "main.genesis.hash". */
     readonly field: string,
     readonly reason: string,
+    readonly file = 'genesis.json',
   ) {
-    super(`genesis.json: ${field}: ${reason}`);
+    super(`${file}: ${field}: ${reason}`);
   }
 }
 
@@ -88,8 +102,21 @@ const GenesisSchema = z.strictObject({
   coinbase: z.string().regex(/^([0-9a-f]{2})+$/, { error: 'expected raw transaction hex' }),
 });
 
+// Peers are reached over WebSockets, so a seed is a ws:// or wss:// URL (no DNS seeding).
+const seedUrl = z.string().refine(
+  (s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'ws:' || u.protocol === 'wss:') && u.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected a ws:// or wss:// URL' },
+);
+
 const NetworkSchema = z.strictObject({
-  name: z.enum(NETWORK_NAMES),
+  name: z.string().regex(CUSTOM_NETWORK_NAME, { error: 'expected lowercase letters, digits and -' }),
   magic: hex(8),
   defaultPort: port,
   rpcPort: port,
@@ -112,7 +139,7 @@ const NetworkSchema = z.strictObject({
   maxBlockSize: z.number().int().min(81),
   maxBlockSigops: z.number().int().min(1),
   minimumChainWork: hex(64),
-  seeds: z.array(z.string().min(1)),
+  seeds: z.array(seedUrl).max(64),
   bip16Height: height,
   bip34Height: height,
   bip65Height: height,
@@ -125,13 +152,80 @@ const NetworkSchema = z.strictObject({
 
 const FileSchema = z.strictObject({ main: NetworkSchema, test: NetworkSchema, regtest: NetworkSchema });
 
-type NetworkJson = z.infer<typeof NetworkSchema>;
+export type NetworkJson = z.infer<typeof NetworkSchema>;
+
+/** A network's rules as `networkEntry` writes them (genesis.json's fields less the genesis block). */
+export type NetworkRules = Pick<
+  ChainParams,
+  | 'name'
+  | 'defaultPort'
+  | 'rpcPort'
+  | 'prefixes'
+  | 'powLimitBits'
+  | 'targetSpacing'
+  | 'retarget'
+  | 'initialSubsidy'
+  | 'halvingInterval'
+  | 'coinbaseMaturity'
+  | 'maxBlockSize'
+  | 'maxBlockSigops'
+  | 'seeds'
+> & {
+  /** 8 hex chars, wire order. */
+  magic: string;
+};
+
+/**
+ * One network's entry in genesis.json's format (what scripts/mine-genesis.ts and `tally network
+ * create` write): every soft fork from height 0 and no minimum chain work, as a new chain has no
+ * history to demand. `message` is the text the genesis coinbase carries.
+ */
+export function networkEntry(r: NetworkRules, genesis: Block, message: string): NetworkJson {
+  const h = genesis.header;
+  const hex8 = (n: number) => n.toString(16).padStart(8, '0');
+  return {
+    name: r.name,
+    magic: r.magic,
+    defaultPort: r.defaultPort,
+    rpcPort: r.rpcPort,
+    prefixes: { ...r.prefixes },
+    powLimit: compactToTarget(r.powLimitBits).target.toString(16).padStart(64, '0'),
+    powLimitBits: hex8(r.powLimitBits),
+    targetSpacing: r.targetSpacing,
+    retarget: { ...r.retarget },
+    initialSubsidy: r.initialSubsidy.toString(),
+    halvingInterval: r.halvingInterval,
+    coinbaseMaturity: r.coinbaseMaturity,
+    maxBlockSize: r.maxBlockSize,
+    maxBlockSigops: r.maxBlockSigops,
+    minimumChainWork: '0'.repeat(64),
+    seeds: [...r.seeds],
+    bip16Height: 0,
+    bip34Height: 0,
+    bip65Height: 0,
+    bip66Height: 0,
+    csvHeight: 0,
+    bip147Height: 0,
+    bip30Exceptions: [],
+    genesis: {
+      hash: genesis.hashHex(),
+      version: h.version,
+      prevHash: bytesToHex(h.prevHash),
+      merkleRoot: genesis.txs[0].txidHex(),
+      time: h.time,
+      bits: hex8(h.bits),
+      nonce: h.nonce,
+      message,
+      coinbase: bytesToHex(genesis.txs[0].encode()),
+    },
+  };
+}
 
 // ---- building and checking ChainParams ---------------------------------------------------------
 
-function buildNetwork(key: NetworkName, n: NetworkJson): ChainParams {
+function buildNetwork(key: string, n: NetworkJson, file = 'genesis.json'): ChainParams {
   const fail = (field: string, reason: string): never => {
-    throw new ParamsError(`${key}.${field}`, reason);
+    throw new ParamsError(`${key}.${field}`, reason, file);
   };
   if (n.name !== key) fail('name', `expected "${key}", found "${n.name}"`);
   const { pubkeyHash, scriptHash } = n.prefixes;
@@ -214,31 +308,59 @@ function freeze(p: ChainParams): ChainParams {
 }
 
 /** Validates a parsed genesis.json and builds each network's parameters; throws ParamsError. */
-export function parseGenesisFile(json: unknown): Record<NetworkName, ChainParams> {
-  const parsed = FileSchema.safeParse(json, {
+function parseWith<T>(schema: z.ZodType<T>, json: unknown, file: string): T {
+  const parsed = schema.safeParse(json, {
     error: (iss) => (iss.code === 'invalid_type' && iss.input === undefined ? 'missing' : undefined),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue.path.map(String).join('.');
-    throw new ParamsError(path === '' ? '(top level)' : path, issue.message);
+    throw new ParamsError(path === '' ? '(top level)' : path, issue.message, file);
   }
-  const out = {} as Record<NetworkName, ChainParams>;
-  for (const key of NETWORK_NAMES) out[key] = buildNetwork(key, parsed.data[key]);
+  return parsed.data;
+}
 
-  // Networks must not be mistaken for one another on the wire or on one machine.
+/** Networks must not be mistaken for one another on the wire or on one machine. */
+function checkDistinct(networks: ChainParams[], file: string): void {
   const seen = new Map<string, string>();
   const unique = (value: string, field: string) => {
     const prior = seen.get(value);
-    if (prior) throw new ParamsError(field, `same as ${prior}`);
+    if (prior) throw new ParamsError(field, `same as ${prior}`, file);
     seen.set(value, field);
   };
-  for (const key of NETWORK_NAMES) unique('magic:' + parsed.data[key].magic, `${key}.magic`);
-  for (const key of NETWORK_NAMES) {
-    unique('port:' + out[key].defaultPort, `${key}.defaultPort`);
-    unique('port:' + out[key].rpcPort, `${key}.rpcPort`);
+  for (const p of networks) unique('magic:' + bytesToHex(p.magic), `${p.name}.magic`);
+  for (const p of networks) {
+    unique('port:' + p.defaultPort, `${p.name}.defaultPort`);
+    unique('port:' + p.rpcPort, `${p.name}.rpcPort`);
   }
+}
+
+/** Validates a parsed genesis.json and builds each network's parameters; throws ParamsError. */
+export function parseGenesisFile(json: unknown): Record<NetworkName, ChainParams> {
+  const data = parseWith(FileSchema, json, 'genesis.json');
+  const out = {} as Record<NetworkName, ChainParams>;
+  for (const key of NETWORK_NAMES) out[key] = buildNetwork(key, data[key]);
+  checkDistinct(Object.values(out), 'genesis.json');
   return out;
+}
+
+/**
+ * Validates a network of one's own (`tally network create` writes it): genesis.json's format
+ * holding one network, keyed by its name, which must not be Tally's or collide with Tally's magic
+ * or ports (a node must never take one network's peers for another's). Throws ParamsError naming
+ * `file`.
+ */
+export function parseNetworkFile(json: unknown, file: string): ChainParams {
+  const data = parseWith(z.record(z.string(), NetworkSchema), json, file);
+  const keys = Object.keys(data);
+  if (keys.length !== 1)
+    throw new ParamsError('(top level)', `expected one network, found ${keys.length}`, file);
+  const key = keys[0];
+  if (RESERVED_NETWORK_NAMES.includes(key))
+    throw new ParamsError(key, `"${key}" is reserved; a network of one's own needs another name`, file);
+  const params = buildNetwork(key, data[key], file);
+  checkDistinct([...NETWORK_NAMES.map((n) => getParams(n)), params], file);
+  return params;
 }
 
 // ---- Bitcoin mainnet, for running Bitcoin's own blocks and headers in tests ----------------------

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
 import { NETWORK_NAMES, type NetworkName } from '../consensus/params.js';
+import { NetworkFileError, isNetworkFile, loadNetworkFile } from './network-file.js';
 
 export const NETWORKS = NETWORK_NAMES;
 export type Network = NetworkName;
@@ -23,10 +24,13 @@ export class ConfigError extends Error {
 }
 
 export interface NodeConfig {
-  network: Network;
+  /** main, test, regtest, or the name of a network of one's own (then chainFile is set). */
+  network: string;
+  /** The network file (`chain=NAME.json`, absolute) of a network of one's own. */
+  chainFile?: string;
   /** The base data directory (holds tally.conf); see networkDir for the network's own folder. */
   datadir: string;
-  /** This network's data directory: datadir for main, datadir/test, datadir/regtest. */
+  /** This network's data directory: datadir for main, datadir/NETWORK for any other. */
   networkDir: string;
   /** The config file that was read, or would have been (it need not exist). */
   conf: string;
@@ -204,11 +208,12 @@ export const OPTIONS: Record<string, OptionSpec> = {
     expect: 'one of main, test, regtest',
     help: 'Network to use',
   },
-  // Core's spellings of the network: chain=regtest, regtest=1, testnet=1.
+  // Core's spellings of the network: chain=regtest, regtest=1, testnet=1; and chain=NAME.json,
+  // a network of one's own (`tally network create`).
   chain: {
-    schema: z.enum(['main', 'test', 'regtest']),
-    expect: 'one of main, test, regtest',
-    help: 'Network to use (Core spelling)',
+    schema: z.union([z.enum(['main', 'test', 'regtest']), z.string().regex(/^.+\.json$/)]),
+    expect: 'one of main, test, regtest, or a network file NAME.json',
+    help: 'Network to use (Core spelling), or a network file written by `tally network create`',
   },
   regtest: boolOpt('Use the regtest network (Core spelling)'),
   testnet: boolOpt('Use the test network (Core spelling)'),
@@ -649,7 +654,7 @@ export function defaultDataDir(home = homedir()): string {
   return join(home, '.tally');
 }
 
-export function networkDir(base: string, network: Network): string {
+export function networkDir(base: string, network: string): string {
   return network === 'main' ? base : join(base, network);
 }
 
@@ -690,18 +695,41 @@ function mergeValues(into: Values, from: Values): void {
   }
 }
 
-/** The network named by network=, chain=, regtest=1 or testnet=1 in one set of values, if any. */
-function networkIn(values: Values): Network | undefined {
-  let net: Network | undefined;
-  const pick = (k: string, n: Network) => {
-    if (net !== undefined && net !== n)
+interface Chosen {
+  network: string;
+  /** Absolute path of a network file (chain=NAME.json). */
+  chainFile?: string;
+}
+
+/**
+ * The network named by network=, chain=, regtest=1 or testnet=1 in one set of values, if any. A
+ * network file is read (relative paths from `base`) to learn its name.
+ */
+function networkIn(values: Values, base: string): Chosen | undefined {
+  let net: Chosen | undefined;
+  const pick = (k: string, n: string, chainFile?: string) => {
+    if (net !== undefined && (net.network !== n || net.chainFile !== chainFile))
       throw new ConfigError(
-        `${k} conflicts with the network already chosen (${net}) (${values.get(k)!.where})`,
+        `${k} conflicts with the network already chosen (${net.chainFile ?? net.network}) (${values.get(k)!.where})`,
       );
-    net = n;
+    net = { network: n, chainFile };
   };
-  for (const k of ['network', 'chain'])
-    if (values.has(k)) pick(k, check(k, values.get(k)!.values.at(-1)!, values.get(k)!.where) as Network);
+  for (const k of ['network', 'chain']) {
+    if (!values.has(k)) continue;
+    const { values: v, where } = values.get(k)!;
+    const value = check(k, v.at(-1)!, where) as string;
+    if (!isNetworkFile(value)) {
+      pick(k, value);
+      continue;
+    }
+    const path = resolve(base, value);
+    try {
+      pick(k, loadNetworkFile(path).name, path);
+    } catch (e) {
+      if (e instanceof NetworkFileError) throw new ConfigError(`${e.message} (${where})`);
+      throw e;
+    }
+  }
   if (
     values.has('regtest') &&
     check('regtest', values.get('regtest')!.values.at(-1)!, values.get('regtest')!.where)
@@ -745,12 +773,17 @@ export function loadConfig(flags: Flags, opts: LoadOptions = {}): NodeConfig {
   if (text === undefined && explicitConf) throw new ConfigError(`config file ${conf} not found (--conf)`);
   const file = text === undefined ? parseConfFile('') : parseConfFile(text, conf);
 
-  const netFlag = networkIn(flagValues);
-  const network = netFlag ?? networkIn(file.top) ?? (DEFAULTS.network as Network);
+  // A network file named on the command line is found from the working directory; one named in
+  // tally.conf from the data directory, as Core resolves the paths in its file.
+  const chosen = networkIn(flagValues, process.cwd()) ??
+    networkIn(file.top, datadir) ?? { network: DEFAULTS.network };
+  const network = chosen.network;
   for (const k of ['network', 'chain', 'regtest', 'testnet']) flagValues.delete(k);
+  // A network of one's own reads the top of tally.conf; the sections are Tally's three networks'.
+  const sectionOf = (f: ConfFile): Values => f.sections[network as Network] ?? new Map();
 
   const merged: Values = new Map(file.top);
-  mergeValues(merged, file.sections[network]);
+  mergeValues(merged, sectionOf(file));
   // Core's includeconf: files named at the top or in this network's section, read after the
   // main file (its own values win), relative to the data directory; they may not include more.
   const includes = merged.get('includeconf')?.values ?? [];
@@ -761,15 +794,16 @@ export function loadConfig(flags: Flags, opts: LoadOptions = {}): NodeConfig {
     const t = read(path);
     if (t === undefined) throw new ConfigError(`included config file ${path} not found (includeconf)`);
     const f = parseConfFile(t, path);
-    for (const part of [f.top, f.sections[network]])
+    for (const part of [f.top, sectionOf(f)])
       if (part.has('includeconf'))
         throw new ConfigError(
           `includeconf cannot be used in an included file (${part.get('includeconf')!.where})`,
         );
-    if (networkIn(f.top) !== undefined && networkIn(f.top) !== network)
+    const incNet = networkIn(f.top, datadir);
+    if (incNet !== undefined && incNet.network !== network)
       throw new ConfigError(`${path} chooses another network than ${network}`);
     mergeValues(fromIncludes, f.top);
-    mergeValues(fromIncludes, f.sections[network]);
+    mergeValues(fromIncludes, sectionOf(f));
   }
   for (const k of ['network', 'chain', 'regtest', 'testnet']) fromIncludes.delete(k);
   for (const [k, v] of fromIncludes)
@@ -809,6 +843,7 @@ export function loadConfig(flags: Flags, opts: LoadOptions = {}): NodeConfig {
   const debug = out.debug as string[];
   if (debug.some((d) => d === '0' || d === 'none')) out.debug = [];
   out.network = network;
+  if (chosen.chainFile !== undefined) out.chainFile = chosen.chainFile;
   out.datadir = datadir;
   out.networkDir = networkDir(datadir, network);
   out.conf = conf;

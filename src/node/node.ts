@@ -10,7 +10,8 @@ import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Chain } from '../chain/chain.js';
-import { getParams, type ChainParams } from '../consensus/params.js';
+import type { ChainParams } from '../consensus/params.js';
+import { paramsOf } from './network-file.js';
 import { Mempool } from '../mempool/mempool.js';
 import { loadMempool, saveMempool } from '../mempool/persist.js';
 import { DEFAULT_USER_AGENT, P2PNode } from '../p2p/node.js';
@@ -71,6 +72,9 @@ import type { RejectedItem } from '../p2p/node.js';
 
 /** Rows of an address's history the explorer shows (the newest; the balance counts them all). */
 const EXPLORER_ADDRESS_ROWS = 500;
+/** How long a node waits for its known peers before saying it has none, and how often it repeats. */
+const ALONE_FIRST_MS = 30_000;
+const ALONE_REPEAT_MS = 5 * 60_000;
 
 /** Default fee rate for wallet sends when nothing better is known: 10 base units per byte. */
 const DEFAULT_WALLET_FEE_RATE_PER_KB = 10_000n;
@@ -111,6 +115,7 @@ export class TallyNode {
   private aborted: Error | null = null;
   private readonly unsubscribe: (() => void)[] = [];
   private resendTimer: NodeJS.Timeout | null = null;
+  private aloneTimers: NodeJS.Timeout[] = [];
   private disconnected: Tx[] = [];
   private stratum: StratumServer | null = null;
   private explorer: ExplorerServer | null = null;
@@ -140,7 +145,7 @@ export class TallyNode {
     },
     readonly metrics: NodeMetrics | null,
   ) {
-    this.params = getParams(config.network);
+    this.params = paramsOf(config);
     this.log = logging.child('node');
     this.supervisor = new Supervisor({
       params: this.params,
@@ -164,7 +169,7 @@ export class TallyNode {
 
   /** Starts every part in dependency order; on any failure closes what was opened and throws. */
   static async start(config: NodeConfig, opts: NodeStartOptions = {}): Promise<TallyNode> {
-    const params = getParams(config.network);
+    const params = paramsOf(config);
     const files = dataLayout(config.networkDir);
     const mineScript =
       config.mineaddress === undefined ? undefined : payoutScript(config.mineaddress, params);
@@ -427,6 +432,7 @@ export class TallyNode {
       node.scheduleWalletResend();
       if (metrics) node.countUtxos();
       node.supervisor.start();
+      node.watchForNoPeers();
       rpc.setWarmup(null);
       notify.startup();
       log.info(
@@ -666,6 +672,34 @@ export class TallyNode {
    * after a random 12 to 36 hours each time as Core's ResendWalletTransactions (so the moment of a
    * rebroadcast does not tell an observer which transactions are this node's).
    */
+  /**
+   * A node with no peer builds a private chain nobody else sees, so it says so (not on regtest,
+   * nor with connect=0, where that is the point): at start when it knows no peer address at all,
+   * else when none answered after a while, and again every few minutes while it stays alone.
+   */
+  private watchForNoPeers(): void {
+    const { config, params } = this;
+    if (params.name === 'regtest' || config.connect.includes('0')) return;
+    const known =
+      params.seeds.length + config.seednode.length + config.addnode.length + config.connect.length;
+    const warn = () => {
+      const { inbound, outbound } = this.p2p.connectionCount();
+      if (inbound + outbound > 0 || this.stopping !== null) return;
+      const how =
+        'add one with --addnode ws://HOST:PORT (addnode= in tally.conf) or `tally rpc addnode ws://HOST:PORT add`' +
+        (config.chainFile === undefined ? '' : `, or list seeds in ${config.chainFile}`);
+      this.log.warn(
+        `no peer connected on ${params.name}: ` +
+          (known === 0 ? 'no peer address is known' : `none of the ${known} known peer addresses answered`) +
+          `; this node's chain is seen by nobody else; ${how}`,
+      );
+    };
+    if (known === 0) warn();
+    else this.aloneTimers.push(setTimeout(warn, ALONE_FIRST_MS));
+    this.aloneTimers.push(setInterval(warn, ALONE_REPEAT_MS));
+    for (const t of this.aloneTimers) t.unref();
+  }
+
   private scheduleWalletResend(): void {
     const fixed = this.config.walletresendinterval;
     const seconds = fixed ?? 12 * 3600 + randomInt(24 * 3600);
@@ -814,6 +848,7 @@ export class TallyNode {
     this.log.info('Tally stopping');
     if (this.resendTimer !== null) clearTimeout(this.resendTimer);
     this.supervisor.stop();
+    for (const t of this.aloneTimers) clearTimeout(t);
     let failure: unknown;
     const step = async (what: string, f: () => Promise<unknown> | unknown) => {
       try {

@@ -7,7 +7,7 @@
 // internal error is logged and the peer kept; start() rejects only when the listen socket cannot be
 // opened.
 import { EventEmitter } from 'node:events';
-import { equalBytes } from '../primitives/bytes.js';
+import { bytesToHex, equalBytes } from '../primitives/bytes.js';
 import type { Tx } from '../primitives/tx.js';
 import { AddrGossip } from './addrgossip.js';
 import { AddressBook } from './addrbook.js';
@@ -256,13 +256,25 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     peer.send({ command: 'version', ...v });
   }
 
+  private lastForeignLog = -Infinity;
+
   private onVersion(peer: Peer, v: VersionPayload): void {
     if (peer.version) {
       this.conn.misbehave(peer, 1, 'duplicate version');
       return;
     }
     if (!equalBytes(v.magic, this.params.magic)) {
-      // Another network's node is not malicious: disconnect, forget the address, do not ban.
+      // Another network's node is not malicious: disconnect, forget the address, do not ban. It
+      // is usually an operator's mistake (a wrong seed or network file), worth a line; inbound
+      // ones at most one a minute, so strangers cannot fill the log.
+      const now = Date.now();
+      if (!peer.inbound || now - this.lastForeignLog >= 60_000) {
+        if (peer.inbound) this.lastForeignLog = now;
+        this.log.warn(
+          { peer: peer.label, magic: bytesToHex(v.magic) },
+          'peer is on another network (its magic differs from ours); disconnected',
+        );
+      }
       this.conn.disconnect(peer, 'wrong network');
       if (!peer.inbound) this.book.remove(peer.url);
       return;

@@ -21,6 +21,8 @@ const STARTED = /Tally started .*\bp2p=(\S+) rpcPort=(\d+)/;
 
 export interface StartOptions {
   network?: 'main' | 'test' | 'regtest';
+  /** A network file (`tally network create`): the node runs with --chain FILE instead. */
+  chain?: { file: string; name: string };
   /** Extra `tally node` flags (--connect URL, --threads N ...). */
   args?: string[];
   /** Reuse this data directory (default: a new temp directory, removed by stopAll). */
@@ -75,15 +77,22 @@ export class TallyProcess {
   private client: RpcClient | null = null;
 
   constructor(
-    readonly network: 'main' | 'test' | 'regtest',
+    /** main, test, regtest, or the name of the network in chainFile. */
+    readonly network: string,
     readonly datadir: string,
     public args: string[],
     readonly wrap: Wrap | null = null,
+    readonly chainFile?: string,
   ) {}
 
   /** Where this test process sees a path of the node's (the same path unless wrapped). */
   view(path: string): string {
     return this.wrap ? join(this.wrap.root, path) : path;
+  }
+
+  /** The options that choose this node's network. */
+  private get networkArgs(): string[] {
+    return this.chainFile === undefined ? ['--network', this.network] : ['--chain', this.chainFile];
   }
 
   /** The network's own folder (DATADIR/<network>, DATADIR itself for main). */
@@ -100,8 +109,7 @@ export class TallyProcess {
       [
         ...pre,
         TALLY,
-        '--network',
-        this.network,
+        ...this.networkArgs,
         '--datadir',
         this.datadir,
         'node',
@@ -172,8 +180,7 @@ export class TallyProcess {
   /** Runs `tally --network N --datadir D --rpcport P ARGS...` as a user would. */
   cli(...args: string[]): Promise<CliResult> {
     return runTally([
-      '--network',
-      this.network,
+      ...this.networkArgs,
       '--datadir',
       this.datadir,
       '--rpcport',
@@ -228,7 +235,9 @@ export async function startNode(opts: StartOptions = {}): Promise<TallyProcess> 
     datadir = mkdtempSync(join(tmpdir(), 'tally-it-'));
     tempDirs.add(datadir);
   }
-  const node = new TallyProcess(opts.network ?? 'regtest', datadir, opts.args ?? [], opts.wrap);
+  const node = opts.chain
+    ? new TallyProcess(opts.chain.name, datadir, opts.args ?? [], opts.wrap, opts.chain.file)
+    : new TallyProcess(opts.network ?? 'regtest', datadir, opts.args ?? [], opts.wrap);
   return node.start();
 }
 

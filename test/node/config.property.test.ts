@@ -82,7 +82,7 @@ test('config: random files give a config or a ConfigError, never another excepti
       configOrConfigError(() => parseConfFile(text));
       const cfg = configOrConfigError(() => loadConfig({}, { home: HOME, readConf: () => text }));
       if (cfg === undefined) return;
-      assert.ok(NETWORKS.includes(cfg.network));
+      assert.ok((NETWORKS as readonly string[]).includes(cfg.network));
       for (const k of ['bind', 'rpcbind', 'rpcallowip', 'connect', 'addnode', 'debug'] as const)
         assert.ok(Array.isArray(cfg[k]));
     }),
