@@ -67,7 +67,6 @@ import { createLogging, type Logging } from './logging.js';
 import { NodeMetrics, type MetricsSource } from './metrics.js';
 import { SUPERVISION_EVENTS, Supervisor } from './supervisor.js';
 import { UtxoCounter } from './utxo-count.js';
-import { PolicyReason } from '../mempool/policy.js';
 import type { RejectedItem } from '../p2p/node.js';
 
 /** Rows of an address's history the explorer shows (the newest; the balance counts them all). */
@@ -467,27 +466,32 @@ export class TallyNode {
     try {
       await this.mempool.accept(tx);
     } catch (e) {
-      if (isRejectError(e) && e.reason === PolicyReason.CONFLICT)
-        this.doubleSpend(tx, 'this node (RPC or wallet)');
+      if (isRejectError(e)) this.refusedDoubleSpend(tx, 'this node (RPC or wallet)');
       throw mempoolRejectToRpc(e);
     }
   }
 
-  /** Supervision: `tx` spends an output a pool transaction already spends. */
-  private doubleSpend(tx: Tx, source: string): void {
+  /**
+   * Supervision: a refused `tx` that spends an output a pool transaction spends is a double-spend
+   * attempt, whatever the refusal's reason (a conflict, or a replacement paying too little).
+   * Returns whether it was one.
+   */
+  private refusedDoubleSpend(tx: Tx, source: string): boolean {
     const spenders = new Set<string>();
+    const own = tx.txidHex();
     for (const input of tx.inputs) {
       const s = this.mempool.spender(input.prevout);
-      if (s) spenders.add(s.tx.txidHex());
+      if (s && s.tx.txidHex() !== own) spenders.add(s.tx.txidHex());
     }
-    this.supervisor.doubleSpend(tx.txidHex(), [...spenders], source);
+    if (spenders.size === 0) return false;
+    this.supervisor.doubleSpend(own, [...spenders], source);
+    return true;
   }
 
   /** A peer's block, headers or transaction was refused: counted, and supervised. */
   private onRejected(item: RejectedItem): void {
     this.metrics?.invalidReceived(item.kind, item.reason, item.policy ? 'policy' : 'consensus');
-    if (item.kind === 'tx' && item.reason === PolicyReason.CONFLICT && item.tx)
-      this.doubleSpend(item.tx, `peer ${item.peer}`);
+    if (item.kind === 'tx' && item.tx) this.refusedDoubleSpend(item.tx, `peer ${item.peer}`);
     else this.supervisor.rejected(item);
   }
 
@@ -561,7 +565,14 @@ export class TallyNode {
       this.disconnected = [];
       mempool.reorganize(txs).catch((err: unknown) => this.log.error({ err }, 'mempool reorganize failed'));
     };
+    // Full RBF: the pool evicts what a replacement spends, then inserts it (one step): the
+    // evictions reported just before an acceptance are what that transaction double-spent.
+    let replaced: string[] = [];
     const onAccepted = (e: { tx: Tx }) => {
+      if (replaced.length > 0) {
+        this.supervisor.doubleSpend(e.tx.txidHex(), replaced, 'a replacement accepted into the pool');
+        replaced = [];
+      }
       wallets.onTxAccepted(e.tx);
       if (zmq) {
         const txid = hexToBytes(e.tx.txidHex());
@@ -571,6 +582,7 @@ export class TallyNode {
     };
     // Core sends "R" for every removal but those a block confirmed.
     const onRemoved = (e: { tx: Tx }, reason: string) => {
+      if (reason === 'replaced') replaced.push(e.tx.txidHex());
       if (zmq && reason !== 'block') zmq.mempoolRemoved(hexToBytes(e.tx.txidHex()));
     };
     chain.on('connect', onConnect);

@@ -4,7 +4,8 @@
 // MAX_RECENT_ALERTS) and handed to alertnotify:
 // - invalid-block / invalid-header: a peer sent a block or headers that break a consensus rule;
 // - deep-reorg: the tip moved to another branch, disconnecting more than alertreorgdepth blocks;
-// - double-spend: a transaction spending an output that a pool transaction already spends;
+// - double-spend: a transaction spending an output that a pool transaction already spends, refused
+//   or accepted as its replacement (full RBF);
 // - stale-tip: no new block for alertstaletip target spacings (checked on a timer, once per tip,
 //   not while catching up);
 // - close-fork: a branch of alertforklength or more blocks off the active chain whose work is

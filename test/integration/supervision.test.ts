@@ -1,7 +1,7 @@
 // Supervision against a scripted attacker (issue 17): a raw WebSocket peer (raw-peer.ts) against
 // a real `tally node` that holds a 101-block chain and a pool transaction. The attacker
-// double-spends the pool transaction, shows a rival branch as heavy as the tip, releases it with
-// one block more (a 3-block reorganisation), sends a header without proof of work and a block
+// double-spends the pool transaction (paying less: refused; paying more: a replacement), shows a
+// rival branch as heavy as the tip, releases it with one block more (a 3-block reorganisation), sends a header without proof of work and a block
 // paying its miner too much. Each is logged, raises its tally_supervision_events_total{event} in
 // /metrics and runs alertnotify; the tip going stale raises its own.
 import { after, test } from 'node:test';
@@ -77,13 +77,25 @@ test(
       );
     };
 
-    // A double spend of the pool transaction, announced and then sent when the node asks for it.
+    // Double spends of the pool transaction, each announced and then sent when the node asks for
+    // it: one paying less (refused), one paying more (it replaces the pool's, full RBF).
     const attacker = await RawPeer.handshake(node.p2pUrl);
-    const doubleSpend = b.spend([b.cbOut(main[0])], { fee: 20_000n });
-    attacker.send({ command: 'inv', items: [{ type: InvType.TX, hash: doubleSpend.txid() }] });
-    await attacker.next('getdata', 30_000);
-    attacker.send({ command: 'tx', tx: doubleSpend });
-    await raised('double-spend');
+    const doubleSpends = () =>
+      alertLines()
+        .split('\n')
+        .filter((l) => l.startsWith('double-spend')).length;
+    for (const [i, fee] of [5_000n, 50_000n].entries()) {
+      const doubleSpend = b.spend([b.cbOut(main[0])], { fee });
+      const from = attacker.received.length;
+      attacker.send({ command: 'inv', items: [{ type: InvType.TX, hash: doubleSpend.txid() }] });
+      await attacker.next('getdata', 30_000, from);
+      attacker.send({ command: 'tx', tx: doubleSpend });
+      await waitFor(
+        () => doubleSpends() === i + 1,
+        30_000,
+        () => `double-spend alert ${i + 1}:\n${alertLines()}`,
+      );
+    }
 
     // A rival branch from height 98 as heavy as the tip (3 blocks), then one block more: a reorg of 3.
     const rival = b.chain(main[97], 4, (i) => ({ time: now - 200 + i, tag: 1000 + i }));
@@ -110,13 +122,14 @@ test(
     await raised('stale-tip');
 
     const families = await scrapeMetrics(node.rpcPort);
-    for (const event of ['double-spend', 'close-fork', 'deep-reorg', 'invalid-header', 'invalid-block'])
+    assert.equal(sampleValue(families, 'tally_supervision_events_total', { event: 'double-spend' }), 2);
+    for (const event of ['close-fork', 'deep-reorg', 'invalid-header', 'invalid-block'])
       assert.equal(sampleValue(families, 'tally_supervision_events_total', { event }), 1, event);
     // Once per stale tip: the chain's tip and the rival's may both have gone stale.
     assert.ok(sampleValue(families, 'tally_supervision_events_total', { event: 'stale-tip' }) >= 1);
     assert.equal(sampleValue(families, 'tally_last_reorg_depth'), 3);
     assert.equal(
-      sampleValue(families, 'tally_invalid_received_total', { kind: 'tx', reason: 'txn-mempool-conflict' }),
+      sampleValue(families, 'tally_invalid_received_total', { kind: 'tx', reason: 'insufficient fee' }),
       1,
     );
     assert.equal(
