@@ -282,3 +282,34 @@ export function signDer(msg32: Uint8Array, sk: Uint8Array): Uint8Array {
 
 /** Exposed for tests: the curve order and the point-field prime. */
 export const CURVE = { N, HALF_N, P };
+
+/**
+ * RFC 6979 low-S signature of a 32-byte digest with its recovery id (0-3), for Bitcoin's
+ * compact message signatures: r||s and the id that recovers the public key.
+ */
+export function signRecoverable(msg32: Uint8Array, sk: Uint8Array): { sig64: Uint8Array; recid: number } {
+  const sig = noble.sign(msg32, sk, { prehash: false, lowS: true, format: 'recovered' });
+  return { sig64: sig.slice(1), recid: sig[0] };
+}
+
+/** The public key a recoverable signature was made with, or null when none is. */
+export function recoverPublicKey(
+  sig64: Uint8Array,
+  recid: number,
+  msg32: Uint8Array,
+  compressed: boolean,
+): Uint8Array | null {
+  try {
+    const pub = noble.recoverPublicKey(concatRecovery(recid, sig64), msg32, { prehash: false });
+    return compressed ? pub : noble.Point.fromBytes(pub).toBytes(false);
+  } catch {
+    return null;
+  }
+}
+
+function concatRecovery(recid: number, sig64: Uint8Array): Uint8Array {
+  const out = new Uint8Array(65);
+  out[0] = recid;
+  out.set(sig64, 1);
+  return out;
+}

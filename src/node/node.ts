@@ -835,6 +835,7 @@ export class TallyNode {
       defaultFeeRatePerKb: this.config.fallbackfee ?? DEFAULT_WALLET_FEE_RATE_PER_KB,
       maxTxFee: this.config.maxtxfee,
       chain: this.chain,
+      prefixes: this.params.prefixes,
       incrementalFeeRatePerKb: this.mempool.incrementalRelayFeeRate,
       hasPoolDescendants: (txid) => {
         const e = this.mempool.get(hashFromHex(txid));

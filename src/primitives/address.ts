@@ -20,7 +20,12 @@ export type AddressKind = 'pubkeyhash' | 'scripthash';
 
 export class AddressError extends DecodeError {
   override readonly name: string = 'AddressError';
-  constructor(reason: string, field = 'address') {
+  constructor(
+    reason: string,
+    field = 'address',
+    /** The version byte of a well-formed address of another network (which one: the caller knows). */
+    readonly foreignVersion?: number,
+  ) {
     super(reason, field);
   }
 }
@@ -104,7 +109,7 @@ export function decodeAddress(
     return { kind: 'pubkeyhash', hash };
   if (version === checkPrefix(prefixes.scriptHash, 'prefixes.scriptHash'))
     return { kind: 'scripthash', hash };
-  throw new AddressError(`version byte ${version} is not this network's P2PKH or P2SH`);
+  throw new AddressError(`version byte ${version} is not this network's P2PKH or P2SH`, 'address', version);
 }
 
 // OP_DUP OP_HASH160 <20> ... OP_EQUALVERIFY OP_CHECKSIG, and OP_HASH160 <20> ... OP_EQUAL.

@@ -1,7 +1,8 @@
 // What the wallet RPC files share: their dependencies, the per-request wallet choice
 // (/wallet/<name> in the URL, else the only loaded wallet), wallet exceptions mapped onto Core's
 // RPC codes, and fee-rate parameters.
-import { AddressError } from '../primitives/address.js';
+import { getParams } from '../consensus/params.js';
+import { AddressError, type AddressPrefixes } from '../primitives/address.js';
 import type { OutPoint, Tx } from '../primitives/tx.js';
 import { BumpError } from '../wallet/bump.js';
 import { InsufficientFundsError } from '../wallet/coinselect.js';
@@ -39,6 +40,8 @@ export interface WalletRpcDeps {
   maxTxFee?: bigint;
   /** The pool's incremental relay fee rate (BIP125 rule 4), per 1,000 bytes; default 1,000. */
   incrementalFeeRatePerKb?: bigint;
+  /** The network's address prefixes (signmessagewithprivkey, verifymessage, createmultisig). */
+  prefixes?: AddressPrefixes;
   /** The chain, for listsinceblock and rescanblockchain. */
   chain?: ChainPort;
   /** Whether the pool holds the transaction (display txid) with a descendant. */
@@ -56,8 +59,15 @@ export function walletRpcError(e: unknown): unknown {
     );
   if (e instanceof InsufficientFundsError)
     return new RpcError(RpcCode.WALLET_INSUFFICIENT_FUNDS, 'Insufficient funds');
-  if (e instanceof AddressError)
-    return new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Invalid Tally address: ${e.message}`);
+  if (e instanceof AddressError) {
+    const other = e.foreignVersion === undefined ? undefined : networkOfVersion(e.foreignVersion);
+    return new RpcError(
+      RpcCode.INVALID_ADDRESS_OR_KEY,
+      other === undefined
+        ? `Invalid Tally address: ${e.message}`
+        : `Invalid Tally address: it is an address of ${other}`,
+    );
+  }
   if (e instanceof WalletNotFoundError) return new RpcError(RpcCode.WALLET_NOT_FOUND, e.message);
   if (e instanceof WalletNotSpecifiedError) return new RpcError(RpcCode.WALLET_NOT_SPECIFIED, e.message);
   if (e instanceof WalletAlreadyLoadedError) return new RpcError(RpcCode.WALLET_ALREADY_LOADED, e.message);
@@ -75,6 +85,19 @@ export function walletRpcError(e: unknown): unknown {
   if (e instanceof WalletFileError || e instanceof WalletError)
     return new RpcError(RpcCode.WALLET_ERROR, e.message);
   return e;
+}
+
+/** Which network's addresses start with this version byte: Tally's three, or Bitcoin's. */
+function networkOfVersion(version: number): string | undefined {
+  for (const n of ['main', 'test', 'regtest'] as const) {
+    const p = getParams(n).prefixes;
+    if (p.pubkeyHash === version || p.scriptHash === version) return `Tally's ${n} network (--network ${n})`;
+  }
+  const b = getParams('bitcoin').prefixes;
+  if (b.pubkeyHash === version || b.scriptHash === version) return 'Bitcoin (main network)';
+  // Bitcoin's testnet, signet and regtest share these.
+  if (version === 111 || version === 196) return 'Bitcoin (test network)';
+  return undefined;
 }
 
 /** The wallet a request names through /wallet/<name> in its URL. */

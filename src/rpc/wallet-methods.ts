@@ -19,6 +19,7 @@ import {
   type WalletRpcDeps,
 } from './wallet-common.js';
 import { registerWalletInfoMethods } from './wallet-info-methods.js';
+import { registerWalletKeyMethods } from './wallet-keys-methods.js';
 import { registerWalletSendMethods } from './wallet-send-methods.js';
 
 export { walletName, walletRpcError, type WalletRpcDeps } from './wallet-common.js';
@@ -328,4 +329,5 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
   });
   registerWalletSendMethods(server, deps);
   registerWalletInfoMethods(server, deps);
+  registerWalletKeyMethods(server, deps);
 }

@@ -63,6 +63,12 @@ test("Core's wallet methods against a real node", async () => {
   // sendmany, its errors, settxfee, send.
   await assert.rejects(n.rpc('sendmany', ['x', { [other]: 1 }]), fails(-8, /Dummy value/));
   await assert.rejects(n.rpc('sendmany', ['', { nonsense: 1 }]), fails(-5));
+  // An address of another network says which one.
+  const mainAddr = encodeAddress('pubkeyhash', new Uint8Array(20).fill(5), getParams('main').prefixes);
+  await assert.rejects(
+    n.rpc('sendtoaddress', [mainAddr, 1]),
+    fails(-5, /^Invalid Tally address: it is an address of Tally's main network \(--network main\)$/),
+  );
   await assert.rejects(n.rpc('sendmany', ['', { [other]: 0 }]), fails(-3));
   await assert.rejects(n.rpc('sendmany', ['', { [other]: 1000 }]), fails(-6));
   const many = await n.rpc<{ txid: string; fee_reason: string }>('sendmany', {
@@ -166,4 +172,27 @@ test("Core's wallet methods against a real node", async () => {
   assert.equal(await n.rpc('abortrescan'), false);
   // Coinbases with more than 100 confirmations: heights 1 .. height - 100.
   assert.equal(await n.rpc('getreceivedbylabel', ['mining']), 50 * (height - 100));
+
+  // Messages and keys: signmessage verifies, and so does signmessagewithprivkey with dumpprivkey's WIF.
+  const sig = await n.rpc<string>('signmessage', [addr, 'hello']);
+  assert.equal(await n.rpc('verifymessage', [addr, sig, 'hello']), true);
+  assert.equal(await n.rpc('verifymessage', [addr, sig, 'hullo']), false);
+  await assert.rejects(n.rpc('verifymessage', [addr, '!!', 'hello']), fails(-3, /Malformed base64/));
+  await assert.rejects(n.rpc('verifymessage', ['nonsense', sig, 'hello']), fails(-5, /Invalid address/));
+  await assert.rejects(n.rpc('signmessage', [other, 'hello']), fails(-4, /Private key not available/));
+  const wif = await n.rpc<string>('dumpprivkey', [addr]);
+  assert.equal(await n.rpc('signmessagewithprivkey', [wif, 'hello']), sig);
+  await assert.rejects(
+    n.rpc('signmessagewithprivkey', ['nonsense', 'hello']),
+    fails(-5, /Invalid private key/),
+  );
+  await assert.rejects(n.rpc('dumpprivkey', [other]), fails(-4, /is not known/));
+  const pubkeys = await Promise.all(
+    [addr, friend].map(async (a) => (await n.rpc<{ pubkey: string }>('getaddressinfo', [a])).pubkey),
+  );
+  const ms = await n.rpc<{ address: string; redeemScript: string }>('createmultisig', [2, pubkeys]);
+  assert.match(ms.redeemScript, new RegExp(`^52(21${pubkeys[0]})(21${pubkeys[1]})52ae$`));
+  assert.equal((await n.rpc<{ isscript: boolean }>('validateaddress', [ms.address])).isscript, true);
+  await assert.rejects(n.rpc('createmultisig', [3, pubkeys]), fails(-8, /not enough keys supplied/));
+  await assert.rejects(n.rpc('createmultisig', [1, ['02ff']]), fails(-5, /Invalid public key/));
 });

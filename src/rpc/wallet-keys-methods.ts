@@ -1,0 +1,153 @@
+// Key and message methods with Core's parameters, results and codes: signmessage,
+// signmessagewithprivkey and verifymessage (wallet/message.ts: Bitcoin's format with Tally's
+// magic), dumpprivkey (the WIF of one of the wallet's HD keys) and createmultisig (a P2SH
+// multisig address and its redeem script; no wallet needed).
+import { hash160 } from '../crypto/hash.js';
+import { isValidPubkey } from '../crypto/secp256k1.js';
+import { AddressError, decodeAddress, decodeWif, encodeAddress, encodeWif } from '../primitives/address.js';
+import { bytesToHex, hexToBytes } from '../primitives/bytes.js';
+import { multisigScript } from '../script/standard.js';
+import { type Branch, CHANGE, RECEIVE } from '../wallet/keys.js';
+import { MessageError, signMessage, verifyMessage } from '../wallet/message.js';
+import type { Wallet } from '../wallet/wallet.js';
+import { RpcCode, RpcError } from './errors.js';
+import type { AddressPrefixes } from '../primitives/address.js';
+import type { RpcServer } from './server.js';
+import { walletRegistrar, type WalletRpcDeps } from './wallet-common.js';
+
+/** Core's MAX_SCRIPT_ELEMENT_SIZE: a redeem script is pushed whole. */
+const MAX_REDEEM_SCRIPT = 520;
+
+/** The wallet's HD key of a P2PKH address: Core's -5/-3/-4 when it is not one. */
+function keyOfAddress(wallet: Wallet, address: string): { branch: Branch; index: number } {
+  let kind: string;
+  try {
+    kind = decodeAddress(address, wallet.prefixes).kind;
+  } catch {
+    throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Invalid address');
+  }
+  if (kind !== 'pubkeyhash') throw new RpcError(RpcCode.TYPE_ERROR, 'Address does not refer to key');
+  const info = wallet.addressInfo(address);
+  if (info === null) throw new RpcError(RpcCode.WALLET_ERROR, 'Private key not available');
+  return { branch: info.change ? CHANGE : RECEIVE, index: Number(info.path.split('/').pop()) };
+}
+
+function verify(address: string, signature: string, message: string, prefixes: AddressPrefixes): boolean {
+  try {
+    return verifyMessage(address, signature, message, prefixes);
+  } catch (e) {
+    if (e instanceof AddressError) throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Invalid address');
+    if (e instanceof MessageError) throw new RpcError(RpcCode.TYPE_ERROR, e.message);
+    throw e;
+  }
+}
+
+export function registerWalletKeyMethods(server: RpcServer, deps: WalletRpcDeps): void {
+  const reg = walletRegistrar(server, deps.wallets);
+  const prefixes = deps.prefixes;
+
+  reg(
+    'signmessage',
+    ['address', 'message'],
+    'Signs a message with the key of one of the wallet\'s addresses ("Tally Signed Message:\\n" magic). Returns base64.',
+    (r, _c, w) => {
+      const wallet = w();
+      const { branch, index } = keyOfAddress(wallet, r.string(0));
+      const message = r.string(1);
+      return wallet.withPrivateKey(branch, index, (sk) => signMessage(sk, message));
+    },
+  );
+
+  reg(
+    'dumpprivkey',
+    ['address'],
+    "The private key (WIF) of one of the wallet's addresses. Anyone holding it can spend what the address holds.",
+    (r, _c, w) => {
+      const wallet = w();
+      const address = r.string(0);
+      let key: { branch: Branch; index: number };
+      try {
+        key = keyOfAddress(wallet, address);
+      } catch (e) {
+        if (e instanceof RpcError && e.code === RpcCode.WALLET_ERROR)
+          throw new RpcError(RpcCode.WALLET_ERROR, `Private key for address ${address} is not known`);
+        if (e instanceof RpcError && e.code === RpcCode.INVALID_ADDRESS_OR_KEY)
+          throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Invalid Tally address');
+        throw e;
+      }
+      return wallet.withPrivateKey(key.branch, key.index, (sk) => encodeWif(sk, true, wallet.prefixes));
+    },
+  );
+
+  // The methods that need no wallet, only the network's address prefixes.
+  if (prefixes === undefined) return;
+  reg(
+    'signmessagewithprivkey',
+    ['privkey', 'message'],
+    'Signs a message with a WIF private key. Returns base64.',
+    (r) => {
+      let key: { privateKey: Uint8Array; compressed: boolean };
+      try {
+        key = decodeWif(r.string(0), prefixes);
+      } catch {
+        throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Invalid private key');
+      }
+      try {
+        return signMessage(key.privateKey, r.string(1), key.compressed);
+      } finally {
+        key.privateKey.fill(0);
+      }
+    },
+  );
+
+  reg(
+    'verifymessage',
+    ['address', 'signature', 'message'],
+    'Whether a base64 signature signs the message with the key of a P2PKH address.',
+    (r) => verify(r.string(0), r.string(1), r.string(2), prefixes),
+  );
+
+  reg(
+    'createmultisig',
+    ['nrequired', 'keys', 'address_type'],
+    'A P2SH address needing nrequired of the public keys (hex) to spend: {address, redeemScript}.',
+    (r) => {
+      const m = r.int(0);
+      const keys = r.array(1);
+      const type = r.optString(2);
+      if (type !== undefined && type !== 'legacy')
+        throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Unknown address type '${type}'`);
+      if (m < 1)
+        throw new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          'a multisignature address must require at least one key to redeem',
+        );
+      if (keys.length < m)
+        throw new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          `not enough keys supplied (got ${keys.length} keys, but need at least ${m} to redeem)`,
+        );
+      if (keys.length > 16)
+        throw new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          'Number of keys involved in the multisignature address creation > 16',
+        );
+      const pubkeys = keys.map((k) => {
+        const bytes = typeof k === 'string' && /^([0-9a-fA-F]{2})+$/.test(k) ? hexToBytes(k) : null;
+        if (bytes === null || !isValidPubkey(bytes))
+          throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Invalid public key: ${String(k)}`);
+        return bytes;
+      });
+      const redeem = multisigScript(m, pubkeys);
+      if (redeem.length > MAX_REDEEM_SCRIPT)
+        throw new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          `redeemScript exceeds size limit: ${redeem.length} > ${MAX_REDEEM_SCRIPT}`,
+        );
+      return {
+        address: encodeAddress('scripthash', hash160(redeem), prefixes),
+        redeemScript: bytesToHex(redeem),
+      };
+    },
+  );
+}
