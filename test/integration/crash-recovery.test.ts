@@ -2,6 +2,7 @@
 // frequent and split into several batches, and a deep reorg in the sequence) is SIGKILLed again
 // and again: at random moments, at random store writes, inside multi-batch flushes and during the
 // reorg. Each restart resumes; the final UTXO digest must equal that of a node that never crashed.
+// Then a real node with a wallet is killed during sends, receipts and reorgs (wallet-crash.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,6 +14,8 @@ import type { Block } from '../../src/primitives/block.js';
 import type { Tx } from '../../src/primitives/tx.js';
 import { Builder, type Spendable } from '../chain/builder.js';
 import { openChain, removeDir, tempDir } from '../chain/helpers.js';
+import { startNode, stopAll } from './cluster.js';
+import { walletCrashHarness } from './wallet-crash.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'crash-child.js');
 const params = getParams('regtest');
@@ -169,6 +172,24 @@ test(
       assert.ok((kinds.reorg ?? 0) >= 3, JSON.stringify(kinds));
     } finally {
       removeDir(work);
+    }
+  },
+);
+
+test(
+  'SIGKILL during wallet sends, receipts and reorgs: after each restart the wallet equals its coins',
+  { timeout: 300_000 },
+  async (t) => {
+    const n = await startNode();
+    try {
+      await n.rpc('createwallet', ['w']);
+      await n.rpc('generatetoaddress', [120, await n.rpc<string>('getnewaddress')]);
+      const seed = Date.now() % 100_000;
+      const stats = await walletCrashHarness(n, 3, seed);
+      t.diagnostic(`seed ${seed}: ${JSON.stringify(stats)}`);
+      assert.equal(stats.kills, 3);
+    } finally {
+      await stopAll();
     }
   },
 );
