@@ -8,6 +8,8 @@ import { bytesToHex, reverseHex } from '../primitives/bytes.js';
 import type { Tx } from '../primitives/tx.js';
 import { scriptToAsm } from '../script/asm.js';
 import { classifyScript } from '../script/standard.js';
+import { compactToTarget } from '../consensus/pow.js';
+import { inferDescriptor } from './descriptor.js';
 import { JsonAmount } from './amount.js';
 import { RpcCode, RpcError } from './errors.js';
 import type { ParamReader } from './params.js';
@@ -17,20 +19,59 @@ export function scriptType(script: Uint8Array): string {
   return classifyScript(script).type;
 }
 
-/** scriptPubKey object: asm, hex, type and (for P2PKH/P2SH) address. */
+/** scriptPubKey object: asm, desc (Core's inferred descriptor), hex, address (P2PKH/P2SH), type. */
 export function scriptPubKeyJson(script: Uint8Array, prefixes: AddressPrefixes): Record<string, unknown> {
   return {
     asm: scriptToAsm(script),
+    desc: inferDescriptor(script, prefixes),
     hex: bytesToHex(script),
     address: scriptToAddress(script, prefixes) ?? undefined,
     type: scriptType(script),
   };
 }
 
-/** Core's TxToUniv without the block fields: txid, hash, sizes, vin, vout. */
-export function txJson(tx: Tx, prefixes: AddressPrefixes): Record<string, unknown> {
+/** The coin an input spent, from the block's undo data. */
+export interface SpentOutput {
+  value: bigint;
+  script: Uint8Array;
+  height: number;
+  coinbase: boolean;
+}
+
+/**
+ * Core's TxToUniv without the block fields: txid, hash, sizes, vin, vout. With the coins its inputs
+ * spent (`spent`, from undo data) it adds `fee`, and with `prevouts` each input's `prevout`
+ * (getblock verbosity 3, getrawtransaction verbosity 2); `hex` adds the serialization at the end.
+ */
+export function txJson(
+  tx: Tx,
+  prefixes: AddressPrefixes,
+  opts: { spent?: readonly SpentOutput[]; prevouts?: boolean; hex?: boolean } = {},
+): Record<string, unknown> {
   const txid = tx.txidHex();
   const coinbase = tx.isCoinbase();
+  const spent = coinbase ? undefined : opts.spent;
+  const prevout = (i: number) => {
+    const c = spent?.[i];
+    return opts.prevouts && c
+      ? {
+          prevout: {
+            generated: c.coinbase,
+            height: c.height,
+            value: new JsonAmount(c.value),
+            scriptPubKey: scriptPubKeyJson(c.script, prefixes),
+          },
+        }
+      : {};
+  };
+  const fee =
+    spent && spent.length === tx.inputs.length
+      ? {
+          fee: new JsonAmount(
+            spent.reduce((t, c) => t + c.value, 0n) - tx.outputs.reduce((t, o) => t + o.value, 0n),
+          ),
+        }
+      : {};
   return {
     txid,
     hash: txid,
@@ -39,13 +80,14 @@ export function txJson(tx: Tx, prefixes: AddressPrefixes): Record<string, unknow
     vsize: tx.size,
     weight: tx.size * 4,
     locktime: tx.locktime,
-    vin: tx.inputs.map((i) =>
+    vin: tx.inputs.map((i, n) =>
       coinbase
         ? { coinbase: bytesToHex(i.scriptSig), sequence: i.sequence }
         : {
             txid: i.prevout.txidHex(),
             vout: i.prevout.index,
             scriptSig: { asm: scriptToAsm(i.scriptSig), hex: bytesToHex(i.scriptSig) },
+            ...prevout(n),
             sequence: i.sequence,
           },
     ),
@@ -54,6 +96,8 @@ export function txJson(tx: Tx, prefixes: AddressPrefixes): Record<string, unknow
       n,
       scriptPubKey: scriptPubKeyJson(o.scriptPubKey, prefixes),
     })),
+    ...fee,
+    ...(opts.hex ? { hex: bytesToHex(tx.encode()) } : {}),
   };
 }
 
@@ -75,6 +119,11 @@ export function difficultyFromBits(bits: number): number {
   return diff;
 }
 
+/** The target of compact `bits` as Core prints `target`: 64 hex digits. */
+export function targetHex(bits: number): string {
+  return compactToTarget(bits).target.toString(16).padStart(64, '0');
+}
+
 /** Chain work as Core prints it: 64 hex digits. */
 export function chainWorkHex(work: bigint): string {
   return work.toString(16).padStart(64, '0');
@@ -94,6 +143,7 @@ export function headerJson(header: BlockHeader): Record<string, unknown> {
     time: header.time,
     nonce: header.nonce,
     bits: u32Hex(header.bits),
+    target: targetHex(header.bits),
     difficulty: difficultyFromBits(header.bits),
   };
 }

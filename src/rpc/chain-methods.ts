@@ -17,6 +17,8 @@ import {
   hashParam,
   headerJson,
   scriptPubKeyJson,
+  targetHex,
+  u32Hex,
   txJson,
   verbosity,
 } from './chain-json.js';
@@ -152,6 +154,8 @@ export function registerChainMethods(server: RpcServer, deps: ChainRpcDeps): voi
         blocks: chain.height,
         headers: Math.max(chain.bestHeader.height, progress.headers),
         bestblockhash: tip.hashHex,
+        bits: u32Hex(tip.bits),
+        target: targetHex(tip.bits),
         difficulty: difficultyFromBits(tip.bits),
         time: tip.time,
         mediantime: chain.medianTimePast(tip),
@@ -171,17 +175,29 @@ export function registerChainMethods(server: RpcServer, deps: ChainRpcDeps): voi
     'A block: verbosity 0 serialized hex, 1 (default) JSON with txids, 2 JSON with decoded transactions.',
     async (r, raw) => {
       const e = entryOrThrow(r, 0);
-      const level = verbosity(raw, r, 1, 1, 2);
+      const level = verbosity(raw, r, 1, 1, 3);
       const block = await readBlock(e);
       if (level === 0) return bytesToHex(block.encode());
       const size = block.size;
+      // Fees and prevouts come from the block's undo data, as Core's (absent for genesis).
+      const undo = level >= 2 && e.height > 0 ? await chain.getUndo(e.hash) : undefined;
+      const txs =
+        level === 1
+          ? block.txs.map((t) => t.txidHex())
+          : block.txs.map((t, i) =>
+              txJson(t, prefixes, {
+                spent: i > 0 ? undo?.[i - 1] : undefined,
+                prevouts: level === 3,
+                hex: true,
+              }),
+            );
       return {
         ...entryJson(e),
         size,
         strippedsize: size,
         weight: size * 4,
         nTx: block.txs.length,
-        tx: level === 1 ? block.txs.map((t) => t.txidHex()) : block.txs.map((t) => txJson(t, prefixes)),
+        tx: txs,
       };
     },
   );

@@ -13,7 +13,7 @@ import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar } from './params.js';
 import type { ChainPort, EventHooks, MempoolPort, ProducerPort, TemplatePort } from './ports.js';
 import type { RpcServer } from './server.js';
-import { difficultyFromBits, u32Hex } from './chain-json.js';
+import { difficultyFromBits, targetHex, u32Hex } from './chain-json.js';
 
 /**
  * Hands a solved block to the chain and says how it went in BIP22's words: null when it became
@@ -200,6 +200,7 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): E
           depends: x.depends,
           fee: Number(x.fee),
           sigops: x.sigops,
+          weight: x.tx.size * 4,
         })),
         coinbaseaux: {},
         coinbasevalue: Number(t.coinbaseValue),
@@ -234,18 +235,29 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): E
     'getmininginfo',
     [],
     'Returns mining-related information: blocks, difficulty, network and local hash rate, pool size.',
-    () => ({
-      blocks: chain.height,
-      difficulty: difficultyFromBits(chain.tip.header.bits),
-      networkhashps: networkHashPs(chain, DEFAULT_HASHPS_BLOCKS, -1),
-      pooledtx: mempool.size,
-      chain: params.name,
-      generate: producer.running,
-      hashespersec: Math.round(producer.hashrate),
-      kernel: producer.kernel,
-      blocksfound: producer.blocksFound,
-      warnings: '',
-    }),
+    () => {
+      const next = chain.nextWorkRequired();
+      return {
+        blocks: chain.height,
+        bits: u32Hex(chain.tip.bits),
+        difficulty: difficultyFromBits(chain.tip.header.bits),
+        target: targetHex(chain.tip.bits),
+        networkhashps: networkHashPs(chain, DEFAULT_HASHPS_BLOCKS, -1),
+        pooledtx: mempool.size,
+        chain: params.name,
+        generate: producer.running,
+        hashespersec: Math.round(producer.hashrate),
+        kernel: producer.kernel,
+        blocksfound: producer.blocksFound,
+        next: {
+          height: chain.height + 1,
+          bits: u32Hex(next),
+          difficulty: difficultyFromBits(next),
+          target: targetHex(next),
+        },
+        warnings: [],
+      };
+    },
   );
 
   reg(

@@ -5,20 +5,19 @@
 // chain, pool and files are reached through the ports and functions given here. Fails with
 // RpcError (-5 not found, -8 bad parameter, -22 undecodable, -25 refused header, -1 otherwise).
 import type { ChainParams } from '../consensus/params.js';
-import { compactToTarget } from '../consensus/pow.js';
 import { BlockHeader } from '../primitives/block.js';
 import { hashFromHex, hexToBytes } from '../primitives/bytes.js';
 import { OutPoint } from '../primitives/tx.js';
 import { BLOCK_STATS, blockStats } from './block-stats.js';
-import { difficultyFromBits, hashParam, u32Hex } from './chain-json.js';
+import { difficultyFromBits, hashParam, targetHex, u32Hex } from './chain-json.js';
 import { mempoolEntryJson } from './chain-methods.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, type ParamReader } from './params.js';
-import type { BlockInfo, ChainPort, CoinInfo, EventHooks, MempoolPort } from './ports.js';
+import type { BlockInfo, ChainPort, EventHooks, MempoolPort } from './ports.js';
 import type { RpcContext, RpcServer } from './server.js';
 
 export interface NodeRpcDeps {
-  chain: ChainPort & { getUndo(hash: Uint8Array): Promise<CoinInfo[][] | undefined> };
+  chain: ChainPort;
   mempool: MempoolPort;
   params: ChainParams;
   syncProgress: () => { headers: number; syncing: boolean; fraction: number };
@@ -33,11 +32,6 @@ export interface NodeRpcDeps {
 
 /** Calls waiting in waitfor* at once; Core bounds them by its RPC work queue (-rpcworkqueue=16 x threads). */
 export const MAX_BLOCK_WAITERS = 64;
-
-/** The target as 64 hex digits, as Core prints `target`. */
-export function targetHex(bits: number): string {
-  return compactToTarget(bits).target.toString(16).padStart(64, '0');
-}
 
 export function registerNodeMethods(server: RpcServer, deps: NodeRpcDeps): EventHooks {
   const { chain, mempool, params } = deps;

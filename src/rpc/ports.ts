@@ -71,6 +71,10 @@ export interface ChainPort {
   getBlock(hash: Uint8Array | string): Promise<Block | undefined>;
   getCoin(op: OutPoint): Promise<CoinInfo | undefined>;
   getCoins(ops: readonly OutPoint[]): Promise<(CoinInfo | undefined)[]>;
+  /** The coins a stored block's transactions spent (undo data): [i][j] is input j of tx i + 1. */
+  getUndo(hash: Uint8Array): Promise<CoinInfo[][] | undefined>;
+  /** Compact target the block after `prev` (default the tip) must meet. */
+  nextWorkRequired(prev?: BlockInfo): number;
   getChainTips(): ChainTipInfo[];
   utxoDigest(): Promise<UtxoSummary>;
   processBlock(block: Block): Promise<BlockVerdict>;

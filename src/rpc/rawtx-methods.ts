@@ -19,7 +19,7 @@ import { SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_NONE, SIGHASH_SINGLE } from 
 import { nullDataScript, p2shScript } from '../script/standard.js';
 import { signWalletInputs } from '../wallet/signing.js';
 import { JsonAmount, formatCoins, parseCoins } from './amount.js';
-import { hashParam, scriptType, txJson, verbosity } from './chain-json.js';
+import { hashParam, scriptType, type SpentOutput, txJson, verbosity } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, ParamReader } from './params.js';
 import type { BlockInfo, ChainPort, MempoolPort, WalletsPort } from './ports.js';
@@ -210,7 +210,7 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
     'A transaction from the mempool, or from the block blockhash: hex, or JSON with verbosity 1.',
     async (r, raw) => {
       const txid = hashParam(r, 0, 'txid');
-      const level = verbosity(raw, r, 1, 0, 1);
+      const level = verbosity(raw, r, 1, 0, 2);
       if (txid === params.genesis.txs[0].txidHex())
         throw new RpcError(
           RpcCode.INVALID_ADDRESS_OR_KEY,
@@ -218,6 +218,7 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
         );
       let tx: Tx | undefined;
       let blockFields: Record<string, unknown> = {};
+      let spent: SpentOutput[] | undefined;
       let entry: BlockInfo | undefined;
       if (r.has(2)) {
         entry = chain.getEntry(hashParam(r, 2, 'blockhash'));
@@ -243,7 +244,10 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
       if (entry !== undefined) {
         const block = await chain.getBlock(entry.hash);
         if (block === undefined) throw new RpcError(RpcCode.MISC_ERROR, 'Block not available');
-        tx = block.txs.find((t) => t.txidHex() === txid);
+        const index = block.txs.findIndex((t) => t.txidHex() === txid);
+        tx = block.txs[index];
+        // Verbosity 2: the fee and each input's prevout from the block's undo data, as Core.
+        if (level === 2 && index > 0) spent = (await chain.getUndo(entry.hash))?.[index - 1];
         if (tx === undefined)
           throw new RpcError(
             RpcCode.INVALID_ADDRESS_OR_KEY,
@@ -261,7 +265,7 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
       if (tx === undefined) throw new RpcError(RpcCode.INTERNAL_ERROR, 'transaction not found');
       const hex = bytesToHex(tx.encode());
       if (level === 0) return hex;
-      return { ...txJson(tx, prefixes), hex, ...blockFields };
+      return { ...txJson(tx, prefixes, { spent, prevouts: true }), hex, ...blockFields };
     },
   );
 

@@ -1,3 +1,4 @@
+import { descriptorChecksum } from '../../src/rpc/descriptor.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RpcError } from '../../src/rpc/errors.js';
@@ -52,6 +53,8 @@ test('getdifficulty and getblockchaininfo', async () => {
   assert.equal(info.headers, 103);
   assert.equal(info.bestblockhash, f.blocks[103].hashHex());
   assert.equal(info.difficulty, d);
+  assert.equal(info.bits, '207fffff');
+  assert.equal(info.target, '7fffff' + '0'.repeat(58));
   assert.equal(info.time, f.blocks[103].header.time);
   assert.equal(info.mediantime, f.chain.medianTimePast());
   assert.equal(info.verificationprogress, 1);
@@ -86,12 +89,22 @@ test('getblock: verbosity 0 hex, 1 txids, 2 decoded txs, bool verbose; -5 unknow
   assert.equal(vout[1].value, 10);
   assert.deepEqual((vout[1].scriptPubKey as Obj).address, f.walletAddress);
   assert.ok('coinbase' in (v2.tx[0].vin as Obj[])[0]);
+  // Core v2: each transaction's hex, and the fee of every one but the coinbase (from undo data).
+  assert.equal(v2.tx[1].hex, bytesToHex(f.spendTx.encode()));
+  assert.equal(v2.tx[1].fee, 0.0001);
+  assert.ok(!('fee' in v2.tx[0]));
+  assert.ok(!('prevout' in (v2.tx[1].vin as Obj[])[0]));
+  // v3: each input's prevout (block 1's coinbase, 50 coins).
+  const v3 = (await call('getblock', [hash, 3])) as { tx: Obj[] };
+  const prevout = (v3.tx[1].vin as Obj[])[0].prevout as Obj;
+  assert.deepEqual([prevout.generated, prevout.height, prevout.value], [true, 1, 50]);
+  assert.match((prevout.scriptPubKey as Obj).desc as string, /#[0-9a-z]{8}$/);
   const sib = (await call('getblock', [f.sibling.hashHex()])) as Obj;
   assert.equal(sib.confirmations, -1);
   await assert.rejects(call('getblock', ['00'.repeat(32)]), code(-5));
   await assert.rejects(call('getblock', ['zz'.repeat(32)]), code(-8));
   await assert.rejects(call('getblock', ['abc']), code(-8));
-  await assert.rejects(call('getblock', [hash, 3]), code(-8));
+  await assert.rejects(call('getblock', [hash, 4]), code(-8));
   await assert.rejects(call('getblock', [hash, 'x']), code(-3));
   await assert.rejects(call('getblock', [5]), code(-3));
 });
@@ -126,6 +139,7 @@ test('gettxout: confirmed, coinbase, mempool, spent in mempool, absent; -8 bad t
   assert.equal(walletOut.coinbase, false);
   assert.deepEqual(walletOut.scriptPubKey, {
     asm: (walletOut.scriptPubKey as Obj).asm,
+    desc: `addr(${f.walletAddress})#${descriptorChecksum(`addr(${f.walletAddress})`)}`,
     hex: (walletOut.scriptPubKey as Obj).hex,
     address: f.walletAddress,
     type: 'pubkeyhash',

@@ -118,6 +118,15 @@ test('getblockstats, getchaintxstats: Core fields, satoshi figures that add up, 
   assert.equal(s.avgfeerate, Math.floor(fee / s.total_size));
   assert.equal(s.utxo_increase, s.outs - s.ins);
   assert.deepEqual(await node.rpc('getblockstats', [hash, ['txs', 'totalfee']]), { txs: 2, totalfee: fee });
+  // getrawtransaction verbosity 2 (Core v25+): the fee and each input's prevout.
+  const v2 = await node.rpc<{ fee: number; vin: { prevout: Record<string, unknown> }[] }>(
+    'getrawtransaction',
+    [txid, 2, hash],
+  );
+  assert.equal(Math.round(v2.fee * 1e8), fee);
+  assert.deepEqual(Object.keys(v2.vin[0].prevout).sort(), ['generated', 'height', 'scriptPubKey', 'value']);
+  const header = await node.rpc<Record<string, unknown>>('getblockheader', [hash]);
+  assert.match(header.target as string, /^[0-9a-f]{64}$/);
   await assert.rejects(
     node.rpc('getblockstats', [103]),
     code(-8, /^Target block height 103 after current tip 102$/),

@@ -267,7 +267,16 @@ test('generatetoaddress, getmininginfo, getnetworkhashps', async () => {
     assert.equal(info.blocksfound, 3);
     assert.equal(typeof info.hashespersec, 'number');
     assert.ok(KERNELS.includes(info.kernel as KernelName), String(info.kernel));
-    assert.equal(info.warnings, '');
+    assert.deepEqual(info.warnings, []); // an array since Core v28
+    // Regtest's every block is at the limit: 0x207fffff, its target 7fffff00…00, and so is the next.
+    assert.equal(info.bits, '207fffff');
+    assert.equal(info.target, '7fffff' + '0'.repeat(58));
+    assert.deepEqual(info.next, {
+      height: chain.height + 1,
+      bits: '207fffff',
+      difficulty: info.difficulty,
+      target: info.target,
+    });
     assert.ok(Math.abs((info.difficulty as number) - 4.656542373906925e-10) < 1e-20);
     assert.ok((info.networkhashps as number) > 0);
 
