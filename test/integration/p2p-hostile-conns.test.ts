@@ -153,7 +153,11 @@ describe('hostile connections and addresses against a tally node', { timeout: 24
       assert.ok(info, 'the flooding peer is still connected (addr floods are dropped, not punished)');
       assert.ok(info.addr_processed <= MAX_ADDR + 2, `${info.addr_processed} addresses processed`);
       assert.ok(info.addr_rate_limited >= 29 * MAX_ADDR - 2, `${info.addr_rate_limited} rate-limited`);
-      await waitFor(() => bookUrls(d).length >= info.addr_processed - 1, 10_000, 'peers.json to be saved');
+      // Saved on a maintenance tick (1 s); an address book of Core's tables keeps fewer than it
+      // was given (one source group reaches 4,096 slots, some taken twice), so wait for a save.
+      await waitFor(() => bookUrls(d).length >= 100, 10_000, 'peers.json to be saved');
+      await new Promise((r) => setTimeout(r, 1_500));
+      assert.ok(bookUrls(d).length <= info.addr_processed + 2, 'more addresses stored than processed');
       const size = statSync(join(d.networkDir, 'peers.json')).size;
       assert.ok(size < 300_000, `peers.json grew to ${size} bytes`);
       assert.ok(alive(d.pid));
