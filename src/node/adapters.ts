@@ -225,6 +225,7 @@ export function netAdapter(p2p: P2PNode): NetPort {
     setBan: (address, command, banTimeSec) => p2p.setBan(address, command, banTimeSec),
     listBanned: () => p2p.listBanned(),
     clearBanned: () => p2p.clearBanned(),
+    knownAddresses: (max) => (max > 0 ? p2p.book.sample(max) : p2p.book.all()),
   };
 }
 

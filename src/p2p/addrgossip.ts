@@ -61,7 +61,7 @@ export class AddrGossip {
       if (url === this.conn.url) continue;
       // A time in the future or before 1970+ is replaced, as Core does, by "5 days ago".
       const seen = a.time * 1000 > now + 600_000 || a.time === 0 ? now - 5 * 86_400_000 : a.time * 1000;
-      this.book.add(url, 'addr', seen);
+      this.book.add(url, 'addr', seen, peer.host);
       if (addrs.length <= 10 && now - seen < 600_000 && !this.relayedAddrs.has(url)) fresh.push(a);
     }
     if (fresh.length === 0) return;

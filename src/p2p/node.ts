@@ -300,7 +300,8 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
         peer.url = url;
         // An unroutable listen URL (loopback, private) is not stored: it would be dialled later.
         const host = parseEndpoint(url, this.params.defaultPort)?.host ?? '';
-        if (this.opts.allowLocalAddrs || isRoutable(host)) this.book.add(url, 'announce');
+        if (this.opts.allowLocalAddrs || isRoutable(host))
+          this.book.add(url, 'announce', undefined, peer.host);
       }
       this.sendVersion(peer);
     }

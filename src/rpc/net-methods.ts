@@ -1,6 +1,7 @@
 // Network RPC methods with Bitcoin Core's names, parameters, result fields and error codes
 // (Core's rpc/net.cpp): getpeerinfo, getnetworkinfo, getconnectioncount, addnode,
-// getaddednodeinfo, disconnectnode, setban, listbanned, clearbanned, ping, getnettotals.
+// getaddednodeinfo, disconnectnode, setban, listbanned, clearbanned, ping, getnettotals,
+// getnodeaddresses, getaddrmaninfo.
 // Owns: turning the p2p node's state into Core's JSON and operator requests into P2PNode calls. Does not
 // own connections or bans (p2p/ does). Tally peers are WebSocket URLs: `addr` of an outbound
 // peer is the URL dialled (what addnode takes), of an inbound peer the socket's ip:port as Core
@@ -303,6 +304,56 @@ export function registerNetMethods(server: RpcServer, deps: NetRpcDeps): void {
       };
     });
   });
+
+  /** Book entries that are ws:// to an IP literal (what addr gossip carries), with their network. */
+  const ipEntries = (max: number) =>
+    p2p.knownAddresses(max).flatMap((e) => {
+      const ep = parseEndpoint(e.url, port);
+      if (!ep || ep.secure || !ipToBytes(ep.host)) return [];
+      return [{ ...e, host: ep.host, port: ep.port, network: networkOf(ep.host) }];
+    });
+  const NETWORKS = ['ipv4', 'ipv6', ...OTHER_NETWORKS];
+
+  reg(
+    'getnodeaddresses',
+    ['count', 'network'],
+    'Return known addresses, after filtering for quality and recency (count 0 = all; network ipv4 or ipv6).',
+    (r) => {
+      const count = r.optInt(0, 1);
+      if (count < 0) throw new RpcError(RpcCode.INVALID_PARAMETER, 'Address count out of range');
+      const network = r.optString(1);
+      if (network !== undefined && !NETWORKS.includes(network))
+        throw new RpcError(RpcCode.INVALID_PARAMETER, `Network not recognized: ${network}`);
+      const out = ipEntries(0 === count ? Number.MAX_SAFE_INTEGER : count * 4)
+        .filter((e) => network === undefined || e.network === network)
+        .slice(0, count === 0 ? undefined : count);
+      return out.map((e) => ({
+        time: seconds(e.lastSeen),
+        services: Number(NODE_NETWORK),
+        address: e.host,
+        port: e.port,
+        network: e.network,
+      }));
+    },
+  );
+
+  reg(
+    'getaddrmaninfo',
+    [],
+    "Provides information about the node's address manager by returning the number of addresses in the new and tried tables and their sum, per network.",
+    () => {
+      const entries = ipEntries(0);
+      const count = (list: { tried: boolean }[]) => {
+        const tried = list.filter((e) => e.tried).length;
+        return { new: list.length - tried, tried, total: list.length };
+      };
+      const out: Record<string, { new: number; tried: number; total: number }> = {};
+      for (const n of NETWORKS) out[n] = count(entries.filter((e) => e.network === n));
+      // Seeds, addnodes and announced URLs by name are in the book too, outside Core's networks.
+      out.all_networks = count(p2p.knownAddresses(0));
+      return out;
+    },
+  );
 
   reg('clearbanned', [], 'Clear all banned IPs.', () => {
     p2p.clearBanned();

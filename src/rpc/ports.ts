@@ -151,6 +151,11 @@ export interface NetPort {
   setBan(address: string, command: 'add' | 'remove', banTimeSec?: number): boolean;
   listBanned(): BanEntry[];
   clearBanned(): void;
+  /**
+   * The address book (Core's addrman): `max` > 0 draws a random sample of entries worth sharing
+   * (none terrible); 0 lists every entry with the table it is in.
+   */
+  knownAddresses(max: number): { url: string; lastSeen: number; tried: boolean }[];
 }
 
 /**

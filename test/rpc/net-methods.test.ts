@@ -224,3 +224,41 @@ test('net RPC: peers, addnode, disconnectnode, bans, ping and totals with Core f
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("getnodeaddresses and getaddrmaninfo read the address book's new and tried tables", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tally-netrpc-'));
+  const server = new RpcServer({ port: 0, auth: { cookieDir: dir } });
+  const a = await startNode({ targetOutbound: 0 });
+  try {
+    for (let i = 1; i <= 20; i++) a.node.book.add(`ws://8.${i}.0.1:8333`, 'addr', Date.now(), '9.9.9.9');
+    a.node.book.add('ws://[2606:4700::1111]:8334', 'addr', Date.now(), '9.9.9.9');
+    a.node.book.add('ws://seed.example:8333', 'seed', 0);
+    a.node.book.good('ws://8.1.0.1:8333');
+    registerNetMethods(server, { p2p: netAdapter(a.node), params: getParams('regtest') });
+    await server.start();
+    const rpc = new RpcClient({ port: server.port, cookieFile: join(dir, '.cookie') });
+    type Info = Record<string, { new: number; tried: number; total: number }>;
+    const info = await rpc.call<Info>('getaddrmaninfo');
+    assert.deepEqual(info.ipv4, { new: 19, tried: 1, total: 20 });
+    assert.deepEqual(info.ipv6, { new: 1, tried: 0, total: 1 });
+    assert.deepEqual(info.onion, { new: 0, tried: 0, total: 0 });
+    assert.deepEqual(info.all_networks, { new: 21, tried: 1, total: 22 });
+    type Addr = { time: number; services: number; address: string; port: number; network: string };
+    const one = await rpc.call<Addr[]>('getnodeaddresses');
+    assert.equal(one.length, 1);
+    assert.deepEqual(Object.keys(one[0]).sort(), ['address', 'network', 'port', 'services', 'time']);
+    const all = await rpc.call<Addr[]>('getnodeaddresses', [0]);
+    assert.equal(all.length, 21, 'the seed by host name is not an address Core could print');
+    const v6 = await rpc.call<Addr[]>('getnodeaddresses', [0, 'ipv6']);
+    assert.deepEqual(
+      v6.map((x) => [x.address, x.port, x.network]),
+      [['2606:4700::1111', 8334, 'ipv6']],
+    );
+    await assert.rejects(rpc.call('getnodeaddresses', [-1]), code(-8));
+    await assert.rejects(rpc.call('getnodeaddresses', [1, 'tor']), code(-8));
+  } finally {
+    await server.stop();
+    await a.node.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
