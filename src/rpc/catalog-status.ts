@@ -1,0 +1,178 @@
+// Tally's standing against Bitcoin Core v29's method list (catalog.ts's CATEGORY): every Core
+// method is `same`, `differs` (how) or `absent` (why). Only the exceptions are written here; a
+// method not named is `same`. docs/rpc.md's method table is generated from this (statusTable,
+// `node dist/scripts/rpc-doc.js` rewrites it) and a test compares the two, so the document cannot
+// drift from the catalog; the real-node test checks that an absent method is not served and a
+// present one is. Owns data and its rendering only.
+import { CATEGORY, TALLY_ONLY } from './catalog.js';
+
+export type Status = 'same' | 'differs' | 'absent' | 'not yet';
+
+export interface MethodStatus {
+  status: Status;
+  /** How it differs, or why it is absent. */
+  note: string;
+}
+
+const PSBT = 'PSBT (BIP174) is not built: Tally signs whole transactions (raw or wallet)';
+const DESCRIPTORS =
+  "output descriptors are not parsed: the wallet is one BIP32 chain of P2PKH keys (scriptPubKey.desc is printed, as Core's inferred form)";
+const SIGNER = 'external signers (HWI) are not supported';
+const HOOK = "Core's hidden test hook (regtest harness), not part of a node's interface";
+const LEGACY_IMPORT = "not yet: the legacy wallet's imports and dumps (the wallet issue)";
+
+/** Absent for good: features Tally does not have. */
+const ABSENT: Record<string, string> = {
+  ...Object.fromEntries(
+    'analyzepsbt combinepsbt converttopsbt createpsbt decodepsbt descriptorprocesspsbt finalizepsbt joinpsbts utxoupdatepsbt walletcreatefundedpsbt walletprocesspsbt psbtbumpfee'
+      .split(' ')
+      .map((m) => [m, PSBT]),
+  ),
+  ...Object.fromEntries(
+    'getdescriptoractivity scanblocks deriveaddresses getdescriptorinfo createwalletdescriptor importdescriptors listdescriptors generatetodescriptor gethdkeys'
+      .split(' ')
+      .map((m) => [m, DESCRIPTORS]),
+  ),
+  migratewallet: 'there is no legacy/descriptor wallet split to migrate between',
+  enumeratesigners: SIGNER,
+  walletdisplayaddress: SIGNER,
+  generate: "Core's own stub only says it was replaced by generatetoaddress",
+  echoipc: 'multiprocess IPC is not built',
+  ...Object.fromEntries(
+    'addconnection addpeeraddress echo echojson mockscheduler sendmsgtopeer setmocktime syncwithvalidationinterfacequeue getrawaddrman'
+      .split(' ')
+      .map((m) => [m, HOOK]),
+  ),
+  estimaterawfee: 'the fee estimator keeps one horizon, not three (estimatesmartfee answers)',
+  getorphantxs: "hidden in Core; Tally's orphan pool is not exposed",
+  upgradewallet: 'one wallet version: nothing to upgrade',
+  sethdseed: 'the HD seed comes from the mnemonic at createwallet',
+  setwalletflag: 'the wallet has no flags (avoid_reuse is not built)',
+  simulaterawtransaction: "not built: the wallet's balance changes are shown by gettransaction",
+};
+
+/** Planned (other work of issues 14 and 15): listed, not yet checked as served. */
+const NOT_YET: Record<string, string> = {
+  dumptxoutset: 'not yet: UTXO snapshots',
+  loadtxoutset: 'not yet: UTXO snapshots',
+  scantxoutset: 'not yet',
+  gettxoutproof: 'not yet: merkle proofs',
+  verifytxoutproof: 'not yet: merkle proofs',
+  fundrawtransaction: 'not yet (the wallet issue)',
+  generateblock: 'not yet',
+  ...Object.fromEntries(
+    'addmultisigaddress dumpwallet importaddress importmulti importprivkey importprunedfunds importpubkey importwallet removeprunedfunds restorewallet'
+      .split(' ')
+      .map((m) => [m, LEGACY_IMPORT]),
+  ),
+  logging: 'not yet',
+  getprioritisedtransactions: 'not yet',
+  prioritisetransaction: 'not yet',
+  setnetworkactive: 'not yet',
+  preciousblock: 'not yet',
+  getblockfrompeer: 'not yet',
+  combinerawtransaction: 'not yet',
+  signrawtransactionwithkey: 'not yet',
+  submitpackage: 'not yet',
+};
+
+/** Served, with a difference worth knowing. */
+const DIFFERS: Record<string, string> = {
+  getblockchaininfo: 'no SegWit/Taproot softfork fields; pruned is always false',
+  getblocktemplate: "no SegWit rules or witness commitment; test chains skip the sync check as Core's",
+  getdeploymentinfo: 'lists the buried bip34, bip66, bip65 and csv only',
+  gettxoutsetinfo: "hash_serialized is Tally's SHA-256 of the set, not Core's hash_serialized_3",
+  getmemoryinfo: 'mode "stats" only; locked memory is empty (keys live on the JS heap)',
+  verifychain: 'levels 3 and 4 are checked as level 2',
+  pruneblockchain: 'refused: Tally has no prune mode',
+  importmempool: 'each entry keeps its own time; options are accepted but there are no fee deltas',
+  getrawtransaction: 'without txindex only the pool or a named block is searched, as Core',
+  decoderawtransaction: 'no witness fields (pre-SegWit)',
+  getpeerinfo: "addr is the peer's WebSocket URL when dialled; adds banscore and wsurl",
+  getnetworkinfo: 'onion, i2p and cjdns are never reachable',
+  addnode: 'takes a WebSocket URL or host:port; an unknown command is -8 (Core: -1 with help)',
+  getnodeaddresses: 'ws:// IP entries only; onion, i2p and cjdns always empty',
+  getmininginfo: 'adds the hashing kernel in use',
+  createwallet: 'takes a BIP39 mnemonic and returns it once; descriptors and blank are ignored',
+  getnewaddress: 'legacy (P2PKH) addresses only',
+  getrawchangeaddress: 'legacy (P2PKH) addresses only',
+  sendtoaddress: 'subtractfeefromamount is refused (-8)',
+  signmessage: 'signs with "Tally Signed Message:\\n", so signatures do not replay across chains',
+  signmessagewithprivkey: 'signs with "Tally Signed Message:\\n"',
+  verifymessage: 'checks against "Tally Signed Message:\\n"',
+  validateaddress: 'iswitness is always false',
+  estimatesmartfee: 'one horizon: economical and conservative give the same estimate',
+  help: 'examples name `tally rpc`, not bitcoin-cli',
+  stop: 'answers "Tally server stopping"',
+};
+
+/** A Core method's status in Tally. */
+export function methodStatus(name: string): MethodStatus {
+  if (name in ABSENT) return { status: 'absent', note: ABSENT[name] };
+  if (name in NOT_YET) return { status: 'not yet', note: NOT_YET[name] };
+  if (name in DIFFERS) return { status: 'differs', note: DIFFERS[name] };
+  return { status: 'same', note: '' };
+}
+
+/** Core's methods (every one the catalog knows, Tally's own left out), sorted by category then name. */
+export function coreMethods(): [name: string, category: string][] {
+  return [...CATEGORY]
+    .filter(([n]) => !TALLY_ONLY.has(n))
+    .sort(([a, ca], [b, cb]) => (ca === cb ? (a < b ? -1 : 1) : ca < cb ? -1 : 1));
+}
+
+/** Names in the exception lists that the catalog does not know (a typo or a removed method). */
+export function unknownStatusNames(): string[] {
+  return [...Object.keys(ABSENT), ...Object.keys(NOT_YET), ...Object.keys(DIFFERS)].filter(
+    (n) => !CATEGORY.has(n),
+  );
+}
+
+export const TABLE_START = '<!-- method-status:start (generated by `node dist/scripts/rpc-doc.js`) -->';
+export const TABLE_END = '<!-- method-status:end -->';
+
+/** The table's rows: category, method, status, note. */
+export function statusRows(): string[][] {
+  return coreMethods().map(([n, cat]) => {
+    const s = methodStatus(n);
+    return [cat, `\`${n}\``, s.status, s.note];
+  });
+}
+
+/** The counts line above the table. */
+export function statusSummary(): string {
+  const rows = statusRows();
+  const count = (st: Status) => rows.filter((r) => r[2] === st).length;
+  return (
+    `Of Bitcoin Core v29's ${rows.length} methods (hidden ones included): ${count('same')} same, ` +
+    `${count('differs')} differ, ${count('not yet')} not yet, ${count('absent')} absent.`
+  );
+}
+
+/** The Markdown docs/rpc.md carries between TABLE_START and TABLE_END (prettier aligns it). */
+export function statusTable(): string {
+  const rows = statusRows();
+  const summary = statusSummary();
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [
+    summary,
+    '',
+    line(['category', 'method', 'status', 'how it differs / why absent']),
+    '| --- | --- | --- | --- |',
+    ...rows.map(line),
+  ].join('\n');
+}
+
+/** The rows of a Markdown table as cells (pipes escaped with a backslash stay in their cell). */
+export function parseTableRows(markdown: string): string[][] {
+  return markdown
+    .split('\n')
+    .filter((l) => l.startsWith('|') && !/^\|[\s:-]+\|/.test(l))
+    .slice(1)
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim().replace(/\\\|/g, '|')),
+    );
+}
