@@ -39,6 +39,7 @@ import {
   feeForSize,
   policyReject,
 } from './policy.js';
+import { type Orphan, Orphanage } from './orphanage.js';
 import { checkReplacement } from './replacement.js';
 
 /** What the pool needs from the chain: the tip, its clock, and confirmed coins in batches. */
@@ -68,6 +69,7 @@ export interface MempoolOptions {
   incrementalRelayFeeRate?: bigint;
   ancestorLimit?: number;
   descendantLimit?: number;
+  /** Orphan transactions kept (Core's -maxorphantx, default 100; orphanage.ts). */
   maxOrphans?: number;
   sigCache?: SigCache;
   /** Told of every transaction whose scripts passed with the given flags (the chain can skip it later). */
@@ -94,6 +96,11 @@ export interface AcceptOptions {
   bypassFeeChecks?: boolean;
   /** Entry time to record (restoring a saved pool); defaults to now. */
   time?: number;
+  /**
+   * The peer that sent it (p2p's id): a transaction missing inputs is kept as an orphan only then,
+   * as Core keeps none from RPC.
+   */
+  peer?: number;
 }
 
 /** A validated transaction and the pool entries it replaces. */
@@ -102,16 +109,11 @@ interface Validated {
   replaces: MempoolEntry[];
 }
 
-interface Orphan {
-  tx: Tx;
-  time: number;
-}
-
 export class Mempool extends EventEmitter {
   private readonly entries = new Map<string, MempoolEntry>();
   /** outpoint key -> txid of the pool transaction spending it. */
   private readonly spends = new Map<string, string>();
-  private readonly orphans = new Map<string, Orphan>();
+  private readonly orphanage: Orphanage;
   private bytes = 0;
   private changes = 0;
   private rollingMinFeeRate = 0n;
@@ -123,7 +125,6 @@ export class Mempool extends EventEmitter {
   readonly incrementalRelayFeeRate: bigint;
   private readonly ancestorLimit: number;
   private readonly descendantLimit: number;
-  private readonly maxOrphans: number;
   private readonly now: () => number;
   /** Held by every acceptance and by reorganize(): one change to the pool at a time. */
   private readonly lock = new Mutex();
@@ -137,8 +138,8 @@ export class Mempool extends EventEmitter {
     this.incrementalRelayFeeRate = opts.incrementalRelayFeeRate ?? DEFAULT_INCREMENTAL_RELAY_FEE_RATE;
     this.ancestorLimit = opts.ancestorLimit ?? DEFAULT_ANCESTOR_LIMIT;
     this.descendantLimit = opts.descendantLimit ?? DEFAULT_DESCENDANT_LIMIT;
-    this.maxOrphans = opts.maxOrphans ?? 100;
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    this.orphanage = new Orphanage(opts.maxOrphans, this.now);
   }
 
   get size(): number {
@@ -155,7 +156,17 @@ export class Mempool extends EventEmitter {
   }
 
   get orphanCount(): number {
-    return this.orphans.size;
+    return this.orphanage.size;
+  }
+
+  /** The orphans held, oldest first (getorphantxs). */
+  orphans(): Orphan[] {
+    return this.orphanage.all();
+  }
+
+  /** A peer left: the orphans only it gave go (Core's EraseForPeer). */
+  erasePeerOrphans(peer: number): number {
+    return this.orphanage.eraseForPeer(peer);
   }
 
   has(txid: Uint8Array | string): boolean {
@@ -229,8 +240,8 @@ export class Mempool extends EventEmitter {
 
   /**
    * Validates `tx` against the tip and the pool and, unless testOnly, adds it. Throws RejectError.
-   * A transaction whose inputs are unknown is kept as an orphan (and rejected with missing-inputs)
-   * until a parent arrives.
+   * A transaction from a peer whose inputs are unknown is kept as an orphan (and rejected with
+   * missing-inputs) until a parent arrives; accepting a transaction tries its orphaned children.
    */
   accept(tx: Tx, opts: AcceptOptions = {}): Promise<MempoolEntry> {
     return this.lock.runExclusive(() => this.acceptLocked(tx, opts));
@@ -238,20 +249,29 @@ export class Mempool extends EventEmitter {
 
   private async acceptLocked(tx: Tx, opts: AcceptOptions): Promise<MempoolEntry> {
     try {
-      const { entry, replaces } = await this.validate(tx, opts);
+      const entry = await this.insert(tx, opts);
       if (!opts.testOnly) {
-        for (const old of replaces) this.removeOne(old, 'replaced');
-        this.add(entry);
-        this.trim();
-        if (!this.entries.has(entry.txid)) throw policyReject(PolicyReason.MEMPOOL_FULL);
-        this.emit('accepted', entry);
+        this.orphanage.erase(entry.txid);
         await this.processOrphans(entry.tx);
       }
       return entry;
     } catch (e) {
-      if (!opts.testOnly && isRejectError(e) && e.reason === PolicyReason.MISSING_INPUTS) this.addOrphan(tx);
+      if (!opts.testOnly && opts.peer !== undefined && isMissingInputs(e)) this.orphanage.add(tx, opts.peer);
       throw e;
     }
+  }
+
+  /** Validates and, unless testOnly, adds one transaction (replacing what it outbids). */
+  private async insert(tx: Tx, opts: AcceptOptions): Promise<MempoolEntry> {
+    const { entry, replaces } = await this.validate(tx, opts);
+    if (!opts.testOnly) {
+      for (const old of replaces) this.removeOne(old, 'replaced');
+      this.add(entry);
+      this.trim();
+      if (!this.entries.has(entry.txid)) throw policyReject(PolicyReason.MEMPOOL_FULL);
+      this.emit('accepted', entry);
+    }
+    return entry;
   }
 
   /**
@@ -446,7 +466,7 @@ export class Mempool extends EventEmitter {
         if (id !== undefined) this.removeWithDescendants(this.entries.get(id) as MempoolEntry, 'conflict');
       }
     }
-    for (const tx of txs) this.orphans.delete(bytesToHex(tx.txid()));
+    this.orphanage.eraseForBlock(txs);
   }
 
   /**
@@ -475,37 +495,29 @@ export class Mempool extends EventEmitter {
     return this.entries.size;
   }
 
-  private addOrphan(tx: Tx): void {
-    const id = bytesToHex(tx.txid());
-    if (this.orphans.has(id) || tx.size > 100_000) return;
-    if (this.orphans.size >= this.maxOrphans) {
-      // Evict the oldest: a peer cannot pin memory by flooding orphans.
-      const oldest = this.orphans.keys().next().value as string;
-      this.orphans.delete(oldest);
-    }
-    this.orphans.set(id, { tx, time: this.now() });
-  }
-
+  /**
+   * The orphans spending what `parent` creates are tried again, and theirs in turn, still under the
+   * acceptance lock (children found through the orphanage's outpoint index). One still missing an
+   * input stays; one accepted or refused otherwise leaves the orphanage.
+   */
   private async processOrphans(parent: Tx): Promise<void> {
     const queue = [parent];
     while (queue.length > 0) {
-      const p = queue.shift() as Tx;
-      const pid = bytesToHex(p.txid());
-      for (const [id, o] of [...this.orphans]) {
-        if (!o.tx.inputs.some((i) => bytesToHex(i.prevout.hash) === pid)) continue;
-        this.orphans.delete(id);
+      for (const o of this.orphanage.childrenOf(queue.shift() as Tx)) {
+        if (!this.orphanage.has(o.txid)) continue;
         try {
-          const e = await this.acceptLocked(o.tx, {});
-          queue.push(e.tx);
+          queue.push((await this.insert(o.tx, {})).tx);
+          this.orphanage.erase(o.txid);
         } catch (err) {
           if (!isRejectError(err)) throw err;
+          if (!isMissingInputs(err)) this.orphanage.erase(o.txid);
         }
       }
     }
   }
 
   hasOrphan(txid: Uint8Array): boolean {
-    return this.orphans.has(bytesToHex(txid));
+    return this.orphanage.has(bytesToHex(txid));
   }
 
   /** Package fee rate of an entry with its descendants (what eviction ranks by), per 1,000 bytes. */
@@ -553,6 +565,10 @@ export class Mempool extends EventEmitter {
     this.lastRollingUpdate = this.now();
     if (this.rollingMinFeeRate < this.minRelayFeeRate / 2n) this.rollingMinFeeRate = 0n;
   }
+}
+
+function isMissingInputs(e: unknown): boolean {
+  return isRejectError(e) && e.reason === PolicyReason.MISSING_INPUTS;
 }
 
 export { RejectError };

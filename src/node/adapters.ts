@@ -172,15 +172,16 @@ export function p2pMempoolAdapter(mempool: Mempool): P2PMempool {
     has: (txid) => mempool.has(txid),
     get: (txid) => mempool.get(txid)?.tx,
     txids: () => mempool.all().map((e) => e.tx.txid()),
-    async accept(tx: Tx) {
+    async accept(tx: Tx, peer?: number) {
       try {
-        await mempool.accept(tx);
+        await mempool.accept(tx, { peer });
         return { accepted: true };
       } catch (e) {
         if (!(e instanceof RejectError)) throw e;
         return { accepted: false, policy: e.category === 'policy', ...verdictOf(e) };
       }
     },
+    peerGone: (peer) => void mempool.erasePeerOrphans(peer),
     onAccepted(cb) {
       const listener = (e: MempoolEntry) => cb(e.tx);
       mempool.on('accepted', listener);

@@ -97,9 +97,12 @@ export interface P2PMempool {
   get(txid: Uint8Array): Tx | undefined;
   /**
    * policy=true marks a rejection by local policy (never scored); otherwise dos scores the sender
-   * of a consensus-invalid transaction.
+   * of a consensus-invalid transaction. `peer` (its id) is who sent it: a transaction missing
+   * inputs (reason 'missing-inputs') is then kept as that peer's orphan until a parent arrives.
    */
-  accept(tx: Tx): Promise<Verdict & { accepted: boolean; policy?: boolean }>;
+  accept(tx: Tx, peer?: number): Promise<Verdict & { accepted: boolean; policy?: boolean }>;
+  /** A peer left: the orphans only it gave are dropped. */
+  peerGone(peer: number): void;
   txids(): Uint8Array[];
   /** Called for every transaction entering the pool, from any source; returns the unsubscribe. */
   onAccepted(cb: (tx: Tx) => void): () => void;

@@ -4,8 +4,9 @@
 // Owns: which transactions are requested from whom (txrequest.ts, Core's per-peer bounds), the
 // recently-rejected filter (Core's m_recent_rejects: a rolling Bloom filter of 120,000 txids, reset
 // on every new tip, so a transaction the pool refused is not fetched and verified again), asking
-// the announcing peer for the missing parents of an orphan (the pool keeps the orphan and takes it
-// once a parent arrives), and what each peer is known to have. Does not own: validation (the
+// the announcing peer for the missing parents of an orphan (the pool's orphanage keeps it, by peer,
+// and takes it once a parent arrives; a peer's orphans go when it leaves), and what each peer is
+// known to have. Does not own: validation (the
 // mempool judges; misbehaviour scores through connman) nor block download (sync.ts).
 import { hexToBytes } from '../primitives/bytes.js';
 import type { Tx } from '../primitives/tx.js';
@@ -41,6 +42,7 @@ export class Relay {
   dropPeer(peer: Peer): void {
     this.txRequests.dropPeer(peer.id);
     this.peers.delete(peer.id);
+    this.mempool?.peerGone(peer.id);
     this.requestWaiting();
   }
 
@@ -165,10 +167,11 @@ export class Relay {
     this.txRequests.forget(k);
     peer.knownInv.add(k);
     if (!this.mempool || this.mempool.has(txid)) return this.requestTxs(peer);
-    const res = await this.mempool.accept(tx);
+    const res = await this.mempool.accept(tx, peer.id);
     if (res.accepted) peer.lastTxTime = Date.now();
     if (!res.accepted && res.reason === MISSING_INPUTS) {
-      // Core's orphan handling: the pool keeps the child; its parents are asked of this peer.
+      // Core's orphan handling: the pool keeps the child as this peer's orphan (mempool/orphanage.ts);
+      // its parents are asked of this peer.
       for (const input of tx.inputs) this.announceTx(peer, input.prevout.hash, key(input.prevout.hash));
     } else if (!res.accepted) {
       this.recentRejects.add(k);

@@ -176,6 +176,22 @@ export const CHAIN_DOCS: Record<string, MethodDoc> = {
       '  "depends" : [ "hex", ... ], "spentby" : [ "hex", ... ], "bip125-replaceable" : true|false, "unbroadcast" : true|false\n}',
     examples: [[TXID]],
   },
+  getorphantxs: {
+    summary:
+      'Shows transactions in the tx orphanage.\n\nEXPERIMENTAL warning: this call may be changed in future releases.',
+    args: [
+      opt(
+        'verbosity',
+        'numeric',
+        '0',
+        '0 for an array of txids (may contain duplicates), 1 for an array of objects with tx details, and 2 for details from (1) and tx hex',
+      ),
+    ],
+    result:
+      'Result (verbosity = 0):\n[ "hex", ... ]\n\nResult (verbosity = 1):\n[ { "txid" : "hex", "wtxid" : "hex", "bytes" : n, "vsize" : n, "weight" : n,\n' +
+      '    "entry" : xxx, "expiration" : xxx, "from" : [ n, ... ] }, ... ]\n\nResult (verbosity = 2):\n[ { …as 1…, "hex" : "hex" }, ... ]',
+    examples: [[], [1], [2]],
+  },
   invalidateblock: {
     summary: 'Permanently marks a block as invalid, as if it violated a consensus rule.',
     args: [req('blockhash', 'string', 'the hash of the block to mark as invalid')],

@@ -44,7 +44,6 @@ const ABSENT: Record<string, string> = {
       .map((m) => [m, HOOK]),
   ),
   estimaterawfee: 'the fee estimator keeps one horizon, not three (estimatesmartfee answers)',
-  getorphantxs: "hidden in Core; Tally's orphan pool is not exposed",
   upgradewallet: 'one wallet version: nothing to upgrade',
   sethdseed: 'the HD seed comes from the mnemonic at createwallet',
   setwalletflag: 'the wallet has no flags (avoid_reuse is not built)',

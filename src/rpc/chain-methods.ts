@@ -303,6 +303,34 @@ export function registerChainMethods(server: RpcServer, deps: ChainRpcDeps): voi
     },
   );
 
+  // Core v29's hidden getorphantxs: txids, or per orphan its sizes, entry and expiry times and the
+  // ids (getpeerinfo's) of the peers that gave it; verbosity 2 adds the hex.
+  reg(
+    'getorphantxs',
+    ['verbosity'],
+    'Orphan transactions held (0: txids, 1: details, 2: with hex).',
+    (r, raw) => {
+      const level = verbosity(raw, r, 0, 0, 2);
+      return mempool.orphans().map((o) => {
+        const txid = o.tx.txidHex();
+        if (level === 0) return txid;
+        const size = o.tx.size;
+        const out: Record<string, unknown> = {
+          txid,
+          wtxid: txid,
+          bytes: size,
+          vsize: size,
+          weight: o.weight,
+          entry: o.entry,
+          expiration: o.expire,
+          from: [...o.from],
+        };
+        if (level === 2) out.hex = bytesToHex(o.tx.encode());
+        return out;
+      });
+    },
+  );
+
   reg('getmempoolentry', ['txid'], 'The pool entry of a transaction (see getrawmempool verbose).', (r) => {
     const e = mempool.get(hashFromHex(hashParam(r, 0, 'txid')));
     if (e === undefined) throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Transaction not in mempool');

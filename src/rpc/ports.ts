@@ -7,6 +7,7 @@ import type { ChainParams } from '../consensus/params.js';
 import type { BlockHeader, Block } from '../primitives/block.js';
 import type { OutPoint, Tx } from '../primitives/tx.js';
 import type { MempoolEntry } from '../mempool/mempool.js';
+import type { Orphan } from '../mempool/orphanage.js';
 import type { BanEntry } from '../p2p/banlist.js';
 import type { PeerInfo } from '../p2p/node.js';
 import type { Wallet } from '../wallet/wallet.js';
@@ -106,6 +107,8 @@ export interface MempoolPort {
   ancestors(e: PoolEntry): Map<string, PoolEntry>;
   descendants(e: PoolEntry): Map<string, PoolEntry>;
   accept(tx: Tx, opts?: { testOnly?: boolean }): Promise<PoolEntry>;
+  /** Orphan transactions held, oldest first (getorphantxs). */
+  orphans(): Orphan[];
 }
 
 export interface FeeEstimatePort {

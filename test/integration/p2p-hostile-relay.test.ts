@@ -13,7 +13,8 @@ import { InvType, MAX_INV, type InvItem } from '../../src/p2p/messages.js';
 import { encodeAddress } from '../../src/primitives/address.js';
 import { Block } from '../../src/primitives/block.js';
 import { bytesToHex, hexToBytes } from '../../src/primitives/bytes.js';
-import type { Tx } from '../../src/primitives/tx.js';
+import { OutPoint, Tx, TxIn, TxOut } from '../../src/primitives/tx.js';
+import { p2pkhScript } from '../../src/script/standard.js';
 import { Builder } from '../chain/builder.js';
 import { mine, stopAll, waitFor, waitSameTip, type TallyProcess } from './cluster.js';
 import { bigBlock as makeBigBlock, startTarget, type Target } from './hostile-target.js';
@@ -50,6 +51,48 @@ function requested(p: RawPeer, from = 0): InvItem[] {
 
 function txInv(tx: Tx): InvItem[] {
   return [{ type: InvType.TX, hash: tx.txid() }];
+}
+
+interface OrphanJson {
+  txid: string;
+  from: number[];
+}
+
+/** getorphantxs 1 of a node (Core v29's hidden RPC). */
+function orphans(n: TallyProcess): Promise<OrphanJson[]> {
+  return n.rpc<OrphanJson[]>('getorphantxs', [1]);
+}
+
+/** getpeerinfo's id of the raw peer `p` (its socket's port on the node's side). */
+async function peerId(n: TallyProcess, p: RawPeer): Promise<number> {
+  const peers = await n.rpc<{ id: number; addr: string }[]>('getpeerinfo');
+  const me = peers.find((x) => x.addr.endsWith(`:${p.localPort}`));
+  assert.ok(me, 'the raw peer is in getpeerinfo');
+  return me.id;
+}
+
+/**
+ * Answers the node's getdata with the transactions of `txs` it asks for, notfound for anything
+ * else (the parents it asks of us), until every one was sent.
+ */
+async function serveTxs(p: RawPeer, txs: Tx[]): Promise<void> {
+  const byId = new Map(txs.map((t) => [bytesToHex(t.txid()), t]));
+  const sent = new Set<string>();
+  let scan = 0;
+  while (sent.size < txs.length) {
+    await p.next('getdata', 30_000, scan);
+    const msgs = p.received.slice(scan);
+    scan += msgs.length;
+    const missing: InvItem[] = [];
+    for (const it of msgs.flatMap((m) => (m.command === 'getdata' ? m.items : []))) {
+      const k = bytesToHex(it.hash);
+      const tx = byId.get(k);
+      if (tx) p.send({ command: 'tx', tx });
+      else missing.push(it);
+      if (tx) sent.add(k);
+    }
+    if (missing.length > 0) p.send({ command: 'notfound', items: missing });
+  }
 }
 
 describe('hostile relay against a tally node', { timeout: 240_000 }, () => {
@@ -132,7 +175,7 @@ describe('hostile relay against a tally node', { timeout: 240_000 }, () => {
     for (const p of [p1, p2, fresh]) p.terminate();
   });
 
-  it('p2p_invalid_tx: an orphan makes the node ask its sender for the missing parent', async () => {
+  it("p2p_invalid_tx / p2p_orphan_handling: an orphan is held as its sender's, its parent asked of it", async () => {
     const parent = builder.spend([builder.cbOut(spendable[1])], { fee: FEE });
     const child = builder.spend([builder.out(parent)], { fee: FEE });
     const p = await RawPeer.handshake(a.p2pUrl);
@@ -145,6 +188,9 @@ describe('hostile relay against a tally node', { timeout: 240_000 }, () => {
       10_000,
       'a getdata for the orphan parent',
     );
+    assert.deepEqual(await orphans(a), [
+      { ...(await orphans(a))[0], txid: child.txidHex(), from: [await peerId(a, p)] },
+    ]);
     p.send({ command: 'tx', tx: parent });
     await waitFor(
       async () => {
@@ -154,10 +200,41 @@ describe('hostile relay against a tally node', { timeout: 240_000 }, () => {
       10_000,
       'parent and child in the pool',
     );
+    assert.deepEqual(await orphans(a), [], 'the orphan left the orphanage for the pool');
     // The honest node hears of both.
     await waitFor(async () => (await pool(b)).has(child.txidHex()), 15_000, 'the child relayed to B');
     p.terminate();
     await nodeIsFine('an orphan and its parent');
+  });
+
+  it('200 orphans from one peer: 100 held (Core: -maxorphantx), RSS bounded, all gone when it leaves', async (t) => {
+    const script = p2pkhScript(hash160(builder.pub));
+    // Each spends a coin nobody has: valid and standard until its inputs are looked up.
+    const flood = Array.from(
+      { length: 200 },
+      () =>
+        new Tx(
+          2,
+          [new TxIn(new OutPoint(randomBytes(32), 0), new Uint8Array(0))],
+          [new TxOut(100_000n, script)],
+          0,
+        ),
+    );
+    const watch = watchRss(a.pid);
+    const p = await RawPeer.handshake(a.p2pUrl);
+    p.send({ command: 'inv', items: flood.map((tx) => txInv(tx)[0]) });
+    await serveTxs(p, flood);
+    await p.roundTrip();
+    const held = await orphans(a);
+    const id = await peerId(a, p);
+    t.diagnostic(`${held.length} orphans held; RSS ${rss0.toFixed(0)} -> peak ${watch.peak().toFixed(0)} MB`);
+    assert.equal(held.length, 100, 'the orphanage holds its 100');
+    assert.ok(held.every((o) => o.from.length === 1 && o.from[0] === id));
+    assert.ok(!p.closed, 'orphans cost their sender nothing (as Core)');
+    p.terminate();
+    await waitFor(async () => (await orphans(a)).length === 0, 10_000, "the peer's orphans gone with it");
+    assert.ok(watch.stop() - rss0 < 60, 'RSS within 60 MB');
+    await nodeIsFine('200 orphans');
   });
 
   it('inv floods of 50,000 random txids from 4 peers: 100 requests each, RSS and RPC latency bounded', async (t) => {

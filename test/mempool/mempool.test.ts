@@ -182,7 +182,7 @@ test('a block connected while the coins are read: validation starts again on the
   assert.equal(reads, 2);
 });
 
-test('missing-inputs keeps an orphan that resolves when its parent arrives', async () => {
+test("missing-inputs keeps a peer's orphan that resolves when its parent arrives; none from RPC", async () => {
   const { chain, pool } = setup();
   const parent = spend(
     [{ outpoint: fund(chain, alice, COIN), key: alice }],
@@ -192,10 +192,49 @@ test('missing-inputs keeps an orphan that resolves when its parent arrives', asy
     [{ outpoint: new OutPoint(parent.txid(), 0), key: bob }],
     [{ value: COIN - 2000n, script: alice.script }],
   );
+  const grandchild = spend(
+    [{ outpoint: new OutPoint(child.txid(), 0), key: alice }],
+    [{ value: COIN - 3000n, script: bob.script }],
+  );
+  // As Core: a transaction without a sending peer (RPC) is refused and not kept.
   await rejects(pool.accept(child), 'missing-inputs', 'policy');
-  assert.equal(pool.orphanCount, 1);
+  assert.equal(pool.orphanCount, 0);
+  await rejects(pool.accept(grandchild, { peer: 7 }), 'missing-inputs', 'policy');
+  await rejects(pool.accept(child, { peer: 7 }), 'missing-inputs', 'policy');
+  assert.equal(pool.orphanCount, 2);
+  assert.deepEqual(
+    pool.orphans().map((o) => [o.txid, [...o.from]]),
+    [
+      [bytesToHex(grandchild.txid()), [7]],
+      [bytesToHex(child.txid()), [7]],
+    ],
+  );
   await pool.accept(parent);
-  assert.ok(pool.has(child.txid()), 'orphan accepted after its parent');
+  assert.ok(
+    pool.has(child.txid()) && pool.has(grandchild.txid()),
+    'orphans accepted after their parent, in turn',
+  );
+  assert.equal(pool.orphanCount, 0);
+});
+
+test('orphans: a peer that leaves takes its orphans; a block settles those it includes or conflicts with', async () => {
+  const { chain, pool } = setup();
+  const op = fund(chain, alice, COIN);
+  const parent = spend([{ outpoint: op, key: alice }], [{ value: COIN - 1000n, script: bob.script }]);
+  const childOf = (value: bigint) =>
+    spend([{ outpoint: new OutPoint(parent.txid(), 0), key: bob }], [{ value, script: alice.script }]);
+  const [a, b, c] = [childOf(COIN - 2000n), childOf(COIN - 3000n), childOf(COIN - 4000n)];
+  for (const [tx, peer] of [
+    [a, 1],
+    [b, 2],
+    [c, 2],
+  ] as const)
+    await rejects(pool.accept(tx, { peer }), 'missing-inputs');
+  assert.equal(pool.erasePeerOrphans(2), 2);
+  assert.equal(pool.orphanCount, 1);
+  await rejects(pool.accept(b, { peer: 3 }), 'missing-inputs');
+  // A block with the parent and `a`: `a` is included, `b` spends what `a` spends.
+  pool.removeForBlock([parent, a]);
   assert.equal(pool.orphanCount, 0);
 });
 

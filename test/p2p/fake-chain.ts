@@ -333,6 +333,11 @@ export class FakeMempool implements P2PMempool {
     this.listeners.add(cb);
     return () => this.listeners.delete(cb);
   }
+  /** Peers told gone, in order. */
+  readonly gone: number[] = [];
+  peerGone(peer: number): void {
+    this.gone.push(peer);
+  }
   async accept(tx: Tx): Promise<Verdict & { accepted: boolean; policy?: boolean }> {
     if (tx.inputs.length === 0) return { accepted: false, reason: 'bad-txns-vin-empty', dos: 100 };
     if (tx.outputs.some((o) => o.value < 0n))
