@@ -4,15 +4,16 @@
 // on stderr ("error: ...") and a non-zero exit status, never a stack trace.
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { paramsOf } from '../node/network-file.js';
 import { ConfigError, cookiePath, loadConfig, type NodeConfig } from '../node/config.js';
 import { RpcClient, RpcConnectionError } from '../rpc/client.js';
-import { RpcCode, RpcError } from '../rpc/errors.js';
-import { formatCoins, parseCoins } from '../rpc/amount.js';
+import { RpcError } from '../rpc/errors.js';
+import { CliError, oneLine, rpcErrorLine, withoutErrorPrefix } from './errors.js';
+import { addWalletCommands, coins, feeRateOption, importLabels } from './wallet-command.js';
 import { prettyJsonText, resultText } from './json-text.js';
 import { readPassphrase } from './prompt.js';
 import { addNodeCommand, coreNetworkFlags } from './node-command.js';
@@ -41,10 +42,9 @@ interface GlobalOpts {
   rpcuser?: string;
   rpcpassword?: string;
   rpcwallet?: string;
+  wallet?: string;
   json?: boolean;
 }
-
-class CliError extends Error {}
 
 /** bitcoin-cli's rule: an argument that parses as JSON is sent as JSON, anything else as a string. */
 export function parseRpcArg(arg: string): unknown {
@@ -71,16 +71,9 @@ function clientFor(g: GlobalOpts): { client: RpcClient; config: NodeConfig } {
     user: g.rpcuser ?? config.rpcuser,
     password: g.rpcpassword ?? config.rpcpassword,
     cookieFile: cookiePath(config),
-    wallet: g.rpcwallet,
+    wallet: g.wallet ?? g.rpcwallet,
   });
   return { client, config };
-}
-
-/** An RPC amount (a JSON number in coins) printed with 8 decimals; sends are negative. */
-function coins(v: unknown): string {
-  const n = typeof v === 'number' ? v : Number(v);
-  const sats = parseCoins(Math.abs(n));
-  return formatCoins(n < 0 ? -sats : sats);
 }
 
 function nonNegativeInt(option: string, value: string): number {
@@ -101,6 +94,14 @@ function printResult(io: CliIO, result: unknown, replyText?: string): void {
   }
 }
 
+interface CreateOptions {
+  name: string;
+  passphrase?: string;
+  askPassphrase?: boolean;
+  mnemonic?: string;
+  labels?: string;
+}
+
 export function buildProgram(io: CliIO): Command {
   const program = new Command();
   const out = (s: string) => io.stdout.write(s + '\n');
@@ -118,7 +119,8 @@ export function buildProgram(io: CliIO): Command {
     .option('--rpcconnect <host>', 'RPC host of the node (default: 127.0.0.1)')
     .option('--rpcuser <user>', 'RPC user (default: the node .cookie file)')
     .option('--rpcpassword <password>', 'RPC password')
-    .option('--rpcwallet <name>', 'wallet to use when the node has several loaded')
+    .option('--wallet <name>', 'wallet to use when the node has several loaded')
+    .option('--rpcwallet <name>', 'the same as --wallet (as bitcoin-cli names it)')
     .option('--json', 'print results as JSON')
     .showHelpAfterError()
     .configureHelp({ showGlobalOptions: true })
@@ -127,8 +129,13 @@ export function buildProgram(io: CliIO): Command {
 
   const g = () => program.opts<GlobalOpts>();
   let lastReply: string | undefined;
-  const call = async <T>(method: string, params: unknown[] | Record<string, unknown> = []): Promise<T> => {
-    const { result, text } = await clientFor(g()).client.callWithText<T>(method, params);
+  const call = async <T>(
+    method: string,
+    params: unknown[] | Record<string, unknown> = [],
+    wallet?: string,
+  ): Promise<T> => {
+    const opts = wallet === undefined ? g() : { ...g(), wallet };
+    const { result, text } = await clientFor(opts).client.callWithText<T>(method, params);
     lastReply = text;
     return result;
   };
@@ -171,7 +178,8 @@ export function buildProgram(io: CliIO): Command {
     .option('--passphrase <passphrase>', 'encrypt the wallet with this passphrase')
     .option('--ask-passphrase', 'prompt for the passphrase')
     .option('--mnemonic <words>', 'restore from an existing recovery phrase')
-    .action(async (o: { name: string; passphrase?: string; askPassphrase?: boolean; mnemonic?: string }) => {
+    .option('--labels <file>', 'with --mnemonic: set the labels of a `tally wallet label --export` file')
+    .action(async (o: CreateOptions) => {
       let passphrase = o.passphrase;
       if (o.askPassphrase) passphrase = await readPassphrase('New passphrase: ', io.stdin, io.stderr);
       const r = await call<{ name: string; warning: string; mnemonic: string }>('createwallet', {
@@ -185,6 +193,9 @@ export function buildProgram(io: CliIO): Command {
         out(`  ${r.mnemonic}`);
         if (r.warning) out(`Warning: ${r.warning}`);
       });
+      // The phrase holds the keys, not the labels: they come back from the exported file.
+      if (o.labels !== undefined)
+        await importLabels(o.labels, (a, l) => call('setlabel', [a, l], r.name), out, g().json);
     });
   wallet
     .command('address')
@@ -215,12 +226,8 @@ export function buildProgram(io: CliIO): Command {
     .option('--fee-rate <satPerByte>', 'fee rate in base units per byte')
     .action(async (address: string, amount: string, o: { feeRate?: string }) => {
       const params: Record<string, unknown> = { address, amount };
-      if (o.feeRate !== undefined) {
-        const rate = Number(o.feeRate);
-        if (!Number.isFinite(rate) || rate < 0)
-          throw new CliError(`invalid --fee-rate ${o.feeRate}: expected a number of base units per byte`);
-        params.fee_rate = rate;
-      }
+      const rate = feeRateOption(o.feeRate);
+      if (rate !== undefined) params.fee_rate = rate;
       const txid = await call<string>('sendtoaddress', params);
       emit(txid, () => out(txid));
     });
@@ -283,9 +290,12 @@ export function buildProgram(io: CliIO): Command {
     .command('backup')
     .description('copy the wallet file to DESTINATION (written by the node, on its machine)')
     .argument('<destination>', 'file path; a relative one is taken from the current directory')
-    .action(async (dest: string) => {
+    .option('--force', 'replace DESTINATION if it exists')
+    .action(async (dest: string, o: { force?: boolean }) => {
       // The node's working directory is not the user's: send an absolute path.
       const destination = resolve(dest);
+      if (!o.force && existsSync(destination))
+        throw new CliError(`${destination} exists: choose another file, or add --force to replace it`);
       await call('backupwallet', [destination]);
       emit(null, () => out(`Wallet backed up to ${destination}.`));
     });
@@ -304,6 +314,7 @@ export function buildProgram(io: CliIO): Command {
       const names = await call<string[]>('listwallets');
       emit(names, () => out(names.length ? names.join('\n') : 'no wallet loaded'));
     });
+  addWalletCommands(wallet, { call, emit, out });
   return program;
 }
 
@@ -316,6 +327,7 @@ const GLOBALS_WITH_VALUE = new Set([
   '--rpcuser',
   '--rpcpassword',
   '--rpcwallet',
+  '--wallet',
   '--chain',
 ]);
 
@@ -340,9 +352,20 @@ export function coreStyleArgs(argv: string[]): string[] {
   return out;
 }
 
+/** The words of the command that ran (['wallet', 'send']), for the error line. */
+function commandWords(cmd: Command | undefined): string[] {
+  const words: string[] = [];
+  for (let c = cmd; c?.parent; c = c.parent) words.unshift(c.name());
+  return words;
+}
+
 /** Runs the command line; returns the exit status. */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const program = buildProgram(io);
+  let ran: Command | undefined;
+  program.hook('preAction', (_root, action) => {
+    ran = action;
+  });
   try {
     await program.parseAsync(coreStyleArgs(argv), { from: 'user' });
     return 0;
@@ -350,14 +373,21 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode;
     let message: string;
     if (e instanceof RpcError) {
-      message = `${e.message} (code ${e.code})`;
-      // As bitcoin-cli: the node cannot know the option that names a wallet; the CLI can.
-      if (e.code === RpcCode.WALLET_NOT_SPECIFIED)
-        message += ' Try adding "--rpcwallet NAME" to the command.';
+      const g = program.opts<GlobalOpts>();
+      let network = g.network ?? 'main';
+      let call: ((method: string) => Promise<unknown>) | undefined;
+      try {
+        const { client, config } = clientFor(g);
+        network = config.network;
+        call = (method) => client.call(method, []);
+      } catch {
+        // The error came from the node, so its options were good; nothing to add if not.
+      }
+      message = await rpcErrorLine(e, { command: commandWords(ran), network, call });
     } else if (e instanceof RpcConnectionError || e instanceof ConfigError || e instanceof CliError)
       message = e.message;
     else message = e instanceof Error ? e.message : String(e);
-    io.stderr.write(`error: ${message}\n`);
+    io.stderr.write(`error: ${oneLine(withoutErrorPrefix(message))}\n`);
     return 1;
   }
 }

@@ -125,18 +125,24 @@ test('wallet commands: create, address, balance, unlock, send, history, lock, er
   const locked = await w('send', addr, '1');
   assert.deepEqual(
     [locked.code, locked.err],
-    [1, 'error: Error: Please enter the wallet passphrase with walletpassphrase first. (code -13)\n'],
+    [1, 'error: the wallet is locked: run `tally wallet unlock` first\n'],
   );
   const wrong = await w('unlock', '--passphrase', 'nope');
   assert.equal(wrong.code, 1);
-  assert.match(wrong.err, /passphrase entered was incorrect\. \(code -14\)/);
+  assert.equal(wrong.err, 'error: wrong passphrase: the wallet stays locked\n');
+  // `tally rpc` keeps the node's wording for RPC users, less the doubled "Error:".
+  const raw = await cli('--network', 'regtest', ...g(), 'rpc', 'walletpassphrase', 'nope', '60');
+  assert.equal(raw.err, 'error: The wallet passphrase entered was incorrect. (code -14)\n');
   const unlocked = await w('unlock', '--timeout', '60'); // passphrase from stdin
   assert.equal(unlocked.out, 'Wallet unlocked for 60 seconds.\n');
   const invalid = await w('send', 'notanaddress', '1');
   assert.equal(invalid.code, 1);
   assert.match(invalid.err, /^error: Invalid Tally address: .*\(code -5\)\n$/);
   const poor = await w('send', addr, '100');
-  assert.equal(poor.err, 'error: Insufficient funds (code -6)\n');
+  assert.equal(
+    poor.err,
+    'error: not enough coins for this payment and its fee (`tally wallet balance` shows what can be spent)\n',
+  );
   const sent = await w('send', addr, '1.25', '--fee-rate', '2');
   assert.equal(sent.code, 0, sent.err);
   assert.match(sent.out, /^[0-9a-f]{64}\n$/);
@@ -201,6 +207,14 @@ test('--help works on every command and subcommand, exit 0, no stack', async () 
     'unlock',
     'lock',
     'backup',
+    'sendmany',
+    'label',
+    'sign-message',
+    'verify-message',
+    'bump-fee',
+    'lock-coin',
+    'unlock-coin',
+    'locked-coins',
   ])
     assert.ok(
       paths.some((p) => p[p.length - 1] === cmd),
@@ -259,7 +273,7 @@ test('common options: after the arguments of a nested command, from --conf, --rp
   assert.equal(which.code, 1);
   assert.match(
     which.err,
-    /^error: Wallet file not specified .*\(code -19\) Try adding "--rpcwallet NAME" to the command\.\n$/,
+    /^error: several wallets are loaded: choose one with `--wallet NAME` \(`tally wallet list` shows them\)\n$/,
   );
   const badCount = await cli('--network', 'regtest', ...g(), ...w(), 'wallet', 'history', '--count', 'x');
   assert.deepEqual(
@@ -331,7 +345,7 @@ test('wallet send: amounts in coins with at most 8 decimals, bad ones are one-li
   const rate = await w('send', dest, '1', '--fee-rate', 'fast');
   assert.deepEqual(
     [rate.code, rate.err],
-    [1, 'error: invalid --fee-rate fast: expected a number of base units per byte\n'],
+    [1, 'error: invalid --fee-rate fast: expected a number of base units per byte (sat/vB)\n'],
   );
   const missing = await w('send', dest);
   assert.equal(missing.code, 1);
