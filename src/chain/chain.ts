@@ -3,10 +3,9 @@
 // docs/chain.md. Every public operation that changes state runs one at a time (an internal
 // queue), so callers may fire them concurrently.
 import { EventEmitter } from 'node:events';
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Block, BlockHeader } from '../primitives/block.js';
-import { BufferWriter, reverseHex } from '../primitives/bytes.js';
+import { reverseHex } from '../primitives/bytes.js';
 import type { OutPoint } from '../primitives/tx.js';
 import type { ChainParams } from '../consensus/params.js';
 import { RejectError, consensusError } from '../consensus/errors.js';
@@ -16,6 +15,7 @@ import { CoinsCache } from './coins.js';
 import { ScriptExecCache } from './script-cache.js';
 import type { BlockUndo, ChainStore, StoredCoin } from './ports.js';
 import { BlockTree } from './tree.js';
+import { computeUtxoStats } from './coin-stats.js';
 import { Activation } from './activation.js';
 import { type StartupDeps, loadChain, verifyRecent } from './startup.js';
 import type {
@@ -26,9 +26,11 @@ import type {
   ProcessResult,
   TipInfo,
   UtxoDigest,
+  CoinsSnapshot,
 } from './types.js';
 
 export type {
+  CoinsSnapshot,
   ChainEvents,
   ChainLogger,
   ChainOptions,
@@ -312,31 +314,45 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   // ---- the UTXO set ----
 
-  /** Flushes the cache and hashes the whole UTXO set (like gettxoutsetinfo). */
+  /** Flushes the cache and hashes the whole UTXO set as Core's gettxoutsetinfo (hash_serialized_3). */
   async utxoDigest(): Promise<UtxoDigest> {
+    const snap = await this.coinsSnapshot();
+    const s = await computeUtxoStats(snap.coins, 'hash_serialized_3');
+    return {
+      height: snap.height,
+      bestBlock: snap.bestBlock,
+      count: s.txouts,
+      totalAmount: s.totalAmount,
+      hash: reverseHex(s.hash!),
+    };
+  }
+
+  /**
+   * Flushes the cache and opens a read of the whole UTXO set as it stands at the tip (Core's
+   * coins cursor): the database iterator is opened, with its implicit snapshot, before the queue
+   * lets the next block in, so blocks connected while the caller reads do not show. The caller
+   * must read `coins` to its end or leave its loop (which closes the iterator).
+   */
+  async coinsSnapshot(): Promise<CoinsSnapshot> {
     return this.exclusive(async () => {
       await this.act.flush();
-      const h = createHash('sha256');
-      let count = 0;
-      let total = 0n;
-      const w = new BufferWriter(256);
-      for await (const [op, c] of this.store.iterateCoins()) {
-        w.pos = 0;
-        op.write(w);
-        w.varint(c.height * 2 + (c.coinbase ? 1 : 0))
-          .i64(c.value)
-          .varBytes(c.script);
-        h.update(w.finish());
-        count++;
-        total += c.value;
-      }
-      return {
-        height: this.tip.height,
-        bestBlock: this.tip.hashHex,
-        count,
-        totalAmount: total,
-        hash: reverseHex(new Uint8Array(h.digest())),
+      const it = this.store.iterateCoins()[Symbol.asyncIterator]();
+      let first: IteratorResult<[OutPoint, StoredCoin]> | null = await it.next();
+      const coins: AsyncIterable<[OutPoint, StoredCoin]> = {
+        [Symbol.asyncIterator]: () => ({
+          next: () => {
+            const f = first;
+            first = null;
+            return f ? Promise.resolve(f) : it.next();
+          },
+          return: async () => {
+            first = null;
+            await it.return?.();
+            return { done: true, value: undefined };
+          },
+        }),
       };
+      return { height: this.tip.height, bestBlock: this.tip.hashHex, hash: this.tip.hash, coins };
     });
   }
 

@@ -6,7 +6,8 @@ import type { RejectError } from '../consensus/errors.js';
 import type { SigCache } from '../script/sigcache.js';
 import type { ScriptVerifyPool } from './verify-pool.js';
 import type { BlockEntry } from './block-index.js';
-import type { ChainStore } from './ports.js';
+import type { ChainStore, StoredCoin } from './ports.js';
+import type { OutPoint } from '../primitives/tx.js';
 
 /** pino-compatible subset. */
 export interface ChainLogger {
@@ -87,8 +88,18 @@ export interface UtxoDigest {
   /** Unspent outputs. */
   count: number;
   totalAmount: bigint;
-  /** SHA-256 over the serialised set in outpoint order, display hex. */
+  /** Core's hash_serialized_3 of the set (coin-stats.ts), display hex. */
   hash: string;
+}
+
+/** The UTXO set at one tip, read in the database's order (txid internal bytes, then index). */
+export interface CoinsSnapshot {
+  height: number;
+  /** Display hex. */
+  bestBlock: string;
+  /** Internal byte order. */
+  hash: Uint8Array;
+  coins: AsyncIterable<[OutPoint, StoredCoin]>;
 }
 
 export interface ChainTip {

@@ -92,6 +92,7 @@ export interface NodeConfig {
   /** Supervision: a rival branch this long within one block's work of the tip alerts. */
   alertforklength: number;
   txindex: boolean;
+  coinstatsindex: boolean;
   blockfilterindex: boolean;
   blocknotify?: string;
   walletnotify?: string;
@@ -355,6 +356,9 @@ export const OPTIONS: Record<string, OptionSpec> = {
   printtoconsole: { schema: bool, expect: BOOL, help: 'Log to the console too' },
   pid: { schema: nonEmpty, expect: 'a file path', help: 'Write the process id to this file' },
   txindex: boolOpt('Keep an index of every transaction (getrawtransaction without a block hash)'),
+  coinstatsindex: boolOpt(
+    'Keep the UTXO set statistics of every block (MuHash; gettxoutsetinfo at any height)',
+  ),
   blockfilterindex: {
     schema: z.enum(['1', '0', 'basic', 'true', 'false', '']).transform((v) => !['0', 'false'].includes(v)),
     expect: 'basic, 1 or 0',
@@ -446,8 +450,6 @@ const WALLETOPT = "not configurable in Tally's wallet (one per data directory; s
 export const REFUSED: Record<string, string> = {
   prune: 'pruning is not implemented yet; prune=0 (keep every block) is what Tally does',
   blocksonly: 'blocks-only mode is not implemented yet',
-  coinstatsindex:
-    'the coin statistics index (MuHash) is not implemented yet; gettxoutsetinfo reads the set at the tip',
   maxuploadtarget: 'an upload target is not implemented yet',
   whitelist: 'peer permissions (whitelist) are not implemented yet',
   whitebind: 'peer permissions (whitebind) are not implemented yet',
@@ -551,6 +553,7 @@ const DEFAULTS = {
   alertstaletip: 12,
   alertforklength: 2,
   txindex: false,
+  coinstatsindex: false,
   blockfilterindex: false,
   persistmempool: true,
   reindex: false,

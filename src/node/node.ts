@@ -30,6 +30,7 @@ import { registerChainMethods } from '../rpc/chain-methods.js';
 import { registerNetMethods } from '../rpc/net-methods.js';
 import { registerInterfaceMethods } from '../rpc/interface-methods.js';
 import { registerNodeMethods } from '../rpc/node-methods.js';
+import { registerUtxoMethods } from '../rpc/utxo-methods.js';
 import { mempoolRejectToRpc, registerRawTxMethods } from '../rpc/rawtx-methods.js';
 import { FeeEstimator } from '../mempool/fee-estimator.js';
 import { Miner } from '../mining/miner.js';
@@ -49,6 +50,7 @@ import type { Wallet } from '../wallet/wallet.js';
 import { TxIndex } from '../index/txindex.js';
 import { openIndex } from '../index/base.js';
 import { BlockFilterIndex } from '../index/blockfilter.js';
+import { type CoinStatsIndex, coinStatsIndexFor } from '../index/coinstats.js';
 import { AddrIndex } from '../index/addrindex.js';
 import { ExplorerServer } from '../explorer/server.js';
 import {
@@ -141,6 +143,7 @@ export class TallyNode {
       txIndex: TxIndex | null;
       filterIndex: BlockFilterIndex | null;
       addrIndex: AddrIndex | null;
+      coinStatsIndex: CoinStatsIndex | null;
     },
     readonly metrics: NodeMetrics | null,
   ) {
@@ -276,8 +279,16 @@ export class TallyNode {
               logging.child('index'),
             )
           : null,
+        coinStatsIndex: config.coinstatsindex
+          ? await openIndex(
+              coinStatsIndexFor(params),
+              join(config.networkDir, 'indexes', 'coinstats'),
+              indexChainAdapter(chain),
+              logging.child('index'),
+            )
+          : null,
       };
-      for (const i of [indexes.txIndex, indexes.filterIndex, indexes.addrIndex])
+      for (const i of [indexes.txIndex, indexes.filterIndex, indexes.addrIndex, indexes.coinStatsIndex])
         if (i) cleanup.push(() => i.close());
 
       const mempool = new Mempool({
@@ -396,6 +407,7 @@ export class TallyNode {
       if (indexes.txIndex) await indexes.txIndex.start();
       if (indexes.filterIndex) await indexes.filterIndex.start();
       if (indexes.addrIndex) await indexes.addrIndex.start();
+      if (indexes.coinStatsIndex) await indexes.coinStatsIndex.start();
       rpc.setWarmup('Loading wallets...');
       for (const name of wallets.available()) {
         try {
@@ -778,12 +790,19 @@ export class TallyNode {
       datadir: this.config.networkDir,
     });
     registerNetMethods(this.rpc, { p2p: netAdapter(this.p2p), params: this.params, mempool: this.mempool });
-    const { txIndex, filterIndex, addrIndex } = this.indexes;
+    const { txIndex, filterIndex, addrIndex, coinStatsIndex } = this.indexes;
+    registerUtxoMethods(this.rpc, {
+      chain: this.chain,
+      chainstateDir: dataLayout(this.config.networkDir).chainstate,
+      coinStats: coinStatsIndex ?? undefined,
+    });
     registerInterfaceMethods(this.rpc, {
       zmqNotifications: () => this.zmq?.notifications() ?? [],
       indexes: () =>
         Object.fromEntries(
-          [txIndex, filterIndex, addrIndex].filter((i) => i !== null).map((i) => [i.name, i.info()]),
+          [txIndex, filterIndex, addrIndex, coinStatsIndex]
+            .filter((i) => i !== null)
+            .map((i) => [i.name, i.info()]),
         ),
       hasBlock: (hash) => this.chain.getEntry(hash) !== undefined,
       basicFilter: filterIndex ? (hash) => filterIndex.get(hash) : undefined,
@@ -893,6 +912,7 @@ export class TallyNode {
       await this.indexes.txIndex?.close();
       await this.indexes.filterIndex?.close();
       await this.indexes.addrIndex?.close();
+      await this.indexes.coinStatsIndex?.close();
     });
     await step('chain', () => this.chain.close());
     this.log.info('Tally stopped');

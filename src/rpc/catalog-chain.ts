@@ -140,8 +140,16 @@ export const CHAIN_DOCS: Record<string, MethodDoc> = {
       opt('use_index', 'boolean', 'true', 'Use coinstatsindex, if available.'),
     ],
     result:
-      '{\n  "height" : n, "bestblock" : "hex", "txouts" : n, "bogosize" : n, "hash_serialized_3" : "hex",\n' +
-      '  "muhash" : "hex", "transactions" : n, "disk_size" : n, "total_amount" : n\n}',
+      '{\n  "height" : n, "bestblock" : "hex", "txouts" : n, "bogosize" : n,\n' +
+      '  "hash_serialized_3" : "hex",   (only with hash_type hash_serialized_3)\n' +
+      '  "muhash" : "hex",              (only with hash_type muhash)\n' +
+      '  "transactions" : n, "disk_size" : n,   (not when coinstatsindex is used)\n' +
+      '  "total_amount" : n,\n' +
+      '  "total_unspendable_amount" : n,        (only when coinstatsindex is used)\n' +
+      '  "block_info" : {                       (only when coinstatsindex is used)\n' +
+      '    "prevout_spent" : n, "coinbase" : n, "new_outputs_ex_coinbase" : n, "unspendable" : n,\n' +
+      '    "unspendables" : { "genesis_block" : n, "bip30" : n, "scripts" : n, "unclaimed_rewards" : n }\n' +
+      '  }\n}',
     examples: [[], ['none'], ['none', 1000]],
   },
   getmempoolinfo: {

@@ -13,6 +13,7 @@ import { inferDescriptor } from './descriptor.js';
 import { JsonAmount } from './amount.js';
 import { RpcCode, RpcError } from './errors.js';
 import type { ParamReader } from './params.js';
+import type { BlockInfo, ChainPort } from './ports.js';
 
 /** Core's TxoutType names for the legacy templates. */
 export function scriptType(script: Uint8Array): string {
@@ -159,6 +160,29 @@ export function hashParam(r: ParamReader, i: number, name: string): string {
   if (!/^[0-9a-fA-F]+$/.test(v))
     throw new RpcError(RpcCode.INVALID_PARAMETER, `${name} must be hexadecimal string (not '${v}')`);
   return v.toLowerCase();
+}
+
+/** Core's ParseHashOrHeight: a height of the active chain (-8 outside it) or any known block's hash (-5). */
+export function hashOrHeightParam(
+  chain: Pick<ChainPort, 'height' | 'getEntry' | 'getEntryAtHeight'>,
+  r: ParamReader,
+  raw: unknown[],
+  i: number,
+  name: string,
+): BlockInfo {
+  if (typeof raw[i] === 'number') {
+    const h = r.int(i);
+    if (h < 0) throw new RpcError(RpcCode.INVALID_PARAMETER, `Target block height ${h} is negative`);
+    if (h > chain.height)
+      throw new RpcError(
+        RpcCode.INVALID_PARAMETER,
+        `Target block height ${h} after current tip ${chain.height}`,
+      );
+    return chain.getEntryAtHeight(h)!;
+  }
+  const e = chain.getEntry(hashParam(r, i, name));
+  if (e === undefined) throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Block not found');
+  return e;
 }
 
 /** Core accepts verbosity as a number or, for older clients, a bool (true = 1). */

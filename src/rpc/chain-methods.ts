@@ -46,7 +46,7 @@ const blockNotFound = () => new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Block 
 const amount = (sats: bigint) => new JsonAmount(sats);
 
 /** Bytes of every file under `dir`; a file that vanishes while walking counts as zero. */
-async function directorySize(dir: string): Promise<number> {
+export async function directorySize(dir: string): Promise<number> {
   let total = 0;
   let entries;
   try {
@@ -248,26 +248,6 @@ export function registerChainMethods(server: RpcServer, deps: ChainRpcDeps): voi
       const coin = n <= 0xffffffff ? await chain.getCoin(op) : undefined;
       if (coin === undefined) return null;
       return out(coin.value, coin.script, tip.height - coin.height + 1, coin.coinbase);
-    },
-  );
-
-  reg(
-    'gettxoutsetinfo',
-    ['hash_type', 'hash_or_height', 'use_index'],
-    'Statistics of the UTXO set at the tip (flushes the cache and reads the whole set: slow).',
-    async (r) => {
-      const type = r.optString(0) ?? 'hash_serialized';
-      if (type !== 'hash_serialized' && type !== 'none')
-        throw new RpcError(RpcCode.INVALID_PARAMETER, `${type} is not a valid hash_type`);
-      if (r.has(1)) throw r.invalid(1, 'only the current tip can be queried (there is no coin stats index)');
-      const d = await chain.utxoDigest();
-      return {
-        height: d.height,
-        bestblock: d.bestBlock,
-        txouts: d.count,
-        hash_serialized: type === 'none' ? undefined : d.hash,
-        total_amount: amount(d.totalAmount),
-      };
     },
   );
 

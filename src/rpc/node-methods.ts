@@ -9,7 +9,7 @@ import { BlockHeader } from '../primitives/block.js';
 import { hashFromHex, hexToBytes } from '../primitives/bytes.js';
 import { OutPoint } from '../primitives/tx.js';
 import { BLOCK_STATS, blockStats } from './block-stats.js';
-import { difficultyFromBits, hashParam, targetHex, u32Hex } from './chain-json.js';
+import { difficultyFromBits, hashOrHeightParam, hashParam, targetHex, u32Hex } from './chain-json.js';
 import { mempoolEntryJson } from './chain-methods.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, type ParamReader } from './params.js';
@@ -39,18 +39,7 @@ export function registerNodeMethods(server: RpcServer, deps: NodeRpcDeps): Event
   const blockNotFound = () => new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Block not found');
 
   const activeAt = (r: ParamReader, raw: unknown[], i: number): BlockInfo => {
-    if (typeof raw[i] === 'number') {
-      const h = r.int(i);
-      if (h < 0) throw new RpcError(RpcCode.INVALID_PARAMETER, `Target block height ${h} is negative`);
-      if (h > chain.height)
-        throw new RpcError(
-          RpcCode.INVALID_PARAMETER,
-          `Target block height ${h} after current tip ${chain.height}`,
-        );
-      return chain.getEntryAtHeight(h)!;
-    }
-    const e = chain.getEntry(hashParam(r, i, 'blockhash'));
-    if (e === undefined) throw blockNotFound();
+    const e = hashOrHeightParam(chain, r, raw, i, 'blockhash');
     if (!chain.isOnActiveChain(e))
       throw new RpcError(RpcCode.INVALID_PARAMETER, 'Block is not in main chain');
     return e;

@@ -11,6 +11,10 @@ import type { Orphan } from '../mempool/orphanage.js';
 import type { BanEntry } from '../p2p/banlist.js';
 import type { PeerInfo } from '../p2p/node.js';
 import type { Wallet } from '../wallet/wallet.js';
+import type { CoinsSnapshot } from '../chain/types.js';
+import type { CoinStatsTotals } from '../chain/coin-stats.js';
+
+export type { CoinsSnapshot };
 
 /** One known header: what Core's CBlockIndex offers an RPC. */
 export interface BlockInfo {
@@ -48,6 +52,15 @@ export interface UtxoSummary {
   hash: string;
 }
 
+/** The coinstatsindex as gettxoutsetinfo sees it. */
+export interface CoinStatsPort {
+  info(): { synced: boolean; best_block_height: number };
+  /** Whether the index has reached the tip (waits for a block in progress only). */
+  syncedToTip(): Promise<boolean>;
+  /** The totals after a block (internal order), if it was indexed. */
+  get(hash: Uint8Array): Promise<CoinStatsTotals | undefined>;
+}
+
 export interface BlockVerdict {
   accepted: boolean;
   reason?: string;
@@ -78,6 +91,8 @@ export interface ChainPort {
   nextWorkRequired(prev?: BlockInfo): number;
   getChainTips(): ChainTipInfo[];
   utxoDigest(): Promise<UtxoSummary>;
+  /** Flushes and opens a read of the whole UTXO set at the tip (read it to the end or break). */
+  coinsSnapshot(): Promise<CoinsSnapshot>;
   processBlock(block: Block): Promise<BlockVerdict>;
   processHeaders(headers: readonly BlockHeader[]): Promise<HeadersVerdict>;
   invalidateBlock(hash: Uint8Array | string): Promise<void>;

@@ -24,8 +24,8 @@ async function newAddress(node: TallyProcess): Promise<string> {
 }
 
 async function utxoHash(node: TallyProcess): Promise<{ hash: string; height: number; txouts: number }> {
-  const r = await node.rpc<{ hash_serialized: string; height: number; txouts: number }>('gettxoutsetinfo');
-  return { hash: r.hash_serialized, height: r.height, txouts: r.txouts };
+  const r = await node.rpc<{ hash_serialized_3: string; height: number; txouts: number }>('gettxoutsetinfo');
+  return { hash: r.hash_serialized_3, height: r.height, txouts: r.txouts };
 }
 
 describe('p2p network of tally processes', { timeout: 240_000 }, () => {

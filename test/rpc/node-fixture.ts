@@ -1,6 +1,6 @@
 // A regtest node for RPC method tests: a real Chain on LevelDB in a temp dir built with the block
 // builder, a real Mempool on it, wallets, a fee estimator, and an RpcServer with the chain and
-// raw-transaction methods registered. State after open():
+// raw-transaction methods registered (and gettxoutsetinfo, without coinstatsindex). State after open():
 //   heights 1..101 coinbase only; 102 spends block 1's coinbase (fee 10,000) into 40 coins minus
 //   the fee to the builder key and 10 coins to wallet "w1"; 103 coinbase only (the tip); a sibling
 //   of 103 (a second branch tip); the pool holds `parent` (spends block 2's coinbase, fee 10,000)
@@ -15,6 +15,7 @@ import { addressToScript } from '../../src/primitives/address.js';
 import type { Block } from '../../src/primitives/block.js';
 import { Tx, TxOut } from '../../src/primitives/tx.js';
 import { registerChainMethods } from '../../src/rpc/chain-methods.js';
+import { registerUtxoMethods } from '../../src/rpc/utxo-methods.js';
 import { mempoolRejectToRpc, registerRawTxMethods } from '../../src/rpc/rawtx-methods.js';
 import { RpcServer } from '../../src/rpc/server.js';
 import { stringifyJson } from '../../src/rpc/json.js';
@@ -106,6 +107,7 @@ export async function openNodeFixture(): Promise<NodeFixture> {
     isInitialBlockDownload: () => false,
     datadir: dir,
   });
+  registerUtxoMethods(server, { chain, chainstateDir: join(dir, 'chain') });
   registerRawTxMethods(server, {
     chain,
     mempool,

@@ -1,0 +1,127 @@
+// The UTXO set's RPC interface as Bitcoin Core v29's (rpc/blockchain.cpp): gettxoutsetinfo
+// (hash_serialized_3, muhash or none over a consistent read of the set at the tip, or any block's
+// figures from the coinstatsindex). Owns only the reply shapes, parameters and error codes; the
+// set is read through the chain port's snapshot and the index through CoinStatsPort. Fails with
+// RpcError: -8 bad parameter, -5 unknown block, -32603 when the index cannot answer.
+import { computeUtxoStats, type CoinHashType } from '../chain/coin-stats.js';
+import { reverseHex } from '../primitives/bytes.js';
+import { JsonAmount } from './amount.js';
+import { hashOrHeightParam } from './chain-json.js';
+import { directorySize } from './chain-methods.js';
+import { RpcCode, RpcError } from './errors.js';
+import { methodRegistrar, type ParamReader } from './params.js';
+import type { CoinStatsTotals } from '../chain/coin-stats.js';
+import type { BlockInfo, ChainPort, CoinStatsPort } from './ports.js';
+import type { RpcServer } from './server.js';
+
+export interface UtxoRpcDeps {
+  chain: ChainPort;
+  /** The chainstate folder (disk_size). */
+  chainstateDir: string;
+  /** The coinstatsindex, when coinstatsindex=1. */
+  coinStats?: CoinStatsPort;
+}
+
+const amount = (sats: bigint) => new JsonAmount(sats);
+
+/** Core's ParseHashType. */
+function hashType(r: ParamReader): CoinHashType {
+  const t = r.optString(0) ?? 'hash_serialized_3';
+  if (t !== 'hash_serialized_3' && t !== 'muhash' && t !== 'none')
+    throw new RpcError(RpcCode.INVALID_PARAMETER, `'${t}' is not a valid hash_type`);
+  return t;
+}
+
+export function registerUtxoMethods(server: RpcServer, deps: UtxoRpcDeps): void {
+  const { chain, coinStats } = deps;
+  const reg = methodRegistrar(server);
+
+  const fromIndex = async (index: CoinStatsPort, e: BlockInfo, type: CoinHashType) => {
+    const s = await index.get(e.hash);
+    const prev = e.prev === null ? undefined : await index.get(e.prev.hash);
+    if (s === undefined || (e.prev !== null && prev === undefined))
+      throw new RpcError(RpcCode.INTERNAL_ERROR, 'Unable to read UTXO set');
+    const unspendables = (t: CoinStatsTotals | undefined) =>
+      t === undefined
+        ? 0n
+        : t.unspendableGenesis + t.unspendableBip30 + t.unspendableScripts + t.unspendableUnclaimed;
+    const delta = (f: (t: CoinStatsTotals) => bigint) => amount(f(s) - (prev === undefined ? 0n : f(prev)));
+    return {
+      height: e.height,
+      bestblock: e.hashHex,
+      txouts: Number(s.txouts),
+      bogosize: Number(s.bogosize),
+      muhash: type === 'muhash' ? reverseHex(s.muhash.digest()) : undefined,
+      total_amount: amount(s.totalAmount),
+      total_unspendable_amount: amount(unspendables(s)),
+      block_info: {
+        prevout_spent: delta((t) => t.prevoutSpent),
+        coinbase: delta((t) => t.coinbase),
+        new_outputs_ex_coinbase: delta((t) => t.newOutputsExCoinbase),
+        unspendable: amount(unspendables(s) - unspendables(prev)),
+        unspendables: {
+          genesis_block: delta((t) => t.unspendableGenesis),
+          bip30: delta((t) => t.unspendableBip30),
+          scripts: delta((t) => t.unspendableScripts),
+          unclaimed_rewards: delta((t) => t.unspendableUnclaimed),
+        },
+      },
+    };
+  };
+
+  reg(
+    'gettxoutsetinfo',
+    ['hash_type', 'hash_or_height', 'use_index'],
+    'Statistics about the unspent transaction output set.',
+    async (r, raw) => {
+      const type = hashType(r);
+      const indexRequested = r.optBool(2, true);
+      let target: BlockInfo | undefined;
+      if (r.has(1)) {
+        if (!coinStats)
+          throw new RpcError(
+            RpcCode.INVALID_PARAMETER,
+            'Querying specific block heights requires coinstatsindex',
+          );
+        if (type === 'hash_serialized_3')
+          throw new RpcError(
+            RpcCode.INVALID_PARAMETER,
+            'hash_serialized_3 hash type cannot be queried for a specific block',
+          );
+        if (!indexRequested)
+          throw new RpcError(
+            RpcCode.INVALID_PARAMETER,
+            'Cannot set use_index to false when querying for a specific block',
+          );
+        if (typeof raw[1] !== 'number' && typeof raw[1] !== 'string')
+          throw new RpcError(RpcCode.TYPE_ERROR, 'hash_or_height must be a number or a string');
+        target = hashOrHeightParam(chain, r, raw, 1, 'hash_or_height');
+      }
+      if (indexRequested && coinStats && !(await coinStats.syncedToTip())) {
+        const best = coinStats.info().best_block_height;
+        if ((target?.height ?? chain.height) > best)
+          throw new RpcError(
+            RpcCode.INTERNAL_ERROR,
+            `Unable to get data because coinstatsindex is still syncing. Current height: ${best}`,
+          );
+      }
+      // Core answers muhash and none from the index when it may; hash_serialized_3 always scans.
+      if (coinStats && indexRequested && type !== 'hash_serialized_3')
+        return fromIndex(coinStats, target ?? chain.tip, type);
+      const snap = await chain.coinsSnapshot();
+      const s = await computeUtxoStats(snap.coins, type);
+      const hash = s.hash === undefined ? undefined : reverseHex(s.hash);
+      return {
+        height: snap.height,
+        bestblock: snap.bestBlock,
+        txouts: s.txouts,
+        bogosize: s.bogosize,
+        hash_serialized_3: type === 'hash_serialized_3' ? hash : undefined,
+        muhash: type === 'muhash' ? hash : undefined,
+        total_amount: amount(s.totalAmount),
+        transactions: s.transactions,
+        disk_size: await directorySize(deps.chainstateDir),
+      };
+    },
+  );
+}

@@ -1,0 +1,242 @@
+// gettxoutsetinfo as Core v29's, on the RPC fixture's regtest chain (103 blocks, one spend, a
+// sibling of the tip) with a real coinstatsindex: the field names and types of both of Core's
+// result shapes (kept as data below, from Core's help text), hash_serialized_3 and muhash equal to
+// a computation in this test written apart from src (coins collected from the blocks, sorted by
+// txid and index, Core's TxOutSer by hand), the index's figures at a height and its block_info,
+// the set reached two ways (a reorg to the sibling and back) giving the same digests, and Core's
+// error codes and messages.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { openIndex } from '../../src/index/base.js';
+import { coinStatsIndexFor, type CoinStatsIndex } from '../../src/index/coinstats.js';
+import { indexChainAdapter } from '../../src/node/adapters.js';
+import { MuHash3072 } from '../../src/crypto/muhash.js';
+import type { Block } from '../../src/primitives/block.js';
+import { bytesToHex, reverseHex } from '../../src/primitives/bytes.js';
+import { RpcError } from '../../src/rpc/errors.js';
+import { stringifyJson } from '../../src/rpc/json.js';
+import { RpcServer } from '../../src/rpc/server.js';
+import { registerUtxoMethods } from '../../src/rpc/utxo-methods.js';
+import { type NodeFixture, openNodeFixture, params } from './node-fixture.js';
+
+// Core v29's RPCResult for gettxoutsetinfo: the fields and JSON types of each shape.
+const CORE_SCAN_FIELDS = {
+  height: 'number',
+  bestblock: 'string',
+  txouts: 'number',
+  bogosize: 'number',
+  hash_serialized_3: 'string',
+  total_amount: 'number',
+  transactions: 'number',
+  disk_size: 'number',
+};
+const CORE_INDEX_FIELDS = {
+  height: 'number',
+  bestblock: 'string',
+  txouts: 'number',
+  bogosize: 'number',
+  muhash: 'string',
+  total_amount: 'number',
+  total_unspendable_amount: 'number',
+  block_info: 'object',
+};
+const CORE_BLOCK_INFO = [
+  'prevout_spent',
+  'coinbase',
+  'new_outputs_ex_coinbase',
+  'unspendable',
+  'unspendables',
+];
+const CORE_UNSPENDABLES = ['genesis_block', 'bip30', 'scripts', 'unclaimed_rewards'];
+
+let f: NodeFixture;
+let index: CoinStatsIndex;
+let withIndex: RpcServer;
+before(async () => {
+  f = await openNodeFixture();
+  index = await openIndex(coinStatsIndexFor(params), join(f.dir, 'coinstats'), indexChainAdapter(f.chain));
+  await index.start();
+  await index.whenIdle();
+  withIndex = new RpcServer({ port: 0, auth: { cookieDir: f.dir }, authFailDelayMs: 1 });
+  registerUtxoMethods(withIndex, { chain: f.chain, chainstateDir: join(f.dir, 'chain'), coinStats: index });
+});
+after(async () => {
+  await index.close();
+  await f.close();
+});
+
+type Obj = Record<string, unknown>;
+const plain = (method: string, p: unknown[] = []) => f.rpc(method, p) as Promise<Obj>;
+const indexed = async (method: string, p: unknown[] = []) =>
+  JSON.parse(stringifyJson(await withIndex.call(method, p, '/'))) as Obj;
+const code = (c: number, msg?: string) => (e: unknown) =>
+  e instanceof RpcError && e.code === c && (msg === undefined || e.message === msg);
+
+/** The UTXO set after `blocks` (from height 1), computed here from the blocks alone. */
+function coinsAfter(blocks: Block[]) {
+  const coins = new Map<
+    string,
+    { txid: Buffer; n: number; value: bigint; script: Uint8Array; h: number; cb: boolean }
+  >();
+  blocks.forEach((b, i) => {
+    const h = i + 1;
+    b.txs.forEach((tx, t) => {
+      if (t > 0)
+        for (const inp of tx.inputs) coins.delete(`${bytesToHex(inp.prevout.hash)}:${inp.prevout.index}`);
+      tx.outputs.forEach((o, n) => {
+        if (o.scriptPubKey[0] === 0x6a) return;
+        const txid = Buffer.from(tx.txid());
+        coins.set(`${txid.toString('hex')}:${n}`, {
+          txid,
+          n,
+          value: o.value,
+          script: o.scriptPubKey,
+          h,
+          cb: t === 0,
+        });
+      });
+    });
+  });
+  const sorted = [...coins.values()].sort((a, b) => Buffer.compare(a.txid, b.txid) || a.n - b.n);
+  const ser = sorted.map((c) => {
+    const head = Buffer.alloc(36 + 4 + 8);
+    c.txid.copy(head, 0);
+    head.writeUInt32LE(c.n, 32);
+    head.writeUInt32LE(c.h * 2 + (c.cb ? 1 : 0), 36);
+    head.writeBigInt64LE(c.value, 40);
+    assert.ok(c.script.length < 0xfd);
+    return Buffer.concat([head, Buffer.of(c.script.length), c.script]);
+  });
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest();
+  const mu = new MuHash3072();
+  for (const s of ser) mu.insert(s);
+  return {
+    txouts: sorted.length,
+    transactions: new Set(sorted.map((c) => c.txid.toString('hex'))).size,
+    total: sorted.reduce((t, c) => t + c.value, 0n),
+    bogosize: sorted.reduce((t, c) => t + 50 + c.script.length, 0),
+    hashSerialized3: Buffer.from(sha(sha(Buffer.concat(ser))))
+      .reverse()
+      .toString('hex'),
+    muhash: reverseHex(mu.digest()),
+  };
+}
+
+const shape = (o: Obj) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v]));
+
+test('gettxoutsetinfo without the index: Core fields, hash_serialized_3 and muhash as computed apart', async () => {
+  const want = coinsAfter(f.blocks.slice(1));
+  const info = await plain('gettxoutsetinfo');
+  assert.deepEqual(shape(info), CORE_SCAN_FIELDS);
+  assert.equal(info.height, 103);
+  assert.equal(info.bestblock, f.blocks[103].hashHex());
+  assert.equal(info.txouts, want.txouts);
+  assert.equal(info.transactions, want.transactions);
+  assert.equal(info.bogosize, want.bogosize);
+  assert.equal(info.total_amount, Number(want.total) / 1e8);
+  assert.equal(info.hash_serialized_3, want.hashSerialized3);
+  assert.ok((info.disk_size as number) > 0);
+  const mu = await plain('gettxoutsetinfo', ['muhash']);
+  assert.equal(mu.muhash, want.muhash);
+  assert.equal(mu.hash_serialized_3, undefined);
+  const none = await plain('gettxoutsetinfo', ['none']);
+  assert.equal(none.muhash ?? none.hash_serialized_3, undefined);
+  assert.equal(none.txouts, want.txouts);
+});
+
+test('gettxoutsetinfo with coinstatsindex: Core fields, the same muhash, figures at any height', async () => {
+  const tip = await indexed('gettxoutsetinfo', ['muhash']);
+  assert.deepEqual(shape(tip), CORE_INDEX_FIELDS);
+  const info = tip.block_info as Obj;
+  assert.deepEqual(Object.keys(info), CORE_BLOCK_INFO);
+  assert.deepEqual(Object.keys(info.unspendables as Obj), CORE_UNSPENDABLES);
+  assert.equal(tip.muhash, (await plain('gettxoutsetinfo', ['muhash'])).muhash);
+  // hash_serialized_3 is never from the index: Core scans and gives transactions and disk_size.
+  assert.deepEqual(shape(await indexed('gettxoutsetinfo')), CORE_SCAN_FIELDS);
+  // use_index=false scans as without the index.
+  const { hash_serialized_3: _, ...scanned } = CORE_SCAN_FIELDS;
+  assert.deepEqual(shape(await indexed('gettxoutsetinfo', ['muhash', null, false])), {
+    ...scanned,
+    muhash: 'string',
+  });
+
+  for (const h of [1, 50, 101, 102]) {
+    const want = coinsAfter(f.blocks.slice(1, h + 1));
+    const byHeight = await indexed('gettxoutsetinfo', ['muhash', h]);
+    assert.equal(byHeight.muhash, want.muhash, `height ${h}`);
+    assert.equal(byHeight.txouts, want.txouts);
+    assert.equal(byHeight.bogosize, want.bogosize);
+    assert.equal(byHeight.total_amount, Number(want.total) / 1e8);
+    assert.deepEqual(await indexed('gettxoutsetinfo', ['muhash', f.blocks[h].hashHex()]), byHeight);
+  }
+  // Genesis: its 50 coins are unspendable, nothing is in the set.
+  const g = await indexed('gettxoutsetinfo', ['none', 0]);
+  assert.equal(g.txouts, 0);
+  assert.equal(g.total_unspendable_amount, 50);
+  assert.equal(((g.block_info as Obj).unspendables as Obj).genesis_block, 50);
+  // Block 102 spends block 1's 50 coins, pays 40 - fee and 10 onward and a 50 + fee coinbase.
+  const b = (await indexed('gettxoutsetinfo', ['none', 102])).block_info as Obj;
+  assert.deepEqual(
+    { ...b, unspendables: undefined },
+    {
+      prevout_spent: 50,
+      coinbase: 50.0001,
+      new_outputs_ex_coinbase: 49.9999,
+      unspendable: 0,
+      unspendables: undefined,
+    },
+  );
+});
+
+test('gettxoutsetinfo: the set reached two ways (a reorg to the sibling and back) hashes the same', async () => {
+  const before103 = await indexed('gettxoutsetinfo', ['muhash']);
+  const serialized = (await plain('gettxoutsetinfo')).hash_serialized_3;
+  await f.chain.invalidateBlock(f.blocks[103].hashHex());
+  assert.equal(f.chain.tip.hashHex, f.sibling.hashHex());
+  await index.whenIdle();
+  const side = await indexed('gettxoutsetinfo', ['muhash']);
+  assert.equal(side.bestblock, f.sibling.hashHex());
+  assert.equal(side.muhash, coinsAfter([...f.blocks.slice(1, 103), f.sibling]).muhash);
+  assert.notEqual(side.muhash, before103.muhash);
+  // Back: 103 made valid again, the sibling (as heavy, so kept as the tip) invalidated.
+  await f.chain.reconsiderBlock(f.blocks[103].hashHex());
+  await f.chain.invalidateBlock(f.sibling.hashHex());
+  assert.equal(f.chain.tip.hashHex, f.blocks[103].hashHex());
+  await index.whenIdle();
+  assert.deepEqual(await indexed('gettxoutsetinfo', ['muhash']), before103);
+  assert.equal((await plain('gettxoutsetinfo')).hash_serialized_3, serialized);
+  // The branch left behind keeps its entry (Core's hash-keyed copy).
+  assert.equal((await indexed('gettxoutsetinfo', ['muhash', f.sibling.hashHex()])).muhash, side.muhash);
+});
+
+test("gettxoutsetinfo: Core's errors", async () => {
+  await assert.rejects(
+    plain('gettxoutsetinfo', ['foo hash']),
+    code(-8, "'foo hash' is not a valid hash_type"),
+  );
+  await assert.rejects(
+    plain('gettxoutsetinfo', ['muhash', 1]),
+    code(-8, 'Querying specific block heights requires coinstatsindex'),
+  );
+  await assert.rejects(
+    indexed('gettxoutsetinfo', ['hash_serialized_3', 1]),
+    code(-8, 'hash_serialized_3 hash type cannot be queried for a specific block'),
+  );
+  await assert.rejects(
+    indexed('gettxoutsetinfo', ['muhash', 1, false]),
+    code(-8, 'Cannot set use_index to false when querying for a specific block'),
+  );
+  await assert.rejects(
+    indexed('gettxoutsetinfo', ['none', -1]),
+    code(-8, 'Target block height -1 is negative'),
+  );
+  await assert.rejects(
+    indexed('gettxoutsetinfo', ['none', 104]),
+    code(-8, 'Target block height 104 after current tip 103'),
+  );
+  await assert.rejects(indexed('gettxoutsetinfo', ['none', '11'.repeat(32)]), code(-5, 'Block not found'));
+  await assert.rejects(indexed('gettxoutsetinfo', ['none', true]), code(-3));
+  await assert.rejects(plain('gettxoutsetinfo', [1]), code(-3));
+});
