@@ -70,6 +70,8 @@ export class Peer {
   score = 0;
   sendHeaders = false;
   getaddrAnswered = false;
+  /** Its first `mempool` got our whole pool; later ones get only what it is not known to have. */
+  mempoolAnswered = false;
   /** Best height we know the peer has (its start height, raised by what it announces). */
   bestHeight = 0;
   unconnectingHeaders = 0;

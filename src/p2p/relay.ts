@@ -8,6 +8,11 @@
 // and takes it once a parent arrives; a peer's orphans go when it leaves), and what each peer is
 // known to have. Does not own: validation (the
 // mempool judges; misbehaviour scores through connman) nor block download (sync.ts).
+// A node catching up ignores transaction announcements (Core: no tx requests in
+// IsInitialBlockDownload), and its peers mark them known, so nothing would announce them again:
+// once it leaves initial download it asks each peer for its pool (BIP35 `mempool`, as bcoin does
+// when its chain is synced), and a peer's first `mempool` is answered with the whole pool, as
+// Core answers it (the known filter holds what was announced to a node that ignored it).
 import { hexToBytes } from '../primitives/bytes.js';
 import type { Tx } from '../primitives/tx.js';
 import type { ConnMan } from './connman.js';
@@ -28,6 +33,8 @@ export class Relay {
   private readonly txRequests = new TxRequestTracker();
   private readonly recentRejects = new RollingBloom(RECENT_REJECTS);
   private readonly peers = new Map<number, Peer>();
+  /** In initial download at the last tip: leaving it asks every peer for its pool. */
+  private catchingUp: boolean;
 
   constructor(
     private readonly chain: P2PChain,
@@ -36,7 +43,9 @@ export class Relay {
     private readonly sync: BlockSync,
     private readonly timeouts: P2PTimeouts,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.catchingUp = chain.isInitialBlockDownload();
+  }
 
   /** Forgets the transactions asked of a closed peer (asked elsewhere on the next inv). */
   dropPeer(peer: Peer): void {
@@ -144,12 +153,19 @@ export class Relay {
     this.sync.scheduleDownloads();
   }
 
+  /**
+   * Answers `mempool` with the pool's txids: the first request of a connection gets all of them
+   * (Core ignores the known filter here), later ones only what the peer is not known to have, so
+   * asking again and again costs the pool once per connection.
+   */
   onMempool(peer: Peer): void {
     if (!this.mempool) return;
+    const everything = !peer.mempoolAnswered;
+    peer.mempoolAnswered = true;
     const items: InvItem[] = [];
     for (const txid of this.mempool.txids()) {
       const k = key(txid);
-      if (peer.knownInv.has(k)) continue;
+      if (!everything && peer.knownInv.has(k)) continue;
       peer.knownInv.add(k);
       items.push({ type: InvType.TX, hash: txid });
       if (items.length === MAX_INV) peer.send({ command: 'inv', items: items.splice(0) });
@@ -205,11 +221,23 @@ export class Relay {
     }
   }
 
+  /** Asks each peer that relays for its pool: what it announced while we ignored it is inv'd again. */
+  private askPools(): void {
+    if (!this.mempool) return;
+    const peers = this.conn.readyPeers().filter((p) => p.version?.relay);
+    this.log.info({ peers: peers.length }, 'left initial block download; asking peers for their pools');
+    for (const p of peers) p.send({ command: 'mempool' });
+  }
+
   /** Announces a new tip (headers to peers that asked for them, else inv), outside IBD. */
   onTip(hash: Uint8Array): void {
     // As Core: a new tip may make a refused transaction valid (a spent input reorged away, a lock).
     this.recentRejects.reset();
     if (this.chain.isInitialBlockDownload()) return;
+    if (this.catchingUp) {
+      this.catchingUp = false;
+      this.askPools();
+    }
     const k = key(hash);
     const header = this.chain.getHeader(hash);
     for (const p of this.conn.readyPeers()) {

@@ -1,15 +1,17 @@
 // Transaction announcements from hostile peers, against a real P2PNode on 127.0.0.1: an inv flood
 // is held to Core's per-peer bounds (100 requests in flight of at most 5,000 pending) while the
 // node stays responsive; a policy-rejected transaction announced again is not fetched again (the
-// recently-rejected filter); an orphan's missing parent is asked of the peer that sent it.
+// recently-rejected filter); an orphan's missing parent is asked of the peer that sent it; a node
+// that ignored announcements while catching up asks for the pool once it has caught up, and a
+// peer's first `mempool` gets the whole pool, even what was announced to it already.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { BufferWriter } from '../../src/primitives/bytes.js';
+import { BufferWriter, bytesToHex } from '../../src/primitives/bytes.js';
 import { OutPoint, Tx, TxIn } from '../../src/primitives/tx.js';
 import { InvType, MAX_INV, frame, type Message } from '../../src/p2p/messages.js';
 import { MAX_PEER_TX_REQUEST_IN_FLIGHT } from '../../src/p2p/txrequest.js';
-import { spend } from './fake-chain.js';
+import { FakeChain, spend } from './fake-chain.js';
 import { RawPeer, startNode, type TestNode } from './helpers.js';
 
 async function withNode(fn: (n: TestNode) => Promise<void>): Promise<void> {
@@ -93,5 +95,56 @@ test("an orphan's missing parent is asked of the peer that sent it", () =>
     await requested(raw);
     assert.equal(n.mempool.has(parent.txid()), true);
     assert.equal(n.node.peerInfo()[0]?.banScore, 0);
+    raw.close();
+  }));
+
+test('a node that ignored announcements while catching up asks for the pool once caught up', async () => {
+  const chain = new FakeChain();
+  let ibd = true;
+  chain.isInitialBlockDownload = () => ibd;
+  const n = await startNode({ timeouts: { handshakeMs: 10_000 } }, chain);
+  try {
+    const raw = await RawPeer.handshake(n.url);
+    const tx = spend(7);
+    const inv: Message = { command: 'inv', items: [{ type: InvType.TX, hash: tx.txid() }] };
+    raw.send(inv);
+    assert.equal((await requested(raw)).length, 0, 'not asked while catching up');
+    const from = raw.received.length;
+    await chain.mine(1);
+    assert.equal((await requested(raw)).length, 0, 'a tip during initial download asks nothing');
+    assert.equal(raw.received.slice(from).filter((m) => m.command === 'mempool').length, 0);
+    ibd = false;
+    await chain.mine(1);
+    await raw.next('mempool', 5_000, from);
+    raw.send(inv);
+    assert.equal((await requested(raw)).length, 1, 'asked once caught up');
+    await chain.mine(1);
+    assert.equal(raw.received.filter((m) => m.command === 'mempool').length, 1, 'asked for the pool once');
+    raw.close();
+  } finally {
+    await n.node.stop();
+  }
+});
+
+test("a peer's first mempool request gets the whole pool, later ones what it lacks", () =>
+  withNode(async (n) => {
+    const raw = await RawPeer.handshake(n.url);
+    const invs = (from: number) =>
+      raw.received.slice(from).flatMap((m) => (m.command === 'inv' ? m.items.map((i) => i.hash) : []));
+    const a = spend(8);
+    await requested(raw); // the node has our verack: we are a peer it announces to
+    assert.equal((await n.mempool.accept(a)).accepted, true);
+    await raw.next('inv');
+    const ask = async (): Promise<Uint8Array[]> => {
+      const from = raw.received.length;
+      raw.send({ command: 'mempool' });
+      await requested(raw);
+      return invs(from);
+    };
+    assert.deepEqual(await ask(), [a.txid()], 'announced before, sent again on the first request');
+    assert.deepEqual(await ask(), [], 'nothing new');
+    const b = spend(9);
+    n.mempool.txs.set(bytesToHex(b.txid()), b); // in the pool, never announced
+    assert.deepEqual(await ask(), [b.txid()], 'only what it was not told');
     raw.close();
   }));
