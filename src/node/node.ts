@@ -32,6 +32,7 @@ import { registerInterfaceMethods } from '../rpc/interface-methods.js';
 import { registerNodeMethods } from '../rpc/node-methods.js';
 import { registerUtxoMethods } from '../rpc/utxo-methods.js';
 import { mempoolRejectToRpc, registerRawTxMethods } from '../rpc/rawtx-methods.js';
+import { registerTxOutProofMethods } from '../rpc/txoutproof-methods.js';
 import { FeeEstimator } from '../mempool/fee-estimator.js';
 import { Miner } from '../mining/miner.js';
 import { nativeStatus } from '../mining/hasher.js';
@@ -807,14 +808,16 @@ export class TallyNode {
       hasBlock: (hash) => this.chain.getEntry(hash) !== undefined,
       basicFilter: filterIndex ? (hash) => filterIndex.get(hash) : undefined,
     });
+    const txIndexBlock = txIndex ? (txid: Uint8Array) => txIndex.blockOf(txid) : undefined;
     registerRawTxMethods(this.rpc, {
       chain: this.chain,
       mempool: this.mempool,
       params: this.params,
       wallets: this.wallets,
       broadcast: (tx) => this.broadcast(tx),
-      txIndexBlock: txIndex ? (txid) => txIndex.blockOf(txid) : undefined,
+      txIndexBlock,
     });
+    registerTxOutProofMethods(this.rpc, { chain: this.chain, txIndexBlock });
     const miningHooks = registerMiningMethods(this.rpc, {
       chain: this.chain,
       mempool: this.mempool,

@@ -55,8 +55,6 @@ const NOT_YET: Record<string, string> = {
   dumptxoutset: 'not yet: UTXO snapshots',
   loadtxoutset: 'not yet: UTXO snapshots',
   scantxoutset: 'not yet',
-  gettxoutproof: 'not yet: merkle proofs',
-  verifytxoutproof: 'not yet: merkle proofs',
   fundrawtransaction: 'not yet (the wallet issue)',
   generateblock: 'not yet',
   ...Object.fromEntries(
@@ -83,6 +81,8 @@ const DIFFERS: Record<string, string> = {
   gettxoutsetinfo: "hash_serialized is Tally's SHA-256 of the set, not Core's hash_serialized_3",
   getmemoryinfo: 'mode "stats" only; locked memory is empty (keys live on the JS heap)',
   verifychain: 'levels 3 and 4 are checked as level 2',
+  verifytxoutproof:
+    'bytes that are not a merkle block (trailing bytes included) are -1 "Invalid proof: …" (Core: -1 with its stream error)',
   pruneblockchain: 'refused: Tally has no prune mode',
   importmempool: 'each entry keeps its own time; options are accepted but there are no fee deltas',
   getrawtransaction: 'without txindex only the pool or a named block is searched, as Core',

@@ -4,6 +4,7 @@
 // it starts is tracked: stopAll() (call it in `after`) stops each by pid (SIGTERM, then SIGKILL
 // after a timeout) and removes the temp directories it made; a process still alive when the test
 // process exits is SIGKILLed.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -320,3 +321,12 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** For assert.rejects: an RPC error with this code (and message, when given). */
+export const rpcFails =
+  (code: number, message?: RegExp) =>
+  (e: Error & { code?: number }): boolean => {
+    assert.equal(e.code, code, e.message);
+    if (message) assert.match(e.message, message);
+    return true;
+  };

@@ -7,16 +7,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getParams } from '../../src/consensus/params.js';
 import { encodeAddress } from '../../src/primitives/address.js';
-import { startNode, stopAll } from './cluster.js';
+import { startNode, stopAll, rpcFails as fails } from './cluster.js';
 
 after(stopAll);
 
-type RpcFailure = Error & { code?: number };
-const fails = (code: number, message?: RegExp) => (e: RpcFailure) => {
-  assert.equal(e.code, code, e.message);
-  if (message) assert.match(e.message, message);
-  return true;
-};
 interface Unspent {
   txid: string;
   vout: number;
