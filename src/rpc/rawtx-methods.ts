@@ -320,7 +320,7 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
     reg(
       'signrawtransactionwithwallet',
       ['hexstring', 'prevtxs', 'sighashtype'],
-      "Signs the inputs the wallet's P2PKH keys can sign; prevouts come from the UTXO set, the pool, " +
+      "Signs the inputs the wallet's keys can sign (P2PKH, P2SH multisig); prevouts come from the UTXO set, the pool, " +
         'or prevtxs [{txid, vout, scriptPubKey, amount}]. Result: {hex, complete, errors}.',
       async (r, _raw, ctx) => {
         const wallet = (() => {
@@ -343,7 +343,6 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
           unsigned,
           coins.map((c) => c?.script),
           hashType,
-          prefixes,
         );
         const errors: Record<string, unknown>[] = [];
         tx.inputs.forEach((input, i) => {

@@ -48,6 +48,67 @@ export interface WalletRpcDeps {
   hasPoolDescendants?: (txid: string) => boolean;
 }
 
+/** A running rescan of one RPC server's wallets (rescanblockchain, or an import's). */
+export interface RescanState {
+  abort: boolean;
+  start: number;
+  height: number;
+  stop: number;
+}
+const rescans = new WeakMap<WalletRpcDeps, { current: RescanState | null }>();
+
+/** The rescan running for these wallet methods, if any (abortrescan stops it). */
+export function runningRescan(deps: WalletRpcDeps): RescanState | null {
+  return rescans.get(deps)?.current ?? null;
+}
+
+/**
+ * Reads the active chain from `start` to `stop` (default the tip) for the wallet's transactions,
+ * one rescan at a time (Core's -4 otherwise); a block reorged away during the read is read again.
+ * Returns the last height read; -1 (Core's "Rescan aborted by user.") when aborted.
+ */
+export async function rescanWallet(
+  deps: WalletRpcDeps,
+  wallet: Wallet,
+  start: number,
+  stop?: number,
+): Promise<number> {
+  const chain = deps.chain;
+  if (chain === undefined) throw new RpcError(RpcCode.MISC_ERROR, 'rescanning needs the chain');
+  let slot = rescans.get(deps);
+  if (slot === undefined) rescans.set(deps, (slot = { current: null }));
+  if (slot.current !== null)
+    throw new RpcError(
+      RpcCode.WALLET_ERROR,
+      'Wallet is currently rescanning. Abort existing rescan or wait.',
+    );
+  const state: RescanState = {
+    abort: false,
+    start,
+    height: start,
+    stop: Math.min(stop ?? chain.height, chain.height),
+  };
+  slot.current = state;
+  try {
+    for (let h = start; h <= state.stop && !state.abort; h++) {
+      state.height = h;
+      const entry = chain.getEntryAtHeight(h);
+      if (entry === undefined) break;
+      const block = await chain.getBlock(entry.hash);
+      // A reorg during the read: the block is no longer the active one at h; read h again.
+      if (block === undefined || chain.getEntryAtHeight(h)?.hashHex !== entry.hashHex) {
+        if (chain.getEntryAtHeight(h) !== undefined) h--;
+        continue;
+      }
+      wallet.scanBlock(block, h);
+    }
+    if (state.abort) throw new RpcError(RpcCode.MISC_ERROR, 'Rescan aborted by user.');
+    return state.height;
+  } finally {
+    slot.current = null;
+  }
+}
+
 /** Wallet exceptions -> Core's RPC codes. */
 export function walletRpcError(e: unknown): unknown {
   if (e instanceof RpcError) return e;
@@ -176,6 +237,7 @@ const amount = (sats: bigint) => new JsonAmount(sats);
 /** A history entry as listtransactions prints it. */
 export function entryJson(e: HistoryEntry): Record<string, unknown> {
   return {
+    involvesWatchonly: e.watchOnly === true ? true : undefined,
     address: e.address ?? undefined,
     category: e.category,
     amount: amount(e.amount),

@@ -10,7 +10,13 @@ import { RpcCode, RpcError } from './errors.js';
 import type { ParamReader } from './params.js';
 import type { BlockInfo } from './ports.js';
 import type { RpcServer } from './server.js';
-import { entryJson, walletRegistrar, type WalletRpcDeps } from './wallet-common.js';
+import {
+  entryJson,
+  rescanWallet,
+  runningRescan,
+  walletRegistrar,
+  type WalletRpcDeps,
+} from './wallet-common.js';
 
 const amount = (sats: bigint) => new JsonAmount(sats);
 
@@ -30,7 +36,6 @@ function labelled(wallet: Wallet, label: string): string[] {
 
 export function registerWalletInfoMethods(server: RpcServer, deps: WalletRpcDeps): void {
   const reg = walletRegistrar(server, deps.wallets);
-  let rescanning: { abort: boolean; start: number; height: number; stop: number } | null = null;
 
   reg(
     'getreceivedbyaddress',
@@ -303,39 +308,17 @@ export function registerWalletInfoMethods(server: RpcServer, deps: WalletRpcDeps
       const chain = deps.chain;
       if (chain === undefined) throw new RpcError(RpcCode.MISC_ERROR, 'rescanblockchain needs the chain');
       const wallet = w();
-      if (rescanning !== null)
-        throw new RpcError(
-          RpcCode.WALLET_ERROR,
-          'Wallet is currently rescanning. Abort existing rescan or wait.',
-        );
       const start = r.optInt(0, 0, 0);
       if (start > chain.height) throw r.invalid(0, 'Invalid start_height');
       const stop = r.has(1) ? r.int(1, 0) : chain.height;
       if (stop < start) throw r.invalid(1, 'stop_height must be greater than start_height');
-      const state = { abort: false, start, height: start, stop: Math.min(stop, chain.height) };
-      rescanning = state;
-      try {
-        for (let h = start; h <= state.stop && !state.abort; h++) {
-          state.height = h;
-          const entry = chain.getEntryAtHeight(h);
-          if (entry === undefined) break;
-          const block = await chain.getBlock(entry.hash);
-          // A reorg during the read: the block is no longer the active one at h; read h again.
-          if (block === undefined || chain.getEntryAtHeight(h)?.hashHex !== entry.hashHex) {
-            if (chain.getEntryAtHeight(h) !== undefined) h--;
-            continue;
-          }
-          wallet.scanBlock(block, h);
-        }
-        if (state.abort) throw new RpcError(RpcCode.MISC_ERROR, 'Rescan aborted by user.');
-        return { start_height: start, stop_height: state.height };
-      } finally {
-        rescanning = null;
-      }
+      const last = await rescanWallet(deps, wallet, start, stop);
+      return { start_height: start, stop_height: last };
     },
   );
 
   reg('abortrescan', [], 'Stops a running rescanblockchain; true when one was running.', () => {
+    const rescanning = runningRescan(deps);
     if (rescanning === null) return false;
     rescanning.abort = true;
     return true;

@@ -4,10 +4,16 @@
 // multisig address and its redeem script; no wallet needed).
 import { hash160 } from '../crypto/hash.js';
 import { isValidPubkey } from '../crypto/secp256k1.js';
-import { AddressError, decodeAddress, decodeWif, encodeAddress, encodeWif } from '../primitives/address.js';
+import {
+  AddressError,
+  addressToScript,
+  decodeAddress,
+  decodeWif,
+  encodeAddress,
+  encodeWif,
+} from '../primitives/address.js';
 import { bytesToHex, hexToBytes } from '../primitives/bytes.js';
 import { multisigScript } from '../script/standard.js';
-import { type Branch, CHANGE, RECEIVE } from '../wallet/keys.js';
 import { MessageError, signMessage, verifyMessage } from '../wallet/message.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { RpcCode, RpcError } from './errors.js';
@@ -18,8 +24,8 @@ import { walletRegistrar, type WalletRpcDeps } from './wallet-common.js';
 /** Core's MAX_SCRIPT_ELEMENT_SIZE: a redeem script is pushed whole. */
 const MAX_REDEEM_SCRIPT = 520;
 
-/** The wallet's HD key of a P2PKH address: Core's -5/-3/-4 when it is not one. */
-function keyOfAddress(wallet: Wallet, address: string): { branch: Branch; index: number } {
+/** The public key of a P2PKH address whose private key the wallet holds: Core's -5/-3/-4 when none. */
+function keyOfAddress(wallet: Wallet, address: string): Uint8Array {
   let kind: string;
   try {
     kind = decodeAddress(address, wallet.prefixes).kind;
@@ -27,9 +33,16 @@ function keyOfAddress(wallet: Wallet, address: string): { branch: Branch; index:
     throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Invalid address');
   }
   if (kind !== 'pubkeyhash') throw new RpcError(RpcCode.TYPE_ERROR, 'Address does not refer to key');
-  const info = wallet.addressInfo(address);
-  if (info === null) throw new RpcError(RpcCode.WALLET_ERROR, 'Private key not available');
-  return { branch: info.change ? CHANGE : RECEIVE, index: Number(info.path.split('/').pop()) };
+  const info = wallet.scriptInfo(addressToScript(address, wallet.prefixes));
+  if (info?.publicKey === undefined || !wallet.holdsKey(info.publicKey))
+    throw new RpcError(RpcCode.WALLET_ERROR, 'Private key not available');
+  return info.publicKey;
+}
+
+/** Runs `fn` with the private key of `pubkey`, which the wallet holds. */
+function withKey<T>(wallet: Wallet, pubkey: Uint8Array, fn: (sk: Uint8Array, pk: Uint8Array) => T): T {
+  wallet.requireUnlocked();
+  return wallet.withKeyOfPubkey(pubkey, fn) as T;
 }
 
 function verify(address: string, signature: string, message: string, prefixes: AddressPrefixes): boolean {
@@ -52,9 +65,9 @@ export function registerWalletKeyMethods(server: RpcServer, deps: WalletRpcDeps)
     'Signs a message with the key of one of the wallet\'s addresses ("Tally Signed Message:\\n" magic). Returns base64.',
     (r, _c, w) => {
       const wallet = w();
-      const { branch, index } = keyOfAddress(wallet, r.string(0));
+      const pubkey = keyOfAddress(wallet, r.string(0));
       const message = r.string(1);
-      return wallet.withPrivateKey(branch, index, (sk) => signMessage(sk, message));
+      return withKey(wallet, pubkey, (sk, pk) => signMessage(sk, message, pk.length === 33));
     },
   );
 
@@ -65,7 +78,7 @@ export function registerWalletKeyMethods(server: RpcServer, deps: WalletRpcDeps)
     (r, _c, w) => {
       const wallet = w();
       const address = r.string(0);
-      let key: { branch: Branch; index: number };
+      let key: Uint8Array;
       try {
         key = keyOfAddress(wallet, address);
       } catch (e) {
@@ -75,7 +88,7 @@ export function registerWalletKeyMethods(server: RpcServer, deps: WalletRpcDeps)
           throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Invalid Tally address');
         throw e;
       }
-      return wallet.withPrivateKey(key.branch, key.index, (sk) => encodeWif(sk, true, wallet.prefixes));
+      return withKey(wallet, key, (sk, pk) => encodeWif(sk, pk.length === 33, wallet.prefixes));
     },
   );
 

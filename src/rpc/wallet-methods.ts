@@ -3,8 +3,11 @@
 // own broadcasting: `broadcast` is injected by whoever wires the node (it throws RpcError -26/-25
 // itself when the mempool rejects). Wallet selection: /wallet/<name> in the URL, else the only
 // loaded wallet.
-import { addressToScript } from '../primitives/address.js';
+import { hash160 } from '../crypto/hash.js';
+import { addressToScript, encodeAddress } from '../primitives/address.js';
 import { bytesToHex } from '../primitives/bytes.js';
+import { classifyScript } from '../script/standard.js';
+import { multisigOf } from '../wallet/imported.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { JsonAmount } from './amount.js';
 import { txJson } from './chain-json.js';
@@ -18,6 +21,7 @@ import {
   walletRegistrar,
   type WalletRpcDeps,
 } from './wallet-common.js';
+import { registerWalletImportMethods } from './wallet-import-methods.js';
 import { registerWalletInfoMethods } from './wallet-info-methods.js';
 import { registerWalletKeyMethods } from './wallet-keys-methods.js';
 import { registerWalletSendMethods } from './wallet-send-methods.js';
@@ -95,18 +99,21 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
     (r, _c, w) => {
       if (r.has(0) && r.string(0) !== '*')
         throw r.invalid(0, 'dummy first argument must be excluded or set to "*".');
-      return amount(w().getBalances().trusted);
+      const wallet = w();
+      const watch = r.optBool(2, false) ? wallet.getBalances(true).trusted : 0n;
+      return amount(wallet.getBalances().trusted + watch);
     },
   );
-  reg('getbalances', [], 'Balances: trusted, untrusted_pending, immature.', (_r, _c, w) => {
+  reg('getbalances', [], 'Balances: mine and (with watched scripts) watchonly.', (_r, _c, w) => {
     const wallet = w();
-    const b = wallet.getBalances();
+    const json = (b: ReturnType<Wallet['getBalances']>) => ({
+      trusted: amount(b.trusted),
+      untrusted_pending: amount(b.untrustedPending),
+      immature: amount(b.immature),
+    });
     return {
-      mine: {
-        trusted: amount(b.trusted),
-        untrusted_pending: amount(b.untrustedPending),
-        immature: amount(b.immature),
-      },
+      mine: json(wallet.getBalances()),
+      watchonly: wallet.hasWatchOnly ? json(wallet.getBalances(true)) : undefined,
       lastprocessedblock: wallet.tip ? { hash: wallet.tip.hash, height: wallet.tip.height } : undefined,
     };
   });
@@ -137,7 +144,8 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
     const min = r.optInt(0, 1, 0);
     const max = r.optInt(1, 9_999_999, 0);
     const only = r.has(2) ? new Set(r.array(2).map(String)) : null;
-    return w()
+    const wallet = w();
+    return wallet
       .listCoins()
       .filter(
         (c) =>
@@ -150,11 +158,15 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
         txid: c.txid,
         vout: c.vout,
         address: c.address,
+        label: wallet.labelOf(c.address),
         scriptPubKey: bytesToHex(c.script),
         amount: amount(c.value),
         confirmations: c.confirmations,
-        spendable: c.trusted,
-        solvable: true,
+        redeemScript: ((rs) => (rs === undefined ? undefined : bytesToHex(rs)))(
+          wallet.scriptInfo(c.script)?.redeemScript,
+        ),
+        spendable: c.spendable,
+        solvable: c.solvable,
         safe: c.trusted,
       }));
   });
@@ -164,9 +176,13 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
     'Recent wallet transactions, oldest first.',
     (r, _c, w) => {
       if (r.has(0) && r.string(0) !== '*') throw r.invalid(0, 'only "*" is supported as label');
-      return w()
-        .listTransactions(r.optInt(1, 10, 0), r.optInt(2, 0, 0))
-        .map(entryJson);
+      const watch = r.optBool(3, false);
+      // count and skip apply to what is shown: watch-only entries are left out first unless asked for.
+      const all = w()
+        .listTransactions(Number.MAX_SAFE_INTEGER)
+        .filter((e) => watch || e.watchOnly !== true);
+      const end = Math.max(0, all.length - r.optInt(2, 0, 0));
+      return all.slice(Math.max(0, end - r.optInt(1, 10, 0)), end).map(entryJson);
     },
   );
   reg('gettransaction', ['txid', 'include_watchonly', 'verbose'], 'A wallet transaction.', (r, _c, w) => {
@@ -309,18 +325,28 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
     const wallet = w();
     const address = r.string(0);
     const script = addressToScript(address, wallet.prefixes);
-    const info = wallet.addressInfo(address);
+    const info = wallet.scriptInfo(script);
+    const ms = info?.redeemScript === undefined ? null : multisigOf(info.redeemScript);
+    const label = wallet.labelOf(address);
     return {
       address,
       scriptPubKey: bytesToHex(script),
-      ismine: info !== null,
-      iswatchonly: false,
-      solvable: info !== null,
-      isscript: script.length === 23,
+      ismine: info?.spendable ?? false,
+      solvable: info?.solvable ?? false,
+      iswatchonly: info !== null && !info.spendable,
+      isscript: classifyScript(script).type === 'scripthash',
+      iswitness: false,
+      script: ms !== null ? 'multisig' : undefined,
+      hex: info?.redeemScript !== undefined ? bytesToHex(info.redeemScript) : undefined,
+      sigsrequired: ms?.m,
+      pubkeys: ms?.pubkeys.map(bytesToHex),
+      addresses: ms?.pubkeys.map((k) => encodeAddress('pubkeyhash', hash160(k), wallet.prefixes)),
+      pubkey: info?.publicKey !== undefined ? bytesToHex(info.publicKey) : undefined,
+      iscompressed: info?.publicKey !== undefined ? info.publicKey.length === 33 : undefined,
       ischange: info?.change ?? false,
-      pubkey: info?.publicKey,
+      timestamp: info?.time,
       hdkeypath: info?.path,
-      labels: info?.label !== undefined ? [info.label] : [],
+      labels: label !== undefined ? [label] : [],
     };
   });
   reg('setlabel', ['address', 'label'], 'Sets the label of an address.', (r, _c, w) => {
@@ -330,4 +356,5 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
   registerWalletSendMethods(server, deps);
   registerWalletInfoMethods(server, deps);
   registerWalletKeyMethods(server, deps);
+  registerWalletImportMethods(server, deps);
 }

@@ -6,7 +6,7 @@
 // WalletLockedError, or WalletError for the fee ceiling.
 import { Tx, TxOut } from '../primitives/tx.js';
 import { compactSizeLength } from '../primitives/bytes.js';
-import { DUST_THRESHOLD, P2PKH_INPUT_SIZE, feeFor } from './coinselect.js';
+import { DUST_THRESHOLD, feeFor } from './coinselect.js';
 import { formatCoins as showCoins } from '../consensus/amount.js';
 import { checkMaxTxFee } from './fund.js';
 import { signTransaction } from './signing.js';
@@ -44,7 +44,7 @@ export interface Bumped {
 }
 
 /** Largest size the replacement can sign to (every signature at its longest). */
-function maxSize(tx: Tx): number {
+function maxSize(tx: Tx, coins: readonly Coin[]): number {
   const outs = tx.outputs.reduce(
     (s, o) => s + 8 + compactSizeLength(o.scriptPubKey.length) + o.scriptPubKey.length,
     0,
@@ -52,7 +52,7 @@ function maxSize(tx: Tx): number {
   return (
     4 +
     compactSizeLength(tx.inputs.length) +
-    tx.inputs.length * P2PKH_INPUT_SIZE +
+    coins.reduce((n, c) => n + c.inputSize, 0) +
     compactSizeLength(tx.outputs.length) +
     outs +
     4
@@ -82,7 +82,7 @@ export function createBumpTransaction(wallet: Wallet, txid: string, opts: BumpOp
     coins.push(c);
   }
   const origFee = coins.reduce((s, c) => s + c.value, 0n) - tx.outputs.reduce((s, o) => s + o.value, 0n);
-  const size = maxSize(tx);
+  const size = maxSize(tx, coins);
   const oldRate = (origFee * 1000n) / BigInt(tx.size);
   // Core: at least the old rate plus the wallet's incremental rate when nothing is asked for.
   const least =

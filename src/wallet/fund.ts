@@ -78,7 +78,7 @@ export function fundTransaction(
   const candidates: Candidate[] = coins.map((c) => ({
     id: c.outpoint.key(),
     value: c.value,
-    inputSize: P2PKH_INPUT_SIZE,
+    inputSize: c.inputSize,
   }));
   const outputsSize = outs.reduce(
     (s, o) => s + 8 + compactSizeLength(o.scriptPubKey.length) + o.scriptPubKey.length,

@@ -71,43 +71,77 @@ function deriveKey(passphrase: string, salt: Buffer, N: number, r: number, p: nu
   );
 }
 
+/** An AES-256-GCM box under an already derived key (imported keys share the wallet's key). */
+export interface Sealed {
+  iv: string;
+  tag: string;
+  ciphertext: string;
+}
+
+export function seal(key: Uint8Array, plain: Uint8Array): Sealed {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()]);
+  return {
+    iv: iv.toString('hex'),
+    tag: cipher.getAuthTag().toString('hex'),
+    ciphertext: ciphertext.toString('hex'),
+  };
+}
+
+/** Opens a box; a wrong key fails GCM authentication: WrongPassphraseError. */
+export function unseal(key: Uint8Array, box: Sealed): Uint8Array {
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(box.iv, 'hex'));
+  decipher.setAuthTag(Buffer.from(box.tag, 'hex'));
+  try {
+    return new Uint8Array(
+      Buffer.concat([decipher.update(Buffer.from(box.ciphertext, 'hex')), decipher.final()]),
+    );
+  } catch {
+    throw new WrongPassphraseError();
+  }
+}
+
+/**
+ * Encrypts under a fresh salt; also returns the derived key, so what else the wallet seals
+ * (imported private keys) can be sealed under the same passphrase. The caller zeroes the key.
+ */
+export async function encryptSecretWithKey(
+  secret: Uint8Array,
+  passphrase: string,
+  params: ScryptParams = DEFAULT_SCRYPT,
+): Promise<{ enc: EncryptedSecret; key: Buffer }> {
+  const salt = randomBytes(16);
+  const key = await deriveKey(passphrase, salt, params.N, params.r, params.p);
+  return { enc: { kdf: 'scrypt', ...params, salt: salt.toString('hex'), ...seal(key, secret) }, key };
+}
+
 export async function encryptSecret(
   secret: Uint8Array,
   passphrase: string,
   params: ScryptParams = DEFAULT_SCRYPT,
 ): Promise<EncryptedSecret> {
-  const salt = randomBytes(16);
-  const iv = randomBytes(12);
-  const key = await deriveKey(passphrase, salt, params.N, params.r, params.p);
+  const { enc, key } = await encryptSecretWithKey(secret, passphrase, params);
+  key.fill(0);
+  return enc;
+}
+
+/** Decrypts; also returns the derived key (the caller zeroes it). */
+export async function decryptSecretWithKey(
+  enc: EncryptedSecret,
+  passphrase: string,
+): Promise<{ plain: Uint8Array; key: Buffer }> {
+  const key = await deriveKey(passphrase, Buffer.from(enc.salt, 'hex'), enc.N, enc.r, enc.p);
   try {
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    const ciphertext = Buffer.concat([cipher.update(secret), cipher.final()]);
-    return {
-      kdf: 'scrypt',
-      ...params,
-      salt: salt.toString('hex'),
-      iv: iv.toString('hex'),
-      tag: cipher.getAuthTag().toString('hex'),
-      ciphertext: ciphertext.toString('hex'),
-    };
-  } finally {
+    return { plain: unseal(key, enc), key };
+  } catch (e) {
     key.fill(0);
+    throw e;
   }
 }
 
 export async function decryptSecret(enc: EncryptedSecret, passphrase: string): Promise<Uint8Array> {
-  const key = await deriveKey(passphrase, Buffer.from(enc.salt, 'hex'), enc.N, enc.r, enc.p);
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(enc.iv, 'hex'));
-    decipher.setAuthTag(Buffer.from(enc.tag, 'hex'));
-    try {
-      return new Uint8Array(
-        Buffer.concat([decipher.update(Buffer.from(enc.ciphertext, 'hex')), decipher.final()]),
-      );
-    } catch {
-      throw new WrongPassphraseError();
-    }
-  } finally {
-    key.fill(0);
-  }
+  const { plain, key } = await decryptSecretWithKey(enc, passphrase);
+  key.fill(0);
+  return plain;
 }

@@ -5,7 +5,7 @@
 import { addressToScript } from '../primitives/address.js';
 import { compactSizeLength } from '../primitives/bytes.js';
 import { Tx, TxIn, TxOut } from '../primitives/tx.js';
-import { DUST_THRESHOLD, P2PKH_INPUT_SIZE, feeFor } from './coinselect.js';
+import { DUST_THRESHOLD, feeFor } from './coinselect.js';
 import { MAX_BIP125_RBF_SEQUENCE, checkMaxTxFee } from './fund.js';
 import { signTransaction } from './signing.js';
 import { type Coin, type Wallet, WalletError } from './wallet.js';
@@ -47,7 +47,7 @@ export function createSendAll(
   const size =
     4 +
     compactSizeLength(coins.length) +
-    coins.length * P2PKH_INPUT_SIZE +
+    coins.reduce((n, c) => n + c.inputSize, 0) +
     compactSizeLength(scripts.length) +
     outsSize +
     4;

@@ -1,11 +1,14 @@
 // Wallet file I/O: JSON in DATADIR/wallets/<name>.json, written atomically (storage/atomic-file.ts:
 // temp file, fsync, rename, folder fsync) with mode 0600 so a crash never leaves half a wallet. Fails with WalletFileError
-// naming the file and what is wrong with it.
+// naming the file and what is wrong with it. Version 2 added imported keys and watched scripts
+// (importprivkey, importaddress, addmultisigaddress) and the wallet flags; a version 1 file is
+// read as a version 2 one with none, and written back as version 2.
 import { readFileSync } from 'node:fs';
 import { HDKey } from '@scure/bip32';
 import { z } from 'zod';
 import { hexToBytes } from '../primitives/bytes.js';
 import { Tx } from '../primitives/tx.js';
+import { isValidPubkey } from '../crypto/secp256k1.js';
 import { normalizeMnemonic } from './keys.js';
 
 export class WalletFileError extends Error {
@@ -68,10 +71,32 @@ const txRecord = z.object({
   replaces: z.string().optional(),
 });
 
+/** The current version; older files are migrated when read. */
+export const WALLET_FILE_VERSION = 2;
+
+/** An imported private key sealed under the wallet's passphrase key (keystore.ts seal). */
+const sealedBox = z.object({ iv: hexBytes(12), tag: hexBytes(16), ciphertext: hex });
+const importedKey = z.object({
+  pubkey: z
+    .string()
+    .regex(/^(0[23][0-9a-f]{64}|04[0-9a-f]{128})$/, 'expected a public key')
+    .refine((k) => isValidPubkey(hexToBytes(k)), 'not a point on the curve'),
+  /** Absent: a watched public key (importpubkey). */
+  secret: z.union([z.object({ plain: hexBytes(32) }), z.object({ sealed: sealedBox })]).optional(),
+  /** Seconds since the epoch: the key's birth (rescans start there). */
+  time: z.number().int().min(0),
+});
+const importedScript = z.object({
+  /** A watched output script (importaddress), or the P2SH script of a redeem script. */
+  script: hex.refine((h) => h.length > 0 && h.length <= 20_000, 'expected 1..10,000 bytes'),
+  redeemScript: hex.optional(),
+  time: z.number().int().min(0),
+});
+
 export const walletFileSchema = z
   .object({
     format: z.literal('tally-wallet'),
-    version: z.literal(1),
+    version: z.union([z.literal(1), z.literal(2)]),
     network: z.string(),
     coinType: z.number().int().min(0).max(MAX_INDEX),
     gap: z.number().int().min(1).max(1000),
@@ -88,6 +113,9 @@ export const walletFileSchema = z
     locked: z.array(z.string().regex(/^[0-9a-f]{64}:\d{1,10}$/)).optional(),
     tip: z.object({ height: z.number().int().min(-1), hash: z.string() }).nullable(),
     txs: z.record(z.string(), txRecord),
+    imported: z.object({ keys: z.array(importedKey), scripts: z.array(importedScript) }).optional(),
+    /** setwalletflag: avoid_reuse (Core's WALLET_FLAG_AVOID_REUSE). */
+    flags: z.object({ avoid_reuse: z.boolean().optional() }).optional(),
   })
   .superRefine((f, ctx) => {
     // The lookahead derives up to max(next, used) + gap: that must stay a non-hardened index.
@@ -95,10 +123,19 @@ export const walletFileSchema = z
       if (Math.max(f[b].next, f[b].used) + f.gap > MAX_INDEX)
         ctx.addIssue({ code: 'custom', path: [b, 'next'], message: 'address index past the BIP32 limit' });
     }
-  });
+  })
+  // Migration: version 1 had no imported keys nor flags.
+  .transform((f) => ({
+    ...f,
+    version: WALLET_FILE_VERSION as 2,
+    imported: f.imported ?? { keys: [], scripts: [] },
+    flags: f.flags ?? {},
+  }));
 
 export type WalletFile = z.infer<typeof walletFileSchema>;
 export type TxRecord = z.infer<typeof txRecord>;
+export type ImportedKey = z.infer<typeof importedKey>;
+export type ImportedScript = z.infer<typeof importedScript>;
 
 export function readWalletFile(path: string): WalletFile {
   let text: string;

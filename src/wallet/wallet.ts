@@ -21,8 +21,10 @@ import {
   scriptToAddress,
 } from '../primitives/address.js';
 import { OutPoint, Tx, TxOut } from '../primitives/tx.js';
-import { p2pkhScript } from '../script/standard.js';
-import { bytesToHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
+import { classifyScript, p2pkhScript } from '../script/standard.js';
+import { hash160 } from '../crypto/hash.js';
+import { publicKeyFromPrivate } from '../crypto/secp256k1.js';
+import { bytesToHex, compactSizeLength, equalBytes, hexToBytes, reverseHex } from '../primitives/bytes.js';
 import {
   Branch,
   CHANGE,
@@ -39,10 +41,13 @@ import {
   type ScryptParams,
   WrongPassphraseError,
   calibrateScrypt,
-  decryptSecret,
+  decryptSecretWithKey,
   encryptSecret,
+  encryptSecretWithKey,
 } from './keystore.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
+import { WalletError, WalletLockedError } from './errors.js';
+import { ImportedKeys, multisigOf, p2shOf } from './imported.js';
 import { TxRecord, WalletFile, readWalletFile } from './store.js';
 
 export const DEFAULT_GAP = 20;
@@ -50,19 +55,7 @@ export const MAX_UNLOCK_SECONDS = 100_000_000;
 /** How long what connected blocks brought may wait before the wallet file is rewritten. */
 const BLOCK_SAVE_DELAY_MS = 1_000;
 
-export class WalletError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WalletError';
-  }
-}
-
-export class WalletLockedError extends Error {
-  constructor() {
-    super('Error: Please enter the wallet passphrase with walletpassphrase first.');
-    this.name = 'WalletLockedError';
-  }
-}
+export { WalletError, WalletLockedError };
 
 export interface WalletChainInfo {
   network: string;
@@ -97,9 +90,17 @@ export interface Coin {
   vout: number;
   value: bigint;
   script: Uint8Array;
+  /** The address of its script; the script's hex for a watched script that has none. */
   address: string;
+  /** The HD key; RECEIVE and -1 for an imported key or a watched script. */
   branch: Branch;
   index: number;
+  /** The wallet can sign for it (Core's ISMINE_SPENDABLE); else it is watch-only. */
+  spendable: boolean;
+  /** The wallet knows how to spend it (a key or a redeem script), whether or not it can sign. */
+  solvable: boolean;
+  /** Serialized size of an input spending it, at most. */
+  inputSize: number;
   confirmations: number;
   coinbase: boolean;
   /** Spendable now: mature, and confirmed or our own unconfirmed change. */
@@ -111,6 +112,20 @@ export interface Balances {
   trusted: bigint;
   untrustedPending: bigint;
   immature: bigint;
+}
+
+/** What the wallet knows of an output script (getaddressinfo). */
+export interface ScriptInfo {
+  origin: 'hd' | 'key' | 'watch' | 'p2sh';
+  spendable: boolean;
+  solvable: boolean;
+  change: boolean;
+  /** The HD path, for keys of the HD chain. */
+  path?: string;
+  publicKey?: Uint8Array;
+  redeemScript?: Uint8Array;
+  /** When it entered the wallet (imports), seconds. */
+  time?: number;
 }
 
 export interface HistoryEntry {
@@ -128,12 +143,18 @@ export interface HistoryEntry {
   blockTime: number | null;
   time: number;
   label?: string;
+  /** A watch-only script is involved (Core's involvesWatchonly). */
+  watchOnly?: boolean;
 }
 
 interface KeyRef {
   branch: Branch;
+  /** The HD index; -1 for imports. */
   index: number;
-  publicKey: Uint8Array;
+  origin: ScriptInfo['origin'];
+  publicKey?: Uint8Array;
+  redeemScript?: Uint8Array;
+  time?: number;
 }
 
 interface TxState {
@@ -160,6 +181,8 @@ export class Wallet {
   private readonly lockedCoins = new Set<string>();
   /** settxfee: base units per 1,000 bytes, 0 = not set (Core's m_pay_tx_fee, kept in memory). */
   payTxFee = 0n;
+  /** Imported keys and watched scripts, beside the HD chain. */
+  private readonly imported: ImportedKeys;
 
   private constructor(
     private readonly file: WalletFile,
@@ -172,8 +195,10 @@ export class Wallet {
       [RECEIVE]: HDKey.fromExtendedKey(file.receive.xpub),
       [CHANGE]: HDKey.fromExtendedKey(file.change.xpub),
     };
+    this.imported = new ImportedKeys(file, () => this.isEncrypted);
     this.extendLookahead(RECEIVE);
     this.extendLookahead(CHANGE);
+    this.indexImported();
     for (const [txid, rec] of Object.entries(file.txs)) this.index(txid, Tx.decode(hexToBytes(rec.hex)), rec);
     if ('mnemonic' in file.secret) this.setPrivate(mnemonicToSeed(file.secret.mnemonic));
     for (const o of file.locked ?? []) this.lockedCoins.add(o);
@@ -198,7 +223,7 @@ export class Wallet {
         : { mnemonic };
     const file: WalletFile = {
       format: 'tally-wallet',
-      version: 1,
+      version: 2,
       network: opts.network,
       coinType,
       gap: opts.gap ?? DEFAULT_GAP,
@@ -208,6 +233,8 @@ export class Wallet {
       labels: {},
       tip: null,
       txs: {},
+      imported: { keys: [], scripts: [] },
+      flags: {},
     };
     account.wipePrivateData();
     const wallet = new Wallet(file, opts);
@@ -270,10 +297,15 @@ export class Wallet {
       throw new WalletError('Error: running with an unencrypted wallet, but walletpassphrase was called.');
     if (!(timeoutSeconds > 0)) throw new WalletError('Timeout cannot be negative or zero.');
     const timeout = Math.min(timeoutSeconds, MAX_UNLOCK_SECONDS);
-    const plain = await decryptSecret(this.file.secret.encrypted, passphrase);
+    const { plain, key } = await decryptSecretWithKey(this.file.secret.encrypted, passphrase);
     const mnemonic = new TextDecoder().decode(plain);
     plain.fill(0);
     this.lock();
+    try {
+      this.imported.unlock(key);
+    } finally {
+      key.fill(0);
+    }
     this.setPrivate(mnemonicToSeed(mnemonic));
     this.unlockedUntilMs = this.now() + timeout * 1000;
     this.lockTimer = setTimeout(() => this.lock(), timeout * 1000);
@@ -291,6 +323,7 @@ export class Wallet {
     }
     this.privateBranches = null;
     this.unlockedUntilMs = 0;
+    this.imported.lock();
   }
 
   /** The account's private branch keys, for tests of wiping; null when locked. */
@@ -302,10 +335,17 @@ export class Wallet {
     if (!('encrypted' in this.file.secret))
       throw new WalletError('Error: running with an unencrypted wallet.');
     if (newPassphrase === '') throw new WalletError('passphrase cannot be empty');
-    const plain = await decryptSecret(this.file.secret.encrypted, oldPassphrase);
+    const old = await decryptSecretWithKey(this.file.secret.encrypted, oldPassphrase);
     const { N, r, p } = this.file.secret.encrypted;
-    this.file.secret = { encrypted: await encryptSecret(plain, newPassphrase, { N, r, p }) };
-    plain.fill(0);
+    const fresh = await encryptSecretWithKey(old.plain, newPassphrase, { N, r, p });
+    old.plain.fill(0);
+    try {
+      this.imported.reseal(old.key, fresh.key);
+    } finally {
+      old.key.fill(0);
+      fresh.key.fill(0);
+    }
+    this.file.secret = { encrypted: fresh.enc };
     this.save();
   }
 
@@ -313,13 +353,19 @@ export class Wallet {
   async encrypt(passphrase: string, scrypt?: ScryptParams): Promise<void> {
     if (!('mnemonic' in this.file.secret)) throw new WalletError('Error: wallet is already encrypted.');
     if (passphrase === '') throw new WalletError('passphrase cannot be empty');
-    const enc = await encryptSecret(
+    const { enc, key } = await encryptSecretWithKey(
       new TextEncoder().encode(this.file.secret.mnemonic),
       passphrase,
       scrypt ?? (await calibrateScrypt()),
     );
+    try {
+      this.imported.reseal(null, key);
+    } finally {
+      key.fill(0);
+    }
     this.file.secret = { encrypted: enc };
     this.save();
+    this.imported.lock();
     this.privateBranches?.[RECEIVE].wipePrivateData();
     this.privateBranches?.[CHANGE].wipePrivateData();
     this.privateBranches = null;
@@ -335,7 +381,7 @@ export class Wallet {
     for (let i = this.derived[b]; i < want; i++) {
       const k = derivePublic(this.branches[b], b, i);
       const script = p2pkhScript(k.pubkeyHash);
-      this.scripts.set(bytesToHex(script), { branch: b, index: i, publicKey: k.publicKey });
+      this.scripts.set(bytesToHex(script), { branch: b, index: i, origin: 'hd', publicKey: k.publicKey });
     }
     this.derived[b] = Math.max(this.derived[b], want);
   }
@@ -366,16 +412,161 @@ export class Wallet {
     return this.scripts.has(bytesToHex(script));
   }
 
-  /** Address details (getaddressinfo); null when the address is not the wallet's. */
+  /** HD address details; null when the address is not one of the HD chain's. */
   addressInfo(address: string): { path: string; change: boolean; publicKey: string; label?: string } | null {
     const ref = this.scripts.get(bytesToHex(addressToScript(address, this.opts.prefixes)));
-    if (ref === undefined) return null;
+    if (ref === undefined || ref.origin !== 'hd') return null;
     return {
       path: keyPath(this.file.coinType, ref.branch, ref.index),
       change: ref.branch === CHANGE,
-      publicKey: bytesToHex(ref.publicKey),
+      publicKey: bytesToHex(ref.publicKey!),
       label: this.file.labels[address],
     };
+  }
+
+  /** What the wallet knows of an output script (HD, imported or watched); null when nothing. */
+  scriptInfo(script: Uint8Array): ScriptInfo | null {
+    const ref = this.scripts.get(bytesToHex(script));
+    if (ref === undefined) return null;
+    const hd = ref.origin === 'hd';
+    return {
+      origin: ref.origin,
+      spendable: this.canSign(ref),
+      solvable: this.isSolvable(ref, script),
+      change: hd && ref.branch === CHANGE,
+      path: hd ? keyPath(this.file.coinType, ref.branch, ref.index) : undefined,
+      publicKey: ref.publicKey,
+      redeemScript: ref.redeemScript,
+      time: ref.time,
+    };
+  }
+
+  // --- imported keys and watched scripts ---------------------------------------------------
+
+  /** Follows every imported script; a script of the HD chain stays the HD chain's. */
+  private indexImported(): void {
+    for (const [hex, r] of this.imported.refs()) {
+      if (this.scripts.get(hex)?.origin === 'hd') continue;
+      this.scripts.set(hex, { branch: RECEIVE, index: -1, ...r });
+    }
+  }
+
+  /** Whether the wallet can sign for the script (Core's ISMINE_SPENDABLE); watch-only otherwise. */
+  private canSign(ref: KeyRef): boolean {
+    if (ref.origin === 'hd' || ref.origin === 'key') return true;
+    const ms = ref.redeemScript === undefined ? null : multisigOf(ref.redeemScript);
+    return ms !== null && ms.pubkeys.filter((k) => this.holdsKey(k)).length >= ms.m;
+  }
+
+  private isSolvable(ref: KeyRef, script: Uint8Array): boolean {
+    if (ref.publicKey !== undefined) return true;
+    if (ref.redeemScript !== undefined) return multisigOf(ref.redeemScript) !== null;
+    const type = classifyScript(script).type;
+    return type === 'multisig' || type === 'pubkey';
+  }
+
+  /** Serialized size of an input spending the script, at most (signatures of 72 bytes + hash type). */
+  private inputSizeOf(ref: KeyRef): number {
+    const ms = ref.redeemScript === undefined ? null : multisigOf(ref.redeemScript);
+    if (ms !== null) {
+      const redeem = ref.redeemScript!.length;
+      const scriptSig = 1 + ms.m * 74 + (redeem < 76 ? 1 : redeem < 256 ? 2 : 3) + redeem;
+      return 32 + 4 + compactSizeLength(scriptSig) + scriptSig + 4;
+    }
+    // P2PKH: 149 bytes with a compressed key, 32 more with an uncompressed one.
+    return 116 + (ref.publicKey?.length ?? 33);
+  }
+
+  /** Whether the wallet holds the private key of a public key (HD or imported). */
+  holdsKey(pubkey: Uint8Array): boolean {
+    const ref = this.scripts.get(bytesToHex(p2pkhScript(hash160(pubkey))));
+    if (ref?.origin === 'hd') return equalBytes(ref.publicKey!, pubkey);
+    return this.imported.hasPrivate(pubkey);
+  }
+
+  /** Runs `fn` with the private key of `pubkey` (HD or imported); undefined when none is held. */
+  withKeyOfPubkey<T>(pubkey: Uint8Array, fn: (sk: Uint8Array, pk: Uint8Array) => T): T | undefined {
+    const ref = this.scripts.get(bytesToHex(p2pkhScript(hash160(pubkey))));
+    if (ref?.origin === 'hd' && equalBytes(ref.publicKey!, pubkey))
+      return this.withPrivateKey(ref.branch, ref.index, fn);
+    return this.imported.withKey(pubkey, fn);
+  }
+
+  private p2pkhAddress(publicKey: Uint8Array): string {
+    return encodeAddress('pubkeyhash', hash160(publicKey), this.opts.prefixes);
+  }
+
+  private afterImport(address: string | null, label: string | undefined): void {
+    this.indexImported();
+    if (address !== null && label !== undefined) {
+      if (label === '') delete this.file.labels[address];
+      else this.file.labels[address] = label;
+    }
+    this.save();
+  }
+
+  /**
+   * importprivkey: a private key beside the HD chain (a key of the chain is left as it is).
+   * Needs the wallet unlocked when it is encrypted. Returns the P2PKH address and whether it is new.
+   */
+  importPrivateKey(
+    sk: Uint8Array,
+    compressed: boolean,
+    label?: string,
+    time?: number,
+  ): { address: string; added: boolean } {
+    this.requireUnlocked();
+    const pub = publicKeyFromPrivate(sk, compressed);
+    const address = this.p2pkhAddress(pub);
+    const hd = this.scripts.get(bytesToHex(p2pkhScript(hash160(pub))))?.origin === 'hd';
+    const added =
+      !hd && this.imported.addPrivate(sk, compressed, time ?? Math.floor(this.now() / 1000)).added;
+    this.afterImport(address, label);
+    return { address, added };
+  }
+
+  /** importpubkey: watches the P2PKH output of a public key. */
+  importPublicKey(publicKey: Uint8Array, label?: string, time?: number): { address: string; added: boolean } {
+    const address = this.p2pkhAddress(publicKey);
+    const known = this.scripts.get(bytesToHex(p2pkhScript(hash160(publicKey))))?.publicKey !== undefined;
+    const added = !known && this.imported.addPublic(publicKey, time ?? Math.floor(this.now() / 1000));
+    this.afterImport(address, label);
+    return { address, added };
+  }
+
+  /**
+   * importaddress / importmulti / addmultisigaddress: watches an output script; with a redeem
+   * script, its P2SH output too. Returns the watched P2SH address (or the script's own).
+   */
+  importScript(
+    script: Uint8Array | null,
+    redeemScript: Uint8Array | undefined,
+    label?: string,
+    time?: number,
+  ): { address: string | null; added: boolean } {
+    const t = time ?? Math.floor(this.now() / 1000);
+    let added = false;
+    if (script !== null && !this.scripts.has(bytesToHex(script)))
+      added = this.imported.addScript(script, undefined, t);
+    let address = script === null ? null : scriptToAddress(script, this.opts.prefixes);
+    if (redeemScript !== undefined) {
+      const p2sh = p2shOf(redeemScript);
+      added = this.imported.addScript(p2sh, redeemScript, t) || added;
+      address = scriptToAddress(p2sh, this.opts.prefixes);
+    }
+    this.afterImport(address, label);
+    return { address, added };
+  }
+
+  /** Whether any script the wallet follows is watch-only (Core's HaveWatchOnly). */
+  get hasWatchOnly(): boolean {
+    for (const ref of this.scripts.values()) if (ref.origin !== 'hd' && !this.canSign(ref)) return true;
+    return false;
+  }
+
+  /** The imported keys and scripts (dumpwallet). */
+  get importedKeys(): ImportedKeys {
+    return this.imported;
   }
 
   // --- following the chain ----------------------------------------------------------------
@@ -696,28 +887,45 @@ export class Wallet {
         if (ref === undefined) return;
         const outpoint = new OutPoint(tx.txid(), vout);
         if (this.isSpent(outpoint)) return;
-        coins.push({
-          outpoint,
-          txid,
-          vout,
-          value: out.value,
-          script: out.scriptPubKey,
-          address: scriptToAddress(out.scriptPubKey, this.opts.prefixes)!,
-          branch: ref.branch,
-          index: ref.index,
-          confirmations: depth,
-          coinbase,
-          trusted,
-          immature,
-        });
+        coins.push(this.coinJson(outpoint, out, ref, depth, coinbase, trusted, immature));
       });
     }
     return coins;
   }
 
-  getBalances(): Balances {
+  private coinJson(
+    outpoint: OutPoint,
+    out: TxOut,
+    ref: KeyRef,
+    confirmations: number,
+    coinbase: boolean,
+    trusted: boolean,
+    immature: boolean,
+  ): Coin {
+    return {
+      outpoint,
+      txid: outpoint.txidHex(),
+      vout: outpoint.index,
+      value: out.value,
+      script: out.scriptPubKey,
+      address: scriptToAddress(out.scriptPubKey, this.opts.prefixes) ?? bytesToHex(out.scriptPubKey),
+      branch: ref.branch,
+      index: ref.index,
+      spendable: this.canSign(ref),
+      solvable: this.isSolvable(ref, out.scriptPubKey),
+      inputSize: this.inputSizeOf(ref),
+      confirmations,
+      coinbase,
+      trusted,
+      immature,
+    };
+  }
+
+  /** The balances of the coins the wallet can sign for, or (watchOnly) of the watch-only ones. */
+  getBalances(watchOnly = false): Balances {
     const b: Balances = { trusted: 0n, untrustedPending: 0n, immature: 0n };
     for (const c of this.listCoins()) {
+      if (c.spendable === watchOnly) continue;
       if (c.immature) b.immature += c.value;
       else if (c.trusted) b.trusted += c.value;
       else b.untrustedPending += c.value;
@@ -744,12 +952,14 @@ export class Wallet {
       };
       let debit = 0n;
       let fromMe = false;
+      let watchedInput = false;
       if (!tx.isCoinbase())
         for (const i of tx.inputs) {
           const o = this.ownedOutput(i.prevout);
           if (o !== null) {
             debit += o.out.value;
             fromMe = true;
+            if (!this.canSign(o.ref)) watchedInput = true;
           }
         }
       const totalOut = tx.outputs.reduce((s, o) => s + o.value, 0n);
@@ -757,8 +967,10 @@ export class Wallet {
       tx.outputs.forEach((out, vout) => {
         const ref = this.scripts.get(bytesToHex(out.scriptPubKey));
         const address = scriptToAddress(out.scriptPubKey, this.opts.prefixes);
+        const watched = watchedInput || (ref !== undefined && !this.canSign(ref));
+        const w = watched ? { watchOnly: true } : {};
         if (fromMe && (ref === undefined || ref.branch === RECEIVE))
-          entries.push({ ...base, category: 'send', address, amount: -out.value, fee: -fee, vout });
+          entries.push({ ...base, category: 'send', address, amount: -out.value, fee: -fee, vout, ...w });
         if (ref !== undefined && ref.branch === RECEIVE) {
           let category: HistoryEntry['category'] = 'receive';
           if (tx.isCoinbase())
@@ -771,6 +983,7 @@ export class Wallet {
             amount: out.value,
             vout,
             ...(label !== undefined ? { label } : {}),
+            ...w,
           });
         }
       });
@@ -791,9 +1004,17 @@ export class Wallet {
     return this.opts.prefixes;
   }
 
-  /** Coins a payment may spend: mature, confirmed or our own unconfirmed change, and not locked. */
-  spendableCoins(): Coin[] {
-    return this.listCoins().filter((c) => c.trusted && !this.lockedCoins.has(`${c.txid}:${c.vout}`));
+  /**
+   * Coins a payment may spend: mature, confirmed or our own unconfirmed change, not locked, and
+   * ones the wallet can sign for (or, includeWatching, watch-only ones it knows how to spend).
+   */
+  spendableCoins(includeWatching = false): Coin[] {
+    return this.listCoins().filter(
+      (c) =>
+        c.trusted &&
+        (c.spendable || (includeWatching && c.solvable)) &&
+        !this.lockedCoins.has(`${c.txid}:${c.vout}`),
+    );
   }
 
   // --- locked coins (lockunspent) ---------------------------------------------------------
@@ -916,20 +1137,8 @@ export class Wallet {
     const depth = this.depth(o.st.rec);
     const coinbase = o.st.tx.isCoinbase();
     const immature = coinbase && depth <= this.opts.coinbaseMaturity;
-    return {
-      outpoint: op,
-      txid: op.txidHex(),
-      vout: op.index,
-      value: o.out.value,
-      script: o.out.scriptPubKey,
-      address: scriptToAddress(o.out.scriptPubKey, this.opts.prefixes)!,
-      branch: o.ref.branch,
-      index: o.ref.index,
-      confirmations: depth,
-      coinbase,
-      trusted: !immature && (depth > 0 || this.fromMe(o.st.tx)),
-      immature,
-    };
+    const trusted = !immature && (depth > 0 || this.fromMe(o.st.tx));
+    return this.coinJson(op, o.out, o.ref, depth, coinbase, trusted, immature);
   }
 
   /** Whether an output script pays the change branch. */
