@@ -25,6 +25,7 @@ import {
   type BlockUndo,
   type ChainStore,
   type StoreBatch,
+  type StoredAt,
 } from './ports.js';
 import type { BlockTree } from './tree.js';
 import type { ChainEvents, ChainLogger, ProcessResult } from './types.js';
@@ -138,8 +139,11 @@ export class Activation {
     return !m.mutated && equalBytes(m.root, block.header.merkleRoot);
   }
 
-  /** Checks a block and stores it (Bitcoin Core's AcceptBlock); orphans are held, not stored. */
-  async acceptBlock(block: Block): Promise<ProcessResult> {
+  /**
+   * Checks a block and stores it (Bitcoin Core's AcceptBlock); orphans are held, not stored.
+   * `storedAt`: the block is already in the block files there (reindex), so it is only indexed.
+   */
+  async acceptBlock(block: Block, storedAt?: StoredAt): Promise<ProcessResult> {
     const tree = this.tree;
     const hash = block.hash();
     const known = tree.getEntry(hash);
@@ -189,7 +193,9 @@ export class Activation {
     }
     entry.status |= BlockStatus.HAVE_DATA;
     entry.sequence = tree.sequence++;
-    await batch.putBlock(hash, block.encode()).putIndex(hash, entry.record()).write();
+    if (storedAt) batch.linkBlock(hash, storedAt);
+    else batch.putBlock(hash, block.encode());
+    await batch.putIndex(hash, entry.record()).write();
     this.arrivals.set(entry.hashHex, block);
     tree.receivedData(entry);
     return { accepted: true, isNew: true };

@@ -32,7 +32,15 @@ export const BlockStatus = {
   FAILED: 1 << 3,
   /** An ancestor failed. */
   FAILED_CHILD: 1 << 4,
+  /** The body was stored and connected, then pruned: it counts as chain data but is gone. */
+  PRUNED: 1 << 5,
 } as const;
+
+/** Where a block record sits in the block files (found by a reindex scan). */
+export interface StoredAt {
+  file: number;
+  pos: number;
+}
 
 export interface IndexRecord {
   header: BlockHeader;
@@ -57,6 +65,8 @@ export interface CoinsMarkers {
 
 export interface StoreBatch {
   putBlock(hash: Uint8Array, raw: Uint8Array): this;
+  /** Indexes a block already in the block files (reindex) instead of writing it again. */
+  linkBlock(hash: Uint8Array, at: StoredAt): this;
   putIndex(hash: Uint8Array, rec: IndexRecord): this;
   putUndo(hash: Uint8Array, undo: BlockUndo): this;
   putCoin(outpoint: OutPoint, coin: StoredCoin): this;
@@ -82,6 +92,23 @@ export interface ChainStore {
   batch(): StoreBatch;
   /** Deletes every coin and both markers (reindex). */
   wipeCoins(): Promise<void>;
+  /** True while the block index is rebuilt from the block files (--reindex, or one interrupted,
+   * which starts over): loadIndex is then empty. */
+  readonly reindexing: boolean;
+  /** Every whole block record of the block files, in file order (reindex). */
+  scanBlocks(): AsyncIterable<[StoredAt, Uint8Array]>;
+  readBlockAt(at: StoredAt): Promise<Uint8Array>;
+  /** The rebuilt index is whole: a later start need not rebuild it. */
+  finishReindex(): Promise<void>;
+  /** Bytes of every block and undo file (what a prune target bounds). */
+  blockFilesBytes(): number;
+  /** Block files (numbers, oldest first, with their bytes) holding no block above `height`,
+   * never the one being written. */
+  prunableFiles(height: number): { file: number; bytes: number }[];
+  /** Forgets the blocks stored in `files` (reads of them answer undefined from now on) and returns
+   * their hashes; the caller records that in the index, then calls removeFiles. */
+  forgetFiles(files: readonly number[]): Uint8Array[];
+  removeFiles(files: readonly number[]): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -214,9 +214,11 @@ export class BlockTree {
 
   /** After loading the index: which entries have all their bodies, and which wait on a parent. */
   linkLoaded(): void {
+    // A pruned body was stored and connected once: its descendants still have chain data.
+    const had = (e: BlockEntry): boolean => e.hasData() || (e.status & BlockStatus.PRUNED) !== 0;
     for (const e of [...this.index.values()].sort((a, b) => a.height - b.height)) {
-      if (!e.prev) e.haveChainData = e.hasData();
-      else if (e.hasData()) {
+      if (!e.prev) e.haveChainData = had(e);
+      else if (had(e)) {
         if (e.prev.haveChainData) e.haveChainData = true;
         else this.addUnlinked(e);
       }

@@ -121,9 +121,12 @@ export interface NodeConfig {
   minimumchainwork?: bigint;
   /** Save the mempool at shutdown and load it at start. */
   persistmempool: boolean;
-  /** Rebuild the UTXO set from stored blocks at start (Core's -reindex and -reindex-chainstate). */
+  /** Rebuild the block index and UTXO set from the block files at start (Core's -reindex). */
   reindex: boolean;
+  /** Rebuild the UTXO set alone from the stored blocks at start (Core's -reindex-chainstate). */
   'reindex-chainstate': boolean;
+  /** Core's -prune: 0 keeps every block, 1 prunes on pruneblockchain, N >= 550 keeps about N MiB. */
+  prune: number;
   /** Blocks verified at start (Core's -checkblocks). */
   checkblocks?: number;
   /** Settings taken but with nothing to do in Tally: one line each, logged at start. */
@@ -419,8 +422,13 @@ export const OPTIONS: Record<string, OptionSpec> = {
     help: "Chain work a header chain needs before it is stored or followed (default: the network's)",
   },
   persistmempool: boolOpt('Save the mempool at shutdown and load it at start (default 1)'),
-  reindex: boolOpt('Rebuild the UTXO set from the stored blocks at start'),
+  reindex: boolOpt('Rebuild the block index and the UTXO set from the block files (blocks/) at start'),
   'reindex-chainstate': boolOpt('Rebuild the UTXO set from the stored blocks at start'),
+  prune: {
+    schema: int(0, 2 ** 31 - 1),
+    expect: 'an integer (MiB; 0 = off, 1 = pruneblockchain only, 550 or more = target)',
+    help: 'Delete old block files, keeping about this many MiB of them and the last 288 blocks (default 0)',
+  },
   checkblocks: {
     schema: int(0, 1_000_000),
     expect: 'an integer (0 = none)',
@@ -448,7 +456,6 @@ const FIXED = 'not configurable in Tally';
 const LOGFMT = "Tally's log format is fixed (JSON lines in debug.log)";
 const WALLETOPT = "not configurable in Tally's wallet (one per data directory; see docs/wallet.md)";
 export const REFUSED: Record<string, string> = {
-  prune: 'pruning is not implemented yet; prune=0 (keep every block) is what Tally does',
   blocksonly: 'blocks-only mode is not implemented yet',
   maxuploadtarget: 'an upload target is not implemented yet',
   whitelist: 'peer permissions (whitelist) are not implemented yet',
@@ -558,6 +565,7 @@ const DEFAULTS = {
   persistmempool: true,
   reindex: false,
   'reindex-chainstate': false,
+  prune: 0,
 } as const;
 const MULTI_KEYS = Object.keys(OPTIONS).filter((k) => OPTIONS[k].multi);
 
@@ -746,6 +754,27 @@ function networkIn(values: Values, base: string): Chosen | undefined {
   return net;
 }
 
+/** Core's MIN_DISK_SPACE_FOR_BLOCK_FILES in MiB: the smallest automatic prune target. */
+export const MIN_PRUNE_MIB = 550;
+
+/** Core's start-up refusals of prune settings, in Core's words. */
+function checkPrune(cfg: NodeConfig): void {
+  if (cfg.prune === 0) return;
+  if (cfg.prune > 1 && cfg.prune < MIN_PRUNE_MIB)
+    throw new ConfigError(
+      `Prune configured below the minimum of ${MIN_PRUNE_MIB} MiB.  Please use a higher number.`,
+    );
+  if (cfg.txindex || cfg.explorer !== undefined)
+    throw new ConfigError(
+      `Prune mode is incompatible with -txindex.${cfg.explorer !== undefined ? ' (--explorer turns txindex on)' : ''}`,
+    );
+  if (cfg['reindex-chainstate'])
+    throw new ConfigError('Prune mode is incompatible with -reindex-chainstate. Use full -reindex instead.');
+  throw new ConfigError(
+    `prune=${cfg.prune} is not supported yet: pruning lands next; prune=0 keeps every block`,
+  );
+}
+
 /** Reads tally.conf (and its includeconf files), applies flags and validates everything. */
 export function loadConfig(flags: Flags, opts: LoadOptions = {}): NodeConfig {
   const flagValues: Values = new Map();
@@ -852,6 +881,7 @@ export function loadConfig(flags: Flags, opts: LoadOptions = {}): NodeConfig {
   out.conf = conf;
   out.notes = notes;
   const cfg = out as unknown as NodeConfig;
+  checkPrune(cfg);
   if ((cfg.rpcuser === undefined) !== (cfg.rpcpassword === undefined))
     throw new ConfigError(
       'rpcuser and rpcpassword must be set together (or neither, to use the .cookie file)',

@@ -98,10 +98,20 @@ export class StartAborted extends Error {
   }
 }
 
+/**
+ * Test-only: TALLY_TEST_BLOCKFILE_BYTES makes blk files that small (Core's -fastprune), so pruning
+ * shows within a few hundred regtest blocks; the prune target shrinks by the same factor.
+ */
+export function testBlockFileSize(): number | undefined {
+  const v = Number(process.env.TALLY_TEST_BLOCKFILE_BYTES);
+  return Number.isInteger(v) && v >= 4096 ? v : undefined;
+}
+
 /** The files of a network's data directory. */
 export function dataLayout(networkDir: string) {
   return {
     chainstate: join(networkDir, 'chainstate'),
+    blocks: join(networkDir, 'blocks'),
     wallets: join(networkDir, 'wallets'),
     mempool: join(networkDir, 'mempool.dat'),
     peers: join(networkDir, 'peers.json'),
@@ -230,9 +240,21 @@ export class TallyNode {
       cleanup.push(() => rpc.stop());
       checkAbort();
 
-      const store = await LevelChainStore.open(files.chainstate, {
+      // chainstate/ and blocks/ (index/ and the blk/rev files) under the network's folder.
+      const store = await LevelChainStore.open(config.networkDir, {
         cacheSize: 8 << 20,
         onDiskFull: (e) => stopper.node?.abort(e),
+        magic: params.magic,
+        maxBlockFileSize: testBlockFileSize(),
+        // A pruned node cannot rebuild from its files: --reindex downloads the chain again.
+        rebuild: config.reindex
+          ? config.prune
+            ? 'discard'
+            : 'index'
+          : config['reindex-chainstate']
+            ? 'chainstate'
+            : 'none',
+        onNote: (msg) => log.info(`chain database: ${msg}`),
       });
       const chainLog = logging.child('chain');
       // One signature cache for the pool and the chain: what the mempool verified on entry is not
@@ -243,8 +265,8 @@ export class TallyNode {
         store,
         params,
         dbcacheMB: config.dbcache,
-        // Blocks are kept apart from the chain state, so Core's -reindex is -reindex-chainstate here.
-        reindex: config.reindex || config['reindex-chainstate'],
+        // --reindex is the store's (it rebuilds the index, and the chain state follows from genesis).
+        reindex: config['reindex-chainstate'] && !config.reindex,
         checkBlocks: config.checkblocks,
         logger: chainLog,
         activate: false,

@@ -1,17 +1,27 @@
-// storage/: the classic-level (LevelDB) implementation of chain/ports.ts.
-// Owns: key layout (one-byte prefixes), value encodings (BufferWriter), the schema version, and
-// turning a chain batch into one atomic LevelDB write. Does not own: what the records mean (chain/).
+// storage/: the implementation of chain/ports.ts on disk, laid out as Bitcoin Core's:
+//   chainstate/     LevelDB: the UTXO set and its markers (best block, head blocks), schema version
+//   blocks/index/   LevelDB: the block index, each entry with the file positions of its block and
+//                   undo data, and the reindex flag
+//   blocks/blk?????.dat, rev?????.dat: the blocks and undo data themselves (block-files.ts)
+// so a damaged chain state is rebuilt from the blocks (--reindex-chainstate) and a lost index from
+// the block files (--reindex). Owns: key layout (one-byte prefixes), value encodings
+// (BufferWriter), schema versions, and turning a chain batch into its writes in a crash-safe
+// order: block and undo bytes appended and fsynced first, then the index batch, then the chain
+// state batch (a crash between them leaves an index ahead of the chain state, which start-up
+// accepts: the chain state names the block it is at). Does not own: what the records mean (chain/).
 // How it fails: a value that does not decode, or a schema version it does not know, raises
 // ChainCorruptionError naming the record; LevelDB errors (locked directory, I/O) pass through.
 // A full disk (a write that would leave less than Core's 50 MiB margin, or one that fails with
 // ENOSPC) raises DiskFullError, tells onDiskFull once, and refuses every later write, as LevelDB
 // itself does after an I/O error: what is on disk stays at the last whole batch, as after a crash.
+// A data directory in the layout before blocks/ (everything in chainstate/, schema 1) is migrated
+// once at open (migrate.ts).
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { BlockHeader, HEADER_SIZE } from '../primitives/block.js';
-import { BufferReader, BufferWriter, DecodeError, reverseHex } from '../primitives/bytes.js';
-import { OutPoint } from '../primitives/tx.js';
+import { Block, HEADER_SIZE } from '../primitives/block.js';
+import { reverseHex } from '../primitives/bytes.js';
+import type { OutPoint } from '../primitives/tx.js';
 import {
   ChainCorruptionError,
   type BlockUndo,
@@ -19,141 +29,48 @@ import {
   type CoinsMarkers,
   type IndexRecord,
   type StoreBatch,
+  type StoredAt,
   type StoredCoin,
 } from '../chain/ports.js';
 import { checkDiskSpace, DiskFullError, isDiskFull, MIN_DISK_SPACE } from './disk-space.js';
+import { type Append, BlockFiles, hasBlockFiles } from './block-files.js';
+import { dropLegacy, migrateLegacy } from './migrate.js';
+import {
+  type BlockLocation,
+  INDEX_VERSION,
+  META_BEST,
+  META_HEADS,
+  META_REINDEX,
+  META_VERSION,
+  P_COIN,
+  P_INDEX,
+  SCHEMA_VERSION,
+  coinKey,
+  coinKeyToOutPoint,
+  decodeCoin,
+  decodeIndexEntry,
+  decodeOrCorrupt,
+  decodeUndo,
+  encodeCoin,
+  encodeIndexEntry,
+  encodeUndo,
+  hashKey,
+} from './records.js';
 
-export const SCHEMA_VERSION = 1;
-
-const P_BLOCK = 0x62; // 'b' + hash: raw block
-const P_INDEX = 0x69; // 'i' + hash: IndexRecord
-const P_UNDO = 0x75; // 'u' + hash: BlockUndo
-const P_COIN = 0x63; // 'c' + txid + index (u32 BE, so an iteration is in outpoint order)
-const P_META = 0x6d; // 'm' + name
-
-const META_VERSION = metaKey('version');
-const META_BEST = metaKey('best');
-const META_HEADS = metaKey('heads');
-
-function metaKey(name: string): Uint8Array {
-  return Uint8Array.from([P_META, ...Buffer.from(name, 'ascii')]);
-}
-
-function hashKey(prefix: number, hash: Uint8Array): Uint8Array {
-  const k = new Uint8Array(33);
-  k[0] = prefix;
-  k.set(hash, 1);
-  return k;
-}
-
-export function coinKey(op: OutPoint): Uint8Array {
-  const k = new Uint8Array(37);
-  k[0] = P_COIN;
-  k.set(op.hash, 1);
-  new DataView(k.buffer).setUint32(33, op.index, false);
-  return k;
-}
-
-function coinKeyToOutPoint(k: Uint8Array): OutPoint {
-  return new OutPoint(k.slice(1, 33), new DataView(k.buffer, k.byteOffset).getUint32(33, false));
-}
-
-function writeCoin(w: BufferWriter, c: StoredCoin): void {
-  // Height and the coinbase flag share one varint, as in Bitcoin Core's Coin serialisation.
-  w.varint(c.height * 2 + (c.coinbase ? 1 : 0))
-    .i64(c.value)
-    .varBytes(c.script);
-}
-
-function readCoin(r: BufferReader): StoredCoin {
-  const code = r.varint('coin.code', 0xffffffff);
-  const value = r.i64('coin.value');
-  // A plain copy: LevelDB hands back Buffers, which would keep its whole read buffer alive.
-  const script = new Uint8Array(r.varBytes('coin.script', r.remaining));
-  return { value, script, height: Math.floor(code / 2), coinbase: code % 2 === 1 };
-}
-
-export function encodeCoin(c: StoredCoin): Uint8Array {
-  const w = new BufferWriter(16 + c.script.length);
-  writeCoin(w, c);
-  return w.finish();
-}
-
-export function decodeCoin(v: Uint8Array): StoredCoin {
-  const r = new BufferReader(v);
-  const c = readCoin(r);
-  r.end('coin');
-  return c;
-}
-
-export function encodeIndex(rec: IndexRecord): Uint8Array {
-  const w = new BufferWriter(HEADER_SIZE + 48);
-  rec.header.write(w);
-  const work = new Uint8Array(32);
-  let x = rec.chainWork;
-  for (let i = 31; i >= 0; i--, x >>= 8n) work[i] = Number(x & 0xffn);
-  w.u32(rec.height).bytes(work).u32(rec.status).u32(rec.sequence);
-  return w.finish();
-}
-
-export function decodeIndex(v: Uint8Array): IndexRecord {
-  const r = new BufferReader(v);
-  const header = BlockHeader.read(r);
-  const height = r.u32('index.height');
-  let chainWork = 0n;
-  for (const b of r.bytes(32, 'index.chainWork')) chainWork = (chainWork << 8n) | BigInt(b);
-  const status = r.u32('index.status');
-  const sequence = r.u32('index.sequence');
-  r.end('index');
-  return { header, height, chainWork, status, sequence };
-}
-
-export function encodeUndo(undo: BlockUndo): Uint8Array {
-  const w = new BufferWriter(64);
-  w.varint(undo.length);
-  for (const tx of undo) {
-    w.varint(tx.length);
-    for (const c of tx) writeCoin(w, c);
-  }
-  return w.finish();
-}
-
-export function decodeUndo(v: Uint8Array): BlockUndo {
-  const r = new BufferReader(v);
-  // Each coin takes at least 10 bytes and each transaction entry at least one.
-  const n = r.varint('undo.txs', r.remaining);
-  const out: BlockUndo = [];
-  for (let i = 0; i < n; i++) {
-    const m = r.varint('undo.inputs', Math.floor(r.remaining / 10));
-    const coins: StoredCoin[] = [];
-    for (let j = 0; j < m; j++) coins.push(readCoin(r));
-    out.push(coins);
-  }
-  r.end('undo');
-  return out;
-}
-
-function decodeOrCorrupt<T>(what: string, v: Uint8Array, fn: (v: Uint8Array) => T): T {
-  try {
-    return fn(v);
-  } catch (e) {
-    if (e instanceof DecodeError) throw new ChainCorruptionError(`database corrupted: ${what}: ${e.message}`);
-    throw e;
-  }
-}
+export * from './records.js';
 
 type Op = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 class LevelBatch implements StoreBatch {
+  /** Chain state writes (coins and markers). */
   private readonly ops: Op[] = [];
+  /** Index entries, encoded at write time with the positions the appends give them. */
+  private readonly index = new Map<string, [Uint8Array, IndexRecord | null]>();
+  private readonly appends: { hash: Uint8Array; raw?: Uint8Array; undo?: Uint8Array; at?: StoredAt }[] = [];
   bytes = 0;
-  constructor(
-    private readonly store: LevelChainStore,
-    private readonly db: ClassicLevel<Uint8Array, Uint8Array>,
-    private readonly sync: () => boolean,
-  ) {}
+  constructor(private readonly store: LevelChainStore) {}
   get length(): number {
-    return this.ops.length;
+    return this.ops.length + this.index.size + this.appends.length;
   }
   private put(key: Uint8Array, value: Uint8Array): this {
     this.ops.push({ type: 'put', key, value });
@@ -166,13 +83,26 @@ class LevelBatch implements StoreBatch {
     return this;
   }
   putBlock(hash: Uint8Array, raw: Uint8Array): this {
-    return this.put(hashKey(P_BLOCK, hash), raw);
+    this.appends.push({ hash, raw });
+    this.bytes += raw.length;
+    return this;
+  }
+  linkBlock(hash: Uint8Array, at: StoredAt): this {
+    this.appends.push({ hash, at });
+    return this;
   }
   putIndex(hash: Uint8Array, rec: IndexRecord): this {
-    return this.put(hashKey(P_INDEX, hash), encodeIndex(rec));
+    this.index.set(hashHex(hash), [hash, rec]);
+    this.bytes += HEADER_SIZE + 60;
+    return this;
   }
   putUndo(hash: Uint8Array, undo: BlockUndo): this {
-    return this.put(hashKey(P_UNDO, hash), encodeUndo(undo));
+    const data = encodeUndo(undo);
+    this.appends.push({ hash, undo: data });
+    this.bytes += data.length;
+    // The entry must be rewritten with the undo position even if the caller does not put it.
+    if (!this.index.has(hashHex(hash))) this.index.set(hashHex(hash), [hash, null]);
+    return this;
   }
   putCoin(op: OutPoint, coin: StoredCoin): this {
     return this.put(coinKey(op), encodeCoin(coin));
@@ -191,10 +121,13 @@ class LevelBatch implements StoreBatch {
     return this.put(META_HEADS, v);
   }
   async write(): Promise<void> {
-    if (this.ops.length === 0) return;
-    // Batches that move a marker are the ones whose loss on power failure would matter.
-    await this.store.guardWrite(this.bytes, () => this.db.batch(this.ops, { sync: this.sync() }));
+    if (this.length === 0) return;
+    await this.store.guardWrite(this.bytes, () => this.store.writeParts(this.appends, this.index, this.ops));
   }
+}
+
+function hashHex(h: Uint8Array): string {
+  return Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('hex');
 }
 
 export interface LevelStoreOptions {
@@ -206,7 +139,22 @@ export interface LevelStoreOptions {
   minFreeBytes?: number;
   /** Told once when the disk is full; every later write is refused with the same error. */
   onDiskFull?: (e: DiskFullError) => void;
+  /** The network's magic, the first bytes of every record of the block files. */
+  magic?: Uint8Array;
+  /** Largest blk file in bytes (default Core's 128 MiB). */
+  maxBlockFileSize?: number;
+  /**
+   * What the caller rebuilds at this start: 'chainstate' (--reindex-chainstate) accepts a missing
+   * chain state; 'index' (--reindex) wipes the block index and chain state and rebuilds both
+   * from the block files; 'discard' also deletes the block files (--reindex of a pruned node).
+   */
+  rebuild?: 'none' | 'chainstate' | 'index' | 'discard';
+  /** Told what the open did beyond opening (a migration, a rebuild starting over). */
+  onNote?: (msg: string) => void;
 }
+
+/** Magic of block files written without a network's (tests). */
+export const DEFAULT_MAGIC = Uint8Array.from([0x54, 0x4c, 0x59, 0x00]);
 
 /**
  * The chain database could not be opened: one line naming the path, what failed and what to do.
@@ -219,11 +167,9 @@ export class DatabaseOpenError extends Error {
   constructor(
     readonly path: string,
     readonly reason: string,
+    remedy = 'restore that folder from a backup, or move it away and start again to download the chain from peers',
   ) {
-    super(
-      `cannot open the chain database at ${path}: ${reason}. Nothing was changed; restore that folder ` +
-        `from a backup, or move it away and start again to download the chain from peers.`,
-    );
+    super(`cannot open the chain database at ${path}: ${reason}. Nothing was changed; ${remedy}.`);
   }
 }
 
@@ -234,56 +180,255 @@ function openFailure(e: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
+function isFresh(dir: string): boolean {
+  return !existsSync(dir) || readdirSync(dir).length === 0;
+}
+
+/** Opens (creating only in a new folder) one LevelDB; refuses a damaged one, never replacing it. */
+export async function openLevel(
+  dir: string,
+  cacheSize: number,
+): Promise<ClassicLevel<Uint8Array, Uint8Array>> {
+  const fresh = isFresh(dir);
+  if (!fresh && !existsSync(join(dir, 'CURRENT')))
+    throw new DatabaseOpenError(dir, 'its CURRENT file is missing (the folder is not empty)');
+  if (fresh) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
+    keyEncoding: 'view',
+    valueEncoding: 'view',
+    cacheSize,
+    createIfMissing: fresh,
+  });
+  try {
+    await db.open();
+  } catch (e) {
+    // Another process holding the database is not damage: its own message says so.
+    if ((e as { code?: string }).code === 'LEVEL_LOCKED') throw e;
+    throw new DatabaseOpenError(dir, openFailure(e));
+  }
+  return db;
+}
+
+async function readVersion(db: ClassicLevel<Uint8Array, Uint8Array>, dir: string): Promise<number | null> {
+  const v = await db.get(META_VERSION);
+  if (v === undefined) return null;
+  if (v.length !== 1) throw new ChainCorruptionError(`database at ${dir} has an unreadable schema version`);
+  return v[0];
+}
+
+const range = (prefix: number) => ({ gte: Uint8Array.of(prefix), lt: Uint8Array.of(prefix + 1) });
+
+/** Paths of a data directory's chain databases and block files. */
+export function chainPaths(root: string): { chainstate: string; blocks: string; index: string } {
+  return {
+    chainstate: join(root, 'chainstate'),
+    blocks: join(root, 'blocks'),
+    index: join(root, 'blocks', 'index'),
+  };
+}
+
 export class LevelChainStore implements ChainStore {
   /** Set by the first write the disk could not take; every later write fails with it. */
   private diskFull: DiskFullError | null = null;
+  /** Where each stored block is, by hash (hex of the internal bytes). */
+  private readonly located = new Map<string, BlockLocation & { height: number }>();
+  /** Highest block height in each blk file. */
+  private readonly fileTop = new Map<number, number>();
+  /** Index records read at open, handed over once by loadIndex. */
+  private loaded: IndexRecord[] | null = null;
+  private reindexFlag = false;
 
   private constructor(
     private readonly db: ClassicLevel<Uint8Array, Uint8Array>,
+    private readonly indexDb: ClassicLevel<Uint8Array, Uint8Array>,
+    readonly files: BlockFiles,
     private readonly dir: string,
     private readonly opts: LevelStoreOptions,
   ) {}
 
-  /** Opens the database at `dir`, creating it only in a new folder; refuses a schema version it
-   * does not know, and a damaged database (DatabaseOpenError), which it never replaces. */
-  static async open(dir: string, opts: LevelStoreOptions = {}): Promise<LevelChainStore> {
-    const fresh = !existsSync(dir) || readdirSync(dir).length === 0;
-    if (!fresh && !existsSync(join(dir, 'CURRENT')))
-      throw new DatabaseOpenError(dir, 'its CURRENT file is missing (the folder is not empty)');
-    if (fresh) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
-      keyEncoding: 'view',
-      valueEncoding: 'view',
-      cacheSize: opts.cacheSize ?? 8 << 20,
-      createIfMissing: fresh,
-    });
-    try {
-      await db.open();
-    } catch (e) {
-      // Another process holding the database is not damage: its own message says so.
-      if ((e as { code?: string }).code === 'LEVEL_LOCKED') throw e;
-      throw new DatabaseOpenError(dir, openFailure(e));
-    }
-    const store = new LevelChainStore(db, dir, opts);
-    const v = await db.get(META_VERSION);
-    if (v === undefined) {
-      await store.guardWrite(1, () => db.put(META_VERSION, Uint8Array.of(SCHEMA_VERSION)));
-    } else if (v.length !== 1 || v[0] !== SCHEMA_VERSION) {
-      await db.close();
-      throw new ChainCorruptionError(
-        `chain database at ${dir} has schema version ${v.length === 1 ? v[0] : '(unreadable)'}, this build reads ${SCHEMA_VERSION}`,
+  /**
+   * Opens the chain state, block index and block files under `root` (chainstate/ and blocks/),
+   * creating them only in new folders; migrates the layout before blocks/ once; refuses a schema
+   * version it does not know, a damaged database (DatabaseOpenError), and a missing chain state or
+   * index with the option that rebuilds it (unless opts.rebuild asks for that rebuild).
+   */
+  static async open(root: string, opts: LevelStoreOptions = {}): Promise<LevelChainStore> {
+    const paths = chainPaths(root);
+    const rebuild = opts.rebuild ?? 'none';
+    const cacheSize = opts.cacheSize ?? 8 << 20;
+    const stateFresh = isFresh(paths.chainstate);
+    const indexFresh = isFresh(paths.index);
+    const haveFiles = hasBlockFiles(paths.blocks);
+    // Checked before anything is opened: opening would create what is missing.
+    if (rebuild === 'none' && stateFresh && !indexFresh)
+      throw new DatabaseOpenError(
+        paths.chainstate,
+        'the chain state is missing while the block index remains',
+        'restart with --reindex-chainstate to rebuild it from the stored blocks',
       );
+    const db = await openLevel(paths.chainstate, cacheSize);
+    let indexDb: ClassicLevel<Uint8Array, Uint8Array> | undefined;
+    try {
+      const version = await readVersion(db, paths.chainstate);
+      if (version !== null && version !== 1 && version !== SCHEMA_VERSION)
+        throw new ChainCorruptionError(
+          `chain database at ${paths.chainstate} has schema version ${version}, this build reads ${SCHEMA_VERSION}`,
+        );
+      const legacy = version === 1;
+      if (rebuild === 'none' && !legacy && indexFresh && (haveFiles || !stateFresh))
+        throw new DatabaseOpenError(
+          paths.index,
+          haveFiles ? 'the block index is missing while block files remain' : 'the block index is missing',
+          'restart with --reindex to rebuild the block index and chain state from the block files',
+        );
+      indexDb = await openLevel(paths.index, cacheSize);
+      const files = BlockFiles.open(paths.blocks, {
+        magic: opts.magic ?? DEFAULT_MAGIC,
+        maxFileSize: opts.maxBlockFileSize,
+      });
+      const store = new LevelChainStore(db, indexDb, files, paths.chainstate, opts);
+      if (legacy) await migrateLegacy(db, indexDb, files, opts.onNote);
+      else if (version === null)
+        await store.guardWrite(1, () => db.put(META_VERSION, Uint8Array.of(SCHEMA_VERSION)));
+      else await dropLegacy(db);
+      await store.openIndex(rebuild);
+      return store;
+    } catch (e) {
+      await indexDb?.close().catch(() => undefined);
+      await db.close().catch(() => undefined);
+      throw e;
     }
-    return store;
+  }
+
+  private async openIndex(rebuild: LevelStoreOptions['rebuild']): Promise<void> {
+    const idx = this.indexDb;
+    const version = await readVersion(idx, 'blocks/index');
+    if (version !== null && version !== INDEX_VERSION)
+      throw new ChainCorruptionError(
+        `block index has schema version ${version}, this build reads ${INDEX_VERSION}`,
+      );
+    if (version === null) await this.guardWrite(1, () => idx.put(META_VERSION, Uint8Array.of(INDEX_VERSION)));
+    const interrupted = (await idx.get(META_REINDEX)) !== undefined;
+    if (rebuild === 'index' || rebuild === 'discard' || interrupted) {
+      if (interrupted && rebuild !== 'index') this.opts.onNote?.('an interrupted reindex starts over');
+      await this.guardWrite(0, async () => {
+        // The flag first: a reindex interrupted anywhere after this line starts over.
+        await idx.put(META_REINDEX, Uint8Array.of(1), { sync: true });
+        await idx.clear(range(P_INDEX));
+        if (rebuild === 'discard') await this.files.removeAll();
+      });
+      await this.wipeCoins();
+      this.reindexFlag = true;
+      this.loaded = [];
+      return;
+    }
+    const out: IndexRecord[] = [];
+    for await (const [k, v] of idx.iterator(range(P_INDEX))) {
+      const { rec, loc } = decodeOrCorrupt(`index entry ${reverseHex(k.subarray(1))}`, v, decodeIndexEntry);
+      out.push(rec);
+      if (loc) this.locate(k.subarray(1), loc, rec.height);
+    }
+    this.loaded = out;
+  }
+
+  private locate(hash: Uint8Array, loc: BlockLocation, height: number): void {
+    this.located.set(hashHex(hash), { ...loc, height });
+    if ((this.fileTop.get(loc.file) ?? -1) < height) this.fileTop.set(loc.file, height);
+  }
+
+  get reindexing(): boolean {
+    return this.reindexFlag;
+  }
+
+  async finishReindex(): Promise<void> {
+    await this.guardWrite(0, () => this.indexDb.del(META_REINDEX, { sync: true }));
+    this.reindexFlag = false;
+  }
+
+  scanBlocks(): AsyncIterable<[StoredAt, Uint8Array]> {
+    // Only records that decode as a whole block count (each is decoded again when accepted).
+    return this.files.scan((data) => {
+      try {
+        Block.decode(data);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  readBlockAt(at: StoredAt): Promise<Uint8Array> {
+    return this.files.readBlock(at);
+  }
+
+  /** The three writes of a batch, in their crash-safe order (see the file header). */
+  async writeParts(
+    appends: readonly { hash: Uint8Array; raw?: Uint8Array; undo?: Uint8Array; at?: StoredAt }[],
+    index: ReadonlyMap<string, [Uint8Array, IndexRecord | null]>,
+    ops: readonly Op[],
+  ): Promise<void> {
+    const list: Append[] = [];
+    for (const a of appends) {
+      const k = hashHex(a.hash);
+      if (a.at) {
+        const at = a.at;
+        this.located.set(k, {
+          file: at.file,
+          data: at.pos,
+          undo: -1,
+          height: this.located.get(k)?.height ?? 0,
+        });
+      } else if (a.raw) {
+        list.push({
+          kind: 'blk',
+          data: a.raw,
+          done: (p) => this.located.set(k, { file: p.file, data: p.pos, undo: -1, height: 0 }),
+        });
+      } else if (a.undo) {
+        const loc = this.located.get(k);
+        if (!loc)
+          throw new ChainCorruptionError(`undo data for block ${reverseHex(a.hash)}, which is not stored`);
+        list.push({
+          kind: 'rev',
+          file: loc.file,
+          data: a.undo,
+          hash: a.hash,
+          done: (p) => (loc.undo = p.pos),
+        });
+      }
+    }
+    await this.files.append(list);
+    const sync = this.opts.sync ?? false;
+    if (index.size > 0) {
+      const puts: Op[] = [];
+      for (const [k, [hash, rec]] of index) {
+        const loc = this.located.get(k);
+        let r = rec;
+        if (!r) {
+          // An undo position for an entry the batch did not put: rewrite the stored one.
+          const v = await this.indexDb.get(hashKey(P_INDEX, hash));
+          if (!v) throw new ChainCorruptionError(`index entry ${reverseHex(hash)} missing`);
+          r = decodeOrCorrupt(`index entry ${reverseHex(hash)}`, v, decodeIndexEntry).rec;
+        }
+        if (loc) this.locate(hash, loc, r.height);
+        puts.push({ type: 'put', key: hashKey(P_INDEX, hash), value: encodeIndexEntry(r, loc) });
+      }
+      await this.indexDb.batch(puts, { sync });
+    }
+    if (ops.length > 0) await this.db.batch(ops as Op[], { sync });
   }
 
   async getBlock(hash: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.db.get(hashKey(P_BLOCK, hash));
+    const loc = this.located.get(hashHex(hash));
+    if (!loc || loc.data < 0) return undefined;
+    return this.files.readBlock({ file: loc.file, pos: loc.data });
   }
 
   async getUndo(hash: Uint8Array): Promise<BlockUndo | undefined> {
-    const v = await this.db.get(hashKey(P_UNDO, hash));
-    return v === undefined ? undefined : decodeOrCorrupt(`undo of ${reverseHex(hash)}`, v, decodeUndo);
+    const loc = this.located.get(hashHex(hash));
+    if (!loc || loc.undo < 0) return undefined;
+    const v = await this.files.readUndo({ file: loc.file, pos: loc.undo }, hash);
+    return decodeOrCorrupt(`undo of ${reverseHex(hash)}`, v, decodeUndo);
   }
 
   async getCoins(outpoints: readonly OutPoint[]): Promise<(StoredCoin | undefined)[]> {
@@ -297,7 +442,7 @@ export class LevelChainStore implements ChainStore {
   }
 
   async *iterateCoins(): AsyncIterable<[OutPoint, StoredCoin]> {
-    const it = this.db.iterator({ gte: Uint8Array.of(P_COIN), lt: Uint8Array.of(P_COIN + 1) });
+    const it = this.db.iterator(range(P_COIN));
     try {
       for await (const [k, v] of it) {
         if (k.length !== 37)
@@ -310,15 +455,10 @@ export class LevelChainStore implements ChainStore {
     }
   }
 
-  async loadIndex(): Promise<IndexRecord[]> {
-    const out: IndexRecord[] = [];
-    for await (const [k, v] of this.db.iterator({
-      gte: Uint8Array.of(P_INDEX),
-      lt: Uint8Array.of(P_INDEX + 1),
-    })) {
-      out.push(decodeOrCorrupt(`index entry ${reverseHex(k.subarray(1))}`, v, decodeIndex));
-    }
-    return out;
+  loadIndex(): Promise<IndexRecord[]> {
+    const out = this.loaded ?? [];
+    this.loaded = null;
+    return Promise.resolve(out);
   }
 
   async getMarkers(): Promise<CoinsMarkers> {
@@ -339,7 +479,7 @@ export class LevelChainStore implements ChainStore {
   }
 
   batch(): StoreBatch {
-    return new LevelBatch(this, this.db, () => this.opts.sync ?? false);
+    return new LevelBatch(this);
   }
 
   /**
@@ -364,7 +504,7 @@ export class LevelChainStore implements ChainStore {
 
   async wipeCoins(): Promise<void> {
     await this.guardWrite(0, async () => {
-      await this.db.clear({ gte: Uint8Array.of(P_COIN), lt: Uint8Array.of(P_COIN + 1) });
+      await this.db.clear(range(P_COIN));
       await this.db.batch([
         { type: 'del', key: META_BEST },
         { type: 'del', key: META_HEADS },
@@ -372,18 +512,54 @@ export class LevelChainStore implements ChainStore {
     });
   }
 
+  // ---- pruning ----
+
+  blockFilesBytes(): number {
+    return this.files.totalBytes();
+  }
+
+  prunableFiles(height: number): { file: number; bytes: number }[] {
+    const current = this.files.currentFile;
+    return this.files
+      .blockFileNumbers()
+      .filter((n) => n < current && (this.fileTop.get(n) ?? -1) <= height)
+      .map((n) => ({ file: n, bytes: this.files.fileBytes(n) }));
+  }
+
+  forgetFiles(files: readonly number[]): Uint8Array[] {
+    const set = new Set(files);
+    const out: Uint8Array[] = [];
+    for (const [k, loc] of this.located) {
+      if (!set.has(loc.file)) continue;
+      this.located.delete(k);
+      out.push(Uint8Array.from(Buffer.from(k, 'hex')));
+    }
+    for (const n of files) this.fileTop.delete(n);
+    return out;
+  }
+
+  async removeFiles(files: readonly number[]): Promise<void> {
+    for (const n of files) await this.files.remove(n);
+  }
+
   async close(): Promise<void> {
+    await this.files.close();
+    await this.indexDb.close();
     await this.db.close();
   }
 
-  /** Raw access for tests and tools that must damage or inspect the database on purpose. */
+  /** Raw access to chainstate/ for tests and tools that must damage or inspect it on purpose. */
   get raw(): ClassicLevel<Uint8Array, Uint8Array> {
     return this.db;
+  }
+
+  /** Raw access to blocks/index/, as `raw`. */
+  get rawIndex(): ClassicLevel<Uint8Array, Uint8Array> {
+    return this.indexDb;
   }
 }
 
 export const keys = {
-  block: (h: Uint8Array) => hashKey(P_BLOCK, h),
-  undo: (h: Uint8Array) => hashKey(P_UNDO, h),
+  index: (h: Uint8Array) => hashKey(P_INDEX, h),
   coin: coinKey,
 };

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { getParams } from '../../src/consensus/params.js';
 import { ChainCorruptionError } from '../../src/chain/ports.js';
 import { LevelChainStore, keys } from '../../src/storage/level-store.js';
@@ -181,19 +183,19 @@ test('a damaged database stops with a clear fatal error', async () => {
     const c = await openChain(dir, params, { dbcacheMB: 0 });
     await feed(c, blocks);
     await c.close();
-    // A missing undo entry of a recent block: start-up verification refuses to go on.
-    let s = await LevelChainStore.open(dir);
-    const undoKey = keys.undo(blocks[6].hash());
-    const undo = await s.raw.get(undoKey);
-    await s.raw.del(undoKey);
-    await s.close();
+    // A damaged byte in the undo data of a recent block: start-up verification refuses to go on.
+    const rev = join(dir, 'blocks', 'rev00000.dat');
+    const undo = readFileSync(rev);
+    const damaged = Buffer.from(undo);
+    damaged[damaged.length - 1] ^= 1;
+    writeFileSync(rev, damaged);
     await assert.rejects(
       openChain(dir, params),
-      (e: unknown) => e instanceof ChainCorruptionError && /undo data of block/.test(String(e)),
+      (e: unknown) => e instanceof ChainCorruptionError && /undo checksum of rev00000.dat/.test(String(e)),
     );
     // Restored undo, truncated coin: the digest (or any read of it) refuses.
-    s = await LevelChainStore.open(dir);
-    await s.raw.put(undoKey, undo!);
+    writeFileSync(rev, undo);
+    const s = await LevelChainStore.open(dir);
     const coinKey = keys.coin(b.cbOut(blocks[0]).outpoint);
     const v = await s.raw.get(coinKey);
     await s.raw.put(coinKey, v!.subarray(0, v!.length - 5));

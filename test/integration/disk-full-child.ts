@@ -1,15 +1,23 @@
 // Run by disk-full.test.ts inside a user namespace with a 2 MiB tmpfs at argv[2]: fills a chain
-// store with block batches (no margin, so LevelDB itself hits ENOSPC), checks what the store
+// store with block batches (no margin, so the block files or LevelDB hit ENOSPC themselves), checks what the store
 // says then and after, frees the space a filler file held, reopens the store and counts the
 // blocks whose write had succeeded that are still there. Prints one JSON line.
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LevelChainStore } from '../../src/storage/level-store.js';
+import { BlockHeader } from '../../src/primitives/block.js';
+import type { IndexRecord } from '../../src/chain/ports.js';
 
 function hash(i: number): Uint8Array {
   const h = new Uint8Array(32);
   new DataView(h.buffer).setUint32(0, i);
   return h;
+}
+
+/** The index entry that makes a stored body findable after a reopen. */
+function rec(i: number): IndexRecord {
+  const header = new BlockHeader(1, new Uint8Array(32), hash(i), i, 0x207fffff, 0);
+  return { header, height: i, chainWork: 0n, status: 2, sequence: i };
 }
 
 /** 64 KiB that compress well (LevelDB's log holds them raw, its tables compressed), so the
@@ -38,7 +46,7 @@ async function main(): Promise<void> {
   let written = 0;
   let first = 'no error';
   for (let i = 0; i < 1000 && first === 'no error'; i++) {
-    first = await errorOf(store.batch().putBlock(hash(i), body(i)).write());
+    first = await errorOf(store.batch().putBlock(hash(i), body(i)).putIndex(hash(i), rec(i)).write());
     if (first === 'no error') written++;
   }
   const again = await errorOf(store.batch().putBlock(hash(5000), body(1)).write());

@@ -134,7 +134,19 @@ test('includeconf: relative to the data directory, missing or nested is refused,
 });
 
 test('features Tally lacks, unknown keys and bad values each get one clear line', () => {
-  refused({}, 'prune=550', /prune=550 is not supported \(.*line 1\): pruning is not implemented yet/);
+  // Core's prune refusals, in Core's words.
+  refused(
+    {},
+    'prune=549',
+    /^Prune configured below the minimum of 550 MiB\. {2}Please use a higher number\.$/,
+  );
+  refused({}, 'prune=550\ntxindex=1', /^Prune mode is incompatible with -txindex\.$/);
+  refused(
+    { 'reindex-chainstate': '' },
+    'prune=1',
+    /^Prune mode is incompatible with -reindex-chainstate\. Use full -reindex instead\.$/,
+  );
+  assert.equal(load({}, 'prune=0').prune, 0);
   refused({}, 'proxy=127.0.0.1:9050', /proxy=127\.0\.0\.1:9050 is not supported .*Tor, I2P/);
   refused({}, 'addresstype=bech32', /pre-SegWit/);
   refused({ blocksonly: '1' }, undefined, /--blocksonly=1 is not supported: blocks-only/);

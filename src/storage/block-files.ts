@@ -1,0 +1,284 @@
+// Flat block and undo files, as Bitcoin Core's blk?????.dat and rev?????.dat: each record is the
+// network magic, a little-endian u32 length and the bytes (undo records add a SHA-256 of the
+// block hash and the bytes, checked on every read). Blocks are appended to the newest blk file
+// until it would pass the file size (Core's MAX_BLOCKFILE_SIZE, 128 MiB); a block's undo data goes
+// to the rev file of the same number, so a pruned file number takes both. Positions point at the
+// record's bytes (after the 8-byte frame) and live in the block index, not here.
+// Crash safety: append() writes at offsets reserved before any await and fsyncs every file it
+// touched before it resolves, so the index write that follows never names bytes that a crash can
+// lose. A torn tail (a kill mid-append) is never referenced; new records go after it, and the
+// reindex scan skips it by searching for the magic again, as Core's LoadExternalBlockFile does.
+import { createHash } from 'node:crypto';
+import { constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { type FileHandle, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ChainCorruptionError } from '../chain/ports.js';
+import { equalBytes } from '../primitives/bytes.js';
+
+/** Core's MAX_BLOCKFILE_SIZE. */
+export const MAX_BLOCKFILE_SIZE = 128 * 1024 * 1024;
+/** Largest record a scan believes (Core's MAX_SIZE for a serialised object). */
+export const MAX_RECORD = 0x02000000;
+const FRAME = 8;
+const CHECKSUM = 32;
+const OPEN_READERS = 8;
+
+/** Where a record's bytes start. */
+export interface FilePos {
+  file: number;
+  pos: number;
+}
+
+export type FileKind = 'blk' | 'rev';
+
+export function fileName(kind: FileKind, n: number): string {
+  return `${kind}${String(n).padStart(5, '0')}.dat`;
+}
+
+/** The checksum kept after an undo record: SHA-256 of the block hash and the record's bytes. */
+export function undoChecksum(blockHash: Uint8Array, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(blockHash).update(data).digest());
+}
+
+/** Frames `data` as one record: magic, u32 LE length, bytes, then `trailer` if any. */
+export function frameRecord(magic: Uint8Array, data: Uint8Array, trailer?: Uint8Array): Uint8Array {
+  const out = new Uint8Array(FRAME + data.length + (trailer?.length ?? 0));
+  out.set(magic, 0);
+  new DataView(out.buffer).setUint32(4, data.length, true);
+  out.set(data, FRAME);
+  if (trailer) out.set(trailer, FRAME + data.length);
+  return out;
+}
+
+/**
+ * Every whole record of a blk file in order: [offset of its bytes, bytes]. Garbage between or
+ * after records is skipped by searching for the magic again from the byte after a bad one: a
+ * length that overruns the file, or bytes that `valid` refuses (a torn record's length reaches
+ * into the next record, so its bytes are not a block), as Core's reindex does.
+ */
+export function* scanRecords(
+  buf: Uint8Array,
+  magic: Uint8Array,
+  valid: (data: Uint8Array) => boolean = () => true,
+): Generator<[number, Uint8Array]> {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let at = 0;
+  while (at + FRAME <= buf.length) {
+    const found = indexOfMagic(buf, magic, at);
+    if (found < 0 || found + FRAME > buf.length) return;
+    const len = view.getUint32(found + 4, true);
+    const data = buf.subarray(found + FRAME, found + FRAME + len);
+    if (len === 0 || len > MAX_RECORD || found + FRAME + len > buf.length || !valid(data)) {
+      at = found + 1;
+      continue;
+    }
+    yield [found + FRAME, data];
+    at = found + FRAME + len;
+  }
+}
+
+function indexOfMagic(buf: Uint8Array, magic: Uint8Array, from: number): number {
+  for (let i = buf.indexOf(magic[0], from); i >= 0 && i + 4 <= buf.length; i = buf.indexOf(magic[0], i + 1))
+    if (buf[i + 1] === magic[1] && buf[i + 2] === magic[2] && buf[i + 3] === magic[3]) return i;
+  return -1;
+}
+
+export interface BlockFilesOptions {
+  /** The network's magic, the first 4 bytes of every record. */
+  magic: Uint8Array;
+  /** Largest blk file in bytes (default 128 MiB; tests use small files to show pruning). */
+  maxFileSize?: number;
+}
+
+/** One pending append: a block (to the newest blk file) or undo data (to the rev file `file`). */
+export type Append =
+  | { kind: 'blk'; data: Uint8Array; done: (pos: FilePos) => void }
+  | { kind: 'rev'; file: number; data: Uint8Array; hash: Uint8Array; done: (pos: FilePos) => void };
+
+export class BlockFiles {
+  /** Bytes in each file: where the next record of that file goes. */
+  private readonly sizes = new Map<string, number>();
+  /** The blk file new blocks go to. */
+  private current = 0;
+  private readonly readers = new Map<string, Promise<FileHandle>>();
+  readonly maxFileSize: number;
+
+  private constructor(
+    readonly dir: string,
+    private readonly magic: Uint8Array,
+    maxFileSize: number,
+  ) {
+    this.maxFileSize = maxFileSize;
+  }
+
+  static open(dir: string, opts: BlockFilesOptions): BlockFiles {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const f = new BlockFiles(dir, opts.magic, opts.maxFileSize ?? MAX_BLOCKFILE_SIZE);
+    for (const name of readdirSync(dir)) {
+      const m = /^(blk|rev)(\d{5})\.dat$/.exec(name);
+      if (!m) continue;
+      f.sizes.set(name, statSync(join(dir, name)).size);
+      if (m[1] === 'blk') f.current = Math.max(f.current, Number(m[2]));
+    }
+    return f;
+  }
+
+  /** Numbers of the blk files on disk, ascending. */
+  blockFileNumbers(): number[] {
+    const out: number[] = [];
+    for (const name of this.sizes.keys()) if (name.startsWith('blk')) out.push(Number(name.slice(3, 8)));
+    return out.sort((a, b) => a - b);
+  }
+
+  /** The blk file being appended to (never pruned). */
+  get currentFile(): number {
+    return this.current;
+  }
+
+  /** Bytes of blk and rev files of number `n`. */
+  fileBytes(n: number): number {
+    return (this.sizes.get(fileName('blk', n)) ?? 0) + (this.sizes.get(fileName('rev', n)) ?? 0);
+  }
+
+  /** Bytes of every block and undo file (what a prune target bounds). */
+  totalBytes(): number {
+    let t = 0;
+    for (const s of this.sizes.values()) t += s;
+    return t;
+  }
+
+  /**
+   * Writes every append, then fsyncs each file it touched; then each `done` gets its record's
+   * position. Offsets are reserved synchronously, so concurrent calls never overlap.
+   */
+  async append(list: readonly Append[]): Promise<void> {
+    if (list.length === 0) return;
+    const writes = new Map<string, { at: number; parts: Uint8Array[] }>();
+    const placed: [Append, FilePos][] = [];
+    for (const a of list) {
+      let file: number;
+      let rec: Uint8Array;
+      if (a.kind === 'blk') {
+        rec = frameRecord(this.magic, a.data);
+        const used = this.sizes.get(fileName('blk', this.current)) ?? 0;
+        if (used > 0 && used + rec.length > this.maxFileSize) this.current++;
+        file = this.current;
+      } else {
+        file = a.file;
+        rec = frameRecord(this.magic, a.data, undoChecksum(a.hash, a.data));
+      }
+      const name = fileName(a.kind, file);
+      const at = this.sizes.get(name) ?? 0;
+      this.sizes.set(name, at + rec.length);
+      let w = writes.get(name);
+      if (!w) writes.set(name, (w = { at, parts: [] }));
+      w.parts.push(rec);
+      placed.push([a, { file, pos: at + FRAME }]);
+    }
+    await Promise.all(
+      [...writes].map(async ([name, w]) => {
+        const fh = await open(join(this.dir, name), constants.O_RDWR | constants.O_CREAT, 0o600);
+        try {
+          const buf = Buffer.concat(w.parts);
+          // A short write (a disk filling up) is followed by another, which then fails (ENOSPC).
+          for (let done = 0; done < buf.length;) {
+            const { bytesWritten } = await fh.write(buf, done, buf.length - done, w.at + done);
+            done += bytesWritten;
+          }
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+      }),
+    );
+    // Only now may anyone read the records: their bytes are on disk.
+    for (const [a, pos] of placed) a.done(pos);
+  }
+
+  private reader(name: string): Promise<FileHandle> {
+    let r = this.readers.get(name);
+    if (!r) {
+      if (this.readers.size >= OPEN_READERS) {
+        const [oldest, h] = this.readers.entries().next().value!;
+        this.readers.delete(oldest);
+        void h.then((fh) => fh.close()).catch(() => undefined);
+      }
+      r = open(join(this.dir, name), 'r');
+      r.catch(() => this.readers.delete(name));
+      this.readers.set(name, r);
+    }
+    return r;
+  }
+
+  private async readRecord(kind: FileKind, p: FilePos, extra: number): Promise<Uint8Array> {
+    const name = fileName(kind, p.file);
+    const where = `${name} at ${p.pos}`;
+    let fh: FileHandle;
+    try {
+      fh = await this.reader(name);
+    } catch (e) {
+      throw new ChainCorruptionError(`block files damaged: ${where}: ${(e as Error).message}`);
+    }
+    const head = new Uint8Array(FRAME);
+    const { bytesRead } = await fh.read(head, 0, FRAME, p.pos - FRAME);
+    const len = new DataView(head.buffer).getUint32(4, true);
+    if (bytesRead !== FRAME || !equalBytes(head.subarray(0, 4), this.magic) || len > MAX_RECORD)
+      throw new ChainCorruptionError(`block files damaged: no record at ${where}`);
+    const out = new Uint8Array(len + extra);
+    const got = (await fh.read(out, 0, out.length, p.pos)).bytesRead;
+    if (got !== out.length) throw new ChainCorruptionError(`block files damaged: ${where} is cut short`);
+    return out;
+  }
+
+  readBlock(p: FilePos): Promise<Uint8Array> {
+    return this.readRecord('blk', p, 0);
+  }
+
+  /** The undo record at `p`, checked against its checksum with the block's hash. */
+  async readUndo(p: FilePos, blockHash: Uint8Array): Promise<Uint8Array> {
+    const rec = await this.readRecord('rev', p, CHECKSUM);
+    const data = rec.subarray(0, rec.length - CHECKSUM);
+    if (!equalBytes(rec.subarray(rec.length - CHECKSUM), undoChecksum(blockHash, data)))
+      throw new ChainCorruptionError(
+        `block files damaged: undo checksum of ${fileName('rev', p.file)} at ${p.pos}`,
+      );
+    return data;
+  }
+
+  /** Every whole record of every blk file that `valid` accepts, oldest file first (one file in
+   * memory at a time). */
+  async *scan(valid?: (data: Uint8Array) => boolean): AsyncGenerator<[FilePos, Uint8Array]> {
+    for (const n of this.blockFileNumbers()) {
+      const buf = new Uint8Array(await readFile(join(this.dir, fileName('blk', n))));
+      for (const [pos, data] of scanRecords(buf, this.magic, valid)) yield [{ file: n, pos }, data];
+    }
+  }
+
+  /** Deletes the blk and rev files of number `n` (pruning). */
+  async remove(n: number): Promise<void> {
+    for (const kind of ['blk', 'rev'] as const) {
+      const name = fileName(kind, n);
+      const r = this.readers.get(name);
+      this.readers.delete(name);
+      if (r) await r.then((fh) => fh.close()).catch(() => undefined);
+      await rm(join(this.dir, name), { force: true });
+      this.sizes.delete(name);
+    }
+  }
+
+  /** Deletes every file (reindex after pruning starts again from peers). */
+  async removeAll(): Promise<void> {
+    for (const n of this.blockFileNumbers()) await this.remove(n);
+    this.current = 0;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.readers.values()];
+    this.readers.clear();
+    for (const r of all) await r.then((fh) => fh.close()).catch(() => undefined);
+  }
+}
+
+export function hasBlockFiles(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).some((n) => /^blk\d{5}\.dat$/.test(n));
+}
