@@ -218,13 +218,18 @@ export class Activation {
 
   // ---- moving the tip ----
 
-  /** Moves to the most-work chain whose blocks all validate (Bitcoin Core's ActivateBestChain). */
-  async activateBestChain(): Promise<void> {
+  /**
+   * Moves to the most-work chain whose blocks all validate (Bitcoin Core's ActivateBestChain).
+   * With `equalWork` (preciousblock) an equal-work candidate received earlier than the tip (a
+   * lower sequence) wins too.
+   */
+  async activateBestChain(equalWork = false): Promise<void> {
     const tree = this.tree;
     const startTip = tree.tip;
     for (;;) {
       const best = tree.pickCandidate();
-      if (!best || best.chainWork <= tree.tip.chainWork) break;
+      if (!best || best === tree.tip || best.chainWork < tree.tip.chainWork) break;
+      if (!equalWork && best.chainWork === tree.tip.chainWork) break;
       const fork = findFork(tree.tip, best);
       while (tree.tip !== fork) await this.disconnectTip();
       const path: BlockEntry[] = [];

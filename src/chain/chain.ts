@@ -53,6 +53,9 @@ export class Chain extends EventEmitter<ChainEvents> {
   private readonly act: Activation;
   private readonly startup: StartupDeps;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Core's nBlockReverseSequenceId and nLastPreciousChainwork (preciousblock). */
+  private reverseSequence = -1;
+  private lastPreciousWork = 0n;
   private closed = false;
 
   private constructor(opts: ChainOptions) {
@@ -303,6 +306,27 @@ export class Chain extends EventEmitter<ChainEvents> {
       this.tree.rebuildCandidates();
       this.tree.bestHeader = this.tree.computeBestHeader();
       await this.act.activateBestChain();
+    });
+  }
+
+  /**
+   * Core's PreciousBlock: the block is treated as if received before any other of equal work, so
+   * among equal-work tips the chain moves to it (a later call on another one wins, until a new tip
+   * arrives); one with less work than the tip changes nothing.
+   */
+  async preciousBlock(hash: Uint8Array | string): Promise<void> {
+    return this.exclusive(async () => {
+      const e = this.entryOrThrow(hash);
+      const tip = this.tree.tip;
+      if (e.chainWork < tip.chainWork) return;
+      // A tip with more work than the last precious call's starts the order afresh.
+      if (tip.chainWork > this.lastPreciousWork) this.reverseSequence = -1;
+      this.lastPreciousWork = tip.chainWork;
+      this.tree.candidates.delete(e);
+      e.sequence = this.reverseSequence;
+      if (this.reverseSequence > Number.MIN_SAFE_INTEGER) this.reverseSequence--;
+      if (e.haveChainData && !e.isFailed()) this.tree.candidates.add(e);
+      await this.act.activateBestChain(true);
     });
   }
 

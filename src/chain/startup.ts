@@ -52,7 +52,9 @@ export async function loadChain(d: StartupDeps, reindex: boolean): Promise<void>
     const prev = r.height === 0 ? null : tree.getEntry(reverseHex(r.header.prevHash));
     if (r.height > 0 && !prev)
       throw new ChainCorruptionError(`database corrupted: index entry ${reverseHex(hash)} has no parent`);
-    tree.add(new BlockEntry(hash, r.header, r.height, r.chainWork, prev ?? null, r.status, r.sequence));
+    // A negative sequence is preciousblock's, which Core does not keep across restarts.
+    const sequence = r.sequence < 0 ? Number.MAX_SAFE_INTEGER : r.sequence;
+    tree.add(new BlockEntry(hash, r.header, r.height, r.chainWork, prev ?? null, r.status, sequence));
     tree.sequence = Math.max(tree.sequence, r.sequence + 1);
   }
   const genesis = tree.getEntry(d.params.genesisHash);

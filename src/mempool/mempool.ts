@@ -126,6 +126,12 @@ export class Mempool extends EventEmitter {
   private readonly ancestorLimit: number;
   private readonly descendantLimit: number;
   private readonly now: () => number;
+  /**
+   * Core's mapDeltas: fee deltas set by prioritisetransaction (internal txid hex -> base units),
+   * kept for transactions not yet in the pool and dropped when a block confirms them. Only the
+   * operator's RPC adds to it, as in Core, so it is not bounded by what peers send.
+   */
+  private readonly deltas = new Map<string, bigint>();
   /** Held by every acceptance and by reorganize(): one change to the pool at a time. */
   private readonly lock = new Mutex();
 
@@ -180,6 +186,32 @@ export class Mempool extends EventEmitter {
 
   all(): MempoolEntry[] {
     return [...this.entries.values()];
+  }
+
+  /**
+   * Core's PrioritiseTransaction: adds `delta` to the fee the transaction is ranked and admitted
+   * by (not the fee it pays); a sum of zero forgets it. Takes effect in the next template.
+   */
+  prioritise(txid: string, delta: bigint): void {
+    const sum = (this.deltas.get(txid) ?? 0n) + delta;
+    if (sum === 0n) this.deltas.delete(txid);
+    else this.deltas.set(txid, sum);
+    this.changes++;
+  }
+
+  /** The delta prioritisetransaction set for this txid (internal hex), 0 when none. */
+  feeDelta(txid: string): bigint {
+    return this.deltas.get(txid) ?? 0n;
+  }
+
+  /** Every delta set, by internal txid hex (Core's getprioritisedtransactions). */
+  prioritised(): [txid: string, delta: bigint][] {
+    return [...this.deltas];
+  }
+
+  /** The fee plus its delta: what block templates, eviction and the fee floors rank it by. */
+  modifiedFee(e: MempoolEntry): bigint {
+    return e.fee + this.feeDelta(e.txid);
   }
 
   /** The pool transaction spending `outpoint`, if any. */
@@ -359,10 +391,14 @@ export class Mempool extends EventEmitter {
 
     const size = tx.size;
     if (!opts.bypassFeeChecks) {
+      // Core checks the modified fee: a prioritised transaction may enter below the floors.
+      const modified = fee + this.feeDelta(txid);
       const relayFloor = feeForSize(this.minRelayFeeRate, size);
-      if (fee < relayFloor) throw policyReject(PolicyReason.MIN_RELAY_FEE, `${fee} < ${relayFloor}`);
+      if (modified < relayFloor)
+        throw policyReject(PolicyReason.MIN_RELAY_FEE, `${modified} < ${relayFloor}`);
       const poolFloor = feeForSize(this.minFeeRate(), size);
-      if (fee < poolFloor) throw policyReject(PolicyReason.MEMPOOL_MIN_FEE, `${fee} < ${poolFloor}`);
+      if (modified < poolFloor)
+        throw policyReject(PolicyReason.MEMPOOL_MIN_FEE, `${modified} < ${poolFloor}`);
     }
 
     const entry: MempoolEntry = {
@@ -467,6 +503,8 @@ export class Mempool extends EventEmitter {
       }
     }
     this.orphanage.eraseForBlock(txs);
+    // Core's ClearPrioritisation: a confirmed transaction's delta is done with.
+    for (const tx of txs) this.deltas.delete(bytesToHex(tx.txid()));
   }
 
   /**
@@ -522,10 +560,10 @@ export class Mempool extends EventEmitter {
 
   /** Package fee rate of an entry with its descendants (what eviction ranks by), per 1,000 bytes. */
   private descendantScore(e: MempoolEntry): bigint {
-    let fee = e.fee;
+    let fee = this.modifiedFee(e);
     let size = e.size;
     for (const d of this.descendants(e).values()) {
-      fee += d.fee;
+      fee += this.modifiedFee(d);
       size += d.size;
     }
     return (fee * 1000n) / BigInt(size);

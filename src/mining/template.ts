@@ -30,7 +30,8 @@ const NEARLY_FULL_BYTES = 4000;
 
 export interface TemplateSource {
   chain: Pick<Chain, 'tip' | 'nextWorkRequired' | 'medianTimePast'>;
-  mempool: Pick<Mempool, 'all' | 'ancestors'>;
+  /** modifiedFee ranks packages (fee plus prioritisetransaction's delta); the coinbase takes real fees. */
+  mempool: Pick<Mempool, 'all' | 'ancestors' | 'modifiedFee'>;
   params: ChainParams;
 }
 
@@ -174,13 +175,13 @@ export function createTemplate(src: TemplateSource, opts: TemplateOptions = {}):
     const c: Candidate = {
       entry: e,
       ancestors: new Set(anc.keys()),
-      pkgFee: e.fee,
+      pkgFee: mempool.modifiedFee(e),
       pkgSize: e.size,
       pkgSigops: e.sigops,
       version: 0,
     };
     for (const a of anc.values()) {
-      c.pkgFee += a.fee;
+      c.pkgFee += mempool.modifiedFee(a);
       c.pkgSize += a.size;
       c.pkgSigops += a.sigops;
       const d = descendants.get(a.txid);
@@ -232,7 +233,7 @@ export function createTemplate(src: TemplateSource, opts: TemplateOptions = {}):
         if (included.has(d)) continue;
         const dc = cands.get(d) as Candidate;
         dc.ancestors.delete(m.entry.txid);
-        dc.pkgFee -= m.entry.fee;
+        dc.pkgFee -= mempool.modifiedFee(m.entry);
         dc.pkgSize -= m.entry.size;
         dc.pkgSigops -= m.entry.sigops;
         touched.add(d);

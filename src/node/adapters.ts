@@ -223,6 +223,11 @@ export function netAdapter(p2p: P2PNode): NetPort {
     addNode: (address, command) => p2p.addNode(address, command),
     addedNodes: () => p2p.addedNodes(),
     disconnectPeer: (idOrUrl) => p2p.disconnectPeer(idOrUrl),
+    get networkActive() {
+      return p2p.networkActive;
+    },
+    setNetworkActive: (active) => p2p.setNetworkActive(active),
+    fetchBlock: (id, hash) => p2p.fetchBlock(id, hash),
     setBan: (address, command, banTimeSec) => p2p.setBan(address, command, banTimeSec),
     listBanned: () => p2p.listBanned(),
     clearBanned: () => p2p.clearBanned(),

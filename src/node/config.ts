@@ -3,6 +3,7 @@
 // (defaults < top level < the network's section < flags) and validating every option. Does not
 // own network parameters (ports default from ChainParams where the node is wired). Fails with a
 // ConfigError naming the option, its source and why; nothing is started with a bad value.
+import { LOG_CATEGORIES } from './logging.js';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -165,22 +166,8 @@ const feeRate = z
   });
 const zmqEndpoint = z.string().regex(/^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.*-]+):\d{1,5}$/);
 const command = z.string().min(1).max(4096);
-/** Logging subsystems Tally has (Core's unknown category is refused the same way). */
-export const DEBUG_CATEGORIES = [
-  'all',
-  '1',
-  '0',
-  'none',
-  'chain',
-  'net',
-  'rpc',
-  'mining',
-  'mempool',
-  'node',
-  'wallet',
-  'index',
-  'notify',
-] as const;
+/** Logging subsystems Tally has, and Core's aliases (Core's unknown category is refused the same way). */
+export const DEBUG_CATEGORIES = ['all', '1', '0', 'none', ...LOG_CATEGORIES] as const;
 
 interface OptionSpec {
   schema: z.ZodType<unknown, string>;

@@ -18,10 +18,36 @@ export interface LoggingOptions {
   console?: { write(line: string): unknown; isTTY?: boolean };
 }
 
+/**
+ * The subsystems Tally logs under ({ sub }): what -debug=, debug= and the logging RPC name. Core's
+ * other categories (tor, http, bench, zmq, walletdb, estimatefee, addrman, selectcoins, reindex,
+ * cmpctblock, rand, prune, proxy, mempoolrej, libevent, coindb, qt, leveldb, validation, i2p,
+ * ipc, lock, blockstorage, txreconciliation, scan, txpackages) do not exist here.
+ */
+export const LOG_CATEGORIES = [
+  'chain',
+  'index',
+  'mempool',
+  'mining',
+  'net',
+  'node',
+  'notify',
+  'rpc',
+  'stratum',
+  'wallet',
+] as const;
+
 export interface Logging {
   readonly root: Logger;
   /** A child logger tagged { sub }, at debug level when the subsystem is in the debug list. */
   child(sub: string): Logger;
+  /** Each category of LOG_CATEGORIES and whether it logs at debug level now (Core's logging RPC). */
+  categories(): Record<string, boolean>;
+  /**
+   * Core's logging RPC: turns debug level on for `include` and then off for `exclude` ('all' or
+   * '1' names every category); the names must be checked against LOG_CATEGORIES first.
+   */
+  setDebug(include: readonly string[], exclude: readonly string[]): void;
   /** Reopens debug.log by name (after log rotation moved it away); the console is unaffected. */
   reopen(): void;
   /** Flushes and closes debug.log. */
@@ -70,11 +96,12 @@ export function formatConsoleLine(json: string, color: boolean): string {
 }
 
 export function createLogging(opts: LoggingOptions): Logging {
-  const debugSubs = new Set(opts.debug ?? []);
-  const all = debugSubs.has('all') || debugSubs.has('1');
+  const everything = (names: readonly string[]) => names.includes('all') || names.includes('1');
+  const debugSubs = new Set<string>(everything(opts.debug ?? []) ? LOG_CATEGORIES : (opts.debug ?? []));
   const levelValue = pino.levels.values[opts.level];
-  // The root must let through the lowest level any child may use; children filter for themselves.
-  const rootLevel: Level = debugSubs.size > 0 && levelValue > pino.levels.values.debug ? 'debug' : opts.level;
+  // The root must let through the lowest level any child may use (the logging RPC can lower one at
+  // any time); children filter for themselves.
+  const rootLevel: Level = levelValue > pino.levels.values.debug ? 'debug' : opts.level;
   const streams: StreamEntry[] = [];
   let file:
     (DestinationStream & { end(): void; reopen(): void; once(ev: string, cb: () => void): void }) | null =
@@ -104,17 +131,25 @@ export function createLogging(opts: LoggingOptions): Logging {
           { level: rootLevel, timestamp: pino.stdTimeFunctions.isoTime, base: undefined },
           pino.multistream(streams),
         );
-  const defaultLevel = all ? 'debug' : opts.level;
+  const levelOf = (sub: string): Level => (debugSubs.has(sub) ? 'debug' : opts.level);
   const children = new Map<string, Logger>();
   return {
-    root: all || debugSubs.size === 0 ? root : root.child({}, { level: opts.level }),
+    root: root.child({}, { level: opts.level }),
     child(sub: string): Logger {
       let c = children.get(sub);
       if (c === undefined) {
-        c = root.child({ sub }, { level: debugSubs.has(sub) ? 'debug' : defaultLevel });
+        c = root.child({ sub }, { level: levelOf(sub) });
         children.set(sub, c);
       }
       return c;
+    },
+    categories(): Record<string, boolean> {
+      return Object.fromEntries(LOG_CATEGORIES.map((c) => [c, debugSubs.has(c)]));
+    },
+    setDebug(include: readonly string[], exclude: readonly string[]): void {
+      for (const c of everything(include) ? LOG_CATEGORIES : include) debugSubs.add(c);
+      for (const c of everything(exclude) ? LOG_CATEGORIES : exclude) debugSubs.delete(c);
+      for (const [sub, c] of children) c.level = levelOf(sub);
     },
     reopen(): void {
       file?.reopen();

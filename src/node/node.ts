@@ -31,6 +31,7 @@ import { registerNetMethods } from '../rpc/net-methods.js';
 import { registerInterfaceMethods } from '../rpc/interface-methods.js';
 import { registerNodeMethods } from '../rpc/node-methods.js';
 import { registerUtxoMethods } from '../rpc/utxo-methods.js';
+import { registerControlMethods } from '../rpc/control-methods.js';
 import { mempoolRejectToRpc, registerRawTxMethods } from '../rpc/rawtx-methods.js';
 import { registerTxOutProofMethods } from '../rpc/txoutproof-methods.js';
 import { FeeEstimator } from '../mempool/fee-estimator.js';
@@ -603,7 +604,9 @@ export class TallyNode {
     // Full RBF: the pool evicts what a replacement spends, then inserts it (one step): the
     // evictions reported just before an acceptance are what that transaction double-spent.
     let replaced: string[] = [];
+    const poolLog = this.logging.child('mempool');
     const onAccepted = (e: { tx: Tx }) => {
+      poolLog.debug({ txid: e.tx.txidHex(), poolsz: mempool.size }, 'AcceptToMemoryPool: accepted');
       if (replaced.length > 0) {
         this.supervisor.doubleSpend(e.tx.txidHex(), replaced, 'a replacement accepted into the pool');
         replaced = [];
@@ -617,6 +620,7 @@ export class TallyNode {
     };
     // Core sends "R" for every removal but those a block confirmed.
     const onRemoved = (e: { tx: Tx }, reason: string) => {
+      poolLog.debug({ txid: e.tx.txidHex(), reason }, 'removed from the pool');
       if (reason === 'replaced') replaced.push(e.tx.txidHex());
       if (zmq && reason !== 'block') zmq.mempoolRemoved(hexToBytes(e.tx.txidHex()));
     };
@@ -872,6 +876,12 @@ export class TallyNode {
       },
     });
     this.unsubscribe.push(subscribeHooks(this.chain, nodeHooks));
+    registerControlMethods(this.rpc, {
+      chain: this.chain,
+      mempool: this.mempool,
+      logging: this.logging,
+      p2p: netAdapter(this.p2p),
+    });
     registerWalletMethods(this.rpc, {
       wallets: this.wallets,
       mempoolSpender: (outpoint) => this.mempool.spender(outpoint)?.tx.txidHex(),

@@ -54,6 +54,8 @@ export class ConnMan {
   /** URLs kept connected by the operator (connect/addnode). */
   readonly manual = new Set<string>();
   stopping = false;
+  /** Core's fNetworkActive: false while setnetworkactive false holds (no peers, dials or accepts). */
+  private active = true;
   private readonly manualTry = new Map<string, number>();
   /**
    * Misbehaving remote hosts, discouraged as Core does (not a ban: in memory only, not listed by
@@ -147,11 +149,12 @@ export class ConnMan {
   private onInbound(ws: WebSocket, req: IncomingMessage): void {
     const host = normalizeHost(req.socket.remoteAddress ?? '');
     let refusal: string | null = null;
-    if (this.stopping || this.bans.isBanned(host)) refusal = 'banned';
+    if (!this.active) refusal = 'network not active';
+    else if (this.stopping || this.bans.isBanned(host)) refusal = 'banned';
     else if (this.discouraged.has(host)) refusal = 'discouraged';
     else if (!this.makeInboundRoom()) refusal = 'too many connections';
     if (refusal) {
-      this.refuse(ws, refusal === 'too many connections' ? 1013 : 1008, refusal);
+      this.refuse(ws, refusal === 'banned' || refusal === 'discouraged' ? 1008 : 1013, refusal);
       return;
     }
     const peer = this.addPeer(ws, true, host, '');
@@ -219,7 +222,7 @@ export class ConnMan {
 
   dial(url: string, manual = false): void {
     const ep = parseEndpoint(url, this.params.defaultPort);
-    if (!ep || this.stopping) return;
+    if (!ep || this.stopping || !this.active) return;
     const host = normalizeHost(ep.host);
     this.ctx.book.attempt(url);
     const ws = new WebSocket(url, {
@@ -327,8 +330,24 @@ export class ConnMan {
     return s;
   }
 
+  get networkActive(): boolean {
+    return this.active;
+  }
+
+  /**
+   * Core's SetNetworkActive: false closes every connection, then accepts none and dials none
+   * (addnode entries are kept and dialled again once true); true resumes dialling at once.
+   */
+  setNetworkActive(active: boolean): void {
+    if (active === this.active) return;
+    this.active = active;
+    this.log.info({ active }, 'SetNetworkActive');
+    if (!active) for (const p of [...this.peers.values()]) this.disconnect(p, 'network not active');
+    else this.maintainConnections();
+  }
+
   maintainConnections(): void {
-    if (this.stopping) return;
+    if (this.stopping || !this.active) return;
     const now = Date.now();
     const connected = this.connectedUrls();
     for (const url of this.manual) {

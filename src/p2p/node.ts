@@ -344,6 +344,27 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     return [...this.conn.manual];
   }
 
+  get networkActive(): boolean {
+    return this.conn.networkActive;
+  }
+
+  /** Core's setnetworkactive: false drops every peer and stops accepting and dialling. */
+  setNetworkActive(active: boolean): void {
+    this.conn.setNetworkActive(active);
+  }
+
+  /**
+   * Core's getblockfrompeer: asks peer `id` for a block whose header is known. Returns Core's
+   * error text ("Peer does not exist", "Already requested from this peer") or null when asked.
+   */
+  fetchBlock(id: number, hash: Uint8Array): string | null {
+    const peer = this.conn.peers.get(id);
+    const height = this.chain.headerHeight(hash);
+    if (peer === undefined || !peer.ready || peer.closed) return 'Peer does not exist';
+    if (height === undefined) return 'Block header missing';
+    return this.sync.fetchBlock(peer, hash, height);
+  }
+
   /** Closes connections to a peer by id or URL; returns whether one was found. */
   disconnectPeer(idOrUrl: number | string): boolean {
     return this.conn.disconnectPeer(idOrUrl);

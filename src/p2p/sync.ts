@@ -29,6 +29,8 @@ export class BlockSync {
   private readonly presync = new Map<Peer, HeadersSyncState>();
   private readonly inFlight = new Map<string, { peer: Peer; height: number; at: number }>();
   private readonly held = new Map<string, HeldBlock>();
+  /** Blocks asked for by getblockfrompeer: handed to the chain on arrival, wherever they sit. */
+  private readonly fetched = new Set<string>();
   private connecting = false;
   private connectAgain = false;
   private readonly rate: { t: number; h: number }[] = [];
@@ -50,7 +52,11 @@ export class BlockSync {
 
   /** Forgets what a closed peer was doing. */
   dropPeer(peer: Peer): void {
-    for (const [k, f] of this.inFlight) if (f.peer === peer) this.inFlight.delete(k);
+    for (const [k, f] of this.inFlight)
+      if (f.peer === peer) {
+        this.inFlight.delete(k);
+        this.fetched.delete(k);
+      }
     if (this.syncPeer === peer) this.syncPeer = null;
     this.headersDone.delete(peer.id);
     this.presync.delete(peer);
@@ -311,6 +317,25 @@ export class BlockSync {
     for (const [p, items] of requests) p.send({ command: 'getdata', items });
   }
 
+  /**
+   * Core's FetchBlock (getblockfrompeer): asks this peer for a block whose header is known, any
+   * earlier request for it forgotten. The block is given to the chain when it comes even if it is
+   * not on the way to the best header (a stale fork's block). Returns Core's error text, or null.
+   */
+  fetchBlock(peer: Peer, hash: Uint8Array, height: number): string | null {
+    const k = key(hash);
+    const f = this.inFlight.get(k);
+    if (f?.peer === peer) return 'Already requested from this peer';
+    f?.peer.blocksInFlight.delete(k);
+    const now = Date.now();
+    if (peer.blocksInFlight.size === 0) peer.lastBlockProgress = now;
+    peer.blocksInFlight.set(k, now);
+    this.inFlight.set(k, { peer, height, at: now });
+    this.fetched.add(k);
+    peer.send({ command: 'getdata', items: [{ type: InvType.BLOCK, hash }] });
+    return null;
+  }
+
   /** A peer's `notfound` for a block we asked it for: another peer must serve it. */
   onBlockNotFound(peer: Peer, k: string): void {
     const f = this.inFlight.get(k);
@@ -335,6 +360,12 @@ export class BlockSync {
     peer.syncedHeaders = Math.max(peer.syncedHeaders, f.height);
     peer.lastBlockProgress = Date.now();
     peer.knownInv.add(k);
+    if (this.fetched.delete(k)) {
+      const res = await this.chain.processBlock(block);
+      if (res.dos) this.conn.misbehave(peer, res.dos, `invalid block: ${res.reason ?? 'rejected'}`);
+      await this.connectHeld();
+      return;
+    }
     this.held.set(k, { block, from: peer });
     await this.connectHeld();
   }

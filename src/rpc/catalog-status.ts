@@ -62,12 +62,6 @@ const NOT_YET: Record<string, string> = {
       .split(' ')
       .map((m) => [m, LEGACY_IMPORT]),
   ),
-  logging: 'not yet',
-  getprioritisedtransactions: 'not yet',
-  prioritisetransaction: 'not yet',
-  setnetworkactive: 'not yet',
-  preciousblock: 'not yet',
-  getblockfrompeer: 'not yet',
   combinerawtransaction: 'not yet',
   signrawtransactionwithkey: 'not yet',
   submitpackage: 'not yet',

@@ -8,6 +8,7 @@ import { RpcCode, RpcError } from './errors.js';
 import { CHAIN_DOCS } from './catalog-chain.js';
 import { OTHER_DOCS } from './catalog-other.js';
 import { NODE_DOCS } from './catalog-node.js';
+import { CONTROL_DOCS } from './catalog-control.js';
 import type { ArgDoc, ArgType, MethodDoc } from './catalog-args.js';
 
 export type { ArgDoc, ArgType, MethodDoc } from './catalog-args.js';
@@ -84,7 +85,7 @@ export const CATEGORY_ORDER = [
 ];
 
 export const METHOD_DOCS: ReadonlyMap<string, MethodDoc> = new Map(
-  Object.entries({ ...CHAIN_DOCS, ...OTHER_DOCS, ...NODE_DOCS }),
+  Object.entries({ ...CHAIN_DOCS, ...OTHER_DOCS, ...NODE_DOCS, ...CONTROL_DOCS }),
 );
 
 export function categoryOf(name: string): string {
@@ -96,9 +97,17 @@ const quoted = (t: ArgType) => t === 'string';
 /** Core's one-line synopsis: `getblock "blockhash" ( verbosity )`. */
 export function synopsis(name: string, args: readonly ArgDoc[]): string {
   const word = (a: ArgDoc) => (quoted(a.type) ? `"${a.name}"` : a.name);
-  const required = args.filter((a) => a.default === undefined).map(word);
-  const optional = args.filter((a) => a.default !== undefined).map(word);
-  return [name, ...required, ...(optional.length ? ['(', ...optional, ')'] : [])].join(' ');
+  // In order, each run of optional arguments in parentheses: `prioritisetransaction "txid" ( dummy ) fee_delta`.
+  const out = [name];
+  let open = false;
+  for (const a of args) {
+    const optional = a.default !== undefined;
+    if (optional !== open) out.push(optional ? '(' : ')');
+    open = optional;
+    out.push(word(a));
+  }
+  if (open) out.push(')');
+  return out.join(' ');
 }
 
 function cliValue(v: unknown): string {

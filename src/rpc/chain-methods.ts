@@ -84,9 +84,10 @@ export function mempoolEntryJson(pool: MempoolPort, e: PoolEntry): Record<string
     wtxid: display(e),
     fees: {
       base: amount(e.fee),
-      modified: amount(e.fee),
-      ancestor: amount(e.fee + sum(ancestors, (x) => x.fee)),
-      descendant: amount(e.fee + sum(descendants, (x) => x.fee)),
+      // Core's modified fees: with prioritisetransaction's deltas.
+      modified: amount(pool.modifiedFee(e)),
+      ancestor: amount(pool.modifiedFee(e) + sum(ancestors, (x) => pool.modifiedFee(x))),
+      descendant: amount(pool.modifiedFee(e) + sum(descendants, (x) => pool.modifiedFee(x))),
     },
     depends: pool.parents(e).map(display),
     spentby: pool.children(e).map(display),

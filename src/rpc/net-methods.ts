@@ -142,7 +142,7 @@ export function registerNetMethods(server: RpcServer, deps: NetRpcDeps): void {
         localservicesnames: ['NETWORK'],
         localrelay: p2p.relaysTxs,
         timeoffset: offsets.length >= MIN_TIME_OFFSETS ? median(offsets) : 0,
-        networkactive: true,
+        networkactive: p2p.networkActive,
         connections: inbound + outbound,
         connections_in: inbound,
         connections_out: outbound,
@@ -358,6 +358,11 @@ export function registerNetMethods(server: RpcServer, deps: NetRpcDeps): void {
   reg('clearbanned', [], 'Clear all banned IPs.', () => {
     p2p.clearBanned();
     return null;
+  });
+
+  reg('setnetworkactive', ['state'], 'Disable/enable all p2p network activity.', (r) => {
+    p2p.setNetworkActive(r.bool(0));
+    return p2p.networkActive;
   });
 
   reg(

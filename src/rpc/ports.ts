@@ -96,6 +96,8 @@ export interface ChainPort {
   processBlock(block: Block): Promise<BlockVerdict>;
   processHeaders(headers: readonly BlockHeader[]): Promise<HeadersVerdict>;
   invalidateBlock(hash: Uint8Array | string): Promise<void>;
+  /** Core's preciousblock: first among equal-work tips. */
+  preciousBlock(hash: Uint8Array | string): Promise<void>;
   reconsiderBlock(hash: Uint8Array | string): Promise<void>;
 }
 
@@ -124,6 +126,11 @@ export interface MempoolPort {
   accept(tx: Tx, opts?: { testOnly?: boolean }): Promise<PoolEntry>;
   /** Orphan transactions held, oldest first (getorphantxs). */
   orphans(): Orphan[];
+  /** Fee plus prioritisetransaction's delta. */
+  modifiedFee(e: PoolEntry): bigint;
+  /** Core's PrioritiseTransaction (txid as internal hex); kept for a transaction not yet in the pool. */
+  prioritise(txid: string, delta: bigint): void;
+  prioritised(): [txid: string, delta: bigint][];
 }
 
 export interface FeeEstimatePort {
@@ -151,6 +158,13 @@ export interface EventHooks {
   tipChanged(): void;
 }
 
+/** The node's logger as the logging RPC sees it (node/logging.ts). */
+export interface LoggingPort {
+  /** Every category and whether it logs at debug level now. */
+  categories(): Record<string, boolean>;
+  setDebug(include: readonly string[], exclude: readonly string[]): void;
+}
+
 /** The peer-to-peer node as RPC sees it (PeerInfo and BanEntry are p2p's plain records). */
 export interface NetPort {
   readonly url: string;
@@ -166,6 +180,11 @@ export interface NetPort {
   addNode(address: string, command: 'add' | 'remove' | 'onetry'): boolean;
   addedNodes(): string[];
   disconnectPeer(idOrUrl: number | string): boolean;
+  /** Core's fNetworkActive. */
+  readonly networkActive: boolean;
+  setNetworkActive(active: boolean): void;
+  /** Core's FetchBlock: asks peer `id` for a block (internal hash); Core's error text or null. */
+  fetchBlock(id: number, hash: Uint8Array): string | null;
   setBan(address: string, command: 'add' | 'remove', banTimeSec?: number): boolean;
   listBanned(): BanEntry[];
   clearBanned(): void;

@@ -139,6 +139,7 @@ test('a non-final transaction and its descendants stay out; a re-ranked child st
     const mempool = {
       all: () => entries,
       ancestors: (e: MempoolEntry) => new Map((parentsOf[e.txid] ?? []).map((id) => [id, byId.get(id)!])),
+      modifiedFee: (e: MempoolEntry) => e.fee,
     };
     const t = createTemplate({ chain, mempool, params });
     // a1's package (a + a1) wins; then a2 alone, its parent already in.
