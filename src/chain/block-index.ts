@@ -33,6 +33,10 @@ export class BlockEntry {
   hasData(): boolean {
     return (this.status & BlockStatus.HAVE_DATA) !== 0;
   }
+  /** The body was stored and connected, then pruned (Core's IsBlockPruned). */
+  isPruned(): boolean {
+    return (this.status & BlockStatus.PRUNED) !== 0 && !this.hasData();
+  }
   isFailed(): boolean {
     return (this.status & (BlockStatus.FAILED | BlockStatus.FAILED_CHILD)) !== 0;
   }

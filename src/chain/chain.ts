@@ -18,6 +18,7 @@ import { BlockTree } from './tree.js';
 import { computeUtxoStats } from './coin-stats.js';
 import { Activation } from './activation.js';
 import { type StartupDeps, loadChain, verifyRecent } from './startup.js';
+import { Pruner } from './prune.js';
 import type {
   ChainEvents,
   ChainOptions,
@@ -52,6 +53,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   private readonly tree: BlockTree;
   private readonly act: Activation;
   private readonly startup: StartupDeps;
+  private readonly pruner: Pruner | null;
   private queue: Promise<unknown> = Promise.resolve();
   /** Core's nBlockReverseSequenceId and nLastPreciousChainwork (preciousblock). */
   private reverseSequence = -1;
@@ -87,6 +89,13 @@ export class Chain extends EventEmitter<ChainEvents> {
       maxBatchBytes,
       log,
     });
+    this.pruner =
+      opts.pruneTargetBytes === undefined
+        ? null
+        : new Pruner(
+            { tree: this.tree, store: this.store, activation: this.act, log },
+            opts.pruneTargetBytes,
+          );
     this.startup = {
       tree: this.tree,
       store: this.store,
@@ -263,6 +272,7 @@ export class Chain extends EventEmitter<ChainEvents> {
         if (!res.accepted || res.orphan || !res.isNew) return res;
         await this.act.activateBestChain();
         await this.act.processOrphans(block.hash());
+        await this.pruner?.auto();
         const err = this.tree.failureOf(this.getEntry(block.hash())!);
         if (err) return { accepted: false, reason: err.reason, error: err, isNew: true };
         return res;
@@ -274,7 +284,32 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   /** Moves the tip to the most-work valid chain of stored blocks (after open with activate: false). */
   async activate(): Promise<void> {
-    return this.exclusive(() => this.act.activateBestChain());
+    return this.exclusive(async () => {
+      await this.act.activateBestChain();
+      await this.pruner?.auto();
+    });
+  }
+
+  // ---- pruning ----
+
+  /** Prune mode: whether it is on and whether it prunes by itself (prune >= 550) or on request. */
+  get pruneMode(): { automatic: boolean } | null {
+    return this.pruner ? { automatic: this.pruner.automatic } : null;
+  }
+
+  /** Height of the last pruned block of the active chain (Core's GetPruneHeight), or null. */
+  pruneHeight(): number | null {
+    return this.pruner?.pruneHeight() ?? null;
+  }
+
+  /** pruneblockchain: deletes the block files whose blocks are all at or below `height` (never the
+   * last 288 blocks); returns the new prune height. Throws when not in prune mode. */
+  async pruneBlockchain(height: number): Promise<number | null> {
+    return this.exclusive(async () => {
+      if (!this.pruner) throw new Error('not in prune mode');
+      await this.pruner.upTo(height);
+      return this.pruner.pruneHeight();
+    });
   }
 
   // ---- operator actions ----

@@ -38,6 +38,9 @@ export interface ChainOptions {
   checkBlocks?: number;
   /** Rebuild the UTXO set from stored blocks at start-up. */
   reindex?: boolean;
+  /** Prune mode (Core's -prune): the automatic target for block and undo files in bytes, 0 for
+   * pruneblockchain only. Undefined: every block is kept. */
+  pruneTargetBytes?: number;
   /** Orphan blocks held at most. Default 100. */
   maxOrphans?: number;
   /** Entries of the script-execution cache. Default 100,000. */

@@ -214,6 +214,7 @@ export function netAdapter(p2p: P2PNode): NetPort {
       return p2p.url;
     },
     userAgent: p2p.userAgent,
+    services: p2p.services,
     relaysTxs: p2p.mempool !== undefined,
     tipHeight: () => p2p.chain.tipHeight(),
     peerInfo: () => p2p.peerInfo(),

@@ -757,9 +757,6 @@ function checkPrune(cfg: NodeConfig): void {
     );
   if (cfg['reindex-chainstate'])
     throw new ConfigError('Prune mode is incompatible with -reindex-chainstate. Use full -reindex instead.');
-  throw new ConfigError(
-    `prune=${cfg.prune} is not supported yet: pruning lands next; prune=0 keeps every block`,
-  );
 }
 
 /** Reads tally.conf (and its includeconf files), applies flags and validates everything. */

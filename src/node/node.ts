@@ -16,6 +16,7 @@ import { Mempool } from '../mempool/mempool.js';
 import { loadMempool, saveMempool } from '../mempool/persist.js';
 import { DEFAULT_USER_AGENT, P2PNode } from '../p2p/node.js';
 import type { SyncProgress } from '../p2p/node.js';
+import { NODE_NETWORK_LIMITED } from '../p2p/messages.js';
 import type { Block } from '../primitives/block.js';
 import type { Tx } from '../primitives/tx.js';
 import { hashFromHex, reverseHex } from '../primitives/bytes.js';
@@ -46,6 +47,7 @@ import { hexToBytes } from '../primitives/bytes.js';
 import type { BlockEntry } from '../chain/block-index.js';
 import { SigCache } from '../script/sigcache.js';
 import { LevelChainStore } from '../storage/level-store.js';
+import { MAX_BLOCKFILE_SIZE } from '../storage/block-files.js';
 import { checkDiskSpace, type DiskFullError } from '../storage/disk-space.js';
 import { WalletManager, type WalletFollower } from '../wallet/manager.js';
 import type { Wallet } from '../wallet/wallet.js';
@@ -106,6 +108,18 @@ export class StartAborted extends Error {
 export function testBlockFileSize(): number | undefined {
   const v = Number(process.env.TALLY_TEST_BLOCKFILE_BYTES);
   return Number.isInteger(v) && v >= 4096 ? v : undefined;
+}
+
+/**
+ * The chain's prune target for prune=N (MiB): undefined when off, 0 for pruneblockchain only (1),
+ * else N MiB, scaled down with the test block-file size so that pruning shows with small files.
+ */
+export function pruneTargetBytes(prune: number): number | undefined {
+  if (prune === 0) return undefined;
+  if (prune === 1) return 0;
+  const bytes = prune * 1024 * 1024;
+  const small = testBlockFileSize();
+  return small === undefined ? bytes : Math.floor((bytes * small) / MAX_BLOCKFILE_SIZE);
 }
 
 /** The files of a network's data directory. */
@@ -269,6 +283,7 @@ export class TallyNode {
         // --reindex is the store's (it rebuilds the index, and the chain state follows from genesis).
         reindex: config['reindex-chainstate'] && !config.reindex,
         checkBlocks: config.checkblocks,
+        pruneTargetBytes: pruneTargetBytes(config.prune),
         logger: chainLog,
         activate: false,
       });
@@ -348,6 +363,8 @@ export class TallyNode {
         peersFile: files.peers,
         banlistFile: files.banlist,
         maxConnections: config.maxconnections,
+        // BIP159, as Core: a pruned node serves the last 288 blocks only, so says NETWORK_LIMITED.
+        services: config.prune ? NODE_NETWORK_LIMITED : undefined,
         timeouts: config.peertimeout === undefined ? undefined : { handshakeMs: config.peertimeout * 1000 },
         logger: logging.child('net'),
       });
@@ -815,6 +832,7 @@ export class TallyNode {
       syncProgress: () => this.p2p.progress(),
       isInitialBlockDownload: this.isInitialBlockDownload,
       datadir: this.config.networkDir,
+      pruneTargetSize: this.config.prune > 1 ? this.config.prune * 1024 * 1024 : undefined,
     });
     registerNetMethods(this.rpc, { p2p: netAdapter(this.p2p), params: this.params, mempool: this.mempool });
     const { txIndex, filterIndex, addrIndex, coinStatsIndex } = this.indexes;

@@ -26,6 +26,8 @@ export const PROTOCOL_VERSION = 70016;
 /** sendheaders (BIP130) and feefilter-era peers; older ones are refused. */
 export const MIN_PEER_PROTOCOL_VERSION = 70012;
 export const NODE_NETWORK = 1n;
+/** BIP159: serves the last 288 blocks only (a pruned node advertises this, not NODE_NETWORK). */
+export const NODE_NETWORK_LIMITED = 1024n;
 
 export const InvType = { ERROR: 0, TX: 1, BLOCK: 2 } as const;
 

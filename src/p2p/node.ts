@@ -241,7 +241,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     const recvHost = peer.inbound ? peer.host : ep?.host;
     const v: VersionPayload = {
       version: PROTOCOL_VERSION,
-      services: NODE_NETWORK,
+      services: this.services,
       timestamp: BigInt(Math.floor(Date.now() / 1000)),
       addrRecv:
         recvHost && ipToBytes(recvHost) ? { services: 0n, host: recvHost, port: ep?.port ?? 0 } : ZERO_ADDR,
@@ -394,6 +394,11 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
   /** The user agent announced in version. */
   get userAgent(): string {
     return this.opts.userAgent ?? DEFAULT_USER_AGENT;
+  }
+
+  /** The service bits this node advertises. */
+  get services(): bigint {
+    return this.opts.services ?? NODE_NETWORK;
   }
 
   /** Bytes sent and received since start, over all connections, closed ones included. */

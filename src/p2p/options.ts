@@ -68,6 +68,8 @@ export interface P2PNodeOptions {
   /** All connections (default 125); inbound get what outbound do not reserve. */
   maxConnections?: number;
   userAgent?: string;
+  /** Service bits sent in `version` (default NODE_NETWORK; a pruned node's NODE_NETWORK_LIMITED). */
+  services?: bigint;
   /** Misbehaviour score that discourages a peer (default 100, as Core's DISCOURAGEMENT_THRESHOLD). */
   banThreshold?: number;
   /**

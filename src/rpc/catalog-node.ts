@@ -126,8 +126,7 @@ export const NODE_DOCS: Record<string, MethodDoc> = {
     summary:
       'Attempts to delete block and undo data up to a specified height or timestamp, if eligible for pruning.',
     args: [req('height', 'numeric', 'The block height to prune up to.')],
-    result:
-      'n    (numeric) Height of the last block pruned\n(Tally does not prune: -1 "Cannot prune blocks because node is not in prune mode.")',
+    result: 'n    (numeric) Height of the last block pruned',
     examples: [[1000]],
   },
   verifychain: {

@@ -69,7 +69,7 @@ const NOT_YET: Record<string, string> = {
 
 /** Served, with a difference worth knowing. */
 const DIFFERS: Record<string, string> = {
-  getblockchaininfo: 'no SegWit/Taproot softfork fields; pruned is always false',
+  getblockchaininfo: 'no SegWit/Taproot softfork fields',
   getblocktemplate: "no SegWit rules or witness commitment; test chains skip the sync check as Core's",
   getdeploymentinfo: 'lists the buried bip34, bip66, bip65 and csv only',
   gettxoutsetinfo: "hash_serialized is Tally's SHA-256 of the set, not Core's hash_serialized_3",
@@ -77,7 +77,8 @@ const DIFFERS: Record<string, string> = {
   verifychain: 'levels 3 and 4 are checked as level 2',
   verifytxoutproof:
     'bytes that are not a merkle block (trailing bytes included) are -1 "Invalid proof: …" (Core: -1 with its stream error)',
-  pruneblockchain: 'refused: Tally has no prune mode',
+  pruneblockchain:
+    "no PruneAfterHeight: a chain of any length may be pruned (Core's regtest waits for 1,000 blocks)",
   importmempool: 'each entry keeps its own time; options are accepted but there are no fee deltas',
   getrawtransaction: 'without txindex only the pool or a named block is searched, as Core',
   decoderawtransaction: 'no witness fields (pre-SegWit)',

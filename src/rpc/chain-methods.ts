@@ -36,7 +36,8 @@ export interface ChainRpcDeps {
   isInitialBlockDownload: () => boolean;
   /** Network data directory: size_on_disk is the size of everything under it. */
   datadir: string;
-  pruned?: false;
+  /** Core's prune_target_size: the configured target in bytes (prune=N MiB), when automatic. */
+  pruneTargetSize?: number;
 }
 
 /** Core's ParseConfirmTarget limit (the fee estimator's longest horizon). */
@@ -122,9 +123,22 @@ export function registerChainMethods(server: RpcServer, deps: ChainRpcDeps): voi
     };
   };
   const readBlock = async (e: BlockInfo): Promise<Block> => {
+    if (e.isPruned()) throw new RpcError(RpcCode.MISC_ERROR, 'Block not available (pruned data)');
     const b = e.hasData() ? await chain.getBlock(e.hash) : undefined;
     if (b === undefined) throw new RpcError(RpcCode.MISC_ERROR, 'Block not available (not fully downloaded)');
     return b;
+  };
+
+  /** Core's getblockchaininfo fields of prune mode (none when off). */
+  const pruneFields = (): Record<string, unknown> => {
+    const mode = chain.pruneMode;
+    if (!mode) return {};
+    const h = chain.pruneHeight();
+    return {
+      pruneheight: h === null ? 0 : h + 1,
+      automatic_pruning: mode.automatic,
+      ...(mode.automatic ? { prune_target_size: deps.pruneTargetSize ?? 0 } : {}),
+    };
   };
 
   reg(
@@ -164,7 +178,8 @@ export function registerChainMethods(server: RpcServer, deps: ChainRpcDeps): voi
         initialblockdownload: deps.isInitialBlockDownload(),
         chainwork: chainWorkHex(tip.chainWork),
         size_on_disk: await directorySize(deps.datadir),
-        pruned: deps.pruned ?? false,
+        pruned: chain.pruneMode !== null,
+        ...pruneFields(),
         warnings: [],
       };
     },

@@ -10,7 +10,7 @@
 import type { ChainParams } from '../consensus/params.js';
 import { DEFAULT_MIN_RELAY_FEE_RATE } from '../mempool/policy.js';
 import { parseSubnet, subnetContains } from '../p2p/banlist.js';
-import { NODE_NETWORK, PROTOCOL_VERSION } from '../p2p/messages.js';
+import { NODE_NETWORK, NODE_NETWORK_LIMITED, PROTOCOL_VERSION } from '../p2p/messages.js';
 import { ipToBytes, isRoutable, normalizeUrl, parseEndpoint } from '../p2p/netaddr.js';
 import type { PeerInfo } from '../p2p/node.js';
 import { JsonAmount } from './amount.js';
@@ -44,7 +44,11 @@ export function networkOf(host: string): string {
 }
 
 function servicesNames(hex: string): string[] {
-  return (BigInt('0x' + hex) & NODE_NETWORK) !== 0n ? ['NETWORK'] : [];
+  const bits = BigInt('0x' + hex);
+  const names: string[] = [];
+  if (bits & NODE_NETWORK) names.push('NETWORK');
+  if (bits & NODE_NETWORK_LIMITED) names.push('NETWORK_LIMITED');
+  return names;
 }
 
 /** The address getpeerinfo shows and disconnectnode matches. */
@@ -138,8 +142,8 @@ export function registerNetMethods(server: RpcServer, deps: NetRpcDeps): void {
         version: clientVersion(p2p.userAgent),
         subversion: p2p.userAgent,
         protocolversion: PROTOCOL_VERSION,
-        localservices: NODE_NETWORK.toString(16).padStart(16, '0'),
-        localservicesnames: ['NETWORK'],
+        localservices: p2p.services.toString(16).padStart(16, '0'),
+        localservicesnames: servicesNames(p2p.services.toString(16)),
         localrelay: p2p.relaysTxs,
         timeoffset: offsets.length >= MIN_TIME_OFFSETS ? median(offsets) : 0,
         networkactive: p2p.networkActive,

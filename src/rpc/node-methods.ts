@@ -16,6 +16,9 @@ import { methodRegistrar, type ParamReader } from './params.js';
 import type { BlockInfo, ChainPort, EventHooks, MempoolPort } from './ports.js';
 import type { RpcContext, RpcServer } from './server.js';
 
+/** Core's TIMESTAMP_WINDOW: the slack of a time given to pruneblockchain. */
+const TIMESTAMP_WINDOW = 7200;
+
 export interface NodeRpcDeps {
   chain: ChainPort;
   mempool: MempoolPort;
@@ -236,9 +239,27 @@ export function registerNodeMethods(server: RpcServer, deps: NodeRpcDeps): Event
     return {};
   });
 
-  reg('pruneblockchain', ['height'], '', (r) => {
-    r.int(0);
-    throw new RpcError(RpcCode.MISC_ERROR, 'Cannot prune blocks because node is not in prune mode.');
+  // Core's pruneblockchain: a height (or a time above 1e9, the first block at most 2 hours before
+  // it); never the last 288 blocks; the result is the height of the last pruned block or -1.
+  reg('pruneblockchain', ['height'], '', async (r) => {
+    let height = r.int(0);
+    if (chain.pruneMode === null)
+      throw new RpcError(RpcCode.MISC_ERROR, 'Cannot prune blocks because node is not in prune mode.');
+    if (height < 0) throw new RpcError(RpcCode.INVALID_PARAMETER, 'Negative block height.');
+    if (height > 1_000_000_000) {
+      let found: number | undefined;
+      for (let h = 0; h <= chain.height && found === undefined; h++)
+        if (chain.getEntryAtHeight(h)!.time >= height - TIMESTAMP_WINDOW) found = h;
+      if (found === undefined)
+        throw new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          'Could not find block with at least the specified timestamp.',
+        );
+      height = found;
+    }
+    if (height > chain.height)
+      throw new RpcError(RpcCode.INVALID_PARAMETER, 'Blockchain is shorter than the attempted prune height.');
+    return (await chain.pruneBlockchain(height)) ?? -1;
   });
 
   reg('verifychain', ['checklevel', 'nblocks'], '', async (r) => {

@@ -27,6 +27,8 @@ export interface BlockInfo {
   readonly time: number;
   readonly bits: number;
   hasData(): boolean;
+  /** The body was stored, then pruned (Core's IsBlockPruned). */
+  isPruned(): boolean;
   isFailed(): boolean;
 }
 
@@ -99,6 +101,12 @@ export interface ChainPort {
   /** Core's preciousblock: first among equal-work tips. */
   preciousBlock(hash: Uint8Array | string): Promise<void>;
   reconsiderBlock(hash: Uint8Array | string): Promise<void>;
+  /** Prune mode (null: off); automatic when it prunes by itself to a target. */
+  readonly pruneMode: { automatic: boolean } | null;
+  /** Height of the last pruned block of the active chain (Core's GetPruneHeight), or null. */
+  pruneHeight(): number | null;
+  /** Prunes block files up to `height` (never the last 288 blocks); the new prune height. */
+  pruneBlockchain(height: number): Promise<number | null>;
 }
 
 /** A pool entry is mempool/'s plain record. */
@@ -169,6 +177,8 @@ export interface LoggingPort {
 export interface NetPort {
   readonly url: string;
   readonly userAgent: string;
+  /** Service bits advertised (NODE_NETWORK, or NODE_NETWORK_LIMITED when pruned). */
+  readonly services: bigint;
   /** Height of the chain the peers are served from. */
   tipHeight(): number;
   /** Whether transactions are relayed (a pool is attached). */

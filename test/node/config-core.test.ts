@@ -146,7 +146,10 @@ test('features Tally lacks, unknown keys and bad values each get one clear line'
     'prune=1',
     /^Prune mode is incompatible with -reindex-chainstate\. Use full -reindex instead\.$/,
   );
-  assert.equal(load({}, 'prune=0').prune, 0);
+  assert.deepEqual(
+    [0, 1, 550].map((n) => load({}, `prune=${n}`).prune),
+    [0, 1, 550],
+  );
   refused({}, 'proxy=127.0.0.1:9050', /proxy=127\.0\.0\.1:9050 is not supported .*Tor, I2P/);
   refused({}, 'addresstype=bech32', /pre-SegWit/);
   refused({ blocksonly: '1' }, undefined, /--blocksonly=1 is not supported: blocks-only/);

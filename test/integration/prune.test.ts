@@ -1,0 +1,85 @@
+// A pruned node against real `tally node` processes (small block files through the test-only
+// TALLY_TEST_BLOCKFILE_BYTES, which scales the prune target with them): it follows a mining peer,
+// deletes its oldest block files while keeping the last 288 blocks, reports it in
+// getblockchaininfo, answers getblock of a pruned block with Core's -1, serves a recent block to a
+// peer and answers notfound for a pruned one, and advertises NODE_NETWORK_LIMITED (BIP159).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeAddress } from '../../src/primitives/address.js';
+import { getParams } from '../../src/consensus/params.js';
+import { hexToBytes, reverseHex } from '../../src/primitives/bytes.js';
+import { InvType, NODE_NETWORK_LIMITED } from '../../src/p2p/messages.js';
+import { mine, startNode, stopAll, waitSameTip } from './cluster.js';
+import { RawPeer } from './raw-peer.js';
+
+after(() => stopAll());
+
+interface ChainInfo {
+  blocks: number;
+  pruned: boolean;
+  pruneheight?: number;
+  automatic_pruning?: boolean;
+  prune_target_size?: number;
+}
+
+test('a pruned node follows a miner, keeps the last 288 blocks, refuses pruned ones as Core', async () => {
+  // 8 KiB block files: prune=550 becomes 550 MiB * 8 KiB / 128 MiB = 35 KB of files.
+  process.env.TALLY_TEST_BLOCKFILE_BYTES = '8192';
+  const addr = encodeAddress('pubkeyhash', new Uint8Array(20).fill(3), getParams('regtest').prefixes);
+  const miner = await startNode();
+  await mine(miner, 420, addr);
+  const pruned = await startNode({ args: ['--prune', '550', '--connect', miner.p2pUrl] });
+  await waitSameTip([miner, pruned], 60_000);
+
+  const info = await pruned.rpc<ChainInfo>('getblockchaininfo');
+  assert.equal(info.pruned, true);
+  assert.equal(info.automatic_pruning, true);
+  assert.equal(info.prune_target_size, 550 * 1024 * 1024);
+  assert.ok(info.pruneheight! > 1 && info.pruneheight! <= 420 - 288 + 1, JSON.stringify(info));
+  const files = readdirSync(join(pruned.networkDir, 'blocks')).filter((f) => f.startsWith('blk'));
+  assert.ok(!files.includes('blk00000.dat'), files.join(' '));
+  const full = await miner.rpc<ChainInfo>('getblockchaininfo');
+  assert.equal(full.pruned, false);
+  assert.equal(full.pruneheight, undefined);
+
+  // getblock of a pruned block: Core's -1; of a kept one: the block.
+  const old = await pruned.rpc<string>('getblockhash', [1]);
+  await assert.rejects(pruned.rpc('getblock', [old]), (e: Error & { code?: number }) => {
+    assert.equal(e.code, -1);
+    assert.match(e.message, /Block not available \(pruned data\)/);
+    return true;
+  });
+  const recent = await pruned.rpc<string>('getblockhash', [420 - 288]);
+  assert.equal((await pruned.rpc<{ height: number }>('getblock', [recent])).height, 420 - 288);
+  await assert.rejects(
+    miner.rpc('pruneblockchain', [10]),
+    /Cannot prune blocks because node is not in prune mode\./,
+  );
+  assert.equal(await pruned.rpc<number>('pruneblockchain', [5]), info.pruneheight! - 1);
+
+  // A peer is told NODE_NETWORK_LIMITED, gets a recent block and notfound for a pruned one.
+  const peer = await RawPeer.connect(pruned.p2pUrl);
+  peer.sendVersion();
+  const version = await peer.next('version');
+  assert.equal(version.services, NODE_NETWORK_LIMITED);
+  await peer.next('verack');
+  peer.send({ command: 'verack' });
+  const item = (h: string) => ({ type: InvType.BLOCK, hash: hexToBytes(h).reverse() });
+  peer.send({ command: 'getdata', items: [item(recent)] });
+  const served = await peer.next('block', 15_000);
+  assert.equal(served.block.hashHex(), recent);
+  peer.send({ command: 'getdata', items: [item(old)] });
+  const nf = await peer.next('notfound', 15_000);
+  assert.equal(reverseHex(nf.items[0].hash), old);
+  peer.terminate();
+
+  // It keeps following the miner, pruning as it goes.
+  await mine(miner, 30, addr);
+  await waitSameTip([miner, pruned], 60_000);
+  const later = await pruned.rpc<ChainInfo>('getblockchaininfo');
+  assert.ok(later.pruneheight! >= info.pruneheight!, JSON.stringify(later));
+  assert.equal(later.blocks, 450);
+  delete process.env.TALLY_TEST_BLOCKFILE_BYTES;
+});
