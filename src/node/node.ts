@@ -838,6 +838,7 @@ export class TallyNode {
     const { txIndex, filterIndex, addrIndex, coinStatsIndex } = this.indexes;
     registerUtxoMethods(this.rpc, {
       chain: this.chain,
+      prefixes: this.params.prefixes,
       chainstateDir: dataLayout(this.config.networkDir).chainstate,
       coinStats: coinStatsIndex ?? undefined,
     });

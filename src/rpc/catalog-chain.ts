@@ -177,6 +177,40 @@ export const CHAIN_DOCS: Record<string, MethodDoc> = {
       '  }\n}',
     examples: [[], ['none'], ['none', 1000]],
   },
+  scantxoutset: {
+    summary:
+      'Scans the unspent transaction output set for entries that match certain output descriptors.\n' +
+      'Examples of output descriptors are:\n' +
+      '    addr(<address>)      Outputs whose output script corresponds to the specified address (does not include P2PK)\n' +
+      '    raw(<hex script>)    Outputs whose output script equals the specified hex-encoded bytes\n' +
+      '    combo(<pubkey>)      P2PK and P2PKH outputs for the given pubkey (no SegWit forms on a pre-SegWit chain)\n' +
+      '    pkh(<pubkey>)        P2PKH outputs for the given pubkey\n' +
+      '    pk(<pubkey>)         P2PK outputs for the given pubkey\n' +
+      '<pubkey> is a public key in hexadecimal or a WIF private key; extended keys are not supported yet.',
+    args: [
+      req(
+        'action',
+        'string',
+        'The action to execute\n"start" for starting a scan\n"abort" for aborting the current scan (returns true when abort was successful)\n"status" for progress report (in %) of the current scan',
+      ),
+      opt(
+        'scanobjects',
+        'array',
+        '',
+        'Array of scan objects. Required for "start" action. Every scan object is either a string descriptor or an object {"desc": descriptor}',
+      ),
+    ],
+    result:
+      'When action==\'start\'; only returns after scan completes\n{\n  "success" : true|false, "txouts" : n, "height" : n, "bestblock" : "hex",\n' +
+      '  "unspents" : [ { "txid" : "hex", "vout" : n, "scriptPubKey" : "hex", "desc" : "str", "amount" : n,\n' +
+      '                   "coinbase" : true|false, "height" : n, "blockhash" : "hex", "confirmations" : n }, ... ],\n' +
+      '  "total_amount" : n\n}\n\nWhen action==\'abort\': true|false\n\nWhen action==\'status\': { "progress" : n } or null',
+    examples: [
+      ['start', ['raw(76a91411b366edfc0a8b66feebae5c2e25a7b6a5d1cf3188ac)#fm24fxxy']],
+      ['status'],
+      ['abort'],
+    ],
+  },
   getmempoolinfo: {
     summary: 'Returns details on the active state of the TX memory pool.',
     args: [],

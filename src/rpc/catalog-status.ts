@@ -54,7 +54,6 @@ const ABSENT: Record<string, string> = {
 const NOT_YET: Record<string, string> = {
   dumptxoutset: 'not yet: UTXO snapshots',
   loadtxoutset: 'not yet: UTXO snapshots',
-  scantxoutset: 'not yet',
   fundrawtransaction: 'not yet (the wallet issue)',
   generateblock: 'not yet',
   ...Object.fromEntries(
@@ -72,7 +71,8 @@ const DIFFERS: Record<string, string> = {
   getblockchaininfo: 'no SegWit/Taproot softfork fields',
   getblocktemplate: "no SegWit rules or witness commitment; test chains skip the sync check as Core's",
   getdeploymentinfo: 'lists the buried bip34, bip66, bip65 and csv only',
-  gettxoutsetinfo: "hash_serialized is Tally's SHA-256 of the set, not Core's hash_serialized_3",
+  scantxoutset:
+    'pre-SegWit descriptors: addr, raw, pk, pkh and combo (P2PK and P2PKH) of hex or WIF keys; no xpub ranges',
   getmemoryinfo: 'mode "stats" only; locked memory is empty (keys live on the JS heap)',
   verifychain: 'levels 3 and 4 are checked as level 2',
   verifytxoutproof:

@@ -1,13 +1,16 @@
 // The UTXO set's RPC interface as Bitcoin Core v29's (rpc/blockchain.cpp): gettxoutsetinfo
 // (hash_serialized_3, muhash or none over a consistent read of the set at the tip, or any block's
-// figures from the coinstatsindex). Owns only the reply shapes, parameters and error codes; the
+// figures from the coinstatsindex) and scantxoutset (one scan at a time, for pre-SegWit
+// descriptors, with status and abort). Owns only the reply shapes, parameters and error codes; the
 // set is read through the chain port's snapshot and the index through CoinStatsPort. Fails with
 // RpcError: -8 bad parameter, -5 unknown block, -32603 when the index cannot answer.
 import { computeUtxoStats, type CoinHashType } from '../chain/coin-stats.js';
-import { reverseHex } from '../primitives/bytes.js';
+import type { AddressPrefixes } from '../primitives/address.js';
+import { bytesToHex, reverseHex } from '../primitives/bytes.js';
 import { JsonAmount } from './amount.js';
 import { hashOrHeightParam } from './chain-json.js';
 import { directorySize } from './chain-methods.js';
+import { DescriptorError, inferDescriptorWithKeys, parseDescriptor } from './descriptor.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, type ParamReader } from './params.js';
 import type { CoinStatsTotals } from '../chain/coin-stats.js';
@@ -16,6 +19,7 @@ import type { RpcServer } from './server.js';
 
 export interface UtxoRpcDeps {
   chain: ChainPort;
+  prefixes: AddressPrefixes;
   /** The chainstate folder (disk_size). */
   chainstateDir: string;
   /** The coinstatsindex, when coinstatsindex=1. */
@@ -23,6 +27,14 @@ export interface UtxoRpcDeps {
 }
 
 const amount = (sats: bigint) => new JsonAmount(sats);
+
+/** The scan objects one scantxoutset may name (Core bounds them only by the request's size). */
+export const MAX_SCAN_OBJECTS = 10_000;
+
+/** Core's FindScriptPubKey progress: the txid's first two bytes as a share of the key space. */
+const scanProgress = (txid: Uint8Array) => Math.floor(((txid[0] * 256 + txid[1]) * 100) / 65536 + 0.5);
+
+const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 
 /** Core's ParseHashType. */
 function hashType(r: ParamReader): CoinHashType {
@@ -33,8 +45,10 @@ function hashType(r: ParamReader): CoinHashType {
 }
 
 export function registerUtxoMethods(server: RpcServer, deps: UtxoRpcDeps): void {
-  const { chain, coinStats } = deps;
+  const { chain, coinStats, prefixes } = deps;
   const reg = methodRegistrar(server);
+  // The one scan allowed at a time (Core's CoinsViewScanReserver).
+  let scan: { progress: number; abort: boolean } | null = null;
 
   const fromIndex = async (index: CoinStatsPort, e: BlockInfo, type: CoinHashType) => {
     const s = await index.get(e.hash);
@@ -122,6 +136,108 @@ export function registerUtxoMethods(server: RpcServer, deps: UtxoRpcDeps): void 
         transactions: s.transactions,
         disk_size: await directorySize(deps.chainstateDir),
       };
+    },
+  );
+
+  reg(
+    'scantxoutset',
+    ['action', 'scanobjects'],
+    'Scans the unspent transaction output set for outputs matching output descriptors.',
+    async (r) => {
+      const action = r.string(0);
+      if (action === 'status') return scan === null ? null : { progress: scan.progress };
+      if (action === 'abort') {
+        if (scan === null) return false;
+        scan.abort = true;
+        return true;
+      }
+      if (action !== 'start') throw new RpcError(RpcCode.INVALID_PARAMETER, `Invalid action '${action}'`);
+      if (scan !== null)
+        throw new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          'Scan already in progress, use action "abort" or "status"',
+        );
+      if (!r.has(1))
+        throw new RpcError(RpcCode.MISC_ERROR, 'scanobjects argument is required for the start action');
+      const objects = r.array(1);
+      if (objects.length > MAX_SCAN_OBJECTS) throw r.invalid(1, `at most ${MAX_SCAN_OBJECTS} scan objects`);
+      const mine = { progress: 0, abort: false };
+      scan = mine;
+      try {
+        // Script bytes (latin1) -> the descriptor printed for an output paying it.
+        const needles = new Map<string, string>();
+        for (const o of objects) {
+          const { desc, range } =
+            typeof o === 'string'
+              ? { desc: o, range: undefined }
+              : ((o ?? {}) as { desc?: unknown; range?: unknown });
+          if (typeof desc !== 'string')
+            throw new RpcError(
+              RpcCode.INVALID_PARAMETER,
+              'Scan object needs to be either a string or an object',
+            );
+          let parsed;
+          try {
+            parsed = parseDescriptor(desc, prefixes);
+          } catch (e) {
+            if (!(e instanceof DescriptorError)) throw e;
+            throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, e.message);
+          }
+          if (range !== undefined)
+            throw new RpcError(
+              RpcCode.INVALID_PARAMETER,
+              'Range should not be specified for an un-ranged descriptor',
+            );
+          for (const s of parsed.scripts)
+            if (!needles.has(latin1(s)))
+              needles.set(latin1(s), inferDescriptorWithKeys(s, parsed.pubkeys, prefixes));
+        }
+        const snap = await chain.coinsSnapshot();
+        // The block of a coin's height on the snapshot's chain (the tip may have moved since).
+        const blockAt = (h: number): string | undefined => {
+          const e = chain.getEntryAtHeight(h);
+          if (chain.getEntryAtHeight(snap.height)?.hashHex === snap.bestBlock) return e?.hashHex;
+          let a = chain.getEntry(snap.bestBlock) ?? null;
+          while (a !== null && a.height > h) a = a.prev;
+          return a?.hashHex;
+        };
+        let txouts = 0;
+        let total = 0n;
+        let completed = true;
+        const unspents: Record<string, unknown>[] = [];
+        for await (const [op, coin] of snap.coins) {
+          if (mine.abort) {
+            completed = false;
+            break;
+          }
+          txouts++;
+          if (txouts % 256 === 0) mine.progress = scanProgress(op.hash);
+          const desc = needles.get(latin1(coin.script));
+          if (desc === undefined) continue;
+          total += coin.value;
+          unspents.push({
+            txid: op.txidHex(),
+            vout: op.index,
+            scriptPubKey: bytesToHex(coin.script),
+            desc,
+            amount: amount(coin.value),
+            coinbase: coin.coinbase,
+            height: coin.height,
+            blockhash: blockAt(coin.height),
+            confirmations: snap.height - coin.height + 1,
+          });
+        }
+        return {
+          success: completed,
+          txouts,
+          height: snap.height,
+          bestblock: snap.bestBlock,
+          unspents,
+          total_amount: amount(total),
+        };
+      } finally {
+        scan = null;
+      }
     },
   );
 }

@@ -107,7 +107,7 @@ export async function openNodeFixture(): Promise<NodeFixture> {
     isInitialBlockDownload: () => false,
     datadir: dir,
   });
-  registerUtxoMethods(server, { chain, chainstateDir: join(dir, 'chain') });
+  registerUtxoMethods(server, { chain, prefixes: params.prefixes, chainstateDir: join(dir, 'chain') });
   registerRawTxMethods(server, {
     chain,
     mempool,

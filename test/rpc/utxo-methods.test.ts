@@ -19,6 +19,9 @@ import { RpcError } from '../../src/rpc/errors.js';
 import { stringifyJson } from '../../src/rpc/json.js';
 import { RpcServer } from '../../src/rpc/server.js';
 import { registerUtxoMethods } from '../../src/rpc/utxo-methods.js';
+import { descriptorChecksum } from '../../src/rpc/descriptor.js';
+import { encodeWif, scriptToAddress } from '../../src/primitives/address.js';
+import { TEST_KEY } from '../chain/builder.js';
 import { type NodeFixture, openNodeFixture, params } from './node-fixture.js';
 
 // Core v29's RPCResult for gettxoutsetinfo: the fields and JSON types of each shape.
@@ -50,6 +53,19 @@ const CORE_BLOCK_INFO = [
   'unspendables',
 ];
 const CORE_UNSPENDABLES = ['genesis_block', 'bip30', 'scripts', 'unclaimed_rewards'];
+// Core v29's scantxoutset "start" result and its unspents, in order.
+const CORE_SCAN_RESULT = ['success', 'txouts', 'height', 'bestblock', 'unspents', 'total_amount'];
+const CORE_SCAN_UNSPENT = {
+  txid: 'string',
+  vout: 'number',
+  scriptPubKey: 'string',
+  desc: 'string',
+  amount: 'number',
+  coinbase: 'boolean',
+  height: 'number',
+  blockhash: 'string',
+  confirmations: 'number',
+};
 
 let f: NodeFixture;
 let index: CoinStatsIndex;
@@ -60,7 +76,12 @@ before(async () => {
   await index.start();
   await index.whenIdle();
   withIndex = new RpcServer({ port: 0, auth: { cookieDir: f.dir }, authFailDelayMs: 1 });
-  registerUtxoMethods(withIndex, { chain: f.chain, chainstateDir: join(f.dir, 'chain'), coinStats: index });
+  registerUtxoMethods(withIndex, {
+    chain: f.chain,
+    prefixes: params.prefixes,
+    chainstateDir: join(f.dir, 'chain'),
+    coinStats: index,
+  });
 });
 after(async () => {
   await index.close();
@@ -113,6 +134,7 @@ function coinsAfter(blocks: Block[]) {
   const mu = new MuHash3072();
   for (const s of ser) mu.insert(s);
   return {
+    coins: sorted,
     txouts: sorted.length,
     transactions: new Set(sorted.map((c) => c.txid.toString('hex'))).size,
     total: sorted.reduce((t, c) => t + c.value, 0n),
@@ -239,4 +261,92 @@ test("gettxoutsetinfo: Core's errors", async () => {
   await assert.rejects(indexed('gettxoutsetinfo', ['none', '11'.repeat(32)]), code(-5, 'Block not found'));
   await assert.rejects(indexed('gettxoutsetinfo', ['none', true]), code(-3));
   await assert.rejects(plain('gettxoutsetinfo', [1]), code(-3));
+});
+
+const withSum = (d: string) => `${d}#${descriptorChecksum(d)}`;
+
+test("scantxoutset: pkh, combo (WIF), raw and addr descriptors find the coins computed apart, in Core's shape", async () => {
+  const pub = bytesToHex(f.builder.pub);
+  const set = coinsAfter(f.blocks.slice(1));
+  const builderCoins = set.coins.filter(
+    (c) => Buffer.compare(Buffer.from(c.script), Buffer.from(f.builder.script)) === 0,
+  );
+  const r = await plain('scantxoutset', ['start', [`pkh(${pub})`]]);
+  assert.deepEqual(Object.keys(r), CORE_SCAN_RESULT);
+  assert.equal(r.success, true);
+  assert.equal(r.txouts, set.txouts);
+  assert.equal(r.height, 103);
+  assert.equal(r.bestblock, f.blocks[103].hashHex());
+  const unspents = r.unspents as Obj[];
+  assert.equal(unspents.length, builderCoins.length);
+  assert.equal(r.total_amount, Number(builderCoins.reduce((t, c) => t + c.value, 0n)) / 1e8);
+  for (const u of unspents) {
+    assert.deepEqual(Object.keys(u), Object.keys(CORE_SCAN_UNSPENT));
+    assert.deepEqual(shape(u), CORE_SCAN_UNSPENT);
+    assert.equal(u.desc, withSum(`pkh(${pub})`));
+    assert.equal(u.blockhash, f.blocks[u.height as number].hashHex());
+    assert.equal(u.confirmations, 103 - (u.height as number) + 1);
+  }
+  // Core's order: by txid (internal bytes), then vout.
+  assert.deepEqual(
+    unspents.map((u) => `${u.txid as string}:${u.vout as number}`),
+    builderCoins.map((c) => `${Buffer.from(c.txid).reverse().toString('hex')}:${c.n}`),
+  );
+  const spendOut = unspents.find((u) => u.txid === f.spendTx.txidHex())!;
+  assert.equal(spendOut.coinbase, false);
+  assert.equal(spendOut.height, 102);
+
+  // combo() of the same key as WIF: P2PK (none here) and P2PKH, the same coins.
+  const wif = encodeWif(TEST_KEY, true, params.prefixes);
+  const combo = await plain('scantxoutset', ['start', [{ desc: `combo(${wif})` }]]);
+  assert.deepEqual(combo.unspents, unspents);
+  // raw() of the script: the key is not known, so Core infers addr().
+  const raw = await plain('scantxoutset', ['start', [withSum(`raw(${bytesToHex(f.builder.script)})`)]]);
+  const builderAddress = scriptToAddress(f.builder.script, params.prefixes)!;
+  assert.equal((raw.unspents as Obj[]).length, unspents.length);
+  assert.ok((raw.unspents as Obj[]).every((u) => u.desc === withSum(`addr(${builderAddress})`)));
+  // addr() of the wallet's address: its one 10-coin output.
+  const a = await plain('scantxoutset', ['start', [withSum(`addr(${f.walletAddress})`), `pk(${pub})`]]);
+  assert.equal((a.unspents as Obj[]).length, 1);
+  assert.equal(a.total_amount, 10);
+});
+
+test("scantxoutset: one scan at a time, status and abort, and Core's errors", async () => {
+  assert.equal(await plain('scantxoutset', ['status']), null);
+  assert.equal(await plain('scantxoutset', ['abort']), false);
+  const pkh = `pkh(${bytesToHex(f.builder.pub)})`;
+  const first = plain('scantxoutset', ['start', [pkh]]);
+  const second = plain('scantxoutset', ['start', [pkh]]);
+  const status = plain('scantxoutset', ['status']);
+  const abort = plain('scantxoutset', ['abort']);
+  await assert.rejects(second, code(-8, 'Scan already in progress, use action "abort" or "status"'));
+  assert.deepEqual(Object.keys((await status) as Obj), ['progress']);
+  assert.equal(await abort, true);
+  const aborted = await first;
+  assert.equal(aborted.success, false);
+  assert.deepEqual(aborted.unspents, []);
+  assert.equal(await plain('scantxoutset', ['status']), null);
+
+  await assert.rejects(plain('scantxoutset', ['begin']), code(-8, "Invalid action 'begin'"));
+  await assert.rejects(
+    plain('scantxoutset', ['start']),
+    code(-1, 'scanobjects argument is required for the start action'),
+  );
+  await assert.rejects(
+    plain('scantxoutset', ['start', [`${pkh}#aaaaaaaa`]]),
+    code(-5, `Provided checksum 'aaaaaaaa' does not match computed checksum '${descriptorChecksum(pkh)}'`),
+  );
+  await assert.rejects(plain('scantxoutset', ['start', [`wpkh(${bytesToHex(f.builder.pub)})`]]), code(-5));
+  await assert.rejects(plain('scantxoutset', ['start', ['pkh(02aa)']]), code(-5));
+  await assert.rejects(
+    plain('scantxoutset', ['start', ['addr(1BoatSLRHtKNngkdXEeobR76b53LETtpyT)']]),
+    code(-5),
+  );
+  await assert.rejects(
+    plain('scantxoutset', ['start', [{ desc: pkh, range: 10 }]]),
+    code(-8, 'Range should not be specified for an un-ranged descriptor'),
+  );
+  await assert.rejects(plain('scantxoutset', ['start', [7]]), code(-8));
+  // A refused start leaves no scan behind.
+  assert.equal(await plain('scantxoutset', ['status']), null);
 });
