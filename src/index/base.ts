@@ -4,7 +4,8 @@
 // stopped) steps back to the fork before going on. One loop does all of it, one block per write
 // batch (data and "best block" together), so a crash leaves the index at a block it finished.
 // Fails soft: a block that cannot be read stops the index with a logged error; the node goes on
-// and getindexinfo shows it as not synced.
+// and getindexinfo shows it as not synced. A write that fails is also told to onFailure, where the
+// node stops for a full disk (Core's AbortNode), the batch unwritten and the index at its last block.
 import { ClassicLevel } from 'classic-level';
 import type { Logger } from 'pino';
 import type { Block } from '../primitives/block.js';
@@ -27,6 +28,8 @@ export abstract class BaseIndex {
   private closed = false;
   private failed = false;
   private unsubscribe: (() => void) | null = null;
+  /** Told why the index stopped (set by openIndex). */
+  onFailure?: (err: unknown) => void;
 
   constructor(
     protected readonly db: ClassicLevel<Uint8Array, Uint8Array>,
@@ -76,6 +79,7 @@ export abstract class BaseIndex {
         if (this.closed) return;
         this.failed = true;
         this.log?.error({ err, index: this.name }, 'index stopped');
+        this.onFailure?.(err);
       })
       .finally(() => {
         this.running = null;
@@ -127,12 +131,14 @@ export abstract class BaseIndex {
   }
 }
 
-/** Opens (creating if needed) an index's database at `dir`; one line naming the path if it cannot. */
+/** Opens (creating if needed) an index's database at `dir`; one line naming the path if it cannot.
+ * `onFailure` hears why the index stopped, with its folder. */
 export async function openIndex<T extends BaseIndex>(
   Index: new (db: ClassicLevel<Uint8Array, Uint8Array>, chain: IndexChain, log?: Logger) => T,
   dir: string,
   chain: IndexChain,
   log?: Logger,
+  onFailure?: (err: unknown, dir: string) => void,
 ): Promise<T> {
   const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   try {
@@ -140,5 +146,7 @@ export async function openIndex<T extends BaseIndex>(
   } catch (e) {
     throw new Error(`cannot open index database ${dir}: ${(e as Error).message}`);
   }
-  return new Index(db, chain, log);
+  const index = new Index(db, chain, log);
+  if (onFailure) index.onFailure = (err) => onFailure(err, dir);
+  return index;
 }

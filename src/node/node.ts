@@ -48,9 +48,9 @@ import type { BlockEntry } from '../chain/block-index.js';
 import { SigCache } from '../script/sigcache.js';
 import { LevelChainStore } from '../storage/level-store.js';
 import { MAX_BLOCKFILE_SIZE } from '../storage/block-files.js';
-import { checkDiskSpace, type DiskFullError } from '../storage/disk-space.js';
+import { checkDiskSpace, DiskFullError, isDiskFull } from '../storage/disk-space.js';
 import { WalletManager, type WalletFollower } from '../wallet/manager.js';
-import type { Wallet } from '../wallet/wallet.js';
+import { WalletWriteError, type Wallet } from '../wallet/wallet.js';
 import { TxIndex } from '../index/txindex.js';
 import { openIndex } from '../index/base.js';
 import { BlockFilterIndex } from '../index/blockfilter.js';
@@ -290,6 +290,14 @@ export class TallyNode {
       cleanup.push(() => chain.close());
       checkAbort();
 
+      // A write that fails for want of space stops the node (Core's AbortNode) with one line.
+      const diskFull = (err: unknown, path: string, what: string): DiskFullError | undefined => {
+        if (!isDiskFull(err)) return undefined;
+        const reason = new DiskFullError(path, what);
+        stopper.node?.abort(reason);
+        return reason;
+      };
+      const indexFailed = (err: unknown, dir: string) => void diskFull(err, dir, 'an index write failed');
       // The explorer finds any transaction and any address: it needs txindex and the address index.
       const explorer = config.explorer !== undefined;
       const indexes = {
@@ -300,6 +308,7 @@ export class TallyNode {
                 join(config.networkDir, 'indexes', 'txindex'),
                 indexChainAdapter(chain),
                 logging.child('index'),
+                indexFailed,
               )
             : null,
         filterIndex: config.blockfilterindex
@@ -308,6 +317,7 @@ export class TallyNode {
               join(config.networkDir, 'indexes', 'blockfilter', 'basic'),
               indexChainAdapter(chain),
               logging.child('index'),
+              indexFailed,
             )
           : null,
         addrIndex: explorer
@@ -316,6 +326,7 @@ export class TallyNode {
               join(config.networkDir, 'indexes', 'addrindex'),
               indexChainAdapter(chain),
               logging.child('index'),
+              indexFailed,
             )
           : null,
         coinStatsIndex: config.coinstatsindex
@@ -324,6 +335,7 @@ export class TallyNode {
               join(config.networkDir, 'indexes', 'coinstats'),
               indexChainAdapter(chain),
               logging.child('index'),
+              indexFailed,
             )
           : null,
       };
@@ -396,6 +408,7 @@ export class TallyNode {
         onTxChanged: (w, txid, blockHash, height) => notify.walletTx(w, txid, blockHash, height),
         inMempool: (txid) => mempool.has(hashFromHex(txid)),
         resubmit: (txs) => resubmitWalletTxs(txs, mempool, p2p, log),
+        onWriteFailed: (err, path) => diskFull(err, path, 'a wallet write failed'),
       });
       // A node that does not mine keeps one idle hash thread for generatetoaddress.
       const miner = Miner.create({
@@ -566,6 +579,15 @@ export class TallyNode {
     // A reorganisation: blocks disconnected since the last tip, and the tip they left.
     let reorgDepth = 0;
     let reorgFrom = '';
+    // A wallet whose file could not be written has stopped the node (a full disk); the chain and
+    // the pool that told it go on with their step, and a send hears of it in commitTransaction.
+    const walletEvent = (f: () => void) => {
+      try {
+        f();
+      } catch (e) {
+        if (!(e instanceof WalletWriteError)) throw e;
+      }
+    };
     const onConnect = ({ block, height, seconds }: { block: Block; height: number; seconds: number }) => {
       this.utxoCount.apply(block, 1, block.hashHex());
       this.metrics?.blockConnected(
@@ -575,7 +597,7 @@ export class TallyNode {
       // The estimator learns how long pool transactions waited, so it reads the pool first.
       this.feeEstimator.processBlock(height, block.txs, mempool);
       mempool.removeForBlock(block.txs);
-      wallets.onBlockConnected(block, height);
+      walletEvent(() => wallets.onBlockConnected(block, height));
       // Core's BlockConnected: each transaction, then the block's "C" sequence event.
       if (zmq) {
         for (const tx of block.txs) zmq.transaction(hexToBytes(tx.txidHex()), () => tx.encode());
@@ -587,7 +609,7 @@ export class TallyNode {
       if (reorgDepth++ === 0) reorgFrom = block.hashHex();
       this.utxoCount.apply(block, -1, reverseHex(block.header.prevHash));
       this.disconnected.push(...block.txs.filter((t) => !t.isCoinbase()));
-      wallets.onBlockDisconnected(block, height);
+      walletEvent(() => wallets.onBlockDisconnected(block, height));
       if (zmq) {
         for (const tx of block.txs) zmq.transaction(hexToBytes(tx.txidHex()), () => tx.encode());
         zmq.blockDisconnected(hexToBytes(block.hashHex()));
@@ -628,7 +650,7 @@ export class TallyNode {
         this.supervisor.doubleSpend(e.tx.txidHex(), replaced, 'a replacement accepted into the pool');
         replaced = [];
       }
-      wallets.onTxAccepted(e.tx);
+      walletEvent(() => wallets.onTxAccepted(e.tx));
       if (zmq) {
         const txid = hexToBytes(e.tx.txidHex());
         zmq.transaction(txid, () => e.tx.encode());

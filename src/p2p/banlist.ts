@@ -30,9 +30,12 @@ function readBan(b: unknown): BanEntry | null {
 
 export class BanList {
   private readonly bans = new Map<string, BanEntry>();
+  private saveFailed = false;
   constructor(
     private readonly file?: string,
     private readonly now: () => number = Date.now,
+    /** Told once when banlist.json cannot be written (a full disk), until a write works again. */
+    private readonly onSaveFailed?: (err: unknown) => void,
   ) {}
 
   load(): string | null {
@@ -59,9 +62,17 @@ export class BanList {
     return skipped > 0 ? `ban list file: skipped ${skipped} malformed entries` : null;
   }
 
+  /** A ban holds in memory whether or not the file could be written: a failed write (a full
+   * disk) is told once and the node goes on, the file keeping its last whole version. */
   private save(): void {
     if (!this.file) return;
-    writeFileAtomic(this.file, JSON.stringify(this.list(), null, 1));
+    try {
+      writeFileAtomic(this.file, JSON.stringify(this.list(), null, 1));
+      this.saveFailed = false;
+    } catch (err) {
+      if (!this.saveFailed) this.onSaveFailed?.(err);
+      this.saveFailed = true;
+    }
   }
 
   ban(address: string, durationMs: number, reason: string): void {

@@ -57,6 +57,8 @@ export class ConnMan {
   /** Core's fNetworkActive: false while setnetworkactive false holds (no peers, dials or accepts). */
   private active = true;
   private readonly manualTry = new Map<string, number>();
+  /** The last write of peers.json failed (said once until one works). */
+  private bookSaveFailed = false;
   /**
    * Misbehaving remote hosts, discouraged as Core does (not a ban: in memory only, not listed by
    * listbanned): their inbound connections are refused and their addresses not dialled.
@@ -509,11 +511,18 @@ export class ConnMan {
     p.send({ command: 'ping', nonce: p.pingNonce });
   }
 
+  /**
+   * Writes peers.json when the book changed. Losing this write costs nothing the node needs (the
+   * book is rebuilt from peers), so a failure (a full disk) is logged once, not on every tick,
+   * until a write works again; the file keeps its last whole version (atomic-file.ts).
+   */
   saveBook(): void {
     try {
       this.ctx.book.save();
+      this.bookSaveFailed = false;
     } catch (err) {
-      this.log.error({ err }, 'cannot save the address book');
+      if (!this.bookSaveFailed) this.log.error({ err }, 'cannot save the address book; going on without');
+      this.bookSaveFailed = true;
     }
   }
 }

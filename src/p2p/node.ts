@@ -76,7 +76,9 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     this.log = opts.logger ?? silent;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     this.book = new AddressBook({ file: opts.peersFile });
-    this.bans = new BanList(opts.banlistFile);
+    this.bans = new BanList(opts.banlistFile, Date.now, (err) =>
+      this.log.error({ err }, 'cannot save the ban list; bans hold until the node stops'),
+    );
     this.conn = new ConnMan({
       opts,
       params: this.params,

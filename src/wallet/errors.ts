@@ -12,3 +12,12 @@ export class WalletLockedError extends Error {
     this.name = 'WalletLockedError';
   }
 }
+
+/** The wallet file could not be written and the node was told (onWriteFailed): it is stopping
+ * (a full disk), so whoever was told of this write needs only to give up. */
+export class WalletWriteError extends WalletError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WalletWriteError';
+  }
+}

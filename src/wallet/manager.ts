@@ -91,6 +91,8 @@ export interface WalletManagerOptions extends WalletChainInfo {
   follower?: WalletFollower;
   /** A wallet's transaction entered it or changed block (walletnotify). */
   onTxChanged?: (wallet: string, txid: string, blockHash: string | null, height: number | null) => void;
+  /** A wallet file could not be written; see WalletOptions.onWriteFailed. */
+  onWriteFailed?: (err: unknown, path: string) => Error | undefined;
 }
 
 export class WalletManager {
@@ -105,7 +107,7 @@ export class WalletManager {
   }
 
   private walletOptions(name: string) {
-    const { network, prefixes, coinbaseMaturity, now, onTxChanged, inMempool } = this.opts;
+    const { network, prefixes, coinbaseMaturity, now, onTxChanged, inMempool, onWriteFailed } = this.opts;
     return {
       path: this.pathOf(name),
       network,
@@ -113,6 +115,7 @@ export class WalletManager {
       coinbaseMaturity,
       now,
       inMempool,
+      onWriteFailed,
       onTxChanged:
         onTxChanged && ((txid: string, b: string | null, h: number | null) => onTxChanged(name, txid, b, h)),
     };

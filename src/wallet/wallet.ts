@@ -46,7 +46,7 @@ import {
   encryptSecretWithKey,
 } from './keystore.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
-import { WalletError, WalletLockedError } from './errors.js';
+import { WalletError, WalletLockedError, WalletWriteError } from './errors.js';
 import { ImportedKeys, multisigOf, p2shOf } from './imported.js';
 import { TxRecord, WalletFile, readWalletFile } from './store.js';
 
@@ -55,7 +55,7 @@ export const MAX_UNLOCK_SECONDS = 100_000_000;
 /** How long what connected blocks brought may wait before the wallet file is rewritten. */
 const BLOCK_SAVE_DELAY_MS = 1_000;
 
-export { WalletError, WalletLockedError };
+export { WalletError, WalletLockedError, WalletWriteError };
 
 export interface WalletChainInfo {
   network: string;
@@ -75,6 +75,12 @@ export interface WalletOptions extends WalletChainInfo {
    * (tests of the wallet alone) every unconfirmed transaction of ours counts.
    */
   inMempool?: (txid: string) => boolean;
+  /**
+   * Told when the wallet file could not be written (the file keeps its last whole version:
+   * atomic-file.ts). An Error returned is the one line to give the caller (the node stops for a
+   * full disk and says "Disk space is too low!"); undefined lets the file system's error through.
+   */
+  onWriteFailed?: (err: unknown, path: string) => Error | undefined;
 }
 
 export interface CreateOptions extends WalletOptions {
@@ -177,6 +183,8 @@ export class Wallet {
   private lockTimer: NodeJS.Timeout | null = null;
   private unlockedUntilMs = 0;
   private saveTimer: NodeJS.Timeout | null = null;
+  /** The last write of the file failed: what it holds is older than this wallet. */
+  private unsaved = false;
   /** lockunspent: outpoints ("txid:vout") no send may choose; persistent ones are also in the file. */
   private readonly lockedCoins = new Set<string>();
   /** settxfee: base units per 1,000 bytes, 0 = not set (Core's m_pay_tx_fee, kept in memory). */
@@ -270,7 +278,14 @@ export class Wallet {
   save(): void {
     if (this.saveTimer !== null) clearTimeout(this.saveTimer);
     this.saveTimer = null;
-    writeFileAtomic(this.opts.path, JSON.stringify(this.file, null, 1));
+    try {
+      writeFileAtomic(this.opts.path, JSON.stringify(this.file, null, 1));
+      this.unsaved = false;
+    } catch (e) {
+      this.unsaved = true;
+      const told = this.opts.onWriteFailed?.(e, this.opts.path);
+      throw told ? new WalletWriteError(told.message) : e;
+    }
   }
 
   backup(destination: string): void {
@@ -684,7 +699,12 @@ export class Wallet {
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
       // A wallet whose folder was removed (a test's temporary directory) has nothing to keep.
-      if (existsSync(dirname(this.opts.path))) this.save();
+      try {
+        if (existsSync(dirname(this.opts.path))) this.save();
+      } catch (e) {
+        // Told to the node already (it is stopping); nobody else waits on a batched write.
+        if (!(e instanceof WalletWriteError)) throw e;
+      }
     }, BLOCK_SAVE_DELAY_MS);
     this.saveTimer.unref();
   }
@@ -1161,9 +1181,14 @@ export class Wallet {
     this.save();
   }
 
-  /** Records a transaction this wallet made (after the node accepted it). */
+  /**
+   * Records a transaction this wallet made (after the node accepted it). A send succeeds only once
+   * the file holds it: a write that failed when the pool's event recorded it is tried again here,
+   * so the caller hears of a full disk.
+   */
   commitTransaction(tx: Tx): void {
     this.onTxAccepted(tx);
+    if (this.unsaved) this.save();
   }
 
   setLabel(address: string, label: string): void {

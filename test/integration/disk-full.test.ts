@@ -4,16 +4,22 @@
 // "Disk space is too low!", having saved mempool.dat and its wallet; it refuses to start while the
 // disk is still full; once space is freed it starts, catches up, and ends with the peer's tip and
 // UTXO digest, its pending transaction and its balance. Below the margin, a LevelDB write that
-// fails with ENOSPC itself stops the chain store the same way and loses no whole batch.
+// fails with ENOSPC itself stops the chain store the same way and loses no whole batch. A wallet
+// send on a disk with no room for the wallet file fails with that line and stops the node; the
+// file is as it was, and after a restart the wallet's balance is its coins.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getParams } from '../../src/consensus/params.js';
+import { encodeAddress } from '../../src/primitives/address.js';
 import { startNode, stopAll, waitFor, waitSameTip, type TallyProcess } from './cluster.js';
 import { Tmpfs } from './tmpfs.js';
 
+/** Pays no wallet of the test. */
+const NOBODY = encodeAddress('pubkeyhash', new Uint8Array(20).fill(7), getParams('regtest').prefixes);
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'disk-full-child.js');
 const mounts: Tmpfs[] = [];
 after(async () => {
@@ -44,6 +50,23 @@ interface Unspent {
   txid: string;
   vout: number;
   amount: number;
+}
+
+/** Resolves with the exit code of a node that is stopping by itself. */
+function exited(n: TallyProcess): Promise<number | null> {
+  const child = n.child!;
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (c) => resolve(c));
+  });
+}
+
+/** The one console line a node that stopped for a full disk printed. */
+function diskFullLine(n: TallyProcess): string {
+  const lines = n.output.split('\n').filter((l) => l.startsWith('error: '));
+  assert.equal(lines.length, 1, n.output);
+  assert.match(lines[0], /^error: Disk space is too low! .* free some space, then start the node again$/);
+  return lines[0];
 }
 
 /** The wallet's spendable total, each coin checked against the node's UTXO set. */
@@ -86,16 +109,10 @@ test('a full disk stops the node with one line, loses nothing, and a restart con
   const filler = fs.view(join(fs.dir, 'filler'));
   fill(filler, 40 << 20);
   await ref.rpc('generatetoaddress', [2, refAddr]);
-  const child = n.child!;
-  const code = await new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (c) => resolve(c));
-  });
+  const code = await exited(n);
   await n.kill(); // forgets the exited process
   assert.equal(code, 1, n.output);
-  const lines = n.output.split('\n').filter((l) => l.startsWith('error: '));
-  assert.equal(lines.length, 1, n.output);
-  assert.match(lines[0], /^error: Disk space is too low! .* free some space, then start the node again$/);
+  diskFullLine(n);
   const log = readFileSync(n.view(join(n.networkDir, 'debug.log')), 'utf8');
   assert.match(log, /"transactions":1,"msg":"mempool saved"/);
   assert.match(log, /Tally stopped/);
@@ -151,4 +168,55 @@ test('ENOSPC from LevelDB itself: DiskFullError once, every later write refused,
   assert.equal(r.again, r.first);
   assert.equal(r.told, 1);
   assert.equal(r.recovered, r.written);
+});
+
+test('a wallet send with no room for the wallet file fails with one line, and the file is intact', async (t) => {
+  const fs = await mount(64);
+  if (typeof fs === 'string') return t.skip(fs);
+  const datadir = join(fs.dir, 'node');
+  let n = await startNode({ datadir, wrap: fs.wrap, args: ['--connect=0'] });
+  await n.rpc('createwallet', ['w']);
+  const addr = await n.rpc<string>('getnewaddress');
+  await n.rpc('generatetoaddress', [101, addr]);
+  await waitFor(
+    async () => (await n.rpc<{ mine: { trusted: number } }>('getbalances')).mine.trusted === 50,
+    10_000,
+    'a balance of 50',
+  );
+  const file = n.view(join(n.networkDir, 'wallets', 'w.json'));
+  // The wallet writes its blocks in batches: wait for the file to hold all 101.
+  await waitFor(
+    () => (JSON.parse(readFileSync(file, 'utf8')) as { tip: { height: number } }).tip.height === 101,
+    10_000,
+    'the wallet file at height 101',
+  );
+  const before = readFileSync(file, 'utf8');
+  // Room for log lines, not for a new wallet file (written whole beside the old one, then renamed).
+  const filler = fs.view(join(fs.dir, 'filler'));
+  fill(filler, Math.min(16 << 10, before.length >> 1));
+  const stopped = exited(n);
+  await assert.rejects(
+    n.rpc('sendtoaddress', [NOBODY, 1]),
+    (e: Error & { code?: number }) =>
+      e.code === -4 &&
+      /^Disk space is too low! a wallet write failed at \S+w\.json; free some space/.test(e.message),
+  );
+  assert.equal(await stopped, 1, n.output);
+  await n.kill(); // forgets the exited process
+  diskFullLine(n);
+  assert.equal(readFileSync(file, 'utf8'), before, 'the wallet file is as it was');
+
+  rmSync(filler);
+  n = await n.start();
+  await n.rpc('loadwallet', ['w']).catch(() => undefined); // loaded at start unless it failed to
+  // Whatever the pool kept of the send, a block confirms it: the balance is the wallet's coins.
+  await n.rpc('generatetoaddress', [1, NOBODY]);
+  await waitFor(
+    async () =>
+      (await n.rpc<{ mine: { trusted: number } }>('getbalances')).mine.trusted === (await confirmedCoins(n)),
+    10_000,
+    'a balance equal to the coins',
+  );
+  const sent = await n.rpc<string>('sendtoaddress', [NOBODY, 2]);
+  assert.ok((await n.rpc<string[]>('getrawmempool')).includes(sent));
 });

@@ -1,6 +1,10 @@
-// Ban entries for hosts and subnets: Core's setban forms, canonical keys, expiry.
+// Ban entries for hosts and subnets: Core's setban forms, canonical keys, expiry; a ban file that
+// cannot be written (a full disk) is told once and the bans hold in memory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BanList, parseSubnet, subnetContains } from '../../src/p2p/banlist.js';
 
 test('parseSubnet takes Core setban forms and keys them canonically', () => {
@@ -34,4 +38,21 @@ test('BanList bans hosts inside a banned subnet until it expires', () => {
   assert.equal(bans.isBanned('fd12::1'), true);
   assert.equal(bans.unban('fd00::/8'), true);
   assert.equal(bans.isBanned('fd12::1'), false);
+});
+
+test('a ban file that cannot be written is told once and the bans hold', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tally-banlist-'));
+  try {
+    // A file where the folder should be: every write fails (as on a full disk).
+    writeFileSync(join(dir, 'folder'), '');
+    const told: unknown[] = [];
+    const bans = new BanList(join(dir, 'folder', 'banlist.json'), Date.now, (e) => told.push(e));
+    bans.ban('10.1.1.1', 60_000, 'test');
+    bans.ban('10.2.2.2', 60_000, 'test');
+    assert.equal(bans.isBanned('10.1.1.1') && bans.isBanned('10.2.2.2'), true);
+    assert.equal(told.length, 1);
+    assert.match(String(told[0]), /ENOTDIR|EEXIST/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

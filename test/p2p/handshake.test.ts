@@ -2,7 +2,7 @@
 // ping latency, bans set by an operator, and the address book (getaddr/addr, persistence).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OTHER_MAGIC, PARAMS, RawPeer, startNode, versionMsg, waitFor } from './helpers.js';
@@ -240,5 +240,33 @@ test("the network's seeds fill the address book and are dialled", async () => {
   } finally {
     await a.node.stop();
     await seed.node.stop();
+  }
+});
+
+test('peers.json that cannot be written is logged once and the node goes on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tally-peers-'));
+  // A file where the folder should be: every write fails (as on a full disk).
+  writeFileSync(join(dir, 'folder'), '');
+  const errors: string[] = [];
+  const logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: (_: unknown, msg?: string) => void errors.push(msg ?? ''),
+    child: () => logger,
+  };
+  const a = await startNode({ peersFile: join(dir, 'folder', 'peers.json'), targetOutbound: 0, logger });
+  try {
+    a.node.book.add('ws://8.8.8.8:8333', 'addr');
+    await waitFor(() => errors.length > 0, 5_000, 'a failed save');
+    // Ticks of 100 ms go on finding the book changed and unsaved; none says so again.
+    a.node.book.add('ws://8.8.4.4:8333', 'addr');
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.deepEqual(errors, ['cannot save the address book; going on without']);
+    const raw = await RawPeer.handshake(a.url);
+    raw.close();
+  } finally {
+    await a.node.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
