@@ -19,6 +19,7 @@ import { readPassphrase } from './prompt.js';
 import { addNodeCommand, coreNetworkFlags } from './node-command.js';
 import { addMineCommand } from './mine-command.js';
 import { addNetworkCommand } from './network-command.js';
+import { addAnchorCommand } from './anchor-command.js';
 import { installProcessConsole } from './console.js';
 
 const require = createRequire(import.meta.url);
@@ -144,6 +145,14 @@ export function buildProgram(io: CliIO): Command {
 
   addNodeCommand(program, io, g);
   addNetworkCommand(program, io, () => g().json === true);
+  addAnchorCommand(program, io, {
+    call: (method, params) => call(method, params ?? []),
+    network: () => {
+      const { config } = clientFor(g());
+      return { params: paramsOf(config), networkDir: config.networkDir };
+    },
+    json: () => g().json === true,
+  });
   addMineCommand(program, io, {
     params: () => paramsOf(clientFor(g()).config),
     rpcClient: (url, signal) => {
