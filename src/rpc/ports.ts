@@ -214,6 +214,8 @@ export interface WalletsPort {
   names(): string[];
   available(): string[];
   load(name: string): Promise<Wallet>;
+  /** restorewallet: a backup file becomes wallet `name`, loaded. */
+  restore(name: string, backup: string): Promise<Wallet>;
   unload(name: string): void;
   create(
     name: string,

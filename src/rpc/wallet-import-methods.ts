@@ -1,6 +1,7 @@
 // Importing keys and scripts beside the HD chain, with Core v29's legacy-wallet parameters,
 // results and codes: importprivkey, importpubkey, importaddress (an address, or a hex script with
-// the p2sh flag) and importmulti (per request {success, warnings, error}), each followed by a
+// the p2sh flag), importmulti (per request {success, warnings, error}), dumpwallet/importwallet
+// (Core's text format, wallet/dump.ts) and restorewallet (a backupwallet file), each import followed by a
 // rescan of the active chain (from genesis for the first three, as Core's legacy wallet; from the
 // earliest timestamp less Core's 2-hour TIMESTAMP_WINDOW for importmulti).
 import { isValidPubkey } from '../crypto/secp256k1.js';
@@ -8,6 +9,15 @@ import { AddressError, addressToScript, decodeWif } from '../primitives/address.
 import { hexToBytes } from '../primitives/bytes.js';
 import { classifyScript } from '../script/standard.js';
 import { multisigOf, p2shOf } from '../wallet/imported.js';
+import {
+  DumpError,
+  type DumpContents,
+  earliestTime,
+  formatDump,
+  readDump,
+  writeDump,
+} from '../wallet/dump.js';
+import { WalletBackupError, WalletExistsError } from '../wallet/manager.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { RpcCode, RpcError } from './errors.js';
 import type { ParamReader } from './params.js';
@@ -179,6 +189,21 @@ function applyRequest(wallet: Wallet, q: ImportRequest): void {
   wallet.importScript(q.redeem !== undefined ? null : q.script, q.redeem, q.label, q.time);
 }
 
+/** Imports what a dump holds; returns the earliest time in it. */
+function importDump(wallet: Wallet, d: DumpContents): number {
+  for (const k of d.keys) {
+    try {
+      wallet.importPrivateKey(k.privateKey, k.compressed, k.label, k.time);
+    } finally {
+      k.privateKey.fill(0);
+    }
+  }
+  for (const p of d.pubkeys) wallet.importPublicKey(p.publicKey, p.label, p.time);
+  for (const s of d.redeemScripts) wallet.importScript(null, s.script, undefined, s.time);
+  for (const s of d.watched) wallet.importScript(s.script, undefined, s.label, s.time);
+  return earliestTime(d);
+}
+
 export function registerWalletImportMethods(server: RpcServer, deps: WalletRpcDeps): void {
   const reg = walletRegistrar(server, deps.wallets);
   const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -245,6 +270,70 @@ export function registerWalletImportMethods(server: RpcServer, deps: WalletRpcDe
       } else throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Invalid Tally address or script');
       await rescanAfter(wallet, r.optBool(2, true), 0);
       return null;
+    },
+  );
+
+  reg(
+    'dumpwallet',
+    ['filename'],
+    "Writes every private key of the wallet to a new file in Core's dumpwallet text format (the HD " +
+      'master key, then one line per key with its time, label or key-pool flag, address and HD path). ' +
+      'Anyone holding the file can spend the coins. Result: {filename}.',
+    (r, _c, w) => {
+      const wallet = w();
+      const path = r.string(0);
+      wallet.requireUnlocked();
+      const tipEntry = deps.chain?.tip;
+      const text = formatDump(wallet, {
+        now: nowSeconds(),
+        tip:
+          tipEntry === undefined
+            ? null
+            : { height: tipEntry.height, hash: tipEntry.hashHex, time: tipEntry.time },
+      });
+      try {
+        return { filename: writeDump(path, text) };
+      } catch (e) {
+        if (e instanceof DumpError) throw new RpcError(RpcCode.INVALID_PARAMETER, e.message);
+        throw e;
+      }
+    },
+  );
+
+  reg(
+    'importwallet',
+    ['filename'],
+    "Imports the keys, labels and scripts of a dumpwallet file, then rescans from the earliest key's time.",
+    async (r, _c, w) => {
+      const wallet = w();
+      wallet.requireUnlocked();
+      let dump: DumpContents;
+      try {
+        dump = readDump(r.string(0), wallet.prefixes);
+      } catch (e) {
+        if (e instanceof DumpError) throw new RpcError(RpcCode.INVALID_PARAMETER, e.message);
+        throw e;
+      }
+      const earliest = importDump(wallet, dump);
+      await rescanWallet(deps, wallet, heightForTime(deps, earliest));
+      return null;
+    },
+  );
+
+  reg(
+    'restorewallet',
+    ['wallet_name', 'backup_file', 'load_on_startup'],
+    'Makes a backupwallet file a new wallet wallet_name and loads it (it is rescanned from its tip). Result: {name}.',
+    async (r) => {
+      const name = r.string(0);
+      try {
+        await deps.wallets.restore(name, r.string(1));
+      } catch (e) {
+        if (e instanceof WalletExistsError) throw new RpcError(RpcCode.WALLET_ALREADY_EXISTS, e.message);
+        if (e instanceof WalletBackupError) throw new RpcError(RpcCode.INVALID_PARAMETER, e.message);
+        throw e;
+      }
+      return { name };
     },
   );
 

@@ -1,10 +1,12 @@
 // The node's wallets: DATADIR/wallets/<name>.json, created, loaded and unloaded by name, and fed
 // the chain's events (every loaded wallet follows the chain). Fails with WalletNotFoundError,
 // WalletExistsError or WalletError (bad name, ambiguous choice).
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Block } from '../primitives/block.js';
 import type { Tx } from '../primitives/tx.js';
+import { writeFileAtomic } from '../storage/atomic-file.js';
+import { readWalletFile } from './store.js';
 import { Wallet, WalletChainInfo, WalletError } from './wallet.js';
 
 export class WalletNotFoundError extends WalletError {
@@ -15,9 +17,17 @@ export class WalletNotFoundError extends WalletError {
 }
 
 export class WalletExistsError extends WalletError {
-  constructor(name: string) {
-    super(`Wallet "${name}" already exists.`);
+  constructor(name: string, message = `Wallet "${name}" already exists.`) {
+    super(message);
     this.name = 'WalletExistsError';
+  }
+}
+
+/** restorewallet of a backup file that is not there (Core's -8). */
+export class WalletBackupError extends WalletError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WalletBackupError';
   }
 }
 
@@ -140,6 +150,28 @@ export class WalletManager {
     await this.follow(name, w, false);
     await this.opts.resubmit?.(w.pendingTransactions());
     return w;
+  }
+
+  /**
+   * restorewallet: a copy of a backup file (backupwallet's) becomes wallet `name` and is loaded.
+   * The name must be free (WalletExistsError, Core's -36); a file that is not a wallet of this
+   * network is refused and nothing is left behind.
+   */
+  async restore(name: string, backup: string): Promise<Wallet> {
+    const path = this.pathOf(name);
+    if (!existsSync(backup)) throw new WalletBackupError('Backup file does not exist');
+    if (existsSync(path) || this.loaded.has(name))
+      throw new WalletExistsError(name, `Failed to create database path '${path}'. Database already exists.`);
+    const file = readWalletFile(backup);
+    if (file.network !== this.opts.network)
+      throw new WalletError(`Wallet file verification failed: ${backup} belongs to network ${file.network}`);
+    writeFileAtomic(path, readFileSync(backup));
+    try {
+      return await this.load(name);
+    } catch (e) {
+      if (!this.loaded.has(name)) rmSync(path, { force: true });
+      throw e;
+    }
   }
 
   /** Resubmits and rebroadcasts every loaded wallet's unconfirmed transactions. */

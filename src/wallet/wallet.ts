@@ -180,6 +180,8 @@ export class Wallet {
   /** Sends one at a time: coin choice, signing, broadcast and recording are one step. */
   private readonly sendLock = new Mutex();
   private privateBranches: Record<Branch, HDKey> | null = null;
+  /** The BIP32 master key of the mnemonic's seed while unlocked (dumpwallet prints it). */
+  private masterKey: HDKey | null = null;
   private lockTimer: NodeJS.Timeout | null = null;
   private unlockedUntilMs = 0;
   private saveTimer: NodeJS.Timeout | null = null;
@@ -302,6 +304,7 @@ export class Wallet {
 
   private setPrivate(seed: Uint8Array): void {
     const account = accountKey(seed, this.file.coinType);
+    this.masterKey = HDKey.fromMasterSeed(seed);
     seed.fill(0);
     this.privateBranches = { [RECEIVE]: account.deriveChild(RECEIVE), [CHANGE]: account.deriveChild(CHANGE) };
     account.wipePrivateData();
@@ -337,6 +340,8 @@ export class Wallet {
       this.privateBranches[CHANGE].wipePrivateData();
     }
     this.privateBranches = null;
+    this.masterKey?.wipePrivateData();
+    this.masterKey = null;
     this.unlockedUntilMs = 0;
     this.imported.lock();
   }
@@ -384,6 +389,8 @@ export class Wallet {
     this.privateBranches?.[RECEIVE].wipePrivateData();
     this.privateBranches?.[CHANGE].wipePrivateData();
     this.privateBranches = null;
+    this.masterKey?.wipePrivateData();
+    this.masterKey = null;
   }
 
   private branchState(b: Branch): WalletFile['receive'] {
@@ -571,6 +578,42 @@ export class Wallet {
     }
     this.afterImport(address, label);
     return { address, added };
+  }
+
+  /**
+   * Every private key the wallet holds, for dumpwallet: the HD chain's (every derived one, with
+   * its path, branch and whether it is still in the key pool), then the imported ones. Needs the
+   * wallet unlocked; `fn` sees each key only for the length of its call.
+   */
+  forEachPrivateKey(
+    fn: (
+      sk: Uint8Array,
+      pk: Uint8Array,
+      meta: { path?: string; change: boolean; reserve: boolean; time: number },
+    ) => void,
+  ): void {
+    this.requireUnlocked();
+    for (const b of [RECEIVE, CHANGE] as const)
+      for (let i = 0; i < this.derived[b]; i++)
+        this.withPrivateKey(b, i, (sk, pk) =>
+          fn(sk, pk, {
+            path: keyPath(this.file.coinType, b, i),
+            change: b === CHANGE,
+            reserve: i >= this.branchState(b).next,
+            time: 0,
+          }),
+        );
+    for (const k of this.imported.keys) {
+      if (k.secret === undefined) continue;
+      const pub = hexToBytes(k.pubkey);
+      this.imported.withKey(pub, (sk, pk) => fn(sk, pk, { change: false, reserve: false, time: k.time }));
+    }
+  }
+
+  /** The extended private master key of the HD chain (BIP32 root of the mnemonic's seed). */
+  masterPrivateKey(): string {
+    this.requireUnlocked();
+    return this.masterKey!.privateExtendedKey;
   }
 
   /** Whether any script the wallet follows is watch-only (Core's HaveWatchOnly). */

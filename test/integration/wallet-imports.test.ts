@@ -7,7 +7,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as wif from 'wif';
 import { getPublicKey } from '@noble/secp256k1';
@@ -190,4 +191,81 @@ test('imported keys spend and watched scripts are watch-only, as Core', async ()
   assert.equal(await enc('dumpprivkey', [third.address]), third.wif);
   const sent = await enc<string>('sendtoaddress', [mAddr, 0.5]);
   assert.equal(typeof sent, 'string');
+});
+
+test("dumpwallet writes Core's format, importwallet of it gives a fresh wallet the same balance, restorewallet loads a backup", async () => {
+  const n = await startNode();
+  await n.rpc('createwallet', ['src']);
+  const src = walletRpc(n, 'src');
+  const addr = await src<string>('getnewaddress', ['my coins']);
+  await src('generatetoaddress', [102, addr]);
+  const key = independentKey();
+  await src('importprivkey', [key.wif, 'from elsewhere', false]);
+  const pay = await src<string>('getnewaddress', ['pay me']);
+  await src('sendtoaddress', [key.address, 1.25]);
+  await src('sendtoaddress', [pay, 0.5]);
+  await src('generatetoaddress', [1, addr]);
+  const balance = await src<number>('getbalance');
+  const dir = mkdtempSync(join(tmpdir(), 'tally-dump-'));
+  try {
+    const file = join(dir, 'dump.txt');
+    const { filename } = await src<{ filename: string }>('dumpwallet', [file]);
+    assert.equal(filename, file);
+    const text = readFileSync(file, 'utf8');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.match(text, /^# Wallet dump created by Tally\n# \* Created on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n/);
+    assert.match(text, /\n# \* Best block at time of backup was 103 \([0-9a-f]{64}\),\n# {3}mined on /);
+    assert.match(text, /\n# extended private masterkey: [tx]prv[1-9A-HJ-NP-Za-km-z]{100,}\n/);
+    const lineOf = (address: string) => text.split('\n').find((l) => l.includes(`# addr=${address}`)) ?? '';
+    assert.match(
+      lineOf(addr),
+      /^\S+ 1970-01-01T00:00:00Z label=my%20coins # addr=\S+,hdkeypath=m\/44'\/1'\/0'\/0\/0$/,
+    );
+    assert.match(lineOf(key.address), new RegExp(`^${key.wif} \\S+Z label=from%20elsewhere # addr=`));
+    assert.match(text, / change=1 # addr=\S+,hdkeypath=m\/44'\/1'\/0'\/1\/0\n/);
+    assert.match(text, / reserve=1 # addr=/);
+    assert.match(text, /\n# End of dump\n$/);
+    await assert.rejects(
+      src('dumpwallet', [file]),
+      fails(-8, /already exists\. If you are sure this is what you want, move it out of the way first/),
+    );
+
+    // A fresh wallet importing the dump finds every coin and label.
+    await n.rpc('createwallet', ['fresh']);
+    const fresh = walletRpc(n, 'fresh');
+    await assert.rejects(
+      fresh('importwallet', [join(dir, 'missing.txt')]),
+      fails(-8, /Cannot open wallet dump file/),
+    );
+    assert.equal(await fresh('importwallet', [file]), null);
+    assert.equal(await fresh('getbalance'), balance);
+    assert.deepEqual((await fresh<{ labels: string[] }>('getaddressinfo', [pay])).labels, ['pay me']);
+    assert.deepEqual((await fresh<{ labels: string[] }>('getaddressinfo', [key.address])).labels, [
+      'from elsewhere',
+    ]);
+
+    // restorewallet from a backupwallet file.
+    const backup = join(dir, 'backup.json');
+    await src('backupwallet', [backup]);
+    assert.deepEqual(await n.rpc('restorewallet', ['restored', backup]), { name: 'restored' });
+    assert.equal(await walletRpc(n, 'restored')('getbalance'), balance);
+    await assert.rejects(n.rpc('restorewallet', ['restored', backup]), fails(-36, /Database already exists/));
+    await assert.rejects(
+      n.rpc('restorewallet', ['other', join(dir, 'nope.json')]),
+      fails(-8, /Backup file does not exist/),
+    );
+    await assert.rejects(n.rpc('restorewallet', ['other', file]), fails(-4));
+    assert.ok(
+      !(await n.rpc<{ wallets: { name: string }[] }>('listwalletdir')).wallets.some(
+        (w) => w.name === 'other',
+      ),
+    );
+
+    // Locked: no dump.
+    await n.rpc('createwallet', { wallet_name: 'locked', passphrase: 'pw' });
+    await assert.rejects(walletRpc(n, 'locked')('dumpwallet', [join(dir, 'l.txt')]), fails(-13));
+    await assert.rejects(walletRpc(n, 'locked')('importwallet', [file]), fails(-13));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
