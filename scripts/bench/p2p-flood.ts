@@ -1,4 +1,4 @@
-// `npm run bench -- p2p-flood [--attackers N] [--seconds S] [--floods inv,addr,...]`: floods a real
+// `npm run bench -- p2p-flood [--attackers N] [--seconds S] [--floods inv,addr,...] [--cpu-prof DIR]`: floods a real
 // `tally node` (regtest, dialling nobody) with N raw attackers (default 4) per flood, S seconds each
 // (default 10): inv (50,000 random txids per message), addr (1,000 public addresses per message),
 // headers (low-work chains of 2,000-header messages forking from genesis, below the node's
@@ -7,7 +7,8 @@
 // same figures are taken for S seconds with no attacker. Printed per flood: the node's peak RSS
 // growth (total and per attacker), the median RPC latency (getblockcount) and an honest peer's
 // median ping round trip, quiet beside flooded, and their ratio. Goal (issue 11): RSS growth under
-// 50 MB per attacker, honest latency within 2x of quiet.
+// 50 MB per attacker, honest latency within 2x of quiet. --cpu-prof DIR runs the node under
+// `node --cpu-prof` (a .cpuprofile in DIR once it stops: open it in Chrome's DevTools).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -224,6 +225,7 @@ export async function run(args: string[]): Promise<void> {
   const attackers = Number(arg(args, 'attackers', '4'));
   const seconds = Number(arg(args, 'seconds', '10'));
   const floods = arg(args, 'floods', 'inv,addr,headers,reader,junk').split(',');
+  const profDir = arg(args, 'cpu-prof', '');
   const datadir = mkdtempSync(join(tmpdir(), 'tally-bench-flood-'));
   const minWork = blockWork(params.powLimitBits) * MIN_CHAIN_BLOCKS;
   // connect=0: the node dials nobody, so the public addresses of the addr flood are never tried.
@@ -232,7 +234,11 @@ export async function run(args: string[]): Promise<void> {
     `[regtest]\nminimumchainwork=${minWork.toString(16)}\nconnect=0\n`,
   );
   try {
-    const node = await startNode({ datadir });
+    // The node's own `node` gets the profiler flags: `sh -c 'exec "$0" FLAGS "$@"' node tally …`.
+    const wrap = profDir
+      ? { prefix: ['sh', '-c', `exec "$0" --cpu-prof --cpu-prof-dir=${profDir} "$@"`], root: '/' }
+      : undefined;
+    const node = await startNode({ datadir, wrap });
     const builder = new Builder(params);
     const block = bigBlock(builder, params);
     await node.rpc('submitblock', [bytesToHex(block.encode())]);

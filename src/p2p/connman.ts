@@ -14,7 +14,7 @@ import { MAX_MESSAGE } from './messages.js';
 import { selectEviction, type EvictionCandidate } from './eviction.js';
 import { endpointToUrl, isLoopback, isRoutable, netGroup, normalizeUrl, parseEndpoint } from './netaddr.js';
 import type { P2PNodeEvents, P2PNodeOptions, P2PTimeouts, PeerInfo, RejectedItem } from './options.js';
-import { Peer, RollingSet, SEND_PAUSE_BYTES } from './peer.js';
+import { Peer, RollingSet, SEND_PAUSE_BYTES, Turns } from './peer.js';
 import type { Logger, P2PNetworkParams } from './ports.js';
 
 /** What the connection manager asks of the rest of the node. */
@@ -66,6 +66,8 @@ export class ConnMan {
   private readonly discouraged = new RollingSet(MAX_DISCOURAGED);
   /** Per-node secret for the eviction's keyed group order. */
   private readonly groupSecret = randomBytes(16);
+  /** One peer message per event-loop iteration, peers in turn (peer.ts). */
+  private readonly turns = new Turns();
   private nextId = 1;
   private server?: WebSocketServer;
   private boundPort = 0;
@@ -253,7 +255,7 @@ export class ConnMan {
       url,
       nonce,
       (p, d) => this.ctx.hooks.onData(p, d),
-      { maxQueue: this.opts.maxQueue ?? 64, maxQueueBytes: this.opts.maxReceiveBuffer },
+      { maxQueue: this.opts.maxQueue ?? 64, maxQueueBytes: this.opts.maxReceiveBuffer, turns: this.turns },
     );
     this.peers.set(peer.id, peer);
     // No socket event may throw out of its handler: a bug here costs one peer, not the node.

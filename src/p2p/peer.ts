@@ -44,9 +44,41 @@ export const RECEIVE_PAUSE_BYTES = 5_000_000;
 export const ADDR_RATE_PER_SECOND = 0.1;
 export const ADDR_TOKEN_BUCKET_MAX = 1_000;
 
+/**
+ * Round-robin turns for the peers' messages: one message of one peer per event-loop iteration, so
+ * between any two messages the loop polls for I/O (an RPC request, an honest peer's ping) instead
+ * of running one message of every busy peer back to back; as Core's message handler visits the
+ * peers one message at a time. At most one waiter per peer (each handles its queue in order).
+ */
+export class Turns {
+  private readonly waiting: (() => void)[] = [];
+  private scheduled = false;
+
+  /** Resolves when it is the caller's turn to handle one message. */
+  next(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.waiting.length === 0) return;
+    this.scheduled = true;
+    // An immediate queued from an immediate runs on the next loop iteration, after the I/O poll.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.waiting.shift()?.();
+      this.schedule();
+    });
+  }
+}
+
 export interface PeerQueueLimits {
   /** Messages queued before the socket is paused. */
   maxQueue: number;
+  /** Shared by a node's peers: whose message is handled next (default: each peer yields alone). */
+  turns?: Turns;
   /** Bytes queued before the socket is paused (default RECEIVE_PAUSE_BYTES). */
   maxQueueBytes?: number;
 }
@@ -197,6 +229,8 @@ export class Peer {
         // As Core's fPauseSend: a peer that does not read our replies gets no more of them
         // until it does; meanwhile its queue fills and its socket is paused.
         await this.drain(SEND_PAUSE_BYTES);
+        // Other peers' messages, timers and I/O (RPC) run between two messages of this one.
+        await (this.limits.turns?.next() ?? new Promise<void>((r) => setImmediate(r)));
         const data = this.queue.shift();
         if (!data || this.closed) break;
         this.queuedBytes -= data.length;
@@ -205,8 +239,6 @@ export class Peer {
           this.paused = false;
           this.ws.resume();
         }
-        // Let other peers' queues and timers run between two messages of this one.
-        await new Promise<void>((r) => setImmediate(r));
       }
     } finally {
       this.draining = false;

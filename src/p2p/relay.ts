@@ -61,14 +61,14 @@ export class Relay {
     this.requestWaiting();
   }
 
-  /** True when txid key `k` was refused by the pool since the last tip (not fetched again). */
-  recentlyRejected(k: string): boolean {
-    return this.recentRejects.has(k);
+  /** True when txid `hash` was refused by the pool since the last tip (not fetched again). */
+  recentlyRejected(hash: Uint8Array): boolean {
+    return this.recentRejects.has(hash);
   }
 
   /** Notes an announcement of txid `hash` by `peer` unless the pool has it or refused it lately. */
   private announceTx(peer: Peer, hash: Uint8Array, k: string): void {
-    if (!this.mempool || this.mempool.has(hash) || this.recentRejects.has(k)) return;
+    if (!this.mempool || this.mempool.has(hash) || this.recentRejects.has(hash)) return;
     if (this.txRequests.announce(peer.id, k)) this.peers.set(peer.id, peer);
   }
 
@@ -95,17 +95,16 @@ export class Relay {
       // rest of its transaction inv dropped unread: a 50,000-item inv costs no more than that.
       const txWanted = it.type === InvType.TX && this.mempool !== undefined && !ibd;
       if (txWanted && this.txRequests.full(peer.id)) continue;
-      const k = key(it.hash);
-      peer.knownInv.add(k);
+      peer.knownInv.add(it.hash);
       if (it.type === InvType.BLOCK) {
-        peer.notFound.delete(k);
+        peer.notFound.delete(key(it.hash));
         const h = this.chain.headerHeight(it.hash);
         if (h === undefined) unknownBlock = it.hash;
         else {
           peer.bestHeight = Math.max(peer.bestHeight, h);
           peer.syncedHeaders = Math.max(peer.syncedHeaders, h);
         }
-      } else if (txWanted) this.announceTx(peer, it.hash, k);
+      } else if (txWanted) this.announceTx(peer, it.hash, key(it.hash));
     }
     // As Core: an unknown block announced by inv is fetched via getheaders up to it.
     if (unknownBlock && !this.sync.syncPeer) {
@@ -133,7 +132,7 @@ export class Relay {
         // -maxsendbuffer), so a peer that never reads holds about one block, not what it asked for.
         await peer.drain(SEND_PAUSE_BYTES);
         peer.sendRaw(frame('block', bytes));
-        peer.knownInv.add(key(it.hash));
+        peer.knownInv.add(it.hash);
       } else if (it.type === InvType.TX) {
         const tx = this.mempool?.get(it.hash);
         if (tx) peer.send({ command: 'tx', tx });
@@ -164,9 +163,8 @@ export class Relay {
     peer.mempoolAnswered = true;
     const items: InvItem[] = [];
     for (const txid of this.mempool.txids()) {
-      const k = key(txid);
-      if (!everything && peer.knownInv.has(k)) continue;
-      peer.knownInv.add(k);
+      if (!everything && peer.knownInv.has(txid)) continue;
+      peer.knownInv.add(txid);
       items.push({ type: InvType.TX, hash: txid });
       if (items.length === MAX_INV) peer.send({ command: 'inv', items: items.splice(0) });
     }
@@ -181,7 +179,7 @@ export class Relay {
       return;
     }
     this.txRequests.forget(k);
-    peer.knownInv.add(k);
+    peer.knownInv.add(txid);
     if (!this.mempool || this.mempool.has(txid)) return this.requestTxs(peer);
     const res = await this.mempool.accept(tx, peer.id);
     if (res.accepted) peer.lastTxTime = Date.now();
@@ -190,7 +188,7 @@ export class Relay {
       // its parents are asked of this peer.
       for (const input of tx.inputs) this.announceTx(peer, input.prevout.hash, key(input.prevout.hash));
     } else if (!res.accepted) {
-      this.recentRejects.add(k);
+      this.recentRejects.add(txid);
       this.conn.rejected(peer, {
         kind: 'tx',
         reason: res.reason ?? 'rejected',
@@ -213,10 +211,9 @@ export class Relay {
 
   onTxAccepted(tx: Tx): void {
     const txid = tx.txid();
-    const k = key(txid);
     for (const p of this.conn.readyPeers()) {
-      if (!p.version?.relay || p.knownInv.has(k)) continue;
-      p.knownInv.add(k);
+      if (!p.version?.relay || p.knownInv.has(txid)) continue;
+      p.knownInv.add(txid);
       p.send({ command: 'inv', items: [{ type: InvType.TX, hash: txid }] });
     }
   }
@@ -238,11 +235,10 @@ export class Relay {
       this.catchingUp = false;
       this.askPools();
     }
-    const k = key(hash);
     const header = this.chain.getHeader(hash);
     for (const p of this.conn.readyPeers()) {
-      if (p.knownInv.has(k)) continue;
-      p.knownInv.add(k);
+      if (p.knownInv.has(hash)) continue;
+      p.knownInv.add(hash);
       if (p.sendHeaders && header) p.send({ command: 'headers', headers: [header] });
       else p.send({ command: 'inv', items: [{ type: InvType.BLOCK, hash }] });
     }

@@ -4,24 +4,25 @@
 // Built as two generations of plain Bloom filters of N/2 entries each: inserts go to the current
 // one; when it is full the older one is cleared and the two swap, so the filter remembers between
 // N/2 and N of the latest keys. Used for Core's m_recent_rejects (120,000 entries, reset on a new
-// tip) and each peer's m_tx_inventory_known_filter (50,000). Keys are strings (hex hashes); a
-// random tweak per filter, as Core's, keeps a peer from aiming collisions at one node.
+// tip) and each peer's m_tx_inventory_known_filter (50,000). Keys are hashes' bytes (no hex
+// conversion per lookup); a random tweak per filter, as Core's, keeps a peer from aiming
+// collisions at one node.
 // Never throws after construction.
 import { randomBytes } from 'node:crypto';
 
-/** MurmurHash3 (x86, 32-bit) of a string's UTF-16 code units, the hash Core's Bloom filters use. */
-function murmur3(seed: number, s: string): number {
+/** MurmurHash3 (x86, 32-bit) of bytes, the hash Core's Bloom filters use. */
+function murmur3(seed: number, data: Uint8Array): number {
   let h = seed >>> 0;
-  const n = s.length;
-  for (let i = 0; i < n; i += 2) {
-    let k = (s.charCodeAt(i) | ((i + 1 < n ? s.charCodeAt(i + 1) : 0) << 16)) >>> 0;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
+  const n = data.length;
+  const body = n & ~3;
+  for (let i = 0; i < body; i += 4) {
+    h ^= mixK(data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24));
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) >>> 0;
   }
+  let tail = 0;
+  for (let i = n - 1; i >= body; i--) tail = (tail << 8) | data[i];
+  if (n & 3) h ^= mixK(tail);
   h ^= n;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -29,6 +30,12 @@ function murmur3(seed: number, s: string): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+function mixK(k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, 0x1b873593);
 }
 
 export class RollingBloom {
@@ -39,6 +46,8 @@ export class RollingBloom {
   private readonly bits: number;
   private readonly hashes: number;
   private readonly tweak: number;
+  /** bits / 2^32. */
+  private readonly scale: number;
 
   /** Remembers at least the last `entries / 2` keys and usually up to `entries`. */
   constructor(entries: number, fpRate = 0.000001, tweak = randomBytes(4).readUInt32LE(0)) {
@@ -52,6 +61,7 @@ export class RollingBloom {
     this.current = new Uint32Array(Math.ceil(this.bits / 32));
     this.previous = new Uint32Array(this.current.length);
     this.tweak = tweak >>> 0;
+    this.scale = this.bits / 2 ** 32;
   }
 
   /** Bytes the filter holds, fixed for its life. */
@@ -59,23 +69,35 @@ export class RollingBloom {
     return (this.current.length + this.previous.length) * 4;
   }
 
-  private positions(key: string): number[] {
-    // Double hashing (Kirsch-Mitzenmacher): k positions from two hashes.
-    const a = murmur3(this.tweak, key);
-    const b = murmur3(this.tweak ^ 0x9e3779b9, key) | 1;
-    const out = new Array<number>(this.hashes);
-    for (let i = 0; i < this.hashes; i++) out[i] = (a + Math.imul(i, b)) >>> 0;
-    return out.map((x) => x % this.bits);
+  // Double hashing (Kirsch-Mitzenmacher): the k positions are a + i*b mod bits, computed where
+  // used, so a lookup allocates nothing (an inv of 50,000 items is 50,000 lookups).
+  private hashA = 0;
+  private hashB = 0;
+
+  private hash(key: Uint8Array): void {
+    this.hashA = murmur3(this.tweak, key);
+    this.hashB = murmur3(this.tweak ^ 0x9e3779b9, key) | 1;
   }
 
-  private static hasAll(f: Uint32Array, pos: number[]): boolean {
-    for (const p of pos) if ((f[p >>> 5] & (1 << (p & 31))) === 0) return false;
+  /** Position i of the last hashed key: a 32-bit hash scaled onto [0, bits) by a multiplication
+   * (Lemire's reduction), as a modulo of a number past 2^31 is a slow floating-point one. */
+  private position(i: number): number {
+    return Math.floor(((this.hashA + Math.imul(i, this.hashB)) >>> 0) * this.scale);
+  }
+
+  /** True when every position of the last hashed key is set in `f`. */
+  private hasAll(f: Uint32Array): boolean {
+    for (let i = 0; i < this.hashes; i++) {
+      const p = this.position(i);
+      if ((f[p >>> 5] & (1 << (p & 31))) === 0) return false;
+    }
     return true;
   }
 
-  add(key: string): void {
-    const pos = this.positions(key);
-    if (RollingBloom.hasAll(this.current, pos)) return;
+  /** Adds a key (a hash's bytes, internal order). */
+  add(key: Uint8Array): void {
+    this.hash(key);
+    if (this.hasAll(this.current)) return;
     if (this.inCurrent >= this.perGeneration) {
       const old = this.previous;
       old.fill(0);
@@ -83,13 +105,16 @@ export class RollingBloom {
       this.current = old;
       this.inCurrent = 0;
     }
-    for (const p of pos) this.current[p >>> 5] |= 1 << (p & 31);
+    for (let i = 0; i < this.hashes; i++) {
+      const p = this.position(i);
+      this.current[p >>> 5] |= 1 << (p & 31);
+    }
     this.inCurrent++;
   }
 
-  has(key: string): boolean {
-    const pos = this.positions(key);
-    return RollingBloom.hasAll(this.current, pos) || RollingBloom.hasAll(this.previous, pos);
+  has(key: Uint8Array): boolean {
+    this.hash(key);
+    return this.hasAll(this.current) || this.hasAll(this.previous);
   }
 
   /** Forgets everything (Core resets m_recent_rejects on every new tip). */

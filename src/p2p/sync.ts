@@ -267,10 +267,10 @@ export class BlockSync {
     }
     peer.unconnectingHeaders = 0;
     for (const h of headers) {
-      const k = key(h.hash());
-      peer.knownInv.add(k);
+      const hash = h.hash();
+      peer.knownInv.add(hash);
       // A peer that now announces a block it once had not found can be asked for it again.
-      peer.notFound.delete(k);
+      peer.notFound.delete(key(hash));
     }
     const lastHeight = this.chain.headerHeight(last.hash()) ?? 0;
     peer.bestHeight = Math.max(peer.bestHeight, lastHeight);
@@ -359,7 +359,7 @@ export class BlockSync {
     peer.blocksInFlight.delete(k);
     peer.syncedHeaders = Math.max(peer.syncedHeaders, f.height);
     peer.lastBlockProgress = Date.now();
-    peer.knownInv.add(k);
+    peer.knownInv.add(hash);
     if (this.fetched.delete(k)) {
       const res = await this.chain.processBlock(block);
       if (res.dos) this.conn.misbehave(peer, res.dos, `invalid block: ${res.reason ?? 'rejected'}`);
