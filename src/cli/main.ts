@@ -20,6 +20,7 @@ import { addNodeCommand, coreNetworkFlags } from './node-command.js';
 import { addMineCommand } from './mine-command.js';
 import { addNetworkCommand } from './network-command.js';
 import { addAnchorCommand } from './anchor-command.js';
+import { addDevnetCommand } from './devnet-command.js';
 import { installProcessConsole } from './console.js';
 
 const require = createRequire(import.meta.url);
@@ -145,6 +146,7 @@ export function buildProgram(io: CliIO): Command {
 
   addNodeCommand(program, io, g);
   addNetworkCommand(program, io, () => g().json === true);
+  addDevnetCommand(program, io);
   addAnchorCommand(program, io, {
     call: (method, params) => call(method, params ?? []),
     network: () => {

@@ -330,3 +330,13 @@ export const rpcFails =
     if (message) assert.match(e.message, message);
     return true;
   };
+
+/** Whether a process of this id exists (signal 0). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

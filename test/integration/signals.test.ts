@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TALLY, runTally, waitFor } from './cluster.js';
+import { TALLY, runTally, waitFor, pidAlive as alive } from './cluster.js';
 
 const dirs: string[] = [];
 const pids: number[] = [];
@@ -26,15 +26,6 @@ function tempDir(): string {
   dirs.push(d);
   return d;
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`${signal} stops a node cleanly: exit 0, cookie and lock removed, mempool saved`, async () => {
