@@ -223,6 +223,15 @@ export function isValidPubkey(pub: Uint8Array): boolean {
   }
 }
 
+/** The 65-byte form of a 33-byte compressed key; null if it is not a point on the curve. */
+export function decompressPubkey(pub: Uint8Array): Uint8Array | null {
+  try {
+    return noble.Point.fromBytes(pub).toBytes(false);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Verifies a DER signature (no sighash byte) as Bitcoin Core's CPubKey::Verify does: lax DER
  * parsing, S normalised to the low half (low-S is policy, not consensus), then the backend.

@@ -861,6 +861,8 @@ export class TallyNode {
     registerUtxoMethods(this.rpc, {
       chain: this.chain,
       prefixes: this.params.prefixes,
+      datadir: this.config.networkDir,
+      networkMagic: this.params.magic,
       chainstateDir: dataLayout(this.config.networkDir).chainstate,
       coinStats: coinStatsIndex ?? undefined,
     });

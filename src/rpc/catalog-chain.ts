@@ -177,6 +177,38 @@ export const CHAIN_DOCS: Record<string, MethodDoc> = {
       '  }\n}',
     examples: [[], ['none'], ['none', 1000]],
   },
+  dumptxoutset: {
+    summary:
+      "Write the serialized UTXO set to a file (Bitcoin Core v29's snapshot format). The node goes on\n" +
+      'connecting blocks meanwhile: the set is read from a database snapshot taken at the start.',
+    args: [
+      req('path', 'string', 'Path to the output file. If relative, will be prefixed by datadir.'),
+      opt(
+        'type',
+        'string',
+        '""',
+        'The type of snapshot to create: "latest" (the current UTXO set). "rollback" is not supported: Tally has no assumeutxo heights.',
+      ),
+      opt('options', 'object', '', 'rollback (string or numeric): not supported'),
+    ],
+    result:
+      '{\n  "coins_written" : n,     (numeric) the number of coins written in the snapshot\n' +
+      '  "base_hash" : "hex",     (string) the hash of the base of the snapshot\n' +
+      '  "base_height" : n,       (numeric) the height of the base of the snapshot\n' +
+      '  "path" : "str",          (string) the absolute path that the snapshot was written to\n' +
+      '  "txoutset_hash" : "hex", (string) the hash of the UTXO set contents (hash_serialized_3)\n' +
+      '  "nchaintx" : n           (numeric) the number of transactions in the chain up to and including the base block\n}',
+    examples: [['utxo.dat', 'latest']],
+  },
+  loadtxoutset: {
+    summary:
+      "Load the serialized UTXO set from a file. Only snapshots whose base block is in the chain's\n" +
+      "assumeutxo table load; Tally's table has no entries yet, so every snapshot is refused after its\n" +
+      'metadata (magic, version, network, base block, coin count) is read and checked.',
+    args: [req('path', 'string', 'path to the snapshot file. If relative, will be prefixed by datadir.')],
+    result: '{\n  "coins_loaded" : n, "tip_hash" : "hex", "base_height" : n, "path" : "str"\n}',
+    examples: [['utxo.dat']],
+  },
   scantxoutset: {
     summary:
       'Scans the unspent transaction output set for entries that match certain output descriptors.\n' +

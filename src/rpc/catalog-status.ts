@@ -52,8 +52,6 @@ const ABSENT: Record<string, string> = {
 
 /** Planned (other work of issues 14 and 15): listed, not yet checked as served. */
 const NOT_YET: Record<string, string> = {
-  dumptxoutset: 'not yet: UTXO snapshots',
-  loadtxoutset: 'not yet: UTXO snapshots',
   fundrawtransaction: 'not yet (the wallet issue)',
   generateblock: 'not yet',
   ...Object.fromEntries(
@@ -71,6 +69,9 @@ const DIFFERS: Record<string, string> = {
   getblockchaininfo: 'no SegWit/Taproot softfork fields',
   getblocktemplate: "no SegWit rules or witness commitment; test chains skip the sync check as Core's",
   getdeploymentinfo: 'lists the buried bip34, bip66, bip65 and csv only',
+  dumptxoutset: 'type "latest" only: no "rollback" (Tally has no assumeutxo heights)',
+  loadtxoutset:
+    "reads and checks a snapshot's metadata, then refuses it as Core refuses an unknown base block: Tally's assumeutxo table has no entries yet",
   scantxoutset:
     'pre-SegWit descriptors: addr, raw, pk, pkh and combo (P2PK and P2PKH) of hex or WIF keys; no xpub ranges',
   getmemoryinfo: 'mode "stats" only; locked memory is empty (keys live on the JS heap)',

@@ -185,6 +185,30 @@ export function hashOrHeightParam(
   return e;
 }
 
+/**
+ * Cumulative transaction counts by block hash (Core keeps nChainTx in every CBlockIndex): filled
+ * lazily as callers ask, one entry per block of the chain, never changed by a reorg.
+ */
+export function chainTxCounter(chain: Pick<ChainPort, 'getBlock'>): (e: BlockInfo) => Promise<number> {
+  const chainTx = new Map<string, number>();
+  return async (e) => {
+    const path: BlockInfo[] = [];
+    let at: BlockInfo | null = e;
+    while (at !== null && !chainTx.has(at.hashHex)) {
+      path.push(at);
+      at = at.prev;
+    }
+    let count = at === null ? 0 : chainTx.get(at.hashHex)!;
+    for (const b of path.reverse()) {
+      const block = await chain.getBlock(b.hash);
+      if (block === undefined) throw new RpcError(RpcCode.MISC_ERROR, 'Block not available (pruned data)');
+      count += block.txs.length;
+      chainTx.set(b.hashHex, count);
+    }
+    return count;
+  };
+}
+
 /** Core accepts verbosity as a number or, for older clients, a bool (true = 1). */
 export function verbosity(raw: unknown[], r: ParamReader, i: number, fallback: number, max: number): number {
   const v = raw[i];

@@ -9,7 +9,14 @@ import { BlockHeader } from '../primitives/block.js';
 import { hashFromHex, hexToBytes } from '../primitives/bytes.js';
 import { OutPoint } from '../primitives/tx.js';
 import { BLOCK_STATS, blockStats } from './block-stats.js';
-import { difficultyFromBits, hashOrHeightParam, hashParam, targetHex, u32Hex } from './chain-json.js';
+import {
+  chainTxCounter,
+  difficultyFromBits,
+  hashOrHeightParam,
+  hashParam,
+  targetHex,
+  u32Hex,
+} from './chain-json.js';
 import { mempoolEntryJson } from './chain-methods.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, type ParamReader } from './params.js';
@@ -70,25 +77,7 @@ export function registerNodeMethods(server: RpcServer, deps: NodeRpcDeps): Event
     return Object.fromEntries((wanted as string[]).map((k) => [k, all[k as keyof typeof all]]));
   });
 
-  // Cumulative transaction counts by block hash (Core keeps nChainTx in every CBlockIndex): filled
-  // lazily as getchaintxstats asks, one entry per block of the chain, never changed by a reorg.
-  const chainTx = new Map<string, number>();
-  const chainTxCount = async (e: BlockInfo): Promise<number> => {
-    const path: BlockInfo[] = [];
-    let at: BlockInfo | null = e;
-    while (at !== null && !chainTx.has(at.hashHex)) {
-      path.push(at);
-      at = at.prev;
-    }
-    let count = at === null ? 0 : chainTx.get(at.hashHex)!;
-    for (const b of path.reverse()) {
-      const block = await chain.getBlock(b.hash);
-      if (block === undefined) throw new RpcError(RpcCode.MISC_ERROR, 'Block not available (pruned data)');
-      count += block.txs.length;
-      chainTx.set(b.hashHex, count);
-    }
-    return count;
-  };
+  const chainTxCount = chainTxCounter(chain);
 
   reg('getchaintxstats', ['nblocks', 'blockhash'], '', async (r) => {
     let e = chain.tip;

@@ -1,14 +1,28 @@
 // The UTXO set's RPC interface as Bitcoin Core v29's (rpc/blockchain.cpp): gettxoutsetinfo
 // (hash_serialized_3, muhash or none over a consistent read of the set at the tip, or any block's
-// figures from the coinstatsindex) and scantxoutset (one scan at a time, for pre-SegWit
-// descriptors, with status and abort). Owns only the reply shapes, parameters and error codes; the
+// figures from the coinstatsindex), scantxoutset (one scan at a time, for pre-SegWit
+// descriptors, with status and abort), dumptxoutset (Core's snapshot file, written to a temp
+// file and linked into place) and loadtxoutset (metadata read and checked; refused as Core
+// refuses a base block outside its assumeutxo table, which Tally's is: it has no entries yet). Owns only the reply shapes, parameters and error codes; the
 // set is read through the chain port's snapshot and the index through CoinStatsPort. Fails with
 // RpcError: -8 bad parameter, -5 unknown block, -32603 when the index cannot answer.
-import { computeUtxoStats, type CoinHashType } from '../chain/coin-stats.js';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { type FileHandle, link, open, unlink } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { coinHashBytes, computeUtxoStats, type CoinHashType } from '../chain/coin-stats.js';
+import type { StoredCoin } from '../chain/ports.js';
+import {
+  readSnapshotMetadata,
+  SNAPSHOT_METADATA_SIZE,
+  SnapshotError,
+  writeSnapshotGroup,
+  writeSnapshotMetadata,
+} from '../chain/utxo-snapshot.js';
 import type { AddressPrefixes } from '../primitives/address.js';
-import { bytesToHex, reverseHex } from '../primitives/bytes.js';
+import { BufferReader, BufferWriter, bytesToHex, equalBytes, reverseHex } from '../primitives/bytes.js';
 import { JsonAmount } from './amount.js';
-import { hashOrHeightParam } from './chain-json.js';
+import { chainTxCounter, hashOrHeightParam } from './chain-json.js';
 import { directorySize } from './chain-methods.js';
 import { DescriptorError, inferDescriptorWithKeys, parseDescriptor } from './descriptor.js';
 import { RpcCode, RpcError } from './errors.js';
@@ -22,6 +36,10 @@ export interface UtxoRpcDeps {
   prefixes: AddressPrefixes;
   /** The chainstate folder (disk_size). */
   chainstateDir: string;
+  /** The network's folder: relative snapshot paths are under it, as Core's. */
+  datadir: string;
+  /** The network's 4-byte message start (snapshot metadata). */
+  networkMagic: Uint8Array;
   /** The coinstatsindex, when coinstatsindex=1. */
   coinStats?: CoinStatsPort;
 }
@@ -238,6 +256,143 @@ export function registerUtxoMethods(server: RpcServer, deps: UtxoRpcDeps): void 
       } finally {
         scan = null;
       }
+    },
+  );
+
+  const chainTxCount = chainTxCounter(chain);
+
+  reg(
+    'dumptxoutset',
+    ['path', 'type', 'options'],
+    'Write the serialized UTXO set to a file (Core v29 snapshot format).',
+    async (r) => {
+      const path = resolve(deps.datadir, r.string(0));
+      const type = r.optString(1) ?? '';
+      const options = r.has(2) ? r.object(2) : {};
+      if (Object.hasOwn(options, 'rollback') || type === 'rollback')
+        throw new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          'rollback is not supported: Tally has no assumeutxo heights and does not roll the chain back for a snapshot; use "latest"',
+        );
+      if (type !== 'latest')
+        throw new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          `Invalid snapshot type "${type}" specified. Please specify "rollback" or "latest"`,
+        );
+      const exists = () =>
+        new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          `${path} already exists. If you are sure this is what you want, move it out of the way first`,
+        );
+      if (existsSync(path)) throw exists();
+      const temp = `${path}.incomplete`;
+      let file: FileHandle;
+      try {
+        // 'wx': a second dump to the same path at once is refused, not interleaved.
+        file = await open(temp, 'wx', 0o600);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw exists();
+        throw new RpcError(
+          RpcCode.MISC_ERROR,
+          `Couldn't open file ${temp} for writing: ${(e as Error).message}`,
+        );
+      }
+      try {
+        const snap = await chain.coinsSnapshot();
+        const base = chain.getEntry(snap.bestBlock);
+        if (base === undefined) throw new RpcError(RpcCode.INTERNAL_ERROR, 'Unable to read UTXO set');
+        const meta = (count: bigint) =>
+          writeSnapshotMetadata({ networkMagic: deps.networkMagic, baseHash: snap.hash, coinsCount: count });
+        const chunks: Uint8Array[] = [meta(0n)];
+        let buffered = 0;
+        const flush = async () => {
+          await file.writev(chunks);
+          chunks.length = 0;
+          buffered = 0;
+        };
+        // The set is walked once: the file, the count and hash_serialized_3 together.
+        let group: [number, StoredCoin][] = [];
+        let txid: Uint8Array | null = null;
+        let count = 0n;
+        const endGroup = async () => {
+          if (txid === null) return;
+          const g = writeSnapshotGroup(txid, group);
+          chunks.push(g);
+          buffered += g.length;
+          if (buffered >= 1 << 20) await flush();
+          group = [];
+        };
+        const sha = createHash('sha256');
+        const w = new BufferWriter(256);
+        for await (const [op, coin] of snap.coins) {
+          if (txid === null || !equalBytes(txid, op.hash)) {
+            await endGroup();
+            txid = op.hash;
+          }
+          group.push([op.index, coin]);
+          sha.update(coinHashBytes(op, coin, w));
+          count++;
+        }
+        await endGroup();
+        await flush();
+        await file.write(meta(count), 0, SNAPSHOT_METADATA_SIZE, 0);
+        await file.sync();
+        await file.close();
+        try {
+          // link refuses an existing path, so a file made meanwhile is never replaced.
+          await link(temp, path);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw exists();
+          throw e;
+        }
+        await unlink(temp);
+        return {
+          coins_written: Number(count),
+          base_hash: snap.bestBlock,
+          base_height: snap.height,
+          path,
+          txoutset_hash: reverseHex(createHash('sha256').update(sha.digest()).digest()),
+          nchaintx: await chainTxCount(base),
+        };
+      } catch (e) {
+        await file.close().catch(() => undefined);
+        await unlink(temp).catch(() => undefined);
+        throw e;
+      }
+    },
+  );
+
+  reg(
+    'loadtxoutset',
+    ['path'],
+    'Load a UTXO snapshot (Core v29 format): only snapshots of the assumeutxo table are loaded, and Tally has none yet.',
+    async (r) => {
+      const path = resolve(deps.datadir, r.string(0));
+      let head: Uint8Array;
+      try {
+        const f = await open(path, 'r');
+        try {
+          const buf = new Uint8Array(SNAPSHOT_METADATA_SIZE);
+          const { bytesRead } = await f.read(buf, 0, buf.length, 0);
+          head = buf.subarray(0, bytesRead);
+        } finally {
+          await f.close();
+        }
+      } catch {
+        throw new RpcError(RpcCode.INVALID_PARAMETER, `Couldn't open file ${path} for reading.`);
+      }
+      let meta;
+      try {
+        meta = readSnapshotMetadata(new BufferReader(head), deps.networkMagic);
+      } catch (e) {
+        if (!(e instanceof SnapshotError)) throw e;
+        throw new RpcError(RpcCode.DESERIALIZATION_ERROR, `Unable to parse metadata: ${e.message}`);
+      }
+      // Core's ActivateSnapshot first looks the base block up in its assumeutxo table; Tally's is empty.
+      throw new RpcError(
+        RpcCode.INTERNAL_ERROR,
+        `Unable to load UTXO snapshot: assumeutxo block hash in snapshot metadata not recognized (hash: ${reverseHex(meta.baseHash)}). The following snapshot heights are available: . (${path})`,
+      );
     },
   );
 }

@@ -107,7 +107,13 @@ export async function openNodeFixture(): Promise<NodeFixture> {
     isInitialBlockDownload: () => false,
     datadir: dir,
   });
-  registerUtxoMethods(server, { chain, prefixes: params.prefixes, chainstateDir: join(dir, 'chain') });
+  registerUtxoMethods(server, {
+    chain,
+    prefixes: params.prefixes,
+    datadir: dir,
+    networkMagic: params.magic,
+    chainstateDir: join(dir, 'chain'),
+  });
   registerRawTxMethods(server, {
     chain,
     mempool,

@@ -8,7 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeSnapshot } from '../../src/chain/utxo-snapshot.js';
 import { openIndex } from '../../src/index/base.js';
 import { coinStatsIndexFor, type CoinStatsIndex } from '../../src/index/coinstats.js';
 import { indexChainAdapter } from '../../src/node/adapters.js';
@@ -79,6 +81,8 @@ before(async () => {
   registerUtxoMethods(withIndex, {
     chain: f.chain,
     prefixes: params.prefixes,
+    datadir: f.dir,
+    networkMagic: params.magic,
     chainstateDir: join(f.dir, 'chain'),
     coinStats: index,
   });
@@ -349,4 +353,74 @@ test("scantxoutset: one scan at a time, status and abort, and Core's errors", as
   await assert.rejects(plain('scantxoutset', ['start', [7]]), code(-8));
   // A refused start leaves no scan behind.
   assert.equal(await plain('scantxoutset', ['status']), null);
+});
+
+test("dumptxoutset: Core's snapshot of the set, its fields and errors; loadtxoutset refuses it as Core", async () => {
+  const r = await plain('dumptxoutset', ['utxo.dat', 'latest']);
+  assert.deepEqual(Object.keys(r), [
+    'coins_written',
+    'base_hash',
+    'base_height',
+    'path',
+    'txoutset_hash',
+    'nchaintx',
+  ]);
+  const info = await plain('gettxoutsetinfo');
+  assert.equal(r.coins_written, info.txouts);
+  assert.equal(r.base_hash, f.blocks[103].hashHex());
+  assert.equal(r.base_height, 103);
+  assert.equal(r.path, join(f.dir, 'utxo.dat'));
+  assert.equal(r.txoutset_hash, info.hash_serialized_3);
+  // Genesis, 103 coinbases and block 102's spend.
+  assert.equal(r.nchaintx, 105);
+  const { metadata, coins } = decodeSnapshot(readFileSync(r.path as string), params.magic);
+  assert.equal(reverseHex(metadata.baseHash), r.base_hash);
+  const want = coinsAfter(f.blocks.slice(1)).coins;
+  assert.deepEqual(
+    coins.map(([op, c]) => [
+      bytesToHex(op.hash),
+      op.index,
+      c.value,
+      bytesToHex(c.script),
+      c.height,
+      c.coinbase,
+    ]),
+    want.map((c) => [c.txid.toString('hex'), c.n, c.value, bytesToHex(c.script), c.h, c.cb]),
+  );
+  assert.equal(existsSync(`${r.path as string}.incomplete`), false);
+
+  await assert.rejects(
+    plain('dumptxoutset', ['utxo.dat', 'latest']),
+    code(
+      -8,
+      `${r.path as string} already exists. If you are sure this is what you want, move it out of the way first`,
+    ),
+  );
+  await assert.rejects(
+    plain('dumptxoutset', ['other.dat']),
+    code(-8, 'Invalid snapshot type "" specified. Please specify "rollback" or "latest"'),
+  );
+  await assert.rejects(plain('dumptxoutset', ['other.dat', 'rollback']), code(-8));
+  assert.equal(existsSync(join(f.dir, 'other.dat')), false);
+
+  await assert.rejects(
+    plain('loadtxoutset', ['utxo.dat']),
+    code(
+      -32603,
+      `Unable to load UTXO snapshot: assumeutxo block hash in snapshot metadata not recognized (hash: ${r.base_hash as string}). The following snapshot heights are available: . (${r.path as string})`,
+    ),
+  );
+  await assert.rejects(
+    plain('loadtxoutset', ['missing.dat']),
+    code(-8, `Couldn't open file ${join(f.dir, 'missing.dat')} for reading.`),
+  );
+  writeFileSync(join(f.dir, 'junk.dat'), 'not a snapshot at all, just some text long enough');
+  await assert.rejects(
+    plain('loadtxoutset', ['junk.dat']),
+    (e: unknown) =>
+      code(-22)(e) &&
+      /^Unable to parse metadata: Invalid UTXO set snapshot magic bytes/.test((e as Error).message),
+  );
+  writeFileSync(join(f.dir, 'short.dat'), readFileSync(r.path as string).subarray(0, 20));
+  await assert.rejects(plain('loadtxoutset', ['short.dat']), code(-22));
 });
