@@ -17,16 +17,9 @@ import { getParams } from '../../src/consensus/params.js';
 import { encodeAddress } from '../../src/primitives/address.js';
 import { bytesToHex } from '../../src/primitives/bytes.js';
 import { RpcClient } from '../../src/rpc/client.js';
-import { startNode, stopAll, type TallyProcess } from './cluster.js';
+import { rpcFails as fails, startNode, stopAll, type TallyProcess } from './cluster.js';
 
 after(stopAll);
-
-type RpcFailure = Error & { code?: number };
-export const fails = (code: number, message?: RegExp) => (e: RpcFailure) => {
-  assert.equal(e.code, code, e.message);
-  if (message) assert.match(e.message, message);
-  return true;
-};
 
 /** Calls to one wallet of the node (/wallet/<name>). */
 export function walletRpc(n: TallyProcess, name: string) {

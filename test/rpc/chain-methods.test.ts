@@ -1,7 +1,7 @@
 import { descriptorChecksum } from '../../src/rpc/descriptor.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RpcError } from '../../src/rpc/errors.js';
+import { rpcCode as code } from './helpers.js';
 import { difficultyFromBits } from '../../src/rpc/chain-json.js';
 import { bytesToHex } from '../../src/primitives/bytes.js';
 import { OutPoint, Tx, TxIn, TxOut } from '../../src/primitives/tx.js';
@@ -16,7 +16,6 @@ after(async () => {
 });
 
 const call = (method: string, p: unknown[] | Record<string, unknown> = []) => f.rpc(method, p);
-const code = (c: number) => (e: unknown) => e instanceof RpcError && e.code === c;
 type Obj = Record<string, unknown>;
 
 test('getblockcount, getbestblockhash, getblockhash (-8 out of range, -3 wrong type)', async () => {

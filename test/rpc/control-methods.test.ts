@@ -7,11 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOG_CATEGORIES } from '../../src/node/logging.js';
-import { RpcError } from '../../src/rpc/errors.js';
+import { rpcCode as code } from './helpers.js';
 import { startNode, stopAll, waitFor, type TallyProcess } from '../integration/cluster.js';
-
-const code = (c: number, message?: RegExp) => (e: unknown) =>
-  e instanceof RpcError && e.code === c && (message === undefined || message.test(e.message));
 
 let a: TallyProcess;
 let b: TallyProcess;

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { RpcError } from '../../src/rpc/errors.js';
+import { rpcCode as code } from './helpers.js';
 import { coreMethods, methodStatus } from '../../src/rpc/catalog-status.js';
 import { startNode, stopAll, type TallyProcess } from '../integration/cluster.js';
 
@@ -93,9 +93,6 @@ function assertShape(v: unknown, name: string): void {
   const known = new Set(Object.keys(shape).map((k) => k.replace(/\?$/, '')));
   for (const k of Object.keys(obj)) assert.ok(known.has(k), `${name}: ${k} is not a Core field`);
 }
-
-const code = (c: number, message?: RegExp) => (e: unknown) =>
-  e instanceof RpcError && e.code === c && (message === undefined || message.test(e.message));
 
 let node: TallyProcess;
 let address: string;

@@ -1,6 +1,8 @@
-// Raw HTTP helpers for RPC tests: they look at status codes and bodies the client hides.
+// Helpers for RPC tests: raw HTTP (status codes and bodies the client hides) and the check of an
+// RpcError's code and message.
 import http from 'node:http';
 import fc from 'fast-check';
+import { RpcError } from '../../src/rpc/errors.js';
 
 export interface RawReply {
   status: number;
@@ -81,3 +83,12 @@ export function randomRpcBodies(
       .map((a) => JSON.stringify(a.length === 1 ? a[0] : a)),
   );
 }
+
+/**
+ * For assert.rejects: the error is an RpcError of this code and, if given, a message matching the
+ * pattern (a string must equal the message).
+ */
+export const rpcCode = (c: number, message?: RegExp | string) => (e: unknown) =>
+  e instanceof RpcError &&
+  e.code === c &&
+  (message === undefined || (typeof message === 'string' ? e.message === message : message.test(e.message)));

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { randomRpcBodies, rawPost } from './helpers.js';
+import { randomRpcBodies, rawPost, rpcCode as code } from './helpers.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,8 +27,6 @@ import { registerMiningMethods, type MiningRpcDeps } from '../../src/rpc/mining-
 import { RpcServer } from '../../src/rpc/server.js';
 import { pushData } from '../../src/script/standard.js';
 import { fixture, params } from '../mining/helpers.js';
-
-const code = (c: number) => (e: unknown) => e instanceof RpcError && e.code === c;
 
 interface Gbt {
   version: number;

@@ -8,12 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getParams } from '../../src/consensus/params.js';
 import { RpcClient } from '../../src/rpc/client.js';
-import { RpcError } from '../../src/rpc/errors.js';
+import { rpcCode as code } from './helpers.js';
 import { clientVersion, networkOf, registerNetMethods } from '../../src/rpc/net-methods.js';
 import { RpcServer } from '../../src/rpc/server.js';
 import { startNode, waitFor, type TestNode } from '../p2p/helpers.js';
-
-const code = (c: number) => (e: unknown) => e instanceof RpcError && e.code === c;
 
 interface PeerJson {
   id: number;

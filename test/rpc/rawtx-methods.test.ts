@@ -5,6 +5,7 @@ import { encodeAddress, scriptToAddress } from '../../src/primitives/address.js'
 import { bytesToHex, hexToBytes } from '../../src/primitives/bytes.js';
 import { OutPoint, Tx } from '../../src/primitives/tx.js';
 import { RpcError } from '../../src/rpc/errors.js';
+import { rpcCode as code } from './helpers.js';
 import { mempoolRejectToRpc } from '../../src/rpc/rawtx-methods.js';
 import { type NodeFixture, openNodeFixture, params } from './node-fixture.js';
 
@@ -18,8 +19,6 @@ after(async () => {
 
 const call = (method: string, p: unknown[] | Record<string, unknown> = [], uri = '/wallet/w1') =>
   f.rpc(method, p, uri);
-const code = (c: number, message?: RegExp) => (e: unknown) =>
-  e instanceof RpcError && e.code === c && (message === undefined || message.test(e.message));
 type Obj = Record<string, unknown>;
 const DEST = encodeAddress('pubkeyhash', new Uint8Array(20).fill(3), params.prefixes);
 

@@ -17,7 +17,7 @@ import { indexChainAdapter } from '../../src/node/adapters.js';
 import { MuHash3072 } from '../../src/crypto/muhash.js';
 import type { Block } from '../../src/primitives/block.js';
 import { bytesToHex, reverseHex } from '../../src/primitives/bytes.js';
-import { RpcError } from '../../src/rpc/errors.js';
+import { rpcCode as code } from './helpers.js';
 import { stringifyJson } from '../../src/rpc/json.js';
 import { RpcServer } from '../../src/rpc/server.js';
 import { registerUtxoMethods } from '../../src/rpc/utxo-methods.js';
@@ -96,8 +96,6 @@ type Obj = Record<string, unknown>;
 const plain = (method: string, p: unknown[] = []) => f.rpc(method, p) as Promise<Obj>;
 const indexed = async (method: string, p: unknown[] = []) =>
   JSON.parse(stringifyJson(await withIndex.call(method, p, '/'))) as Obj;
-const code = (c: number, msg?: string) => (e: unknown) =>
-  e instanceof RpcError && e.code === c && (msg === undefined || e.message === msg);
 
 /** The UTXO set after `blocks` (from height 1), computed here from the blocks alone. */
 function coinsAfter(blocks: Block[]) {

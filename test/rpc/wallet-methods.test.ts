@@ -5,17 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RpcServer } from '../../src/rpc/server.js';
 import { RpcClient } from '../../src/rpc/client.js';
-import { RpcError } from '../../src/rpc/errors.js';
 import { registerWalletMethods } from '../../src/rpc/wallet-methods.js';
 import { WalletManager } from '../../src/wallet/manager.js';
 import { addressToScript } from '../../src/primitives/address.js';
 import type { Tx } from '../../src/primitives/tx.js';
 import fc from 'fast-check';
 import { ChainFixture, coinbase, COIN } from '../wallet/chain-fixture.js';
-import { randomRpcBodies, randomRpcParams, rawPost } from './helpers.js';
+import { randomRpcBodies, randomRpcParams, rawPost, rpcCode as code } from './helpers.js';
 
 const PREFIXES = { pubkeyHash: 111, scriptHash: 196, wif: 239 };
-const code = (c: number) => (e: unknown) => e instanceof RpcError && e.code === c;
 
 test('wallet RPC: create, address, balances, lock/unlock, send, errors with Core codes', async () => {
   const s = await walletServer({ feeRatePerKb: 1000n });
