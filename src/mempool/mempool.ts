@@ -390,9 +390,10 @@ export class Mempool extends EventEmitter {
     if (sigops > MAX_STANDARD_TX_SIGOPS) throw policyReject(PolicyReason.TOO_MANY_SIGOPS, `${sigops}`);
 
     const size = tx.size;
+    // Core checks the modified fee: a prioritised transaction may enter below the floors, replace
+    // what it would not replace on its fee alone, or resist a replacement.
+    const modified = fee + this.feeDelta(txid);
     if (!opts.bypassFeeChecks) {
-      // Core checks the modified fee: a prioritised transaction may enter below the floors.
-      const modified = fee + this.feeDelta(txid);
       const relayFloor = feeForSize(this.minRelayFeeRate, size);
       if (modified < relayFloor)
         throw policyReject(PolicyReason.MIN_RELAY_FEE, `${modified} < ${relayFloor}`);
@@ -417,7 +418,7 @@ export class Mempool extends EventEmitter {
     const replaces =
       direct.length === 0
         ? []
-        : checkReplacement(this, tx, fee, size, direct, ancestors, this.incrementalRelayFeeRate);
+        : checkReplacement(this, tx, modified, size, direct, ancestors, this.incrementalRelayFeeRate);
     this.checkPackageLimits(ancestors);
     this.checkScripts(tx, coins);
     return { entry, replaces };

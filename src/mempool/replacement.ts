@@ -1,7 +1,9 @@
 // Replacement (Core's full RBF, BIP125 rules 2-6 without the signalling rule 1): a transaction
 // that spends what pool transactions already spend may take their place when it pays more. Owns
 // the rules and Core's reject strings; the pool calls it inside its acceptance lock and evicts
-// what it returns in the same step as the insertion. Fails by throwing a policy RejectError.
+// what it returns in the same step as the insertion. Every fee here is a modified fee (the fee plus
+// prioritisetransaction's delta), on both sides, as Core's PaysMoreThanConflicts and PaysForRBF.
+// Fails by throwing a policy RejectError.
 import { formatCoins } from '../consensus/amount.js';
 import type { Tx } from '../primitives/tx.js';
 import { bytesToHex } from '../primitives/bytes.js';
@@ -17,6 +19,8 @@ export interface ReplaceableEntry {
 export interface ReplacementPool<E extends ReplaceableEntry> {
   get(txid: string): E | undefined;
   descendants(e: E): Map<string, E>;
+  /** The fee plus prioritisetransaction's delta. */
+  modifiedFee(e: E): bigint;
 }
 
 const rate = (fee: bigint, size: number) => (fee * 1000n) / BigInt(size);
@@ -27,7 +31,7 @@ const showRate = (perKb: bigint) => `${formatCoins(perKb)} BTC/kvB`;
 /**
  * Checks a replacement of the pool transactions in `direct` (those spending one of `tx`'s
  * inputs) and returns every entry it would evict: the direct conflicts and their descendants.
- * `ancestors` are the replacement's own in-pool ancestors.
+ * `ancestors` are the replacement's own in-pool ancestors; `fee` is the replacement's modified fee.
  */
 export function checkReplacement<E extends ReplaceableEntry>(
   pool: ReplacementPool<E>,
@@ -63,7 +67,7 @@ export function checkReplacement<E extends ReplaceableEntry>(
   // Rule 6: a higher fee rate than each transaction it directly replaces.
   const newRate = rate(fee, size);
   for (const c of direct) {
-    const old = rate(c.fee, c.size);
+    const old = rate(pool.modifiedFee(c), c.size);
     if (newRate <= old)
       throw policyReject(
         PolicyReason.INSUFFICIENT_FEE,
@@ -83,7 +87,7 @@ export function checkReplacement<E extends ReplaceableEntry>(
   });
   // Rules 3 and 4: at least the fees of everything evicted, plus its own relay at the incremental rate.
   let evictedFees = 0n;
-  for (const e of evict.values()) evictedFees += e.fee;
+  for (const e of evict.values()) evictedFees += pool.modifiedFee(e);
   if (fee < evictedFees)
     throw policyReject(
       PolicyReason.INSUFFICIENT_FEE,

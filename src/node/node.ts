@@ -912,9 +912,9 @@ export class TallyNode {
         await saveMempool(this.mempool, mempoolFile);
         return mempoolFile;
       },
-      importMempool: async (path) => {
+      importMempool: async (path, opts) => {
         await access(path); // loadMempool reads a missing file as an empty pool; importing one is an error
-        const r = await loadMempool(this.mempool, path);
+        const r = await loadMempool(this.mempool, path, opts);
         this.log.info({ file: path, ...r }, 'mempool imported');
       },
     });

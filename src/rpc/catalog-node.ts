@@ -116,7 +116,7 @@ export const NODE_DOCS: Record<string, MethodDoc> = {
         'options',
         'object',
         '',
-        '{"use_current_time": bool, "apply_fee_delta_priority": bool, "apply_unbroadcast_set": bool} (Tally keeps each entry\'s own time and has no fee deltas)',
+        '{"use_current_time": bool (default true: every entry enters now), "apply_fee_delta_priority": bool (default false: take over the file\'s prioritisetransaction deltas), "apply_unbroadcast_set": bool (default false; Tally keeps no unbroadcast set, so it changes nothing)}',
       ),
     ],
     result: '{}    (json object)',

@@ -80,7 +80,7 @@ const DIFFERS: Record<string, string> = {
     'bytes that are not a merkle block (trailing bytes included) are -1 "Invalid proof: …" (Core: -1 with its stream error)',
   pruneblockchain:
     "no PruneAfterHeight: a chain of any length may be pruned (Core's regtest waits for 1,000 blocks)",
-  importmempool: 'each entry keeps its own time; options are accepted but there are no fee deltas',
+  importmempool: 'apply_unbroadcast_set changes nothing: Tally keeps no unbroadcast set',
   getrawtransaction: 'without txindex only the pool or a named block is searched, as Core',
   decoderawtransaction: 'no witness fields (pre-SegWit)',
   getpeerinfo: "addr is the peer's WebSocket URL when dialled; adds banscore and wsurl",

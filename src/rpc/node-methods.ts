@@ -36,9 +36,22 @@ export interface NodeRpcDeps {
   coinsCacheBytes: () => number;
   /** Writes mempool.dat now; returns its path. */
   saveMempool: () => Promise<string>;
-  /** Adds the transactions of a mempool.dat-format file to the pool. */
-  importMempool: (path: string) => Promise<void>;
+  /** Adds the transactions (and, if asked, the fee deltas) of a mempool.dat file to the pool. */
+  importMempool: (path: string, opts: ImportMempoolOptions) => Promise<void>;
 }
+
+/** importmempool's options, Core's names; its defaults are true, false, false. */
+export interface ImportMempoolOptions {
+  useCurrentTime: boolean;
+  applyFeeDeltaPriority: boolean;
+  applyUnbroadcastSet: boolean;
+}
+
+const IMPORT_OPTIONS = {
+  use_current_time: 'useCurrentTime',
+  apply_fee_delta_priority: 'applyFeeDeltaPriority',
+  apply_unbroadcast_set: 'applyUnbroadcastSet',
+} as const;
 
 /** Calls waiting in waitfor* at once; Core bounds them by its RPC work queue (-rpcworkqueue=16 x threads). */
 export const MAX_BLOCK_WAITERS = 64;
@@ -211,14 +224,29 @@ export function registerNodeMethods(server: RpcServer, deps: NodeRpcDeps): Event
 
   reg('importmempool', ['filepath', 'options'], '', async (r) => {
     const path = r.string(0);
-    if (r.has(1)) r.object(1);
+    const opts: ImportMempoolOptions = {
+      useCurrentTime: true,
+      applyFeeDeltaPriority: false,
+      applyUnbroadcastSet: false,
+    };
+    for (const [key, value] of Object.entries(r.has(1) ? r.object(1) : {})) {
+      if (!Object.hasOwn(IMPORT_OPTIONS, key))
+        throw new RpcError(RpcCode.TYPE_ERROR, `Unexpected key ${key}`);
+      if (value === null || value === undefined) continue;
+      if (typeof value !== 'boolean')
+        throw new RpcError(
+          RpcCode.TYPE_ERROR,
+          `JSON value of type ${typeof value} for field ${key} is not of expected type bool`,
+        );
+      opts[IMPORT_OPTIONS[key as keyof typeof IMPORT_OPTIONS]] = value;
+    }
     if (deps.isInitialBlockDownload())
       throw new RpcError(
         RpcCode.CLIENT_IN_INITIAL_DOWNLOAD,
         'Can only import the mempool after the block download and sync is done.',
       );
     try {
-      await deps.importMempool(path);
+      await deps.importMempool(path, opts);
     } catch (e) {
       throw new RpcError(
         RpcCode.MISC_ERROR,

@@ -242,6 +242,15 @@ export async function startNode(opts: StartOptions = {}): Promise<TallyProcess> 
   return node.start();
 }
 
+/** A regtest node that dials nobody, with wallet `w` and `blocks` mined to its first address. */
+export async function startWalletNode(blocks = 101): Promise<{ node: TallyProcess; address: string }> {
+  const node = await startNode({ args: ['--connect', '0'] });
+  await node.rpc('createwallet', ['w']);
+  const address = await node.rpc<string>('getnewaddress');
+  await node.rpc('generatetoaddress', [blocks, address]);
+  return { node, address };
+}
+
 /** Stops every node this process started (in parallel) and removes the temp data directories. */
 export async function stopAll(): Promise<void> {
   await Promise.all([...live].map((n) => n.stop()));

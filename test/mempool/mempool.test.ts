@@ -491,7 +491,12 @@ test('restart: the pool is saved and loaded again', async () => {
     await pool.accept(child);
     assert.equal(await saveMempool(pool, join(dir, 'mempool.dat')), 2);
     const again = new Mempool({ chain, params: { coinbaseMaturity: 100, csvHeight: 0 } });
-    assert.deepEqual(await loadMempool(again, join(dir, 'mempool.dat')), { loaded: 2, failed: 0 });
+    assert.deepEqual(await loadMempool(again, join(dir, 'mempool.dat')), {
+      loaded: 2,
+      failed: 0,
+      alreadyThere: 0,
+      deltas: 0,
+    });
     assert.ok(again.has(child.txid()));
     assert.equal(again.get(tx.txid())?.time, 1_700_000_000);
   } finally {

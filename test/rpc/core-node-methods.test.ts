@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { rpcCode as code } from './helpers.js';
 import { coreMethods, methodStatus } from '../../src/rpc/catalog-status.js';
-import { startNode, stopAll, type TallyProcess } from '../integration/cluster.js';
+import { startWalletNode, stopAll, type TallyProcess } from '../integration/cluster.js';
 
 type T = 'number' | 'string' | 'boolean' | 'array' | 'object' | 'null';
 /** Field -> JSON type; a trailing ? marks a field Core prints only sometimes. */
@@ -97,10 +97,7 @@ function assertShape(v: unknown, name: string): void {
 let node: TallyProcess;
 let address: string;
 before(async () => {
-  node = await startNode({ args: ['--connect', '0'] });
-  await node.rpc('createwallet', ['w']);
-  address = await node.rpc<string>('getnewaddress');
-  await node.rpc('generatetoaddress', [101, address]);
+  ({ node, address } = await startWalletNode());
 });
 after(() => stopAll());
 
