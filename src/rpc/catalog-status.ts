@@ -59,8 +59,6 @@ const NOT_YET: Record<string, string> = {
       .split(' ')
       .map((m) => [m, LEGACY_IMPORT]),
   ),
-  combinerawtransaction: 'not yet',
-  signrawtransactionwithkey: 'not yet',
   submitpackage: 'not yet',
 };
 
@@ -81,6 +79,8 @@ const DIFFERS: Record<string, string> = {
   pruneblockchain:
     "no PruneAfterHeight: a chain of any length may be pruned (Core's regtest waits for 1,000 blocks)",
   importmempool: 'apply_unbroadcast_set changes nothing: Tally keeps no unbroadcast set',
+  signrawtransactionwithkey:
+    'legacy inputs only (P2PKH, P2PK, bare and P2SH multisig); witness is always empty; DEFAULT means ALL',
   getrawtransaction: 'without txindex only the pool or a named block is searched, as Core',
   decoderawtransaction: 'no witness fields (pre-SegWit)',
   getpeerinfo: "addr is the peer's WebSocket URL when dialled; adds banscore and wsurl",

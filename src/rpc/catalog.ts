@@ -9,6 +9,7 @@ import { CHAIN_DOCS } from './catalog-chain.js';
 import { OTHER_DOCS } from './catalog-other.js';
 import { NODE_DOCS } from './catalog-node.js';
 import { CONTROL_DOCS } from './catalog-control.js';
+import { RAWTX_DOCS } from './catalog-rawtx.js';
 import type { ArgDoc, ArgType, MethodDoc } from './catalog-args.js';
 
 export type { ArgDoc, ArgType, MethodDoc } from './catalog-args.js';
@@ -85,7 +86,7 @@ export const CATEGORY_ORDER = [
 ];
 
 export const METHOD_DOCS: ReadonlyMap<string, MethodDoc> = new Map(
-  Object.entries({ ...CHAIN_DOCS, ...OTHER_DOCS, ...NODE_DOCS, ...CONTROL_DOCS }),
+  Object.entries({ ...CHAIN_DOCS, ...OTHER_DOCS, ...NODE_DOCS, ...CONTROL_DOCS, ...RAWTX_DOCS }),
 );
 
 export function categoryOf(name: string): string {

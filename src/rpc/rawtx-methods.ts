@@ -7,7 +7,7 @@ import type { ChainParams } from '../consensus/params.js';
 import { Reason, RejectError } from '../consensus/errors.js';
 import { hash160 } from '../crypto/hash.js';
 import { PolicyReason } from '../mempool/policy.js';
-import { AddressError, addressToScript, scriptToAddress } from '../primitives/address.js';
+import { AddressError, addressToScript, decodeWif, scriptToAddress } from '../primitives/address.js';
 import { bytesToHex, equalBytes, hashFromHex, hexToBytes } from '../primitives/bytes.js';
 import { OutPoint, Tx, TxIn, TxOut } from '../primitives/tx.js';
 import { scriptToAsm } from '../script/asm.js';
@@ -16,7 +16,16 @@ import { STANDARD_SCRIPT_FLAGS } from '../script/flags.js';
 import { verifyInput } from '../script/interpreter.js';
 import { isUnspendable } from '../script/script.js';
 import { SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_NONE, SIGHASH_SINGLE } from '../script/sighash.js';
-import { nullDataScript, p2shScript } from '../script/standard.js';
+import { classifyScript, nullDataScript, p2shScript } from '../script/standard.js';
+import {
+  dataFromTransaction,
+  EMPTY_PROVIDER,
+  mergeSignatureData,
+  produceSignature,
+  type SigningProvider,
+  withScriptSig,
+} from '../script/sign.js';
+import { publicKeyFromPrivate } from '../crypto/secp256k1.js';
 import { signWalletInputs } from '../wallet/signing.js';
 import { JsonAmount, formatCoins, parseCoins } from './amount.js';
 import { hashParam, scriptType, type SpentOutput, txJson, verbosity } from './chain-json.js';
@@ -174,11 +183,69 @@ function parseOutputs(outputs: unknown, prefixes: ChainParams['prefixes']): TxOu
   return out;
 }
 
-/** Core's text for a failed input check (SignTransactionResultToJSON). */
+/** Core's ScriptErrorString for the failures an unsigned or half-signed input shows. */
+const SCRIPT_ERROR_TEXT: Partial<Record<string, string>> = {
+  EVAL_FALSE: 'Script evaluated without error but finished with a false/empty top stack element',
+  EQUALVERIFY: 'Script failed an OP_EQUALVERIFY operation',
+  CHECKSIGVERIFY: 'Script failed an OP_CHECKSIGVERIFY operation',
+  SIG_DER: 'Non-canonical DER signature',
+  SIG_PUSHONLY: 'Only push operators allowed in signatures',
+  PUBKEYTYPE: 'Public key is neither compressed or uncompressed',
+  CLEANSTACK: 'Stack size must be exactly one after execution',
+};
+
+/** Core's text for a failed input check (SignTransaction). */
 function scriptErrorText(e: ScriptError): string {
-  if (e.code === 'INVALID_STACK_OPERATION' || e.code === 'EVAL_FALSE')
+  if (e.code === 'INVALID_STACK_OPERATION')
     return 'Unable to sign input, invalid stack size (possibly missing key)';
-  return e.message;
+  if (e.code === 'NULLFAIL')
+    return 'CHECK(MULTI)SIG failing with non-zero signature (possibly need more signatures)';
+  return SCRIPT_ERROR_TEXT[e.code] ?? e.message;
+}
+
+/** Core's sighashtype parameter (ParseSighashString); DEFAULT is ALL outside Taproot. */
+function sighashParam(r: ParamReader, i: number): number {
+  if (!r.has(i)) return SIGHASH_ALL;
+  const name = r.string(i);
+  const type = name === 'DEFAULT' ? SIGHASH_ALL : SIGHASH_NAMES[name];
+  if (type === undefined)
+    throw new RpcError(RpcCode.INVALID_PARAMETER, `'${name}' is not a valid sighash parameter.`);
+  return type;
+}
+
+/**
+ * Core's SignTransactionResultToJSON: the hex, whether every input verifies under the standard
+ * flags, and for each one that does not, its outpoint, scriptSig, sequence and Core's error text.
+ */
+function signResult(tx: Tx, coins: readonly (PrevCoin | undefined)[]): Record<string, unknown> {
+  const errors: Record<string, unknown>[] = [];
+  tx.inputs.forEach((input, i) => {
+    const coin = coins[i];
+    let error: string | null = null;
+    if (coin === undefined) error = 'Input not found or already spent';
+    else {
+      try {
+        verifyInput(tx, i, new TxOut(coin.value, coin.script), STANDARD_SCRIPT_FLAGS);
+      } catch (e) {
+        if (!(e instanceof ScriptError)) throw e;
+        error = scriptErrorText(e);
+      }
+    }
+    if (error !== null)
+      errors.push({
+        txid: input.prevout.txidHex(),
+        vout: input.prevout.index,
+        witness: [],
+        scriptSig: bytesToHex(input.scriptSig),
+        sequence: input.sequence,
+        error,
+      });
+  });
+  return {
+    hex: bytesToHex(tx.encode()),
+    complete: errors.length === 0,
+    errors: errors.length > 0 ? errors : undefined,
+  };
 }
 
 interface PrevCoin {
@@ -333,9 +400,7 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
           }
         })();
         const unsigned = decodeTx(r.string(0));
-        const hashType = r.has(2) ? SIGHASH_NAMES[r.string(2)] : SIGHASH_ALL;
-        if (hashType === undefined)
-          throw new RpcError(RpcCode.INVALID_PARAMETER, `'${r.string(2)}' is not a valid sighash parameter.`);
+        const hashType = sighashParam(r, 2);
         const coins = await findCoins(unsigned);
         if (r.has(1)) applyPrevTxs(unsigned, coins, r.array(1));
         const tx = signWalletInputs(
@@ -344,37 +409,81 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
           coins.map((c) => c?.script),
           hashType,
         );
-        const errors: Record<string, unknown>[] = [];
-        tx.inputs.forEach((input, i) => {
-          const coin = coins[i];
-          let error: string | null = null;
-          if (coin === undefined) error = 'Input not found or already spent';
-          else {
-            try {
-              verifyInput(tx, i, new TxOut(coin.value, coin.script), STANDARD_SCRIPT_FLAGS);
-            } catch (e) {
-              if (!(e instanceof ScriptError)) throw e;
-              error = scriptErrorText(e);
-            }
-          }
-          if (error !== null)
-            errors.push({
-              txid: input.prevout.txidHex(),
-              vout: input.prevout.index,
-              witness: [],
-              scriptSig: bytesToHex(input.scriptSig),
-              sequence: input.sequence,
-              error,
-            });
-        });
-        return {
-          hex: bytesToHex(tx.encode()),
-          complete: errors.length === 0,
-          errors: errors.length > 0 ? errors : undefined,
-        };
+        return signResult(tx, coins);
       },
     );
   }
+
+  reg(
+    'signrawtransactionwithkey',
+    ['hexstring', 'privkeys', 'prevtxs', 'sighashtype'],
+    'Signs inputs with the given WIF keys (P2PKH, P2PK, bare and P2SH multisig, redeemScript in prevtxs), keeping ' +
+      'signatures already there. Result: {hex, complete, errors}.',
+    async (r) => {
+      const unsigned = decodeTx(r.string(0), 'TX decode failed. Make sure the tx has at least one input.');
+      const keys = new Map<string, { privateKey: Uint8Array; publicKey: Uint8Array }>();
+      for (const k of r.array(1)) {
+        if (typeof k !== 'string') throw new RpcError(RpcCode.TYPE_ERROR, 'privkeys must be strings (WIF)');
+        let key: ReturnType<typeof decodeWif>;
+        try {
+          key = decodeWif(k, prefixes);
+        } catch (e) {
+          if (e instanceof AddressError)
+            throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Invalid private key');
+          throw e;
+        }
+        const publicKey = publicKeyFromPrivate(key.privateKey, key.compressed);
+        keys.set(bytesToHex(hash160(publicKey)), { privateKey: key.privateKey, publicKey });
+      }
+      const scripts = new Map<string, Uint8Array>();
+      const coins = await findCoins(unsigned);
+      if (r.has(2)) applyPrevTxs(unsigned, coins, r.array(2), scripts);
+      const hashType = sighashParam(r, 3);
+      const provider: SigningProvider = {
+        key: (id) => keys.get(bytesToHex(id)),
+        script: (id) => scripts.get(bytesToHex(id)),
+      };
+      const single = (hashType & 0x1f) === SIGHASH_SINGLE;
+      let tx = unsigned;
+      coins.forEach((coin, i) => {
+        // Core signs SIGHASH_SINGLE only where there is a matching output.
+        if (coin === undefined || (single && i >= tx.outputs.length)) return;
+        const prevOut = new TxOut(coin.value, coin.script);
+        const data = dataFromTransaction(tx, i, prevOut);
+        tx = withScriptSig(tx, i, produceSignature(tx, i, prevOut, provider, hashType, data).scriptSig);
+      });
+      return signResult(tx, coins);
+    },
+  );
+
+  reg(
+    'combinerawtransaction',
+    ['txs'],
+    'Combines partially signed versions of one transaction (multisig signatures from several signers) into one; ' +
+      'returns its hex.',
+    async (r) => {
+      const list = r.array(0);
+      const variants = list.map((h, i) => {
+        if (typeof h !== 'string')
+          throw new RpcError(RpcCode.TYPE_ERROR, 'txs must be an array of hex strings');
+        return decodeTx(h, `TX decode failed for tx ${i}. Make sure the tx has at least one input.`);
+      });
+      if (variants.length === 0) throw new RpcError(RpcCode.DESERIALIZATION_ERROR, 'Missing transactions');
+      let merged = variants[0];
+      const coins = await findCoins(merged);
+      coins.forEach((coin, i) => {
+        if (coin === undefined) throw new RpcError(RpcCode.VERIFY_ERROR, 'Input not found or already spent');
+        const prevOut = new TxOut(coin.value, coin.script);
+        const data = variants
+          .filter((v) => v.inputs.length > i)
+          .map((v) => dataFromTransaction(v, i, prevOut))
+          .reduce(mergeSignatureData);
+        const { scriptSig } = produceSignature(merged, i, prevOut, EMPTY_PROVIDER, SIGHASH_ALL, data);
+        merged = withScriptSig(merged, i, scriptSig);
+      });
+      return bytesToHex(merged.encode());
+    },
+  );
 
   reg(
     'sendrawtransaction',
@@ -438,18 +547,29 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
     },
   );
 
-  /** prevtxs entries fill in coins the node does not know; a known coin must match (Core). */
-  function applyPrevTxs(tx: Tx, coins: (PrevCoin | undefined)[], prevtxs: unknown[]): void {
+  /**
+   * Core's ParsePrevouts: prevtxs entries fill in coins the node does not know (a known coin must
+   * match); with `scripts` (signing with given keys) a P2SH entry must bring its redeemScript.
+   */
+  function applyPrevTxs(
+    tx: Tx,
+    coins: (PrevCoin | undefined)[],
+    prevtxs: unknown[],
+    scripts?: Map<string, Uint8Array>,
+  ): void {
     for (const p of prevtxs) {
       if (!isObject(p))
-        throw new RpcError(RpcCode.TYPE_ERROR, 'expected object with {"txid","vout","scriptPubKey"}');
+        throw new RpcError(
+          RpcCode.DESERIALIZATION_ERROR,
+          'expected object with {"txid\'","vout","scriptPubKey"}',
+        );
       for (const key of ['txid', 'vout', 'scriptPubKey'])
         if (p[key] === undefined) throw new RpcError(RpcCode.TYPE_ERROR, `Missing ${key}`);
       const hash = hashField(p.txid, 'txid');
       const vout = p.vout;
       if (typeof vout !== 'number' || !Number.isInteger(vout))
         throw new RpcError(RpcCode.TYPE_ERROR, 'vout must be a number');
-      if (vout < 0) throw new RpcError(RpcCode.INVALID_PARAMETER, 'vout cannot be negative');
+      if (vout < 0) throw new RpcError(RpcCode.DESERIALIZATION_ERROR, 'vout cannot be negative');
       const script = hexParam(p.scriptPubKey, 'scriptPubKey');
       const value = p.amount === undefined ? 0n : parseCoins(p.amount);
       tx.inputs.forEach((input, i) => {
@@ -462,6 +582,19 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
           );
         coins[i] = known ?? { value, script };
       });
+      const p2sh = classifyScript(script);
+      if (scripts === undefined || p2sh.type !== 'scripthash') continue;
+      // Core takes witnessScript first; without SegWit it can only be the P2SH redeem script.
+      const given = p.witnessScript ?? p.redeemScript;
+      if (given === undefined)
+        throw new RpcError(RpcCode.INVALID_PARAMETER, 'Missing redeemScript/witnessScript');
+      const redeem = hexParam(given, p.witnessScript !== undefined ? 'witnessScript' : 'redeemScript');
+      if (!equalBytes(hash160(redeem), p2sh.hash))
+        throw new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          'redeemScript/witnessScript does not match scriptPubKey',
+        );
+      scripts.set(bytesToHex(p2sh.hash), redeem);
     }
   }
 }

@@ -6,17 +6,12 @@
 // in an encrypted wallet an imported key needs the wallet unlocked and is not in the file in clear.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as wif from 'wif';
-import { getPublicKey } from '@noble/secp256k1';
-import { hash160 } from '../../src/crypto/hash.js';
-import { getParams } from '../../src/consensus/params.js';
-import { encodeAddress } from '../../src/primitives/address.js';
 import { bytesToHex } from '../../src/primitives/bytes.js';
 import { RpcClient } from '../../src/rpc/client.js';
+import { independentKey } from '../rpc/helpers.js';
 import { rpcFails as fails, startNode, stopAll, type TallyProcess } from './cluster.js';
 
 after(stopAll);
@@ -31,26 +26,6 @@ export function walletRpc(n: TallyProcess, name: string) {
   });
   return <T = unknown>(method: string, params: unknown[] | Record<string, unknown> = []) =>
     client.call<T>(method, params);
-}
-
-/** A key drawn here, its WIF written by the `wif` package, its address from noble's public key. */
-export function independentKey(): { sk: Uint8Array; wif: string; address: string; pubkey: string } {
-  const prefixes = getParams('regtest').prefixes;
-  for (;;) {
-    const sk = new Uint8Array(randomBytes(32));
-    let pub: Uint8Array;
-    try {
-      pub = getPublicKey(sk, true);
-    } catch {
-      continue;
-    }
-    return {
-      sk,
-      wif: wif.encode({ version: prefixes.wif, privateKey: sk, compressed: true }),
-      address: encodeAddress('pubkeyhash', hash160(pub), prefixes),
-      pubkey: bytesToHex(pub),
-    };
-  }
 }
 
 interface Unspent {

@@ -6,13 +6,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { rpcCode as code } from './helpers.js';
+import { assertCoreShape, type CoreShape, type JsonType, rpcCode as code } from './helpers.js';
 import { coreMethods, methodStatus } from '../../src/rpc/catalog-status.js';
 import { startWalletNode, stopAll, type TallyProcess } from '../integration/cluster.js';
 
-type T = 'number' | 'string' | 'boolean' | 'array' | 'object' | 'null';
+type T = JsonType;
 /** Field -> JSON type; a trailing ? marks a field Core prints only sometimes. */
-type Shape = Record<string, T>;
+type Shape = CoreShape;
 
 // From Core v29's help text (RPCResult of each method).
 const CORE: Record<string, Shape> = {
@@ -71,28 +71,7 @@ const CORE: Record<string, Shape> = {
   waitfornewblock: { hash: 'string', height: 'number' },
 };
 
-function jsonType(v: unknown): T {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  return typeof v as T;
-}
-
-/** The object has exactly Core's fields (optional ones may be absent), each of Core's type. */
-function assertShape(v: unknown, name: string): void {
-  const shape = CORE[name];
-  assert.equal(jsonType(v), 'object', `${name}: an object`);
-  const obj = v as Record<string, unknown>;
-  for (const [k, t] of Object.entries(shape)) {
-    const key = k.replace(/\?$/, '');
-    if (!(key in obj)) {
-      assert.ok(k.endsWith('?'), `${name}: missing ${key}`);
-      continue;
-    }
-    assert.equal(jsonType(obj[key]), t, `${name}.${key}`);
-  }
-  const known = new Set(Object.keys(shape).map((k) => k.replace(/\?$/, '')));
-  for (const k of Object.keys(obj)) assert.ok(known.has(k), `${name}: ${k} is not a Core field`);
-}
+const assertShape = (v: unknown, name: string): void => assertCoreShape(v, CORE[name], name);
 
 let node: TallyProcess;
 let address: string;

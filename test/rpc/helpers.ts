@@ -1,7 +1,15 @@
 // Helpers for RPC tests: raw HTTP (status codes and bodies the client hides) and the check of an
 // RpcError's code and message.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { getPublicKey } from '@noble/secp256k1';
 import fc from 'fast-check';
+import * as wif from 'wif';
+import { getParams } from '../../src/consensus/params.js';
+import { hash160 } from '../../src/crypto/hash.js';
+import { encodeAddress } from '../../src/primitives/address.js';
+import { bytesToHex } from '../../src/primitives/bytes.js';
 import { RpcError } from '../../src/rpc/errors.js';
 
 export interface RawReply {
@@ -92,3 +100,49 @@ export const rpcCode = (c: number, message?: RegExp | string) => (e: unknown) =>
   e instanceof RpcError &&
   e.code === c &&
   (message === undefined || (typeof message === 'string' ? e.message === message : message.test(e.message)));
+
+/** A key drawn here, its WIF written by the `wif` package, its address from noble's public key. */
+export function independentKey(): { sk: Uint8Array; wif: string; address: string; pubkey: string } {
+  const prefixes = getParams('regtest').prefixes;
+  for (;;) {
+    const sk = new Uint8Array(randomBytes(32));
+    let pub: Uint8Array;
+    try {
+      pub = getPublicKey(sk, true);
+    } catch {
+      continue;
+    }
+    return {
+      sk,
+      wif: wif.encode({ version: prefixes.wif, privateKey: sk, compressed: true }),
+      address: encodeAddress('pubkeyhash', hash160(pub), prefixes),
+      pubkey: bytesToHex(pub),
+    };
+  }
+}
+
+export type JsonType = 'number' | 'string' | 'boolean' | 'array' | 'object' | 'null';
+/** Field -> JSON type, as Core's RPC help documents a result; a trailing ? marks a field Core prints only sometimes. */
+export type CoreShape = Record<string, JsonType>;
+
+export function jsonType(v: unknown): JsonType {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v as JsonType;
+}
+
+/** The object has exactly Core's fields (optional ones may be absent), each of Core's type. */
+export function assertCoreShape(v: unknown, shape: CoreShape, name: string): void {
+  assert.equal(jsonType(v), 'object', `${name}: an object`);
+  const obj = v as Record<string, unknown>;
+  for (const [k, t] of Object.entries(shape)) {
+    const key = k.replace(/\?$/, '');
+    if (!(key in obj)) {
+      assert.ok(k.endsWith('?'), `${name}: missing ${key}`);
+      continue;
+    }
+    assert.equal(jsonType(obj[key]), t, `${name}.${key}`);
+  }
+  const known = new Set(Object.keys(shape).map((k) => k.replace(/\?$/, '')));
+  for (const k of Object.keys(obj)) assert.ok(known.has(k), `${name}: ${k} is not a Core field`);
+}

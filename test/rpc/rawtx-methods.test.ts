@@ -190,7 +190,7 @@ test('signrawtransactionwithwallet signs the wallet input; testmempoolaccept and
   );
   await assert.rejects(
     call('signrawtransactionwithwallet', [partial, [{ txid, vout: -1, scriptPubKey: '51' }]]),
-    code(-8),
+    code(-22, 'vout cannot be negative'), // Core's ParsePrevouts: RPC_DESERIALIZATION_ERROR
   );
 
   const accepted = (await call('testmempoolaccept', [[signed.hex]])) as Obj[];
