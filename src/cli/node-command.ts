@@ -36,6 +36,7 @@ interface NodeFlags {
   mineAddress?: string;
   stratum?: string;
   stratumbind?: string;
+  stratumdifficulty?: string;
   minerkernel?: string;
   dbcache?: string;
   maxconnections?: string;
@@ -69,6 +70,7 @@ export function nodeFlags(g: GlobalNodeOpts, o: NodeFlags): Flags {
     mineaddress: o.mineAddress,
     stratum: o.stratum,
     stratumbind: o.stratumbind,
+    stratumdifficulty: o.stratumdifficulty,
     minerkernel: o.minerkernel,
     dbcache: o.dbcache,
     maxconnections: o.maxconnections,
@@ -182,6 +184,7 @@ export function addNodeCommand(program: Command, io: CliIO, globals: () => Globa
     )
     .option('--stratum <port>', 'serve Stratum v1 miners on this port (tally mine --pool, cpuminer, ASICs)')
     .option('--stratumbind <address>', 'Stratum listen address (default 127.0.0.1)')
+    .option('--stratumdifficulty <d>', 'starting share difficulty of a Stratum connection (default 0.001)')
     .option('--dbcache <MiB>', 'database cache in MiB (default 450)')
     .option('--maxconnections <n>', 'maximum peer connections (default 125)')
     .option('--daemon', 'run in the background')

@@ -68,6 +68,8 @@ export interface NodeConfig {
   stratum?: number;
   /** Address the Stratum server listens on (default 127.0.0.1). */
   stratumbind?: string;
+  /** Starting share difficulty of a Stratum connection (default 0.001); vardiff moves it from there. */
+  stratumdifficulty?: number;
   /** Database cache in MiB. */
   dbcache: number;
   maxconnections: number;
@@ -332,6 +334,15 @@ export const OPTIONS: Record<string, OptionSpec> = {
     schema: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.:-]+)$/),
     expect: 'a host name or IP address',
     help: 'Stratum listen address (default 127.0.0.1)',
+  },
+  stratumdifficulty: {
+    schema: z
+      .string()
+      .regex(/^\d{1,15}(\.\d{1,15})?(e-?\d{1,3})?$/i)
+      .transform(Number)
+      .pipe(z.number().min(2 ** -32).max(2 ** 48)),
+    expect: 'a share difficulty from 2^-32 (2.33e-10) to 2^48',
+    help: 'Starting share difficulty of a Stratum connection (default 0.001); vardiff adjusts it',
   },
   dbcache: { schema: int(4, 65536), expect: 'an integer 4..65536 (MiB)', help: 'Database cache in MiB' },
   maxconnections: { schema: int(0, 10000), expect: 'an integer 0..10000', help: 'Maximum peer connections' },

@@ -22,7 +22,25 @@ export interface MetricsSource {
   hashrate(): number;
   blocksFound(): number;
   bannedPeers(): number;
+  /** The Stratum server's share accounting per worker, or null when no Stratum port is open. */
+  stratum(): StratumFigures | null;
 }
+
+/** Per-worker share totals (the Stratum server bounds the workers it keeps to 1,024). */
+export interface StratumFigures {
+  connections: number;
+  workers: readonly {
+    name: string;
+    accepted: number;
+    rejected: number;
+    stale: number;
+    duplicate: number;
+    lowdifficulty: number;
+    blocks: number;
+  }[];
+}
+
+const SHARE_RESULTS = ['accepted', 'stale', 'duplicate', 'lowdifficulty', 'rejected'] as const;
 
 export class NodeMetrics {
   readonly registry = new Registry();
@@ -95,6 +113,32 @@ export class NodeMetrics {
       },
     });
     gauge('tally_banned_peers', 'Entries of the ban list', () => src.bannedPeers());
+    // Stratum: the series follow the server's worker table at each scrape (reset, then its totals),
+    // so a worker the server forgot leaves /metrics too and miners cannot grow the registry.
+    gauge('tally_stratum_connections', 'Open Stratum connections (NaN without --stratum)', () =>
+      src.stratum() === null ? null : (src.stratum()?.connections ?? null),
+    );
+    new Counter({
+      name: 'tally_stratum_shares_total',
+      help: 'Stratum shares by worker and result (accepted, stale, duplicate, lowdifficulty, rejected)',
+      labelNames: ['worker', 'result'],
+      registers,
+      collect() {
+        this.reset();
+        for (const w of src.stratum()?.workers ?? [])
+          for (const result of SHARE_RESULTS) this.inc({ worker: w.name, result }, w[result]);
+      },
+    });
+    new Counter({
+      name: 'tally_stratum_blocks_total',
+      help: 'Blocks found through the Stratum server, by worker',
+      labelNames: ['worker'],
+      registers,
+      collect() {
+        this.reset();
+        for (const w of src.stratum()?.workers ?? []) this.inc({ worker: w.name }, w.blocks);
+      },
+    });
     this.connectSeconds = new Histogram({
       name: 'tally_block_connect_seconds',
       help: 'Time to validate and connect a block to the tip',

@@ -70,7 +70,7 @@ import {
 import type { NodeConfig } from './config.js';
 import { DataDirLock } from './datadir.js';
 import { createLogging, type Logging } from './logging.js';
-import { NodeMetrics, type MetricsSource } from './metrics.js';
+import { NodeMetrics, type MetricsSource, type StratumFigures } from './metrics.js';
 import { SUPERVISION_EVENTS, Supervisor } from './supervisor.js';
 import { UtxoCounter } from './utxo-count.js';
 import type { RejectedItem } from '../p2p/node.js';
@@ -492,7 +492,7 @@ export class TallyNode {
         throw e;
       }
       if (config.mine) await node.startMining(mineScript);
-      if (config.stratum !== undefined) await node.startStratum(config.stratum, config.stratumbind);
+      if (config.stratum !== undefined) await node.startStratum(config.stratum, config.stratumbind, config.stratumdifficulty);
       if (config.explorer !== undefined) await node.startExplorer(config.explorer, config.explorerbind);
       node.scheduleWalletResend();
       if (metrics) node.countUtxos();
@@ -525,6 +525,12 @@ export class TallyNode {
 
   get progress(): SyncProgress {
     return this.p2p.progress();
+  }
+
+  /** The Stratum server's share accounting for /metrics, or null without --stratum. */
+  stratumFigures(): StratumFigures | null {
+    const s = this.stratum;
+    return s ? { connections: s.connectionCount, workers: s.workerStats() } : null;
   }
 
   /** Mempool acceptance then relay (p2p announces whatever enters the pool). */
@@ -688,7 +694,7 @@ export class TallyNode {
    * submitblock's path (and are relayed like any new tip). A username that is not an address is
    * paid to a new address of the node's wallet.
    */
-  private async startStratum(port: number, host = '127.0.0.1'): Promise<void> {
+  private async startStratum(port: number, host = '127.0.0.1', startDifficulty?: number): Promise<void> {
     const { chain, mempool, params } = this;
     const server = new StratumServer(
       {
@@ -708,7 +714,7 @@ export class TallyNode {
           }
         },
       },
-      { port, host, logger: this.logging.child('stratum') },
+      { port, host, startDifficulty, logger: this.logging.child('stratum') },
     );
     await listenOrExplain(() => server.start(), `Stratum port ${port}`);
     this.stratum = server;
@@ -1101,5 +1107,6 @@ function metricsSource(holder: { node?: TallyNode }): MetricsSource {
     hashrate: () => holder.node?.producer.hashrate ?? 0,
     blocksFound: () => holder.node?.producer.blocksFound ?? 0,
     bannedPeers: () => holder.node?.p2p.listBanned().length ?? 0,
+    stratum: () => holder.node?.stratumFigures() ?? null,
   };
 }

@@ -215,6 +215,15 @@ export class StratumServer {
     if (server) await new Promise<void>((r) => server.close(() => r()));
   }
 
+  /** Share accounting per worker (at most MAX_WORKERS, the least recently active dropped first). */
+  workerStats(): readonly Readonly<WorkerStats>[] {
+    return [...this.workers.values()];
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
   /** What getstratuminfo shows. */
   info(): object {
     const now = Date.now();
@@ -452,7 +461,10 @@ export class StratumServer {
       return;
     }
     if (clean) c.seen.clear();
-    c.jobs.set(job.id, { ...parts, difficulty: c.difficulty });
+    // A job resent after a retarget keeps the easier difficulty: shares already in flight on it
+    // were found at the old one (set_difficulty applies to the work that follows).
+    const before = c.jobs.get(job.id);
+    c.jobs.set(job.id, { ...parts, difficulty: Math.min(c.difficulty, before?.difficulty ?? Infinity) });
     while (c.jobs.size > MAX_JOBS) c.jobs.delete(c.jobs.keys().next().value as string);
     this.send(c, {
       id: null,

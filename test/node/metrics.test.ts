@@ -19,6 +19,7 @@ function source(over: Partial<MetricsSource> = {}): MetricsSource {
     hashrate: () => 1234.5,
     blocksFound: () => 6,
     bannedPeers: () => 1,
+    stratum: () => null,
     ...over,
   };
 }
@@ -58,6 +59,34 @@ test('the figures read back from the text with their values', async () => {
   f = parsePromText((await m.render()).body);
   assert.equal(sampleValue(f, 'tally_network_bytes_total', { direction: 'sent' }), 160);
   assert.equal(sampleValue(f, 'tally_blocks_found_total'), 6);
+});
+
+test('Stratum shares per worker follow the server table: a forgotten worker leaves /metrics', async () => {
+  const w = (name: string, accepted: number) => ({
+    name,
+    accepted,
+    rejected: 1,
+    stale: 2,
+    duplicate: 3,
+    lowdifficulty: 4,
+    blocks: 5,
+  });
+  let workers = [w('rig1', 10), w('rig2', 20)];
+  const m = new NodeMetrics(source({ stratum: () => ({ connections: 2, workers }) }));
+  let f = parsePromText((await m.render()).body);
+  assert.equal(sampleValue(f, 'tally_stratum_connections'), 2);
+  assert.equal(sampleValue(f, 'tally_stratum_shares_total', { worker: 'rig1', result: 'accepted' }), 10);
+  assert.equal(sampleValue(f, 'tally_stratum_shares_total', { worker: 'rig2', result: 'lowdifficulty' }), 4);
+  assert.equal(sampleValue(f, 'tally_stratum_blocks_total', { worker: 'rig2' }), 5);
+  workers = [w('rig2', 21)];
+  f = parsePromText((await m.render()).body);
+  assert.equal(sampleValue(f, 'tally_stratum_shares_total', { worker: 'rig2', result: 'accepted' }), 21);
+  const names = new Set(f.get('tally_stratum_shares_total')!.samples.map((x) => x.labels.worker));
+  assert.deepEqual([...names], ['rig2']);
+  // Without --stratum the connection gauge is NaN and there are no share series.
+  const none = parsePromText((await new NodeMetrics(source()).render()).body);
+  assert.ok(Number.isNaN(sampleValue(none, 'tally_stratum_connections')));
+  assert.equal(none.get('tally_stratum_shares_total')?.samples.length ?? 0, 0);
 });
 
 test('rejection reasons beyond the bound count as "other"', async () => {
