@@ -6,6 +6,7 @@
 // rejection reason) are bounded: unknown methods count as "unknown", and past MAX_REASON_LABELS
 // distinct reasons the rest count as "other", so no client or peer can grow the registry.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WorkerStats } from '../stratum/server.js';
 
 /** Distinct rejection reasons kept as labels (Core's reasons are a fixed set of a few dozen). */
 export const MAX_REASON_LABELS = 100;
@@ -29,15 +30,10 @@ export interface MetricsSource {
 /** Per-worker share totals (the Stratum server bounds the workers it keeps to 1,024). */
 export interface StratumFigures {
   connections: number;
-  workers: readonly {
-    name: string;
-    accepted: number;
-    rejected: number;
-    stale: number;
-    duplicate: number;
-    lowdifficulty: number;
-    blocks: number;
-  }[];
+  workers: readonly Pick<
+    WorkerStats,
+    'name' | 'accepted' | 'rejected' | 'stale' | 'duplicate' | 'lowdifficulty' | 'blocks'
+  >[];
 }
 
 const SHARE_RESULTS = ['accepted', 'stale', 'duplicate', 'lowdifficulty', 'rejected'] as const;
