@@ -340,7 +340,12 @@ export const OPTIONS: Record<string, OptionSpec> = {
       .string()
       .regex(/^\d{1,15}(\.\d{1,15})?(e-?\d{1,3})?$/i)
       .transform(Number)
-      .pipe(z.number().min(2 ** -32).max(2 ** 48)),
+      .pipe(
+        z
+          .number()
+          .min(2 ** -32)
+          .max(2 ** 48),
+      ),
     expect: 'a share difficulty from 2^-32 (2.33e-10) to 2^48',
     help: 'Starting share difficulty of a Stratum connection (default 0.001); vardiff adjusts it',
   },

@@ -492,7 +492,8 @@ export class TallyNode {
         throw e;
       }
       if (config.mine) await node.startMining(mineScript);
-      if (config.stratum !== undefined) await node.startStratum(config.stratum, config.stratumbind, config.stratumdifficulty);
+      if (config.stratum !== undefined)
+        await node.startStratum(config.stratum, config.stratumbind, config.stratumdifficulty);
       if (config.explorer !== undefined) await node.startExplorer(config.explorer, config.explorerbind);
       node.scheduleWalletResend();
       if (metrics) node.countUtxos();
