@@ -41,6 +41,7 @@ import {
 } from './policy.js';
 import { type Orphan, Orphanage } from './orphanage.js';
 import { checkReplacement } from './replacement.js';
+import { checkPackage, isChildWithParents } from './package.js';
 
 /** What the pool needs from the chain: the tip, its clock, and confirmed coins in batches. */
 export interface MempoolChain {
@@ -101,7 +102,33 @@ export interface AcceptOptions {
    * as Core keeps none from RPC.
    */
   peer?: number;
+  /** Refuse a fee rate above this, base units per 1,000 bytes (Core's client maxfeerate; submitpackage). */
+  maxFeeRate?: bigint;
 }
+
+/** One transaction's outcome in acceptPackage (Core's MempoolAcceptResult). */
+export type PackageTxResult =
+  | {
+      kind: 'valid';
+      entry: MempoolEntry;
+      /** Modified fee per 1,000 bytes it was judged by: its own, or its package's. */
+      effectiveFeeRate: bigint;
+      /** Internal txid hex of the transactions whose fees and sizes made that rate. */
+      includes: string[];
+      replaced: MempoolEntry[];
+    }
+  | { kind: 'in-pool'; entry: MempoolEntry }
+  | { kind: 'invalid'; error: RejectError }
+  | { kind: 'unevaluated' };
+
+/** acceptPackage's answer: Core's package_msg and each transaction's result by internal txid hex. */
+export interface PackageResult {
+  message: string;
+  results: Map<string, PackageTxResult>;
+}
+
+/** Core's client-side cap (submitpackage, testmempoolaccept): a policy refusal. */
+const MAX_FEERATE_EXCEEDED = 'max feerate exceeded';
 
 /** A validated transaction and the pool entries it replaces. */
 interface Validated {
@@ -279,9 +306,134 @@ export class Mempool extends EventEmitter {
     return this.lock.runExclusive(() => this.acceptLocked(tx, opts));
   }
 
+  /**
+   * Core's ProcessNewPackage (submitpackage) under the acceptance lock: the package's shape
+   * (package.ts), then each transaction on its own; those refused only for their fee rate, or for
+   * a parent so refused, are tried together at the package's fee rate (total modified fee over
+   * total size, Core's CPFP), all or none. Unlike Core v29, which keeps that for TRUC (v3)
+   * transactions, a parent below the min relay fee may enter with its child this way (as Core
+   * 26-27). Package members never replace pool transactions; one on its own may (BIP125 as accept).
+   */
+  acceptPackage(txs: readonly Tx[], opts: { maxFeeRate?: bigint } = {}): Promise<PackageResult> {
+    return this.lock.runExclusive(() => this.acceptPackageLocked(txs, opts.maxFeeRate));
+  }
+
+  private async acceptPackageLocked(txs: readonly Tx[], maxFeeRate?: bigint): Promise<PackageResult> {
+    const ids = txs.map((tx) => bytesToHex(tx.txid()));
+    const results = new Map<string, PackageTxResult>();
+    const done = (message: string): PackageResult => {
+      for (const id of ids) if (!results.has(id)) results.set(id, { kind: 'unevaluated' });
+      return { message, results };
+    };
+    const shape = checkPackage(txs);
+    if (shape !== null) return done(shape);
+    if (txs.length > 1) {
+      if (!isChildWithParents(txs)) return done('package-not-child-with-parents');
+      // Every input of the child is a package parent or a confirmed coin (a pool parent must be in the package).
+      const parents = new Set(ids.slice(0, -1));
+      const outside = txs[txs.length - 1].inputs
+        .map((i) => i.prevout)
+        .filter((op) => !parents.has(bytesToHex(op.hash)));
+      if ((await this.chain.getCoins(outside)).some((c) => c === undefined))
+        return done('package-not-child-with-unconfirmed-parents');
+    }
+    const individual = new Map<string, RejectError>();
+    const deferred: Tx[] = [];
+    let failed = false;
+    for (const [i, tx] of txs.entries()) {
+      const inPool = this.entries.get(ids[i]);
+      if (inPool) {
+        results.set(ids[i], { kind: 'in-pool', entry: inPool });
+        continue;
+      }
+      try {
+        const { entry, replaces } = await this.insert(tx, { maxFeeRate });
+        this.orphanage.erase(entry.txid);
+        await this.processOrphans(entry.tx);
+        const effectiveFeeRate = (this.modifiedFee(entry) * 1000n) / BigInt(entry.size);
+        results.set(ids[i], {
+          kind: 'valid',
+          entry,
+          effectiveFeeRate,
+          includes: [ids[i]],
+          replaced: replaces,
+        });
+      } catch (e) {
+        if (!isRejectError(e)) throw e;
+        individual.set(ids[i], e);
+        const feeOnly = e.reason === PolicyReason.MIN_RELAY_FEE || e.reason === PolicyReason.MEMPOOL_MIN_FEE;
+        if (txs.length > 1 && (feeOnly || isMissingInputs(e))) deferred.push(tx);
+        else failed = true;
+      }
+    }
+    if (!failed && deferred.length > 0) failed = !(await this.acceptTogether(deferred, results, maxFeeRate));
+    for (const [id, error] of individual) if (!results.has(id)) results.set(id, { kind: 'invalid', error });
+    return done(failed ? 'transaction failed' : 'success');
+  }
+
+  /**
+   * Core's AcceptMultipleTransactions: `txs` (sorted, each refused alone for its fee rate or a
+   * parent) are checked in order with each parent staged in the pool unannounced, then judged by
+   * their total fee rate; all enter (announced) or none (unstaged, nothing told). False when none.
+   */
+  private async acceptTogether(
+    txs: readonly Tx[],
+    results: Map<string, PackageTxResult>,
+    maxFeeRate?: bigint,
+  ): Promise<boolean> {
+    const staged: MempoolEntry[] = [];
+    const refuse = (tx: Tx, error: RejectError): false => {
+      for (const e of staged.reverse()) this.drop(e);
+      results.set(bytesToHex(tx.txid()), { kind: 'invalid', error });
+      return false;
+    };
+    for (const tx of txs) {
+      try {
+        const { entry, replaces } = await this.validate(tx, { bypassFeeChecks: true });
+        if (replaces.length > 0)
+          return refuse(
+            tx,
+            policyReject('bip125-replacement-disallowed', 'package replacement is not supported'),
+          );
+        this.add(entry);
+        staged.push(entry);
+      } catch (e) {
+        if (!isRejectError(e)) throw e;
+        return refuse(tx, e);
+      }
+    }
+    const fee = staged.reduce((n, e) => n + this.modifiedFee(e), 0n);
+    const size = staged.reduce((n, e) => n + e.size, 0);
+    const last = txs[txs.length - 1];
+    const relayFloor = feeForSize(this.minRelayFeeRate, size);
+    if (fee < relayFloor)
+      return refuse(last, policyReject(PolicyReason.MIN_RELAY_FEE, `${fee} < ${relayFloor}`));
+    const poolFloor = feeForSize(this.minFeeRate(), size);
+    if (fee < poolFloor)
+      return refuse(last, policyReject(PolicyReason.MEMPOOL_MIN_FEE, `${fee} < ${poolFloor}`));
+    const rate = (fee * 1000n) / BigInt(size);
+    if (maxFeeRate !== undefined && fee * 1000n > maxFeeRate * BigInt(size))
+      return refuse(last, policyReject(MAX_FEERATE_EXCEEDED, `${rate} > ${maxFeeRate}`));
+    const includes = staged.map((e) => e.txid);
+    for (const entry of staged) {
+      this.emit('accepted', entry);
+      this.orphanage.erase(entry.txid);
+      results.set(entry.txid, { kind: 'valid', entry, effectiveFeeRate: rate, includes, replaced: [] });
+    }
+    this.trim();
+    let all = true;
+    for (const entry of staged)
+      if (!this.entries.has(entry.txid)) {
+        results.set(entry.txid, { kind: 'invalid', error: policyReject(PolicyReason.MEMPOOL_FULL) });
+        all = false;
+      }
+    for (const entry of staged) if (this.entries.has(entry.txid)) await this.processOrphans(entry.tx);
+    return all;
+  }
+
   private async acceptLocked(tx: Tx, opts: AcceptOptions): Promise<MempoolEntry> {
     try {
-      const entry = await this.insert(tx, opts);
+      const { entry } = await this.insert(tx, opts);
       if (!opts.testOnly) {
         this.orphanage.erase(entry.txid);
         await this.processOrphans(entry.tx);
@@ -294,8 +446,9 @@ export class Mempool extends EventEmitter {
   }
 
   /** Validates and, unless testOnly, adds one transaction (replacing what it outbids). */
-  private async insert(tx: Tx, opts: AcceptOptions): Promise<MempoolEntry> {
-    const { entry, replaces } = await this.validate(tx, opts);
+  private async insert(tx: Tx, opts: AcceptOptions): Promise<Validated> {
+    const validated = await this.validate(tx, opts);
+    const { entry, replaces } = validated;
     if (!opts.testOnly) {
       for (const old of replaces) this.removeOne(old, 'replaced');
       this.add(entry);
@@ -303,7 +456,7 @@ export class Mempool extends EventEmitter {
       if (!this.entries.has(entry.txid)) throw policyReject(PolicyReason.MEMPOOL_FULL);
       this.emit('accepted', entry);
     }
-    return entry;
+    return validated;
   }
 
   /**
@@ -401,6 +554,8 @@ export class Mempool extends EventEmitter {
       if (modified < poolFloor)
         throw policyReject(PolicyReason.MEMPOOL_MIN_FEE, `${modified} < ${poolFloor}`);
     }
+    if (opts.maxFeeRate !== undefined && modified * 1000n > opts.maxFeeRate * BigInt(size))
+      throw policyReject(MAX_FEERATE_EXCEEDED, `${(modified * 1000n) / BigInt(size)} > ${opts.maxFeeRate}`);
 
     const entry: MempoolEntry = {
       tx,
@@ -474,14 +629,19 @@ export class Mempool extends EventEmitter {
     this.changes++;
   }
 
-  private removeOne(e: MempoolEntry, reason: string): void {
-    if (!this.entries.delete(e.txid)) return;
+  /** Takes an entry out without telling anyone (a staged package member that failed). */
+  private drop(e: MempoolEntry): boolean {
+    if (!this.entries.delete(e.txid)) return false;
     for (const input of e.tx.inputs) {
       if (this.spends.get(input.prevout.key()) === e.txid) this.spends.delete(input.prevout.key());
     }
     this.bytes -= e.size;
     this.changes++;
-    this.emit('removed', e, reason);
+    return true;
+  }
+
+  private removeOne(e: MempoolEntry, reason: string): void {
+    if (this.drop(e)) this.emit('removed', e, reason);
   }
 
   /** Removes the entry and everything that spends it. */
@@ -545,7 +705,7 @@ export class Mempool extends EventEmitter {
       for (const o of this.orphanage.childrenOf(queue.shift() as Tx)) {
         if (!this.orphanage.has(o.txid)) continue;
         try {
-          queue.push((await this.insert(o.tx, {})).tx);
+          queue.push((await this.insert(o.tx, {})).entry.tx);
           this.orphanage.erase(o.txid);
         } catch (err) {
           if (!isRejectError(err)) throw err;

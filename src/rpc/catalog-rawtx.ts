@@ -48,4 +48,40 @@ export const RAWTX_DOCS: Record<string, MethodDoc> = {
     result: '"hex"    (string) The hex-encoded raw transaction with signature(s)',
     examples: [[['myhex1', 'myhex2', 'myhex3']]],
   },
+  submitpackage: {
+    summary:
+      'Submit a package of raw transactions (serialized, hex-encoded) to local node.\nThe package will be validated according to consensus and mempool policy rules. If any transaction passes, it will be accepted to mempool.\n' +
+      'This RPC is experimental and the interface may be unstable. Refer to doc/policy/packages.md for documentation on package policies.\n' +
+      "Warning: successful submission does not mean the transactions will propagate throughout the network.\nTally: a parent below the min relay fee may enter with its child at the package's fee rate (Core v29 keeps that for TRUC transactions).",
+    args: [
+      req(
+        'package',
+        'array',
+        'An array of raw transactions. The package must consist of a child with its parents, and none of the parents may depend on each other. The package must be topologically sorted, with the child being the last element in the array.',
+      ),
+      opt(
+        'maxfeerate',
+        'amount',
+        '"0.10"',
+        'Reject transactions whose fee rate is higher than the specified value, expressed in TLY/kvB.. Set to 0 to accept any fee rate.',
+      ),
+      opt(
+        'maxburnamount',
+        'amount',
+        '"0.00"',
+        "Reject transactions with provably unspendable outputs (e.g. 'datacarrier' outputs that use the OP_RETURN opcode) greater than the specified value, expressed in TLY.",
+      ),
+    ],
+    result:
+      '{\n  "package_msg" : "str",             (string) The transaction package result message. "success" indicates all transactions were accepted into or are already in the mempool.\n' +
+      '  "tx-results" : {                    (json object) transaction results keyed by wtxid (= txid: no SegWit)\n' +
+      '    "wtxid" : {\n      "txid" : "hex",\n      "other-wtxid" : "hex",          (string, optional) never: no witnesses\n' +
+      '      "vsize" : n,                    (numeric, optional) Sigops-adjusted virtual transaction size.\n' +
+      '      "fees" : {                      (json object, optional) Transaction fees\n        "base" : n,                   (numeric) transaction fee in TLY\n' +
+      '        "effective-feerate" : n,      (numeric, optional) if the transaction was not already in the mempool, the effective feerate in TLY per KvB.\n' +
+      '        "effective-includes" : [ "hex", ... ]  (json array, optional) the wtxids of the transactions whose fees and vsizes are included in effective-feerate.\n      },\n' +
+      '      "error" : "str"                 (string, optional) The transaction error string, if it was rejected by the mempool\n    },\n    ...\n  },\n' +
+      '  "replaced-transactions" : [ "hex", ... ]  (json array) List of txids of replaced transactions\n}',
+    examples: [[['rawtx1', 'rawtx2']], [['rawtx1', 'rawtx2'], 0.1, 0]],
+  },
 };

@@ -59,7 +59,6 @@ const NOT_YET: Record<string, string> = {
       .split(' ')
       .map((m) => [m, LEGACY_IMPORT]),
   ),
-  submitpackage: 'not yet',
 };
 
 /** Served, with a difference worth knowing. */
@@ -79,6 +78,8 @@ const DIFFERS: Record<string, string> = {
   pruneblockchain:
     "no PruneAfterHeight: a chain of any length may be pruned (Core's regtest waits for 1,000 blocks)",
   importmempool: 'apply_unbroadcast_set changes nothing: Tally keeps no unbroadcast set',
+  submitpackage:
+    "a parent below the min relay fee may enter with its child (Core v29: TRUC only); no package RBF; tx-results lists unevaluated transactions (Core's loop skips them)",
   signrawtransactionwithkey:
     'legacy inputs only (P2PKH, P2PK, bare and P2SH multisig); witness is always empty; DEFAULT means ALL',
   getrawtransaction: 'without txindex only the pool or a named block is searched, as Core',

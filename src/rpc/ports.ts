@@ -6,7 +6,7 @@
 import type { ChainParams } from '../consensus/params.js';
 import type { BlockHeader, Block } from '../primitives/block.js';
 import type { OutPoint, Tx } from '../primitives/tx.js';
-import type { MempoolEntry } from '../mempool/mempool.js';
+import type { MempoolEntry, PackageResult } from '../mempool/mempool.js';
 import type { Orphan } from '../mempool/orphanage.js';
 import type { BanEntry } from '../p2p/banlist.js';
 import type { PeerInfo } from '../p2p/node.js';
@@ -132,6 +132,8 @@ export interface MempoolPort {
   ancestors(e: PoolEntry): Map<string, PoolEntry>;
   descendants(e: PoolEntry): Map<string, PoolEntry>;
   accept(tx: Tx, opts?: { testOnly?: boolean }): Promise<PoolEntry>;
+  /** Core's ProcessNewPackage (submitpackage): the package rules, then each transaction, CPFP by package fee rate. */
+  acceptPackage(txs: readonly Tx[], opts?: { maxFeeRate?: bigint }): Promise<PackageResult>;
   /** Orphan transactions held, oldest first (getorphantxs). */
   orphans(): Orphan[];
   /** Fee plus prioritisetransaction's delta. */

@@ -8,7 +8,7 @@ import { Reason, RejectError } from '../consensus/errors.js';
 import { hash160 } from '../crypto/hash.js';
 import { PolicyReason } from '../mempool/policy.js';
 import { AddressError, addressToScript, decodeWif, scriptToAddress } from '../primitives/address.js';
-import { bytesToHex, equalBytes, hashFromHex, hexToBytes } from '../primitives/bytes.js';
+import { bytesToHex, equalBytes, hashFromHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
 import { OutPoint, Tx, TxIn, TxOut } from '../primitives/tx.js';
 import { scriptToAsm } from '../script/asm.js';
 import { ScriptError } from '../script/errors.js';
@@ -27,6 +27,7 @@ import {
 } from '../script/sign.js';
 import { publicKeyFromPrivate } from '../crypto/secp256k1.js';
 import { signWalletInputs } from '../wallet/signing.js';
+import { isChildWithParentsTree, MAX_PACKAGE_COUNT } from '../mempool/package.js';
 import { JsonAmount, formatCoins, parseCoins } from './amount.js';
 import { hashParam, scriptType, type SpentOutput, txJson, verbosity } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
@@ -544,6 +545,68 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
         }
       }
       return out;
+    },
+  );
+
+  reg(
+    'submitpackage',
+    ['package', 'maxfeerate', 'maxburnamount'],
+    'Submits a child with its unconfirmed parents (sorted, up to 25) to the pool and relays what enters; a parent ' +
+      "too cheap alone enters with its child at the package's fee rate. Result: {package_msg, tx-results, replaced-transactions}.",
+    async (r) => {
+      const raw = r.array(0);
+      if (raw.length < 1 || raw.length > MAX_PACKAGE_COUNT)
+        throw new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          `Array must contain between 1 and ${MAX_PACKAGE_COUNT} transactions.`,
+        );
+      const max = maxFeeRate(r, 1);
+      const maxBurn = r.has(2) ? r.amount(2) : 0n;
+      const txs = raw.map((h) => {
+        if (typeof h !== 'string')
+          throw new RpcError(RpcCode.TYPE_ERROR, 'package must be an array of hex strings');
+        const tx = decodeTx(h, `TX decode failed: ${h} Make sure the tx has at least one input.`);
+        if (tx.outputs.some((o) => isUnspendable(o.scriptPubKey) && o.value > maxBurn))
+          throw new RpcError(
+            RpcCode.VERIFY_ERROR,
+            'Unspendable output exceeds maximum configured by user (maxburnamount)',
+          );
+        return tx;
+      });
+      if (txs.length > 1 && !isChildWithParentsTree(txs))
+        throw new RpcError(
+          RpcCode.VERIFY_ERROR,
+          'package topology disallowed. not child-with-parents or parents depend on each other.',
+        );
+      const { message, results } = await mempool.acceptPackage(txs, {
+        maxFeeRate: max > 0n ? max : undefined,
+      });
+      const txResults: Record<string, unknown> = {};
+      const replaced = new Set<string>();
+      for (const tx of txs) {
+        const txid = tx.txidHex();
+        const res = results.get(bytesToHex(tx.txid()));
+        const out: Record<string, unknown> = { txid };
+        if (res === undefined || res.kind === 'unevaluated') out.error = 'unevaluated';
+        else if (res.kind === 'invalid')
+          out.error = res.error.debug ? `${res.error.reason}, ${res.error.debug}` : res.error.reason;
+        else {
+          out.vsize = res.entry.size;
+          // Core gives no effective fee rate for a transaction that was already in the pool.
+          out.fees =
+            res.kind === 'in-pool'
+              ? { base: new JsonAmount(res.entry.fee) }
+              : {
+                  base: new JsonAmount(res.entry.fee),
+                  'effective-feerate': new JsonAmount(res.effectiveFeeRate),
+                  'effective-includes': res.includes.map((id) => reverseHex(hexToBytes(id))),
+                };
+          if (res.kind === 'valid') for (const e of res.replaced) replaced.add(e.tx.txidHex());
+        }
+        // Keyed by wtxid, which is the txid without SegWit.
+        txResults[txid] = out;
+      }
+      return { package_msg: message, 'tx-results': txResults, 'replaced-transactions': [...replaced] };
     },
   );
 

@@ -11,6 +11,7 @@ import { hash160 } from '../../src/crypto/hash.js';
 import { encodeAddress } from '../../src/primitives/address.js';
 import { bytesToHex } from '../../src/primitives/bytes.js';
 import { RpcError } from '../../src/rpc/errors.js';
+import { startNode, type TallyProcess } from '../integration/cluster.js';
 
 export interface RawReply {
   status: number;
@@ -145,4 +146,13 @@ export function assertCoreShape(v: unknown, shape: CoreShape, name: string): voi
   }
   const known = new Set(Object.keys(shape).map((k) => k.replace(/\?$/, '')));
   for (const k of Object.keys(obj)) assert.ok(known.has(k), `${name}: ${k} is not a Core field`);
+}
+
+/** A regtest node without peers whose wallet "w" holds 101 blocks' coinbases (50 coins spendable). */
+export async function startFundedNode(): Promise<{ node: TallyProcess; walletAddress: string }> {
+  const node = await startNode({ args: ['--connect', '0'] });
+  await node.rpc('createwallet', ['w']);
+  const walletAddress = await node.rpc<string>('getnewaddress');
+  await node.rpc('generatetoaddress', [101, walletAddress]);
+  return { node, walletAddress };
 }

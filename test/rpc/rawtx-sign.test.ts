@@ -11,8 +11,14 @@ import { addressToScript, encodeAddress } from '../../src/primitives/address.js'
 import { bytesToHex, hashFromHex, hexToBytes } from '../../src/primitives/bytes.js';
 import { OutPoint, Tx, TxIn, TxOut } from '../../src/primitives/tx.js';
 import { multisigScript, p2pkScript, p2shScript } from '../../src/script/standard.js';
-import { startNode, stopAll, type TallyProcess } from '../integration/cluster.js';
-import { assertCoreShape, type CoreShape, independentKey, rpcCode as code } from './helpers.js';
+import { stopAll, type TallyProcess } from '../integration/cluster.js';
+import {
+  assertCoreShape,
+  type CoreShape,
+  independentKey,
+  rpcCode as code,
+  startFundedNode,
+} from './helpers.js';
 
 const prefixes = getParams('regtest').prefixes;
 const COIN = 100_000_000n;
@@ -44,10 +50,7 @@ const multisig = multisigScript(2, [pub(k1), pub(k2), pub(k3)]);
 const p2sh = p2shScript(hash160(multisig));
 
 before(async () => {
-  node = await startNode({ args: ['--connect', '0'] });
-  await node.rpc('createwallet', ['w']);
-  walletAddress = await node.rpc<string>('getnewaddress');
-  await node.rpc('generatetoaddress', [101, walletAddress]);
+  ({ node, walletAddress } = await startFundedNode());
 });
 after(() => stopAll());
 
