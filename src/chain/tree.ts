@@ -61,7 +61,7 @@ export class BlockTree {
   }
 
   setActive(tip: BlockEntry): void {
-    const arr: BlockEntry[] = new Array(tip.height + 1);
+    const arr = new Array<BlockEntry>(tip.height + 1);
     for (let e: BlockEntry | null = tip; e; e = e.prev) arr[e.height] = e;
     this.active = arr;
   }

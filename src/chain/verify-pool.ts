@@ -16,7 +16,7 @@ import type { VerifyFailure, VerifyJob } from './verify-worker.js';
 export type { ScriptCheck, VerifyFailure };
 
 /** Thrown by CachedOnlyChecker when a signature is not in the cache: the job needs a worker. */
-const MISS = Symbol('sigcache-miss');
+const MISS = new Error('sigcache-miss');
 
 /** Answers signature checks from the cache alone, so mempool-verified txs skip the workers. */
 class CachedOnlyChecker extends TxSignatureChecker {

@@ -75,9 +75,9 @@ function startChild(index: number, datadir: string, args: string[]): Promise<Omi
       if (!m) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
-      child.stdout!.off('data', onData);
-      child.stdout!.resume();
-      child.stderr!.resume();
+      child.stdout.off('data', onData);
+      child.stdout.resume();
+      child.stderr.resume();
       const rpcPort = Number(m[2]);
       const cookieFile = join(datadir, 'regtest', '.cookie');
       resolveStart({
@@ -90,8 +90,8 @@ function startChild(index: number, datadir: string, args: string[]): Promise<Omi
         rpc: new RpcClient({ port: rpcPort, cookieFile }),
       });
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   });
 }
 

@@ -414,7 +414,8 @@ function isMain(): boolean {
 
 if (isMain()) {
   installProcessConsole();
-  runCli(process.argv.slice(2), {
+  // runCli catches every failure and answers an exit code, so the promise never rejects.
+  void runCli(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,

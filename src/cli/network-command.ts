@@ -67,13 +67,14 @@ function printDescription(io: CliIO, d: Record<string, unknown>, json: boolean):
     return;
   }
   for (const [k, v] of Object.entries(d)) {
+    // Numbers, booleans and objects print as JSON writes them (the --json form prints the same values).
     const text = Array.isArray(v)
       ? v.length
         ? v.join(' ')
         : '(none)'
-      : typeof v === 'object'
-        ? JSON.stringify(v)
-        : String(v);
+      : typeof v === 'string'
+        ? v
+        : JSON.stringify(v);
     io.stdout.write(`${(k + ':').padEnd(19)}${text}\n`);
   }
 }

@@ -2,6 +2,7 @@
 // stops it cleanly on SIGINT/SIGTERM or the `stop` RPC. Owns the terminal side of running a node:
 // the catch-up progress bar and routing log lines around it. Everything else is node/'s.
 import { spawn } from 'node:child_process';
+import { inspect } from 'node:util';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig, OPTIONS, type Flags } from '../node/config.js';
@@ -291,7 +292,7 @@ export function addNodeCommand(program: Command, io: CliIO, globals: () => Globa
         throw e;
       }
       const timer = view
-        ? setInterval(() => stdout.closed === null && view.update(node!.progress), 1000)
+        ? setInterval(() => stdout.closed === null && view.update(node.progress), 1000)
         : undefined;
       const stopErr = await done;
       const err = fatal ?? stopErr;
@@ -300,6 +301,6 @@ export function addNodeCommand(program: Command, io: CliIO, globals: () => Globa
       detach();
       // Whatever a part left behind (a timer, a worker) must not keep a stopped node's process up.
       setTimeout(() => process.exit(process.exitCode ?? (err ? 1 : 0)), 2000).unref();
-      if (err) throw err;
+      if (err) throw err instanceof Error ? err : new Error(inspect(err));
     });
 }

@@ -135,7 +135,7 @@ export function connectBlock(
     const spent = tx.inputs.map((i) => view.getCoin(i.prevout)!);
     if (enforceBIP68) {
       const heights = spent.map((c) => c.height);
-      const locks = calculateSequenceLocks(tx, heights, ctx.medianTimePastAt, true);
+      const locks = calculateSequenceLocks(tx, heights, (h) => ctx.medianTimePastAt(h), true);
       checkSequenceLocks(locks, height, ctx.prevMedianTimePast);
     }
     sigops += transactionSigOpCount(

@@ -118,8 +118,8 @@ export class Miner {
       start,
       count,
       epoch,
-      control: this.control.buffer as SharedArrayBuffer,
-      counter: this.counter.buffer as SharedArrayBuffer,
+      control: this.control.buffer,
+      counter: this.counter.buffer,
       chunk: this.chunk,
     };
     return task;

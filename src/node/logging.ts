@@ -92,7 +92,7 @@ export function formatConsoleLine(json: string, color: boolean): string {
     .filter(([k]) => !OMIT.has(k))
     .map(([k, v]) => `${k}=${formatValue(v)}`)
     .join(' ');
-  return `${time} ${name}${sub} ${String(e.msg ?? '')}${extra ? ' ' + extra : ''}\n`;
+  return `${time} ${name}${sub} ${typeof e.msg === 'string' ? e.msg : e.msg === undefined ? '' : JSON.stringify(e.msg)}${extra ? ' ' + extra : ''}\n`;
 }
 
 export function createLogging(opts: LoggingOptions): Logging {
@@ -113,8 +113,8 @@ export function createLogging(opts: LoggingOptions): Logging {
       mkdir: true,
       // Owner-only, as the data directory (the log names addresses, peers and wallets).
       mode: 0o600,
-    }) as unknown as typeof file;
-    streams.push({ level: rootLevel, stream: file! });
+    });
+    streams.push({ level: rootLevel, stream: file });
   }
   if (opts.printToConsole) {
     const out = opts.console ?? process.stdout;

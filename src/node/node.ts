@@ -209,7 +209,7 @@ export class TallyNode {
       lock.release();
       throw e;
     }
-    const cleanup: (() => Promise<unknown> | unknown)[] = [() => lock.release()];
+    const cleanup: (() => unknown)[] = [() => lock.release()];
     const checkAbort = () => opts.signal?.throwIfAborted();
     const undo = async () => {
       for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => undefined);
@@ -967,7 +967,7 @@ export class TallyNode {
     this.supervisor.stop();
     for (const t of this.aloneTimers) clearTimeout(t);
     let failure: unknown;
-    const step = async (what: string, f: () => Promise<unknown> | unknown) => {
+    const step = async (what: string, f: () => unknown) => {
       try {
         await f();
       } catch (err) {

@@ -118,8 +118,8 @@ export interface AddressBookOptions {
 
 export class AddressBook {
   private readonly entries = new Map<string, Slot>();
-  private readonly newTable: (Slot | undefined)[] = new Array(NEW_BUCKETS * BUCKET_SIZE);
-  private readonly triedTable: (Slot | undefined)[] = new Array(TRIED_BUCKETS * BUCKET_SIZE);
+  private readonly newTable = new Array<Slot | undefined>(NEW_BUCKETS * BUCKET_SIZE);
+  private readonly triedTable = new Array<Slot | undefined>(TRIED_BUCKETS * BUCKET_SIZE);
   private readonly newList: Slot[] = [];
   private readonly triedList: Slot[] = [];
   private key: Uint8Array;

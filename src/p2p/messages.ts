@@ -292,7 +292,7 @@ function decodeKnown(command: Command, r: BufferReader): Message {
       const n = readCount(r, `${command}.count`, MAX_INV, 36);
       // Views into the message, not copies: a 50,000-item inv (1.8 MB) is read without 50,000
       // allocations; a caller that keeps a hash past the message copies it (relay keeps hex keys).
-      const items: InvItem[] = new Array(n);
+      const items = new Array<InvItem>(n);
       for (let i = 0; i < n; i++) {
         items[i] = { type: r.u32(`${command}.type`), hash: r.bytes(32, `${command}.hash`) };
       }
@@ -307,7 +307,7 @@ function decodeKnown(command: Command, r: BufferReader): Message {
     }
     case 'headers': {
       const n = readCount(r, 'headers.count', MAX_HEADERS, 81);
-      const headers: BlockHeader[] = new Array(n);
+      const headers = new Array<BlockHeader>(n);
       for (let i = 0; i < n; i++) {
         headers[i] = BlockHeader.read(r);
         if (r.varint('headers.txcount') !== 0)

@@ -109,7 +109,7 @@ export class Block {
     const header = BlockHeader.read(r);
     // The smallest transaction is 10 bytes (version, two empty counts, locktime).
     const n = r.varint('block.txs.length', Math.floor(r.remaining / 10));
-    const txs: Tx[] = new Array(n);
+    const txs = new Array<Tx>(n);
     for (let i = 0; i < n; i++) txs[i] = Tx.read(r);
     const b = new Block(header, txs);
     b._raw = r.data.slice(start, r.pos);

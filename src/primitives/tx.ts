@@ -115,10 +115,10 @@ export class Tx {
     // Each input takes at least 41 bytes and each output 9: bound counts by what is left so a
     // forged count cannot make us allocate.
     const nIn = r.varint('tx.vin.length', Math.floor(r.remaining / 41));
-    const inputs: TxIn[] = new Array(nIn);
+    const inputs = new Array<TxIn>(nIn);
     for (let i = 0; i < nIn; i++) inputs[i] = TxIn.read(r);
     const nOut = r.varint('tx.vout.length', Math.floor(r.remaining / 9));
-    const outputs: TxOut[] = new Array(nOut);
+    const outputs = new Array<TxOut>(nOut);
     for (let i = 0; i < nOut; i++) outputs[i] = TxOut.read(r);
     const locktime = r.u32('tx.locktime');
     const tx = new Tx(version, inputs, outputs, locktime);

@@ -28,7 +28,8 @@ export interface RpcContext {
   signal?: AbortSignal;
 }
 
-export type RpcHandler = (params: unknown[], ctx: RpcContext) => Promise<unknown> | unknown;
+/** Answers a result, or a promise of one (the return type is `unknown`, which includes promises). */
+export type RpcHandler = (params: unknown[], ctx: RpcContext) => unknown;
 
 export interface MethodOptions {
   /** Help text: what the method does, its arguments and result. */

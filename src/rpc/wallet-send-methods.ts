@@ -96,7 +96,7 @@ export function registerWalletSendMethods(server: RpcServer, deps: WalletRpcDeps
     'Sends to the outputs ([{address: coins}, ...]) in one transaction. Result: {complete, txid}.',
     async (r, _c, w) => {
       const wallet = w();
-      const outputs = paymentOutputs(wallet, r.has(0) ? (r.array(0) as unknown) : undefined);
+      const outputs = paymentOutputs(wallet, r.has(0) ? r.array(0) : undefined);
       const options = r.has(4) ? r.object(4) : {};
       if (Array.isArray(options.subtract_fee_from_outputs) && options.subtract_fee_from_outputs.length > 0)
         throw new RpcError(RpcCode.INVALID_PARAMETER, 'subtract_fee_from_outputs is not supported');

@@ -117,7 +117,7 @@ export const OP = {
 } as const;
 
 /** Core's GetOpName: small numbers print as digits, everything else by name. */
-const NAMES: string[] = new Array(256).fill('OP_UNKNOWN');
+const NAMES = new Array<string>(256).fill('OP_UNKNOWN');
 for (const [name, code] of Object.entries(OP)) NAMES[code] = name;
 NAMES[OP.OP_0] = '0';
 NAMES[OP.OP_1NEGATE] = '-1';

@@ -122,7 +122,9 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
       if (!p) return;
       this.pending.delete(msg.id as number);
       if (msg.error) {
-        const e = Array.isArray(msg.error) ? msg.error : [20, String(msg.error)];
+        const e = Array.isArray(msg.error)
+          ? msg.error
+          : [20, typeof msg.error === 'string' ? msg.error : JSON.stringify(msg.error)];
         p.reject(new StratumError(Number(e[0]) || 20, String(e[1])));
       } else p.resolve(msg.result);
       return;

@@ -127,7 +127,7 @@ export const walletFileSchema = z
   // Migration: version 1 had no imported keys nor flags.
   .transform((f) => ({
     ...f,
-    version: WALLET_FILE_VERSION as 2,
+    version: WALLET_FILE_VERSION,
     imported: f.imported ?? { keys: [], scripts: [] },
     flags: f.flags ?? {},
   }));

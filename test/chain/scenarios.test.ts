@@ -34,7 +34,7 @@ describe('regtest block scenarios', () => {
    * The verdict of the same block as a BIP23 proposal (the one connectBlock, run without storing)
    * when it builds on the tip; proposals skip proof of work, as Core's TestBlockValidity does.
    */
-  async function proposal(blk: Block): Promise<string | null | 'not-on-tip'> {
+  async function proposal(blk: Block): Promise<string | null> {
     if (!equalBytes(blk.header.prevHash, chain.tip.hash)) return 'not-on-tip';
     return checkProposal(chain, blk, FAR_FUTURE());
   }

@@ -41,7 +41,7 @@ test('Wycheproof ecdsa_secp256k1_sha256_bitcoin: 463 cases, Bitcoin verdict on e
       const verified = backends.map((b) => verifyDer(sig, digest, pub, b));
       assert.ok(
         verified.every((v) => v === verified[0]),
-        `tc ${c.tcId} (${c.comment}): backends disagree: ${backends.map((b, i) => `${b.name}=${verified[i]}`)}`,
+        `tc ${c.tcId} (${c.comment}): backends disagree: ${backends.map((b, i) => `${b.name}=${verified[i]}`).join(',')}`,
       );
       const verdict = strict && verified[0];
       if (c.result === 'acceptable') tally.acceptable++;

@@ -128,7 +128,7 @@ export class TallyProcess {
     this.pid = child.pid ?? 0;
     live.add(this);
     child.once('exit', () => live.delete(this));
-    child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (this.output += d.toString()));
     await new Promise<void>((resolve, reject) => {
       let buf = '';
       const timer = setTimeout(
@@ -143,7 +143,7 @@ export class TallyProcess {
       const onExit = (code: number | null, signal: string | null) =>
         fail(new Error(`node exited before it started (code ${code}, signal ${signal})`));
       child.once('exit', onExit);
-      child.stdout!.on('data', (d: Buffer) => {
+      child.stdout.on('data', (d: Buffer) => {
         const s = d.toString();
         this.output += s;
         if (this.rpcPort) return;

@@ -95,7 +95,7 @@ test(
         timeout: 120_000,
       });
       assert.equal(await client.command('getblockcount'), 0);
-      const zmqList = (await client.command('getzmqnotifications')) as { type: string; address: string }[];
+      const zmqList = await client.command<{ type: string; address: string }[]>('getzmqnotifications');
       assert.deepEqual(zmqList.map((z) => z.type).sort(), [
         'pubhashblock',
         'pubhashtx',
@@ -104,14 +104,14 @@ test(
         'pubsequence',
       ]);
       await client.command('createwallet', 'w');
-      const addr = (await client.command('getnewaddress')) as string;
-      const mined = (await client.command('generatetoaddress', 101, addr)) as string[];
-      const other = (await client.command('getnewaddress')) as string;
-      const txid = (await client.command('sendtoaddress', other, 1)) as string;
-      const [b102] = (await client.command('generatetoaddress', 1, addr)) as string[];
+      const addr = await client.command<string>('getnewaddress');
+      const mined = await client.command<string[]>('generatetoaddress', 101, addr);
+      const other = await client.command<string>('getnewaddress');
+      const txid = await client.command<string>('sendtoaddress', other, 1);
+      const [b102] = await client.command<string[]>('generatetoaddress', 1, addr);
       // A reorg: the last block goes, its payment returns to the pool, two blocks replace it.
       await client.command('invalidateblock', b102);
-      const replaced = (await client.command('generatetoaddress', 2, addr)) as string[];
+      const replaced = await client.command<string[]>('generatetoaddress', 2, addr);
       const tip = replaced[1];
       assert.equal(await client.command('getbestblockhash'), tip);
 
@@ -150,50 +150,50 @@ test(
 
       // REST through the client (unauthenticated, on the RPC port).
       const rest = new Client({ host: `http://127.0.0.1:${node.rpcPort}`, timeout: 120_000 });
-      const block = (await rest.getBlockByHash(tip)) as { hash: string; tx: { txid: string }[] };
+      const block = await rest.getBlockByHash<{ hash: string; tx: { txid: string }[] }>(tip);
       assert.equal(block.hash, tip);
       assert.equal(typeof block.tx[0].txid, 'string');
-      const summary = (await rest.getBlockByHash(tip, { summary: true })) as { tx: string[] };
+      const summary = await rest.getBlockByHash<{ tx: string[] }>(tip, { summary: true });
       assert.equal(typeof summary.tx[0], 'string');
-      const bin = (await rest.getBlockByHash(tip, { extension: 'bin' })) as Buffer;
+      const bin = await rest.getBlockByHash<Buffer>(tip, { extension: 'bin' });
       assert.equal(bin.toString('hex'), await client.command('getblock', tip, 0));
-      const headers = (await rest.getBlockHeadersByHash(mined[0], 3)) as { hash: string }[];
+      const headers = await rest.getBlockHeadersByHash<{ hash: string }[]>(mined[0], 3);
       assert.deepEqual(
         headers.map((h) => h.hash),
         mined.slice(0, 3),
       );
-      const info = (await rest.getBlockchainInformation()) as { blocks: number; chain: string };
+      const info = await rest.getBlockchainInformation<{ blocks: number; chain: string }>();
       assert.equal(info.blocks, 103);
       assert.equal(info.chain, 'regtest');
-      const pool = (await rest.getMemoryPoolInformation()) as { size: number };
+      const pool = await rest.getMemoryPoolInformation<{ size: number }>();
       assert.equal(typeof pool.size, 'number');
       const coinbase = block.tx[0].txid;
-      const utxos = (await rest.getUnspentTransactionOutputs([{ id: coinbase, index: 0 }])) as {
+      const utxos = await rest.getUnspentTransactionOutputs<{
         bitmap: string;
         utxos: { height: number }[];
         chainHeight: number;
-      };
+      }>([{ id: coinbase, index: 0 }]);
       assert.equal(utxos.bitmap, '1');
       assert.equal(utxos.utxos[0].height, 103);
       // txindex: any confirmed transaction, in the block the reorg put it in.
       await waitFor(async () => {
-        const i = (await client.command('getindexinfo')) as Record<
-          string,
-          { synced: boolean; best_block_height: number }
-        >;
+        const i =
+          await client.command<Record<string, { synced: boolean; best_block_height: number }>>(
+            'getindexinfo',
+          );
         return i.txindex?.synced && i['basic block filter index']?.best_block_height === 103;
       }, 30_000);
-      const confirmed = (await client.command('getrawtransaction', txid, 1)) as {
+      const confirmed = await client.command<{
         blockhash: string;
         confirmations: number;
-      };
+      }>('getrawtransaction', txid, 1);
       assert.equal(confirmed.blockhash, replaced[0]);
       assert.equal(confirmed.confirmations, 2);
-      const restCoinbase = (await rest.getTransactionByHash(coinbase)) as { txid: string };
+      const restCoinbase = await rest.getTransactionByHash<{ txid: string }>(coinbase);
       assert.equal(restCoinbase.txid, coinbase);
       // blockfilterindex: the BIP158 header chain links each block's filter to its parent's.
-      const f = (await client.command('getblockfilter', tip)) as { filter: string; header: string };
-      const parent = (await client.command('getblockfilter', replaced[0])) as { header: string };
+      const f = await client.command<{ filter: string; header: string }>('getblockfilter', tip);
+      const parent = await client.command<{ header: string }>('getblockfilter', replaced[0]);
       const sha256d = (b: Buffer) =>
         createHash('sha256').update(createHash('sha256').update(b).digest()).digest();
       const expected = sha256d(
@@ -202,12 +202,12 @@ test(
       assert.equal(f.header, expected.reverse().toString('hex'));
       await assert.rejects(client.command('getblockfilter', tip, 'extended'), /Unknown filtertype/);
 
-      const pending = (await client.command('sendtoaddress', other, 2)) as string;
-      const tx = (await rest.getTransactionByHash(pending)) as { txid: string };
+      const pending = await client.command<string>('sendtoaddress', other, 2);
+      const tx = await rest.getTransactionByHash<{ txid: string }>(pending);
       assert.equal(tx.txid, pending);
-      const txHex = (await rest.getTransactionByHash(pending, { extension: 'hex' })) as string;
+      const txHex = await rest.getTransactionByHash<string>(pending, { extension: 'hex' });
       assert.equal(txHex.trim(), await client.command('getrawtransaction', pending));
-      assert.ok(Object.keys((await rest.getMemoryPoolContent()) as object).includes(pending));
+      assert.ok(Object.keys(await rest.getMemoryPoolContent<object>()).includes(pending));
       const res = await fetch(`http://127.0.0.1:${node.rpcPort}/rest/blockhashbyheight/1.json`);
       assert.deepEqual(await res.json(), { blockhash: mined[0] });
       const hexHash = await (
@@ -230,10 +230,10 @@ test(
         timeout: 120_000,
       });
       await waitFor(async () => {
-        const i = (await again.command('getindexinfo')) as Record<string, { synced: boolean }>;
+        const i = await again.command<Record<string, { synced: boolean }>>('getindexinfo');
         return i.txindex?.synced === true && i['basic block filter index']?.synced === true;
       }, 30_000);
-      const afterRestart = (await again.command('getrawtransaction', txid, 1)) as { blockhash: string };
+      const afterRestart = await again.command<{ blockhash: string }>('getrawtransaction', txid, 1);
       assert.equal(afterRestart.blockhash, replaced[0]);
       assert.deepEqual(await again.command('getblockfilter', tip), f);
     } catch (e) {

@@ -205,7 +205,7 @@ describe('p2p fuzz soak', { timeout: (SECONDS + 300) * 1000 }, () => {
       `${connections} connections (${failedConnects} refused or failed), actions ${JSON.stringify(
         Object.fromEntries(counts),
       )}; RSS ${target.rss0.toFixed(0)} MB at start, peak ${peak.toFixed(0)} MB, ` +
-        `end ${rssMB(a.pid).toFixed(0)} MB; both at ${tip} (height ${await a.rpc('getblockcount')})`,
+        `end ${rssMB(a.pid).toFixed(0)} MB; both at ${tip} (height ${await a.rpc<number>('getblockcount')})`,
     );
     assert.ok(peak - target.rss0 < RSS_BOUND_MB, `RSS peak ${peak.toFixed(0)} MB (seed ${SEED})`);
     await target.fine('the soak', RSS_BOUND_MB);

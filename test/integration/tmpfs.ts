@@ -35,9 +35,9 @@ export class Tmpfs {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let err = '';
-    holder.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    holder.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const ok = await new Promise<boolean>((resolve) => {
-      holder.stdout!.on('data', (d: Buffer) => {
+      holder.stdout.on('data', (d: Buffer) => {
         if (d.toString().includes('mounted')) resolve(true);
       });
       holder.once('exit', () => resolve(false));

@@ -157,7 +157,7 @@ test('two conflicting transactions of equal fee accepted at once: exactly one en
   const [ra, rb] = await Promise.allSettled([pool.accept(a), pool.accept(b)]);
   assert.equal(ra.status, 'fulfilled');
   assert.equal(rb.status, 'rejected');
-  await rejects(Promise.reject((rb as PromiseRejectedResult).reason), 'insufficient fee', 'policy');
+  await rejects(Promise.reject(rb.reason as Error), 'insufficient fee', 'policy');
   assert.equal(pool.size, 1);
   assert.ok(pool.has(a.txid()));
 });

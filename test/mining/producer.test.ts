@@ -201,7 +201,7 @@ test('a pool transaction that makes the template invalid is found, dropped with 
     params: chain.params,
     miner,
     payoutScript: b.script,
-    logger: logger as never,
+    logger: logger,
   });
   try {
     const good = b.spend([f.coins[0]], { fee: 1_000n });

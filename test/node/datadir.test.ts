@@ -26,7 +26,7 @@ test('lock: a live other process holds it; a dead pid is taken over', () => {
     () => DataDirLock.acquire(dir),
     (e: unknown) => e instanceof DataDirLockedError && e.message.includes(`pid ${process.ppid}`),
   );
-  const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+  const dead = spawnSync(process.execPath, ['-e', '']).pid;
   writeFileSync(join(dir, '.lock'), `${dead}\n`);
   const lock = DataDirLock.acquire(dir);
   assert.equal(readFileSync(join(dir, '.lock'), 'utf8').trim(), String(process.pid));

@@ -24,7 +24,7 @@ const CORE: Record<string, Shape> = {
     ]
       .join(' ')
       .split(' ')
-      .map((k) => [k, 'number' as T])
+      .map((k) => [k, 'number'])
       .concat([
         ['blockhash', 'string'],
         ['feerate_percentiles', 'array'],
@@ -167,7 +167,7 @@ test('pool methods: ancestors, descendants, spending prevouts, savemempool and i
   assertShape(saved, 'savemempool');
   assert.ok(existsSync(saved.filename));
   assert.deepEqual(await node.rpc('importmempool', [saved.filename]), {});
-  assert.ok(((await node.rpc('getrawmempool')) as string[]).includes(parent));
+  assert.ok((await node.rpc<string[]>('getrawmempool')).includes(parent));
   await assert.rejects(node.rpc('importmempool', [join(node.datadir, 'nope.dat')]), code(-1));
 });
 

@@ -322,7 +322,7 @@ test("scantxoutset: one scan at a time, status and abort, and Core's errors", as
   const status = plain('scantxoutset', ['status']);
   const abort = plain('scantxoutset', ['abort']);
   await assert.rejects(second, code(-8, 'Scan already in progress, use action "abort" or "status"'));
-  assert.deepEqual(Object.keys((await status) as Obj), ['progress']);
+  assert.deepEqual(Object.keys(await status), ['progress']);
   assert.equal(await abort, true);
   const aborted = await first;
   assert.equal(aborted.success, false);
@@ -371,7 +371,7 @@ test("dumptxoutset: Core's snapshot of the set, its fields and errors; loadtxout
   assert.equal(r.txoutset_hash, info.hash_serialized_3);
   // Genesis, 103 coinbases and block 102's spend.
   assert.equal(r.nchaintx, 105);
-  const { metadata, coins } = decodeSnapshot(readFileSync(r.path as string), params.magic);
+  const { metadata, coins } = decodeSnapshot(readFileSync(r.path), params.magic);
   assert.equal(reverseHex(metadata.baseHash), r.base_hash);
   const want = coinsAfter(f.blocks.slice(1)).coins;
   assert.deepEqual(
@@ -385,14 +385,11 @@ test("dumptxoutset: Core's snapshot of the set, its fields and errors; loadtxout
     ]),
     want.map((c) => [c.txid.toString('hex'), c.n, c.value, bytesToHex(c.script), c.h, c.cb]),
   );
-  assert.equal(existsSync(`${r.path as string}.incomplete`), false);
+  assert.equal(existsSync(`${r.path}.incomplete`), false);
 
   await assert.rejects(
     plain('dumptxoutset', ['utxo.dat', 'latest']),
-    code(
-      -8,
-      `${r.path as string} already exists. If you are sure this is what you want, move it out of the way first`,
-    ),
+    code(-8, `${r.path} already exists. If you are sure this is what you want, move it out of the way first`),
   );
   await assert.rejects(
     plain('dumptxoutset', ['other.dat']),
@@ -405,7 +402,7 @@ test("dumptxoutset: Core's snapshot of the set, its fields and errors; loadtxout
     plain('loadtxoutset', ['utxo.dat']),
     code(
       -32603,
-      `Unable to load UTXO snapshot: assumeutxo block hash in snapshot metadata not recognized (hash: ${r.base_hash as string}). The following snapshot heights are available: . (${r.path as string})`,
+      `Unable to load UTXO snapshot: assumeutxo block hash in snapshot metadata not recognized (hash: ${r.base_hash}). The following snapshot heights are available: . (${r.path})`,
     ),
   );
   await assert.rejects(
@@ -419,6 +416,6 @@ test("dumptxoutset: Core's snapshot of the set, its fields and errors; loadtxout
       code(-22)(e) &&
       /^Unable to parse metadata: Invalid UTXO set snapshot magic bytes/.test((e as Error).message),
   );
-  writeFileSync(join(f.dir, 'short.dat'), readFileSync(r.path as string).subarray(0, 20));
+  writeFileSync(join(f.dir, 'short.dat'), readFileSync(r.path).subarray(0, 20));
   await assert.rejects(plain('loadtxoutset', ['short.dat']), code(-22));
 });
