@@ -6,11 +6,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertCoreShape, type CoreShape, type JsonType, rpcCode as code } from './helpers.js';
+import { assertCoreShape, type CoreShape, rpcCode as code } from './helpers.js';
 import { coreMethods, methodStatus } from '../../src/rpc/catalog-status.js';
 import { startWalletNode, stopAll, type TallyProcess } from '../integration/cluster.js';
 
-type T = JsonType;
 /** Field -> JSON type; a trailing ? marks a field Core prints only sometimes. */
 type Shape = CoreShape;
 
