@@ -114,6 +114,14 @@ const KNOWN: ReadonlySet<string> = new Set([
   'mempool',
 ]);
 
+/** The key of Core's per-message byte counters: a raw message's command, '*other*' when unknown. */
+export function messageTypeOf(data: Uint8Array): string {
+  let end = 0;
+  while (end < COMMAND_SIZE && end < data.length && data[end] !== 0) end++;
+  const name = String.fromCharCode(...data.subarray(0, end));
+  return KNOWN.has(name) ? name : '*other*';
+}
+
 export function encodeCommand(name: string): Uint8Array {
   if (name.length === 0 || name.length > COMMAND_SIZE || !/^[\x20-\x7e]+$/.test(name)) {
     throw new RangeError(`invalid command name: ${JSON.stringify(name)}`);

@@ -452,6 +452,11 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       sendHeaders: p.sendHeaders,
       addrProcessed: p.addrProcessed,
       addrRateLimited: p.addrRateLimited,
+      bytesSentPerMsg: Object.fromEntries(p.bytesSentPerMsg),
+      bytesRecvPerMsg: Object.fromEntries(p.bytesRecvPerMsg),
+      lastTxTime: p.lastTxTime,
+      lastBlockTime: p.lastBlockTime,
+      presyncedHeaders: this.sync.presyncedHeaders(p),
     };
   }
 

@@ -139,6 +139,14 @@ export interface PeerInfo {
   /** Addresses from `addr` taken within the rate limit / dropped by it (Core's getpeerinfo). */
   addrProcessed: number;
   addrRateLimited: number;
+  /** Bytes by message type (Core's bytessent_per_msg / bytesrecv_per_msg). */
+  bytesSentPerMsg: Record<string, number>;
+  bytesRecvPerMsg: Record<string, number>;
+  /** Unix ms of the last transaction / new block from this peer that we accepted (0 = none). */
+  lastTxTime: number;
+  lastBlockTime: number;
+  /** Height reached by this peer's headers pre-sync (Core's presynced_headers); -1 when none runs. */
+  presyncedHeaders: number;
 }
 
 export interface SyncProgress {

@@ -5,7 +5,7 @@
 // messages mean (node.ts). Fails by closing the socket; never throws to the event loop.
 import type { WebSocket } from 'ws';
 import type { VersionPayload } from './messages.js';
-import { encodeMessage, type Message } from './messages.js';
+import { encodeMessage, type Message, messageTypeOf } from './messages.js';
 import { RollingBloom } from './rolling-bloom.js';
 
 /** Insertion-ordered set with a cap, oldest dropped first (Core's rolling known-inventory filter). */
@@ -91,6 +91,9 @@ export class Peer {
   lastSend = 0;
   bytesRecv = 0;
   bytesSent = 0;
+  /** Core's mapSendBytesPerMsgType / mapRecvBytesPerMsgType: bounded by the known commands plus '*other*'. */
+  readonly bytesSentPerMsg = new Map<string, number>();
+  readonly bytesRecvPerMsg = new Map<string, number>();
   msgsRecv = 0;
   /** Set once the remote's version has been accepted. */
   version?: VersionPayload;
@@ -177,6 +180,7 @@ export class Peer {
       return;
     }
     this.bytesSent += data.length;
+    addBytes(this.bytesSentPerMsg, data);
     this.lastSend = Date.now();
     this.ws.send(data, { binary: true }, cb);
   }
@@ -192,6 +196,7 @@ export class Peer {
     if (this.closed) return;
     this.lastRecv = Date.now();
     this.bytesRecv += data.length;
+    addBytes(this.bytesRecvPerMsg, data);
     this.msgsRecv++;
     this.queue.push(data);
     this.queuedBytes += data.length;
@@ -259,4 +264,9 @@ export class Peer {
     // A peer that ignores the close frame is cut off.
     setTimeout(() => this.ws.terminate(), 2000).unref();
   }
+}
+
+function addBytes(counts: Map<string, number>, data: Uint8Array): void {
+  const type = messageTypeOf(data);
+  counts.set(type, (counts.get(type) ?? 0) + data.length);
 }

@@ -63,6 +63,11 @@ export class BlockSync {
   }
 
   /** Heights of the blocks in flight from a peer, ascending. */
+  /** How far `p`'s headers pre-sync has counted (Core's presynced_headers); -1 when none runs. */
+  presyncedHeaders(p: Peer): number {
+    return this.presync.get(p)?.presyncHeight ?? -1;
+  }
+
   inFlightHeights(p: Peer): number[] {
     const out: number[] = [];
     if (p.blocksInFlight.size > 0) {

@@ -84,7 +84,8 @@ const DIFFERS: Record<string, string> = {
     'legacy inputs only (P2PKH, P2PK, bare and P2SH multisig); witness is always empty; DEFAULT means ALL',
   getrawtransaction: 'without txindex only the pool or a named block is searched, as Core',
   decoderawtransaction: 'no witness fields (pre-SegWit)',
-  getpeerinfo: "addr is the peer's WebSocket URL when dialled; adds banscore and wsurl",
+  getpeerinfo:
+    "addr is the peer's WebSocket URL when dialled; adds banscore and wsurl; bip152_hb_* false (no compact blocks), transport_protocol_type v1, no mapped_as",
   getnetworkinfo: 'onion, i2p and cjdns are never reachable',
   addnode: 'takes a WebSocket URL or host:port; an unknown command is -8 (Core: -1 with help)',
   getnodeaddresses: 'ws:// IP entries only; onion, i2p and cjdns always empty',

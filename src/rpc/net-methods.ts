@@ -102,11 +102,26 @@ export function registerNetMethods(server: RpcServer, deps: NetRpcDeps): void {
     inflight: p.inFlightHeights,
     // Core dropped banscore in 0.21; Tally still scores peers and shows the score.
     banscore: p.banScore,
+    // No compact blocks (BIP152): never high-bandwidth either way.
+    bip152_hb_to: false,
+    bip152_hb_from: false,
+    presynced_headers: p.presyncedHeaders,
+    // As Core: on for a full-relay outbound peer, for an inbound one once it has sent addresses.
+    addr_relay_enabled: !p.inbound || p.addrProcessed + p.addrRateLimited > 0,
     addr_processed: p.addrProcessed,
     addr_rate_limited: p.addrRateLimited,
-    connection_type: p.inbound ? 'inbound' : p.manual ? 'manual' : 'outbound-full-relay',
-    wsurl: p.url || undefined,
     permissions: [],
+    // Tally has no feefilter message (BIP133): a peer never sets one.
+    minfeefilter: new JsonAmount(0n),
+    bytessent_per_msg: p.bytesSentPerMsg,
+    bytesrecv_per_msg: p.bytesRecvPerMsg,
+    connection_type: p.inbound ? 'inbound' : p.manual ? 'manual' : 'outbound-full-relay',
+    // Core's v1 message framing (command + payload) carried in WebSocket frames; no BIP324 (v2).
+    transport_protocol_type: 'v1',
+    session_id: '',
+    last_transaction: seconds(p.lastTxTime),
+    last_block: seconds(p.lastBlockTime),
+    wsurl: p.url || undefined,
   });
 
   reg(

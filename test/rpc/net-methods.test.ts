@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getParams } from '../../src/consensus/params.js';
 import { RpcClient } from '../../src/rpc/client.js';
-import { rpcCode as code } from './helpers.js';
+import { assertCoreShape, type CoreShape, rpcCode as code } from './helpers.js';
 import { clientVersion, networkOf, registerNetMethods } from '../../src/rpc/net-methods.js';
 import { RpcServer } from '../../src/rpc/server.js';
 import { startNode, waitFor, type TestNode } from '../p2p/helpers.js';
@@ -39,6 +39,53 @@ interface PeerJson {
   banscore: number;
   connection_type: string;
 }
+
+// From Core v29's help text (getpeerinfo's RPCResult); mapped_as is absent (no -asmap), addrlocal
+// optional as in Core. Tally adds banscore and wsurl (docs/rpc.md), marked optional here.
+const CORE_PEER: CoreShape = {
+  id: 'number',
+  addr: 'string',
+  'addrbind?': 'string',
+  'addrlocal?': 'string',
+  network: 'string',
+  'mapped_as?': 'number',
+  services: 'string',
+  servicesnames: 'array',
+  relaytxes: 'boolean',
+  lastsend: 'number',
+  lastrecv: 'number',
+  last_transaction: 'number',
+  last_block: 'number',
+  bytessent: 'number',
+  bytesrecv: 'number',
+  conntime: 'number',
+  timeoffset: 'number',
+  'pingtime?': 'number',
+  'minping?': 'number',
+  'pingwait?': 'number',
+  version: 'number',
+  subver: 'string',
+  inbound: 'boolean',
+  bip152_hb_to: 'boolean',
+  bip152_hb_from: 'boolean',
+  startingheight: 'number',
+  presynced_headers: 'number',
+  synced_headers: 'number',
+  synced_blocks: 'number',
+  inflight: 'array',
+  addr_relay_enabled: 'boolean',
+  addr_processed: 'number',
+  addr_rate_limited: 'number',
+  permissions: 'array',
+  minfeefilter: 'number',
+  bytessent_per_msg: 'object',
+  bytesrecv_per_msg: 'object',
+  connection_type: 'string',
+  transport_protocol_type: 'string',
+  session_id: 'string',
+  'banscore?': 'number',
+  'wsurl?': 'string',
+};
 
 interface Banned {
   address: string;
@@ -86,6 +133,27 @@ test('net RPC: peers, addnode, disconnectnode, bans, ping and totals with Core f
     assert.equal(await rpc.call('getconnectioncount'), 1);
     const [inb] = await peers();
     const now = Math.floor(Date.now() / 1000);
+    assertCoreShape(inb, CORE_PEER, 'getpeerinfo[]');
+    const full = inb as unknown as Record<string, unknown>;
+    assert.deepEqual(
+      [
+        full.bip152_hb_to,
+        full.bip152_hb_from,
+        full.transport_protocol_type,
+        full.session_id,
+        full.minfeefilter,
+      ],
+      [false, false, 'v1', '', 0],
+    );
+    assert.equal(full.presynced_headers, -1);
+    // Per-message counters add up to the totals, keyed by Core's message type names.
+    const total = (o: unknown) => Object.values(o as Record<string, number>).reduce((x, y) => x + y, 0);
+    assert.ok((full.bytesrecv_per_msg as Record<string, number>).version > 0);
+    assert.ok((full.bytessent_per_msg as Record<string, number>).verack > 0);
+    assert.deepEqual(
+      [total(full.bytesrecv_per_msg), total(full.bytessent_per_msg)],
+      [inb.bytesrecv, inb.bytessent],
+    );
     assert.equal(inb.inbound, true);
     assert.equal(inb.connection_type, 'inbound');
     assert.match(inb.addr, /^127\.0\.0\.1:\d+$/);
