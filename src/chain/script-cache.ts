@@ -6,21 +6,23 @@
 // A hit needs the cached flags to include the block's: every script flag only adds ways to fail
 // (each is a soft fork or a policy tightening), so scripts that passed under more flags pass
 // under fewer. Bounded; the oldest entries go first (Core sizes its cache in bytes instead).
+import { BoundedMap } from '../primitives/bounded.js';
 import { bytesToHex } from '../primitives/bytes.js';
 
 export class ScriptExecCache {
-  private readonly map = new Map<string, number>();
-  constructor(private readonly maxEntries = 100_000) {}
+  private readonly map: BoundedMap<string, number>;
+  constructor(maxEntries = 100_000) {
+    this.map = new BoundedMap(Math.max(0, Math.floor(maxEntries)));
+  }
 
   /** Records that every input script of `txid` passed under `flags`. */
   add(txid: Uint8Array, flags: number): void {
-    if (this.maxEntries <= 0) return;
     const k = bytesToHex(txid);
     const old = this.map.get(k);
     if (old !== undefined) {
       if ((old & flags) === flags) return;
-      this.map.delete(k);
-    } else if (this.map.size >= this.maxEntries) this.map.delete(this.map.keys().next().value!);
+      this.map.delete(k); // the new flags count as a new entry
+    }
     this.map.set(k, flags);
   }
 

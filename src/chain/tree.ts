@@ -3,6 +3,7 @@
 // invalid marks with their reasons. Accepting headers and choosing the most-work candidate live
 // here; connecting blocks does not (see activation.ts).
 import type { Block, BlockHeader } from '../primitives/block.js';
+import { BoundedMap } from '../primitives/bounded.js';
 import { reverseHex } from '../primitives/bytes.js';
 import type { ChainParams } from '../consensus/params.js';
 import { blockWork } from '../consensus/pow.js';
@@ -19,7 +20,7 @@ export class BlockTree {
   readonly candidates = new Set<BlockEntry>();
   /** Entries with data whose parent lacks chain data, by parent. */
   private readonly unlinked = new Map<BlockEntry, BlockEntry[]>();
-  private readonly orphans = new Map<string, Block>();
+  private readonly orphans: BoundedMap<string, Block>;
   readonly failReasons = new Map<BlockEntry, RejectError>();
   bestHeader!: BlockEntry;
   /** The next arrival number (ties between equal-work tips go to the first received). */
@@ -28,9 +29,12 @@ export class BlockTree {
   constructor(
     private readonly params: ChainParams,
     private readonly now: () => number,
-    private readonly maxOrphans: number,
+    maxOrphans: number,
     private readonly log?: ChainLogger,
-  ) {}
+  ) {
+    // At least one: the orphan waiting for its parent is the one just received.
+    this.orphans = new BoundedMap(Math.max(1, Math.floor(maxOrphans)));
+  }
 
   get tip(): BlockEntry {
     return this.active[this.active.length - 1];
@@ -168,12 +172,7 @@ export class BlockTree {
   addOrphan(block: Block): void {
     const k = block.hashHex();
     if (this.orphans.has(k)) return;
-    if (this.orphans.size >= this.maxOrphans) {
-      // Oldest first: Map iteration follows insertion order.
-      const oldest = this.orphans.keys().next().value!;
-      this.orphans.delete(oldest);
-    }
-    this.orphans.set(k, block);
+    this.orphans.set(k, block); // past maxOrphans the oldest goes
   }
 
   /** Removes and returns the orphans whose parent is `parentHex`. */

@@ -14,7 +14,8 @@ import { MAX_MESSAGE } from './messages.js';
 import { selectEviction, type EvictionCandidate } from './eviction.js';
 import { endpointToUrl, isLoopback, isRoutable, netGroup, normalizeUrl, parseEndpoint } from './netaddr.js';
 import type { P2PNodeEvents, P2PNodeOptions, P2PTimeouts, PeerInfo, RejectedItem } from './options.js';
-import { Peer, RollingSet, SEND_PAUSE_BYTES, Turns } from './peer.js';
+import { BoundedSet } from '../primitives/bounded.js';
+import { Peer, SEND_PAUSE_BYTES, Turns } from './peer.js';
 import type { Logger, P2PNetworkParams } from './ports.js';
 
 /** What the connection manager asks of the rest of the node. */
@@ -63,7 +64,7 @@ export class ConnMan {
    * Misbehaving remote hosts, discouraged as Core does (not a ban: in memory only, not listed by
    * listbanned): their inbound connections are refused and their addresses not dialled.
    */
-  private readonly discouraged = new RollingSet(MAX_DISCOURAGED);
+  private readonly discouraged = new BoundedSet<string>(MAX_DISCOURAGED);
   /** Per-node secret for the eviction's keyed group order. */
   private readonly groupSecret = randomBytes(16);
   /** One peer message per event-loop iteration, peers in turn (peer.ts). */

@@ -6,27 +6,8 @@
 import type { WebSocket } from 'ws';
 import type { VersionPayload } from './messages.js';
 import { encodeMessage, type Message, messageTypeOf } from './messages.js';
+import { BoundedSet } from '../primitives/bounded.js';
 import { RollingBloom } from './rolling-bloom.js';
-
-/** Insertion-ordered set with a cap, oldest dropped first (Core's rolling known-inventory filter). */
-export class RollingSet {
-  private readonly items = new Set<string>();
-  constructor(private readonly cap: number) {}
-  has(k: string): boolean {
-    return this.items.has(k);
-  }
-  delete(k: string): void {
-    this.items.delete(k);
-  }
-  add(k: string): void {
-    if (this.items.has(k)) return;
-    this.items.add(k);
-    if (this.items.size > this.cap) {
-      const first = this.items.values().next().value as string;
-      this.items.delete(first);
-    }
-  }
-}
 
 /**
  * Unsent bytes past which a peer's further requests (getdata above all) wait until it reads:
@@ -117,8 +98,8 @@ export class Peer {
   /** Core's m_tx_inventory_known_filter: a rolling Bloom filter of 50,000 (fixed ~250 kB). */
   readonly knownInv = new RollingBloom(50_000);
   /** Blocks this peer answered `notfound` for (it is on another branch): not asked again. */
-  readonly notFound = new RollingSet(10_000);
-  readonly knownAddr = new RollingSet(5_000);
+  readonly notFound = new BoundedSet<string>(10_000);
+  readonly knownAddr = new BoundedSet<string>(5_000);
   /** Dialled by the operator (connect/addnode), not picked from the address book. */
   manual = false;
   /** Seconds the peer's clock (its version timestamp) is ahead of ours. */

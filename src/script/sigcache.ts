@@ -1,15 +1,17 @@
 // A bounded cache of signatures already verified, so a transaction checked on mempool entry is
 // not checked again when its block connects. Only successes are stored: a failure is cheap to
 // reproduce and must never be remembered as a pass.
+import { BoundedSet } from '../primitives/bounded.js';
 
 /** Oldest-first eviction once `maxEntries` is reached. */
 export class SigCache {
-  private readonly entries = new Set<string>();
+  private readonly entries: BoundedSet<string>;
   hits = 0;
   misses = 0;
 
   constructor(readonly maxEntries = 100_000) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be >= 1');
+    this.entries = new BoundedSet(maxEntries);
   }
 
   get size(): number {
@@ -38,11 +40,6 @@ export class SigCache {
   }
 
   add(key: string): void {
-    if (this.entries.has(key)) return;
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.values().next().value as string;
-      this.entries.delete(oldest);
-    }
     this.entries.add(key);
   }
 

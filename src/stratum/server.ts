@@ -13,6 +13,7 @@ import { hashToBigInt } from '../consensus/pow.js';
 import { coinbaseTx, type BlockTemplate } from '../mining/template.js';
 import { AddressError, addressToScript, type AddressPrefixes } from '../primitives/address.js';
 import { Block } from '../primitives/block.js';
+import { BoundedMap, BoundedSet } from '../primitives/bounded.js';
 import { bytesToHex, equalBytes } from '../primitives/bytes.js';
 import { Tx } from '../primitives/tx.js';
 import {
@@ -129,8 +130,8 @@ interface Conn {
   difficulty: number;
   suggested: boolean;
   versionMask: number;
-  jobs: Map<string, ConnJob>;
-  seen: Set<string>;
+  jobs: BoundedMap<string, ConnJob>;
+  seen: BoundedSet<string>;
   bad: number;
   retargetAt: number;
   sharesSince: number;
@@ -142,7 +143,7 @@ interface Conn {
 export class StratumServer {
   private server: Server | null = null;
   private readonly conns = new Set<Conn>();
-  private readonly jobs = new Map<string, Job>();
+  private readonly jobs = new BoundedMap<string, Job>(MAX_JOBS);
   private readonly workers = new Map<string, WorkerStats>();
   private current: Job | null = null;
   private jobSeq = 0;
@@ -268,7 +269,6 @@ export class StratumServer {
       clean: clean || !this.current || !equalBytes(this.current.prevHash, template.prevHash),
     };
     this.jobs.set(id, job);
-    while (this.jobs.size > MAX_JOBS) this.jobs.delete(this.jobs.keys().next().value as string);
     this.current = job;
     for (const c of this.conns) if (c.payout) this.notify(c, job);
   }
@@ -287,8 +287,8 @@ export class StratumServer {
       difficulty: this.o.startDifficulty,
       suggested: false,
       versionMask: 0,
-      jobs: new Map(),
-      seen: new Set(),
+      jobs: new BoundedMap(MAX_JOBS),
+      seen: new BoundedSet(MAX_SEEN),
       bad: 0,
       retargetAt: Date.now(),
       sharesSince: 0,
@@ -465,7 +465,6 @@ export class StratumServer {
     // were found at the old one (set_difficulty applies to the work that follows).
     const before = c.jobs.get(job.id);
     c.jobs.set(job.id, { ...parts, difficulty: Math.min(c.difficulty, before?.difficulty ?? Infinity) });
-    while (c.jobs.size > MAX_JOBS) c.jobs.delete(c.jobs.keys().next().value as string);
     this.send(c, {
       id: null,
       method: 'mining.notify',
@@ -542,7 +541,6 @@ export class StratumServer {
       throw new StratumError(Err.OTHER, 'ntime out of range');
     const key = `${job.id}:${bytesToHex(en2)}:${time}:${nonce}:${version}`;
     if (c.seen.has(key)) throw new StratumError(Err.DUPLICATE, 'duplicate share');
-    if (c.seen.size >= MAX_SEEN) c.seen.delete(c.seen.values().next().value as string);
     c.seen.add(key);
     const { coinbase, header } = shareHeader({ ...job, ...mine }, c.extranonce1, en2, time, nonce, version);
     const value = hashToBigInt(header.hash());
