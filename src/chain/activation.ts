@@ -28,7 +28,8 @@ import {
   type StoredAt,
 } from './ports.js';
 import type { BlockTree } from './tree.js';
-import type { ChainEvents, ChainLogger, ProcessResult } from './types.js';
+import type { Logger } from '../primitives/logger.js';
+import type { ChainEvents, ProcessResult } from './types.js';
 
 /** Script checks of one block, sent to the pool in slices; the earliest failure wins. */
 class ScriptChecks {
@@ -69,7 +70,7 @@ export interface ActivationDeps {
   events: EventEmitter<ChainEvents>;
   dbcacheBytes: number;
   maxBatchBytes: number;
-  log?: ChainLogger;
+  log?: Logger;
 }
 
 export class Activation {
@@ -79,7 +80,7 @@ export class Activation {
   private readonly store: ChainStore;
   private readonly coins: CoinsCache;
   private readonly params: ChainParams;
-  private readonly log?: ChainLogger;
+  private readonly log?: Logger;
 
   constructor(private readonly d: ActivationDeps) {
     this.tree = d.tree;

@@ -33,7 +33,6 @@ import type {
 export type {
   CoinsSnapshot,
   ChainEvents,
-  ChainLogger,
   ChainOptions,
   ChainTip,
   ConnectEvent,

@@ -8,7 +8,7 @@
 import type { BlockTree } from './tree.js';
 import type { Activation } from './activation.js';
 import { BlockStatus, type ChainStore } from './ports.js';
-import type { ChainLogger } from './types.js';
+import type { Logger } from '../primitives/logger.js';
 
 /** Core's MIN_BLOCKS_TO_KEEP: blocks below the tip never pruned, so reorgs can disconnect them. */
 export const MIN_BLOCKS_TO_KEEP = 288;
@@ -17,7 +17,7 @@ export interface PruneDeps {
   tree: BlockTree;
   store: ChainStore;
   activation: Activation;
-  log?: ChainLogger;
+  log?: Logger;
 }
 
 export class Pruner {

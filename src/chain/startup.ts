@@ -20,7 +20,7 @@ import {
 import type { BlockTree } from './tree.js';
 import type { Activation } from './activation.js';
 import { isUnspendable } from '../script/script.js';
-import type { ChainLogger } from './types.js';
+import type { Logger } from '../primitives/logger.js';
 
 export interface StartupDeps {
   tree: BlockTree;
@@ -29,7 +29,7 @@ export interface StartupDeps {
   params: ChainParams;
   activation: Activation;
   maxBatchBytes: number;
-  log?: ChainLogger;
+  log?: Logger;
 }
 
 /** Loads the index and sets the active chain to the block the coins on disk belong to.

@@ -12,7 +12,8 @@ import { type RejectError, consensusError } from '../consensus/errors.js';
 import { checkBlockHeader, contextualCheckBlockHeader } from '../consensus/block-check.js';
 import { BlockEntry, findFork, medianTimePast } from './block-index.js';
 import { BlockStatus, type StoreBatch } from './ports.js';
-import type { ChainLogger, ChainTip } from './types.js';
+import type { Logger } from '../primitives/logger.js';
+import type { ChainTip } from './types.js';
 
 export class BlockTree {
   readonly index = new Map<string, BlockEntry>();
@@ -30,7 +31,7 @@ export class BlockTree {
     private readonly params: ChainParams,
     private readonly now: () => number,
     maxOrphans: number,
-    private readonly log?: ChainLogger,
+    private readonly log?: Logger,
   ) {
     // At least one: the orphan waiting for its parent is the one just received.
     this.orphans = new BoundedMap(Math.max(1, Math.floor(maxOrphans)));

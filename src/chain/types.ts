@@ -8,14 +8,7 @@ import type { ScriptVerifyPool } from './verify-pool.js';
 import type { BlockEntry } from './block-index.js';
 import type { ChainStore, StoredCoin } from './ports.js';
 import type { OutPoint } from '../primitives/tx.js';
-
-/** pino-compatible subset. */
-export interface ChainLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+import type { Logger } from '../primitives/logger.js';
 
 export interface ChainOptions {
   store: ChainStore;
@@ -31,7 +24,7 @@ export interface ChainOptions {
    * entry are not verified again when their block connects).
    */
   sigCache?: SigCache;
-  logger?: ChainLogger;
+  logger?: Logger;
   /** Seconds since the epoch; tests inject their own clock. */
   now?: () => number;
   /** Blocks verified at start-up (Bitcoin Core's -checkblocks). Default 6. */

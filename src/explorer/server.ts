@@ -10,7 +10,7 @@
 // streams, at most MAX_CHART_BLOCKS blocks per chart, MAX_TX_INPUTS previous outputs per page.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '../primitives/logger.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.js';
 
 /** Live-update streams served at once (each holds a socket; more get 503). */

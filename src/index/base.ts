@@ -7,7 +7,7 @@
 // and getindexinfo shows it as not synced. A write that fails is also told to onFailure, where the
 // node stops for a full disk (Core's AbortNode), the batch unwritten and the index at its last block.
 import { ClassicLevel } from 'classic-level';
-import type { Logger } from 'pino';
+import type { Logger } from '../primitives/logger.js';
 import type { Block } from '../primitives/block.js';
 import type { BlockUndo } from '../chain/ports.js';
 import type { IndexBlockRef, IndexChain } from './ports.js';

@@ -13,7 +13,8 @@
 // never mined, let alone in a loop (issue 11). Fails soft: a rejected find is logged and mining
 // goes on; a template invalid without any transaction stops the session with one error line; an
 // unexpected error ends the background loop with an error log line.
-import type { Chain, ChainLogger } from '../chain/chain.js';
+import type { Chain } from '../chain/chain.js';
+import type { Logger } from '../primitives/logger.js';
 import type { ChainParams } from '../consensus/params.js';
 import { equalBytes } from '../primitives/bytes.js';
 import { Block, BlockHeader } from '../primitives/block.js';
@@ -37,7 +38,7 @@ export interface BlockProducerOptions {
   miner: Miner;
   /** Where the background loop (start()) pays the coinbase. */
   payoutScript: Uint8Array;
-  logger?: Pick<ChainLogger, 'info' | 'warn' | 'error'>;
+  logger?: Logger;
   /** A changed mempool replaces the template once it is this old (default 30 s). */
   refreshSeconds?: number;
   /** Unix seconds (default the wall clock). */
@@ -85,7 +86,7 @@ export class BlockProducer {
   private readonly params: ChainParams;
   private readonly miner: Miner;
   private payoutScript: Uint8Array;
-  private readonly log?: Pick<ChainLogger, 'info' | 'warn' | 'error'>;
+  private readonly log?: Logger;
   private readonly refreshSeconds: number;
   private readonly logSeconds: number;
   private readonly nonceRange: number;

@@ -12,7 +12,7 @@
 //   within one block's work of the tip (a rival chain about to overtake it), once per fork point.
 // Owns no state of the chain: node/ feeds it events and hands it read functions. Fails by
 // logging: supervision never stops or slows the node (a bounded, fixed amount of work per event).
-import type { Logger } from 'pino';
+import type { Logger } from '../primitives/logger.js';
 import type { ChainParams } from '../consensus/params.js';
 import { blockWork } from '../consensus/pow.js';
 

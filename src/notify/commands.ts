@@ -8,7 +8,7 @@
 // SanitizeString). Fails by logging: a command that cannot start or exits non-zero is a warning,
 // never an error of the node.
 import { spawn } from 'node:child_process';
-import type { Logger } from 'pino';
+import type { Logger } from '../primitives/logger.js';
 
 /**
  * Commands running at once. Core starts a thread for each and has no bound; a burst of blocks

@@ -7,7 +7,7 @@
 // with one line naming an endpoint that cannot be bound; at run time a send that fails or finds
 // the queue full is dropped with a warning, as ZMQ drops at its high-water mark.
 import { Publisher } from 'zeromq';
-import type { Logger } from 'pino';
+import type { Logger } from '../primitives/logger.js';
 
 export const ZMQ_TOPICS = ['hashblock', 'hashtx', 'rawblock', 'rawtx', 'sequence'] as const;
 export type ZmqTopic = (typeof ZMQ_TOPICS)[number];

@@ -201,7 +201,4 @@ export const silent: Logger = {
   info() {},
   warn() {},
   error() {},
-  child() {
-    return silent;
-  },
 };

@@ -4,14 +4,8 @@
 import type { Block, BlockHeader } from '../primitives/block.js';
 import type { Tx } from '../primitives/tx.js';
 
-/** pino-compatible; p2p logs nothing unless given one. */
-export interface Logger {
-  debug(obj: unknown, msg?: string): void;
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-  child(bindings: Record<string, unknown>): Logger;
-}
+/** p2p logs nothing unless given one. */
+export type { Logger } from '../primitives/logger.js';
 
 /** A verdict on data a peer sent. `dos` > 0 scores the peer that sent it (100 = discourage now). */
 export interface Verdict {

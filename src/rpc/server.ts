@@ -12,7 +12,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { readFileSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
+import type { Logger } from '../primitives/logger.js';
 import { RpcCode, RpcError } from './errors.js';
 import { stringifyJson } from './json.js';
 import { handleRest } from './rest.js';

@@ -14,6 +14,7 @@ import { coinbaseTx, type BlockTemplate } from '../mining/template.js';
 import { AddressError, addressToScript, type AddressPrefixes } from '../primitives/address.js';
 import { Block } from '../primitives/block.js';
 import { BoundedMap, BoundedSet } from '../primitives/bounded.js';
+import type { Logger } from '../primitives/logger.js';
 import { bytesToHex, equalBytes } from '../primitives/bytes.js';
 import { Tx } from '../primitives/tx.js';
 import {
@@ -64,7 +65,7 @@ export interface StratumOptions {
   jobSeconds?: number;
   /** Default 128 (Core allows 125 peers; a Stratum port is for one's own miners). */
   maxConnections?: number;
-  logger?: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
+  logger?: Logger;
   now?: () => number;
 }
 

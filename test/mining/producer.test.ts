@@ -191,6 +191,7 @@ test('a pool transaction that makes the template invalid is found, dropped with 
   const miner = Miner.create({ threads: 1 });
   const warnings: { obj: Record<string, unknown>; msg: string }[] = [];
   const logger = {
+    debug: () => undefined,
     info: () => undefined,
     error: (obj: Record<string, unknown>, msg: string) => warnings.push({ obj, msg }),
     warn: (obj: Record<string, unknown>, msg: string) => warnings.push({ obj, msg }),
