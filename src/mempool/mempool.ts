@@ -697,7 +697,8 @@ export class Mempool extends EventEmitter {
   /**
    * The orphans spending what `parent` creates are tried again, and theirs in turn, still under the
    * acceptance lock (children found through the orphanage's outpoint index). One still missing an
-   * input stays; one accepted or refused otherwise leaves the orphanage.
+   * input stays; one accepted or refused otherwise leaves the orphanage, a refused one with an
+   * 'orphanRejected' event (tx, the peers that gave it, the RejectError).
    */
   private async processOrphans(parent: Tx): Promise<void> {
     const queue = [parent];
@@ -709,7 +710,10 @@ export class Mempool extends EventEmitter {
           this.orphanage.erase(o.txid);
         } catch (err) {
           if (!isRejectError(err)) throw err;
-          if (!isMissingInputs(err)) this.orphanage.erase(o.txid);
+          if (isMissingInputs(err)) continue;
+          this.orphanage.erase(o.txid);
+          // Core's ProcessOrphanTx: p2p scores who gave it and files it as recently rejected.
+          this.emit('orphanRejected', o.tx, [...o.from], err);
         }
       }
     }

@@ -182,6 +182,12 @@ export function p2pMempoolAdapter(mempool: Mempool): P2PMempool {
       }
     },
     peerGone: (peer) => void mempool.erasePeerOrphans(peer),
+    onOrphanRejected(cb) {
+      const listener = (tx: Tx, peers: number[], e: RejectError) =>
+        cb(tx, peers, { policy: e.category === 'policy', ...verdictOf(e) });
+      mempool.on('orphanRejected', listener);
+      return () => mempool.off('orphanRejected', listener);
+    },
     onAccepted(cb) {
       const listener = (e: MempoolEntry) => cb(e.tx);
       mempool.on('accepted', listener);

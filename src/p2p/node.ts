@@ -139,6 +139,10 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       }),
     );
     if (this.mempool) this.unsubs.push(this.mempool.onAccepted((tx) => this.relay.onTxAccepted(tx)));
+    const orphans = this.mempool?.onOrphanRejected?.((tx, peers, v) =>
+      this.relay.onOrphanRejected(tx, peers, v),
+    );
+    if (orphans) this.unsubs.push(orphans);
     this.tickTimer = setInterval(() => this.tick(), this.timeouts.tickMs);
     this.tickTimer.unref();
     this.conn.maintainConnections();

@@ -97,6 +97,13 @@ export interface P2PMempool {
   accept(tx: Tx, peer?: number): Promise<Verdict & { accepted: boolean; policy?: boolean }>;
   /** A peer left: the orphans only it gave are dropped. */
   peerGone(peer: number): void;
+  /**
+   * Called when a kept orphan, tried again once a parent arrived, is refused for another reason
+   * than missing inputs, with the peers that gave it; returns the unsubscribe function.
+   */
+  onOrphanRejected?(
+    cb: (tx: Tx, peers: number[], verdict: Verdict & { policy: boolean }) => void,
+  ): () => void;
   txids(): Uint8Array[];
   /** Called for every transaction entering the pool, from any source; returns the unsubscribe. */
   onAccepted(cb: (tx: Tx) => void): () => void;

@@ -5,8 +5,9 @@
 // recently-rejected filter (Core's m_recent_rejects: a rolling Bloom filter of 120,000 txids, reset
 // on every new tip, so a transaction the pool refused is not fetched and verified again), asking
 // the announcing peer for the missing parents of an orphan (the pool's orphanage keeps it, by peer,
-// and takes it once a parent arrives; a peer's orphans go when it leaves), and what each peer is
-// known to have. Does not own: validation (the
+// and takes it once a parent arrives; a peer's orphans go when it leaves; an orphan refused once
+// its parent came scores who gave it; a child of a recently rejected transaction is not kept), and
+// what each peer is known to have. Does not own: validation (the
 // mempool judges; misbehaviour scores through connman) nor block download (sync.ts).
 // A node catching up ignores transaction announcements (Core: no tx requests in
 // IsInitialBlockDownload), and its peers mark them known, so nothing would announce them again:
@@ -19,7 +20,7 @@ import type { ConnMan } from './connman.js';
 import { InvType, MAX_INV, PROTOCOL_VERSION, frame, type InvItem } from './messages.js';
 import { key, type P2PTimeouts } from './options.js';
 import { SEND_PAUSE_BYTES, type Peer } from './peer.js';
-import type { Logger, P2PChain, P2PMempool } from './ports.js';
+import type { Logger, P2PChain, P2PMempool, Verdict } from './ports.js';
 import { RollingBloom } from './rolling-bloom.js';
 import type { BlockSync } from './sync.js';
 import { TxRequestTracker } from './txrequest.js';
@@ -181,32 +182,52 @@ export class Relay {
     this.txRequests.forget(k);
     peer.knownInv.add(txid);
     if (!this.mempool || this.mempool.has(txid)) return this.requestTxs(peer);
-    const res = await this.mempool.accept(tx, peer.id);
+    // Core's "not keeping orphan with rejected parents": a child of a transaction refused lately
+    // is not kept as an orphan (no peer given, so the pool keeps none), and is refused itself.
+    const rejectedParents = tx.inputs.some((i) => this.recentRejects.has(i.prevout.hash));
+    const res = await this.mempool.accept(tx, rejectedParents ? undefined : peer.id);
     if (res.accepted) peer.lastTxTime = Date.now();
     if (!res.accepted && res.reason === MISSING_INPUTS) {
-      // Core's orphan handling: the pool keeps the child as this peer's orphan (mempool/orphanage.ts);
-      // its parents are asked of this peer.
-      for (const input of tx.inputs) this.announceTx(peer, input.prevout.hash, key(input.prevout.hash));
-    } else if (!res.accepted) {
-      this.recentRejects.add(txid);
-      this.conn.rejected(peer, {
-        kind: 'tx',
-        reason: res.reason ?? 'rejected',
-        dos: res.dos ?? 0,
-        policy: res.policy ?? false,
-        hash: tx.txidHex(),
-        tx,
-      });
-    }
-    if (!res.accepted && !res.policy && res.dos) {
-      this.conn.misbehave(peer, res.dos, `invalid transaction: ${res.reason ?? 'rejected'}`);
-    } else if (!res.accepted) {
-      this.log.debug(
-        { peer: peer.label, txid: tx.txidHex(), reason: res.reason },
-        'transaction not accepted',
-      );
-    }
+      if (rejectedParents) {
+        // Checked again: a tip that came during the await reset the filter (the parent may do now).
+        if (tx.inputs.some((i) => this.recentRejects.has(i.prevout.hash))) this.recentRejects.add(txid);
+        this.log.debug({ peer: peer.label, txid: tx.txidHex() }, 'not keeping orphan with rejected parents');
+      } else {
+        // Core's orphan handling: the pool keeps the child as this peer's orphan
+        // (mempool/orphanage.ts); its parents are asked of this peer.
+        for (const input of tx.inputs) this.announceTx(peer, input.prevout.hash, key(input.prevout.hash));
+      }
+    } else if (!res.accepted) this.refused(peer, tx, res);
     this.requestTxs(peer);
+  }
+
+  /**
+   * An orphan given by `peerIds`, tried again once its parent arrived, was refused (Core's
+   * ProcessOrphanTx): it goes to the recently-rejected filter and its givers are scored as if they
+   * had sent an invalid transaction just now (an honest node never relays what it cannot validate).
+   */
+  onOrphanRejected(tx: Tx, peerIds: number[], verdict: Verdict & { policy: boolean }): void {
+    this.recentRejects.add(tx.txid());
+    for (const id of peerIds) {
+      const peer = this.conn.peers.get(id);
+      if (peer && !peer.closed) this.refused(peer, tx, verdict, 'orphan ');
+    }
+  }
+
+  /** The pool refused `tx` from `peer` (not for missing inputs): remembered, and scored unless policy. */
+  private refused(peer: Peer, tx: Tx, res: Verdict & { policy?: boolean }, what = ''): void {
+    const reason = res.reason ?? 'rejected';
+    this.recentRejects.add(tx.txid());
+    this.conn.rejected(peer, {
+      kind: 'tx',
+      reason,
+      dos: res.dos ?? 0,
+      policy: res.policy ?? false,
+      hash: tx.txidHex(),
+      tx,
+    });
+    if (!res.policy && res.dos) this.conn.misbehave(peer, res.dos, `invalid ${what}transaction: ${reason}`);
+    else this.log.debug({ peer: peer.label, txid: tx.txidHex(), reason }, `${what}transaction not accepted`);
   }
 
   onTxAccepted(tx: Tx): void {

@@ -100,7 +100,7 @@ describe('hostile relay against a tally node', { timeout: 240_000 }, () => {
   let b: TallyProcess;
   let target: Target;
   let bigBlock: Block;
-  /** Coinbases of blocks 2 and 3, mature once 100 blocks are on them. */
+  /** Coinbases of blocks 2 to 5, mature once 100 blocks are on them. */
   let spendable: Block[] = [];
   let rss0 = 0;
 
@@ -110,10 +110,10 @@ describe('hostile relay against a tally node', { timeout: 240_000 }, () => {
       pay: OURS,
       setup: async (n) => {
         assert.equal(await n.rpc('submitblock', [bytesToHex(bigBlock.encode())]), null);
-        const hashes = await mine(n, 102, OURS);
+        const hashes = await mine(n, 104, OURS);
         spendable = await Promise.all(
           hashes
-            .slice(0, 2)
+            .slice(0, 4)
             .map(async (h) => Block.decode(hexToBytes(await n.rpc<string>('getblock', [h, 0])))),
         );
       },
@@ -205,6 +205,72 @@ describe('hostile relay against a tally node', { timeout: 240_000 }, () => {
     await waitFor(async () => (await pool(b)).has(child.txidHex()), 15_000, 'the child relayed to B');
     p.terminate();
     await nodeIsFine('an orphan and its parent');
+  });
+
+  it("p2p_invalid_tx: an orphan invalid once its parent came costs its sender, not the parent's; it is not fetched again", async () => {
+    const parent = builder.spend([builder.cbOut(spendable[2])], { fee: FEE });
+    // Spends one unit more than its input: invalid by consensus (bad-txns-in-belowout), which
+    // the node can only see once it has the parent.
+    const child = builder.spend([builder.out(parent)], { outputs: [parent.outputs[0].value + 1n] });
+    const [giver, honest] = await connectMany(a.p2pUrl, 2);
+    giver.send({ command: 'inv', items: txInv(child) });
+    await giver.next('getdata');
+    const mark = giver.received.length;
+    giver.send({ command: 'tx', tx: child });
+    await waitFor(() => requested(giver, mark).length > 0, 10_000, 'a getdata for the orphan parent');
+    assert.deepEqual(
+      (await orphans(a)).map((o) => o.txid),
+      [child.txidHex()],
+    );
+    // The giver does not have the parent; an honest peer brings it.
+    giver.send({ command: 'notfound', items: txInv(parent) });
+    honest.send({ command: 'inv', items: txInv(parent) });
+    await honest.next('getdata');
+    honest.send({ command: 'tx', tx: parent });
+    await giver.waitClosed(10_000);
+    assert.ok((await pool(a)).has(parent.txidHex()), 'the parent is in the pool');
+    assert.deepEqual(await orphans(a), [], 'the invalid orphan left the orphanage');
+    await honest.roundTrip();
+    assert.ok(!honest.closed, "the parent's sender is not scored");
+    // As Core: a local peer is disconnected, not discouraged (it may connect again).
+    const again = await RawPeer.handshake(a.p2pUrl);
+    const seen = again.received.length;
+    again.send({ command: 'inv', items: txInv(child) });
+    await again.roundTrip();
+    assert.equal(requested(again, seen).length, 0, 'the refused orphan is in the recently-rejected filter');
+    for (const p of [honest, again]) p.terminate();
+    await nodeIsFine('an invalid orphan');
+  });
+
+  it('p2p_invalid_tx: a child of a recently rejected transaction is not kept as an orphan (Core: rejected parents)', async () => {
+    // No fee: refused by policy (min relay fee), which costs its sender nothing.
+    const parent = builder.spend([builder.cbOut(spendable[3])], { fee: 0n });
+    const child = builder.spend([builder.out(parent)], { fee: FEE });
+    const p = await RawPeer.handshake(a.p2pUrl);
+    p.send({ command: 'inv', items: txInv(parent) });
+    await p.next('getdata');
+    p.send({ command: 'tx', tx: parent });
+    await p.roundTrip();
+    assert.ok(!(await pool(a)).has(parent.txidHex()), 'the fee-less parent is refused');
+    const mark = p.received.length;
+    p.send({ command: 'inv', items: txInv(child) });
+    await waitFor(() => requested(p, mark).length > 0, 10_000, 'a getdata for the child');
+    p.send({ command: 'tx', tx: child });
+    await p.roundTrip();
+    assert.deepEqual(await orphans(a), [], 'the child of a rejected parent is not kept');
+    assert.deepEqual(
+      requested(p, mark).map((it) => bytesToHex(it.hash)),
+      [bytesToHex(child.txid())],
+      'the rejected parent is not asked for',
+    );
+    assert.ok(!p.closed, 'a policy refusal costs nothing');
+    const other = await RawPeer.handshake(a.p2pUrl);
+    const seen = other.received.length;
+    other.send({ command: 'inv', items: txInv(child) });
+    await other.roundTrip();
+    assert.equal(requested(other, seen).length, 0, 'the child went to the recently-rejected filter');
+    for (const q of [p, other]) q.terminate();
+    await nodeIsFine('a child of a rejected parent');
   });
 
   it('200 orphans from one peer: 100 held (Core: -maxorphantx), RSS bounded, all gone when it leaves', async (t) => {
