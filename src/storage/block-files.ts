@@ -4,10 +4,13 @@
 // until it would pass the file size (Core's MAX_BLOCKFILE_SIZE, 128 MiB); a block's undo data goes
 // to the rev file of the same number, so a pruned file number takes both. Positions point at the
 // record's bytes (after the 8-byte frame) and live in the block index, not here.
-// Crash safety: append() writes at offsets reserved before any await and fsyncs every file it
-// touched before it resolves, so the index write that follows never names bytes that a crash can
-// lose. A torn tail (a kill mid-append) is never referenced; new records go after it, and the
-// reindex scan skips it by searching for the magic again, as Core's LoadExternalBlockFile does.
+// Crash safety: append() writes at offsets reserved before any await and resolves once the bytes
+// are in the operating system's hands (a killed process loses nothing); it does not fsync. The
+// files written since the last sync() are fsynced by sync(), which the store calls before every
+// write that makes them referenced for good (Core's FlushBlockFile inside FlushStateToDisk: the
+// coins flush and its index batch), not once per block. A torn tail (a kill mid-append) is never
+// referenced; new records go after it, and the reindex scan skips it by searching for the magic
+// again, as Core's LoadExternalBlockFile does.
 import { createHash } from 'node:crypto';
 import { constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { type FileHandle, open, readFile, rm } from 'node:fs/promises';
@@ -101,6 +104,11 @@ export class BlockFiles {
   /** The blk file new blocks go to. */
   private current = 0;
   private readonly readers = new Map<string, Promise<FileHandle>>();
+  /** Files written since the last sync(), and their size once synced (what a power cut keeps). */
+  private readonly dirty = new Set<string>();
+  private readonly durable = new Map<string, number>();
+  /** Times sync() ran (tests check that appends alone never fsync). */
+  syncs = 0;
   readonly maxFileSize: number;
 
   private constructor(
@@ -118,6 +126,7 @@ export class BlockFiles {
       const m = /^(blk|rev)(\d{5})\.dat$/.exec(name);
       if (!m) continue;
       f.sizes.set(name, statSync(join(dir, name)).size);
+      f.durable.set(name, f.sizes.get(name)!);
       if (m[1] === 'blk') f.current = Math.max(f.current, Number(m[2]));
     }
     return f;
@@ -148,8 +157,8 @@ export class BlockFiles {
   }
 
   /**
-   * Writes every append, then fsyncs each file it touched; then each `done` gets its record's
-   * position. Offsets are reserved synchronously, so concurrent calls never overlap.
+   * Writes every append (no fsync: see sync()); then each `done` gets its record's position.
+   * Offsets are reserved synchronously, so concurrent calls never overlap.
    */
   async append(list: readonly Append[]): Promise<void> {
     if (list.length === 0) return;
@@ -185,14 +194,54 @@ export class BlockFiles {
             const { bytesWritten } = await fh.write(buf, done, buf.length - done, w.at + done);
             done += bytesWritten;
           }
-          await fh.datasync();
         } finally {
           await fh.close();
         }
+        this.dirty.add(name);
       }),
     );
-    // Only now may anyone read the records: their bytes are on disk.
+    // Only now may anyone read the records: their bytes are written.
     for (const [a, pos] of placed) a.done(pos);
+  }
+
+  /**
+   * Fsyncs every file appended to since the last call (Core's FlushBlockFile): what the caller
+   * writes next may name any record appended before this call. A file that fails stays dirty.
+   */
+  async sync(): Promise<void> {
+    const names = [...this.dirty];
+    this.dirty.clear();
+    this.syncs++;
+    await Promise.all(
+      names.map(async (name) => {
+        const size = this.sizes.get(name);
+        try {
+          const fh = await open(join(this.dir, name), 'r+');
+          try {
+            await fh.datasync();
+          } finally {
+            await fh.close();
+          }
+          if (size !== undefined) this.durable.set(name, Math.max(this.durable.get(name) ?? 0, size));
+        } catch (e) {
+          // Pruned in the meantime: nothing left to sync.
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+          this.dirty.add(name);
+          throw e;
+        }
+      }),
+    );
+  }
+
+  /** Bytes of each file known to be on the disk itself (fsynced or found at open). */
+  durableSizes(): ReadonlyMap<string, number> {
+    return this.durable;
+  }
+
+  /** Whether the record at `p` of `kind` starts inside its file (a power cut can cut a file short
+   * of records its index entry names; such a block is then fetched again). */
+  holds(kind: FileKind, p: FilePos): boolean {
+    return p.pos <= (this.sizes.get(fileName(kind, p.file)) ?? 0);
   }
 
   private reader(name: string): Promise<FileHandle> {
@@ -263,6 +312,8 @@ export class BlockFiles {
       if (r) await r.then((fh) => fh.close()).catch(() => undefined);
       await rm(join(this.dir, name), { force: true });
       this.sizes.delete(name);
+      this.dirty.delete(name);
+      this.durable.delete(name);
     }
   }
 

@@ -6,9 +6,15 @@
 // so a damaged chain state is rebuilt from the blocks (--reindex-chainstate) and a lost index from
 // the block files (--reindex). Owns: key layout (one-byte prefixes), value encodings
 // (BufferWriter), schema versions, and turning a chain batch into its writes in a crash-safe
-// order: block and undo bytes appended and fsynced first, then the index batch, then the chain
-// state batch (a crash between them leaves an index ahead of the chain state, which start-up
-// accepts: the chain state names the block it is at). Does not own: what the records mean (chain/).
+// order: block and undo bytes appended first, then the index batch, then the chain state batch
+// (a crash between them leaves an index ahead of the chain state, which start-up accepts: the
+// chain state names the block it is at). Durability follows Core's FlushStateToDisk, not each
+// block: a batch that moves the coins' markers (a flush) first fsyncs every block and undo file
+// written since the last flush, then writes its index and chain state batches with sync, so the
+// coins tip never names bytes a power cut can take. Between flushes nothing is fsynced (a killed
+// process loses nothing; the OS holds the bytes); an index entry whose bytes a power cut took
+// anyway (its file now ends before them) loses its HAVE_DATA at open and the block is fetched
+// again, as one the node never had. Does not own: what the records mean (chain/).
 // How it fails: a value that does not decode, or a schema version it does not know, raises
 // ChainCorruptionError naming the record; LevelDB errors (locked directory, I/O) pass through.
 // A full disk (a write that would leave less than Core's 50 MiB margin, or one that fails with
@@ -23,6 +29,7 @@ import { Block, HEADER_SIZE } from '../primitives/block.js';
 import { reverseHex } from '../primitives/bytes.js';
 import type { OutPoint } from '../primitives/tx.js';
 import {
+  BlockStatus,
   ChainCorruptionError,
   type BlockUndo,
   type ChainStore,
@@ -67,6 +74,8 @@ class LevelBatch implements StoreBatch {
   /** Index entries, encoded at write time with the positions the appends give them. */
   private readonly index = new Map<string, [Uint8Array, IndexRecord | null]>();
   private readonly appends: { hash: Uint8Array; raw?: Uint8Array; undo?: Uint8Array; at?: StoredAt }[] = [];
+  /** Moves the coins' best or head blocks: a flush, which makes the blocks it reaches referenced. */
+  private markers = false;
   bytes = 0;
   constructor(private readonly store: LevelChainStore) {}
   get length(): number {
@@ -111,9 +120,11 @@ class LevelBatch implements StoreBatch {
     return this.del(coinKey(op));
   }
   setBest(hash: Uint8Array | null): this {
+    this.markers = true;
     return hash ? this.put(META_BEST, hash.slice()) : this.del(META_BEST);
   }
   setHeadBlocks(heads: [Uint8Array, Uint8Array | null] | null): this {
+    this.markers = true;
     if (!heads) return this.del(META_HEADS);
     const v = new Uint8Array(heads[1] ? 64 : 32);
     v.set(heads[0]);
@@ -122,7 +133,9 @@ class LevelBatch implements StoreBatch {
   }
   async write(): Promise<void> {
     if (this.length === 0) return;
-    await this.store.guardWrite(this.bytes, () => this.store.writeParts(this.appends, this.index, this.ops));
+    await this.store.guardWrite(this.bytes, () =>
+      this.store.writeParts(this.appends, this.index, this.ops, this.markers),
+    );
   }
 }
 
@@ -323,10 +336,30 @@ export class LevelChainStore implements ChainStore {
       return;
     }
     const out: IndexRecord[] = [];
+    const fixes: Op[] = [];
     for await (const [k, v] of idx.iterator(range(P_INDEX))) {
       const { rec, loc } = decodeOrCorrupt(`index entry ${reverseHex(k.subarray(1))}`, v, decodeIndexEntry);
       out.push(rec);
+      if (loc && loc.data >= 0 && !this.files.holds('blk', { file: loc.file, pos: loc.data })) {
+        // Appended after the last flush and lost with the power: never connected into the coins
+        // on disk (a flush fsyncs first), so the block is one to download again.
+        rec.status &= ~(BlockStatus.HAVE_DATA | BlockStatus.VALID_SCRIPTS);
+        fixes.push({ type: 'put', key: k, value: encodeIndexEntry(rec, undefined) });
+        continue;
+      }
+      if (loc && loc.undo >= 0 && !this.files.holds('rev', { file: loc.file, pos: loc.undo })) {
+        loc.undo = -1;
+        rec.status &= ~BlockStatus.VALID_SCRIPTS;
+        fixes.push({ type: 'put', key: k, value: encodeIndexEntry(rec, loc) });
+      }
       if (loc) this.locate(k.subarray(1), loc, rec.height);
+    }
+    if (fixes.length > 0) {
+      // Recorded at once: later appends will fill the files past those positions again.
+      await this.guardWrite(0, () => idx.batch(fixes, { sync: true }));
+      this.opts.onNote?.(
+        `${fixes.length} blocks or undo records written after the last flush were lost (power cut?); they are fetched or rebuilt again`,
+      );
     }
     this.loaded = out;
   }
@@ -366,6 +399,7 @@ export class LevelChainStore implements ChainStore {
     appends: readonly { hash: Uint8Array; raw?: Uint8Array; undo?: Uint8Array; at?: StoredAt }[],
     index: ReadonlyMap<string, [Uint8Array, IndexRecord | null]>,
     ops: readonly Op[],
+    flush = false,
   ): Promise<void> {
     const list: Append[] = [];
     for (const a of appends) {
@@ -398,7 +432,9 @@ export class LevelChainStore implements ChainStore {
       }
     }
     await this.files.append(list);
-    const sync = this.opts.sync ?? false;
+    // Core's FlushStateToDisk: block files first, then the index and the coins, each synced.
+    const sync = flush || (this.opts.sync ?? false);
+    if (sync) await this.files.sync();
     if (index.size > 0) {
       const puts: Op[] = [];
       for (const [k, [hash, rec]] of index) {
@@ -543,9 +579,13 @@ export class LevelChainStore implements ChainStore {
   }
 
   async close(): Promise<void> {
-    await this.files.close();
-    await this.indexDb.close();
-    await this.db.close();
+    try {
+      await this.files.sync();
+    } finally {
+      await this.files.close();
+      await this.indexDb.close();
+      await this.db.close();
+    }
   }
 
   /** Raw access to chainstate/ for tests and tools that must damage or inspect it on purpose. */

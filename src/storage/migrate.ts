@@ -77,6 +77,7 @@ export async function migrateLegacy(
         ];
       }),
     );
+    await files.sync();
     await index.batch(
       step.map(([h, rec], j) => ({
         type: 'put' as const,

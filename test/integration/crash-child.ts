@@ -2,8 +2,12 @@
 // blocks of a frame file (magic u32 LE, length u32 LE, raw block), then prints the UTXO digest.
 // It can kill itself (SIGKILL) at a chosen store write: CRASH_MODE picks which writes count
 // ('any', 'flush': inside a multi-batch coins flush, 'reorg': while blocks are being disconnected
-// and the new branch connected), CRASH_N which of them; CRASH_WHEN 'before' or 'after' the write.
-import { readFileSync, writeSync } from 'node:fs';
+// and the new branch connected, 'power': any write, and the block and undo files are then cut back
+// to the bytes last fsynced, as a power cut would leave them, while the LevelDB writes stay: the
+// worst case for an index that names them), CRASH_N which of them; CRASH_WHEN 'before' or 'after'
+// the write.
+import { readdirSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { Chain } from '../../src/chain/chain.js';
 import { getParams } from '../../src/consensus/params.js';
 import { Block } from '../../src/primitives/block.js';
@@ -27,8 +31,17 @@ const when = process.env.CRASH_WHEN ?? 'before';
 let count = 0;
 let inFlush = false;
 let reorging = false;
+let files: LevelChainStore['files'] | undefined;
+
+/** Cuts every block and undo file back to what was fsynced (a file never synced to nothing). */
+function powerCut(): void {
+  const durable = files!.durableSizes();
+  for (const name of readdirSync(files!.dir))
+    if (/^(blk|rev)\d{5}\.dat$/.test(name)) truncateSync(join(files!.dir, name), durable.get(name) ?? 0);
+}
 
 function die(kind: string): never {
+  if (kind === 'power') powerCut();
   writeSync(1, JSON.stringify({ killed: kind, write: count }) + '\n');
   process.kill(process.pid, 'SIGKILL');
   throw new Error('unreachable');
@@ -52,9 +65,13 @@ function instrument(store: ChainStore): ChainStore {
       if (startsFlush) inFlush = true;
       // A write inside a multi-batch flush (after its first batch), or during a reorg.
       const midFlush = inFlush && !startsFlush;
-      const counts = mode === 'any' || (mode === 'flush' && midFlush) || (mode === 'reorg' && reorging);
+      const counts =
+        mode === 'any' ||
+        mode === 'power' ||
+        (mode === 'flush' && midFlush) ||
+        (mode === 'reorg' && reorging);
       if (counts) count++;
-      const kind = mode === 'any' ? 'any' : mode;
+      const kind = mode;
       if (counts && count === target && when === 'before') die(kind);
       await write();
       if (counts && count === target && when === 'after') die(kind);
@@ -67,7 +84,9 @@ function instrument(store: ChainStore): ChainStore {
 
 async function main(): Promise<void> {
   const [dir, file] = process.argv.slice(2);
-  const store = instrument(await LevelChainStore.open(dir));
+  const level = await LevelChainStore.open(dir);
+  files = level.files;
+  const store = instrument(level);
   const chain = await Chain.open({
     store,
     params: getParams('regtest'),

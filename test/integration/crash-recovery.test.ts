@@ -1,7 +1,8 @@
 // Crash safety: a child process connecting blocks (with a tiny coins cache, so flushes are
 // frequent and split into several batches, and a deep reorg in the sequence) is SIGKILLed again
-// and again: at random moments, at random store writes, inside multi-batch flushes and during the
-// reorg. Each restart resumes; the final UTXO digest must equal that of a node that never crashed.
+// and again: at random moments, at random store writes, inside multi-batch flushes, during the
+// reorg, and as a power cut (block and undo files cut back to their last fsync, the index's later
+// entries kept: block files are fsynced at flushes only, as Core's). Each restart resumes; the final UTXO digest must equal that of a node that never crashed.
 // Then a real node with a wallet is killed during sends, receipts and reorgs (wallet-crash.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -138,6 +139,8 @@ test(
       // run to completion whose digest must match.
       const cycle = (): { env: Record<string, string>; ms?: number }[] => [
         { env: {}, ms: 150 + rand(200) },
+        { env: { CRASH_MODE: 'power', CRASH_N: String(2 + rand(10)), CRASH_WHEN: 'after' } },
+        { env: { CRASH_MODE: 'power', CRASH_N: String(2 + rand(10)), CRASH_WHEN: 'before' } },
         { env: { CRASH_MODE: 'flush', CRASH_N: '1', CRASH_WHEN: 'before' } },
         { env: { CRASH_MODE: 'any', CRASH_N: String(3 + rand(20)), CRASH_WHEN: 'after' } },
         { env: { CRASH_MODE: 'reorg', CRASH_N: '1', CRASH_WHEN: 'before' } },
@@ -170,6 +173,7 @@ test(
       assert.ok(kills >= 30, `only ${kills} kills (${JSON.stringify(kinds)})`);
       assert.ok((kinds.flush ?? 0) >= 3, JSON.stringify(kinds));
       assert.ok((kinds.reorg ?? 0) >= 3, JSON.stringify(kinds));
+      assert.ok((kinds.power ?? 0) >= 6, JSON.stringify(kinds));
     } finally {
       removeDir(work);
     }

@@ -266,3 +266,20 @@ test('store: junk records, keys, markers and schema versions are ChainCorruption
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('store: block appends are not fsynced one by one; a coins flush fsyncs them first (Core FlushStateToDisk)', async () => {
+  const dir = tmp();
+  try {
+    const s = await LevelChainStore.open(dir, { minFreeBytes: 0 });
+    for (let i = 0; i < 5; i++)
+      await s.batch().putBlock(new Uint8Array(32).fill(i), new Uint8Array(100).fill(i)).write();
+    assert.equal(s.files.syncs, 0);
+    assert.equal(s.files.durableSizes().get('blk00000.dat') ?? 0, 0);
+    await s.batch().setBest(new Uint8Array(32).fill(1)).write();
+    assert.equal(s.files.syncs, 1);
+    assert.equal(s.files.durableSizes().get('blk00000.dat'), 5 * 108);
+    await s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
