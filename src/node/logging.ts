@@ -104,8 +104,14 @@ export function createLogging(opts: LoggingOptions): Logging {
   const rootLevel: Level = levelValue > pino.levels.values.debug ? 'debug' : opts.level;
   const streams: StreamEntry[] = [];
   let file:
-    (DestinationStream & { end(): void; reopen(): void; once(ev: string, cb: () => void): void }) | null =
-    null;
+    | (DestinationStream & {
+        end(): void;
+        reopen(): void;
+        once(ev: string, cb: () => void): void;
+        on(ev: 'error', cb: (err: NodeJS.ErrnoException) => void): void;
+      })
+    | null = null;
+  let fileFailed = false;
   if (opts.dir !== undefined) {
     file = pino.destination({
       dest: join(opts.dir, 'debug.log'),
@@ -114,7 +120,21 @@ export function createLogging(opts: LoggingOptions): Logging {
       // Owner-only, as the data directory (the log names addresses, peers and wallets).
       mode: 0o600,
     });
-    streams.push({ level: rootLevel, stream: file });
+    // A write that fails (disk full, a file that went away) must neither crash the node (an
+    // 'error' without a listener throws) nor pile lines up in memory: debug.log is left alone,
+    // said once on stderr, until SIGHUP reopens it (reopen() below).
+    file.on('error', (err: NodeJS.ErrnoException) => {
+      if (fileFailed) return;
+      fileFailed = true;
+      process.stderr.write(
+        `debug.log: cannot write (${err.code ?? err.message}); not logging to it until it is reopened (SIGHUP)\n`,
+      );
+    });
+    const f = file;
+    streams.push({
+      level: rootLevel,
+      stream: { write: (line: string) => void (fileFailed || f.write(line)) },
+    });
   }
   if (opts.printToConsole) {
     const out = opts.console ?? process.stdout;
@@ -152,6 +172,7 @@ export function createLogging(opts: LoggingOptions): Logging {
       for (const [sub, c] of children) c.level = levelOf(sub);
     },
     reopen(): void {
+      fileFailed = false;
       file?.reopen();
     },
     close(): Promise<void> {

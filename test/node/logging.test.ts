@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -57,4 +57,40 @@ test('console formatter: any text or JSON value gives a string, never an excepti
     ),
     { numRuns: 200 },
   );
+});
+
+test('a debug.log that cannot be written (disk full: /dev/full) is said once on stderr, never thrown; SIGHUP reopen resumes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tally-log-'));
+  const path = join(dir, 'debug.log');
+  symlinkSync('/dev/full', path);
+  const said: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (chunk: string) => said.push(String(chunk)) > 0;
+  try {
+    const logging = createLogging({ dir, level: 'info', printToConsole: false });
+    const log = logging.child('chain');
+    for (let i = 0; i < 50; i++) {
+      log.info({ i }, 'a line');
+      await new Promise((r) => setImmediate(r));
+    }
+    const deadline = Date.now() + 5_000;
+    while (said.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 50; i++) log.info({ i }, 'dropped while failed');
+    await new Promise((r) => setTimeout(r, 50)); // lets any further error surface (none may repeat the line)
+    assert.equal(
+      said.filter((l) => l.startsWith('debug.log: cannot write (ENOSPC)')).length,
+      1,
+      said.join(''),
+    );
+    // Space is back (the operator rotated the file): SIGHUP's reopen writes again.
+    unlinkSync(path);
+    writeFileSync(path, '');
+    logging.reopen();
+    log.info('after reopen');
+    await logging.close();
+    assert.match(readFileSync(path, 'utf8'), /after reopen/);
+  } finally {
+    process.stderr.write = write;
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
