@@ -129,6 +129,8 @@ export interface NodeConfig {
   maxorphantx?: number;
   /** Core's -minimumchainwork: overrides the network's minimum chain work (hex). */
   minimumchainwork?: bigint;
+  /** Core's -networkactive: false starts with no peers, dials or accepts until setnetworkactive true. */
+  networkactive: boolean;
   /** Save the mempool at shutdown and load it at start. */
   persistmempool: boolean;
   /** Rebuild the block index and UTXO set from the block files at start (Core's -reindex). */
@@ -173,6 +175,7 @@ const DEFAULTS = {
   txindex: false,
   coinstatsindex: false,
   blockfilterindex: false,
+  networkactive: true,
   persistmempool: true,
   reindex: false,
   'reindex-chainstate': false,

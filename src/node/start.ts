@@ -333,6 +333,7 @@ export async function startNode(config: NodeConfig, opts: NodeStartOptions = {})
       }
     registerMethods(node);
     checkAbort();
+    if (!config.networkactive) p2p.setNetworkActive(false);
     try {
       await p2p.start();
     } catch (e) {

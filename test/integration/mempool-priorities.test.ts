@@ -81,7 +81,8 @@ test("mempool.dat keeps each entry's delta and mapDeltas across a restart; impor
     [low.txid]: { fee_delta: 50_000, in_mempool: true, modified_fee: 55_000 },
     [unknown]: { fee_delta: 777, in_mempool: false },
   };
-  await node.restart();
+  await node.restart([...node.args, '--networkactive=0']);
+  assert.equal((await node.rpc<{ networkactive: boolean }>('getnetworkinfo')).networkactive, false);
   assert.deepEqual(await pool(), [low.txid]);
   assert.deepEqual(await prioritised(), expected);
   assert.equal((await node.rpc<{ time: number }>('getmempoolentry', [low.txid])).time, time);

@@ -96,6 +96,8 @@ test("Core's network spellings and negation", () => {
   assert.equal(load({}, 'listen=0\nnolisten=0').listen, true);
   assert.equal(load({ nolisten: '' }).listen, false);
   assert.equal(load({ nopersistmempool: '' }).persistmempool, false);
+  assert.equal(load({ networkactive: '0' }).networkactive, false);
+  assert.equal(load({}).networkactive, true);
   assert.equal(load({ noupnp: '' }).network, 'main');
   refused({ norpcport: '' }, undefined, /negating rpcport is not meaningful/);
   assert.equal(load({ txindex: '' }).txindex, true);
