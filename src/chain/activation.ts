@@ -244,7 +244,8 @@ export class Activation {
     }
     tree.pruneCandidates();
     if (tree.tip !== startTip) {
-      this.log?.info({ height: tree.tip.height, hash: tree.tip.hashHex }, 'new tip');
+      // node/'s tip log says it for people (one line per block, or summaries while catching up).
+      this.log?.debug({ height: tree.tip.height, hash: tree.tip.hashHex }, 'UpdateTip');
       this.d.events.emit('tip', tree.tip);
     }
   }

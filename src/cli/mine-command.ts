@@ -5,6 +5,7 @@
 // hash rate and the accepted and rejected shares or blocks. Stops on SIGINT/SIGTERM (or after
 // --max-shares); a lost pool or node ends it with one line and exit code 1.
 import type { Command } from 'commander';
+import { formatHashRate } from '../mining/hash-rate.js';
 import { nativeStatus, type KernelName } from '../mining/hasher.js';
 import { Miner, type FoundHeader, type Work, type WorkReason } from '../mining/miner.js';
 import { assembleBlock, type BlockTemplate } from '../mining/template.js';
@@ -34,8 +35,6 @@ export interface MineDeps {
   params(): ChainParams;
 }
 
-const mhs = (r: number): string => `${(r / 1e6).toFixed(2)} MH/s`;
-
 class Tally {
   accepted = 0;
   rejected = 0;
@@ -58,7 +57,7 @@ class Tally {
   }
   rate(): void {
     this.io.stdout.write(
-      `hash rate ${mhs(this.miner.hashrate)} on ${this.miner.threads} threads (${this.miner.kernel}); ` +
+      `hash rate ${formatHashRate(this.miner.hashrate)} on ${this.miner.threads} threads (${this.miner.kernel}); ` +
         `${this.accepted} accepted, ${this.rejected} rejected\n`,
     );
   }

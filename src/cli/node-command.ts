@@ -3,9 +3,10 @@
 // the catch-up progress bar and routing log lines around it. Everything else is node/'s.
 import { spawn } from 'node:child_process';
 import { inspect } from 'node:util';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig, OPTIONS, type Flags } from '../node/config.js';
+import { LOG_CATEGORIES } from '../node/logging.js';
 // The node itself (chain, LevelDB, miner, p2p, explorer…) is imported when `tally node` runs, not
 // by every `tally rpc` or `tally wallet` call: loading it costs ~0.8 CPU-seconds per process.
 import type { TallyNode } from '../node/node.js';
@@ -189,10 +190,14 @@ export function addNodeCommand(program: Command, io: CliIO, globals: () => Globa
     .option('--dbcache <MiB>', 'database cache in MiB (default 450)')
     .option('--maxconnections <n>', 'maximum peer connections (default 125)')
     .option('--daemon', 'run in the background')
-    .option(
-      '--debug <subsystem>',
-      'log a subsystem (chain, net, rpc, mining, mempool, or all) at debug level',
-      collect,
+    .addOption(
+      new Option(
+        '--debug [category]',
+        `log a category at debug level (repeatable): ${LOG_CATEGORIES.join(', ')}, or Core's names ` +
+          `(validation, zmq, http, ...); --debug alone: all`,
+      )
+        .preset('all')
+        .argParser(collect),
     )
     .option('--loglevel <level>', 'trace, debug, info, warn, error or fatal (default info)')
     .option('--printtoconsole <bool>', 'also log to the console (default 1)')

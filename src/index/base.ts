@@ -106,6 +106,7 @@ export abstract class BaseIndex {
       // The chain may have moved while the block was read: index it only if it still follows best.
       if (!this.chain.isActive(next.hash)) continue;
       await this.writeBest(next, await this.blockPuts(block, next, undo));
+      this.log?.debug({ index: this.name, height: next.height }, 'block indexed');
     }
   }
 

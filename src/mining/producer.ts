@@ -15,6 +15,7 @@
 // unexpected error ends the background loop with an error log line.
 import type { Chain } from '../chain/chain.js';
 import type { Logger } from '../primitives/logger.js';
+import { formatCoins } from '../consensus/amount.js';
 import type { ChainParams } from '../consensus/params.js';
 import { equalBytes } from '../primitives/bytes.js';
 import { Block, BlockHeader } from '../primitives/block.js';
@@ -23,6 +24,7 @@ import type { Mempool } from '../mempool/mempool.js';
 import type { SigCache } from '../script/sigcache.js';
 import { NONCE_SPACE, type FoundHeader, type Miner, type Work, type WorkReason } from './miner.js';
 import { checkProposal } from './proposal.js';
+import { formatHashRate } from './hash-rate.js';
 import {
   type BlockTemplate,
   assembleBlock,
@@ -249,7 +251,7 @@ export class BlockProducer {
   private logRate(): void {
     this.log?.info(
       {
-        hashrate: Math.round(this.miner.hashrate),
+        hashrate: formatHashRate(this.miner.hashrate),
         threads: this.miner.threads,
         blocksFound: this.found,
         height: this.chain.height,
@@ -275,6 +277,16 @@ export class BlockProducer {
     const revision = this.mempool.revision;
     const template = stale ? await this.validTemplate(s.payout) : prev.template;
     if (template === null || s.signal.aborted) return null;
+    if (stale)
+      this.log?.debug(
+        {
+          height: template.height,
+          txs: template.txs.length,
+          value: `${formatCoins(template.coinbaseValue)} coins`,
+          reason,
+        },
+        'new block template',
+      );
     // Every header gets its own extra-nonce: a rolled one after an exhausted range, and a fresh one
     // for a new template so that no two searches ever cover the same header.
     const coinbase = coinbaseTx(template, s.payout, this.extraNonce++);
@@ -365,7 +377,7 @@ export class BlockProducer {
           hash,
           height: work.template.height,
           txs: block.txs.length,
-          reward: String(work.template.coinbaseValue),
+          reward: `${formatCoins(work.template.coinbaseValue)} coins`,
         },
         'mined a block',
       );

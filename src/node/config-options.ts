@@ -4,7 +4,7 @@
 import { z } from 'zod';
 
 import { NETWORK_NAMES, type NetworkName } from '../consensus/params.js';
-import { LOG_CATEGORIES } from './logging.js';
+import { CORE_CATEGORY_ALIASES, LOG_CATEGORIES } from './logging.js';
 
 export const NETWORKS = NETWORK_NAMES;
 export type Network = NetworkName;
@@ -34,7 +34,14 @@ const feeRate = z
 const zmqEndpoint = z.string().regex(/^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.*-]+):\d{1,5}$/);
 const command = z.string().min(1).max(4096);
 /** Logging subsystems Tally has, and Core's aliases (Core's unknown category is refused the same way). */
-export const DEBUG_CATEGORIES = ['all', '1', '0', 'none', ...LOG_CATEGORIES] as const;
+export const DEBUG_CATEGORIES = [
+  'all',
+  '1',
+  '0',
+  'none',
+  ...LOG_CATEGORIES,
+  ...Object.keys(CORE_CATEGORY_ALIASES),
+] as [string, ...string[]];
 
 export interface OptionSpec {
   schema: z.ZodType<unknown, string>;
@@ -219,7 +226,9 @@ export const OPTIONS: Record<string, OptionSpec> = {
   daemon: { schema: bool, expect: BOOL, help: 'Run in the background' },
   debug: {
     schema: z.enum(DEBUG_CATEGORIES),
-    expect: `a logging category (${DEBUG_CATEGORIES.join(', ')})`,
+    expect:
+      `a logging category (${LOG_CATEGORIES.join(', ')} or all; Core's ` +
+      `${Object.keys(CORE_CATEGORY_ALIASES).join(', ')} name the subsystem that does their work)`,
     multi: true,
     help: 'Log this subsystem at debug level',
   },

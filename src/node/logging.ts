@@ -19,10 +19,8 @@ export interface LoggingOptions {
 }
 
 /**
- * The subsystems Tally logs under ({ sub }): what -debug=, debug= and the logging RPC name. Core's
- * other categories (tor, http, bench, zmq, walletdb, estimatefee, addrman, selectcoins, reindex,
- * cmpctblock, rand, prune, proxy, mempoolrej, libevent, coindb, qt, leveldb, validation, i2p,
- * ipc, lock, blockstorage, txreconciliation, scan, txpackages) do not exist here.
+ * The subsystems Tally logs under ({ sub }): what -debug=, debug= and the logging RPC name. Each
+ * logs something at debug level in ordinary running (a test starts a node with every one on).
  */
 export const LOG_CATEGORIES = [
   'chain',
@@ -36,6 +34,34 @@ export const LOG_CATEGORIES = [
   'stratum',
   'wallet',
 ] as const;
+export type LogCategory = (typeof LOG_CATEGORIES)[number];
+
+/**
+ * Core's -debug categories whose work Tally does, each the name of the subsystem that does it:
+ * `--debug validation` is `--debug chain`. Core's others (tor, i2p, proxy, leveldb, libevent, qt,
+ * rand, lock, ipc, cmpctblock, txreconciliation, scan, txpackages) have no counterpart here.
+ */
+export const CORE_CATEGORY_ALIASES: Readonly<Record<string, LogCategory>> = {
+  validation: 'chain',
+  bench: 'chain',
+  blockstorage: 'chain',
+  coindb: 'chain',
+  prune: 'chain',
+  reindex: 'chain',
+  addrman: 'net',
+  mempoolrej: 'mempool',
+  estimatefee: 'mempool',
+  http: 'rpc',
+  zmq: 'notify',
+  selectcoins: 'wallet',
+  walletdb: 'wallet',
+};
+
+/** The subsystem a -debug name turns on (Tally's own name or Core's), or undefined. */
+export function categoryOf(name: string): LogCategory | undefined {
+  if ((LOG_CATEGORIES as readonly string[]).includes(name)) return name as LogCategory;
+  return Object.hasOwn(CORE_CATEGORY_ALIASES, name) ? CORE_CATEGORY_ALIASES[name] : undefined;
+}
 
 export interface Logging {
   readonly root: Logger;
@@ -97,7 +123,9 @@ export function formatConsoleLine(json: string, color: boolean): string {
 
 export function createLogging(opts: LoggingOptions): Logging {
   const everything = (names: readonly string[]) => names.includes('all') || names.includes('1');
-  const debugSubs = new Set<string>(everything(opts.debug ?? []) ? LOG_CATEGORIES : (opts.debug ?? []));
+  const subsOf = (names: readonly string[]): readonly string[] =>
+    everything(names) ? LOG_CATEGORIES : names.map((n) => categoryOf(n) ?? n);
+  const debugSubs = new Set<string>(subsOf(opts.debug ?? []));
   const levelValue = pino.levels.values[opts.level];
   // The root must let through the lowest level any child may use (the logging RPC can lower one at
   // any time); children filter for themselves.
@@ -167,8 +195,8 @@ export function createLogging(opts: LoggingOptions): Logging {
       return Object.fromEntries(LOG_CATEGORIES.map((c) => [c, debugSubs.has(c)]));
     },
     setDebug(include: readonly string[], exclude: readonly string[]): void {
-      for (const c of everything(include) ? LOG_CATEGORIES : include) debugSubs.add(c);
-      for (const c of everything(exclude) ? LOG_CATEGORIES : exclude) debugSubs.delete(c);
+      for (const c of subsOf(include)) debugSubs.add(c);
+      for (const c of subsOf(exclude)) debugSubs.delete(c);
       for (const [sub, c] of children) c.level = levelOf(sub);
     },
     reopen(): void {

@@ -49,6 +49,7 @@ import { SUPERVISION_EVENTS, Supervisor } from './supervisor.js';
 import { UtxoCounter } from './utxo-count.js';
 import type { RejectedItem } from '../p2p/node.js';
 import { startNode } from './start.js';
+import { TipLog } from './tip-log.js';
 
 /** Rows of an address's history the explorer shows (the newest; the balance counts them all). */
 const EXPLORER_ADDRESS_ROWS = 500;
@@ -290,7 +291,13 @@ export class TallyNode {
     };
     // A reorg's transactions go back to the pool once the new chain is in place (Core's
     // MaybeUpdateMempoolForReorg): what the new chain confirmed or conflicts with is refused then.
+    const tipLog = new TipLog({
+      log: this.logging.child('chain'),
+      isInitialBlockDownload: this.isInitialBlockDownload,
+      bestHeaderHeight: () => chain.bestHeader.height,
+    });
     const onTip = (tip: BlockEntry) => {
+      tipLog.onTip(tip);
       if (reorgDepth > 0) {
         this.metrics?.reorg(reorgDepth);
         this.supervisor.reorganized(reorgDepth, reorgFrom, tip);

@@ -77,6 +77,12 @@ export async function startNode(config: NodeConfig, opts: NodeStartOptions = {})
     const log = logging.child('node');
     log.info({ network: config.network, datadir: config.networkDir, pid: process.pid }, 'Tally starting');
     for (const note of config.notes) log.info(`config: ${note}`);
+    const on = Object.entries(logging.categories()).filter(([, v]) => v);
+    if (on.length > 0) log.info(`debug logging: ${on.map(([k]) => k).join(', ')}`);
+    // Core's "Config file arg" lines, at debug level and without secrets.
+    for (const [k, v] of Object.entries(config))
+      if (!/password|auth|notes/.test(k) && v !== undefined && !(Array.isArray(v) && v.length === 0))
+        log.debug(`setting: ${k}=${Array.isArray(v) ? v.join(',') : String(v)}`);
     if (config.pid !== undefined) {
       const pidFile = resolve(config.networkDir, config.pid);
       writeFileSync(pidFile, `${process.pid}\n`);
@@ -250,13 +256,17 @@ export async function startNode(config: NodeConfig, opts: NodeStartOptions = {})
       sync: (w, o) => syncWallet(chain, w, o.restored, log),
       pendingTxs: () => mempool.all().map((e) => e.tx),
     };
+    const walletLog = logging.child('wallet');
     const wallets = new WalletManager({
       dir: files.wallets,
       network: params.name,
       prefixes: params.prefixes,
       coinbaseMaturity: params.coinbaseMaturity,
       follower,
-      onTxChanged: (w, txid, blockHash, height) => notify.walletTx(w, txid, blockHash, height),
+      onTxChanged: (w, txid, blockHash, height) => {
+        walletLog.debug({ wallet: w, txid, height }, 'AddToWallet');
+        notify.walletTx(w, txid, blockHash, height);
+      },
       inMempool: (txid) => mempool.has(hashFromHex(txid)),
       resubmit: (txs) => resubmitWalletTxs(txs, mempool, p2p, log),
       onWriteFailed: (err, path) => diskFull(err, path, 'a wallet write failed'),

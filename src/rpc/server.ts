@@ -507,6 +507,7 @@ export class RpcServer {
     const doc = METHOD_DOCS.get(name);
     if (doc !== undefined) checkArgs(doc, positional, () => this.usage(name, m));
     const id = this.nextCommand++;
+    this.opts.logger?.debug({ method: name, uri: rctx.uri }, 'RPC call');
     this.active.set(id, { method: name, started: process.hrtime.bigint() });
     try {
       return await m.handler(positional, rctx);

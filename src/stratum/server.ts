@@ -271,7 +271,13 @@ export class StratumServer {
     };
     this.jobs.set(id, job);
     this.current = job;
-    for (const c of this.conns) if (c.payout) this.notify(c, job);
+    let miners = 0;
+    for (const c of this.conns)
+      if (c.payout) {
+        this.notify(c, job);
+        miners++;
+      }
+    this.log?.debug({ job: id, height: template.height, clean: job.clean, miners }, 'stratum job');
   }
 
   private accept(socket: Socket): void {
