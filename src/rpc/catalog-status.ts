@@ -54,11 +54,7 @@ const ABSENT: Record<string, string> = {
 const NOT_YET: Record<string, string> = {
   fundrawtransaction: 'not yet (the wallet issue)',
   generateblock: 'not yet',
-  ...Object.fromEntries(
-    'addmultisigaddress dumpwallet importaddress importmulti importprivkey importprunedfunds importpubkey importwallet removeprunedfunds restorewallet'
-      .split(' ')
-      .map((m) => [m, LEGACY_IMPORT]),
-  ),
+  ...Object.fromEntries('addmultisigaddress'.split(' ').map((m) => [m, LEGACY_IMPORT])),
 };
 
 /** Served, with a difference worth knowing. */

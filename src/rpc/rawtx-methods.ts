@@ -69,7 +69,7 @@ export function mempoolRejectToRpc(e: unknown): unknown {
   return new RpcError(RpcCode.VERIFY_REJECTED, e.debug ? `${e.reason}, ${e.debug}` : e.reason);
 }
 
-function decodeTx(hex: string, message = 'TX decode failed'): Tx {
+export function decodeTx(hex: string, message = 'TX decode failed'): Tx {
   try {
     return Tx.decode(hexToBytes(hex));
   } catch {
@@ -78,7 +78,7 @@ function decodeTx(hex: string, message = 'TX decode failed'): Tx {
 }
 
 /** A hex parameter in Core's ParseHexV wording (-8). */
-function hexParam(value: unknown, name: string): Uint8Array {
+export function hexParam(value: unknown, name: string): Uint8Array {
   if (typeof value !== 'string' || value.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(value))
     throw new RpcError(
       RpcCode.INVALID_PARAMETER,

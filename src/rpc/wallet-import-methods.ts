@@ -3,10 +3,13 @@
 // the p2sh flag), importmulti (per request {success, warnings, error}), dumpwallet/importwallet
 // (Core's text format, wallet/dump.ts) and restorewallet (a backupwallet file), each import followed by a
 // rescan of the active chain (from genesis for the first three, as Core's legacy wallet; from the
-// earliest timestamp less Core's 2-hour TIMESTAMP_WINDOW for importmulti).
+// earliest timestamp less Core's 2-hour TIMESTAMP_WINDOW for importmulti); importprunedfunds (a
+// transaction with its gettxoutproof, checked against the block index, no rescan) and
+// removeprunedfunds.
 import { isValidPubkey } from '../crypto/secp256k1.js';
 import { AddressError, addressToScript, decodeWif } from '../primitives/address.js';
-import { hexToBytes } from '../primitives/bytes.js';
+import { DecodeError, equalBytes, hexToBytes } from '../primitives/bytes.js';
+import { MerkleBlock } from '../primitives/merkle-block.js';
 import { classifyScript } from '../script/standard.js';
 import { multisigOf, p2shOf } from '../wallet/imported.js';
 import {
@@ -19,7 +22,9 @@ import {
 } from '../wallet/dump.js';
 import { WalletBackupError, WalletExistsError } from '../wallet/manager.js';
 import type { Wallet } from '../wallet/wallet.js';
+import { hashParam } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
+import { decodeTx, hexParam } from './rawtx-methods.js';
 import type { ParamReader } from './params.js';
 import type { RpcServer } from './server.js';
 import { rescanWallet, walletRegistrar, walletRpcError, type WalletRpcDeps } from './wallet-common.js';
@@ -334,6 +339,60 @@ export function registerWalletImportMethods(server: RpcServer, deps: WalletRpcDe
         throw e;
       }
       return { name };
+    },
+  );
+
+  reg(
+    'importprunedfunds',
+    ['rawtransaction', 'txoutproof'],
+    'Adds a transaction paying the wallet without a rescan, given its gettxoutproof proof of a block ' +
+      "of the active chain up to the wallet's last block (for pruned nodes). Result: null.",
+    (r, _c, w) => {
+      const wallet = w();
+      const tx = decodeTx(r.string(0), 'TX decode failed. Make sure the tx has at least one input.');
+      let proof: MerkleBlock;
+      try {
+        proof = MerkleBlock.decode(hexParam(r.string(1), 'proof'));
+      } catch (e) {
+        if (e instanceof DecodeError) throw new RpcError(RpcCode.MISC_ERROR, `Invalid proof: ${e.message}`);
+        throw e;
+      }
+      const matches = proof.verify();
+      if (matches === null)
+        throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Something wrong with merkleblock');
+      // Core's findAncestorByHash(last processed block, proof's block).
+      const entry = deps.chain?.getEntry(proof.header.hash());
+      const tip = wallet.tip;
+      if (
+        entry === undefined ||
+        tip === null ||
+        !deps.chain!.isOnActiveChain(entry) ||
+        entry.height > tip.height ||
+        deps.chain!.getEntryAtHeight(tip.height)?.hashHex !== tip.hash
+      )
+        throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Block not found in chain');
+      const txid = tx.txid();
+      if (!matches.some((m) => equalBytes(m.txid, txid)))
+        throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, "Transaction given doesn't exist in proof");
+      if (!wallet.addProvenTransaction(tx, entry.height, entry.hashHex, entry.time))
+        throw new RpcError(
+          RpcCode.INVALID_ADDRESS_OR_KEY,
+          'No addresses in transaction correspond to your wallet',
+        );
+      return null;
+    },
+  );
+
+  reg(
+    'removeprunedfunds',
+    ['txid'],
+    'Deletes a transaction from the wallet (the companion of importprunedfunds); balances change. Result: null.',
+    (r, _c, w) => {
+      const wallet = w();
+      const txid = hashParam(r, 0, 'txid');
+      if (!wallet.removeTransaction(txid))
+        throw new RpcError(RpcCode.WALLET_ERROR, `Transaction ${txid} does not belong to this wallet`);
+      return null;
     },
   );
 

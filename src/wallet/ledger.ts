@@ -172,6 +172,28 @@ export abstract class WalletLedger extends WalletKeys {
     this.save();
   }
 
+  /**
+   * importprunedfunds: records a transaction proven to be in a block of the active chain (the
+   * caller checked the proof). False, with nothing recorded, when no output pays the wallet (Core's
+   * IsMine(tx) looks at outputs only).
+   */
+  addProvenTransaction(tx: Tx, height: number, blockHash: string, blockTime: number): boolean {
+    if (!this.txs.has(tx.txidHex()) && !tx.outputs.some((o) => this.scripts.has(bytesToHex(o.scriptPubKey))))
+      return false;
+    this.relevant(tx);
+    this.record(tx, height, blockHash, blockTime);
+    this.save();
+    return true;
+  }
+
+  /** removeprunedfunds: forgets one transaction (not its spenders, as Core's RemoveTxs). False when unknown. */
+  removeTransaction(txid: string): boolean {
+    if (!this.txs.has(txid)) return false;
+    this.unindex(txid);
+    this.save();
+    return true;
+  }
+
   onTxAccepted(tx: Tx): void {
     if (this.txs.has(tx.txidHex()) || !this.relevant(tx)) return;
     this.record(tx, null, null, null);

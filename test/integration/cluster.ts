@@ -331,6 +331,18 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Calls to one wallet of the node (/wallet/<name>). */
+export function walletRpc(n: TallyProcess, name: string) {
+  const client = new RpcClient({
+    port: n.rpcPort,
+    cookieFile: n.view(join(n.networkDir, '.cookie')),
+    wallet: name,
+    timeoutMs: 120_000,
+  });
+  return <T = unknown>(method: string, params: unknown[] | Record<string, unknown> = []) =>
+    client.call<T>(method, params);
+}
+
 /** For assert.rejects: an RPC error with this code (and message, when given). */
 export const rpcFails =
   (code: number, message?: RegExp) =>

@@ -10,23 +10,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex } from '../../src/primitives/bytes.js';
-import { RpcClient } from '../../src/rpc/client.js';
 import { independentKey } from '../rpc/helpers.js';
-import { rpcFails as fails, startNode, stopAll, type TallyProcess } from './cluster.js';
+import { rpcFails as fails, startNode, stopAll, walletRpc } from './cluster.js';
 
 after(stopAll);
-
-/** Calls to one wallet of the node (/wallet/<name>). */
-export function walletRpc(n: TallyProcess, name: string) {
-  const client = new RpcClient({
-    port: n.rpcPort,
-    cookieFile: n.view(join(n.networkDir, '.cookie')),
-    wallet: name,
-    timeoutMs: 120_000,
-  });
-  return <T = unknown>(method: string, params: unknown[] | Record<string, unknown> = []) =>
-    client.call<T>(method, params);
-}
 
 interface Unspent {
   txid: string;
