@@ -13,16 +13,15 @@
 // never mined, let alone in a loop (issue 11). Fails soft: a rejected find is logged and mining
 // goes on; a template invalid without any transaction stops the session with one error line; an
 // unexpected error ends the background loop with an error log line.
-import type { Chain } from '../chain/chain.js';
 import type { Logger } from '../primitives/logger.js';
 import { formatCoins } from '../consensus/amount.js';
 import type { ChainParams } from '../consensus/params.js';
 import { equalBytes } from '../primitives/bytes.js';
 import { Block, BlockHeader } from '../primitives/block.js';
 import type { Tx } from '../primitives/tx.js';
-import type { Mempool } from '../mempool/mempool.js';
 import type { SigCache } from '../script/sigcache.js';
 import { NONCE_SPACE, type FoundHeader, type Miner, type Work, type WorkReason } from './miner.js';
+import type { ProducerChain, ProducerPool } from './ports.js';
 import { checkProposal } from './proposal.js';
 import { formatHashRate } from './hash-rate.js';
 import {
@@ -34,8 +33,8 @@ import {
 } from './template.js';
 
 export interface BlockProducerOptions {
-  chain: Chain;
-  mempool: Mempool;
+  chain: ProducerChain;
+  mempool: ProducerPool;
   params: ChainParams;
   miner: Miner;
   /** Where the background loop (start()) pays the coinbase. */
@@ -83,8 +82,8 @@ const CHECK_MS = 1000;
 const MAX_TEMPLATE_ROUNDS = 1000;
 
 export class BlockProducer {
-  private readonly chain: Chain;
-  private readonly mempool: Mempool;
+  private readonly chain: ProducerChain;
+  private readonly mempool: ProducerPool;
   private readonly params: ChainParams;
   private readonly miner: Miner;
   private payoutScript: Uint8Array;

@@ -4,18 +4,13 @@
 // consensus/connectBlock over the tip's UTXO set and every input script inline. Does not own proof
 // of work (a proposal is unsolved), any rule of its own, or storing anything. Returns the reject
 // reason, or null when valid.
-import type { Chain } from '../chain/chain.js';
 import { checkBlock, contextualCheckBlock, contextualCheckBlockHeader } from '../consensus/block-check.js';
 import { OverlayView, connectBlock, connectFetchList, runScriptChecks } from '../consensus/connect.js';
 import { RejectError } from '../consensus/errors.js';
 import type { Block } from '../primitives/block.js';
 import { equalBytes } from '../primitives/bytes.js';
 import type { SigCache } from '../script/sigcache.js';
-
-export type ProposalChain = Pick<
-  Chain,
-  'tip' | 'params' | 'getCoins' | 'medianTimePast' | 'medianTimePastAt' | 'nextWorkRequired'
->;
+import type { ProposalChain } from './ports.js';
 
 /**
  * null when the block would be valid on the current tip; otherwise Core's reject reason. A
@@ -42,12 +37,12 @@ async function validate(chain: ProposalChain, block: Block, now: number, sigCach
   if (!equalBytes(block.header.prevHash, tip.hash))
     throw new RejectError('inconclusive-not-best-prevblk', 'internal');
   const height = tip.height + 1;
-  const mtp = chain.medianTimePast(tip);
+  const mtp = chain.medianTimePast();
 
   // Core's TestBlockValidity order: contextual header, CheckBlock, contextual block, connect.
   contextualCheckBlockHeader(
     block.header,
-    { height, medianTimePast: mtp, expectedBits: chain.nextWorkRequired(tip) },
+    { height, medianTimePast: mtp, expectedBits: chain.nextWorkRequired() },
     params,
     now,
   );

@@ -5,18 +5,18 @@
 // fields (version, bits, mintime, curtime) and the coinbase (BIP34 height, extra-nonce, payout).
 // Does not own: validating the transactions (the mempool did; the chain checks the finished
 // block) or hashing (miner.ts). Fails with RangeError on a coinbase scriptSig that would not fit.
-import type { Chain } from '../chain/chain.js';
 import { coinbaseHeightScript } from '../consensus/coinbase.js';
 import type { ChainParams } from '../consensus/params.js';
 import { compactToTarget } from '../consensus/pow.js';
 import { blockSubsidy } from '../consensus/subsidy.js';
 import { isFinalTx, lockTimeCutoff } from '../consensus/tx-verify.js';
-import type { Mempool, MempoolEntry } from '../mempool/mempool.js';
+import type { MempoolEntry } from '../mempool/mempool.js';
 import { Block, BlockHeader, HEADER_SIZE } from '../primitives/block.js';
 import { bytesToHex, concatBytes } from '../primitives/bytes.js';
 import { computeMerkleRoot } from '../primitives/merkle.js';
 import { NULL_HASH, OutPoint, Tx, TxIn, TxOut } from '../primitives/tx.js';
 import { pushData } from '../script/standard.js';
+import type { TemplateChain, TemplatePool } from './ports.js';
 
 /** Tally requires version >= 4 (BIP34/66/65 active from genesis); no version bits are signalled. */
 export const TEMPLATE_VERSION = 4;
@@ -29,9 +29,9 @@ const MAX_CONSECUTIVE_FAILURES = 1000;
 const NEARLY_FULL_BYTES = 4000;
 
 export interface TemplateSource {
-  chain: Pick<Chain, 'tip' | 'nextWorkRequired' | 'medianTimePast'>;
+  chain: TemplateChain;
   /** modifiedFee ranks packages (fee plus prioritisetransaction's delta); the coinbase takes real fees. */
-  mempool: Pick<Mempool, 'all' | 'ancestors' | 'modifiedFee'>;
+  mempool: TemplatePool;
   params: ChainParams;
 }
 
@@ -148,11 +148,11 @@ export function createTemplate(src: TemplateSource, opts: TemplateOptions = {}):
   const { chain, mempool, params } = src;
   const tip = chain.tip;
   const height = tip.height + 1;
-  const mtp = chain.medianTimePast(tip);
+  const mtp = chain.medianTimePast();
   const mintime = mtp + 1;
   const now = opts.now ?? Math.floor(Date.now() / 1000);
   const curtime = Math.max(now, mintime);
-  const bits = chain.nextWorkRequired(tip);
+  const bits = chain.nextWorkRequired();
   const cutoff = lockTimeCutoff(height, curtime, mtp, params);
 
   const maxSize = Math.min(opts.maxBlockSize ?? params.maxBlockSize, params.maxBlockSize);
