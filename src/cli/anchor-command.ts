@@ -126,9 +126,8 @@ export function addAnchorCommand(program: Command, io: CliIO, deps: AnchorDeps):
         root: bytesToHex(root),
         files: files.map((name, i) => ({ name, sha256: bytesToHex(hashes[i]) })),
       };
-      writeFileAtomic(recordPath(deps.network().networkDir, txid), JSON.stringify(record, null, 2) + '\n', {
-        mode: 0o644,
-      });
+      // Owner-only (0600, the writeFileAtomic default) as everything in the data directory.
+      writeFileAtomic(recordPath(deps.network().networkDir, txid), JSON.stringify(record, null, 2) + '\n');
       if (deps.json()) return out(JSON.stringify(record, null, 2));
       out(`anchored ${files.length} file${files.length === 1 ? '' : 's'} in transaction ${txid}`);
       out(`root ${record.root}`);

@@ -150,7 +150,7 @@ export function addDevnetCommand(program: Command, io: CliIO): void {
         try {
           for (let i = 0; i < n; i++) {
             const datadir = join(dir, `node${i}`);
-            mkdirSync(datadir, { recursive: true });
+            mkdirSync(datadir, { recursive: true, mode: 0o700 }); // owner-only, as `tally node` makes a datadir
             const args = [
               ...nodes.flatMap((p) => ['--addnode', p.p2p]),
               ...(i === 0 ? ['--explorer', String(explorerPort)] : []),

@@ -1,7 +1,7 @@
 // The data directory: creating it and its exclusive .lock. Owns: one node per directory. The lock
 // holds the owner's pid; a lock whose pid is no longer alive is stale and taken over. Fails with
 // DataDirLockedError (naming the other pid) when a live node holds the directory.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class DataDirLockedError extends Error {
@@ -45,6 +45,7 @@ const held = new Set<string>();
 
 export class DataDirLock {
   private released = false;
+  private pidFile: string | null = null;
 
   private constructor(
     readonly dir: string,
@@ -79,11 +80,18 @@ export class DataDirLock {
     throw new DataDirLockedError(dir, readPid(path) ?? 0);
   }
 
-  /** Removes the lock if it is still ours. Safe to call twice. */
+  /** `pid=`: writes the process id to `path`, removed with the lock (Core's RemovePidFile at shutdown). */
+  writePidFile(path: string): void {
+    writeFileSync(path, `${this.pid}\n`, { mode: 0o600 });
+    this.pidFile = path;
+  }
+
+  /** Removes the lock (and the pid file) if it is still ours. Safe to call twice. */
   release(): void {
     if (this.released) return;
     this.released = true;
     held.delete(this.path);
+    if (this.pidFile !== null) rmSync(this.pidFile, { force: true });
     if (readPid(this.path) === this.pid) rmSync(this.path, { force: true });
   }
 }

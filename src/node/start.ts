@@ -2,7 +2,6 @@
 // into a TallyNode (node.ts); on any failure closes what was opened and throws. Split from node.ts,
 // whose class keeps running and stopping.
 import { availableParallelism } from 'node:os';
-import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Chain } from '../chain/chain.js';
@@ -83,11 +82,7 @@ export async function startNode(config: NodeConfig, opts: NodeStartOptions = {})
     for (const [k, v] of Object.entries(config))
       if (!/password|auth|notes/.test(k) && v !== undefined && !(Array.isArray(v) && v.length === 0))
         log.debug(`setting: ${k}=${Array.isArray(v) ? v.join(',') : String(v)}`);
-    if (config.pid !== undefined) {
-      const pidFile = resolve(config.networkDir, config.pid);
-      writeFileSync(pidFile, `${process.pid}\n`);
-      cleanup.push(() => rmSync(pidFile, { force: true }));
-    }
+    if (config.pid !== undefined) lock.writePidFile(resolve(config.networkDir, config.pid));
 
     // RPC answers -28 "loading" while the chain opens, as Core's warm-up does.
     const stopper: { node?: TallyNode } = {};

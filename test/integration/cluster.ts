@@ -6,7 +6,7 @@
 // process exits is SIGKILLed.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -360,4 +360,17 @@ export function pidAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Every file and folder under `dir` (and `dir` itself) whose mode lets anyone but the owner in,
+ * as "PATH MODE"; a data directory must have none (Core's umask 077: folders 0700, files 0600). */
+export function openToOthers(dir: string): string[] {
+  const bad: string[] = [];
+  const check = (p: string) => {
+    const mode = statSync(p, { throwIfNoEntry: false })?.mode; // a running node's temp file may go
+    if (mode !== undefined && (mode & 0o077) !== 0) bad.push(`${p} ${(mode & 0o777).toString(8)}`);
+  };
+  check(dir);
+  for (const name of readdirSync(dir, { recursive: true })) check(join(dir, String(name)));
+  return bad;
 }

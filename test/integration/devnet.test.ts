@@ -1,6 +1,7 @@
 // `tally devnet --nodes 3` as a user runs it: the three nodes it prints are connected, funded
 // (each non-miner wallet holds the 10 coins the miner sent), a block the miner finds reaches the
-// last node, the explorer of the first answers, and SIGINT leaves none of the printed PIDs alive.
+// last node, the explorer of the first answers, SIGINT leaves none of the printed PIDs alive, and
+// every file and folder under its --dir is owner-only.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -8,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RpcClient } from '../../src/rpc/client.js';
-import { TALLY, waitFor, pidAlive as alive } from './cluster.js';
+import { TALLY, openToOthers, waitFor, pidAlive as alive } from './cluster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tally-devnet-it-'));
 const pids: number[] = [];
@@ -57,4 +58,6 @@ test('tally devnet: three connected nodes, a block propagates, SIGINT stops them
   assert.equal(code, 0, output);
   assert.match(output, /all nodes stopped/);
   for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} still running`);
+  // The data directories it made are owner-only, as `tally node` makes one (issue 12).
+  assert.deepEqual(openToOthers(dir), []);
 });

@@ -7,11 +7,11 @@
 // both optional indexes), the data directory holds only owner-only files and folders.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getParams } from '../../src/consensus/params.js';
 import { encodeAddress } from '../../src/primitives/address.js';
-import { startNode, stopAll, waitFor, waitSameTip, type TallyProcess } from './cluster.js';
+import { openToOthers, startNode, stopAll, waitFor, waitSameTip, type TallyProcess } from './cluster.js';
 
 after(() => stopAll());
 
@@ -38,22 +38,6 @@ async function checkedCoins(n: TallyProcess): Promise<number> {
     sum += c.amount;
   }
   return round(sum);
-}
-
-/** Every file and folder under `dir` with a mode that lets anyone but the owner in. */
-function openToOthers(dir: string): string[] {
-  const bad: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = statSync(p);
-      if ((st.mode & 0o077) !== 0) bad.push(`${p} ${(st.mode & 0o777).toString(8)}`);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  if ((statSync(dir).mode & 0o077) !== 0) bad.push(dir);
-  walk(dir);
-  return bad;
 }
 
 function filesUnder(dir: string): string[] {
