@@ -1,7 +1,8 @@
 // The transaction pool: unconfirmed transactions valid against the tip's UTXO set plus their
-// unconfirmed parents, kept within a byte budget. Owns acceptance (consensus rules first, then
-// policy), the spend index that finds conflicts, orphans, eviction and following the chain.
-// Does not own storage of the UTXO set (reached through MempoolChain) or relay.
+// unconfirmed parents, kept within a byte budget. Owns acceptance (the checks, consensus rules
+// first, then policy, are validate.ts's), the spend index that finds conflicts, orphans, eviction
+// and following the chain. Does not own storage of the UTXO set (reached through MempoolChain) or
+// relay.
 // Acceptance is serialised (one mutex, Core's cs_main around AcceptToMemoryPool): transactions
 // from P2P, RPC, the wallet and mempool.dat enter one at a time, so a conflict check and the
 // insertion it justifies never straddle an await that lets another acceptance in.
@@ -11,130 +12,40 @@
 // it is scored), 'policy' for one this node merely does not want.
 import { EventEmitter } from 'node:events';
 import { Mutex } from 'async-mutex';
-import { Reason, RejectError, consensusError, isRejectError } from '../consensus/errors.js';
-import { checkTransaction } from '../consensus/tx-check.js';
-import {
-  type Coin,
-  calculateSequenceLocks,
-  checkSequenceLocks,
-  checkTxInputs,
-  isFinalTx,
-} from '../consensus/tx-verify.js';
-import { OutPoint, type Tx, TxOut } from '../primitives/tx.js';
+import { RejectError, isRejectError } from '../consensus/errors.js';
+import { OutPoint, type Tx } from '../primitives/tx.js';
 import { bytesToHex } from '../primitives/bytes.js';
-import { ScriptError } from '../script/errors.js';
-import { MANDATORY_SCRIPT_FLAGS, STANDARD_SCRIPT_FLAGS } from '../script/flags.js';
-import { verifyInput } from '../script/interpreter.js';
-import type { SigCache } from '../script/sigcache.js';
-import { getLegacySigOpCount, getP2SHSigOpCount } from '../script/sigops.js';
 import {
   DEFAULT_ANCESTOR_LIMIT,
   DEFAULT_DESCENDANT_LIMIT,
   DEFAULT_INCREMENTAL_RELAY_FEE_RATE,
   DEFAULT_MIN_RELAY_FEE_RATE,
-  MAX_STANDARD_TX_SIGOPS,
   PolicyReason,
-  checkInputsStandard,
-  checkStandardTx,
   feeForSize,
   policyReject,
 } from './policy.js';
 import { type Orphan, Orphanage } from './orphanage.js';
-import { checkReplacement } from './replacement.js';
 import { checkPackage, isChildWithParents } from './package.js';
+import type {
+  AcceptOptions,
+  MempoolChain,
+  MempoolEntry,
+  MempoolOptions,
+  PackageResult,
+  PackageTxResult,
+  Validated,
+} from './types.js';
+import { type AcceptConfig, MAX_FEERATE_EXCEEDED, validateTx } from './validate.js';
 
-/** What the pool needs from the chain: the tip, its clock, and confirmed coins in batches. */
-export interface MempoolChain {
-  tipHeight(): number;
-  /** Median time past of the tip (BIP113 cut-off for the next block). */
-  tipMedianTimePast(): number;
-  /** Median time past of the block at `height` on the active chain (BIP68 time locks). */
-  medianTimePastAt(height: number): number;
-  /** Unspent confirmed coins, one batched read. */
-  getCoins(outpoints: readonly OutPoint[]): Promise<(Coin | undefined)[]>;
-}
-
-export interface MempoolParams {
-  coinbaseMaturity: number;
-  csvHeight: number;
-}
-
-export interface MempoolOptions {
-  chain: MempoolChain;
-  params: MempoolParams;
-  /** Byte budget of the pool (Core's -maxmempool, default 300 MB). */
-  maxBytes?: number;
-  /** Base units per 1,000 bytes. */
-  minRelayFeeRate?: bigint;
-  /** What a replacement pays for its own relay, base units per 1,000 bytes (Core's -incrementalrelayfee). */
-  incrementalRelayFeeRate?: bigint;
-  ancestorLimit?: number;
-  descendantLimit?: number;
-  /** Orphan transactions kept (Core's -maxorphantx, default 100; orphanage.ts). */
-  maxOrphans?: number;
-  sigCache?: SigCache;
-  /** Told of every transaction whose scripts passed with the given flags (the chain can skip it later). */
-  onScriptsVerified?: (txid: Uint8Array, flags: number) => void;
-  now?: () => number;
-}
-
-export interface MempoolEntry {
-  readonly tx: Tx;
-  readonly txid: string;
-  readonly fee: bigint;
-  readonly size: number;
-  /** Seconds since the epoch when it entered. */
-  readonly time: number;
-  /** Tip height when it entered. */
-  readonly height: number;
-  readonly sigops: number;
-}
-
-export interface AcceptOptions {
-  /** Run every check but do not add it (testmempoolaccept). */
-  testOnly?: boolean;
-  /** Skip the fee floors (re-adding transactions of a disconnected block). */
-  bypassFeeChecks?: boolean;
-  /** Entry time to record (restoring a saved pool); defaults to now. */
-  time?: number;
-  /**
-   * The peer that sent it (p2p's id): a transaction missing inputs is kept as an orphan only then,
-   * as Core keeps none from RPC.
-   */
-  peer?: number;
-  /** Refuse a fee rate above this, base units per 1,000 bytes (Core's client maxfeerate; submitpackage). */
-  maxFeeRate?: bigint;
-}
-
-/** One transaction's outcome in acceptPackage (Core's MempoolAcceptResult). */
-export type PackageTxResult =
-  | {
-      kind: 'valid';
-      entry: MempoolEntry;
-      /** Modified fee per 1,000 bytes it was judged by: its own, or its package's. */
-      effectiveFeeRate: bigint;
-      /** Internal txid hex of the transactions whose fees and sizes made that rate. */
-      includes: string[];
-      replaced: MempoolEntry[];
-    }
-  | { kind: 'in-pool'; entry: MempoolEntry }
-  | { kind: 'invalid'; error: RejectError }
-  | { kind: 'unevaluated' };
-
-/** acceptPackage's answer: Core's package_msg and each transaction's result by internal txid hex. */
-export interface PackageResult {
-  message: string;
-  results: Map<string, PackageTxResult>;
-}
-
-/** Core's client-side cap (submitpackage, testmempoolaccept): a policy refusal. */
-const MAX_FEERATE_EXCEEDED = 'max feerate exceeded';
-
-/** A validated transaction and the pool entries it replaces. */
-interface Validated {
-  entry: MempoolEntry;
-  replaces: MempoolEntry[];
-}
+export type {
+  AcceptOptions,
+  MempoolChain,
+  MempoolEntry,
+  MempoolOptions,
+  MempoolParams,
+  PackageResult,
+  PackageTxResult,
+} from './types.js';
 
 export class Mempool extends EventEmitter {
   private readonly entries = new Map<string, MempoolEntry>();
@@ -146,13 +57,12 @@ export class Mempool extends EventEmitter {
   private rollingMinFeeRate = 0n;
   private lastRollingUpdate = 0;
   private readonly chain: MempoolChain;
-  private readonly params: MempoolParams;
   readonly maxBytes: number;
   readonly minRelayFeeRate: bigint;
   readonly incrementalRelayFeeRate: bigint;
-  private readonly ancestorLimit: number;
-  private readonly descendantLimit: number;
   private readonly now: () => number;
+  /** What validate.ts reads besides the pool itself. */
+  private readonly acceptConfig: AcceptConfig;
   /**
    * Core's mapDeltas: fee deltas set by prioritisetransaction (internal txid hex -> base units),
    * kept for transactions not yet in the pool and dropped when a block confirms them. Only the
@@ -162,16 +72,22 @@ export class Mempool extends EventEmitter {
   /** Held by every acceptance and by reorganize(): one change to the pool at a time. */
   private readonly lock = new Mutex();
 
-  constructor(private readonly opts: MempoolOptions) {
+  constructor(opts: MempoolOptions) {
     super();
     this.chain = opts.chain;
-    this.params = opts.params;
     this.maxBytes = opts.maxBytes ?? 300_000_000;
     this.minRelayFeeRate = opts.minRelayFeeRate ?? DEFAULT_MIN_RELAY_FEE_RATE;
     this.incrementalRelayFeeRate = opts.incrementalRelayFeeRate ?? DEFAULT_INCREMENTAL_RELAY_FEE_RATE;
-    this.ancestorLimit = opts.ancestorLimit ?? DEFAULT_ANCESTOR_LIMIT;
-    this.descendantLimit = opts.descendantLimit ?? DEFAULT_DESCENDANT_LIMIT;
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    this.acceptConfig = {
+      chain: opts.chain,
+      params: opts.params,
+      ancestorLimit: opts.ancestorLimit ?? DEFAULT_ANCESTOR_LIMIT,
+      descendantLimit: opts.descendantLimit ?? DEFAULT_DESCENDANT_LIMIT,
+      sigCache: opts.sigCache,
+      onScriptsVerified: opts.onScriptsVerified,
+      now: this.now,
+    };
     this.orphanage = new Orphanage(opts.maxOrphans, this.now);
   }
 
@@ -466,160 +382,9 @@ export class Mempool extends EventEmitter {
   private async validate(tx: Tx, opts: AcceptOptions): Promise<Validated> {
     for (;;) {
       const tip = this.chain.tipHeight();
-      const v = await this.validateOnce(tx, opts);
+      const v = await validateTx(this, this.acceptConfig, tx, opts);
       if (this.chain.tipHeight() === tip) return v;
     }
-  }
-
-  private async validateOnce(tx: Tx, opts: AcceptOptions): Promise<Validated> {
-    checkTransaction(tx);
-    if (tx.isCoinbase()) throw new RejectError(PolicyReason.COINBASE, 'consensus', { dos: 100 });
-    checkStandardTx(tx);
-    const tipHeight = this.chain.tipHeight();
-    const height = tipHeight + 1;
-    const mtp = this.chain.tipMedianTimePast();
-    if (!isFinalTx(tx, height, mtp)) throw policyReject(PolicyReason.NON_FINAL);
-    const txid = bytesToHex(tx.txid());
-    if (this.entries.has(txid)) throw policyReject(PolicyReason.ALREADY_IN_MEMPOOL);
-    // Pool transactions spending the same coins: replaced if this one pays enough (below).
-    const conflicts = new Set<string>();
-    for (const input of tx.inputs) {
-      const other = this.spends.get(input.prevout.key());
-      if (other !== undefined) conflicts.add(other);
-    }
-
-    // Coins: unconfirmed parents from the pool, the rest from the chain in one batch.
-    const coins = new Map<string, Coin>();
-    const fromChain: OutPoint[] = [];
-    for (const input of tx.inputs) {
-      const parent = this.entries.get(bytesToHex(input.prevout.hash));
-      if (parent) {
-        const out = parent.tx.outputs[input.prevout.index];
-        if (!out)
-          throw consensusError(Reason.INPUTS_MISSINGORSPENT, `no output ${input.prevout.index} in ${txid}`);
-        coins.set(input.prevout.key(), {
-          value: out.value,
-          script: out.scriptPubKey,
-          height,
-          coinbase: false,
-        });
-      } else fromChain.push(input.prevout);
-    }
-    const selfOutpoints = tx.outputs.map((_, i) => new OutPoint(tx.txid(), i));
-    const found = await this.chain.getCoins([...fromChain, ...selfOutpoints]);
-    // A block connected during the read may have removed a pool parent (confirmed or conflicted).
-    for (const input of tx.inputs) {
-      const key = input.prevout.key();
-      if (coins.has(key) && !this.entries.has(bytesToHex(input.prevout.hash)))
-        throw policyReject(PolicyReason.MISSING_INPUTS, key);
-    }
-    const missing: string[] = [];
-    fromChain.forEach((op, i) => {
-      const c = found[i];
-      if (c) coins.set(op.key(), c);
-      else missing.push(op.key());
-    });
-    if (missing.length > 0) {
-      // Core: if the transaction's own outputs are already in the UTXO set, it is confirmed.
-      if (found.slice(fromChain.length).some((c) => c !== undefined))
-        throw policyReject(PolicyReason.ALREADY_KNOWN);
-      throw policyReject(PolicyReason.MISSING_INPUTS, missing.join(', '));
-    }
-
-    const prevHeights = tx.inputs.map((i) => (coins.get(i.prevout.key()) as Coin).height);
-    const locks = calculateSequenceLocks(
-      tx,
-      prevHeights,
-      (h) => this.chain.medianTimePastAt(h),
-      height >= this.params.csvHeight,
-    );
-    checkSequenceLocks(locks, height, mtp, 'mempool');
-
-    const view = { getCoin: (op: OutPoint) => coins.get(op.key()) };
-    const fee = checkTxInputs(tx, view, height, this.params);
-    const prevScripts = tx.inputs.map((i) => (coins.get(i.prevout.key()) as Coin).script);
-    checkInputsStandard(tx, prevScripts);
-    const sigops = getLegacySigOpCount(tx) + getP2SHSigOpCount(tx, prevScripts);
-    if (sigops > MAX_STANDARD_TX_SIGOPS) throw policyReject(PolicyReason.TOO_MANY_SIGOPS, `${sigops}`);
-
-    const size = tx.size;
-    // Core checks the modified fee: a prioritised transaction may enter below the floors, replace
-    // what it would not replace on its fee alone, or resist a replacement.
-    const modified = fee + this.feeDelta(txid);
-    if (!opts.bypassFeeChecks) {
-      const relayFloor = feeForSize(this.minRelayFeeRate, size);
-      if (modified < relayFloor)
-        throw policyReject(PolicyReason.MIN_RELAY_FEE, `${modified} < ${relayFloor}`);
-      const poolFloor = feeForSize(this.minFeeRate(), size);
-      if (modified < poolFloor)
-        throw policyReject(PolicyReason.MEMPOOL_MIN_FEE, `${modified} < ${poolFloor}`);
-    }
-    if (opts.maxFeeRate !== undefined && modified * 1000n > opts.maxFeeRate * BigInt(size))
-      throw policyReject(MAX_FEERATE_EXCEEDED, `${(modified * 1000n) / BigInt(size)} > ${opts.maxFeeRate}`);
-
-    const entry: MempoolEntry = {
-      tx,
-      txid,
-      fee,
-      size,
-      time: opts.time ?? this.now(),
-      height: tipHeight,
-      sigops,
-    };
-    const ancestors = this.ancestors(entry);
-    // The conflicts are read again: the coin read above awaited (only a new tip, which restarts
-    // validation, can change the pool then, but a missing entry must not be evicted twice).
-    const direct = [...conflicts].map((id) => this.entries.get(id)).filter((e) => e !== undefined);
-    const replaces =
-      direct.length === 0
-        ? []
-        : checkReplacement(this, tx, modified, size, direct, ancestors, this.incrementalRelayFeeRate);
-    this.checkPackageLimits(ancestors);
-    this.checkScripts(tx, coins);
-    return { entry, replaces };
-  }
-
-  private checkPackageLimits(ancestors: Map<string, MempoolEntry>): void {
-    if (ancestors.size + 1 > this.ancestorLimit) {
-      throw policyReject(
-        PolicyReason.TOO_LONG_CHAIN,
-        `too many unconfirmed ancestors [limit: ${this.ancestorLimit}]`,
-      );
-    }
-    for (const a of ancestors.values()) {
-      if (this.descendants(a).size + 2 > this.descendantLimit) {
-        throw policyReject(
-          PolicyReason.TOO_LONG_CHAIN,
-          `too many descendants for tx ${a.txid} [limit: ${this.descendantLimit}]`,
-        );
-      }
-    }
-  }
-
-  /**
-   * Scripts under policy flags; a failure that the consensus flags alone would also produce makes
-   * the transaction invalid (scored), otherwise it is only non-standard (Core's two-pass check).
-   */
-  private checkScripts(tx: Tx, coins: Map<string, Coin>): void {
-    const outs = tx.inputs.map((i) => {
-      const c = coins.get(i.prevout.key()) as Coin;
-      return new TxOut(c.value, c.script);
-    });
-    for (let i = 0; i < tx.inputs.length; i++) {
-      try {
-        verifyInput(tx, i, outs[i], STANDARD_SCRIPT_FLAGS, this.opts.sigCache);
-      } catch (e) {
-        if (!(e instanceof ScriptError)) throw e;
-        try {
-          verifyInput(tx, i, outs[i], MANDATORY_SCRIPT_FLAGS, this.opts.sigCache);
-        } catch (e2) {
-          if (!(e2 instanceof ScriptError)) throw e2;
-          throw consensusError(`mandatory-script-verify-flag-failed (${e2.code})`, `input ${i}`);
-        }
-        throw policyReject(`non-mandatory-script-verify-flag (${e.code})`, `input ${i}`);
-      }
-    }
-    this.opts.onScriptsVerified?.(tx.txid(), STANDARD_SCRIPT_FLAGS);
   }
 
   private add(e: MempoolEntry): void {
