@@ -13,6 +13,7 @@ import { registerUtxoMethods } from '../rpc/utxo-methods.js';
 import { registerControlMethods } from '../rpc/control-methods.js';
 import { registerRawTxMethods } from '../rpc/rawtx-methods.js';
 import { registerTxOutProofMethods } from '../rpc/txoutproof-methods.js';
+import { registerDescriptorMethods } from '../rpc/descriptor-methods.js';
 import { netAdapter, subscribeHooks, templateAdapter } from './adapters.js';
 import { dataLayout, type TallyNode } from './node.js';
 
@@ -62,6 +63,7 @@ export function registerMethods(node: TallyNode): void {
     txIndexBlock,
   });
   registerTxOutProofMethods(node.rpc, { chain: node.chain, txIndexBlock });
+  registerDescriptorMethods(node.rpc, { prefixes: node.params.prefixes });
   const miningHooks = registerMiningMethods(node.rpc, {
     chain: node.chain,
     mempool: node.mempool,

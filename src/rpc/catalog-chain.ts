@@ -218,7 +218,11 @@ export const CHAIN_DOCS: Record<string, MethodDoc> = {
       '    combo(<pubkey>)      P2PK and P2PKH outputs for the given pubkey (no SegWit forms on a pre-SegWit chain)\n' +
       '    pkh(<pubkey>)        P2PKH outputs for the given pubkey\n' +
       '    pk(<pubkey>)         P2PK outputs for the given pubkey\n' +
-      '<pubkey> is a public key in hexadecimal or a WIF private key; extended keys are not supported yet.',
+      '    sh(multi(<n>,<pubkey>,<pubkey>,...)) P2SH-multisig outputs for the given threshold and pubkeys\n' +
+      '\nIn the above, <pubkey> either refers to a fixed public key in hexadecimal notation (or a WIF private key), or to an\n' +
+      'xpub/xprv optionally followed by one or more path elements separated by "/", and optionally ending in "/*" (unhardened),\n' +
+      'or "/*\'" or "/*h" (hardened) to specify all unhardened or hardened child keys. In the latter case, a range needs to be\n' +
+      'specified below if different from 1000.',
     args: [
       req(
         'action',
@@ -229,7 +233,8 @@ export const CHAIN_DOCS: Record<string, MethodDoc> = {
         'scanobjects',
         'array',
         '',
-        'Array of scan objects. Required for "start" action. Every scan object is either a string descriptor or an object {"desc": descriptor}',
+        'Array of scan objects. Required for "start" action. Every scan object is either a string descriptor or an object\n' +
+          '{"desc": descriptor, "range": end or [begin,end]} (range: the positions of a ranged descriptor, default 1000)',
       ),
     ],
     result:
@@ -328,6 +333,46 @@ export const CHAIN_DOCS: Record<string, MethodDoc> = {
       '{\n  "isvalid" : true|false, "address" : "str", "scriptPubKey" : "hex", "isscript" : true|false,\n' +
       '  "iswitness" : true|false, "error_locations" : [ n, ... ], "error" : "str"\n}',
     examples: [['mzBc4XEFSdzCDcTxAgf6EZXgsZWpztRhef']],
+  },
+  getdescriptorinfo: {
+    summary: 'Analyses a descriptor.',
+    args: [req('descriptor', 'string', 'The descriptor.')],
+    result:
+      '{\n  "descriptor" : "str",         (string) The descriptor in canonical form, without private keys\n' +
+      '  "checksum" : "str",           (string) The checksum for the input descriptor\n' +
+      '  "isrange" : true|false,       (boolean) Whether the descriptor is ranged\n' +
+      '  "issolvable" : true|false,    (boolean) Whether the descriptor is solvable\n' +
+      '  "hasprivatekeys" : true|false (boolean) Whether the input descriptor contained at least one private key\n}',
+    examples: [
+      ['pkh([d34db33f/44h/0h/0h]0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798)'],
+    ],
+  },
+  deriveaddresses: {
+    summary:
+      'Derives one or more addresses corresponding to an output descriptor.\n' +
+      'Examples of output descriptors are:\n' +
+      '    pkh(<pubkey>)                         P2PKH outputs for the given pubkey\n' +
+      '    sh(multi(<n>,<pubkey>,<pubkey>,...))  P2SH-multisig outputs for the given threshold and pubkeys\n' +
+      '    raw(<hex script>)                     Outputs whose output script equals the specified hex-encoded bytes\n' +
+      '\nIn the above, <pubkey> either refers to a fixed public key in hexadecimal notation, or to an xpub/xprv optionally followed by one\n' +
+      'or more path elements separated by "/", where "h" represents a hardened child key.\n' +
+      'SegWit and Taproot descriptors (wpkh, wsh, tr) do not apply to a pre-SegWit chain.',
+    args: [
+      req('descriptor', 'string', 'The descriptor, with its checksum.'),
+      opt(
+        'range',
+        'json',
+        '',
+        'If a ranged descriptor is used, this specifies the end or the range (in [begin,end] notation) to derive.',
+      ),
+    ],
+    result: '[\n  "str",    (string) the derived addresses\n  ...\n]',
+    examples: [
+      [
+        'pkh([d34db33f/44h/0h/0h]xpub6DJ2dNUysrn5Vt36jH2KLBT2i1auw1tTSSomg8PhqNiUtx8QX2SvC9nrHu81fT41fvDUnhMjEzQgXnQjKEu3oaqMSzhSrHMxyyoEAmUHQbY/0/*)#fqah9p4x',
+        [0, 2],
+      ],
+    ],
   },
   getindexinfo: {
     summary: 'Returns the status of one or all available indices currently running in the node.',

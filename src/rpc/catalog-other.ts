@@ -77,6 +77,16 @@ export const OTHER_DOCS: Record<string, MethodDoc> = {
     result: '[ "hex", ... ]    (json array) hashes of blocks generated',
     examples: [[11, ADDR]],
   },
+  generatetodescriptor: {
+    summary: 'Mine to a specified descriptor and return the block hashes.',
+    args: [
+      req('num_blocks', 'numeric', 'How many blocks are generated.'),
+      req('descriptor', 'string', 'The descriptor to send the newly generated coins to.'),
+      opt('maxtries', 'numeric', '1000000', 'How many iterations to try.'),
+    ],
+    result: '[ "hex", ... ]    (json array) hashes of blocks generated',
+    examples: [[11, 'pkh(0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798)']],
+  },
   getpeerinfo: {
     summary: 'Returns data about each connected network peer as a json array of objects.',
     ...NOARGS,

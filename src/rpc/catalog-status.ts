@@ -16,7 +16,9 @@ export interface MethodStatus {
 
 const PSBT = 'PSBT (BIP174) is not built: Tally signs whole transactions (raw or wallet)';
 const DESCRIPTORS =
-  "output descriptors are not parsed: the wallet is one BIP32 chain of P2PKH keys (scriptPubKey.desc is printed, as Core's inferred form)";
+  'descriptor wallets are not built: the wallet is one BIP32 chain of P2PKH keys (descriptors are read by getdescriptorinfo, deriveaddresses, scantxoutset and generatetodescriptor)';
+const DESCRIPTOR_KEYS =
+  "pre-SegWit descriptors (sh, pk, pkh, combo, multi, sortedmulti, addr, raw; wpkh/wsh/tr refused in one line); extended keys in Bitcoin's xpub/xprv or tpub/tprv versions on every network, printed as given; no multipath (BIP389) keys";
 const SIGNER = 'external signers (HWI) are not supported';
 const HOOK = "Core's hidden test hook (regtest harness), not part of a node's interface";
 const LEGACY_IMPORT = "not yet: the legacy wallet's imports and dumps (the wallet issue)";
@@ -29,7 +31,7 @@ const ABSENT: Record<string, string> = {
       .map((m) => [m, PSBT]),
   ),
   ...Object.fromEntries(
-    'getdescriptoractivity scanblocks deriveaddresses getdescriptorinfo createwalletdescriptor importdescriptors listdescriptors generatetodescriptor gethdkeys'
+    'getdescriptoractivity scanblocks createwalletdescriptor importdescriptors listdescriptors gethdkeys'
       .split(' ')
       .map((m) => [m, DESCRIPTORS]),
   ),
@@ -65,8 +67,10 @@ const DIFFERS: Record<string, string> = {
   dumptxoutset: 'type "latest" only: no "rollback" (Tally has no assumeutxo heights)',
   loadtxoutset:
     "reads and checks a snapshot's metadata, then refuses it as Core refuses an unknown base block: Tally's assumeutxo table has no entries yet",
-  scantxoutset:
-    'pre-SegWit descriptors: addr, raw, pk, pkh and combo (P2PK and P2PKH) of hex or WIF keys; no xpub ranges',
+  scantxoutset: `${DESCRIPTOR_KEYS}; combo() is P2PK and P2PKH only`,
+  getdescriptorinfo: DESCRIPTOR_KEYS,
+  deriveaddresses: `${DESCRIPTOR_KEYS}; combo() gives the P2PKH address only`,
+  generatetodescriptor: `${DESCRIPTOR_KEYS}; combo() pays its P2PKH output (Core: P2WPKH for a compressed key)`,
   getmemoryinfo: 'mode "stats" only; locked memory is empty (keys live on the JS heap)',
   verifychain: 'levels 3 and 4 are checked as level 2',
   verifytxoutproof:

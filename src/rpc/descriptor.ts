@@ -1,14 +1,14 @@
-// Output descriptors as Core's scriptPubKey.desc prints them (InferDescriptor with no keys known),
-// the BIP380 descriptor checksum, and the reading of the pre-SegWit descriptors scantxoutset takes
-// (parseDescriptor). Pure: text and scripts in, text and scripts out. A P2PKH or P2SH output is
-// addr(ADDRESS) (its key or script is not known from the output alone), a bare key pk(HEX), a
-// bare multisig multi(m,HEX,…), anything else raw(HEX); each followed by #checksum.
+// Output descriptors as Core prints them for an output script (InferDescriptor) and the BIP380
+// descriptor checksum; reading descriptors is descriptor-parse.ts. Pure: scripts in, text out.
+// With nothing known a P2PKH or P2SH output is addr(ADDRESS), a bare key pk(HEX), a bare multisig
+// multi(m,HEX,…), anything else raw(HEX); with the keys and redeem scripts a scan's descriptors
+// named (SigningInfo), a P2PKH of a known key is pkh(KEY) and a P2SH of a known script sh(…),
+// keys with their [fingerprint/path] origin. Each is followed by #checksum.
 import { hash160 } from '../crypto/hash.js';
-import { isValidPubkey, publicKeyFromPrivate } from '../crypto/secp256k1.js';
 import type { AddressPrefixes } from '../primitives/address.js';
-import { addressToScript, decodeWif, scriptToAddress } from '../primitives/address.js';
-import { bytesToHex, equalBytes, hexToBytes } from '../primitives/bytes.js';
-import { classifyScript, p2pkhScript, p2pkScript } from '../script/standard.js';
+import { scriptToAddress } from '../primitives/address.js';
+import { bytesToHex } from '../primitives/bytes.js';
+import { classifyScript } from '../script/standard.js';
 
 const INPUT_CHARSET =
   '0123456789()[],\'/*abcdefgh@:$%{}IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~ijklmnopqrstuvwxyzABCDEFGH`#"\\ ';
@@ -50,115 +50,96 @@ export function withChecksum(desc: string): string {
   return `${desc}#${descriptorChecksum(desc)}`;
 }
 
-/** Core's InferDescriptor for an output script with no keys or scripts known. */
-export function inferDescriptor(script: Uint8Array, prefixes: AddressPrefixes): string {
-  const c = classifyScript(script);
-  let desc: string;
-  if (c.type === 'pubkey') desc = `pk(${bytesToHex(c.pubkey)})`;
-  else if (c.type === 'multisig') desc = `multi(${c.m},${c.pubkeys.map(bytesToHex).join(',')})`;
-  else {
-    const address = c.type === 'nulldata' ? null : scriptToAddress(script, prefixes);
-    desc = address ? `addr(${address})` : `raw(${bytesToHex(script)})`;
-  }
-  return withChecksum(desc);
-}
-
 /** A descriptor that cannot be read: one line naming what is wrong (Core answers -5). */
 export class DescriptorError extends Error {
   override readonly name = 'DescriptorError';
 }
 
-/** What a descriptor stands for: its output scripts and the public keys it names. */
-export interface ParsedDescriptor {
-  scripts: Uint8Array[];
-  pubkeys: Uint8Array[];
-}
-
-const SEGWIT_FUNCS = new Set(['wpkh', 'wsh', 'tr', 'rawtr']);
-
-/** Strips a descriptor's #checksum, checking it (BIP380); one without a checksum is accepted. */
-function checkedBody(text: string): string {
-  const at = text.indexOf('#');
-  if (at === -1) return text;
-  const body = text.slice(0, at);
-  const given = text.slice(at + 1);
-  if (given.length !== 8)
+/**
+ * Strips a descriptor's #checksum, checking it (Core's CheckChecksum, BIP380); one without a
+ * checksum is accepted unless `required`.
+ */
+export function checkedBody(text: string, required = false): string {
+  const parts = text.split('#');
+  if (parts.length > 2) throw new DescriptorError("Multiple '#' symbols");
+  if (parts.length === 1 && required) throw new DescriptorError('Missing checksum');
+  const [body, given] = parts;
+  if (given !== undefined && given.length !== 8)
     throw new DescriptorError(`Expected 8 character checksum, not ${given.length} characters`);
   let computed: string;
   try {
     computed = descriptorChecksum(body);
-  } catch (e) {
-    throw new DescriptorError((e as Error).message);
+  } catch {
+    throw new DescriptorError('Invalid characters in payload');
   }
-  if (computed !== given)
+  if (given !== undefined && computed !== given)
     throw new DescriptorError(`Provided checksum '${given}' does not match computed checksum '${computed}'`);
   return body;
 }
 
-/** A KEY expression: an optional [origin], then a hex public key or a WIF private key. */
-function parseKey(expr: string, func: string, prefixes: AddressPrefixes): Uint8Array {
-  const key = expr.replace(/^\[[0-9a-fA-F]{8}(\/\d+['h]?)*\]/, '');
-  if (/^[0-9a-fA-F]+$/.test(key) && (key.length === 66 || key.length === 130)) {
-    const pub = hexToBytes(key);
-    if (!isValidPubkey(pub)) throw new DescriptorError(`${func}(): Pubkey '${key}' is invalid`);
-    return pub;
-  }
-  if (/^[tx]p(ub|rv)/.test(key))
-    throw new DescriptorError(`${func}(): extended keys (${key.slice(0, 4)}) are not supported yet`);
-  try {
-    const { privateKey, compressed } = decodeWif(key, prefixes);
-    return publicKeyFromPrivate(privateKey, compressed);
-  } catch {
-    throw new DescriptorError(`${func}(): key '${key}' is not valid`);
-  }
+/** A BIP32 path as descriptors print it: /1/2h (or /2' when the key was written with apostrophes). */
+export function formatKeyPath(path: readonly number[], apostrophe: boolean): string {
+  return path
+    .map((i) => (i >= 0x80000000 ? `/${i - 0x80000000}${apostrophe ? "'" : 'h'}` : `/${i}`))
+    .join('');
 }
 
-/**
- * Core's descriptors as far as a pre-SegWit chain has them: addr(ADDRESS), raw(HEX), pk(KEY),
- * pkh(KEY) and combo(KEY) (P2PK and P2PKH: the SegWit forms Core adds for a compressed key do not
- * exist here), KEY a hex public key or a WIF private key. Throws DescriptorError.
- */
-export function parseDescriptor(text: string, prefixes: AddressPrefixes): ParsedDescriptor {
-  const body = checkedBody(text);
-  const m = /^([a-z]+)\((.*)\)$/s.exec(body);
-  if (!m) throw new DescriptorError(`'${body}' is not a valid descriptor function`);
-  const [, func, arg] = m;
-  if (SEGWIT_FUNCS.has(func) || (func === 'sh' && /^(wpkh|wsh)\(/.test(arg)))
-    throw new DescriptorError(`${func}(): SegWit and Taproot descriptors do not apply to a pre-SegWit chain`);
-  switch (func) {
-    case 'addr':
-      try {
-        return { scripts: [addressToScript(arg, prefixes)], pubkeys: [] };
-      } catch {
-        throw new DescriptorError('Address is not valid');
-      }
-    case 'raw':
-      if (!/^([0-9a-fA-F]{2})*$/.test(arg)) throw new DescriptorError('Raw script is not hex');
-      return { scripts: [hexToBytes(arg)], pubkeys: [] };
-    case 'pk':
-    case 'pkh':
-    case 'combo': {
-      const pub = parseKey(arg, func, prefixes);
-      const p2pk = p2pkScript(pub);
-      const p2pkh = p2pkhScript(hash160(pub));
-      const scripts = func === 'pk' ? [p2pk] : func === 'pkh' ? [p2pkh] : [p2pk, p2pkh];
-      return { scripts, pubkeys: [pub] };
-    }
-    default:
-      throw new DescriptorError(`'${func}(' is not a valid descriptor function`);
-  }
+/** A public key a descriptor named, with where it came from (Core's KeyOriginInfo) when known. */
+export interface KeyInfo {
+  pubkey: Uint8Array;
+  origin: { fingerprint: string; path: number[] } | null;
 }
 
-/** Core's InferDescriptor with the keys a scan's descriptors named: a P2PKH of a known key is pkh(KEY). */
-export function inferDescriptorWithKeys(
+/** What Core's FlatSigningProvider holds for inference: keys and redeem scripts by their hash160 (hex). */
+export interface SigningInfo {
+  keys: Map<string, KeyInfo>;
+  redeemScripts: Map<string, Uint8Array>;
+}
+
+const NOTHING_KNOWN: SigningInfo = { keys: new Map(), redeemScripts: new Map() };
+
+/** Core's InferPubkey: a key of the right size, not hybrid (the curve is not checked); with its origin when known. */
+function keyText(pubkey: Uint8Array, info: SigningInfo): string | null {
+  const plain =
+    (pubkey.length === 33 && (pubkey[0] === 2 || pubkey[0] === 3)) ||
+    (pubkey.length === 65 && pubkey[0] === 4);
+  if (!plain) return null;
+  const o = info.keys.size > 0 ? info.keys.get(bytesToHex(hash160(pubkey)))?.origin : undefined;
+  return (o ? `[${o.fingerprint}${formatKeyPath(o.path, false)}]` : '') + bytesToHex(pubkey);
+}
+
+function inferScript(
   script: Uint8Array,
-  pubkeys: readonly Uint8Array[],
+  top: boolean,
+  info: SigningInfo,
   prefixes: AddressPrefixes,
-): string {
+): string | null {
   const c = classifyScript(script);
-  if (c.type === 'pubkeyhash') {
-    const known = pubkeys.find((p) => equalBytes(hash160(p), c.hash));
-    if (known) return withChecksum(`pkh(${bytesToHex(known)})`);
+  if (c.type === 'pubkey') {
+    const k = keyText(c.pubkey, info);
+    if (k !== null) return `pk(${k})`;
+  } else if (c.type === 'pubkeyhash') {
+    const known = info.keys.get(bytesToHex(c.hash));
+    const k = known ? keyText(known.pubkey, info) : null;
+    if (k !== null) return `pkh(${k})`;
+  } else if (c.type === 'multisig') {
+    const keys = c.pubkeys.map((p) => keyText(p, info));
+    if (keys.every((k) => k !== null)) return `multi(${c.m},${keys.join(',')})`;
+  } else if (c.type === 'scripthash' && top) {
+    const redeem = info.redeemScripts.get(bytesToHex(c.hash));
+    const inner = redeem ? inferScript(redeem, false, info, prefixes) : null;
+    if (inner !== null) return `sh(${inner})`;
   }
-  return inferDescriptor(script, prefixes);
+  if (!top) return null;
+  const address = c.type === 'nulldata' ? null : scriptToAddress(script, prefixes);
+  return address ? `addr(${address})` : `raw(${bytesToHex(script)})`;
+}
+
+/** Core's InferDescriptor(script, provider)->ToString() with its checksum. */
+export function inferDescriptor(
+  script: Uint8Array,
+  prefixes: AddressPrefixes,
+  info: SigningInfo = NOTHING_KNOWN,
+): string {
+  return withChecksum(inferScript(script, true, info, prefixes)!);
 }

@@ -9,6 +9,7 @@ import type { BlockTemplate } from '../mining/template.js';
 import { AddressError, addressToScript } from '../primitives/address.js';
 import { Block } from '../primitives/block.js';
 import { bytesToHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
+import { rpcDescriptor, rpcExpand } from './descriptor-methods.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar } from './params.js';
 import type { ChainPort, EventHooks, MempoolPort, ProducerPort, TemplatePort } from './ports.js';
@@ -286,6 +287,26 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): E
         throw e;
       }
       return producer.mineBlocks(n, script, { maxTries });
+    },
+  );
+
+  reg(
+    'generatetodescriptor',
+    ['num_blocks', 'descriptor', 'maxtries'],
+    'Mines num_blocks blocks immediately to the output script of an unranged descriptor (meant for ' +
+      'regtest) and returns their hashes; combo() pays its P2PKH output.',
+    async (r) => {
+      const n = r.int(0, 0);
+      const d = rpcDescriptor(r.string(1), params.prefixes);
+      const maxTries = r.optInt(2, DEFAULT_MAX_TRIES, 1);
+      if (d.isRange)
+        throw new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          'Ranged descriptor not accepted. Maybe pass through deriveaddresses first?',
+        );
+      const scripts = rpcExpand(d, 0);
+      // Core takes combo's P2PKH (its second script); every other descriptor has one script.
+      return producer.mineBlocks(n, scripts.length === 1 ? scripts[0] : scripts[1], { maxTries });
     },
   );
 

@@ -24,7 +24,9 @@ import { BufferReader, BufferWriter, bytesToHex, equalBytes, reverseHex } from '
 import { JsonAmount } from './amount.js';
 import { chainTxCounter, hashOrHeightParam } from './chain-json.js';
 import { directorySize } from './chain-methods.js';
-import { DescriptorError, inferDescriptorWithKeys, parseDescriptor } from './descriptor.js';
+import { DescriptorError, inferDescriptor } from './descriptor.js';
+import { expandDescriptor, parseDescriptorText } from './descriptor-parse.js';
+import { parseDescriptorRange } from './descriptor-methods.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, type ParamReader } from './params.js';
 import type { CoinStatsTotals } from '../chain/coin-stats.js';
@@ -53,6 +55,64 @@ export const MAX_SCAN_OBJECTS = 10_000;
 const scanProgress = (txid: Uint8Array) => Math.floor(((txid[0] * 256 + txid[1]) * 100) / 65536 + 0.5);
 
 const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+
+/** Core's default range for a ranged scan object: positions 0 to 1,000. */
+const DEFAULT_SCAN_RANGE: [number, number] = [0, 1000];
+
+/**
+ * One scan object (Core's EvalDescriptorStringOrObject): its scripts at every position of its
+ * range, each with the descriptor Core infers for it from what the descriptor named. Yields to the
+ * event loop between positions (a range may hold a million keys) and stops when `aborted`.
+ */
+async function scanObjectScripts(
+  o: unknown,
+  needles: Map<string, string>,
+  aborted: () => boolean,
+  prefixes: AddressPrefixes,
+): Promise<void> {
+  let text: string;
+  let range = DEFAULT_SCAN_RANGE;
+  if (typeof o === 'string') text = o;
+  else if (o !== null && typeof o === 'object' && !Array.isArray(o)) {
+    const { desc, range: r } = o as { desc?: unknown; range?: unknown };
+    if (desc === undefined || desc === null)
+      throw new RpcError(RpcCode.INVALID_PARAMETER, 'Descriptor needs to be provided in scan object');
+    if (typeof desc !== 'string')
+      throw new RpcError(
+        RpcCode.TYPE_ERROR,
+        `JSON value of type ${typeof desc} is not of expected type string`,
+      );
+    text = desc;
+    if (r !== undefined && r !== null) range = parseDescriptorRange(r);
+  } else
+    throw new RpcError(RpcCode.INVALID_PARAMETER, 'Scan object needs to be either a string or an object');
+  let parsed;
+  try {
+    parsed = parseDescriptorText(text, prefixes);
+  } catch (e) {
+    if (!(e instanceof DescriptorError)) throw e;
+    throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, e.message);
+  }
+  const [low, high] = parsed.isRange ? range : [0, 0];
+  for (let pos = low; pos <= high; pos++) {
+    if (pos > low && (pos - low) % 100 === 0) {
+      await new Promise((done) => setImmediate(done));
+      if (aborted()) return;
+    }
+    let x;
+    try {
+      x = expandDescriptor(parsed, pos);
+    } catch (e) {
+      if (!(e instanceof DescriptorError)) throw e;
+      throw new RpcError(
+        RpcCode.INVALID_ADDRESS_OR_KEY,
+        `Cannot derive script without private keys: '${text}'`,
+      );
+    }
+    for (const s of x.scripts)
+      if (!needles.has(latin1(s))) needles.set(latin1(s), inferDescriptor(s, prefixes, x.info));
+  }
+}
 
 /** Core's ParseHashType. */
 function hashType(r: ParamReader): CoinHashType {
@@ -185,30 +245,8 @@ export function registerUtxoMethods(server: RpcServer, deps: UtxoRpcDeps): void 
         // Script bytes (latin1) -> the descriptor printed for an output paying it.
         const needles = new Map<string, string>();
         for (const o of objects) {
-          const { desc, range } =
-            typeof o === 'string'
-              ? { desc: o, range: undefined }
-              : ((o ?? {}) as { desc?: unknown; range?: unknown });
-          if (typeof desc !== 'string')
-            throw new RpcError(
-              RpcCode.INVALID_PARAMETER,
-              'Scan object needs to be either a string or an object',
-            );
-          let parsed;
-          try {
-            parsed = parseDescriptor(desc, prefixes);
-          } catch (e) {
-            if (!(e instanceof DescriptorError)) throw e;
-            throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, e.message);
-          }
-          if (range !== undefined)
-            throw new RpcError(
-              RpcCode.INVALID_PARAMETER,
-              'Range should not be specified for an un-ranged descriptor',
-            );
-          for (const s of parsed.scripts)
-            if (!needles.has(latin1(s)))
-              needles.set(latin1(s), inferDescriptorWithKeys(s, parsed.pubkeys, prefixes));
+          await scanObjectScripts(o, needles, () => mine.abort, prefixes);
+          if (mine.abort) break;
         }
         const snap = await chain.coinsSnapshot();
         // The block of a coin's height on the snapshot's chain (the tip may have moved since).

@@ -11,7 +11,8 @@ import { getParams } from '../../src/consensus/params.js';
 import { encodeWif, scriptToAddress } from '../../src/primitives/address.js';
 import { bytesToHex } from '../../src/primitives/bytes.js';
 import { p2pkhScript, p2pkScript } from '../../src/script/standard.js';
-import { DescriptorError, descriptorChecksum, parseDescriptor } from '../../src/rpc/descriptor.js';
+import { DescriptorError, descriptorChecksum } from '../../src/rpc/descriptor.js';
+import { parseDescriptor } from '../../src/rpc/descriptor-parse.js';
 
 const prefixes = getParams('regtest').prefixes;
 const key = fc
@@ -19,7 +20,21 @@ const key = fc
   .filter((k) => k.some((b) => b !== 0) && k[0] < 0xf0);
 
 test('parseDescriptor: any text is scripts or one DescriptorError', () => {
-  const funcs = fc.constantFrom('pk(', 'pkh(', 'combo(', 'addr(', 'raw(', 'wpkh(', 'sh(', '', 'x(');
+  const funcs = fc.constantFrom(
+    'pk(',
+    'pkh(',
+    'combo(',
+    'addr(',
+    'raw(',
+    'wpkh(',
+    'sh(',
+    'multi(1,',
+    'sortedmulti(2,',
+    'pkh([deadbeef/1h]',
+    'pk(tpubD6NzVbkrYhZ4WaWSyoBvQwbpLkojyoTZPRsgXELWz3Popb3qkjcJyJUGLnL4qHHoQvao8ESaAstxYSnhyswJ76uZPStJRJCTKvosUCJZL5B/',
+    '',
+    'x(',
+  );
   fc.assert(
     fc.property(funcs, fc.string({ maxLength: 140 }), fc.boolean(), (f, body, close) => {
       const text = f + body + (close ? ')' : '');

@@ -344,9 +344,11 @@ test("scantxoutset: one scan at a time, status and abort, and Core's errors", as
     plain('scantxoutset', ['start', ['addr(1BoatSLRHtKNngkdXEeobR76b53LETtpyT)']]),
     code(-5),
   );
+  // Core ignores a range given with an unranged descriptor, but checks it first.
+  assert.equal((await plain('scantxoutset', ['start', [{ desc: pkh, range: 10 }]])).success, true);
   await assert.rejects(
-    plain('scantxoutset', ['start', [{ desc: pkh, range: 10 }]]),
-    code(-8, 'Range should not be specified for an un-ranged descriptor'),
+    plain('scantxoutset', ['start', [{ desc: pkh, range: [3, 1] }]]),
+    code(-8, 'Range specified as [begin,end] must not have begin after end'),
   );
   await assert.rejects(plain('scantxoutset', ['start', [7]]), code(-8));
   // A refused start leaves no scan behind.
