@@ -21,7 +21,9 @@ import { Block, BlockHeader } from '../primitives/block.js';
 import type { Tx } from '../primitives/tx.js';
 import type { SigCache } from '../script/sigcache.js';
 import { NONCE_SPACE, type FoundHeader, type Miner, type Work, type WorkReason } from './miner.js';
-import type { ProducerChain, ProducerPool } from './ports.js';
+import type { ProducerChain, ProducerPool, TemplatePool } from './ports.js';
+import { checkProofOfWork } from '../consensus/pow.js';
+import { computeMerkleRoot } from '../primitives/merkle.js';
 import { checkProposal } from './proposal.js';
 import { formatHashRate } from './hash-rate.js';
 import {
@@ -52,6 +54,10 @@ export interface BlockProducerOptions {
   sigCache?: SigCache;
 }
 
+/** What generateBlock made: the solved block, or why it could not be (Core's generateblock errors). */
+export type GeneratedBlock =
+  { block: Block } | { invalid: string } | { failed: 'tries' } | { notAccepted: string };
+
 export interface MineBlocksOptions {
   /** Nonces tried in all before giving up (generatetoaddress's maxtries); default unlimited. */
   maxTries?: number;
@@ -80,6 +86,8 @@ interface Session {
 const CHECK_MS = 1000;
 /** Templates built and dropped from before one is valid, at most (each drops a transaction). */
 const MAX_TEMPLATE_ROUNDS = 1000;
+/** generateblock builds its template without the pool, as Core's createNewBlock({use_mempool: false}). */
+const NO_POOL: TemplatePool = { all: () => [], ancestors: () => new Map(), modifiedFee: (e) => e.fee };
 
 export class BlockProducer {
   private readonly chain: ProducerChain;
@@ -191,6 +199,42 @@ export class BlockProducer {
       if (resume && this.isRunning && this.background === null) this.startBackground();
     }
     return session.hashes;
+  }
+
+  /**
+   * Core's generateblock: a block on the tip holding exactly `txs` after a coinbase paying the
+   * subsidy alone (Core builds it without the pool, so the fees are not claimed), checked as a
+   * proposal, solved by a nonce search of at most maxTries headers on this thread, then handed to
+   * the chain unless `submit` is false. The search yields to the event loop every 10,000 headers.
+   */
+  async generateBlock(
+    payoutScript: Uint8Array,
+    txs: readonly Tx[],
+    opts: { submit: boolean; maxTries: number },
+  ): Promise<GeneratedBlock> {
+    const now = this.now();
+    const template = createTemplate({ chain: this.chain, mempool: NO_POOL, params: this.params }, { now });
+    const time = Math.max(now, template.mintime);
+    const coinbase = coinbaseTx(template, payoutScript, this.extraNonce++);
+    const merkle = computeMerkleRoot([coinbase.txid(), ...txs.map((t) => t.txid())]).root;
+    let header = new BlockHeader(template.version, template.prevHash, merkle, time, template.bits, 0);
+    const invalid = await checkProposal(
+      this.chain,
+      new Block(header, [coinbase, ...txs]),
+      time,
+      this.sigCache,
+    );
+    if (invalid !== null) return { invalid };
+    let tries = opts.maxTries;
+    while (!checkProofOfWork(header.hash(), header.bits, this.params)) {
+      if (--tries <= 0 || header.nonce === 0xffffffff) return { failed: 'tries' };
+      header = new BlockHeader(header.version, header.prevHash, merkle, time, header.bits, header.nonce + 1);
+      if (header.nonce % 10_000 === 0) await new Promise((done) => setImmediate(done));
+    }
+    const block = new Block(header, [coinbase, ...txs]);
+    if (!opts.submit) return { block };
+    const res = await this.chain.processBlock(block);
+    return res.accepted ? { block } : { notAccepted: res.reason ?? 'rejected' };
   }
 
   private startBackground(): void {

@@ -77,6 +77,29 @@ export const OTHER_DOCS: Record<string, MethodDoc> = {
     result: '[ "hex", ... ]    (json array) hashes of blocks generated',
     examples: [[11, ADDR]],
   },
+  generateblock: {
+    summary:
+      'Mine a set of ordered transactions to a specified address or descriptor and return the block hash.',
+    args: [
+      req('output', 'string', 'The address or descriptor to send the newly generated coins to.'),
+      req(
+        'transactions',
+        'array',
+        'An array of hex strings which are either txids or raw transactions.\n' +
+          'Txids must reference transactions currently in the mempool.\n' +
+          'All transactions must be valid and in valid order, otherwise the block will be rejected.',
+      ),
+      opt(
+        'submit',
+        'boolean',
+        'true',
+        'Whether to submit the block before the RPC call returns or to return it as hex.',
+      ),
+    ],
+    result:
+      '{\n  "hash" : "hex",    (string) hash of generated block\n  "hex" : "hex"      (string, optional) hex of generated block, only present when submit=false\n}',
+    examples: [[ADDR, ['rawtx', 'mempool_txid']]],
+  },
   generatetodescriptor: {
     summary: 'Mine to a specified descriptor and return the block hashes.',
     args: [

@@ -55,7 +55,6 @@ const ABSENT: Record<string, string> = {
 /** Planned (other work of issues 14 and 15): listed, not yet checked as served. */
 const NOT_YET: Record<string, string> = {
   fundrawtransaction: 'not yet (the wallet issue)',
-  generateblock: 'not yet',
   ...Object.fromEntries('addmultisigaddress'.split(' ').map((m) => [m, LEGACY_IMPORT])),
 };
 

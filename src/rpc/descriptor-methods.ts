@@ -55,6 +55,17 @@ export function rpcExpand(d: Descriptor, pos: number): Uint8Array[] {
   }
 }
 
+/**
+ * Core's getScriptFromDescriptor (generatetodescriptor, generateblock): the one output script of an
+ * unranged descriptor, combo()'s P2PKH (its second script); -8 for a ranged one.
+ */
+export function descriptorScript(d: Descriptor): Uint8Array {
+  if (d.isRange)
+    throw rangeError('Ranged descriptor not accepted. Maybe pass through deriveaddresses first?');
+  const scripts = rpcExpand(d, 0);
+  return scripts.length === 1 ? scripts[0] : scripts[1];
+}
+
 export function registerDescriptorMethods(server: RpcServer, deps: { prefixes: AddressPrefixes }): void {
   const reg = methodRegistrar(server);
   const { prefixes } = deps;

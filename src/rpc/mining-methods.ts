@@ -8,8 +8,12 @@ import type { ChainParams } from '../consensus/params.js';
 import type { BlockTemplate } from '../mining/template.js';
 import { AddressError, addressToScript } from '../primitives/address.js';
 import { Block } from '../primitives/block.js';
-import { bytesToHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
-import { rpcDescriptor, rpcExpand } from './descriptor-methods.js';
+import { bytesToHex, hashFromHex, hexToBytes, reverseHex } from '../primitives/bytes.js';
+import { DescriptorError } from './descriptor.js';
+import { parseDescriptorText } from './descriptor-parse.js';
+import { descriptorScript, rpcDescriptor } from './descriptor-methods.js';
+import { decodeTx } from './rawtx-methods.js';
+import type { Tx } from '../primitives/tx.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar } from './params.js';
 import type { ChainPort, EventHooks, MempoolPort, ProducerPort, TemplatePort } from './ports.js';
@@ -36,7 +40,7 @@ export async function submitBlock(chain: ChainPort, block: Block): Promise<strin
 
 export interface MiningRpcDeps {
   chain: ChainPort;
-  mempool: Pick<MempoolPort, 'size' | 'revision'>;
+  mempool: Pick<MempoolPort, 'size' | 'revision' | 'get'>;
   params: ChainParams;
   producer: ProducerPort;
   templates: TemplatePort<BlockTemplate>;
@@ -297,16 +301,56 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): E
       'regtest) and returns their hashes; combo() pays its P2PKH output.',
     async (r) => {
       const n = r.int(0, 0);
-      const d = rpcDescriptor(r.string(1), params.prefixes);
+      const script = descriptorScript(rpcDescriptor(r.string(1), params.prefixes));
       const maxTries = r.optInt(2, DEFAULT_MAX_TRIES, 1);
-      if (d.isRange)
-        throw new RpcError(
-          RpcCode.INVALID_PARAMETER,
-          'Ranged descriptor not accepted. Maybe pass through deriveaddresses first?',
-        );
-      const scripts = rpcExpand(d, 0);
-      // Core takes combo's P2PKH (its second script); every other descriptor has one script.
-      return producer.mineBlocks(n, scripts.length === 1 ? scripts[0] : scripts[1], { maxTries });
+      return producer.mineBlocks(n, script, { maxTries });
+    },
+  );
+
+  reg(
+    'generateblock',
+    ['output', 'transactions', 'submit'],
+    'Mines a block with exactly the given transactions (raw hex, or txids of pool transactions) to an ' +
+      'address or descriptor; returns its hash (and its hex when submit is false).',
+    async (r) => {
+      const output = r.string(0);
+      let script: Uint8Array;
+      try {
+        script = descriptorScript(parseDescriptorText(output, params.prefixes));
+      } catch (e) {
+        if (!(e instanceof DescriptorError)) throw e;
+        try {
+          script = addressToScript(output, params.prefixes);
+        } catch {
+          throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Error: Invalid address or descriptor');
+        }
+      }
+      const txs: Tx[] = [];
+      for (const item of r.array(1)) {
+        if (typeof item !== 'string')
+          throw new RpcError(
+            RpcCode.TYPE_ERROR,
+            `JSON value of type ${typeof item} is not of expected type string`,
+          );
+        if (/^[0-9a-fA-F]{64}$/.test(item)) {
+          const entry = mempool.get(hashFromHex(item));
+          if (!entry)
+            throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Transaction ${item} not in mempool.`);
+          txs.push(entry.tx);
+        } else
+          txs.push(
+            decodeTx(item, `Transaction decode failed for ${item}. Make sure the tx has at least one input.`),
+          );
+      }
+      const submit = r.optBool(2, true);
+      const made = await producer.generateBlock(script, txs, { submit, maxTries: DEFAULT_MAX_TRIES });
+      if ('invalid' in made)
+        throw new RpcError(RpcCode.VERIFY_ERROR, `TestBlockValidity failed: ${made.invalid}`);
+      if ('failed' in made) throw new RpcError(RpcCode.MISC_ERROR, 'Failed to make block.');
+      if ('notAccepted' in made)
+        throw new RpcError(RpcCode.INTERNAL_ERROR, 'ProcessNewBlock, block not accepted');
+      const hash = made.block.hashHex();
+      return submit ? { hash } : { hash, hex: bytesToHex(made.block.encode()) };
     },
   );
 

@@ -161,6 +161,12 @@ export interface ProducerPort {
   readonly kernel: string;
   readonly blocksFound: number;
   mineBlocks(n: number, payoutScript: Uint8Array, opts?: { maxTries?: number }): Promise<string[]>;
+  /** generateblock: exactly these transactions after a subsidy-only coinbase, solved, submitted if asked. */
+  generateBlock(
+    payoutScript: Uint8Array,
+    txs: readonly Tx[],
+    opts: { submit: boolean; maxTries: number },
+  ): Promise<{ block: Block } | { invalid: string } | { failed: 'tries' } | { notAccepted: string }>;
 }
 
 /** What a part hands node/ to be told of chain events (pool changes are read via revision). */
