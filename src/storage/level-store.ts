@@ -22,8 +22,6 @@
 // itself does after an I/O error: what is on disk stays at the last whole batch, as after a crash.
 // A data directory in the layout before blocks/ (everything in chainstate/, schema 1) is migrated
 // once at open (migrate.ts).
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { Block, HEADER_SIZE } from '../primitives/block.js';
 import { reverseHex } from '../primitives/bytes.js';
@@ -42,6 +40,7 @@ import {
 import { checkDiskSpace, DiskFullError, isDiskFull, MIN_DISK_SPACE } from './disk-space.js';
 import { type Append, BlockFiles, hasBlockFiles } from './block-files.js';
 import { dropLegacy, migrateLegacy } from './migrate.js';
+import { chainPaths, DatabaseOpenError, isFresh, openLevel, readVersion } from './open.js';
 import {
   type BlockLocation,
   INDEX_VERSION,
@@ -62,9 +61,11 @@ import {
   encodeIndexEntry,
   encodeUndo,
   hashKey,
+  range,
 } from './records.js';
 
 export * from './records.js';
+export { chainPaths, DatabaseOpenError, openLevel } from './open.js';
 
 type Op = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
@@ -168,77 +169,6 @@ export interface LevelStoreOptions {
 
 /** Magic of block files written without a network's (tests). */
 export const DEFAULT_MAGIC = Uint8Array.from([0x54, 0x4c, 0x59, 0x00]);
-
-/**
- * The chain database could not be opened: one line naming the path, what failed and what to do.
- * A database is created only in a new (missing or empty) folder: one whose CURRENT or MANIFEST
- * is gone is refused rather than replaced, since LevelDB would delete the old tables it no longer
- * lists (the chain lost for good).
- */
-export class DatabaseOpenError extends Error {
-  override readonly name = 'DatabaseOpenError';
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-    remedy = 'restore that folder from a backup, or move it away and start again to download the chain from peers',
-  ) {
-    super(`cannot open the chain database at ${path}: ${reason}. Nothing was changed; ${remedy}.`);
-  }
-}
-
-/** LevelDB's own words for a failed open ("IO error: …/MANIFEST-000002: No such file or directory"). */
-function openFailure(e: unknown): string {
-  let cause: unknown = e;
-  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-  return cause instanceof Error ? cause.message : String(cause);
-}
-
-function isFresh(dir: string): boolean {
-  return !existsSync(dir) || readdirSync(dir).length === 0;
-}
-
-/** Opens (creating only in a new folder) one LevelDB; refuses a damaged one, never replacing it. */
-export async function openLevel(
-  dir: string,
-  cacheSize: number,
-): Promise<ClassicLevel<Uint8Array, Uint8Array>> {
-  const fresh = isFresh(dir);
-  if (!fresh && !existsSync(join(dir, 'CURRENT')))
-    throw new DatabaseOpenError(dir, 'its CURRENT file is missing (the folder is not empty)');
-  if (fresh) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
-    keyEncoding: 'view',
-    valueEncoding: 'view',
-    cacheSize,
-    createIfMissing: fresh,
-  });
-  try {
-    await db.open();
-  } catch (e) {
-    // Another process holding the database is not damage: its own message says so.
-    if ((e as { code?: string }).code === 'LEVEL_LOCKED') throw e;
-    throw new DatabaseOpenError(dir, openFailure(e));
-  }
-  return db;
-}
-
-async function readVersion(db: ClassicLevel<Uint8Array, Uint8Array>, dir: string): Promise<number | null> {
-  const v = await db.get(META_VERSION);
-  if (v === undefined) return null;
-  if (v.length !== 1) throw new ChainCorruptionError(`database at ${dir} has an unreadable schema version`);
-  return v[0];
-}
-
-const range = (prefix: number) => ({ gte: Uint8Array.of(prefix), lt: Uint8Array.of(prefix + 1) });
-
-/** Paths of a data directory's chain databases and block files. */
-export function chainPaths(root: string): { chainstate: string; blocks: string; index: string } {
-  return {
-    chainstate: join(root, 'chainstate'),
-    blocks: join(root, 'blocks'),
-    index: join(root, 'blocks', 'index'),
-  };
-}
 
 export class LevelChainStore implements ChainStore {
   /** Set by the first write the disk could not take; every later write fails with it. */

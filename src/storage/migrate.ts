@@ -21,11 +21,10 @@ import {
   decodeOrCorrupt,
   encodeIndexEntry,
   hashKey,
+  range,
 } from './records.js';
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>;
-
-const range = (prefix: number) => ({ gte: Uint8Array.of(prefix), lt: Uint8Array.of(prefix + 1) });
 
 /** Blocks moved per write of the block files (one fsync each). */
 const STEP = 256;

@@ -18,6 +18,9 @@ export const P_UNDO = 0x75; // 'u' + hash: BlockUndo (schema 1 chainstate only)
 export const P_COIN = 0x63; // 'c' + txid + index (u32 BE, so an iteration is in outpoint order)
 export const P_META = 0x6d; // 'm' + name
 
+/** Every key of one prefix, as LevelDB's range bounds. */
+export const range = (prefix: number) => ({ gte: Uint8Array.of(prefix), lt: Uint8Array.of(prefix + 1) });
+
 export const META_VERSION = metaKey('version');
 export const META_REINDEX = metaKey('reindex');
 export const META_BEST = metaKey('best');
