@@ -3,18 +3,15 @@
 // behind its best header) one summary line every SUMMARY_MS, so the progress bar on the console
 // stays readable, and a "caught up" line with the height, hash and block time when it is done.
 // Owns nothing but the last summary's mark; reads the chain through the functions given.
+import type { Logger } from '../primitives/logger.js';
 
 /** Blocks behind the best header that count as catching up (Core's IsInitialBlockDownload margin). */
 export const CATCHING_UP_GAP = 6;
 /** At most one summary line per this many milliseconds while catching up. */
 export const SUMMARY_MS = 10_000;
 
-export interface TipLogger {
-  info(obj: object, msg?: string): void;
-}
-
 export interface TipLogDeps {
-  log: TipLogger;
+  log: Pick<Logger, 'info'>;
   isInitialBlockDownload(): boolean;
   bestHeaderHeight(): number;
   /** Milliseconds (default Date.now). */

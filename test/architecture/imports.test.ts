@@ -243,3 +243,17 @@ test('storage/atomic-file.ts imports nothing from src/ (every folder that keeps 
   const own = imports(join(SRC, 'storage', 'atomic-file.ts')).filter((s) => s.startsWith('.'));
   assert.deepEqual(own, []);
 });
+
+// Issue 13: one logger type and one atomic file write; a second copy of either is refused here.
+test('only primitives/logger.ts declares a logger type, and only storage/atomic-file.ts renames files', () => {
+  const bad: string[] = [];
+  for (const f of files) {
+    const rel = relative(SRC, f);
+    const text = readFileSync(f, 'utf8').replace(/^\s*\/\/.*$/gm, '');
+    const logger = /^\s*(?:export\s+)?(?:interface|type)\s+(\w*Logger)\b/m.exec(text);
+    if (logger && rel !== join('primitives', 'logger.ts')) bad.push(`${rel} declares ${logger[1]}`);
+    const rename = /\brename(?:Sync)?\(/.exec(text);
+    if (rename && rel !== join('storage', 'atomic-file.ts')) bad.push(`${rel} calls ${rename[0]}`);
+  }
+  assert.deepEqual(bad, []);
+});
