@@ -187,9 +187,17 @@ export const CHAIN_DOCS: Record<string, MethodDoc> = {
         'type',
         'string',
         '""',
-        'The type of snapshot to create: "latest" (the current UTXO set). "rollback" is not supported: Tally has no assumeutxo heights.',
+        'The type of snapshot to create. Can be "latest" to create a snapshot of the current UTXO set or "rollback" to\n' +
+          'create the snapshot of the UTXO set at an earlier block of the active chain, named by the "rollback" option\n' +
+          "(required: this network's assumeutxo table has no snapshot heights). The chain is not moved: the earlier\n" +
+          'set is computed from the blocks above it and their undo data.',
       ),
-      opt('options', 'object', '', 'rollback (string or numeric): not supported'),
+      opt(
+        'options',
+        'object',
+        '',
+        '{ "rollback": n or "hex" }  Height or hash of the block of the active chain to dump the UTXO set at.',
+      ),
     ],
     result:
       '{\n  "coins_written" : n,     (numeric) the number of coins written in the snapshot\n' +

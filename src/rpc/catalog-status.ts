@@ -63,7 +63,8 @@ const DIFFERS: Record<string, string> = {
   getblockchaininfo: 'no SegWit/Taproot softfork fields',
   getblocktemplate: "no SegWit rules or witness commitment; test chains skip the sync check as Core's",
   getdeploymentinfo: 'lists the buried bip34, bip66, bip65 and csv only',
-  dumptxoutset: 'type "latest" only: no "rollback" (Tally has no assumeutxo heights)',
+  dumptxoutset:
+    'rollback is computed from the undo data without moving the chain (Core invalidates, dumps and reconsiders with the network off); at most 2,000,000 coin changes; type "rollback" needs the rollback option (no assumeutxo heights)',
   loadtxoutset:
     "reads and checks a snapshot's metadata, then refuses it as Core refuses an unknown base block: Tally's assumeutxo table has no entries yet",
   scantxoutset: `${DESCRIPTOR_KEYS}; combo() is P2PK and P2PKH only`,

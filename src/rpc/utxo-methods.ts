@@ -28,7 +28,8 @@ import { DescriptorError, inferDescriptor } from './descriptor.js';
 import { expandDescriptor, parseDescriptorText } from './descriptor-parse.js';
 import { parseDescriptorRange } from './descriptor-methods.js';
 import { RpcCode, RpcError } from './errors.js';
-import { methodRegistrar, type ParamReader } from './params.js';
+import { methodRegistrar, ParamReader } from './params.js';
+import { RollbackError, rollbackChanges, rolledBackCoins } from './snapshot-rollback.js';
 import type { CoinStatsTotals } from '../chain/coin-stats.js';
 import type { BlockInfo, ChainPort, CoinStatsPort } from './ports.js';
 import type { RpcServer } from './server.js';
@@ -307,16 +308,42 @@ export function registerUtxoMethods(server: RpcServer, deps: UtxoRpcDeps): void 
       const path = resolve(deps.datadir, r.string(0));
       const type = r.optString(1) ?? '';
       const options = r.has(2) ? r.object(2) : {};
-      if (Object.hasOwn(options, 'rollback') || type === 'rollback')
+      // The block to dump at: the tip ("latest"), or an earlier one of the active chain (rollback).
+      let target: BlockInfo | null = null;
+      if (Object.hasOwn(options, 'rollback')) {
+        if (type !== '' && type !== 'rollback')
+          throw new RpcError(
+            RpcCode.INVALID_PARAMETER,
+            `Invalid snapshot type "${type}" specified with rollback option`,
+          );
+        target = hashOrHeightParam(
+          chain,
+          new ParamReader([options.rollback], ['rollback']),
+          [options.rollback],
+          0,
+          'rollback',
+        );
+      } else if (type === 'rollback')
         throw new RpcError(
           RpcCode.INVALID_PARAMETER,
-          'rollback is not supported: Tally has no assumeutxo heights and does not roll the chain back for a snapshot; use "latest"',
+          "This network's assumeutxo table has no snapshot heights to roll back to: name one with the rollback option (a height or a block hash)",
         );
-      if (type !== 'latest')
+      else if (type !== 'latest')
         throw new RpcError(
           RpcCode.INVALID_PARAMETER,
           `Invalid snapshot type "${type}" specified. Please specify "rollback" or "latest"`,
         );
+      if (target !== null && !chain.isOnActiveChain(target))
+        throw new RpcError(RpcCode.MISC_ERROR, 'Could not roll back to requested height.');
+      if (target !== null && target.height < chain.height) {
+        // Core's check before it rolls back: the blocks above the target must still be stored.
+        const pruned = chain.pruneHeight();
+        if (pruned !== null && pruned >= target.height)
+          throw new RpcError(
+            RpcCode.MISC_ERROR,
+            'Could not roll back to requested height since necessary block data is already pruned.',
+          );
+      }
       const exists = () =>
         new RpcError(
           RpcCode.INVALID_PARAMETER,
@@ -337,10 +364,28 @@ export function registerUtxoMethods(server: RpcServer, deps: UtxoRpcDeps): void 
       }
       try {
         const snap = await chain.coinsSnapshot();
-        const base = chain.getEntry(snap.bestBlock);
-        if (base === undefined) throw new RpcError(RpcCode.INTERNAL_ERROR, 'Unable to read UTXO set');
+        const tip = chain.getEntry(snap.bestBlock);
+        if (tip === undefined) throw new RpcError(RpcCode.INTERNAL_ERROR, 'Unable to read UTXO set');
+        let base = tip;
+        let coins = snap.coins;
+        if (target !== null && target.hash !== tip.hash) {
+          // The tip may have moved since the checks: the target must still lie below the snapshot's.
+          let at: BlockInfo | null = tip;
+          while (at !== null && at.height > target.height) at = at.prev;
+          if (at?.hashHex !== target.hashHex)
+            throw new RpcError(RpcCode.MISC_ERROR, 'Could not roll back to requested height.');
+          let changes;
+          try {
+            changes = await rollbackChanges(chain, tip, target);
+          } catch (e) {
+            if (e instanceof RollbackError) throw new RpcError(RpcCode.MISC_ERROR, e.message);
+            throw e;
+          }
+          base = target;
+          coins = rolledBackCoins(snap.coins, changes);
+        }
         const meta = (count: bigint) =>
-          writeSnapshotMetadata({ networkMagic: deps.networkMagic, baseHash: snap.hash, coinsCount: count });
+          writeSnapshotMetadata({ networkMagic: deps.networkMagic, baseHash: base.hash, coinsCount: count });
         const chunks: Uint8Array[] = [meta(0n)];
         let buffered = 0;
         const flush = async () => {
@@ -362,7 +407,7 @@ export function registerUtxoMethods(server: RpcServer, deps: UtxoRpcDeps): void 
         };
         const sha = createHash('sha256');
         const w = new BufferWriter(256);
-        for await (const [op, coin] of snap.coins) {
+        for await (const [op, coin] of coins) {
           if (txid === null || !equalBytes(txid, op.hash)) {
             await endGroup();
             txid = op.hash;
@@ -386,8 +431,8 @@ export function registerUtxoMethods(server: RpcServer, deps: UtxoRpcDeps): void 
         await unlink(temp);
         return {
           coins_written: Number(count),
-          base_hash: snap.bestBlock,
-          base_height: snap.height,
+          base_hash: base.hashHex,
+          base_height: base.height,
           path,
           txoutset_hash: reverseHex(createHash('sha256').update(sha.digest()).digest()),
           nchaintx: await chainTxCount(base),

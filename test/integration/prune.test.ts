@@ -59,6 +59,19 @@ test('a pruned node follows a miner, keeps the last 288 blocks, refuses pruned o
   );
   assert.equal(await pruned.rpc<number>('pruneblockchain', [5]), info.pruneheight! - 1);
 
+  // dumptxoutset rollback needs the blocks above the target: refused below the prune height, as Core.
+  await assert.rejects(
+    pruned.rpc('dumptxoutset', ['old.dat', '', { rollback: 1 }]),
+    (e: Error & { code?: number }) => {
+      assert.equal(e.code, -1);
+      assert.equal(
+        e.message,
+        'Could not roll back to requested height since necessary block data is already pruned.',
+      );
+      return true;
+    },
+  );
+
   // A peer is told NODE_NETWORK_LIMITED, gets a recent block and notfound for a pruned one.
   const peer = await RawPeer.connect(pruned.p2pUrl);
   peer.sendVersion();

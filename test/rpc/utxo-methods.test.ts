@@ -21,6 +21,7 @@ import { rpcCode as code } from './helpers.js';
 import { stringifyJson } from '../../src/rpc/json.js';
 import { RpcServer } from '../../src/rpc/server.js';
 import { registerUtxoMethods } from '../../src/rpc/utxo-methods.js';
+import { rollbackChanges } from '../../src/rpc/snapshot-rollback.js';
 import { descriptorChecksum } from '../../src/rpc/descriptor.js';
 import { encodeWif, scriptToAddress } from '../../src/primitives/address.js';
 import { TEST_KEY } from '../chain/builder.js';
@@ -147,6 +148,19 @@ function coinsAfter(blocks: Block[]) {
     muhash: reverseHex(mu.digest()),
   };
 }
+
+/** A snapshot's coins and coinsAfter's, as comparable rows. */
+const snapshotRows = (coins: ReturnType<typeof decodeSnapshot>['coins']) =>
+  coins.map(([op, c]) => [
+    bytesToHex(op.hash),
+    op.index,
+    c.value,
+    bytesToHex(c.script),
+    c.height,
+    c.coinbase,
+  ]);
+const wantRows = (coins: ReturnType<typeof coinsAfter>['coins']) =>
+  coins.map((c) => [c.txid.toString('hex'), c.n, c.value, bytesToHex(c.script), c.h, c.cb]);
 
 const shape = (o: Obj) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v]));
 
@@ -355,6 +369,51 @@ test("scantxoutset: one scan at a time, status and abort, and Core's errors", as
   assert.equal(await plain('scantxoutset', ['status']), null);
 });
 
+test('dumptxoutset rollback: the set at an earlier block from the undo data, the chain left where it was', async () => {
+  // Height 101: before block 102's spend (its coins come back) and the coinbases of 102 and 103.
+  for (const [name, at, rollback] of [
+    ['r101.dat', 101, 101],
+    ['r102.dat', 102, f.blocks[102].hashHex()],
+  ] as const) {
+    const want = coinsAfter(f.blocks.slice(1, at + 1));
+    const r = await plain('dumptxoutset', [name, '', { rollback }]);
+    assert.equal(r.base_height, at);
+    assert.equal(r.base_hash, f.blocks[at].hashHex());
+    assert.equal(r.coins_written, want.txouts);
+    assert.equal(r.txoutset_hash, want.hashSerialized3);
+    assert.equal(r.nchaintx, at + 1 + (at >= 102 ? 1 : 0));
+    assert.deepEqual(
+      snapshotRows(decodeSnapshot(readFileSync(r.path as string), params.magic).coins),
+      wantRows(want.coins),
+    );
+  }
+  // type "rollback" with the option, and the tip's height: the same as "latest".
+  const atTip = await plain('dumptxoutset', ['r103.dat', 'rollback', { rollback: 103 }]);
+  assert.equal(atTip.txoutset_hash, coinsAfter(f.blocks.slice(1)).hashSerialized3);
+  assert.equal((await plain('getblockchaininfo')).bestblockhash, f.blocks[103].hashHex());
+  assert.equal((await plain('gettxoutsetinfo')).height, 103);
+
+  const fails: [unknown[], number, string][] = [
+    [
+      ['x.dat', 'latest', { rollback: 5 }],
+      -8,
+      'Invalid snapshot type "latest" specified with rollback option',
+    ],
+    [['x.dat', '', { rollback: 104 }], -8, 'Target block height 104 after current tip 103'],
+    [['x.dat', '', { rollback: -1 }], -8, 'Target block height -1 is negative'],
+    [['x.dat', '', { rollback: '00'.repeat(32) }], -5, 'Block not found'],
+    [['x.dat', '', { rollback: f.sibling.hashHex() }], -1, 'Could not roll back to requested height.'],
+  ];
+  for (const [p, c, message] of fails) await assert.rejects(plain('dumptxoutset', p), code(c, message));
+  await assert.rejects(plain('dumptxoutset', ['x.dat', 'rollback']), code(-8, /no snapshot heights/));
+  // The difference held in memory is bounded: 2 blocks back change more than 3 coins.
+  await assert.rejects(
+    rollbackChanges(f.chain, f.chain.getEntryAtHeight(103)!, f.chain.getEntryAtHeight(101)!, 3),
+    { name: 'RollbackError', message: /more than 3 coin changes/ },
+  );
+  assert.equal(existsSync(join(f.dir, 'x.dat')), false);
+});
+
 test("dumptxoutset: Core's snapshot of the set, its fields and errors; loadtxoutset refuses it as Core", async () => {
   const r = await plain('dumptxoutset', ['utxo.dat', 'latest']);
   assert.deepEqual(Object.keys(r), [
@@ -375,18 +434,7 @@ test("dumptxoutset: Core's snapshot of the set, its fields and errors; loadtxout
   assert.equal(r.nchaintx, 105);
   const { metadata, coins } = decodeSnapshot(readFileSync(r.path), params.magic);
   assert.equal(reverseHex(metadata.baseHash), r.base_hash);
-  const want = coinsAfter(f.blocks.slice(1)).coins;
-  assert.deepEqual(
-    coins.map(([op, c]) => [
-      bytesToHex(op.hash),
-      op.index,
-      c.value,
-      bytesToHex(c.script),
-      c.height,
-      c.coinbase,
-    ]),
-    want.map((c) => [c.txid.toString('hex'), c.n, c.value, bytesToHex(c.script), c.h, c.cb]),
-  );
+  assert.deepEqual(snapshotRows(coins), wantRows(coinsAfter(f.blocks.slice(1)).coins));
   assert.equal(existsSync(`${r.path}.incomplete`), false);
 
   await assert.rejects(
