@@ -19,6 +19,7 @@ import { computeUtxoStats } from './coin-stats.js';
 import { Activation } from './activation.js';
 import { type StartupDeps, loadChain, verifyRecent } from './startup.js';
 import { Pruner } from './prune.js';
+import { DownloadPlanner } from './download.js';
 import type {
   ChainEvents,
   ChainOptions,
@@ -53,6 +54,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   private readonly act: Activation;
   private readonly startup: StartupDeps;
   private readonly pruner: Pruner | null;
+  private readonly downloads: DownloadPlanner;
   private queue: Promise<unknown> = Promise.resolve();
   /** Core's nBlockReverseSequenceId and nLastPreciousChainwork (preciousblock). */
   private reverseSequence = -1;
@@ -76,6 +78,7 @@ export class Chain extends EventEmitter<ChainEvents> {
         sigCache: opts.sigCache,
       });
     this.tree = new BlockTree(this.params, now, opts.maxOrphans ?? 100, log);
+    this.downloads = new DownloadPlanner(this.tree);
     this.act = new Activation({
       tree: this.tree,
       store: this.store,
@@ -185,6 +188,14 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   isOnActiveChain(e: BlockEntry): boolean {
     return this.tree.isOnActiveChain(e);
+  }
+
+  /**
+   * Blocks of the best header chain to fetch next, lowest first, at most `max` (download.ts):
+   * p2p/sync.ts spreads them over peers.
+   */
+  blocksToDownload(max: number): { hash: Uint8Array; height: number }[] {
+    return this.downloads.next(max);
   }
 
   /** Block locator from `from` (default the tip): the last 10 hashes, then exponentially sparser. */

@@ -67,22 +67,6 @@ export function p2pChainAdapter(
   onAdded?: (e: BlockEntry) => void,
   minimumChainWork: bigint = chain.params.minimumChainWork,
 ): P2PChain {
-  // The best header chain above the fork point with the active chain, lowest first; rebuilt only
-  // when the best header or the active chain under it changes.
-  let path: BlockEntry[] = [];
-  let pathFor: BlockEntry | null = null;
-  const bestPath = (): BlockEntry[] => {
-    const best = chain.bestHeader;
-    const first = path[0];
-    if (pathFor !== best || (first && first.prev && !chain.isOnActiveChain(first.prev))) {
-      const out: BlockEntry[] = [];
-      for (let e: BlockEntry | null = best; e && !chain.isOnActiveChain(e); e = e.prev) out.push(e);
-      path = out.reverse();
-      pathFor = best;
-    }
-    return path;
-  };
-
   return {
     tipHeight: () => chain.height,
     tipHash: () => chain.tip.hash,
@@ -110,21 +94,7 @@ export function p2pChainAdapter(
       if (r.last && r.error === undefined) onAdded?.(r.last);
       return { ok: r.error === undefined, ...verdictOf(r.error) };
     },
-    blocksToDownload(max) {
-      const p = bestPath();
-      const out: { hash: Uint8Array; height: number }[] = [];
-      if (p.length === 0) return out;
-      // The path is rebuilt only when the best header moves, so while catching up its lower part
-      // becomes the active chain: skip that part, but only when it is active (below a fork from
-      // the active chain, every block from the fork up is wanted, however low).
-      const skip = Math.min(p.length, chain.height + 1 - p[0].height);
-      const start = skip > 0 && chain.isOnActiveChain(p[skip - 1]) ? skip : 0;
-      for (let i = start; i < p.length && out.length < max; i++) {
-        const e = p[i];
-        if (!e.hasData() && !e.isFailed()) out.push({ hash: e.hash, height: e.height });
-      }
-      return out;
-    },
+    blocksToDownload: (max) => chain.blocksToDownload(max),
     async processBlock(block: Block) {
       const r = await chain.processBlock(block);
       const e = r.accepted && onAdded ? chain.getEntry(block.hash()) : undefined;
