@@ -21,7 +21,6 @@ const DESCRIPTOR_KEYS =
   "pre-SegWit descriptors (sh, pk, pkh, combo, multi, sortedmulti, addr, raw; wpkh/wsh/tr refused in one line); extended keys in Bitcoin's xpub/xprv or tpub/tprv versions on every network, printed as given; no multipath (BIP389) keys";
 const SIGNER = 'external signers (HWI) are not supported';
 const HOOK = "Core's hidden test hook (regtest harness), not part of a node's interface";
-const LEGACY_IMPORT = "not yet: the legacy wallet's imports and dumps (the wallet issue)";
 
 /** Absent for good: features Tally does not have. */
 const ABSENT: Record<string, string> = {
@@ -55,7 +54,7 @@ const ABSENT: Record<string, string> = {
 /** Planned (other work of issues 14 and 15): listed, not yet checked as served. */
 const NOT_YET: Record<string, string> = {
   fundrawtransaction: 'not yet (the wallet issue)',
-  ...Object.fromEntries('addmultisigaddress'.split(' ').map((m) => [m, LEGACY_IMPORT])),
+  addmultisigaddress: 'not yet (the wallet issue)',
 };
 
 /** Served, with a difference worth knowing. */
@@ -94,6 +93,9 @@ const DIFFERS: Record<string, string> = {
   getnewaddress: 'legacy (P2PKH) addresses only',
   getrawchangeaddress: 'legacy (P2PKH) addresses only',
   sendtoaddress: 'subtractfeefromamount is refused (-8)',
+  importmulti: 'no descriptors or witness scripts (-8); at most 10,000 requests a call (Core has no bound)',
+  dumpwallet: 'adds Tally\'s own "watchonly=1" and "pubkey=1" lines for watched scripts and keys',
+  restorewallet: 'restores a backupwallet file (a Tally wallet file), not a Core database',
   signmessage: 'signs with "Tally Signed Message:\\n", so signatures do not replay across chains',
   signmessagewithprivkey: 'signs with "Tally Signed Message:\\n"',
   verifymessage: 'checks against "Tally Signed Message:\\n"',
