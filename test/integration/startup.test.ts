@@ -1,12 +1,18 @@
 // Start-up against a damaged database, with real `tally node` processes: a deleted
 // chainstate/CURRENT or MANIFEST stops the node with one line naming the path, the cause and the
 // remedy, and never creates a new database over the old one (its table files stay as they were).
+// While a node warms up (here: rebuilding its UTXO set with --reindex-chainstate), RPC answers
+// Core's -28 with the stage, never "Method not found", and help/uptime are answered meanwhile.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTally, startNode, stopAll } from './cluster.js';
+import { getParams } from '../../src/consensus/params.js';
+import { encodeAddress } from '../../src/primitives/address.js';
+import { RpcError } from '../../src/rpc/errors.js';
+import { RpcClient } from '../../src/rpc/client.js';
+import { freePort, runTally, startNode, stopAll } from './cluster.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -52,4 +58,39 @@ test('a deleted CURRENT or MANIFEST is refused in one line; the old database is 
     data(readdirSync(chainstate)).sort(),
     data(files).filter((f) => f !== manifest),
   );
+});
+
+test("RPC during start-up answers -28 with the stage (Core's warm-up), then the chain", async (t) => {
+  const node = await startNode();
+  const to = encodeAddress('pubkeyhash', new Uint8Array(20).fill(3), getParams('regtest').prefixes);
+  await node.rpc('generatetoaddress', [600, to]);
+  await node.stop();
+  // A known port, so the test can call before "Tally started" names it.
+  const port = await freePort();
+  node.args = ['--reindex-chainstate', '--rpcport', String(port)];
+  const client = new RpcClient({ port, cookieFile: join(node.networkDir, '.cookie'), timeoutMs: 10_000 });
+  let started = false;
+  const starting = node.start().finally(() => (started = true));
+  const seen = new Map<string, number>(); // "code message" -> count
+  let uptime: unknown;
+  while (!started) {
+    try {
+      await client.call('getblockchaininfo');
+    } catch (e) {
+      if (e instanceof RpcError) {
+        const k = `${e.code} ${e.message}`;
+        seen.set(k, (seen.get(k) ?? 0) + 1);
+        if (e.code === -28 && uptime === undefined) uptime = await client.call('uptime');
+      } // else not listening yet, or no cookie yet
+    }
+    await new Promise((r) => setTimeout(r, 5)); // a poll, not a wait for state
+  }
+  await starting;
+  const answers = [...seen.keys()];
+  t.diagnostic(JSON.stringify(Object.fromEntries(seen)));
+  assert.ok(answers.length > 0, 'no answer while warming up');
+  for (const a of answers)
+    assert.match(a, /^-28 (Loading block index|Verifying blocks|Loading wallets|Loading mempool)\.\.\.$/);
+  assert.equal(typeof uptime, 'number', 'uptime answered during the warm-up');
+  assert.equal((await node.rpc<{ blocks: number }>('getblockchaininfo')).blocks, 600);
 });
