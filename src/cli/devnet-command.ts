@@ -4,7 +4,8 @@
 // are miners: the first mines 101 blocks and pays every node's wallet 10 coins, then the miners
 // take turns finding a block every --block-interval seconds (regtest's proof of work is trivial,
 // so `--mine` would flood). Ctrl-C or SIGTERM stops each child by its PID (SIGTERM, SIGKILL after
-// 15 s) and exits once all are gone. Owns the children and the printed table; fails with one line.
+// 15 s) and exits once all are gone; if this process is killed outright, each child sees its IPC
+// channel close and stops itself. Owns the children and the printed table; fails with one line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,8 +59,13 @@ function startChild(index: number, datadir: string, args: string[]): Promise<Omi
       '1',
       ...args,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // The IPC channel is how a child notices this process is gone, even SIGKILLed (which signals
+    // no child): `tally node` stops cleanly when its channel closes.
+    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
+  // Piped above (the 'ipc' entry only hides that from the types).
+  const stdout = child.stdout!;
+  const stderr = child.stderr!;
   return new Promise((resolveStart, reject) => {
     let out = '';
     const timer = setTimeout(() => fail(`did not start in ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
@@ -75,9 +81,9 @@ function startChild(index: number, datadir: string, args: string[]): Promise<Omi
       if (!m) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
-      child.stdout.off('data', onData);
-      child.stdout.resume();
-      child.stderr.resume();
+      stdout.off('data', onData);
+      stdout.resume();
+      stderr.resume();
       const rpcPort = Number(m[2]);
       const cookieFile = join(datadir, 'regtest', '.cookie');
       resolveStart({
@@ -90,8 +96,8 @@ function startChild(index: number, datadir: string, args: string[]): Promise<Omi
         rpc: new RpcClient({ port: rpcPort, cookieFile }),
       });
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    stdout.on('data', onData);
+    stderr.on('data', (d: Buffer) => (out += d.toString()));
   });
 }
 

@@ -265,15 +265,24 @@ export function addNodeCommand(program: Command, io: CliIO, globals: () => Globa
         node.alert(`fatal error, stopping: ${e instanceof Error ? e.message : String(e)}`);
         void node.stop();
       };
+      // A node started with an IPC channel (`tally devnet`'s children) belongs to that parent: when
+      // the channel closes, the parent is gone (even SIGKILLed, which signals no child), so stop.
+      const supervised = process.channel !== undefined;
+      const onParentGone = () => {
+        node?.log.warn('parent process gone (IPC channel closed); stopping');
+        onSignal();
+      };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       process.on('SIGHUP', onHangup);
+      if (supervised) process.on('disconnect', onParentGone);
       process.on('uncaughtException', onFatal);
       process.on('unhandledRejection', onFatal);
       const detach = () => {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         process.off('SIGHUP', onHangup);
+        process.off('disconnect', onParentGone);
         process.off('uncaughtException', onFatal);
         process.off('unhandledRejection', onFatal);
       };
