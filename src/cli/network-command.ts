@@ -1,7 +1,7 @@
 // `tally network create|show`: a network of one's own, as a file anyone can join with
 // `tally node --chain NAME.json`. Owns the command line and the printed summary; the rules and the
 // genesis mining are node/network-create's, the checks consensus/params'. Fails with one line.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ChainParams } from '../consensus/params.js';
@@ -9,6 +9,7 @@ import { formatCoins, parseCoins } from '../rpc/amount.js';
 import { bytesToHex } from '../primitives/bytes.js';
 import { createNetwork } from '../node/network-create.js';
 import { loadNetworkFile } from '../node/network-file.js';
+import { writeFileAtomic } from '../storage/atomic-file.js';
 import type { CliIO } from './main.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -138,7 +139,10 @@ export function addNetworkCommand(program: Command, io: CliIO, json: () => boole
         message: o.message,
         threads: int('--threads', o.threads),
       });
-      writeFileSync(out, JSON.stringify(created.file, null, 2) + '\n', { flag: o.force ? 'w' : 'wx' });
+      // Mining took a while: look again (no await from here to the write). Whole or not at all,
+      // and 0644 on purpose: the file is public, meant to be handed to whoever joins.
+      if (existsSync(out) && !o.force) throw new Error(`${out} appeared while mining; nothing written`);
+      writeFileAtomic(out, JSON.stringify(created.file, null, 2) + '\n', { mode: 0o644 });
       io.stderr.write(
         `genesis mined in ${created.seconds.toFixed(1)} s (${created.hashes} hashes); wrote ${out}\n` +
           `run it: tally node --chain ${out} (give the file to whoever joins; they check the genesis hash)\n`,

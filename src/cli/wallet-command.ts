@@ -2,9 +2,10 @@
 // verify-message, bump-fee, lock-coin/unlock-coin/locked-coins. Each is one RPC method of the node
 // (Core's), printed for people by default and as the raw result with --json. Fails with CliError
 // for bad arguments (one line, naming the argument); RPC errors are worded by errors.ts.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatCoins, parseCoins } from '../rpc/amount.js';
+import { writeFileAtomic } from '../storage/atomic-file.js';
 import { CliError } from './errors.js';
 
 export interface WalletCommandDeps {
@@ -157,7 +158,8 @@ export function addWalletCommands(wallet: Command, d: WalletCommandDeps): void {
           for (const a of Object.keys(addrs)) byAddress[a] = l;
         }
         if (o.export !== undefined) {
-          writeFileSync(o.export, JSON.stringify(byAddress, null, 2) + '\n', { mode: 0o600 });
+          // Owner-only even over an existing file (writeFileSync's mode applies only to a new one).
+          writeFileAtomic(o.export, JSON.stringify(byAddress, null, 2) + '\n');
           emit(byAddress, () => out(`${Object.keys(byAddress).length} labels written to ${o.export}.`));
           return;
         }

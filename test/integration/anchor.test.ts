@@ -8,7 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -55,6 +55,10 @@ test('tally anchor, anchor proof and anchor verify against a real node', async (
   const anchored = await n.cli('--json', 'anchor', ...files);
   assert.equal(anchored.code, 0, anchored.stderr);
   const record = JSON.parse(anchored.stdout) as { txid: string; root: string };
+  // The record (which files, their hashes) is owner-only, in an owner-only folder.
+  const anchors = join(n.networkDir, 'anchors');
+  assert.equal(statSync(join(anchors, `${record.txid}.json`)).mode & 0o777, 0o600);
+  assert.equal(statSync(anchors).mode & 0o777, 0o700);
 
   const early = await cliHere(n, 'anchor', 'proof', record.txid, files[1]);
   assert.equal(early.code, 1);

@@ -5,9 +5,9 @@
 // the peer it is pointed at.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { getParams, type NetworkName } from '../../src/consensus/params.js';
 import { loadNetworkFile } from '../../src/node/network-file.js';
 import { bytesToHex } from '../../src/primitives/bytes.js';
@@ -49,6 +49,12 @@ describe("a network of one's own", { timeout: 240_000 }, () => {
     const created = await runTally([...args, '--out', file, '--threads', '1']);
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stderr, /genesis mined in/);
+    // Public by design (handed to whoever joins), written whole: no temporary file left beside it.
+    assert.equal(statSync(file).mode & 0o777, 0o644);
+    assert.deepEqual(
+      readdirSync(dirname(file)).filter((f) => f.includes('.tmp-')),
+      [],
+    );
     const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { genesis: { message: string } }>;
     assert.deepEqual(Object.keys(json), [NAME]);
     assert.match(json[NAME].genesis.message, new RegExp(`^${NAME}: a Tally network created`));

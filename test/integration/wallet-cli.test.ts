@@ -6,7 +6,7 @@
 // run in this process (runCli) except one spawned `tally` to check the exit status and stderr.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -119,8 +119,10 @@ test('tally wallet: the new subcommands and one-line errors in the command line 
   const labelLines = (r: Run) => r.out.trim().split('\n').sort();
   assert.deepEqual(labelLines(await w('label')), [`${mine}  mining`, `${dest}  friend`].sort());
   const labels = join(files, 'labels.json');
+  writeFileSync(labels, '{}', { mode: 0o644 }); // replaced by an owner-only file
   assert.equal((await w('label', '--export', labels)).out, `2 labels written to ${labels}.\n`);
   assert.deepEqual(JSON.parse(readFileSync(labels, 'utf8')), { [mine]: 'mining', [dest]: 'friend' });
+  assert.equal(statSync(labels).mode & 0o777, 0o600);
 
   // sign-message / verify-message.
   const sig = (await w('sign-message', dest, 'hello tally')).out.trim();
