@@ -11,34 +11,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getParams } from '../../src/consensus/params.js';
 import { encodeAddress } from '../../src/primitives/address.js';
-import { openToOthers, startNode, stopAll, waitFor, waitSameTip, type TallyProcess } from './cluster.js';
+import { openToOthers, startNode, stopAll, waitFor, waitSameTip } from './cluster.js';
+import { checkedCoins, round, type Balances } from './wallet-coins.js';
 
 after(() => stopAll());
-
-interface Unspent {
-  txid: string;
-  vout: number;
-  amount: number;
-  confirmations: number;
-}
-interface Balances {
-  mine: { trusted: number; untrusted_pending: number; immature: number };
-}
-
-const round = (x: number) => Math.round(x * 1e8) / 1e8;
-
-/** Every coin the wallet lists is one the node's UTXO set (with its pool) holds; returns their sum. */
-async function checkedCoins(n: TallyProcess): Promise<number> {
-  const coins = await n.rpc<Unspent[]>('listunspent', [0]);
-  let sum = 0;
-  for (const c of coins) {
-    const out = await n.rpc<{ value: number } | null>('gettxout', [c.txid, c.vout, true]);
-    assert.ok(out, `listunspent shows ${c.txid}:${c.vout} (${c.confirmations} conf), gettxout does not`);
-    assert.equal(out.value, c.amount);
-    sum += c.amount;
-  }
-  return round(sum);
-}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true }).map(String).sort();

@@ -15,35 +15,13 @@ import { encodeAddress } from '../../src/primitives/address.js';
 import { reverseHex } from '../../src/primitives/bytes.js';
 import { startNode, stopAll, waitFor, type TallyProcess } from './cluster.js';
 import { RawPeer } from './raw-peer.js';
-
-interface Unspent {
-  txid: string;
-  vout: number;
-  amount: number;
-}
-interface Balances {
-  mine: { trusted: number; untrusted_pending: number; immature: number };
-}
+import { checkedCoins, round, type Balances } from './wallet-coins.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tally-resend-'));
 after(async () => {
   await stopAll();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const round = (x: number) => Math.round(x * 1e8) / 1e8;
-
-/** The sum of the wallet's coins, each checked against gettxout (pool included). */
-async function checkedCoins(n: TallyProcess): Promise<number> {
-  let sum = 0;
-  for (const c of await n.rpc<Unspent[]>('listunspent', [0])) {
-    const out = await n.rpc<{ value: number } | null>('gettxout', [c.txid, c.vout, true]);
-    assert.ok(out, `listunspent shows ${c.txid}:${c.vout}, which gettxout does not know`);
-    assert.equal(out.value, c.amount);
-    sum += c.amount;
-  }
-  return round(sum);
-}
 
 async function balance(n: TallyProcess): Promise<number> {
   const b = (await n.rpc<Balances>('getbalances')).mine;
