@@ -306,7 +306,12 @@ export function registerChainMethods(server: RpcServer, deps: ChainRpcDeps): voi
     ['verbosity'],
     'Orphan transactions held (0: txids, 1: details, 2: with hex).',
     (r, raw) => {
-      const level = verbosity(raw, r, 0, 0, 2);
+      // Core's ParseVerbosity without bools, then its range check.
+      if (typeof raw[0] === 'boolean')
+        throw new RpcError(RpcCode.TYPE_ERROR, 'Verbosity was boolean but only integer allowed');
+      const level = r.optInt(0, 0);
+      if (level < 0 || level > 2)
+        throw new RpcError(RpcCode.INVALID_PARAMETER, `Invalid verbosity value ${level}`);
       return mempool.orphans().map((o) => {
         const txid = o.tx.txidHex();
         if (level === 0) return txid;

@@ -7,6 +7,7 @@
 import type { ChainParams } from '../consensus/params.js';
 import { Reason, RejectError } from '../consensus/errors.js';
 import { hash160 } from '../crypto/hash.js';
+import { inferDescriptor } from './descriptor.js';
 import { PolicyReason } from '../mempool/policy.js';
 import { AddressError, addressToScript, scriptToAddress } from '../primitives/address.js';
 import { bytesToHex, hexToBytes, hashFromHex, reverseHex } from '../primitives/bytes.js';
@@ -217,6 +218,7 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
       !asm.includes('[error]');
     return {
       asm,
+      desc: inferDescriptor(script, prefixes),
       type,
       address: address ?? undefined,
       p2sh: wrappable ? scriptToAddress(p2shScript(hash160(script)), prefixes) : undefined,

@@ -13,7 +13,8 @@ import {
   encodeWif,
 } from '../primitives/address.js';
 import { bytesToHex, hexToBytes } from '../primitives/bytes.js';
-import { multisigScript } from '../script/standard.js';
+import { multisigScript, p2shScript } from '../script/standard.js';
+import { inferDescriptor } from './descriptor.js';
 import { MessageError, signMessage, verifyMessage } from '../wallet/message.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { RpcCode, RpcError } from './errors.js';
@@ -123,7 +124,7 @@ export function registerWalletKeyMethods(server: RpcServer, deps: WalletRpcDeps)
   reg(
     'createmultisig',
     ['nrequired', 'keys', 'address_type'],
-    'A P2SH address needing nrequired of the public keys (hex) to spend: {address, redeemScript}.',
+    'A P2SH address needing nrequired of the public keys (hex) to spend: {address, redeemScript, descriptor}.',
     (r) => {
       const m = r.int(0);
       const keys = r.array(1);
@@ -157,9 +158,13 @@ export function registerWalletKeyMethods(server: RpcServer, deps: WalletRpcDeps)
           RpcCode.INVALID_PARAMETER,
           `redeemScript exceeds size limit: ${redeem.length} > ${MAX_REDEEM_SCRIPT}`,
         );
+      const h = hash160(redeem);
+      // Core's InferDescriptor of the P2SH output knowing its redeem script: sh(multi(…)).
+      const known = { keys: new Map(), redeemScripts: new Map([[bytesToHex(h), redeem]]) };
       return {
-        address: encodeAddress('scripthash', hash160(redeem), prefixes),
+        address: encodeAddress('scripthash', h, prefixes),
         redeemScript: bytesToHex(redeem),
+        descriptor: inferDescriptor(p2shScript(h), prefixes, known),
       };
     },
   );

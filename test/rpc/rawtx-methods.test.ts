@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { descriptorChecksum } from '../../src/rpc/descriptor.js';
 import { RejectError } from '../../src/consensus/errors.js';
 import { encodeAddress, scriptToAddress } from '../../src/primitives/address.js';
 import { bytesToHex, hexToBytes } from '../../src/primitives/bytes.js';
@@ -93,7 +94,11 @@ test('decodescript: P2PKH, multisig with p2sh, nulldata, -8 non-hex', async () =
   assert.equal(ms.asm, `1 ${pub} 1 OP_CHECKMULTISIG`);
   assert.ok(typeof ms.p2sh === 'string');
   const op = (await call('decodescript', ['6a0401020304'])) as Obj;
-  assert.deepEqual(op, { asm: 'OP_RETURN 67305985', type: 'nulldata' });
+  assert.deepEqual(op, {
+    asm: 'OP_RETURN 67305985',
+    desc: `raw(6a0401020304)#${descriptorChecksum('raw(6a0401020304)')}`,
+    type: 'nulldata',
+  });
   const empty = (await call('decodescript', [''])) as Obj;
   assert.equal(empty.type, 'nonstandard');
   await assert.rejects(call('decodescript', ['xyz']), code(-8, /must be hexadecimal/));
