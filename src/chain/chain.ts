@@ -312,6 +312,12 @@ export class Chain extends EventEmitter<ChainEvents> {
     return this.pruner?.pruneHeight() ?? null;
   }
 
+  /** Core's UpdatePruneLock: an index at `heightFirst` keeps the blocks it still needs (those above
+   * heightFirst - PRUNE_LOCK_BUFFER - 1) from being pruned. Nothing to do when not pruning. */
+  setPruneLock(name: string, heightFirst: number): void {
+    this.pruner?.setLock(name, heightFirst);
+  }
+
   /** pruneblockchain: deletes the block files whose blocks are all at or below `height` (never the
    * last 288 blocks); returns the new prune height. Throws when not in prune mode. */
   async pruneBlockchain(height: number): Promise<number | null> {

@@ -4,7 +4,8 @@
 // (pruneblockchain). The coins on disk are flushed to the tip first, so no start-up replay needs
 // a deleted block; the index records the loss (HAVE_DATA cleared, PRUNED set) before the files go,
 // so a crash in between leaves unreferenced files (pruned again later), never an index naming
-// bytes that are gone.
+// bytes that are gone. Indexes still catching up hold prune locks (Core's m_prune_locks): no file
+// holding a block within PRUNE_LOCK_BUFFER of an index's best block, or above it, is pruned.
 import type { BlockTree } from './tree.js';
 import type { Activation } from './activation.js';
 import { BlockStatus, type ChainStore } from './ports.js';
@@ -12,6 +13,9 @@ import type { Logger } from '../primitives/logger.js';
 
 /** Core's MIN_BLOCKS_TO_KEEP: blocks below the tip never pruned, so reorgs can disconnect them. */
 export const MIN_BLOCKS_TO_KEEP = 288;
+
+/** Core's PRUNE_LOCK_BUFFER: blocks below a prune lock's height also kept (an index may step back). */
+export const PRUNE_LOCK_BUFFER = 10;
 
 export interface PruneDeps {
   tree: BlockTree;
@@ -21,6 +25,9 @@ export interface PruneDeps {
 }
 
 export class Pruner {
+  /** Core's m_prune_locks: per index, its best block's height (height_first). */
+  private readonly locks = new Map<string, number>();
+
   /** @param targetBytes automatic target for the block and undo files; 0: only on request. */
   constructor(
     private readonly d: PruneDeps,
@@ -34,29 +41,55 @@ export class Pruner {
 
   /** After the tip moved: prunes the oldest files while the files are over the target. */
   async auto(): Promise<void> {
-    if (!this.automatic) return;
-    let usage = this.d.store.blockFilesBytes();
-    if (usage < this.targetBytes) return;
-    const files: number[] = [];
-    for (const f of this.d.store.prunableFiles(this.d.tree.height - MIN_BLOCKS_TO_KEEP)) {
-      if (usage < this.targetBytes) break;
-      files.push(f.file);
-      usage -= f.bytes;
-    }
-    await this.prune(files);
+    if (!this.automatic || this.d.store.blockFilesBytes() < this.targetBytes) return;
+    await this.prune(() => {
+      let usage = this.d.store.blockFilesBytes();
+      const files: number[] = [];
+      const last = this.lastPrunable(this.d.tree.height - MIN_BLOCKS_TO_KEEP);
+      for (const f of this.d.store.prunableFiles(last)) {
+        if (usage < this.targetBytes) break;
+        files.push(f.file);
+        usage -= f.bytes;
+      }
+      return files;
+    });
   }
 
   /** pruneblockchain: prunes every file whose blocks are all at or below `height` (kept at least
    * MIN_BLOCKS_TO_KEEP below the tip). */
   async upTo(height: number): Promise<void> {
-    const limit = Math.min(height, this.d.tree.height - MIN_BLOCKS_TO_KEEP);
-    await this.prune(this.d.store.prunableFiles(limit).map((f) => f.file));
+    await this.prune(() => {
+      const last = this.lastPrunable(Math.min(height, this.d.tree.height - MIN_BLOCKS_TO_KEEP));
+      return this.d.store.prunableFiles(last).map((f) => f.file);
+    });
   }
 
-  private async prune(files: number[]): Promise<void> {
-    if (files.length === 0) return;
+  /** Core's UpdatePruneLock: `name` (an index) still needs the blocks above `heightFirst`. */
+  setLock(name: string, heightFirst: number): void {
+    this.locks.set(name, heightFirst);
+  }
+
+  /** The highest block that may be pruned: `limit`, lowered below every lock and its buffer. */
+  private lastPrunable(limit: number): number {
+    let last = limit;
+    for (const [name, heightFirst] of this.locks) {
+      const lockHeight = heightFirst - PRUNE_LOCK_BUFFER - 1;
+      if (lockHeight < last) {
+        last = lockHeight;
+        this.d.log?.debug({ index: name, height: lockHeight }, 'prune lock limits pruning');
+      }
+    }
+    return last;
+  }
+
+  /** Flushes the coins, then prunes the files `choose` names (chosen after the flush, with the
+   * locks as they are then). */
+  private async prune(choose: () => number[]): Promise<void> {
     const { store, tree, activation } = this.d;
+    if (choose().length === 0) return;
     await activation.flush();
+    const files = choose();
+    if (files.length === 0) return;
     const batch = store.batch();
     let blocks = 0;
     for (const hash of store.forgetFiles(files)) {

@@ -6,6 +6,9 @@
 // Fails soft: a block that cannot be read stops the index with a logged error; the node goes on
 // and getindexinfo shows it as not synced. A write that fails is also told to onFailure, where the
 // node stops for a full disk (Core's AbortNode), the batch unwritten and the index at its last block.
+// On a pruned node each index holds a prune lock at its best block (Core's UpdatePruneLock), so the
+// blocks it has not indexed yet are not pruned, and init() refuses to start an index whose next
+// blocks are already gone, with Core's line.
 import { ClassicLevel } from 'classic-level';
 import type { Logger } from '../primitives/logger.js';
 import type { Block } from '../primitives/block.js';
@@ -27,6 +30,7 @@ export abstract class BaseIndex {
   private again = false;
   private closed = false;
   private failed = false;
+  private initialized = false;
   private unsubscribe: (() => void) | null = null;
   /** Told why the index stopped (set by openIndex). */
   onFailure?: (err: unknown) => void;
@@ -44,11 +48,30 @@ export abstract class BaseIndex {
   /** The writes that index one block on top of `this.best`. */
   protected abstract blockPuts(block: Block, ref: IndexBlockRef, undo: BlockUndo | undefined): Promise<Put[]>;
 
-  /** Loads the best block and starts catching up in the background. */
-  async start(): Promise<void> {
+  /** Core's BaseIndex::Init (and init.cpp's prune check): loads the best block; on a pruned node,
+   * refuses (throws Core's line, writing nothing) when a block the index still needs is pruned,
+   * and otherwise locks the blocks above its best block against pruning. Call before the chain
+   * moves its tip (start() calls it if not done). */
+  async init(): Promise<void> {
+    if (this.initialized) return;
     const b = await this.db.get(BEST);
     if (b !== undefined && b.length === 36)
       this.best = { hash: b.slice(0, 32), height: Buffer.from(b).readUInt32LE(32) };
+    // The index goes on from where its best block meets the active chain (genesis if nowhere).
+    let from = this.best;
+    while (from !== null && !this.chain.isActive(from.hash)) from = this.chain.parent(from.hash) ?? null;
+    const pruned = this.chain.pruneHeight();
+    if (pruned !== null && (from?.height ?? 0) <= pruned)
+      throw new Error(
+        `${this.name} best block of the index goes beyond pruned data. Please disable the index or reindex (which will download the whole blockchain again)`,
+      );
+    this.chain.setPruneLock(this.name, from?.height ?? 0);
+    this.initialized = true;
+  }
+
+  /** Loads the best block (init) and starts catching up in the background. */
+  async start(): Promise<void> {
+    await this.init();
     this.unsubscribe = this.chain.onTip(() => this.kick());
     this.kick();
   }
@@ -122,6 +145,7 @@ export abstract class BaseIndex {
     }
     await batch.write();
     this.best = ref;
+    this.chain.setPruneLock(this.name, ref?.height ?? 0);
   }
 
   async close(): Promise<void> {

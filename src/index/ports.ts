@@ -19,6 +19,10 @@ export interface IndexChain {
   getBlock(hash: Uint8Array): Promise<Block | undefined>;
   /** The coins a block spent: per non-coinbase transaction, per input. */
   getUndo(hash: Uint8Array): Promise<BlockUndo | undefined>;
+  /** Height of the last pruned block of the active chain (Core's GetPruneHeight), or null. */
+  pruneHeight(): number | null;
+  /** Core's UpdatePruneLock: keeps the blocks above `heightFirst` (less a buffer) from pruning. */
+  setPruneLock(name: string, heightFirst: number): void;
   /** Called after every change of the tip; returns an unsubscribe function. */
   onTip(f: () => void): () => void;
 }

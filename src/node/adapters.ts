@@ -232,6 +232,8 @@ export function indexChainAdapter(chain: Chain): IndexChain {
     parent: (hash) => ref(chain.getEntry(hash)?.prev),
     getBlock: (hash) => chain.getBlock(hash),
     getUndo: (hash) => chain.getUndo(hash),
+    pruneHeight: () => chain.pruneHeight(),
+    setPruneLock: (name, heightFirst) => chain.setPruneLock(name, heightFirst),
     onTip: (f) => {
       chain.on('tip', f);
       return () => chain.off('tip', f);

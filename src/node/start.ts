@@ -191,8 +191,8 @@ export async function startNode(config: NodeConfig, opts: NodeStartOptions = {})
           )
         : null,
     };
-    for (const i of [indexes.txIndex, indexes.filterIndex, indexes.addrIndex, indexes.coinStatsIndex])
-      if (i) cleanup.push(() => i.close());
+    const indexList = [indexes.txIndex, indexes.filterIndex, indexes.addrIndex, indexes.coinStatsIndex];
+    for (const i of indexList) if (i) cleanup.push(() => i.close());
 
     const mempool = new Mempool({
       chain: mempoolChainAdapter(chain),
@@ -310,6 +310,9 @@ export async function startNode(config: NodeConfig, opts: NodeStartOptions = {})
     stopper.node = node;
     node.wire();
 
+    // Each index checks that the blocks it still needs are not pruned and locks them against
+    // pruning before the tip moves (Core's BaseIndex::Init).
+    for (const i of indexList) if (i) await i.init();
     rpc.setWarmup('Verifying blocks...');
     await chain.activate();
     checkAbort();

@@ -20,6 +20,8 @@ const chain: IndexChain = {
   parent: () => undefined,
   getBlock: async (hash) => blocks.find((b) => Buffer.compare(b.hash(), hash) === 0),
   getUndo: async () => undefined,
+  pruneHeight: () => null,
+  setPruneLock: () => undefined,
   onTip: () => () => undefined,
 };
 

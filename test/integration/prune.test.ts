@@ -2,7 +2,8 @@
 // TALLY_TEST_BLOCKFILE_BYTES, which scales the prune target with them): it follows a mining peer,
 // deletes its oldest block files while keeping the last 288 blocks, reports it in
 // getblockchaininfo, answers getblock of a pruned block with Core's -1, serves a recent block to a
-// peer and answers notfound for a pruned one, and advertises NODE_NETWORK_LIMITED (BIP159).
+// peer and answers notfound for a pruned one, and advertises NODE_NETWORK_LIMITED (BIP159). An
+// index whose blocks are pruned is refused at start-up with Core's line, losing nothing.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -94,5 +95,23 @@ test('a pruned node follows a miner, keeps the last 288 blocks, refuses pruned o
   const later = await pruned.rpc<ChainInfo>('getblockchaininfo');
   assert.ok(later.pruneheight! >= info.pruneheight!, JSON.stringify(later));
   assert.equal(later.blocks, 450);
+
+  // An index that needs pruned blocks (a new one needs them all) stops the node at start-up with
+  // Core's line, and costs nothing: the node starts again without it, at the same tip.
+  const tip = await pruned.rpc<string>('getbestblockhash');
+  await pruned.stop();
+  const args = pruned.args;
+  for (const index of [
+    ['--blockfilterindex', 'basic block filter index'],
+    ['--coinstatsindex', 'coinstatsindex'],
+  ]) {
+    pruned.args = [...args, index[0]];
+    const line = `error: ${index[1]} best block of the index goes beyond pruned data. Please disable the index or reindex (which will download the whole blockchain again)\n`;
+    await assert.rejects(pruned.start(), (e: Error) => e.message.includes(line));
+  }
+  pruned.args = args;
+  await pruned.start();
+  assert.equal(await pruned.rpc<string>('getbestblockhash'), tip);
+  assert.equal((await pruned.rpc<ChainInfo>('getblockchaininfo')).pruneheight, later.pruneheight);
   delete process.env.TALLY_TEST_BLOCKFILE_BYTES;
 });
