@@ -53,7 +53,6 @@ const ABSENT: Record<string, string> = {
 
 /** Planned (other work of issues 14 and 15): listed, not yet checked as served. */
 const NOT_YET: Record<string, string> = {
-  fundrawtransaction: 'not yet (the wallet issue)',
   addmultisigaddress: 'not yet (the wallet issue)',
 };
 
@@ -93,6 +92,8 @@ const DIFFERS: Record<string, string> = {
   getnewaddress: 'legacy (P2PKH) addresses only',
   getrawchangeaddress: 'legacy (P2PKH) addresses only',
   sendtoaddress: 'subtractfeefromamount is refused (-8)',
+  fundrawtransaction:
+    'preset inputs must be wallet coins (no external inputs, solving_data or input_weights); include_unsafe, minconf, maxconf, max_tx_weight and replaceable are accepted and ignored (new inputs always signal BIP125)',
   importmulti: 'no descriptors or witness scripts (-8); at most 10,000 requests a call (Core has no bound)',
   dumpwallet: 'adds Tally\'s own "watchonly=1" and "pubkey=1" lines for watched scripts and keys',
   restorewallet: 'restores a backupwallet file (a Tally wallet file), not a Core database',

@@ -29,6 +29,11 @@ export class ParamReader {
     return this.names[i] ?? `#${i + 1}`;
   }
 
+  /** The JSON type of a parameter: null, array, object, string, number or boolean. */
+  kind(i: number): string {
+    return jsonType(this.values[i]);
+  }
+
   has(i: number): boolean {
     return this.values[i] !== undefined && this.values[i] !== null;
   }

@@ -11,7 +11,6 @@ import {
   DUST_THRESHOLD,
   P2PKH_INPUT_SIZE,
   P2PKH_OUTPUT_SIZE,
-  Selection,
   selectCoins,
   feeFor,
 } from './coinselect.js';
@@ -50,71 +49,160 @@ export interface PaymentOutput {
 export const MAX_BIP125_RBF_SEQUENCE = 0xfffffffd;
 
 export interface FundedTransaction {
-  /** Inputs carry empty scriptSigs. */
+  /** Inputs carry empty scriptSigs (preset ones as given). */
   tx: Tx;
   /** The coin each input spends, in input order. */
   coins: Coin[];
   fee: bigint;
   /** Index of the change output, or -1. */
   changeIndex: number;
-  selection: Selection;
+}
+
+/** An input already in the transaction (fundrawtransaction), kept first in its order. */
+export interface PresetInput {
+  input: TxIn;
+  coin: Coin;
+}
+
+export interface FundOptions {
+  /** Base units per 1,000 bytes. */
+  feeRatePerKb: bigint;
+  preset?: PresetInput[];
+  /** Core's add_inputs: false funds from the preset inputs only. Default true. */
+  addInputs?: boolean;
+  /** Watch-only coins the wallet knows how to spend may be chosen (the result is then unsigned). */
+  includeWatching?: boolean;
+  /** Where change goes; default a fresh change address. */
+  changeScript?: Uint8Array;
+  /** Where the change output goes among the outputs; default a random place, as Core. */
+  changePosition?: number;
+  /** Output indexes that pay the fee between them (Core's subtractFeeFromOutputs). */
+  subtractFeeFrom?: number[];
+  /** It will be signed: the wallet must be unlocked (WalletLockedError). */
+  sign?: boolean;
+  version?: number;
+  /** Default the tip's height (anti fee-sniping, as Core). */
+  locktime?: number;
+}
+
+/** Core's error when add_inputs is false and the preset inputs fall short. */
+export const PRESET_SHORT =
+  'The preselected coins total amount does not cover the transaction target. Please allow other inputs to be automatically selected or include more coins manually';
+
+const sum = (xs: bigint[]) => xs.reduce((s, x) => s + x, 0n);
+const outputSize = (o: TxOut) => 8 + compactSizeLength(o.scriptPubKey.length) + o.scriptPubKey.length;
+
+/**
+ * Adds coins (and change) to outputs as Core's CreateTransaction: the preset inputs first; when
+ * they fall short (and addInputs), coin selection over the wallet's spendable coins for the
+ * rest. With subtractFeeFrom the coins are chosen by value and the named outputs pay the fee in
+ * equal shares (the first one the remainder), as Core.
+ */
+export function fundOutputs(wallet: Wallet, outputs: readonly TxOut[], o: FundOptions): FundedTransaction {
+  if (outputs.length === 0) throw new WalletError('Transaction must have at least one recipient');
+  for (const out of outputs)
+    if (out.value < DUST_THRESHOLD) throw new WalletError('Transaction amount too small');
+  if (o.sign === true) wallet.requireUnlocked();
+  const sffo = [...new Set(o.subtractFeeFrom ?? [])];
+  // The recipients pay the fee: coins are chosen to cover the amounts alone.
+  const selRate = sffo.length > 0 ? 0n : o.feeRatePerKb;
+  const preset = o.preset ?? [];
+  const presetKeys = new Set(preset.map((p) => p.coin.outpoint.key()));
+  const target = sum(outputs.map((x) => x.value));
+  const presetValue = sum(preset.map((p) => p.coin.value));
+  const presetSize = preset.reduce((s, p) => s + p.coin.inputSize, 0);
+  const outputsSize = outputs.reduce((s, x) => s + outputSize(x), 0);
+  // version + input count + output count (change included) + outputs + locktime.
+  const sizeWithout = (inputs: number, inputsSize: number) =>
+    4 + (inputs >= 253 ? 3 : 1) + compactSizeLength(outputs.length + 1) + outputsSize + 4 + inputsSize;
+  const changeFee = feeFor(P2PKH_OUTPUT_SIZE, selRate);
+  let chosen: Coin[] = [];
+  let change = 0n;
+  const excess = presetValue - target - feeFor(sizeWithout(preset.length, presetSize), selRate);
+  if ((preset.length > 0 && excess >= 0n) || o.addInputs === false) {
+    if (excess < 0n) throw new WalletError(PRESET_SHORT);
+    if (excess - changeFee >= DUST_THRESHOLD) change = excess - changeFee;
+  } else {
+    const coins = wallet
+      .spendableCoins(o.includeWatching === true)
+      .filter((c) => !presetKeys.has(c.outpoint.key()));
+    const byId = new Map(coins.map((c) => [c.outpoint.key(), c]));
+    const candidates: Candidate[] = coins.map((c) => ({
+      id: c.outpoint.key(),
+      value: c.value,
+      inputSize: c.inputSize,
+    }));
+    const selection = selectCoins(candidates, {
+      target: target - presetValue,
+      feeRatePerKb: selRate,
+      baseSize: sizeWithout(preset.length + candidates.length, presetSize),
+      changeOutputSize: P2PKH_OUTPUT_SIZE,
+      changeSpendSize: P2PKH_INPUT_SIZE,
+      dustThreshold: DUST_THRESHOLD,
+    });
+    chosen = selection.inputs.map((c) => byId.get(c.id)!);
+    change = selection.change;
+  }
+  const coins = [...preset.map((p) => p.coin), ...chosen];
+  const inValue = sum(coins.map((c) => c.value));
+  let finalOuts = [...outputs];
+  if (sffo.length > 0) {
+    const size =
+      sizeWithout(
+        coins.length,
+        coins.reduce((s, c) => s + c.inputSize, 0),
+      ) + (change > 0n ? P2PKH_OUTPUT_SIZE : 0);
+    // A dust change dropped into the fee already pays part of it.
+    const toReduce = feeFor(size, o.feeRatePerKb) - (inValue - target - change);
+    if (toReduce > 0n) finalOuts = subtractFee(finalOuts, sffo, toReduce);
+  }
+  let changeIndex = -1;
+  if (change > 0n) {
+    const script = o.changeScript ?? addressToScript(wallet.getChangeAddress(), wallet.prefixes);
+    // A random position, as Core, so the change output does not stand out.
+    changeIndex = o.changePosition ?? randomInt(finalOuts.length + 1);
+    finalOuts.splice(changeIndex, 0, new TxOut(change, script));
+  }
+  // Anti fee-sniping as Core: lock time at the current height; the sequence signals BIP125
+  // replaceability as Core's wallet does by default (walletrbf=1), so bumpfee's replacement is
+  // expected by anyone who still looks at the signal.
+  const locktime = o.locktime ?? (wallet.tip !== null ? Math.max(0, wallet.tip.height) : 0);
+  const tx = new Tx(
+    o.version ?? 2,
+    [
+      ...preset.map((p) => p.input),
+      ...chosen.map((c) => new TxIn(c.outpoint, new Uint8Array(0), MAX_BIP125_RBF_SEQUENCE)),
+    ],
+    finalOuts,
+    locktime,
+  );
+  const fee = inValue - sum(finalOuts.map((x) => x.value));
+  return { tx, coins, fee, changeIndex };
+}
+
+/** Takes `fee` from the outputs at `from` in equal shares, the first paying the remainder (Core). */
+function subtractFee(outputs: readonly TxOut[], from: number[], fee: bigint): TxOut[] {
+  const n = BigInt(from.length);
+  const out = [...outputs];
+  from.forEach((i, k) => {
+    const value = out[i].value - fee / n - (k === 0 ? fee % n : 0n);
+    if (value <= 0n) throw new WalletError('The transaction amount is too small to pay the fee');
+    if (value < DUST_THRESHOLD)
+      throw new WalletError('The transaction amount is too small to send after the fee has been deducted');
+    out[i] = new TxOut(value, out[i].scriptPubKey);
+  });
+  return out;
 }
 
 export function fundTransaction(
   wallet: Wallet,
   outputs: PaymentOutput[],
   feeRatePerKb: bigint,
+  subtractFeeFrom?: number[],
 ): FundedTransaction {
   if (outputs.length === 0) throw new WalletError('Transaction must have at least one recipient');
-  const outs = outputs.map((o) => {
-    const script = addressToScript(o.address, wallet.prefixes);
-    if (o.value < DUST_THRESHOLD) throw new WalletError('Transaction amount too small');
-    return new TxOut(o.value, script);
-  });
-  wallet.requireUnlocked();
-  const target = outs.reduce((s, o) => s + o.value, 0n);
-  const coins = wallet.spendableCoins();
-  const byId = new Map(coins.map((c) => [c.outpoint.key(), c]));
-  const candidates: Candidate[] = coins.map((c) => ({
-    id: c.outpoint.key(),
-    value: c.value,
-    inputSize: c.inputSize,
-  }));
-  const outputsSize = outs.reduce(
-    (s, o) => s + 8 + compactSizeLength(o.scriptPubKey.length) + o.scriptPubKey.length,
-    0,
-  );
-  // version + input count + output count + outputs + locktime; the input count takes 3 bytes past 252.
-  const baseSize =
-    4 + (candidates.length >= 253 ? 3 : 1) + compactSizeLength(outs.length + 1) + outputsSize + 4;
-  const selection = selectCoins(candidates, {
-    target,
-    feeRatePerKb,
-    baseSize,
-    changeOutputSize: P2PKH_OUTPUT_SIZE,
-    changeSpendSize: P2PKH_INPUT_SIZE,
-    dustThreshold: DUST_THRESHOLD,
-  });
-  const finalOuts = [...outs];
-  let changeIndex = -1;
-  if (selection.change > 0n) {
-    const changeScript = addressToScript(wallet.getChangeAddress(), wallet.prefixes);
-    // A random position, as Core, so the change output does not stand out.
-    changeIndex = randomInt(finalOuts.length + 1);
-    finalOuts.splice(changeIndex, 0, new TxOut(selection.change, changeScript));
-  }
-  const chosen = selection.inputs.map((c) => byId.get(c.id)!);
-  // Anti fee-sniping as Core: lock time at the current height; the sequence signals BIP125
-  // replaceability as Core's wallet does by default (walletrbf=1), so bumpfee's replacement is
-  // expected by anyone who still looks at the signal.
-  const locktime = wallet.tip !== null ? Math.max(0, wallet.tip.height) : 0;
-  const tx = new Tx(
-    2,
-    chosen.map((c) => new TxIn(c.outpoint, new Uint8Array(0), MAX_BIP125_RBF_SEQUENCE)),
-    finalOuts,
-    locktime,
-  );
-  return { tx, coins: chosen, fee: selection.fee, changeIndex, selection };
+  const outs = outputs.map((x) => new TxOut(x.value, addressToScript(x.address, wallet.prefixes)));
+  return fundOutputs(wallet, outs, { feeRatePerKb, subtractFeeFrom, sign: true });
 }
 
 /**
@@ -126,8 +214,9 @@ export function createTransaction(
   outputs: PaymentOutput[],
   feeRatePerKb: bigint,
   maxTxFee: bigint = DEFAULT_MAX_TX_FEE,
+  subtractFeeFrom?: number[],
 ): FundedTransaction {
-  const funded = fundTransaction(wallet, outputs, feeRatePerKb);
+  const funded = fundTransaction(wallet, outputs, feeRatePerKb, subtractFeeFrom);
   checkMaxTxFee(funded.fee, maxTxFee);
   const tx = signTransaction(wallet, funded.tx, funded.coins);
   // The size estimate assumed the largest signatures: the real fee rate can only be higher.

@@ -1,0 +1,142 @@
+// fundrawtransaction against a real node (issue 15): a raw transaction gets wallet coins and change
+// and, signed by the wallet, is accepted by the pool at the fee the call reported; preset inputs are
+// kept (add_inputs false funds from them alone), changeAddress/changePosition place the change,
+// subtractFeeFromOutputs makes the recipient pay, lockUnspents locks what was added; Core's errors.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { getParams } from '../../src/consensus/params.js';
+import { encodeAddress } from '../../src/primitives/address.js';
+import { rpcFails, startWalletNode, stopAll } from './cluster.js';
+
+after(stopAll);
+
+interface Funded {
+  hex: string;
+  fee: number;
+  changepos: number;
+}
+interface Decoded {
+  vin: { txid: string; vout: number }[];
+  vout: { value: number; scriptPubKey: { address?: string } }[];
+}
+const sats = (coins: number) => Math.round(coins * 1e8);
+
+test('fundrawtransaction: funds, places change, keeps preset inputs, subtracts the fee, locks; Core errors', async () => {
+  const { node } = await startWalletNode(105);
+  const rpc = node.rpc.bind(node);
+  const other = encodeAddress('pubkeyhash', new Uint8Array(20).fill(7), getParams('regtest').prefixes);
+  const decode = (hex: string) => rpc<Decoded>('decoderawtransaction', [hex]);
+  const valueOf = async (vin: Decoded['vin']) => {
+    let s = 0;
+    for (const i of vin) {
+      const { hex } = await rpc<{ hex: string }>('gettransaction', [i.txid]);
+      s += sats((await decode(hex)).vout[i.vout].value);
+    }
+    return s;
+  };
+  const outSum = (d: Decoded) => d.vout.reduce((s, o) => s + sats(o.value), 0);
+
+  // Plain: coins and change are added; the fee reported is inputs less outputs, and the pool takes
+  // the wallet-signed transaction at that fee.
+  const raw = await rpc<string>('createrawtransaction', [[], { [other]: 1 }]);
+  const f = await rpc<Funded>('fundrawtransaction', [raw, { fee_rate: 5 }]);
+  const d = await decode(f.hex);
+  assert.equal(d.vout.length, 2);
+  assert.ok(f.changepos === 0 || f.changepos === 1);
+  assert.equal(d.vout[1 - f.changepos].scriptPubKey.address, other);
+  assert.equal(await valueOf(d.vin), outSum(d) + sats(f.fee));
+  const signed = await rpc<{ hex: string; complete: boolean }>('signrawtransactionwithwallet', [f.hex]);
+  assert.equal(signed.complete, true);
+  const size = signed.hex.length / 2;
+  assert.ok(sats(f.fee) >= 5 * size && sats(f.fee) < 6 * size, `fee ${f.fee} for ${size} bytes at 5 sat/vB`);
+  const txid = await rpc<string>('sendrawtransaction', [signed.hex]);
+  const entry = await rpc<{ fees: { base: number } }>('getmempoolentry', [txid]);
+  assert.equal(entry.fees.base, f.fee);
+
+  // changeAddress and changePosition.
+  const mine = await rpc<string>('getnewaddress');
+  const placed = await rpc<Funded>('fundrawtransaction', [raw, { changeAddress: mine, changePosition: 0 }]);
+  assert.equal(placed.changepos, 0);
+  assert.equal((await decode(placed.hex)).vout[0].scriptPubKey.address, mine);
+
+  // A preset input is kept; with add_inputs false it funds alone (or the call says it cannot).
+  const coin = (await rpc<{ txid: string; vout: number; amount: number }[]>('listunspent')).find(
+    (u) => u.amount > 2,
+  )!;
+  const onePreset = await rpc<string>('createrawtransaction', [
+    [{ txid: coin.txid, vout: coin.vout }],
+    { [other]: 2 },
+  ]);
+  const kept = await decode(
+    (await rpc<Funded>('fundrawtransaction', [onePreset, { add_inputs: false, lockUnspents: true }])).hex,
+  );
+  assert.deepEqual(
+    kept.vin.map((i) => [i.txid, i.vout]),
+    [[coin.txid, coin.vout]],
+  );
+  const tooMuch = await rpc<string>('createrawtransaction', [
+    [{ txid: coin.txid, vout: coin.vout }],
+    { [other]: coin.amount + 1 },
+  ]);
+  await assert.rejects(
+    rpc('fundrawtransaction', [tooMuch, { add_inputs: false }]),
+    rpcFails(-4, /^The preselected coins total amount does not cover the transaction target/),
+  );
+  const grown = await decode((await rpc<Funded>('fundrawtransaction', [tooMuch])).hex);
+  assert.equal(grown.vin[0].txid, coin.txid);
+  assert.ok(grown.vin.length > 1);
+
+  // subtractFeeFromOutputs: the recipient pays the fee; inputs = outputs + fee.
+  const sub = await rpc<Funded>('fundrawtransaction', [raw, { subtractFeeFromOutputs: [0], fee_rate: 3 }]);
+  const ds = await decode(sub.hex);
+  const paid = ds.vout.find((o) => o.scriptPubKey.address === other)!;
+  assert.ok(sub.fee > 0);
+  assert.equal(sats(paid.value), sats(1) - sats(sub.fee));
+  assert.equal(await valueOf(ds.vin), outSum(ds) + sats(sub.fee));
+
+  // lockUnspents: the coins added are locked.
+  const locking = await rpc<Funded>('fundrawtransaction', [raw, { lockUnspents: true }]);
+  const locked = await rpc<{ txid: string; vout: number }[]>('listlockunspent');
+  for (const i of (await decode(locking.hex)).vin)
+    assert.ok(
+      locked.some((l) => l.txid === i.txid && l.vout === i.vout),
+      `${i.txid}:${i.vout} locked`,
+    );
+
+  // Core's errors.
+  await assert.rejects(rpc('fundrawtransaction', ['zz']), rpcFails(-22, /^TX decode failed/));
+  await assert.rejects(
+    rpc('fundrawtransaction', [await rpc('createrawtransaction', [[], {}])]),
+    rpcFails(-8, /^TX must have at least one output$/),
+  );
+  await assert.rejects(
+    rpc('fundrawtransaction', [raw, { fee_rate: 1, feeRate: 0.0001 }]),
+    rpcFails(-8, /^Cannot specify both fee_rate \(sat\/vB\) and feeRate \(BTC\/kvB\)$/),
+  );
+  await assert.rejects(
+    rpc('fundrawtransaction', [raw, { changePosition: 2 }]),
+    rpcFails(-8, /^changePosition out of bounds$/),
+  );
+  await assert.rejects(
+    rpc('fundrawtransaction', [raw, { bogus: 1 }]),
+    rpcFails(-3, /^Unexpected key bogus$/),
+  );
+  await assert.rejects(
+    rpc('fundrawtransaction', [raw, { subtractFeeFromOutputs: [1] }]),
+    rpcFails(-8, /^Invalid parameter, position too large: 1$/),
+  );
+  await assert.rejects(
+    rpc('fundrawtransaction', [raw, { changeAddress: 'nope' }]),
+    rpcFails(-5, /^Change address must be a valid/),
+  );
+  const unknown = await rpc<string>('createrawtransaction', [
+    [{ txid: 'ab'.repeat(32), vout: 3 }],
+    { [other]: 1 },
+  ]);
+  await assert.rejects(
+    rpc('fundrawtransaction', [unknown]),
+    rpcFails(-4, /^Not found pre-selected input COutPoint\(ababababab, 3\)$/),
+  );
+  const huge = await rpc<string>('createrawtransaction', [[], { [other]: 100_000 }]);
+  await assert.rejects(rpc('fundrawtransaction', [huge]), rpcFails(-4, /^Insufficient funds$/));
+});
