@@ -98,7 +98,8 @@ export async function createNetwork(o: CreateNetworkOptions): Promise<CreatedNet
     throw new RangeError('--subsidy: expected more than 0 and at most 21,000,000 coins');
   const test = getParams('test').prefixes;
   const prefixes = { ...test, ...o.prefixes };
-  for (const [k, v] of Object.entries(prefixes)) intIn(`--prefix-${k}`, v, 0, 255);
+  const flag = { pubkeyHash: '--prefix-p2pkh', scriptHash: '--prefix-p2sh', wif: '--prefix-wif' };
+  for (const k of Object.keys(flag) as (keyof typeof flag)[]) intIn(flag[k], prefixes[k], 0, 255);
   if (prefixes.pubkeyHash === prefixes.scriptHash)
     throw new RangeError('--prefix-p2pkh and --prefix-p2sh must differ');
   const powLimitBits = o.powLimitBits ?? getParams('main').powLimitBits;
