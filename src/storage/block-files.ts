@@ -25,6 +25,11 @@ export const MAX_RECORD = 0x02000000;
 const FRAME = 8;
 const CHECKSUM = 32;
 const OPEN_READERS = 8;
+/**
+ * Write handles kept open between appends (Core keeps the blk and rev file being appended to
+ * open): opening a file per block was a tenth of connecting a block whose scripts were cached.
+ */
+const OPEN_WRITERS = 4;
 
 /** Where a record's bytes start. */
 export interface FilePos {
@@ -104,6 +109,8 @@ export class BlockFiles {
   /** The blk file new blocks go to. */
   private current = 0;
   private readonly readers = new Map<string, Promise<FileHandle>>();
+  /** Open write handles and how many writes or syncs are using each (only an idle one is closed). */
+  private readonly writers = new Map<string, { fh: Promise<FileHandle>; users: number }>();
   /** Files written since the last sync(), and their size once synced (what a power cut keeps). */
   private readonly dirty = new Set<string>();
   private readonly durable = new Map<string, number>();
@@ -186,17 +193,14 @@ export class BlockFiles {
     }
     await Promise.all(
       [...writes].map(async ([name, w]) => {
-        const fh = await open(join(this.dir, name), constants.O_RDWR | constants.O_CREAT, 0o600);
-        try {
+        await this.withWriter(name, async (fh) => {
           const buf = Buffer.concat(w.parts);
           // A short write (a disk filling up) is followed by another, which then fails (ENOSPC).
           for (let done = 0; done < buf.length;) {
             const { bytesWritten } = await fh.write(buf, done, buf.length - done, w.at + done);
             done += bytesWritten;
           }
-        } finally {
-          await fh.close();
-        }
+        });
         this.dirty.add(name);
       }),
     );
@@ -216,11 +220,15 @@ export class BlockFiles {
       names.map(async (name) => {
         const size = this.sizes.get(name);
         try {
-          const fh = await open(join(this.dir, name), 'r+');
-          try {
-            await fh.datasync();
-          } finally {
-            await fh.close();
+          // A file with a write handle exists (remove() closes it); another is opened to sync.
+          if (this.writers.has(name)) await this.withWriter(name, (fh) => fh.datasync());
+          else {
+            const fh = await open(join(this.dir, name), 'r+');
+            try {
+              await fh.datasync();
+            } finally {
+              await fh.close();
+            }
           }
           if (size !== undefined) this.durable.set(name, Math.max(this.durable.get(name) ?? 0, size));
         } catch (e) {
@@ -242,6 +250,42 @@ export class BlockFiles {
    * of records its index entry names; such a block is then fetched again). */
   holds(kind: FileKind, p: FilePos): boolean {
     return p.pos <= (this.sizes.get(fileName(kind, p.file)) ?? 0);
+  }
+
+  /** Runs `fn` on the file's write handle, opening (creating) it once and keeping it open. */
+  private async withWriter<T>(name: string, fn: (fh: FileHandle) => Promise<T>): Promise<T> {
+    let w = this.writers.get(name);
+    if (!w) {
+      this.closeIdleWriters(OPEN_WRITERS - 1);
+      const entry = { fh: open(join(this.dir, name), constants.O_RDWR | constants.O_CREAT, 0o600), users: 0 };
+      entry.fh.catch(() => {
+        if (this.writers.get(name) === entry) this.writers.delete(name);
+      });
+      this.writers.set(name, entry);
+      w = entry;
+    }
+    w.users++;
+    try {
+      return await fn(await w.fh);
+    } finally {
+      w.users--;
+    }
+  }
+
+  /** Closes idle write handles, oldest first, until at most `keep` remain (busy ones stay). */
+  private closeIdleWriters(keep: number): void {
+    for (const [name, w] of this.writers) {
+      if (this.writers.size <= keep) return;
+      if (w.users > 0) continue;
+      this.writers.delete(name);
+      void w.fh.then((fh) => fh.close()).catch(() => undefined);
+    }
+  }
+
+  private async closeWriter(name: string): Promise<void> {
+    const w = this.writers.get(name);
+    this.writers.delete(name);
+    if (w) await w.fh.then((fh) => fh.close()).catch(() => undefined);
   }
 
   private reader(name: string): Promise<FileHandle> {
@@ -310,6 +354,7 @@ export class BlockFiles {
       const r = this.readers.get(name);
       this.readers.delete(name);
       if (r) await r.then((fh) => fh.close()).catch(() => undefined);
+      await this.closeWriter(name);
       await rm(join(this.dir, name), { force: true });
       this.sizes.delete(name);
       this.dirty.delete(name);
@@ -327,6 +372,7 @@ export class BlockFiles {
     const all = [...this.readers.values()];
     this.readers.clear();
     for (const r of all) await r.then((fh) => fh.close()).catch(() => undefined);
+    for (const name of [...this.writers.keys()]) await this.closeWriter(name);
   }
 }
 
