@@ -1,22 +1,24 @@
-// `npm run bench -- p2p-flood [--attackers N] [--seconds S] [--floods inv,addr,...] [--cpu-prof DIR]`: floods a real
-// `tally node` (regtest, dialling nobody) with N raw attackers (default 4) per flood, S seconds each
-// (default 10): inv (50,000 random txids per message), addr (1,000 public addresses per message),
-// headers (low-work chains of 2,000-header messages forking from genesis, below the node's
-// minimumchainwork), reader (never reads, asks for a 1 MB block 1,000 times), junk (random frames,
+// `npm run bench -- p2p-flood [--attackers N] [--seconds S] [--floods inv,addr,...] [--cpu-prof DIR]
+// [--tally A.js,B.js]`: floods a real `tally node` (regtest, dialling nobody, out of initial block
+// download: HEADER_CHAIN + 200 blocks mined first) with N raw attackers (default 4) per flood, S
+// seconds each (default 10): inv (50,000 random txids per message), addr (1,000 public addresses per
+// message), headers (low-work chains of 2,000-header messages forking from genesis, shorter than the
+// node's chain less Core's 144-block buffer, so pre-sync never stores them), reader (never reads, asks for a 1 MB block 1,000 times), junk (random frames,
 // oversized frames and 100 kB unknown commands, reconnecting when dropped). Before each flood the
 // same figures are taken for S seconds with no attacker. Printed per flood: the node's peak RSS
 // growth (total and per attacker), the median RPC latency (getblockcount) and an honest peer's
 // median ping round trip, quiet beside flooded, and their ratio. Goal (issue 11): RSS growth under
 // 50 MB per attacker, honest latency within 2x of quiet. --cpu-prof DIR runs the node under
-// `node --cpu-prof` (a .cpuprofile in DIR once it stops: open it in Chrome's DevTools).
+// `node --cpu-prof` (a .cpuprofile in DIR once it stops: open it in Chrome's DevTools). --tally runs
+// the whole bench once per given cli/main.js (another build: a before/after in one run, same load).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { getParams } from '../../src/consensus/params.js';
-import { blockWork, checkProofOfWork } from '../../src/consensus/pow.js';
+import { checkProofOfWork } from '../../src/consensus/pow.js';
 import {
   InvType,
   MAX_ADDR,
@@ -36,8 +38,11 @@ import { arg } from './connect.js';
 
 const params = getParams('regtest');
 const PAY = encodeAddress('pubkeyhash', new Uint8Array(20).fill(4), params.prefixes);
-/** The node stores no header chain with less work than this many blocks at the easiest bits. */
-const MIN_CHAIN_BLOCKS = 1_000_000n;
+/** Headers per attacker chain of the headers flood (2 full messages: pre-sync starts at the first). */
+const HEADER_CHAIN = 2 * MAX_HEADERS;
+/** Blocks the node mines first: its chain outweighs HEADER_CHAIN by more than Core's 144-block
+ * buffer (GetAntiDoSWorkThreshold), and its tip is recent, so it is out of initial download. */
+const NODE_BLOCKS = HEADER_CHAIN + 200;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]): number => {
@@ -159,7 +164,7 @@ function attacks(block: Uint8Array): Record<string, Attack> {
         await sleep(10);
       }),
     headers: (url, until, index) => {
-      const chain = lowWorkChain(10 * MAX_HEADERS, index + 1);
+      const chain = lowWorkChain(HEADER_CHAIN, index + 1);
       return persistent(url, until, async (p) => {
         for (let i = 0; i < chain.length && p.open; i += MAX_HEADERS) {
           p.send({ command: 'headers', headers: chain.slice(i, i + MAX_HEADERS) });
@@ -226,34 +231,66 @@ export async function run(args: string[]): Promise<void> {
   const seconds = Number(arg(args, 'seconds', '10'));
   const floods = arg(args, 'floods', 'inv,addr,headers,reader,junk').split(',');
   const profDir = arg(args, 'cpu-prof', '');
-  const datadir = mkdtempSync(join(tmpdir(), 'tally-bench-flood-'));
-  const minWork = blockWork(params.powLimitBits) * MIN_CHAIN_BLOCKS;
-  // connect=0: the node dials nobody, so the public addresses of the addr flood are never tried.
-  writeFileSync(
-    join(datadir, 'tally.conf'),
-    `[regtest]\nminimumchainwork=${minWork.toString(16)}\nconnect=0\n`,
+  const builds = arg(args, 'tally', '')
+    .split(',')
+    .filter((t) => t !== '');
+  const names = Object.keys(attacks(new Uint8Array(32)));
+  for (const name of floods)
+    if (!names.includes(name)) throw new Error(`unknown flood ${name}: ${names.join(', ')}`);
+  console.log(
+    `p2p-flood: load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at start`,
   );
+  for (const tally of builds.length > 0 ? builds : ['']) {
+    await runOnce({ attackers, seconds, floods, profDir, tally });
+  }
+  console.log(
+    `p2p-flood: load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the end`,
+  );
+}
+
+interface RunOptions {
+  attackers: number;
+  seconds: number;
+  floods: string[];
+  profDir: string;
+  /** Another build's cli/main.js to run instead of this one's ('' for this one). */
+  tally: string;
+}
+
+async function runOnce(o: RunOptions): Promise<void> {
+  const { attackers, seconds } = o;
+  const datadir = mkdtempSync(join(tmpdir(), 'tally-bench-flood-'));
+  // connect=0: the node dials nobody, so the public addresses of the addr flood are never tried.
+  writeFileSync(join(datadir, 'tally.conf'), `[regtest]\nconnect=0\n`);
   try {
-    // The node's own `node` gets the profiler flags: `sh -c 'exec "$0" FLAGS "$@"' node tally …`.
-    const wrap = profDir
-      ? { prefix: ['sh', '-c', `exec "$0" --cpu-prof --cpu-prof-dir=${profDir} "$@"`], root: '/' }
-      : undefined;
+    // The node's own `node` gets the flags: `sh -c 'exec "$0" FLAGS "$@"' node tally …`; with
+    // --tally the first argument (this build's main.js) is replaced by the other build's.
+    const flags = o.profDir ? `--cpu-prof --cpu-prof-dir=${o.profDir}` : '';
+    const script = o.tally
+      ? `n="$0"; shift; exec "$n" ${flags} ${JSON.stringify(o.tally)} "$@"`
+      : `exec "$0" ${flags} "$@"`;
+    const wrap = flags || o.tally ? { prefix: ['sh', '-c', script], root: '/' } : undefined;
     const node = await startNode({ datadir, wrap });
     const builder = new Builder(params);
     const block = bigBlock(builder, params);
     await node.rpc('submitblock', [bytesToHex(block.encode())]);
-    await mine(node, 10, PAY);
+    await mine(node, NODE_BLOCKS, PAY);
+    const ibd = (await node.rpc<{ initialblockdownload: boolean }>('getblockchaininfo')).initialblockdownload;
+    if (ibd) throw new Error('the node is still in initial block download');
     const honest = await RawPeer.handshake(node.p2pUrl, { version: { userAgent: '/honest/' } });
-    const names = Object.keys(attacks(block.hash()));
     console.log(
-      `p2p-flood: ${attackers} attackers per flood, ${seconds} s quiet then ${seconds} s flooded; ` +
-        `node pid ${node.pid}, RSS ${rssMB(node.pid).toFixed(0)} MB at start`,
+      `p2p-flood (${o.tally || 'this build'}): ${attackers} attackers per flood, ${seconds} s quiet then ` +
+        `${seconds} s flooded; node pid ${node.pid}, ${NODE_BLOCKS + 1} blocks, out of initial download, ` +
+        `RSS ${rssMB(node.pid).toFixed(0)} MB at start`,
     );
     console.log(
       'flood    | RSS growth quiet / flood (per attacker) MB | RPC p50 quiet / flood ms (x) | honest ping p50 quiet / flood ms (x)',
     );
-    for (const name of floods) {
-      if (!names.includes(name)) throw new Error(`unknown flood ${name}: ${names.join(', ')}`);
+    for (const name of o.floods) {
       const base = rssMB(node.pid);
       const quiet = await measure(node, honest, seconds * 1000, base);
       const base2 = rssMB(node.pid);

@@ -455,7 +455,8 @@ export class ConnMan {
     // A closed peer is still scored: a bad block it sent may be judged after it left.
     if (dos <= 0) return;
     peer.score += dos;
-    this.log.warn({ peer: peer.label, dos, score: peer.score, reason }, 'peer misbehaving');
+    // As Core's Misbehaving (LogDebug(BCLog::NET)): a debug line, so a peer cannot fill the log.
+    this.log.debug({ peer: peer.label, dos, score: peer.score, reason }, 'peer misbehaving');
     this.ctx.events.emit('misbehaving', { id: peer.id, host: peer.host, score: peer.score, reason });
     if (peer.score < (this.opts.banThreshold ?? 100)) return;
     if (isLoopback(peer.host) && !this.opts.discourageLocal) {

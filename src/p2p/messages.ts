@@ -84,7 +84,8 @@ export type Message =
   | { command: 'pong'; nonce: bigint }
   | { command: 'getaddr' }
   | { command: 'addr'; addrs: TimedNetAddr[] }
-  | { command: 'inv' | 'getdata' | 'notfound'; items: InvItem[] }
+  | { command: 'inv'; items: InvItem[] }
+  | { command: 'getdata' | 'notfound'; items: InvItem[] }
   | { command: 'getheaders'; version: number; locator: Uint8Array[]; stop: Uint8Array }
   | { command: 'headers'; headers: BlockHeader[] }
   | { command: 'sendheaders' }
@@ -177,6 +178,83 @@ function readCount(r: BufferReader, field: string, max: number, itemSize: number
   // A count the remaining bytes cannot hold is a truncated message: reject before allocating.
   if (n * itemSize > r.remaining) throw new MessageError('unexpected end of data', field, 100);
   return n;
+}
+
+/** Bytes of one inventory entry: a u32 type and a 32-byte hash. */
+const INV_ENTRY = 36;
+
+/**
+ * An inv/getdata/notfound list read in place: entry i's type and hash are read from the message's
+ * bytes when asked, so a 50,000-entry inv costs no object per entry (the relay hashes each entry
+ * into the peer's known-inventory filter straight from these bytes).
+ */
+export class InvList {
+  private readonly view: DataView;
+
+  constructor(
+    /** The bytes holding the entries, `length` × 36. */
+    readonly data: Uint8Array,
+    readonly length: number,
+  ) {
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  type(i: number): number {
+    return this.view.getUint32(i * INV_ENTRY, true);
+  }
+
+  /** Offset in `data` of entry i's 32-byte hash. */
+  hashOffset(i: number): number {
+    return i * INV_ENTRY + 4;
+  }
+
+  /** Entry i's hash: a view into the message (copy it to keep it past the message). */
+  hash(i: number): Uint8Array {
+    const at = i * INV_ENTRY + 4;
+    return this.data.subarray(at, at + 32);
+  }
+
+  /** Every entry as an object (for callers that are not on a hot path). */
+  items(): InvItem[] {
+    const out = new Array<InvItem>(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = { type: this.type(i), hash: this.hash(i) };
+    return out;
+  }
+}
+
+function readInvList(r: BufferReader, command: string): InvList {
+  const n = readCount(r, `${command}.count`, MAX_INV, INV_ENTRY);
+  return new InvList(r.bytes(n * INV_ENTRY, command), n);
+}
+
+/** A message as the node handles it: an `inv` read in place (see InvList). */
+export type Incoming = Exclude<Message, { command: 'inv' }> | { command: 'inv'; list: InvList };
+
+const INV_COMMAND = encodeCommand('inv');
+
+/** As decodeMessage, but an `inv` comes as an InvList: the relay's hot path, no object per entry. */
+export function decodeIncoming(data: Uint8Array): Incoming {
+  const inv = data.length >= COMMAND_SIZE && INV_COMMAND.every((b, i) => data[i] === b);
+  if (!inv) {
+    const msg = decodeMessage(data);
+    if (msg.command !== 'inv') return msg;
+  }
+  return { command: 'inv', list: decodeInv(data) };
+}
+
+/** Decodes an `inv` message's entries in place; throws MessageError as decodeMessage does. */
+function decodeInv(data: Uint8Array): InvList {
+  if (data.length > MAX_MESSAGE) throw new MessageError('message over 4,000,000 bytes', 'payload', 100);
+  const r = new BufferReader(data.subarray(COMMAND_SIZE));
+  try {
+    const list = readInvList(r, 'inv');
+    r.end('inv');
+    return list;
+  } catch (e) {
+    if (e instanceof MessageError) throw e;
+    if (e instanceof DecodeError) throw new MessageError(e.reason, e.field ?? 'inv', 100);
+    throw e;
+  }
 }
 
 function readString(r: BufferReader, field: string, max: number): string {
@@ -296,16 +374,8 @@ function decodeKnown(command: Command, r: BufferReader): Message {
     }
     case 'inv':
     case 'getdata':
-    case 'notfound': {
-      const n = readCount(r, `${command}.count`, MAX_INV, 36);
-      // Views into the message, not copies: a 50,000-item inv (1.8 MB) is read without 50,000
-      // allocations; a caller that keeps a hash past the message copies it (relay keeps hex keys).
-      const items = new Array<InvItem>(n);
-      for (let i = 0; i < n; i++) {
-        items[i] = { type: r.u32(`${command}.type`), hash: r.bytes(32, `${command}.hash`) };
-      }
-      return { command, items };
-    }
+    case 'notfound':
+      return { command, items: readInvList(r, command).items() };
     case 'getheaders': {
       const version = r.u32('getheaders.version');
       const n = readCount(r, 'getheaders.locator', MAX_LOCATOR, 32);

@@ -21,8 +21,8 @@ import {
   NODE_NETWORK,
   PROTOCOL_VERSION,
   ZERO_ADDR,
-  decodeMessage,
-  type Message,
+  decodeIncoming,
+  type Incoming,
   type VersionPayload,
 } from './messages.js';
 import { ipToBytes, isRoutable, normalizeUrl, parseEndpoint } from './netaddr.js';
@@ -170,9 +170,9 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
   // ---------------------------------------------------------------- handshake and dispatch
 
   private async onData(peer: Peer, data: Uint8Array): Promise<void> {
-    let msg: Message;
+    let msg: Incoming;
     try {
-      msg = decodeMessage(data);
+      msg = decodeIncoming(data);
     } catch (e) {
       if (!(e instanceof MessageError)) throw e;
       this.conn.misbehave(peer, e.dos, `malformed message: ${e.message}`);
@@ -186,7 +186,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     }
   }
 
-  private async dispatch(peer: Peer, msg: Message): Promise<void> {
+  private async dispatch(peer: Peer, msg: Incoming): Promise<void> {
     if (msg.command === 'unknown') return; // As Core: unknown commands are ignored, unscored.
     if (msg.command === 'version') return this.onVersion(peer, msg);
     if (!peer.version) {
@@ -220,7 +220,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       case 'addr':
         return this.addrs.onAddr(peer, msg.addrs);
       case 'inv':
-        return this.relay.onInv(peer, msg.items);
+        return this.relay.onInv(peer, msg.list);
       case 'getdata':
         return this.relay.onGetData(peer, msg.items);
       case 'notfound':
@@ -326,10 +326,11 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       }
     }
     peer.send({ command: 'sendheaders' });
-    this.log.info(
-      { peer: peer.label, ua: peer.version?.userAgent, height: peer.bestHeight },
-      'peer connected',
-    );
+    // As Core: "New outbound peer connected" is an info line, an inbound peer a debug one (anyone
+    // may connect, and reconnecting must not fill the log).
+    const line = { peer: peer.label, ua: peer.version?.userAgent, height: peer.bestHeight };
+    if (peer.inbound) this.log.debug(line, 'peer connected');
+    else this.log.info(line, 'peer connected');
     this.emit('ready', this.info(peer));
     this.sync.maybeStartHeadersSync();
     this.sync.scheduleDownloads();

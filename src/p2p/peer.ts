@@ -200,6 +200,12 @@ export class Peer {
     this.addrTokensAt = now;
   }
 
+  /** Resolves on this peer's next turn: a handler with a long message to work through (a
+   * 50,000-entry inv) lets other peers' messages and I/O run between its slices. */
+  yieldTurn(): Promise<void> {
+    return this.limits.turns?.next() ?? new Promise<void>((r) => setImmediate(r));
+  }
+
   /** The queue is over its limits (divided by `slack` when deciding to resume reading). */
   private overQueue(slack = 1): boolean {
     return (
@@ -216,7 +222,7 @@ export class Peer {
         // until it does; meanwhile its queue fills and its socket is paused.
         await this.drain(SEND_PAUSE_BYTES);
         // Other peers' messages, timers and I/O (RPC) run between two messages of this one.
-        await (this.limits.turns?.next() ?? new Promise<void>((r) => setImmediate(r)));
+        await this.yieldTurn();
         const data = this.queue.shift();
         if (!data || this.closed) break;
         this.queuedBytes -= data.length;

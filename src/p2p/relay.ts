@@ -17,7 +17,7 @@
 import { hexToBytes } from '../primitives/bytes.js';
 import type { Tx } from '../primitives/tx.js';
 import type { ConnMan } from './connman.js';
-import { InvType, MAX_INV, PROTOCOL_VERSION, frame, type InvItem } from './messages.js';
+import { InvType, MAX_INV, PROTOCOL_VERSION, frame, type InvItem, type InvList } from './messages.js';
 import { key, type P2PTimeouts } from './options.js';
 import { SEND_PAUSE_BYTES, type Peer } from './peer.js';
 import type { Logger, P2PChain, P2PMempool, Verdict } from './ports.js';
@@ -27,6 +27,8 @@ import { TxRequestTracker } from './txrequest.js';
 
 /** Core's m_recent_rejects size. */
 export const RECENT_REJECTS = 120_000;
+/** Inventory entries handled per turn (see onInv): about a millisecond of work. */
+export const INV_SLICE = 1_000;
 /** The pool's reason for a transaction whose inputs it cannot find (an orphan). */
 const MISSING_INPUTS = 'missing-inputs';
 
@@ -88,24 +90,44 @@ export class Relay {
     }
   }
 
-  onInv(peer: Peer, items: InvItem[]): void {
+  /**
+   * An `inv`, read in place (no object per entry) and in slices of INV_SLICE entries with a turn
+   * between them, so other peers' messages and RPC calls are not kept waiting by a 50,000-entry
+   * one. Core handles the whole inv at once, in C++.
+   */
+  async onInv(peer: Peer, inv: InvList): Promise<void> {
     let unknownBlock: Uint8Array | null = null;
-    const ibd = this.chain.isInitialBlockDownload();
-    for (const it of items) {
-      // A peer at its 5,000 pending announcements (Core's MAX_PEER_TX_ANNOUNCEMENTS) has the
-      // rest of its transaction inv dropped unread: a 50,000-item inv costs no more than that.
-      const txWanted = it.type === InvType.TX && this.mempool !== undefined && !ibd;
-      if (txWanted && this.txRequests.full(peer.id)) continue;
-      peer.knownInv.add(it.hash);
-      if (it.type === InvType.BLOCK) {
-        peer.notFound.delete(key(it.hash));
-        const h = this.chain.headerHeight(it.hash);
-        if (h === undefined) unknownBlock = it.hash;
-        else {
-          peer.bestHeight = Math.max(peer.bestHeight, h);
-          peer.syncedHeaders = Math.max(peer.syncedHeaders, h);
+    for (let start = 0; start < inv.length; start += INV_SLICE) {
+      if (start > 0) {
+        await peer.yieldTurn();
+        if (peer.closed) return;
+      }
+      const ibd = this.chain.isInitialBlockDownload();
+      // Only announcing fills it, so it is read again only after one.
+      let full = this.txRequests.full(peer.id);
+      const end = Math.min(inv.length, start + INV_SLICE);
+      for (let i = start; i < end; i++) {
+        const type = inv.type(i);
+        // A peer at its 5,000 pending announcements (Core's MAX_PEER_TX_ANNOUNCEMENTS) has the
+        // rest of its transaction inv dropped unread: a 50,000-item inv costs no more than that.
+        const txWanted = type === InvType.TX && this.mempool !== undefined && !ibd;
+        if (txWanted && full) continue;
+        peer.knownInv.add(inv.data, inv.hashOffset(i), 32);
+        if (type === InvType.BLOCK) {
+          const hash = inv.hash(i);
+          peer.notFound.delete(key(hash));
+          const h = this.chain.headerHeight(hash);
+          if (h === undefined) unknownBlock = hash;
+          else {
+            peer.bestHeight = Math.max(peer.bestHeight, h);
+            peer.syncedHeaders = Math.max(peer.syncedHeaders, h);
+          }
+        } else if (txWanted) {
+          const hash = inv.hash(i);
+          this.announceTx(peer, hash, key(hash));
+          full = this.txRequests.full(peer.id);
         }
-      } else if (txWanted) this.announceTx(peer, it.hash, key(it.hash));
+      }
     }
     // As Core: an unknown block announced by inv is fetched via getheaders up to it.
     if (unknownBlock && !this.sync.syncPeer) {

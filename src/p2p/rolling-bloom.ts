@@ -1,6 +1,6 @@
 // A rolling Bloom filter: "was this key among roughly the last N inserted?" in fixed memory.
 // Owns: Bitcoin Core's CRollingBloomFilter contract (N recent entries, false positives at about
-// the given rate, memory fixed at construction, nothing ever a false negative among the last N/2).
+// the given rate, memory fixed (allocated at the first insert), no false negative among the last N/2).
 // Built as two generations of plain Bloom filters of N/2 entries each: inserts go to the current
 // one; when it is full the older one is cleared and the two swap, so the filter remembers between
 // N/2 and N of the latest keys. Used for Core's m_recent_rejects (120,000 entries, reset on a new
@@ -10,18 +10,17 @@
 // Never throws after construction.
 import { randomBytes } from 'node:crypto';
 
-/** MurmurHash3 (x86, 32-bit) of bytes, the hash Core's Bloom filters use. */
-function murmur3(seed: number, data: Uint8Array): number {
+/** MurmurHash3 (x86, 32-bit) of `n` bytes of `data` from `at`, the hash Core's Bloom filters use. */
+function murmur3(seed: number, data: Uint8Array, at: number, n: number): number {
   let h = seed >>> 0;
-  const n = data.length;
-  const body = n & ~3;
-  for (let i = 0; i < body; i += 4) {
+  const body = at + (n & ~3);
+  for (let i = at; i < body; i += 4) {
     h ^= mixK(data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24));
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) >>> 0;
   }
   let tail = 0;
-  for (let i = n - 1; i >= body; i--) tail = (tail << 8) | data[i];
+  for (let i = at + n - 1; i >= body; i--) tail = (tail << 8) | data[i];
   if (n & 3) h ^= mixK(tail);
   h ^= n;
   h ^= h >>> 16;
@@ -38,9 +37,12 @@ function mixK(k: number): number {
   return Math.imul(k, 0x1b873593);
 }
 
+const EMPTY = new Uint32Array(0);
+
 export class RollingBloom {
-  private current: Uint32Array;
-  private previous: Uint32Array;
+  // Allocated on the first add (a connection that never sends an inv costs nothing here).
+  private current = EMPTY;
+  private previous = EMPTY;
   private inCurrent = 0;
   private readonly perGeneration: number;
   private readonly bits: number;
@@ -58,15 +60,13 @@ export class RollingBloom {
     const p = fpRate / 2;
     this.bits = Math.max(64, Math.ceil((-this.perGeneration * Math.log(p)) / (Math.LN2 * Math.LN2)));
     this.hashes = Math.max(1, Math.min(50, Math.round((this.bits / this.perGeneration) * Math.LN2)));
-    this.current = new Uint32Array(Math.ceil(this.bits / 32));
-    this.previous = new Uint32Array(this.current.length);
     this.tweak = tweak >>> 0;
     this.scale = this.bits / 2 ** 32;
   }
 
-  /** Bytes the filter holds, fixed for its life. */
+  /** Bytes the filter holds once used, fixed for its life (two generations of `bits`). */
   get memoryBytes(): number {
-    return (this.current.length + this.previous.length) * 4;
+    return Math.ceil(this.bits / 32) * 8;
   }
 
   // Double hashing (Kirsch-Mitzenmacher): the k positions are a + i*b mod bits, computed where
@@ -74,9 +74,9 @@ export class RollingBloom {
   private hashA = 0;
   private hashB = 0;
 
-  private hash(key: Uint8Array): void {
-    this.hashA = murmur3(this.tweak, key);
-    this.hashB = murmur3(this.tweak ^ 0x9e3779b9, key) | 1;
+  private hash(key: Uint8Array, at: number, n: number): void {
+    this.hashA = murmur3(this.tweak, key, at, n);
+    this.hashB = murmur3(this.tweak ^ 0x9e3779b9, key, at, n) | 1;
   }
 
   /** Position i of the last hashed key: a 32-bit hash scaled onto [0, bits) by a multiplication
@@ -94,9 +94,14 @@ export class RollingBloom {
     return true;
   }
 
-  /** Adds a key (a hash's bytes, internal order). */
-  add(key: Uint8Array): void {
-    this.hash(key);
+  /** Adds a key (a hash's bytes, internal order): `n` bytes of `key` from `at` (default all of it),
+   * so a key inside a message (an inv entry) is added without a view of its own. */
+  add(key: Uint8Array, at = 0, n = key.length - at): void {
+    if (this.current === EMPTY) {
+      this.current = new Uint32Array(Math.ceil(this.bits / 32));
+      this.previous = new Uint32Array(this.current.length);
+    }
+    this.hash(key, at, n);
     if (this.hasAll(this.current)) return;
     if (this.inCurrent >= this.perGeneration) {
       const old = this.previous;
@@ -112,8 +117,9 @@ export class RollingBloom {
     this.inCurrent++;
   }
 
-  has(key: Uint8Array): boolean {
-    this.hash(key);
+  has(key: Uint8Array, at = 0, n = key.length - at): boolean {
+    if (this.current === EMPTY) return false;
+    this.hash(key, at, n);
     return this.hasAll(this.current) || this.hasAll(this.previous);
   }
 

@@ -12,6 +12,7 @@ import {
   MAX_HEADERS,
   MAX_INV,
   MessageError,
+  decodeIncoming,
   decodeMessage,
   encodeCommand,
   encodeMessage,
@@ -238,4 +239,35 @@ test('peer addresses normalise to ws URLs', () => {
     }),
     { numRuns: 1000 },
   );
+});
+
+test('decodeIncoming reads an inv in place: the same entries as decodeMessage, the same refusals', () => {
+  fc.assert(
+    fc.property(fc.array(fc.record({ type: u32, hash }), { maxLength: 50 }), (items) => {
+      const data = encodeMessage({ command: 'inv', items });
+      const got = decodeIncoming(data);
+      assert.ok(got.command === 'inv' && 'list' in got);
+      assert.deepEqual(got.list.items(), (decodeMessage(data) as { items: unknown }).items);
+      for (let i = 0; i < items.length; i++) {
+        assert.equal(got.list.type(i), items[i].type);
+        const at = got.list.hashOffset(i);
+        assert.deepEqual(got.list.data.subarray(at, at + 32), items[i].hash);
+      }
+      // Truncated: the same MessageError (100) as decodeMessage.
+      if (data.length > COMMAND_SIZE + 1) {
+        const cut = data.subarray(0, data.length - 1);
+        assert.throws(
+          () => decodeIncoming(cut),
+          (e) => e instanceof MessageError && e.dos === 100,
+        );
+      }
+    }),
+  );
+  const over = new BufferWriter(8).varint(MAX_INV + 1).finish();
+  assert.throws(
+    () => decodeIncoming(frame('inv', over)),
+    (e) => e instanceof MessageError && e.dos === 20,
+  );
+  // Anything else decodes as decodeMessage does.
+  assert.deepEqual(decodeIncoming(encodeMessage({ command: 'verack' })), { command: 'verack' });
 });

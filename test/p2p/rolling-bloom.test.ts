@@ -52,3 +52,14 @@ test('RollingBloom ages out old keys, keeps its false-positive rate and its memo
   f.reset();
   assert.equal(f.has(hex(399_999)), false);
 });
+
+test('RollingBloom: a key inside a larger buffer (an inv entry) is the same key as its own bytes', () => {
+  const f = new RollingBloom(1_000, 0.000001, 7);
+  const buf = new Uint8Array(100).map((_, i) => i);
+  f.add(buf, 10, 32);
+  assert.ok(f.has(buf.slice(10, 42)));
+  assert.ok(!f.has(buf.slice(11, 43)));
+  assert.ok(f.has(buf, 10, 32));
+  // Unused, it holds nothing and answers no.
+  assert.ok(!new RollingBloom(1_000).has(buf));
+});
