@@ -91,7 +91,6 @@ const DIFFERS: Record<string, string> = {
   createwallet: 'takes a BIP39 mnemonic and returns it once; descriptors and blank are ignored',
   getnewaddress: 'legacy (P2PKH) addresses only',
   getrawchangeaddress: 'legacy (P2PKH) addresses only',
-  sendtoaddress: 'subtractfeefromamount is refused (-8)',
   fundrawtransaction:
     'preset inputs must be wallet coins (no external inputs, solving_data or input_weights); include_unsafe, minconf, maxconf, max_tx_weight and replaceable are accepted and ignored (new inputs always signal BIP125)',
   importmulti: 'no descriptors or witness scripts (-8); at most 10,000 requests a call (Core has no bound)',

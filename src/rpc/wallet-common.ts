@@ -6,7 +6,12 @@ import { AddressError, type AddressPrefixes } from '../primitives/address.js';
 import type { OutPoint, Tx } from '../primitives/tx.js';
 import { BumpError } from '../wallet/bump.js';
 import { InsufficientFundsError } from '../wallet/coinselect.js';
-import { createTransaction, type FundedTransaction, type PaymentOutput } from '../wallet/fund.js';
+import {
+  createTransaction,
+  FeeDeductionError,
+  type FundedTransaction,
+  type PaymentOutput,
+} from '../wallet/fund.js';
 import { MnemonicError } from '../wallet/keys.js';
 import { WrongPassphraseError } from '../wallet/keystore.js';
 import {
@@ -118,6 +123,7 @@ export function walletRpcError(e: unknown): unknown {
       RpcCode.WALLET_PASSPHRASE_INCORRECT,
       'Error: The wallet passphrase entered was incorrect.',
     );
+  if (e instanceof FeeDeductionError) return new RpcError(RpcCode.WALLET_INSUFFICIENT_FUNDS, e.message);
   if (e instanceof InsufficientFundsError)
     return new RpcError(RpcCode.WALLET_INSUFFICIENT_FUNDS, 'Insufficient funds');
   if (e instanceof AddressError) {
@@ -216,16 +222,20 @@ export function pickFeeRate(
     : { rate: estimate, reason: 'Fee estimation' };
 }
 
-/** Funds, signs, broadcasts and records a payment under the wallet's send lock. */
+/**
+ * Funds, signs, broadcasts and records a payment under the wallet's send lock; the outputs at
+ * `subtractFeeFrom` pay the fee.
+ */
 export function sendPayment(
   wallet: Wallet,
   deps: WalletRpcDeps,
   outputs: PaymentOutput[],
   rate: bigint,
+  subtractFeeFrom?: number[],
 ): Promise<FundedTransaction> {
   // One send at a time per wallet: a second one chooses its coins after the first spent its.
   return wallet.runExclusive(async () => {
-    const funded = createTransaction(wallet, outputs, rate, deps.maxTxFee);
+    const funded = createTransaction(wallet, outputs, rate, deps.maxTxFee, subtractFeeFrom);
     await deps.broadcast(funded.tx);
     wallet.commitTransaction(funded.tx);
     return funded;

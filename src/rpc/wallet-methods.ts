@@ -257,9 +257,9 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       addressToScript(address, wallet.prefixes);
       const value = r.amount(1);
       if (value <= 0n) throw new RpcError(RpcCode.TYPE_ERROR, 'Invalid amount for send');
-      if (r.optBool(4, false)) throw r.invalid(4, 'subtractfeefromamount is not supported');
+      const sffo = r.optBool(4, false) ? [0] : [];
       const { rate, reason } = pickFeeRate(r, 9, 6, deps, wallet);
-      const { tx, fee } = await sendPayment(wallet, deps, [{ address, value }], rate);
+      const { tx, fee } = await sendPayment(wallet, deps, [{ address, value }], rate, sffo);
       const txid = tx.txidHex();
       return r.optBool(10, false) ? { txid, fee_reason: reason, fee: amount(fee) } : txid;
     },

@@ -18,6 +18,7 @@ import {
   type WalletRpcDeps,
 } from './wallet-common.js';
 import { ParamReader } from './params.js';
+import { subtractFeeOutputs } from './wallet-fund-methods.js';
 
 const amount = (sats: bigint) => new JsonAmount(sats);
 
@@ -50,9 +51,14 @@ function paymentOutputs(wallet: Wallet, raw: unknown): PaymentOutput[] {
   });
 }
 
-function noSubtractFee(r: ParamReader, i: number): void {
-  if (r.has(i) && (!Array.isArray(r.array(i)) || r.array(i).length > 0))
-    throw r.invalid(i, 'subtracting the fee from an amount is not supported');
+/** sendmany's subtractfeefrom: the outputs whose address it names (others are ignored, as Core). */
+function subtractFeeAddresses(r: ParamReader, i: number, outputs: PaymentOutput[]): number[] {
+  if (!r.has(i)) return [];
+  const names = r.array(i).map((a) => {
+    if (typeof a !== 'string') throw new RpcError(RpcCode.TYPE_ERROR, 'subtractfeefrom: expected addresses');
+    return a;
+  });
+  return outputs.flatMap((o, k) => (names.includes(o.address) ? [k] : []));
 }
 
 /** Core's incremental relay fee when the node does not say (1 base unit per byte). */
@@ -82,9 +88,9 @@ export function registerWalletSendMethods(server: RpcServer, deps: WalletRpcDeps
         throw new RpcError(RpcCode.INVALID_PARAMETER, 'Dummy value must be set to ""');
       const wallet = w();
       const outputs = paymentOutputs(wallet, r.object(1));
-      noSubtractFee(r, 4);
+      const sffo = subtractFeeAddresses(r, 4, outputs);
       const { rate, reason } = pickFeeRate(r, 8, 6, deps, wallet);
-      const { tx, fee } = await sendPayment(wallet, deps, outputs, rate);
+      const { tx, fee } = await sendPayment(wallet, deps, outputs, rate, sffo);
       const txid = tx.txidHex();
       return r.optBool(9, false) ? { txid, fee_reason: reason, fee: amount(fee) } : txid;
     },
@@ -98,10 +104,9 @@ export function registerWalletSendMethods(server: RpcServer, deps: WalletRpcDeps
       const wallet = w();
       const outputs = paymentOutputs(wallet, r.has(0) ? r.array(0) : undefined);
       const options = r.has(4) ? r.object(4) : {};
-      if (Array.isArray(options.subtract_fee_from_outputs) && options.subtract_fee_from_outputs.length > 0)
-        throw new RpcError(RpcCode.INVALID_PARAMETER, 'subtract_fee_from_outputs is not supported');
+      const sffo = subtractFeeOutputs(options.subtract_fee_from_outputs, outputs.length);
       const { rate } = pickFeeRate(r, 3, 1, deps, wallet);
-      const { tx } = await sendPayment(wallet, deps, outputs, rate);
+      const { tx } = await sendPayment(wallet, deps, outputs, rate, sffo);
       return { complete: true, txid: tx.txidHex() };
     },
   );

@@ -58,6 +58,14 @@ export interface FundedTransaction {
   changeIndex: number;
 }
 
+/** The outputs that pay the fee cannot (Core's SFFO errors; sends answer them -6). */
+export class FeeDeductionError extends WalletError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FeeDeductionError';
+  }
+}
+
 /** An input already in the transaction (fundrawtransaction), kept first in its order. */
 export interface PresetInput {
   input: TxIn;
@@ -186,9 +194,11 @@ function subtractFee(outputs: readonly TxOut[], from: number[], fee: bigint): Tx
   const out = [...outputs];
   from.forEach((i, k) => {
     const value = out[i].value - fee / n - (k === 0 ? fee % n : 0n);
-    if (value <= 0n) throw new WalletError('The transaction amount is too small to pay the fee');
+    if (value <= 0n) throw new FeeDeductionError('The transaction amount is too small to pay the fee');
     if (value < DUST_THRESHOLD)
-      throw new WalletError('The transaction amount is too small to send after the fee has been deducted');
+      throw new FeeDeductionError(
+        'The transaction amount is too small to send after the fee has been deducted',
+      );
     out[i] = new TxOut(value, out[i].scriptPubKey);
   });
   return out;

@@ -140,3 +140,57 @@ test('fundrawtransaction: funds, places change, keeps preset inputs, subtracts t
   const huge = await rpc<string>('createrawtransaction', [[], { [other]: 100_000 }]);
   await assert.rejects(rpc('fundrawtransaction', [huge]), rpcFails(-4, /^Insufficient funds$/));
 });
+
+test('subtractfeefromamount: sendtoaddress, sendmany and send make the recipients pay the fee, as Core', async () => {
+  const { node } = await startWalletNode(102);
+  const rpc = node.rpc.bind(node);
+  const prefixes = getParams('regtest').prefixes;
+  const [a, b, c] = [1, 2, 3].map((k) => encodeAddress('pubkeyhash', new Uint8Array(20).fill(k), prefixes));
+  const paidTo = async (txid: string) => {
+    const t = await rpc<{ hex: string; fee: number }>('gettransaction', [txid]);
+    const d = await rpc<Decoded>('decoderawtransaction', [t.hex]);
+    const to = (addr: string) => sats(d.vout.find((o) => o.scriptPubKey.address === addr)?.value ?? 0);
+    return { fee: -sats(t.fee), to };
+  };
+
+  const one = await paidTo(
+    await rpc<string>('sendtoaddress', { address: a, amount: 1, subtractfeefromamount: true }),
+  );
+  assert.ok(one.fee > 0);
+  assert.equal(one.to(a), sats(1) - one.fee);
+
+  // sendmany: the fee split between the two named addresses (the first pays the remainder); an
+  // address not among the amounts is ignored, as Core.
+  const many = await paidTo(
+    await rpc<string>('sendmany', {
+      dummy: '',
+      amounts: { [a]: 1, [b]: 1, [c]: 1 },
+      subtractfeefrom: [b, c, 'x'],
+      fee_rate: 7,
+    }),
+  );
+  assert.equal(many.to(a), sats(1));
+  assert.equal(many.to(b) + many.to(c), 2 * sats(1) - many.fee);
+  assert.equal(many.to(c), sats(1) - Math.floor(many.fee / 2));
+
+  const sent = await rpc<{ txid: string }>('send', {
+    outputs: [{ [a]: 0.5 }, { [b]: 0.25 }],
+    options: { subtract_fee_from_outputs: [1] },
+  });
+  const s = await paidTo(sent.txid);
+  assert.equal(s.to(a), sats(0.5));
+  assert.equal(s.to(b), sats(0.25) - s.fee);
+
+  // Too small to pay its fee: Core's -6; a position past the outputs: -8.
+  await assert.rejects(
+    rpc('sendtoaddress', { address: a, amount: 0.00001, subtractfeefromamount: true, fee_rate: 20 }),
+    rpcFails(
+      -6,
+      /^The transaction amount is too small to (pay the fee|send after the fee has been deducted)$/,
+    ),
+  );
+  await assert.rejects(
+    rpc('send', { outputs: [{ [a]: 0.5 }], options: { subtract_fee_from_outputs: [1] } }),
+    rpcFails(-8, /^Invalid parameter, position too large: 1$/),
+  );
+});
