@@ -194,9 +194,14 @@ export class TallyNode {
     try {
       await this.mempool.accept(tx);
     } catch (e) {
-      if (isRejectError(e)) this.refusedDoubleSpend(tx, 'this node (RPC or wallet)');
+      this.refused(tx, e);
       throw mempoolRejectToRpc(e);
     }
+  }
+
+  /** A transaction given to this node (RPC or wallet) was refused: supervised as a peer's is. */
+  refused(tx: Tx, e: unknown): void {
+    if (isRejectError(e)) this.refusedDoubleSpend(tx, 'this node (RPC or wallet)');
   }
 
   /**

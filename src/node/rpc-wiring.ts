@@ -60,6 +60,7 @@ export function registerMethods(node: TallyNode): void {
     params: node.params,
     wallets: node.wallets,
     broadcast: (tx) => node.broadcast(tx),
+    refused: (tx, e) => node.refused(tx, e),
     txIndexBlock,
   });
   registerTxOutProofMethods(node.rpc, { chain: node.chain, txIndexBlock });

@@ -32,6 +32,8 @@ export interface RawTxRpcDeps extends RawTxSignDeps {
   mempool: MempoolPort;
   /** Accepts into the mempool and relays; throws RpcError with Core's code (see mempoolRejectToRpc). */
   broadcast: (tx: Tx) => Promise<void>;
+  /** Told of a transaction sendrawtransaction refused before broadcast (supervision: double spends). */
+  refused?: (tx: Tx, e: unknown) => void;
   /** With txindex: the hash of the block holding a txid (internal byte order). */
   txIndexBlock?: (txid: Uint8Array) => Promise<Uint8Array | undefined>;
 }
@@ -265,6 +267,7 @@ export function registerRawTxMethods(server: RpcServer, deps: RawTxRpcDeps): voi
       try {
         fee = (await mempool.accept(tx, { testOnly: true })).fee;
       } catch (e) {
+        deps.refused?.(tx, e);
         throw mempoolRejectToRpc(e);
       }
       if (feeTooHigh(fee, tx.size, max))

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startNode, stopAll, type TallyProcess } from './cluster.js';
+import { RawPeer } from './raw-peer.js';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 const SHOTS = process.env.TALLY_SCREENSHOTS;
@@ -129,6 +130,32 @@ test('the explorer shows what RPC shows, searches, and updates live', { timeout:
   const pool = await node.rpc<{ size: number }>('getmempoolinfo');
   assert.equal(await text(page, '#pool-size'), String(pool.size));
   assert.ok((await text(page, '#pool-txs')).includes(pending));
+
+  // Peers: a raw peer connected, the page lists it as getpeerinfo does.
+  const peer = await RawPeer.handshake(node.p2pUrl);
+  const peerInfo = await node.rpc<{ subver: string }[]>('getpeerinfo');
+  await page.goto(`${url}#/peers`);
+  await page.waitForSelector('#peer-list');
+  assert.equal(await text(page, '#peer-count'), String(peerInfo.length));
+  assert.ok((await text(page, '#peer-list')).includes('/raw-peer/'));
+  peer.terminate();
+
+  // Supervision: a double spend of the pool transaction (paying no fee, so refused) is shown.
+  const pendingTx = await node.rpc<{ vin: { txid: string; vout: number }[] }>('getrawtransaction', [
+    pending,
+    1,
+  ]);
+  const { txid, vout } = pendingTx.vin[0];
+  const spentOut = await node.rpc<{ vout: { value: number }[] }>('getrawtransaction', [txid, 1]);
+  const raw = await node.rpc<string>('createrawtransaction', [
+    [{ txid, vout }],
+    [{ [payee]: spentOut.vout[vout].value }],
+  ]);
+  const signed = await node.rpc<{ hex: string }>('signrawtransactionwithwallet', [raw]);
+  await assert.rejects(node.rpc('sendrawtransaction', [signed.hex]));
+  await page.goto(url);
+  await page.waitForSelector('#alerts li', { timeout: 20_000 });
+  assert.match(await text(page, '#alerts'), new RegExp(`double-spend.*${pending}`));
 
   // A block mined while the front page is open appears in it without a reload.
   await page.goto(url);

@@ -3,7 +3,7 @@
 // double-spends the pool transaction (paying less: refused; paying more: a replacement), shows a
 // rival branch as heavy as the tip, releases it with one block more (a 3-block reorganisation), sends a header without proof of work and a block
 // paying its miner too much. Each is logged, raises its tally_supervision_events_total{event} in
-// /metrics and runs alertnotify; the tip going stale raises its own.
+// /metrics, is listed by the explorer and runs alertnotify; the tip going stale raises its own.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -57,6 +57,7 @@ test(
       args: [
         `--alertnotify=echo %s >> ${alerts}`,
         '--metrics',
+        '--explorer=0',
         '--connect=0',
         '--alertreorgdepth=2',
         '--alertforklength=2',
@@ -136,15 +137,25 @@ test(
       sampleValue(families, 'tally_invalid_received_total', { kind: 'block', reason: 'bad-cb-amount' }),
       1,
     );
-    const log = readFileSync(join(node.networkDir, 'debug.log'), 'utf8');
-    for (const event of [
+    const events = [
       'double-spend',
       'close-fork',
       'deep-reorg',
       'invalid-header',
       'invalid-block',
       'stale-tip',
-    ])
+    ];
+    const log = readFileSync(join(node.networkDir, 'debug.log'), 'utf8');
+    for (const event of events)
       assert.match(log, new RegExp(`supervision: ${event}|"event":"${event}"`), event);
+    // The explorer's front page lists them (its data: /api/summary's alerts).
+    const explorer = /explorer=(\S+)/.exec(node.output)?.[1];
+    assert.ok(explorer, node.output);
+    const summary = (await (await fetch(`${explorer}api/summary`)).json()) as { alerts: { event: string }[] };
+    for (const event of events)
+      assert.ok(
+        summary.alerts.some((a) => a.event === event),
+        `${event} in the explorer: ${JSON.stringify(summary.alerts)}`,
+      );
   },
 );
