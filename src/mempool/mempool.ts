@@ -15,6 +15,7 @@ import { Mutex } from 'async-mutex';
 import { RejectError, isRejectError } from '../consensus/errors.js';
 import { OutPoint, type Tx } from '../primitives/tx.js';
 import { bytesToHex } from '../primitives/bytes.js';
+import type { SigCache } from '../script/sigcache.js';
 import {
   DEFAULT_ANCESTOR_LIMIT,
   DEFAULT_DESCENDANT_LIMIT,
@@ -93,6 +94,11 @@ export class Mempool extends EventEmitter {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** The signature cache acceptance fills (shared with the chain and proposals by node/). */
+  get sigCache(): SigCache | undefined {
+    return this.acceptConfig.sigCache;
   }
 
   get totalBytes(): number {

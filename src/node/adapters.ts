@@ -179,7 +179,8 @@ export function mempoolChainAdapter(chain: Chain): MempoolChain {
 export function templateAdapter(chain: Chain, mempool: Mempool): TemplatePort<BlockTemplate> {
   return {
     create: (now) => createTemplate({ chain, mempool, params: chain.params }, { now }),
-    checkProposal: (block, now) => checkProposal(chain, block, now),
+    // The pool's signature cache: a proposal of pool transactions verifies no signature again.
+    checkProposal: (block, now) => checkProposal(chain, block, now, mempool.sigCache),
   };
 }
 

@@ -1,9 +1,19 @@
 // The p2p chain adapter's download list: blocks of the best header chain the node lacks, lowest
-// first, including those below the active tip when the best headers fork off lower down.
+// first, including those below the active tip when the best headers fork off lower down; and the
+// template adapter's BIP23 proposals sharing the pool's signature cache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getParams } from '../../src/consensus/params.js';
-import { ibdTracker, p2pChainAdapter } from '../../src/node/adapters.js';
+import {
+  ibdTracker,
+  mempoolChainAdapter,
+  p2pChainAdapter,
+  templateAdapter,
+} from '../../src/node/adapters.js';
+import { Mempool } from '../../src/mempool/mempool.js';
+import { assembleBlock } from '../../src/mining/template.js';
+import { SigCache } from '../../src/script/sigcache.js';
+import { fixture } from '../mining/helpers.js';
 import { blockWork } from '../../src/consensus/pow.js';
 import { Builder } from '../chain/builder.js';
 import { openChain, removeDir, tempDir } from '../chain/helpers.js';
@@ -101,5 +111,28 @@ test("anti-DoS work threshold: the minimum chain work, or the tip's work less 14
   } finally {
     await chain.close();
     removeDir(dir);
+  }
+});
+
+test("getblocktemplate's proposal check reuses the pool's signature cache: no pool signature is verified again", async () => {
+  const f = await fixture(2);
+  try {
+    const sigCache = new SigCache();
+    const mempool = new Mempool({ chain: mempoolChainAdapter(f.chain), params, sigCache });
+    const b = f.builder;
+    const parent = b.spend([f.coins[0]], { fee: 1_000n });
+    const child = b.spend([b.out(parent), f.coins[1]], { fee: 2_000n });
+    for (const tx of [parent, child]) await mempool.accept(tx);
+    assert.equal(mempool.sigCache, sigCache);
+    const templates = templateAdapter(f.chain, mempool);
+    const t = templates.create(f.chain.medianTimePast() + 1);
+    assert.equal(t.txs.length, 2);
+    const misses = sigCache.misses;
+    const hits = sigCache.hits;
+    assert.equal(await templates.checkProposal(assembleBlock(t, b.script, 0, t.curtime), t.curtime), null);
+    assert.equal(sigCache.misses, misses, 'a signature was verified again');
+    assert.equal(sigCache.hits - hits, 3, 'each of the three inputs found in the cache');
+  } finally {
+    await f.close();
   }
 });
