@@ -73,6 +73,19 @@ test('tally anchor, anchor proof and anchor verify against a real node', async (
   const proofFile = join(dir, 'b.proof');
   writeFileSync(proofFile, proofRun.stdout);
   assert.deepEqual(await n.rpc('verifytxoutproof', [proof.txoutproof]), [record.txid]);
+  // One byte of the block part changed (a hash in its Merkle branch, past the 80-byte header and
+  // the transaction count): verifytxoutproof no longer proves the transaction, nor does anchor verify.
+  const flipped = Buffer.from(proof.txoutproof, 'hex');
+  flipped[90] ^= 1;
+  const refused = await n
+    .rpc<string[]>('verifytxoutproof', [flipped.toString('hex')])
+    .catch((e: Error) => [e.message]);
+  assert.ok(!refused.includes(record.txid), `verifytxoutproof of a changed proof: ${refused.join(', ')}`);
+  const changedProof = join(dir, 'changed.proof');
+  writeFileSync(changedProof, JSON.stringify({ ...proof, txoutproof: flipped.toString('hex') }));
+  const changedRun = await n.cli('anchor', 'verify', files[1], changedProof);
+  assert.equal(changedRun.code, 1, changedRun.stdout);
+  assert.match(changedRun.stderr, /^error: .+\n$/);
 
   const ok = await n.cli('anchor', 'verify', files[1], proofFile);
   assert.equal(ok.code, 0, ok.stderr);
