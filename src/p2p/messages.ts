@@ -28,6 +28,13 @@ export const MIN_PEER_PROTOCOL_VERSION = 70012;
 export const NODE_NETWORK = 1n;
 /** BIP159: serves the last 288 blocks only (a pruned node advertises this, not NODE_NETWORK). */
 export const NODE_NETWORK_LIMITED = 1024n;
+/** Core's NODE_NETWORK_LIMITED_MIN_BLOCKS: how far below its tip a limited peer serves blocks. */
+export const NODE_NETWORK_LIMITED_MIN_BLOCKS = 288;
+
+/** Core's IsLimitedPeer: NODE_NETWORK_LIMITED without NODE_NETWORK (a pruned node). */
+export function isLimitedPeer(services: bigint): boolean {
+  return (services & NODE_NETWORK_LIMITED) !== 0n && (services & NODE_NETWORK) === 0n;
+}
 
 export const InvType = { ERROR: 0, TX: 1, BLOCK: 2 } as const;
 

@@ -102,7 +102,15 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       },
     });
     this.sync = new BlockSync(opts, this.chain, this.conn, this.timeouts, this.log);
-    this.relay = new Relay(this.chain, this.mempool, this.conn, this.sync, this.timeouts, this.log);
+    this.relay = new Relay(
+      this.chain,
+      this.mempool,
+      this.conn,
+      this.sync,
+      this.timeouts,
+      this.log,
+      this.services,
+    );
     this.addrs = new AddrGossip(this.params, this.book, this.conn, opts.allowLocalAddrs);
   }
 

@@ -17,7 +17,16 @@
 import { hexToBytes } from '../primitives/bytes.js';
 import type { Tx } from '../primitives/tx.js';
 import type { ConnMan } from './connman.js';
-import { InvType, MAX_INV, PROTOCOL_VERSION, frame, type InvItem, type InvList } from './messages.js';
+import {
+  InvType,
+  MAX_INV,
+  NODE_NETWORK_LIMITED_MIN_BLOCKS,
+  PROTOCOL_VERSION,
+  frame,
+  isLimitedPeer,
+  type InvItem,
+  type InvList,
+} from './messages.js';
 import { key, type P2PTimeouts } from './options.js';
 import { SEND_PAUSE_BYTES, type Peer } from './peer.js';
 import type { Logger, P2PChain, P2PMempool, Verdict } from './ports.js';
@@ -46,6 +55,8 @@ export class Relay {
     private readonly sync: BlockSync,
     private readonly timeouts: P2PTimeouts,
     private readonly log: Logger,
+    /** The services this node advertises (a pruned node's NODE_NETWORK_LIMITED). */
+    private readonly ourServices: bigint,
   ) {
     this.catchingUp = chain.isInitialBlockDownload();
   }
@@ -146,6 +157,18 @@ export class Relay {
     for (const it of items) {
       if (peer.closed) return;
       if (it.type === InvType.BLOCK) {
+        // Core's ProcessGetBlockData: a limited node serves no block deeper than 288 (+2 for races)
+        // below its tip, and disconnects the peer (which would otherwise wait for it), so the
+        // depth of its pruning is not given away.
+        const height = this.chain.headerHeight(it.hash);
+        if (
+          isLimitedPeer(this.ourServices) &&
+          height !== undefined &&
+          this.chain.tipHeight() - height > NODE_NETWORK_LIMITED_MIN_BLOCKS + 2
+        ) {
+          this.conn.disconnect(peer, 'block request below the NODE_NETWORK_LIMITED threshold');
+          return;
+        }
         const bytes = await this.chain.getBlockBytes(it.hash);
         if (!bytes) {
           notFound.push(it);

@@ -11,7 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { blockWork } from '../consensus/pow.js';
 import type { ConnMan } from './connman.js';
 import { HeadersSyncState } from './headers-sync.js';
-import { InvType, MAX_HEADERS, PROTOCOL_VERSION, type InvItem } from './messages.js';
+import {
+  InvType,
+  MAX_HEADERS,
+  NODE_NETWORK_LIMITED_MIN_BLOCKS,
+  PROTOCOL_VERSION,
+  isLimitedPeer,
+  type InvItem,
+} from './messages.js';
 import { key, type P2PNodeOptions, type P2PTimeouts, type SyncProgress } from './options.js';
 import type { Peer } from './peer.js';
 import type { Logger, P2PChain } from './ports.js';
@@ -308,6 +315,13 @@ export class BlockSync {
       let pick: Peer | null = null;
       for (const p of peers) {
         if (p.blocksInFlight.size >= this.perPeer || p.bestHeight < w.height || p.notFound.has(k)) continue;
+        // Core's FindNextBlocksToDownload: a limited peer (pruned) is not asked for blocks it may
+        // have pruned (288 below its best, less 2 for races).
+        if (
+          isLimitedPeer(p.version?.services ?? 0n) &&
+          p.bestHeight - w.height >= NODE_NETWORK_LIMITED_MIN_BLOCKS - 2
+        )
+          continue;
         if (!pick || p.blocksInFlight.size < pick.blocksInFlight.size) pick = p;
       }
       if (!pick) continue;

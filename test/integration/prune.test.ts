@@ -1,8 +1,9 @@
 // A pruned node against real `tally node` processes (small block files through the test-only
 // TALLY_TEST_BLOCKFILE_BYTES, which scales the prune target with them): it follows a mining peer,
 // deletes its oldest block files while keeping the last 288 blocks, reports it in
-// getblockchaininfo, answers getblock of a pruned block with Core's -1, serves a recent block to a
-// peer and answers notfound for a pruned one, and advertises NODE_NETWORK_LIMITED (BIP159). An
+// getblockchaininfo, answers getblock of a pruned block with Core's -1, advertises
+// NODE_NETWORK_LIMITED (BIP159), serves a peer blocks within 288 (+2) of its tip and disconnects one
+// asking deeper; a node syncing from it asks it for no deeper block. An
 // index whose blocks are pruned is refused at start-up with Core's line, losing nothing.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { encodeAddress } from '../../src/primitives/address.js';
 import { getParams } from '../../src/consensus/params.js';
 import { hexToBytes, reverseHex } from '../../src/primitives/bytes.js';
 import { InvType, NODE_NETWORK_LIMITED } from '../../src/p2p/messages.js';
-import { mine, startNode, stopAll, waitSameTip } from './cluster.js';
+import { mine, startNode, stopAll, waitFor, waitSameTip } from './cluster.js';
 import { RawPeer } from './raw-peer.js';
 
 after(() => stopAll());
@@ -84,10 +85,45 @@ test('a pruned node follows a miner, keeps the last 288 blocks, refuses pruned o
   peer.send({ command: 'getdata', items: [item(recent)] });
   const served = await peer.next('block', 15_000);
   assert.equal(served.block.hashHex(), recent);
-  peer.send({ command: 'getdata', items: [item(old)] });
+  const unknown = 'ab'.repeat(32);
+  peer.send({ command: 'getdata', items: [item(unknown)] });
   const nf = await peer.next('notfound', 15_000);
-  assert.equal(reverseHex(nf.items[0].hash), old);
-  peer.terminate();
+  assert.equal(reverseHex(nf.items[0].hash), unknown);
+  // Core's ProcessGetBlockData: a block more than 288 + 2 below the tip (pruned or not) is not
+  // served; the peer asking is disconnected.
+  peer.send({ command: 'getdata', items: [item(await pruned.rpc<string>('getblockhash', [420 - 291]))] });
+  await peer.waitClosed(15_000);
+
+  // A node whose only peer is the pruned one takes its headers and asks it for no block 286 or
+  // more below its best (Core's FindNextBlocksToDownload), so it stays connected (it connects no
+  // block: it lacks the first ones). Its ping is answered after anything it sent before.
+  const fresh = await startNode({ args: ['--connect', pruned.p2pUrl] });
+  await waitFor(
+    async () => (await fresh.rpc<{ headers: number }>('getblockchaininfo')).headers === 420,
+    30_000,
+    'headers from the pruned node',
+  );
+  interface PeerInfo {
+    id: number;
+    inbound: boolean;
+    bytessent_per_msg: Record<string, number>;
+    bytesrecv_per_msg: Record<string, number>;
+  }
+  const inbound = async () => (await pruned.rpc<PeerInfo[]>('getpeerinfo')).find((p) => p.inbound);
+  const before = (await inbound())!;
+  await fresh.rpc('ping');
+  await waitFor(
+    async () => ((await inbound())?.bytessent_per_msg.pong ?? 0) > (before.bytessent_per_msg.pong ?? 0),
+    15_000,
+    'pong to the new node',
+  );
+  // It asked for the blocks the pruned node has (which it holds until their parents come) over
+  // the same connection: a request for a deeper one would have cost it the connection.
+  const seen = (await inbound())!;
+  assert.equal(seen.id, before.id);
+  assert.ok(seen.bytesrecv_per_msg.getdata > 0, JSON.stringify(seen.bytesrecv_per_msg));
+  assert.equal((await fresh.rpc<ChainInfo>('getblockchaininfo')).blocks, 0);
+  await fresh.stop();
 
   // It keeps following the miner, pruning as it goes.
   await mine(miner, 30, addr);
