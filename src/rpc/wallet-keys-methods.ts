@@ -128,44 +128,104 @@ export function registerWalletKeyMethods(server: RpcServer, deps: WalletRpcDeps)
     (r) => {
       const m = r.int(0);
       const keys = r.array(1);
-      const type = r.optString(2);
-      if (type !== undefined && type !== 'legacy')
-        throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Unknown address type '${type}'`);
-      if (m < 1)
-        throw new RpcError(
-          RpcCode.INVALID_PARAMETER,
-          'a multisignature address must require at least one key to redeem',
-        );
-      if (keys.length < m)
-        throw new RpcError(
-          RpcCode.INVALID_PARAMETER,
-          `not enough keys supplied (got ${keys.length} keys, but need at least ${m} to redeem)`,
-        );
-      if (keys.length > 16)
-        throw new RpcError(
-          RpcCode.INVALID_PARAMETER,
-          'Number of keys involved in the multisignature address creation > 16',
-        );
-      const pubkeys = keys.map((k) => {
-        const bytes = typeof k === 'string' && /^([0-9a-fA-F]{2})+$/.test(k) ? hexToBytes(k) : null;
-        if (bytes === null || !isValidPubkey(bytes))
-          throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Invalid public key: ${String(k)}`);
-        return bytes;
-      });
-      const redeem = multisigScript(m, pubkeys);
-      if (redeem.length > MAX_REDEEM_SCRIPT)
-        throw new RpcError(
-          RpcCode.INVALID_PARAMETER,
-          `redeemScript exceeds size limit: ${redeem.length} > ${MAX_REDEEM_SCRIPT}`,
-        );
-      const h = hash160(redeem);
-      // Core's InferDescriptor of the P2SH output knowing its redeem script: sh(multi(…)).
-      const known = { keys: new Map(), redeemScripts: new Map([[bytesToHex(h), redeem]]) };
-      return {
-        address: encodeAddress('scripthash', h, prefixes),
-        redeemScript: bytesToHex(redeem),
-        descriptor: inferDescriptor(p2shScript(h), prefixes, known),
-      };
+      addressType(r.optString(2));
+      checkKeyCount(m, keys.length);
+      const ms = multisig(m, keys.map(hexPubkey), prefixes);
+      return { address: ms.address, redeemScript: bytesToHex(ms.redeem), descriptor: ms.descriptor };
     },
   );
+
+  reg(
+    'addmultisigaddress',
+    ['nrequired', 'keys', 'label', 'address_type'],
+    'Adds to the wallet a P2SH address needing nrequired of the keys (hex public keys, or addresses of ' +
+      'the wallet) to spend: the wallet watches it and signs its share. Result: {address, redeemScript, descriptor}.',
+    (r, _c, w) => {
+      const wallet = w();
+      const m = r.int(0);
+      const keys = r.array(1);
+      const label = r.optString(2);
+      if (label === '*') throw new RpcError(RpcCode.WALLET_INVALID_LABEL_NAME, 'Invalid label name');
+      addressType(r.optString(3));
+      checkKeyCount(m, keys.length);
+      const pubkeys = keys.map((k) =>
+        typeof k === 'string' && /^([0-9a-fA-F]{66}|[0-9a-fA-F]{130})$/.test(k)
+          ? hexPubkey(k)
+          : walletPubkey(wallet, k),
+      );
+      const ms = multisig(m, pubkeys, wallet.prefixes);
+      wallet.importScript(null, ms.redeem, label ?? '');
+      return { address: ms.address, redeemScript: bytesToHex(ms.redeem), descriptor: ms.descriptor };
+    },
+  );
+}
+
+function addressType(type: string | undefined): void {
+  if (type !== undefined && type !== 'legacy')
+    throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Unknown address type '${type}'`);
+}
+
+/** Core's CreateMultisigRedeemscript count checks (-8). */
+function checkKeyCount(m: number, n: number): void {
+  if (m < 1)
+    throw new RpcError(
+      RpcCode.INVALID_PARAMETER,
+      'a multisignature address must require at least one key to redeem',
+    );
+  if (n < m)
+    throw new RpcError(
+      RpcCode.INVALID_PARAMETER,
+      `not enough keys supplied (got ${n} keys, but need at least ${m} to redeem)`,
+    );
+  if (n > 16)
+    throw new RpcError(
+      RpcCode.INVALID_PARAMETER,
+      'Number of keys involved in the multisignature address creation > 16',
+    );
+}
+
+/** Core's HexToPubKey (-5). */
+function hexPubkey(k: unknown): Uint8Array {
+  const bytes = typeof k === 'string' && /^([0-9a-fA-F]{2})+$/.test(k) ? hexToBytes(k) : null;
+  if (bytes === null || !isValidPubkey(bytes))
+    throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Invalid public key: ${String(k)}`);
+  return bytes;
+}
+
+/** Core's AddrToPubKey: the full public key of a wallet P2PKH address (-5). */
+function walletPubkey(wallet: Wallet, k: unknown): Uint8Array {
+  const address = typeof k === 'string' ? k : JSON.stringify(k);
+  let script: Uint8Array;
+  try {
+    script = addressToScript(address, wallet.prefixes);
+  } catch {
+    throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Invalid address: ${address}`);
+  }
+  if (decodeAddress(address, wallet.prefixes).kind !== 'pubkeyhash')
+    throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `'${address}' does not refer to a key`);
+  const pub = wallet.scriptInfo(script)?.publicKey;
+  if (pub === undefined)
+    throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `no full public key for address ${address}`);
+  return pub;
+}
+
+/** The P2SH multisig of the keys: its address, redeem script and Core's inferred descriptor sh(multi(…)). */
+function multisig(
+  m: number,
+  pubkeys: Uint8Array[],
+  prefixes: AddressPrefixes,
+): { address: string; redeem: Uint8Array; descriptor: string } {
+  const redeem = multisigScript(m, pubkeys);
+  if (redeem.length > MAX_REDEEM_SCRIPT)
+    throw new RpcError(
+      RpcCode.INVALID_PARAMETER,
+      `redeemScript exceeds size limit: ${redeem.length} > ${MAX_REDEEM_SCRIPT}`,
+    );
+  const h = hash160(redeem);
+  const known = { keys: new Map(), redeemScripts: new Map([[bytesToHex(h), redeem]]) };
+  return {
+    address: encodeAddress('scripthash', h, prefixes),
+    redeem,
+    descriptor: inferDescriptor(p2shScript(h), prefixes, known),
+  };
 }

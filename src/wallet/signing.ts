@@ -1,7 +1,7 @@
 // Signing the wallet's inputs: legacy signature hash, RFC 6979 low-S DER signatures. A P2PKH
 // output (of an HD key or an imported one) gets <sig+hashtype> <pubkey>; a P2SH multisig output
 // whose redeem script the wallet knows (addmultisigaddress) gets OP_0 <sig>... <redeemScript>, the
-// signatures in the order of the script's keys. Private keys stay inside the wallet's
+// signatures in the order of the script's keys (only its own share when it holds fewer than m). Private keys stay inside the wallet's
 // withKeyOfPubkey and are zeroed after each input (HD keys) or at lock (imported keys). Fails with
 // WalletLockedError when locked.
 import { signDer } from '../crypto/secp256k1.js';
@@ -34,7 +34,7 @@ export function signP2PKHInput(
 
 /**
  * Signs input `index` spending `prevScript` with what the wallet holds: a P2PKH key (HD or
- * imported) or enough keys of a known P2SH multisig redeem script. The transaction comes back
+ * imported) or the keys it holds of a known P2SH multisig redeem script. The transaction comes back
  * unchanged when the wallet cannot sign that input.
  */
 export function signOwnedInput(
@@ -63,7 +63,9 @@ export function signOwnedInput(
     const sig = wallet.withKeyOfPubkey(pk, (sk) => concatBytes(signDer(hash, sk), Uint8Array.of(hashType)));
     if (sig !== undefined) sigs.push(sig);
   }
-  if (sigs.length < ms.m) return tx;
+  // Too few keys: its share only, as Core's partial signature (for combinerawtransaction), and only
+  // over an empty scriptSig so a co-signer's share already there is not replaced.
+  if (sigs.length === 0 || (sigs.length < ms.m && tx.inputs[index].scriptSig.length > 0)) return tx;
   // OP_0 for CHECKMULTISIG's extra pop.
   return withScriptSig(
     tx,

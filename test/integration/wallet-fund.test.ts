@@ -2,11 +2,13 @@
 // and, signed by the wallet, is accepted by the pool at the fee the call reported; preset inputs are
 // kept (add_inputs false funds from them alone), changeAddress/changePosition place the change,
 // subtractFeeFromOutputs makes the recipient pay, lockUnspents locks what was added; Core's errors.
+// subtractfeefromamount in the sends; addmultisigaddress (watched, signed, spent; a partial share).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getParams } from '../../src/consensus/params.js';
 import { encodeAddress } from '../../src/primitives/address.js';
 import { rpcFails, startWalletNode, stopAll } from './cluster.js';
+import { independentKey } from '../rpc/helpers.js';
 
 after(stopAll);
 
@@ -192,5 +194,86 @@ test('subtractfeefromamount: sendtoaddress, sendmany and send make the recipient
   await assert.rejects(
     rpc('send', { outputs: [{ [a]: 0.5 }], options: { subtract_fee_from_outputs: [1] } }),
     rpcFails(-8, /^Invalid parameter, position too large: 1$/),
+  );
+});
+
+test('addmultisigaddress: the wallet watches the P2SH address, signs its share, spends a 2-of-3 it holds two keys of', async () => {
+  const { node } = await startWalletNode(102);
+  const rpc = node.rpc.bind(node);
+  const [a1, a2] = [await rpc<string>('getnewaddress'), await rpc<string>('getnewaddress')];
+  const pub = async (a: string) => (await rpc<{ pubkey: string }>('getaddressinfo', [a])).pubkey;
+  const outside = independentKey();
+  interface Ms {
+    address: string;
+    redeemScript: string;
+    descriptor: string;
+  }
+  const ms = await rpc<Ms>('addmultisigaddress', [2, [a1, await pub(a2), outside.pubkey], 'shared']);
+  // The same as createmultisig of the same public keys.
+  assert.deepEqual(ms, await rpc<Ms>('createmultisig', [2, [await pub(a1), await pub(a2), outside.pubkey]]));
+  const info = await rpc<Record<string, unknown>>('getaddressinfo', [ms.address]);
+  assert.equal(info.ismine, true);
+  assert.equal(info.isscript, true);
+  assert.equal(info.script, 'multisig');
+  assert.equal(info.sigsrequired, 2);
+  assert.deepEqual(info.labels, ['shared']);
+  assert.deepEqual(await rpc('getaddressesbylabel', ['shared']), { [ms.address]: { purpose: 'receive' } });
+
+  // Paid and confirmed, the coin is the wallet's; the wallet alone spends it (it holds 2 of 3 keys).
+  const funding = await rpc<string>('sendtoaddress', [ms.address, 2]);
+  await rpc('generatetoaddress', [1, a1]);
+  const coin = (
+    await rpc<{ txid: string; vout: number; address: string; spendable: boolean; redeemScript?: string }[]>(
+      'listunspent',
+    )
+  ).find((u) => u.txid === funding && u.address === ms.address)!;
+  assert.equal(coin.spendable, true);
+  assert.equal(coin.redeemScript, ms.redeemScript);
+  const spend = await rpc<string>('createrawtransaction', [
+    [{ txid: coin.txid, vout: coin.vout }],
+    { [a1]: 1.999 },
+  ]);
+  const signed = await rpc<{ hex: string; complete: boolean }>('signrawtransactionwithwallet', [spend]);
+  assert.equal(signed.complete, true);
+  await rpc('sendrawtransaction', [signed.hex]);
+
+  // A 2-of-2 with an outside key: watched, and the wallet signs only its share.
+  const half = await rpc<Ms>('addmultisigaddress', [2, [a1, outside.pubkey]]);
+  const info2 = await rpc<{ ismine: boolean; solvable: boolean; iswatchonly: boolean }>('getaddressinfo', [
+    half.address,
+  ]);
+  assert.equal(info2.solvable, true);
+  assert.equal(info2.ismine, false);
+  const paidHalf = await rpc<string>('sendtoaddress', [half.address, 1]);
+  await rpc('generatetoaddress', [1, a1]);
+  const watched = await rpc<{ mine: { trusted: number } }>('getbalances');
+  assert.ok(watched.mine.trusted > 0);
+  const t = await rpc<{ hex: string }>('gettransaction', [paidHalf]);
+  const d = await rpc<{ vout: { scriptPubKey: { address?: string } }[] }>('decoderawtransaction', [t.hex]);
+  const n = d.vout.findIndex((o) => o.scriptPubKey.address === half.address);
+  const partial = await rpc<{ complete: boolean; hex: string }>('signrawtransactionwithwallet', [
+    await rpc<string>('createrawtransaction', [[{ txid: paidHalf, vout: n }], { [a1]: 0.999 }]),
+  ]);
+  assert.equal(partial.complete, false);
+  assert.notEqual(
+    partial.hex,
+    await rpc<string>('createrawtransaction', [[{ txid: paidHalf, vout: n }], { [a1]: 0.999 }]),
+  );
+
+  // Core's errors.
+  await assert.rejects(rpc('addmultisigaddress', [1, ['nope']]), rpcFails(-5, /^Invalid address: nope$/));
+  await assert.rejects(
+    rpc('addmultisigaddress', [1, [ms.address]]),
+    rpcFails(-5, /does not refer to a key$/),
+  );
+  await assert.rejects(
+    rpc('addmultisigaddress', [1, [outside.address]]),
+    rpcFails(-5, new RegExp(`^no full public key for address ${outside.address}$`)),
+  );
+  await assert.rejects(rpc('addmultisigaddress', [1, [a1], '*']), rpcFails(-11, /^Invalid label name$/));
+  await assert.rejects(rpc('addmultisigaddress', [3, [a1, a2]]), rpcFails(-8, /^not enough keys supplied/));
+  await assert.rejects(
+    rpc('addmultisigaddress', [1, [a1], '', 'bech32']),
+    rpcFails(-5, /^Unknown address type 'bech32'$/),
   );
 });
