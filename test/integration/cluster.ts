@@ -306,6 +306,31 @@ export async function mine(node: TallyProcess, n: number, address: string, batch
   return hashes;
 }
 
+/**
+ * Waits for a count that grows towards `target` (blocks caught up, say) and fails only when it has
+ * not grown for `stallMs`: a wait on progress, not a fixed budget, so a slow but moving catch-up
+ * on a loaded machine passes and a stuck one still fails.
+ */
+export async function waitProgress(
+  read: () => Promise<number>,
+  target: number,
+  stallMs: number,
+  what: string,
+): Promise<void> {
+  let best = -1;
+  let movedAt = Date.now();
+  for (;;) {
+    const now = await read().catch(() => best);
+    if (now >= target) return;
+    if (now > best) {
+      best = now;
+      movedAt = Date.now();
+    } else if (Date.now() - movedAt > stallMs)
+      throw new Error(`no progress for ${stallMs} ms waiting for ${what}: stuck at ${best} of ${target}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Resolves once every node reports the same best block hash; returns it. */
 export async function waitSameTip(nodes: TallyProcess[], timeoutMs: number): Promise<string> {
   let tips: string[] = [];

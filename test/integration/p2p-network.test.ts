@@ -1,12 +1,20 @@
 // Several real `tally node` processes on 127.0.0.1 talking over WebSockets (issue 6): catch-up of
-// 2,000+ blocks from two peers, transaction relay, block relay down a line of five nodes, two
-// partitions reconverging on the most-work chain with identical UTXO sets, and a node of another
-// network refused. The scenarios share nodes where that saves mining time.
+// 2,000+ blocks from two peers, transaction relay, block relay down a line of five nodes (on a
+// short chain of their own), two partitions reconverging on the most-work chain with identical
+// UTXO sets, and a node of another network refused. The scenarios share nodes where that saves mining time.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { getParams } from '../../src/consensus/params.js';
 import { encodeAddress } from '../../src/primitives/address.js';
-import { mine, startNode, stopAll, waitFor, waitSameTip, type TallyProcess } from './cluster.js';
+import {
+  mine,
+  startNode,
+  stopAll,
+  waitFor,
+  waitProgress,
+  waitSameTip,
+  type TallyProcess,
+} from './cluster.js';
 
 interface PeerInfo {
   addr?: string;
@@ -28,7 +36,19 @@ async function utxoHash(node: TallyProcess): Promise<{ hash: string; height: num
   return { hash: r.hash_serialized_3, height: r.height, txouts: r.txouts };
 }
 
-describe('p2p network of tally processes', { timeout: 240_000 }, () => {
+/** Every node at `height`, failing only when their heights stop growing for 30 s (not a budget). */
+async function atHeight(nodes: TallyProcess[], height: number, what: string): Promise<void> {
+  const heights = () => Promise.all(nodes.map((n) => n.rpc<number>('getblockcount')));
+  await waitProgress(
+    async () => (await heights()).reduce((x, y) => x + y, 0),
+    height * nodes.length,
+    30_000,
+    what,
+  );
+}
+
+// The runner's bound for a hung test; the waits inside fail on a stall, not on a slow machine.
+describe('p2p network of tally processes', { timeout: 600_000 }, () => {
   after(stopAll);
   let a: TallyProcess;
   let b: TallyProcess;
@@ -43,15 +63,11 @@ describe('p2p network of tally processes', { timeout: 240_000 }, () => {
     const hashes = [...(await mine(a, 101, addr)), ...(await mine(a, CATCH_UP_BLOCKS - 101, NOBODY))];
     const mined = Date.now() - t0;
     const tip = hashes[hashes.length - 1];
-    await waitSameTip([a, b], 60_000);
+    await atHeight([b], CATCH_UP_BLOCKS, 'B to follow A');
 
     const t1 = Date.now();
     c = await startNode({ args: ['--connect', a.p2pUrl, '--connect', b.p2pUrl] });
-    await waitFor(
-      async () => (await c.rpc<number>('getblockcount')) === CATCH_UP_BLOCKS,
-      90_000,
-      'C to catch up',
-    );
+    await atHeight([c], CATCH_UP_BLOCKS, 'C to catch up');
     const caughtUp = Date.now() - t1;
     assert.equal(await c.rpc('getbestblockhash'), tip);
     assert.equal(await b.rpc('getbestblockhash'), tip);
@@ -72,26 +88,29 @@ describe('p2p network of tally processes', { timeout: 240_000 }, () => {
         20_000,
         `tx ${txid} in a mempool`,
       );
+    // Mined on A, it leaves every pool.
+    const [hash] = await a.rpc<string[]>('generatetoaddress', [1, NOBODY]);
+    assert.equal(await waitSameTip([a, b, c], 30_000), hash);
+    for (const n of [a, b, c]) assert.deepEqual(await n.rpc('getrawmempool'), []);
+    await Promise.all([a, b, c].map((n) => n.stop()));
   });
 
-  it('a block mined on A reaches the end of a line of five nodes', async (t) => {
-    // C has done its part: the line is A - B - D - E - F, each dialling only the one before.
-    await c.stop();
-    const d = await startNode({ args: ['--connect', b.p2pUrl] });
-    const e = await startNode({ args: ['--connect', d.p2pUrl] });
-    const f = await startNode({ args: ['--connect', e.p2pUrl] });
-    const line = [a, b, d, e, f];
-    await waitSameTip(line, 90_000);
-    const pool = await a.rpc<string[]>('getrawmempool');
+  it('a block mined at one end of a line of five nodes reaches the other end', async (t) => {
+    // A short chain of its own: three fresh nodes catching up 2,010 blocks one behind the other
+    // missed a 90 s budget at load 22 (docs/testing.md); the hops are what this test is about.
+    const line = [await startNode()];
+    await mine(line[0], 20, NOBODY);
+    for (let i = 1; i < 5; i++) line.push(await startNode({ args: ['--connect', line[i - 1].p2pUrl] }));
+    await atHeight(line, 20, 'the line to catch up');
     const t0 = Date.now();
-    const [hash] = await a.rpc<string[]>('generatetoaddress', [1, await a.rpc<string>('getnewaddress')]);
-    await waitFor(async () => (await f.rpc<string>('getbestblockhash')) === hash, 30_000, 'the block at F');
+    const [hash] = await line[0].rpc<string[]>('generatetoaddress', [1, NOBODY]);
+    await waitFor(
+      async () => (await line[4].rpc<string>('getbestblockhash')) === hash,
+      30_000,
+      'the block at the end',
+    );
     t.diagnostic(`block crossed 4 hops in ${Date.now() - t0} ms`);
     assert.equal(await waitSameTip(line, 10_000), hash);
-    // The relayed transaction was mined and left every pool on the line.
-    const block = await f.rpc<{ tx: string[] }>('getblock', [hash, 1]);
-    for (const txid of pool) assert.ok(block.tx.includes(txid), `${txid} not in the block`);
-    for (const n of line) assert.deepEqual(await n.rpc('getrawmempool'), []);
     await Promise.all(line.map((n) => n.stop()));
   });
 
