@@ -127,6 +127,8 @@ export async function startNode(config: NodeConfig, opts: NodeStartOptions = {})
     // One signature cache for the pool and the chain: what the mempool verified on entry is not
     // verified again when its block connects.
     const sigCache = new SigCache();
+    // Core's cache line at start-up: the whole dbcache goes to the coins cache here.
+    log.info(`Using ${config.dbcache.toFixed(1)} MiB for in-memory UTXO set (dbcache)`);
     const chain = await Chain.open({
       sigCache,
       store,

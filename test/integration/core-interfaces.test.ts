@@ -1,8 +1,9 @@
 // Tools written for Bitcoin Core against a real tally node: a copied bitcoin.conf (renamed
-// tally.conf, with includeconf) starts it; the `bitcoin-core` npm client's RPC (through rpcauth)
-// and REST calls work; a ZMQ subscriber (the `zeromq` package) gets every topic in order with
-// contiguous sequence numbers through mining, a payment and a reorg; blocknotify and
-// walletnotify run.
+// tally.conf, with includeconf) starts it, and each setting is seen honoured (server, rest,
+// txindex, rpcauth, zmqpub*, blocknotify, walletnotify, fallbackfee, maxmempool, dbcache, prune);
+// the `bitcoin-core` npm client's RPC (through rpcauth) and REST calls work; a ZMQ subscriber (the
+// `zeromq` package) gets every topic in order with contiguous sequence numbers through mining, a
+// payment and a reorg; blocknotify and walletnotify run.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
@@ -68,6 +69,8 @@ test(
     );
     const node = await startNode({ datadir });
     assert.match(node.output, /config: connect=0: no outbound connections/);
+    // dbcache=100 sizes the coins cache, and the node says so as Core does.
+    assert.match(node.output, /Using 100\.0 MiB for in-memory UTXO set/);
 
     const sub = new Subscriber();
     const msgs: Msg[] = [];
@@ -108,6 +111,14 @@ test(
       const mined = await client.command<string[]>('generatetoaddress', 101, addr);
       const other = await client.command<string>('getnewaddress');
       const txid = await client.command<string>('sendtoaddress', other, 1);
+      // fallbackfee=0.0002 (coins per kB): with no fee estimate the wallet pays 20 base units a
+      // byte (its default is 10); maxmempool=50 is the pool's bound; prune=0 keeps every block.
+      const paid = await client.command<{ fee: number; hex: string }>('gettransaction', txid);
+      const perByte = (-paid.fee * 1e8) / (paid.hex.length / 2);
+      assert.ok(perByte >= 19.5 && perByte <= 21, `fee rate ${perByte} a byte`);
+      const poolInfo = await client.command<{ maxmempool: number }>('getmempoolinfo');
+      assert.equal(poolInfo.maxmempool, 50_000_000);
+      assert.equal((await client.command<{ pruned: boolean }>('getblockchaininfo')).pruned, false);
       const [b102] = await client.command<string[]>('generatetoaddress', 1, addr);
       // A reorg: the last block goes, its payment returns to the pool, two blocks replace it.
       await client.command('invalidateblock', b102);
