@@ -45,9 +45,6 @@ const ABSENT: Record<string, string> = {
       .map((m) => [m, HOOK]),
   ),
   estimaterawfee: 'the fee estimator keeps one horizon, not three (estimatesmartfee answers)',
-  upgradewallet: 'one wallet version: nothing to upgrade',
-  sethdseed: 'the HD seed comes from the mnemonic at createwallet',
-  setwalletflag: 'the wallet has no flags (avoid_reuse is not built)',
   simulaterawtransaction: "not built: the wallet's balance changes are shown by gettransaction",
 };
 
@@ -88,6 +85,11 @@ const DIFFERS: Record<string, string> = {
   getmininginfo: 'adds the hashing kernel in use',
   createwallet: 'takes a BIP39 mnemonic and returns it once; descriptors and blank are ignored',
   getnewaddress: 'legacy (P2PKH) addresses only',
+  sethdseed:
+    "the new chain is m/44'/coin'/0' of the seed and is used at once (newkeypool=false changes nothing); the old chain's keys are kept as imported keys with their HD paths; the mnemonic then restores only the old keys",
+  setwalletflag:
+    "avoid_reuse only, as Core; no rescan warning: used addresses are read from the wallet's transactions",
+  upgradewallet: "versions are Tally's wallet file versions (1 to 3), not Core's feature numbers",
   getrawchangeaddress: 'legacy (P2PKH) addresses only',
   fundrawtransaction:
     'preset inputs must be wallet coins (no external inputs, solving_data or input_weights); include_unsafe, minconf, maxconf, max_tx_weight and replaceable are accepted and ignored (new inputs always signal BIP125)',

@@ -227,6 +227,6 @@ export interface WalletsPort {
   unload(name: string): void;
   create(
     name: string,
-    opts?: { passphrase?: string; mnemonic?: string },
+    opts?: { passphrase?: string; mnemonic?: string; avoidReuse?: boolean },
   ): Promise<{ wallet: Wallet; mnemonic: string }>;
 }

@@ -167,6 +167,11 @@ function networkOfVersion(version: number): string | undefined {
   return undefined;
 }
 
+/** The name of the wallet a request reached (getwalletinfo's walletname). */
+export function walletNameOf(wallets: WalletsPort, ctx: RpcContext, wallet: Wallet): string | undefined {
+  return walletName(ctx) ?? wallets.names().find((n) => wallets.get(n) === wallet);
+}
+
 /** The wallet a request names through /wallet/<name> in its URL. */
 export function walletName(ctx: RpcContext): string | undefined {
   const m = /^\/wallet\/([^/?]+)/.exec(ctx.uri);
@@ -178,6 +183,17 @@ export function feeRateFromSatPerVb(r: ParamReader, i: number): bigint {
   const v = r.number(i);
   if (v < 0 || v > 1_000_000) throw r.invalid(i, 'fee rate must be 0..1000000 sat/vB');
   return BigInt(Math.round(v * 1000));
+}
+
+/**
+ * Core's GetAvoidReuseFlag: a send's or getbalance's avoid_reuse, defaulting to the wallet's flag;
+ * true on a wallet without the flag is -8.
+ */
+export function avoidReuseParam(r: ParamReader, i: number, wallet: Wallet): boolean {
+  const avoid = r.optBool(i, wallet.avoidReuse);
+  if (avoid && !wallet.avoidReuse)
+    throw new RpcError(RpcCode.INVALID_PARAMETER, 'wallet does not have the "avoid reuse" feature enabled');
+  return avoid;
 }
 
 export type WalletHandler = (r: ParamReader, ctx: RpcContext, wallet: () => Wallet) => unknown;
@@ -232,10 +248,11 @@ export function sendPayment(
   outputs: PaymentOutput[],
   rate: bigint,
   subtractFeeFrom?: number[],
+  avoidReuse?: boolean,
 ): Promise<FundedTransaction> {
   // One send at a time per wallet: a second one chooses its coins after the first spent its.
   return wallet.runExclusive(async () => {
-    const funded = createTransaction(wallet, outputs, rate, deps.maxTxFee, subtractFeeFrom);
+    const funded = createTransaction(wallet, outputs, rate, deps.maxTxFee, subtractFeeFrom, avoidReuse);
     await deps.broadcast(funded.tx);
     wallet.commitTransaction(funded.tx);
     return funded;

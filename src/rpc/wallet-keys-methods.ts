@@ -1,9 +1,11 @@
 // Key and message methods with Core's parameters, results and codes: signmessage,
 // signmessagewithprivkey and verifymessage (wallet/message.ts: Bitcoin's format with Tally's
-// magic), dumpprivkey (the WIF of one of the wallet's HD keys) and createmultisig (a P2SH
-// multisig address and its redeem script; no wallet needed).
+// magic), dumpprivkey (the WIF of one of the wallet's HD keys), createmultisig (a P2SH
+// multisig address and its redeem script; no wallet needed), and the wallet's own settings:
+// sethdseed (a new HD chain, the old keys kept), setwalletflag (avoid_reuse, the one mutable flag
+// as in Core) and upgradewallet (Tally's wallet file versions).
 import { hash160 } from '../crypto/hash.js';
-import { isValidPubkey } from '../crypto/secp256k1.js';
+import { isValidPubkey, randomPrivateKey } from '../crypto/secp256k1.js';
 import {
   AddressError,
   addressToScript,
@@ -16,11 +18,23 @@ import { bytesToHex, hexToBytes } from '../primitives/bytes.js';
 import { multisigScript, p2shScript } from '../script/standard.js';
 import { inferDescriptor } from './descriptor.js';
 import { MessageError, signMessage, verifyMessage } from '../wallet/message.js';
+import { WALLET_FILE_VERSION } from '../wallet/store.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { RpcCode, RpcError } from './errors.js';
 import type { AddressPrefixes } from '../primitives/address.js';
 import type { RpcServer } from './server.js';
-import { walletRegistrar, type WalletRpcDeps } from './wallet-common.js';
+import { walletNameOf, walletRegistrar, type WalletRpcDeps } from './wallet-common.js';
+
+/** Core's WALLET_FLAG_MAP names; only avoid_reuse may change (MUTABLE_WALLET_FLAGS). */
+const WALLET_FLAGS = [
+  'avoid_reuse',
+  'blank',
+  'key_origin_metadata',
+  'last_hardened_xpub_cached',
+  'disable_private_keys',
+  'descriptor_wallet',
+  'external_signer',
+];
 
 /** Core's MAX_SCRIPT_ELEMENT_SIZE: a redeem script is pushed whole. */
 const MAX_REDEEM_SCRIPT = 520;
@@ -156,6 +170,92 @@ export function registerWalletKeyMethods(server: RpcServer, deps: WalletRpcDeps)
       const ms = multisig(m, pubkeys, wallet.prefixes);
       wallet.importScript(null, ms.redeem, label ?? '');
       return { address: ms.address, redeemScript: bytesToHex(ms.redeem), descriptor: ms.descriptor };
+    },
+  );
+  reg(
+    'sethdseed',
+    ['newkeypool', 'seed'],
+    'Replaces the HD seed: new addresses come from a chain of `seed` (a WIF private key whose 32 bytes ' +
+      'are the BIP32 seed, as Core) or of a random one. Every key of the old chain stays in the wallet ' +
+      "(its coins remain spendable). After it the wallet's mnemonic restores only the keys made before: " +
+      'back up the wallet (backupwallet) to keep the new seed. newkeypool is accepted; the new chain ' +
+      'is used at once either way. Result: null.',
+    (r, _c, w) => {
+      const wallet = w();
+      wallet.requireUnlocked();
+      r.optBool(0, true);
+      let seed: Uint8Array;
+      if (r.has(1)) {
+        try {
+          seed = decodeWif(r.string(1).trim(), wallet.prefixes).privateKey;
+        } catch {
+          throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Invalid private key');
+        }
+      } else seed = randomPrivateKey();
+      try {
+        if (!wallet.setHdSeed(seed))
+          throw new RpcError(
+            RpcCode.INVALID_ADDRESS_OR_KEY,
+            'Already have this key (either as an HD seed or as a loose private key)',
+          );
+      } finally {
+        seed.fill(0);
+      }
+      return null;
+    },
+  );
+
+  reg(
+    'setwalletflag',
+    ['flag', 'value'],
+    'Changes a wallet flag; avoid_reuse is the one that may change (sends then leave out coins of ' +
+      'addresses already spent from; getbalances shows them as used). Result: {flag_name, flag_state}.',
+    (r, _c, w) => {
+      const wallet = w();
+      const flag = r.string(0);
+      const value = r.optBool(1, true);
+      if (!WALLET_FLAGS.includes(flag))
+        throw new RpcError(RpcCode.INVALID_PARAMETER, `Unknown wallet flag: ${flag}`);
+      if (flag !== 'avoid_reuse')
+        throw new RpcError(RpcCode.INVALID_PARAMETER, `Wallet flag is immutable: ${flag}`);
+      if (wallet.avoidReuse === value)
+        throw new RpcError(RpcCode.INVALID_PARAMETER, `Wallet flag is already set to ${value}: ${flag}`);
+      wallet.setAvoidReuse(value);
+      // Core warns that a rescan is needed to mark past spends; Tally reads them from the wallet's
+      // transactions, so there is no caveat to print.
+      return { flag_name: flag, flag_state: value };
+    },
+  );
+
+  reg(
+    'upgradewallet',
+    ['version'],
+    `Writes the wallet file in the current format (Tally's wallet file version ${WALLET_FILE_VERSION}). ` +
+      'An older file is read as the current version and written so at its first change (loading ' +
+      'usually is one): previous_version is the version it had when loaded. Result: {wallet_name, ' +
+      'previous_version, current_version, result} or {…, error}.',
+    (r, ctx, w) => {
+      const wallet = w();
+      wallet.requireUnlocked();
+      const asked = r.optInt(0, 0, 0);
+      const previous = wallet.loadedVersion;
+      const head = { wallet_name: walletNameOf(deps.wallets, ctx, wallet), previous_version: previous };
+      let error: string | undefined;
+      if (asked !== 0 && asked < previous)
+        error = `Cannot downgrade wallet from version ${previous} to version ${asked}. Wallet version unchanged.`;
+      else if (asked !== 0 && asked < WALLET_FILE_VERSION && asked !== previous)
+        error = `Tally writes wallet files of version ${WALLET_FILE_VERSION} only: ask for version ${WALLET_FILE_VERSION} or give no version. Wallet version unchanged.`;
+      if (error !== undefined) return { ...head, current_version: previous, error };
+      if (asked === 0 || asked >= WALLET_FILE_VERSION) wallet.upgradeFile();
+      const current = wallet.loadedVersion;
+      return {
+        ...head,
+        current_version: current,
+        result:
+          current === previous
+            ? 'Already at latest version. Wallet version unchanged.'
+            : `Wallet upgraded successfully from version ${previous} to version ${current}.`,
+      };
     },
   );
 }

@@ -14,10 +14,12 @@ import { txJson } from './chain-json.js';
 import { RpcCode, RpcError } from './errors.js';
 import type { RpcServer } from './server.js';
 import {
+  avoidReuseParam,
   entryJson,
   pickFeeRate,
   sendPayment,
   walletName,
+  walletNameOf,
   walletRegistrar,
   type WalletRpcDeps,
 } from './wallet-common.js';
@@ -63,7 +65,11 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       if (r.optBool(1, false)) throw r.invalid(1, 'watch-only wallets are not supported');
       const name = r.string(0);
       const passphrase = r.optString(3);
-      const { mnemonic } = await wallets.create(name, { passphrase, mnemonic: r.optString(7) });
+      const { mnemonic } = await wallets.create(name, {
+        passphrase,
+        mnemonic: r.optString(7),
+        avoidReuse: r.optBool(4, false),
+      });
       const warning = passphrase
         ? ''
         : 'Wallet created without a passphrase: its keys are stored unencrypted.';
@@ -101,20 +107,23 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       if (r.has(0) && r.string(0) !== '*')
         throw r.invalid(0, 'dummy first argument must be excluded or set to "*".');
       const wallet = w();
-      const watch = r.optBool(2, false) ? wallet.getBalances(true).trusted : 0n;
-      return amount(wallet.getBalances().trusted + watch);
+      const avoidReuse = avoidReuseParam(r, 3, wallet);
+      const watch = r.optBool(2, false) ? wallet.getBalances(true, avoidReuse).trusted : 0n;
+      return amount(wallet.getBalances(false, avoidReuse).trusted + watch);
     },
   );
   reg('getbalances', [], 'Balances: mine and (with watched scripts) watchonly.', (_r, _c, w) => {
     const wallet = w();
-    const json = (b: ReturnType<Wallet['getBalances']>) => ({
+    const json = (b: ReturnType<Wallet['getBalances']>, mine: boolean) => ({
       trusted: amount(b.trusted),
       untrusted_pending: amount(b.untrustedPending),
       immature: amount(b.immature),
+      // Core prints mine.used (trusted and pending coins of addresses spent from) with avoid_reuse.
+      used: mine && b.used !== undefined ? amount(b.used) : undefined,
     });
     return {
-      mine: json(wallet.getBalances()),
-      watchonly: wallet.hasWatchOnly ? json(wallet.getBalances(true)) : undefined,
+      mine: json(wallet.getBalances(), true),
+      watchonly: wallet.hasWatchOnly ? json(wallet.getBalances(true), false) : undefined,
       lastprocessedblock: wallet.tip ? { hash: wallet.tip.hash, height: wallet.tip.height } : undefined,
     };
   });
@@ -122,8 +131,8 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
     const wallet = w();
     const b = wallet.getBalances();
     return {
-      walletname: walletName(ctx) ?? wallets.names().find((n) => wallets.get(n) === wallet),
-      walletversion: 1,
+      walletname: walletNameOf(wallets, ctx, wallet),
+      walletversion: wallet.fileVersion,
       format: 'tally-json',
       balance: amount(b.trusted),
       unconfirmed_balance: amount(b.untrustedPending),
@@ -133,7 +142,7 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       unlocked_until: wallet.isEncrypted ? wallet.unlockedUntil : undefined,
       paytxfee: amount(wallet.payTxFee),
       private_keys_enabled: true,
-      avoid_reuse: false,
+      avoid_reuse: wallet.avoidReuse,
       scanning: false,
       descriptors: false,
       external_signer: false,
@@ -168,6 +177,7 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
         ),
         spendable: c.spendable,
         solvable: c.solvable,
+        reused: wallet.avoidReuse ? c.used : undefined,
         safe: c.trusted,
       }));
   });
@@ -259,7 +269,8 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       if (value <= 0n) throw new RpcError(RpcCode.TYPE_ERROR, 'Invalid amount for send');
       const sffo = r.optBool(4, false) ? [0] : [];
       const { rate, reason } = pickFeeRate(r, 9, 6, deps, wallet);
-      const { tx, fee } = await sendPayment(wallet, deps, [{ address, value }], rate, sffo);
+      const avoidReuse = avoidReuseParam(r, 8, wallet);
+      const { tx, fee } = await sendPayment(wallet, deps, [{ address, value }], rate, sffo, avoidReuse);
       const txid = tx.txidHex();
       return r.optBool(10, false) ? { txid, fee_reason: reason, fee: amount(fee) } : txid;
     },

@@ -80,6 +80,8 @@ export interface FundOptions {
   addInputs?: boolean;
   /** Watch-only coins the wallet knows how to spend may be chosen (the result is then unsigned). */
   includeWatching?: boolean;
+  /** Leave out coins of addresses spent from (default: the wallet's avoid_reuse flag). */
+  avoidReuse?: boolean;
   /** Where change goes; default a fresh change address. */
   changeScript?: Uint8Array;
   /** Where the change output goes among the outputs; default a random place, as Core. */
@@ -132,7 +134,7 @@ export function fundOutputs(wallet: Wallet, outputs: readonly TxOut[], o: FundOp
     if (excess - changeFee >= DUST_THRESHOLD) change = excess - changeFee;
   } else {
     const coins = wallet
-      .spendableCoins(o.includeWatching === true)
+      .spendableCoins(o.includeWatching === true, o.avoidReuse)
       .filter((c) => !presetKeys.has(c.outpoint.key()));
     const byId = new Map(coins.map((c) => [c.outpoint.key(), c]));
     const candidates: Candidate[] = coins.map((c) => ({
@@ -209,10 +211,11 @@ export function fundTransaction(
   outputs: PaymentOutput[],
   feeRatePerKb: bigint,
   subtractFeeFrom?: number[],
+  avoidReuse?: boolean,
 ): FundedTransaction {
   if (outputs.length === 0) throw new WalletError('Transaction must have at least one recipient');
   const outs = outputs.map((x) => new TxOut(x.value, addressToScript(x.address, wallet.prefixes)));
-  return fundOutputs(wallet, outs, { feeRatePerKb, subtractFeeFrom, sign: true });
+  return fundOutputs(wallet, outs, { feeRatePerKb, subtractFeeFrom, sign: true, avoidReuse });
 }
 
 /**
@@ -225,8 +228,9 @@ export function createTransaction(
   feeRatePerKb: bigint,
   maxTxFee: bigint = DEFAULT_MAX_TX_FEE,
   subtractFeeFrom?: number[],
+  avoidReuse?: boolean,
 ): FundedTransaction {
-  const funded = fundTransaction(wallet, outputs, feeRatePerKb, subtractFeeFrom);
+  const funded = fundTransaction(wallet, outputs, feeRatePerKb, subtractFeeFrom, avoidReuse);
   checkMaxTxFee(funded.fee, maxTxFee);
   const tx = signTransaction(wallet, funded.tx, funded.coins);
   // The size estimate assumed the largest signatures: the real fee rate can only be higher.

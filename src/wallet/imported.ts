@@ -21,6 +21,8 @@ export interface ImportedRef {
   publicKey?: Uint8Array;
   redeemScript?: Uint8Array;
   time: number;
+  /** A change key of an HD chain that sethdseed replaced. */
+  change?: boolean;
 }
 
 export class ImportedKeys {
@@ -56,7 +58,12 @@ export class ImportedKeys {
       const pub = hexToBytes(k.pubkey);
       yield [
         bytesToHex(p2pkhScript(hash160(pub))),
-        { origin: k.secret === undefined ? 'watch' : 'key', publicKey: pub, time: k.time },
+        {
+          origin: k.secret === undefined ? 'watch' : 'key',
+          publicKey: pub,
+          time: k.time,
+          ...(k.change === true ? { change: true } : {}),
+        },
       ];
     }
   }
@@ -92,7 +99,12 @@ export class ImportedKeys {
    * importprivkey: adds (or completes a watched public key with) a private key. Returns the
    * public key used (compressed as asked) and whether anything was new.
    */
-  addPrivate(sk: Uint8Array, compressed: boolean, time: number): { publicKey: Uint8Array; added: boolean } {
+  addPrivate(
+    sk: Uint8Array,
+    compressed: boolean,
+    time: number,
+    hd?: { hdkeypath: string; change: boolean },
+  ): { publicKey: Uint8Array; added: boolean } {
     const publicKey = publicKeyFromPrivate(sk, compressed);
     const hex = bytesToHex(publicKey);
     const existing = this.byPubkey.get(hex);
@@ -101,7 +113,7 @@ export class ImportedKeys {
     if (existing !== undefined) {
       existing.secret = secret;
       existing.time = Math.min(existing.time, time);
-    } else this.push({ pubkey: hex, secret, time });
+    } else this.push({ pubkey: hex, secret, time, ...hd });
     this.secrets.set(hex, Uint8Array.from(sk));
     return { publicKey, added: true };
   }
@@ -134,6 +146,12 @@ export class ImportedKeys {
       time,
     });
     return true;
+  }
+
+  /** Seals bytes under the passphrase key (sethdseed's new seed); needs the wallet unlocked. */
+  sealSecret(plain: Uint8Array): { iv: string; tag: string; ciphertext: string } {
+    if (this.passKey === null) throw new WalletLockedError();
+    return seal(this.passKey, plain);
   }
 
   /** Opens every sealed key with the passphrase key (walletpassphrase); keeps the key until lock. */

@@ -18,7 +18,9 @@ import { hash160 } from '../crypto/hash.js';
 import { publicKeyFromPrivate } from '../crypto/secp256k1.js';
 import { bytesToHex, compactSizeLength, equalBytes, hexToBytes } from '../primitives/bytes.js';
 import { Branch, CHANGE, RECEIVE, accountKey, derivePublic, keyPath, mnemonicToSeed } from './keys.js';
+import { WALLET_FILE_VERSION } from './store.js';
 import {
+  type EncryptedSecret,
   type ScryptParams,
   calibrateScrypt,
   decryptSecretWithKey,
@@ -35,7 +37,7 @@ const BLOCK_SAVE_DELAY_MS = 1_000;
 
 export abstract class WalletKeys {
   protected readonly now: () => number;
-  private readonly branches: Record<Branch, HDKey>;
+  private branches: Record<Branch, HDKey>;
   /** Output script hex -> key, for every derived key (used ones and the lookahead). */
   protected readonly scripts = new Map<string, KeyRef>();
   private readonly derived: Record<Branch, number> = { [RECEIVE]: 0, [CHANGE]: 0 };
@@ -49,12 +51,15 @@ export abstract class WalletKeys {
   protected unsaved = false;
   /** Imported keys and watched scripts, beside the HD chain. */
   private readonly imported: ImportedKeys;
+  /** The file's version when read (or last upgraded): upgradewallet's previous_version. */
+  private versionRead: number;
 
   protected constructor(
     protected readonly file: WalletFile,
     protected readonly opts: WalletOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    this.versionRead = file.version;
     if (file.network !== opts.network)
       throw new WalletError(`wallet ${opts.path} belongs to network ${file.network}, not ${opts.network}`);
     this.branches = {
@@ -66,6 +71,7 @@ export abstract class WalletKeys {
     this.extendLookahead(CHANGE);
     this.indexImported();
     if ('mnemonic' in file.secret) this.setPrivate(mnemonicToSeed(file.secret.mnemonic));
+    if ('seed' in file.secret) this.setPrivate(hexToBytes(file.secret.seed));
   }
 
   // --- the file ------------------------------------------------------------------------------
@@ -91,11 +97,35 @@ export abstract class WalletKeys {
     return this.file.tip;
   }
 
+  /** The version of the file as last read or written (getwalletinfo's walletversion). */
+  get fileVersion(): number {
+    return this.file.version;
+  }
+
+  /**
+   * The version the file had when the wallet was read, or after upgradewallet. An older file is
+   * written in the current version at its first change (loading usually is one), so this is
+   * what upgradewallet reports as the version it came from.
+   */
+  get loadedVersion(): number {
+    return this.versionRead;
+  }
+
+  /** upgradewallet: the file written in the current version. */
+  upgradeFile(): void {
+    this.save();
+    this.versionRead = WALLET_FILE_VERSION;
+  }
+
   save(): void {
     if (this.saveTimer !== null) clearTimeout(this.saveTimer);
     this.saveTimer = null;
     try {
-      writeFileAtomic(this.opts.path, JSON.stringify(this.file, null, 1));
+      writeFileAtomic(
+        this.opts.path,
+        JSON.stringify({ ...this.file, version: WALLET_FILE_VERSION }, null, 1),
+      );
+      this.file.version = WALLET_FILE_VERSION;
       this.unsaved = false;
     } catch (e) {
       this.unsaved = true;
@@ -145,7 +175,11 @@ export abstract class WalletKeys {
     if (!(timeoutSeconds > 0)) throw new WalletError('Timeout cannot be negative or zero.');
     const timeout = Math.min(timeoutSeconds, MAX_UNLOCK_SECONDS);
     const { plain, key } = await decryptSecretWithKey(this.file.secret.encrypted, passphrase);
-    const mnemonic = new TextDecoder().decode(plain);
+    // The encrypted bytes are the BIP32 seed itself after sethdseed, else the mnemonic's text.
+    const seed =
+      this.file.secret.bip32Seed === true
+        ? Uint8Array.from(plain)
+        : mnemonicToSeed(new TextDecoder().decode(plain));
     plain.fill(0);
     this.lock();
     try {
@@ -153,7 +187,7 @@ export abstract class WalletKeys {
     } finally {
       key.fill(0);
     }
-    this.setPrivate(mnemonicToSeed(mnemonic));
+    this.setPrivate(seed);
     this.unlockedUntilMs = this.now() + timeout * 1000;
     this.lockTimer = setTimeout(() => this.lock(), timeout * 1000);
     this.lockTimer.unref();
@@ -194,16 +228,17 @@ export abstract class WalletKeys {
       old.key.fill(0);
       fresh.key.fill(0);
     }
-    this.file.secret = { encrypted: fresh.enc };
+    this.file.secret = { encrypted: fresh.enc, ...(this.file.secret.bip32Seed ? { bip32Seed: true } : {}) };
     this.save();
   }
 
   /** Encrypts an unencrypted wallet (encryptwallet); the wallet is locked afterwards. */
   async encrypt(passphrase: string, scrypt?: ScryptParams): Promise<void> {
-    if (!('mnemonic' in this.file.secret)) throw new WalletError('Error: wallet is already encrypted.');
+    if ('encrypted' in this.file.secret) throw new WalletError('Error: wallet is already encrypted.');
     if (passphrase === '') throw new WalletError('passphrase cannot be empty');
+    const secret = this.file.secret;
     const { enc, key } = await encryptSecretWithKey(
-      new TextEncoder().encode(this.file.secret.mnemonic),
+      'seed' in secret ? hexToBytes(secret.seed) : new TextEncoder().encode(secret.mnemonic),
       passphrase,
       scrypt ?? (await calibrateScrypt()),
     );
@@ -212,7 +247,7 @@ export abstract class WalletKeys {
     } finally {
       key.fill(0);
     }
-    this.file.secret = { encrypted: enc };
+    this.file.secret = { encrypted: enc, ...('seed' in secret ? { bip32Seed: true } : {}) };
     this.save();
     this.imported.lock();
     this.privateBranches?.[RECEIVE].wipePrivateData();
@@ -389,7 +424,7 @@ export abstract class WalletKeys {
   private indexImported(): void {
     for (const [hex, r] of this.imported.refs()) {
       if (this.scripts.get(hex)?.origin === 'hd') continue;
-      this.scripts.set(hex, { branch: RECEIVE, index: -1, ...r });
+      this.scripts.set(hex, { branch: r.change === true ? CHANGE : RECEIVE, index: -1, ...r });
     }
   }
 
@@ -520,14 +555,77 @@ export abstract class WalletKeys {
             path: keyPath(this.file.coinType, b, i),
             change: b === CHANGE,
             reserve: i >= this.branchState(b).next,
-            time: 0,
+            time: this.file.hdBirth ?? 0,
           }),
         );
     for (const k of this.imported.keys) {
       if (k.secret === undefined) continue;
       const pub = hexToBytes(k.pubkey);
-      this.imported.withKey(pub, (sk, pk) => fn(sk, pk, { change: false, reserve: false, time: k.time }));
+      this.imported.withKey(pub, (sk, pk) =>
+        fn(sk, pk, { path: k.hdkeypath, change: k.change === true, reserve: false, time: k.time }),
+      );
     }
+  }
+
+  /**
+   * sethdseed: a new HD chain from `seed` (32 bytes, used as the BIP32 seed as Core does with a
+   * WIF key's bytes). Every key the old chain derived so far is kept as an imported key with its HD
+   * path (change keys stay change), so its coins and addresses remain the wallet's; new addresses
+   * come from the new chain, from index 0. The mnemonic, if any, then restores only the old keys.
+   * Needs the wallet unlocked. False (nothing changed) when the seed's key is one the wallet holds.
+   */
+  setHdSeed(seed: Uint8Array): boolean {
+    this.requireUnlocked();
+    if (seed.length !== 32) throw new WalletError('an HD seed is 32 bytes');
+    const secret = this.file.secret;
+    const seedPub = publicKeyFromPrivate(seed, true);
+    const current = 'seed' in secret ? hexToBytes(secret.seed) : null;
+    if (this.holdsKey(seedPub) || this.holdsKey(publicKeyFromPrivate(seed, false))) return false;
+    if (current !== null && equalBytes(current, seed)) return false;
+    const birth = this.file.hdBirth ?? 0;
+    for (const b of [RECEIVE, CHANGE] as const)
+      for (let i = 0; i < this.derived[b]; i++)
+        this.withPrivateKey(b, i, (sk) =>
+          this.imported.addPrivate(sk, true, birth, {
+            hdkeypath: keyPath(this.file.coinType, b, i),
+            change: b === CHANGE,
+          }),
+        );
+    const account = accountKey(Uint8Array.from(seed), this.file.coinType);
+    const receive = account.deriveChild(RECEIVE);
+    const change = account.deriveChild(CHANGE);
+    account.wipePrivateData();
+    this.file.receive = { xpub: receive.publicExtendedKey, next: 0, used: 0 };
+    this.file.change = { xpub: change.publicExtendedKey, next: 0, used: 0 };
+    receive.wipePrivateData();
+    change.wipePrivateData();
+    this.file.secret = this.isEncrypted
+      ? {
+          encrypted: {
+            ...(secret as { encrypted: EncryptedSecret }).encrypted,
+            ...this.imported.sealSecret(seed),
+          },
+          bip32Seed: true,
+        }
+      : { seed: bytesToHex(seed) };
+    this.file.hdBirth = Math.floor(this.now() / 1000);
+    // The old chain's scripts are now imported keys; the new chain starts its lookahead.
+    for (const [hex, ref] of [...this.scripts]) if (ref.origin === 'hd') this.scripts.delete(hex);
+    this.branches = {
+      [RECEIVE]: HDKey.fromExtendedKey(this.file.receive.xpub),
+      [CHANGE]: HDKey.fromExtendedKey(this.file.change.xpub),
+    };
+    this.derived[RECEIVE] = 0;
+    this.derived[CHANGE] = 0;
+    this.indexImported();
+    this.extendLookahead(RECEIVE);
+    this.extendLookahead(CHANGE);
+    this.privateBranches?.[RECEIVE].wipePrivateData();
+    this.privateBranches?.[CHANGE].wipePrivateData();
+    this.masterKey?.wipePrivateData();
+    this.setPrivate(Uint8Array.from(seed));
+    this.save();
+    return true;
   }
 
   /** The extended private master key of the HD chain (BIP32 root of the mnemonic's seed). */

@@ -301,8 +301,31 @@ export abstract class WalletLedger extends WalletKeys {
 
   // --- coins, balances and history -----------------------------------------------------------
 
+  /** Core's AVOID_REUSE wallet flag (setwalletflag): coins of addresses spent from are kept apart. */
+  get avoidReuse(): boolean {
+    return this.file.flags.avoid_reuse === true;
+  }
+
+  /**
+   * Output scripts (hex) the wallet has spent from (Core's IsSpentKey, there marked as each spend
+   * is added): read from every transaction the wallet holds, so no rescan is needed after
+   * setwalletflag.
+   */
+  private usedScripts(): Set<string> {
+    const used = new Set<string>();
+    for (const { tx } of this.txs.values()) {
+      if (tx.isCoinbase()) continue;
+      for (const i of tx.inputs) {
+        const o = this.ownedOutput(i.prevout);
+        if (o !== null) used.add(bytesToHex(o.out.scriptPubKey));
+      }
+    }
+    return used;
+  }
+
   /** Unspent coins (not spent by any wallet transaction, confirmed or not). */
   listCoins(): Coin[] {
+    const used = this.usedScripts();
     const coins: Coin[] = [];
     for (const [txid, { tx, rec }] of this.txs) {
       const depth = this.depth(rec);
@@ -320,7 +343,7 @@ export abstract class WalletLedger extends WalletKeys {
         if (ref === undefined) return;
         const outpoint = new OutPoint(tx.txid(), vout);
         if (this.isSpent(outpoint)) return;
-        coins.push(this.coinJson(outpoint, out, ref, depth, coinbase, trusted, immature));
+        coins.push(this.coinJson(outpoint, out, ref, depth, coinbase, trusted, immature, used));
       });
     }
     return coins;
@@ -334,6 +357,7 @@ export abstract class WalletLedger extends WalletKeys {
     coinbase: boolean,
     trusted: boolean,
     immature: boolean,
+    used: Set<string>,
   ): Coin {
     return {
       outpoint,
@@ -351,6 +375,7 @@ export abstract class WalletLedger extends WalletKeys {
       coinbase,
       trusted,
       immature,
+      used: used.has(bytesToHex(out.scriptPubKey)),
     };
   }
 
@@ -362,7 +387,7 @@ export abstract class WalletLedger extends WalletKeys {
     const coinbase = o.st.tx.isCoinbase();
     const immature = coinbase && depth <= this.opts.coinbaseMaturity;
     const trusted = !immature && (depth > 0 || this.fromMe(o.st.tx));
-    return this.coinJson(op, o.out, o.ref, depth, coinbase, trusted, immature);
+    return this.coinJson(op, o.out, o.ref, depth, coinbase, trusted, immature, this.usedScripts());
   }
 
   /** Whether an output script pays the change branch. */
@@ -370,12 +395,17 @@ export abstract class WalletLedger extends WalletKeys {
     return this.scripts.get(bytesToHex(script))?.branch === CHANGE;
   }
 
-  /** The balances of the coins the wallet can sign for, or (watchOnly) of the watch-only ones. */
-  getBalances(watchOnly = false): Balances {
+  /**
+   * The balances of the coins the wallet can sign for, or (watchOnly) of the watch-only ones. With
+   * avoidReuse (default: the wallet's flag) mature coins of used addresses count in `used` only.
+   */
+  getBalances(watchOnly = false, avoidReuse = this.avoidReuse): Balances {
     const b: Balances = { trusted: 0n, untrustedPending: 0n, immature: 0n };
+    if (avoidReuse) b.used = 0n;
     for (const c of this.listCoins()) {
       if (c.spendable === watchOnly) continue;
       if (c.immature) b.immature += c.value;
+      else if (b.used !== undefined && c.used) b.used += c.value;
       else if (c.trusted) b.trusted += c.value;
       else b.untrustedPending += c.value;
     }

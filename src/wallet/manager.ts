@@ -133,7 +133,12 @@ export class WalletManager {
 
   async create(
     name: string,
-    opts: { passphrase?: string; mnemonic?: string; scrypt?: { N: number; r: number; p: number } } = {},
+    opts: {
+      passphrase?: string;
+      mnemonic?: string;
+      scrypt?: { N: number; r: number; p: number };
+      avoidReuse?: boolean;
+    } = {},
   ) {
     const path = this.pathOf(name);
     if (existsSync(path) || this.loaded.has(name)) throw new WalletExistsError(name);

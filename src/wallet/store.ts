@@ -1,8 +1,10 @@
 // Wallet file I/O: JSON in DATADIR/wallets/<name>.json, written atomically (storage/atomic-file.ts:
 // temp file, fsync, rename, folder fsync) with mode 0600 so a crash never leaves half a wallet. Fails with WalletFileError
 // naming the file and what is wrong with it. Version 2 added imported keys and watched scripts
-// (importprivkey, importaddress, addmultisigaddress) and the wallet flags; a version 1 file is
-// read as a version 2 one with none, and written back as version 2.
+// (importprivkey, importaddress, addmultisigaddress) and the wallet flags; version 3 the HD seed
+// as raw BIP32 seed bytes (sethdseed) beside the mnemonic, the HD chain's birth time and the HD
+// path of a key kept from a replaced chain. An older file is read as the current version with
+// none of these, and written back as the current version (upgradewallet reports the step).
 import { readFileSync } from 'node:fs';
 import { HDKey } from '@scure/bip32';
 import { z } from 'zod';
@@ -72,7 +74,7 @@ const txRecord = z.object({
 });
 
 /** The current version; older files are migrated when read. */
-export const WALLET_FILE_VERSION = 2;
+export const WALLET_FILE_VERSION = 3;
 
 /** An imported private key sealed under the wallet's passphrase key (keystore.ts seal). */
 const sealedBox = z.object({ iv: hexBytes(12), tag: hexBytes(16), ciphertext: hex });
@@ -85,6 +87,9 @@ const importedKey = z.object({
   secret: z.union([z.object({ plain: hexBytes(32) }), z.object({ sealed: sealedBox })]).optional(),
   /** Seconds since the epoch: the key's birth (rescans start there). */
   time: z.number().int().min(0),
+  /** A key of an HD chain that sethdseed replaced: its path, and whether it was a change key. */
+  hdkeypath: z.string().max(100).optional(),
+  change: z.boolean().optional(),
 });
 const importedScript = z.object({
   /** A watched output script (importaddress), or the P2SH script of a redeem script. */
@@ -96,16 +101,21 @@ const importedScript = z.object({
 export const walletFileSchema = z
   .object({
     format: z.literal('tally-wallet'),
-    version: z.union([z.literal(1), z.literal(2)]),
+    version: z.union([z.literal(1), z.literal(2), z.literal(3)]),
     network: z.string(),
     coinType: z.number().int().min(0).max(MAX_INDEX),
     gap: z.number().int().min(1).max(1000),
+    // The HD chain's secret: a BIP39 mnemonic, or (after sethdseed) a BIP32 seed of 32 bytes, in
+    // clear or encrypted (bip32Seed: the encrypted bytes are the seed, else the mnemonic's text).
     secret: z.union([
-      z.object({ encrypted }),
+      z.object({ encrypted, bip32Seed: z.literal(true).optional() }),
       z.object({
         mnemonic: z.string().refine((m) => parses(() => normalizeMnemonic(m)), 'not a valid mnemonic'),
       }),
+      z.object({ seed: hexBytes(32) }),
     ]),
+    /** When the HD chain's first key was made (seconds); absent when unknown (restored from a phrase). */
+    hdBirth: z.number().int().min(0).optional(),
     receive: branch,
     change: branch,
     labels: z.record(z.string(), z.string()),
@@ -124,10 +134,10 @@ export const walletFileSchema = z
         ctx.addIssue({ code: 'custom', path: [b, 'next'], message: 'address index past the BIP32 limit' });
     }
   })
-  // Migration: version 1 had no imported keys nor flags.
+  // Migration: version 1 had no imported keys nor flags. `version` stays the one read (upgradewallet
+  // reports it); the file is written as WALLET_FILE_VERSION.
   .transform((f) => ({
     ...f,
-    version: WALLET_FILE_VERSION,
     imported: f.imported ?? { keys: [], scripts: [] },
     flags: f.flags ?? {},
   }));

@@ -36,6 +36,8 @@ export interface CreateOptions extends WalletOptions {
   mnemonic?: string;
   gap?: number;
   scrypt?: { N: number; r: number; p: number };
+  /** createwallet's avoid_reuse: the wallet starts with Core's AVOID_REUSE flag set. */
+  avoidReuse?: boolean;
 }
 
 export interface Coin {
@@ -60,12 +62,16 @@ export interface Coin {
   /** Spendable now: mature, and confirmed or our own unconfirmed change. */
   trusted: boolean;
   immature: boolean;
+  /** Its address was spent from before (Core's IsSpentKey): avoid_reuse keeps it out of sends. */
+  used: boolean;
 }
 
 export interface Balances {
   trusted: bigint;
   untrustedPending: bigint;
   immature: bigint;
+  /** Trusted and pending coins of used addresses, counted apart while avoiding reuse (only then). */
+  used?: bigint;
 }
 
 /** What the wallet knows of an output script (getaddressinfo). */

@@ -26,7 +26,7 @@ import {
 } from './keys.js';
 import { WrongPassphraseError, calibrateScrypt, encryptSecret } from './keystore.js';
 import { WalletError, WalletLockedError, WalletWriteError } from './errors.js';
-import { WalletFile, readWalletFile } from './store.js';
+import { WALLET_FILE_VERSION, WalletFile, readWalletFile } from './store.js';
 
 export const DEFAULT_GAP = 20;
 
@@ -74,7 +74,7 @@ export class Wallet extends WalletLedger {
         : { mnemonic };
     const file: WalletFile = {
       format: 'tally-wallet',
-      version: 2,
+      version: WALLET_FILE_VERSION,
       network: opts.network,
       coinType,
       gap: opts.gap ?? DEFAULT_GAP,
@@ -85,7 +85,9 @@ export class Wallet extends WalletLedger {
       tip: null,
       txs: {},
       imported: { keys: [], scripts: [] },
-      flags: {},
+      flags: opts.avoidReuse === true ? { avoid_reuse: true } : {},
+      // A new phrase's keys are born now; a restored one's birth is unknown (rescans start at 0).
+      ...(opts.mnemonic === undefined ? { hdBirth: Math.floor((opts.now ?? Date.now)() / 1000) } : {}),
     };
     account.wipePrivateData();
     const wallet = new Wallet(file, opts);
@@ -106,15 +108,23 @@ export class Wallet extends WalletLedger {
 
   /**
    * Coins a payment may spend: mature, confirmed or our own unconfirmed change, not locked, and
-   * ones the wallet can sign for (or, includeWatching, watch-only ones it knows how to spend).
+   * ones the wallet can sign for (or, includeWatching, watch-only ones it knows how to spend);
+   * with avoidReuse (default: the wallet's avoid_reuse flag) none of an address spent from.
    */
-  spendableCoins(includeWatching = false): Coin[] {
+  spendableCoins(includeWatching = false, avoidReuse = this.avoidReuse): Coin[] {
     return this.listCoins().filter(
       (c) =>
         c.trusted &&
         (c.spendable || (includeWatching && c.solvable)) &&
+        !(avoidReuse && c.used) &&
         !this.lockedCoins.has(`${c.txid}:${c.vout}`),
     );
+  }
+
+  /** setwalletflag avoid_reuse. */
+  setAvoidReuse(on: boolean): void {
+    this.file.flags.avoid_reuse = on;
+    this.save();
   }
 
   /**

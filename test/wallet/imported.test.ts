@@ -1,4 +1,4 @@
-// Imported keys in the wallet file (issue 15): a version 1 file is read as version 2 and written
+// Imported keys in the wallet file (issue 15): a version 1 file is read as the current version and written
 // back so; encryptwallet seals a key imported in clear, lock forgets it and unlock opens it again;
 // a damaged imported key fails with one WalletFileError naming the field.
 import { test } from 'node:test';
@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex } from '../../src/primitives/bytes.js';
-import { WalletFileError } from '../../src/wallet/store.js';
+import { WALLET_FILE_VERSION, WalletFileError } from '../../src/wallet/store.js';
 import { Wallet, WalletLockedError } from '../../src/wallet/wallet.js';
 
 const PREFIXES = { pubkeyHash: 111, scriptHash: 196, wif: 239 };
@@ -24,7 +24,7 @@ async function withWallet(fn: (path: string, opts: Parameters<typeof Wallet.load
   }
 }
 
-test('a version 1 wallet file is read as version 2 with no imports and written back as version 2', async () => {
+test('a version 1 wallet file is read with no imports and written back as the current version', async () => {
   await withWallet(async (path, opts) => {
     const { wallet } = await Wallet.create(opts);
     const address = wallet.getNewAddress('a');
@@ -38,7 +38,7 @@ test('a version 1 wallet file is read as version 2 with no imports and written b
     assert.equal(loaded.hasWatchOnly, false);
     loaded.save();
     const v2 = JSON.parse(readFileSync(path, 'utf8'));
-    assert.equal(v2.version, 2);
+    assert.equal(v2.version, WALLET_FILE_VERSION);
     assert.deepEqual(v2.imported, { keys: [], scripts: [] });
   });
 });
