@@ -130,6 +130,7 @@ test('the explorer shows what RPC shows, searches, and updates live', { timeout:
   const pool = await node.rpc<{ size: number }>('getmempoolinfo');
   assert.equal(await text(page, '#pool-size'), String(pool.size));
   assert.ok((await text(page, '#pool-txs')).includes(pending));
+  await shot(page, 'mempool');
 
   // Peers: a raw peer connected, the page lists it as getpeerinfo does.
   const peer = await RawPeer.handshake(node.p2pUrl);
@@ -138,6 +139,7 @@ test('the explorer shows what RPC shows, searches, and updates live', { timeout:
   await page.waitForSelector('#peer-list');
   assert.equal(await text(page, '#peer-count'), String(peerInfo.length));
   assert.ok((await text(page, '#peer-list')).includes('/raw-peer/'));
+  await shot(page, 'peers');
   peer.terminate();
 
   // Supervision: a double spend of the pool transaction (paying no fee, so refused) is shown.
@@ -156,6 +158,8 @@ test('the explorer shows what RPC shows, searches, and updates live', { timeout:
   await page.goto(url);
   await page.waitForSelector('#alerts li', { timeout: 20_000 });
   assert.match(await text(page, '#alerts'), new RegExp(`double-spend.*${pending}`));
+  await page.locator('#alerts').scrollIntoViewIfNeeded();
+  await shot(page, 'alerts');
 
   // A block mined while the front page is open appears in it without a reload.
   await page.goto(url);
