@@ -144,7 +144,8 @@ export function addNetworkCommand(program: Command, io: CliIO, json: () => boole
       if (existsSync(out) && !o.force) throw new Error(`${out} appeared while mining; nothing written`);
       writeFileAtomic(out, JSON.stringify(created.file, null, 2) + '\n', { mode: 0o644 });
       io.stderr.write(
-        `genesis mined in ${created.seconds.toFixed(1)} s (${created.hashes} hashes); wrote ${out}\n` +
+        `genesis mined in ${created.seconds.toFixed(1)} s (${created.hashes} hashes on ${created.threads} ` +
+          `thread${created.threads === 1 ? '' : 's'}); wrote ${out}\n` +
           `run it: tally node --chain ${out} (give the file to whoever joins; they check the genesis hash)\n`,
       );
       printDescription(io, describeNetwork(created.params, out), json());

@@ -59,6 +59,8 @@ export interface CreatedNetwork {
   file: Record<string, NetworkJson>;
   params: ChainParams;
   hashes: number;
+  /** Mining threads used (one per core unless told). */
+  threads: number;
   seconds: number;
 }
 
@@ -130,7 +132,8 @@ export async function createNetwork(o: CreateNetworkOptions): Promise<CreatedNet
     seeds: o.seeds ?? [],
   };
 
-  const miner = Miner.create({ threads: o.threads ?? availableParallelism() });
+  const threads = o.threads ?? availableParallelism();
+  const miner = Miner.create({ threads });
   const started = performance.now();
   try {
     await miner.ready();
@@ -157,6 +160,7 @@ export async function createNetwork(o: CreateNetworkOptions): Promise<CreatedNet
         file,
         params: parseNetworkFile(file, `${o.name}.json`),
         hashes: miner.hashes,
+        threads,
         seconds: (performance.now() - started) / 1000,
       };
     }

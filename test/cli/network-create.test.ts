@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/node/config.js';
 import { runTally } from '../integration/cluster.js';
@@ -54,8 +54,17 @@ test('every rule flag of `tally network create` is in the file `tally network sh
   assert.equal(d.subsidy, '12.50000000');
   assert.deepEqual(d.prefixes, { pubkeyHash: 38, scriptHash: 50, wif: 166 });
   assert.match(String(d.genesis_message), /^guild: a Tally network created .*, 120 s blocks$/);
+  assert.match(created.stderr, /genesis mined in .* hashes on 1 thread\); wrote /);
   // Mined at creation time, so ASERT starts on schedule.
   assert.ok(Math.abs(Date.parse(String(d.genesis_time)) - Date.now()) < 5 * 60_000, String(d.genesis_time));
+});
+
+test('the genesis block is mined on all cores unless --threads says otherwise', async () => {
+  const out = join(dir, 'cores.json');
+  const r = await runTally(['network', 'create', 'cores', '--pow-limit', '207fffff', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const n = availableParallelism();
+  assert.match(r.stderr, new RegExp(`hashes on ${n} thread${n === 1 ? '' : 's'}\\); wrote `));
 });
 
 test('a bad rule value is one line naming the flag, and no file', async () => {
