@@ -100,6 +100,12 @@ test('the explorer shows what RPC shows, searches, and updates live', { timeout:
   assert.equal(await text(page, '#block-ntx'), String(block.nTx));
   assert.equal(await text(page, '#block-confirmations'), String(block.confirmations));
   await shot(page, 'block');
+  // The same block by its hash; a string that is nothing says so.
+  await search(page, block.hash, new RegExp(`^#/block/${block.hash}$`));
+  assert.equal(await text(page, '#block-ntx'), String(block.nTx));
+  const nothing = await fetch(`${url}api/search?q=nothing-here`);
+  assert.equal(nothing.status, 404);
+  assert.match(await nothing.text(), /no block, transaction or address matches "nothing-here"/);
 
   // A transaction by txid: its inputs show the outputs they spend.
   await search(page, paid, /^#\/tx\//);
