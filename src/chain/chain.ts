@@ -18,7 +18,7 @@ import { BlockTree } from './tree.js';
 import { computeUtxoStats } from './coin-stats.js';
 import { Activation } from './activation.js';
 import { type StartupDeps, loadChain, verifyRecent } from './startup.js';
-import { Pruner } from './prune.js';
+import { Pruner, pruneAfterHeight } from './prune.js';
 import { DownloadPlanner } from './download.js';
 import type {
   ChainEvents,
@@ -97,6 +97,7 @@ export class Chain extends EventEmitter<ChainEvents> {
         : new Pruner(
             { tree: this.tree, store: this.store, activation: this.act, log },
             opts.pruneTargetBytes,
+            opts.pruneAfterHeight ?? pruneAfterHeight(this.params.name),
           );
     this.startup = {
       tree: this.tree,

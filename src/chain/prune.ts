@@ -17,6 +17,15 @@ export const MIN_BLOCKS_TO_KEEP = 288;
 /** Core's PRUNE_LOCK_BUFFER: blocks below a prune lock's height also kept (an index may step back). */
 export const PRUNE_LOCK_BUFFER = 10;
 
+/** Core's PruneAfterHeight per network: automatic pruning waits until the chain is taller.
+ * Regtest's is 100 with small test block files (Core's -fastprune); a network of one's own takes
+ * 1,000 (as Core's signet and testnet). pruneblockchain does not wait, as Core's manual pruning. */
+export function pruneAfterHeight(network: string, fastPrune = false): number {
+  if (network === 'main' || network === 'bitcoin') return 100_000;
+  if (network === 'regtest' && fastPrune) return 100;
+  return 1_000;
+}
+
 export interface PruneDeps {
   tree: BlockTree;
   store: ChainStore;
@@ -28,10 +37,12 @@ export class Pruner {
   /** Core's m_prune_locks: per index, its best block's height (height_first). */
   private readonly locks = new Map<string, number>();
 
-  /** @param targetBytes automatic target for the block and undo files; 0: only on request. */
+  /** @param targetBytes automatic target for the block and undo files; 0: only on request.
+   * @param afterHeight no automatic pruning while the tip is at or below it (PruneAfterHeight). */
   constructor(
     private readonly d: PruneDeps,
     readonly targetBytes: number,
+    private readonly afterHeight: number,
   ) {}
 
   /** Core's PRUNE_TARGET_MANUAL (prune=1). */
@@ -41,7 +52,8 @@ export class Pruner {
 
   /** After the tip moved: prunes the oldest files while the files are over the target. */
   async auto(): Promise<void> {
-    if (!this.automatic || this.d.store.blockFilesBytes() < this.targetBytes) return;
+    if (!this.automatic || this.d.tree.height <= this.afterHeight) return;
+    if (this.d.store.blockFilesBytes() < this.targetBytes) return;
     await this.prune(() => {
       let usage = this.d.store.blockFilesBytes();
       const files: number[] = [];

@@ -34,6 +34,9 @@ export interface ChainOptions {
   /** Prune mode (Core's -prune): the automatic target for block and undo files in bytes, 0 for
    * pruneblockchain only. Undefined: every block is kept. */
   pruneTargetBytes?: number;
+  /** No automatic pruning at or below this height (Core's PruneAfterHeight). Default: the
+   * network's (prune.ts's pruneAfterHeight). */
+  pruneAfterHeight?: number;
   /** Orphan blocks held at most. Default 100. */
   maxOrphans?: number;
   /** Entries of the script-execution cache. Default 100,000. */

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Chain } from '../chain/chain.js';
+import { pruneAfterHeight } from '../chain/prune.js';
 import type { ChainParams } from '../consensus/params.js';
 import { paramsOf } from './network-file.js';
 import { registerMethods } from './rpc-wiring.js';
@@ -138,6 +139,8 @@ export async function startNode(config: NodeConfig, opts: NodeStartOptions = {})
       reindex: config['reindex-chainstate'] && !config.reindex,
       checkBlocks: config.checkblocks,
       pruneTargetBytes: pruneTargetBytes(config.prune),
+      // Small test block files are Core's -fastprune, which lowers regtest's PruneAfterHeight.
+      pruneAfterHeight: pruneAfterHeight(params.name, testBlockFileSize() !== undefined),
       logger: chainLog,
       activate: false,
     });

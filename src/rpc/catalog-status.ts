@@ -68,8 +68,6 @@ const DIFFERS: Record<string, string> = {
   verifychain: 'levels 3 and 4 are checked as level 2',
   verifytxoutproof:
     'bytes that are not a merkle block (trailing bytes included) are -1 "Invalid proof: …" (Core: -1 with its stream error)',
-  pruneblockchain:
-    "no PruneAfterHeight: a chain of any length may be pruned (Core's regtest waits for 1,000 blocks)",
   importmempool: 'apply_unbroadcast_set changes nothing: Tally keeps no unbroadcast set',
   submitpackage:
     "a parent below the min relay fee may enter with its child (Core v29: TRUC only); no package RBF; tx-results lists unevaluated transactions (Core's loop skips them)",
