@@ -45,7 +45,6 @@ const ABSENT: Record<string, string> = {
       .map((m) => [m, HOOK]),
   ),
   estimaterawfee: 'the fee estimator keeps one horizon, not three (estimatesmartfee answers)',
-  simulaterawtransaction: "not built: the wallet's balance changes are shown by gettransaction",
 };
 
 /** Planned (other work of issues 14 and 15): listed, not yet checked as served. */
@@ -91,6 +90,8 @@ const DIFFERS: Record<string, string> = {
   getrawchangeaddress: 'legacy (P2PKH) addresses only',
   fundrawtransaction:
     'preset inputs must be wallet coins (no external inputs, solving_data or input_weights); include_unsafe, minconf, maxconf, max_tx_weight and replaceable are accepted and ignored (new inputs always signal BIP125)',
+  simulaterawtransaction:
+    "an input is looked for in the wallet's coins and the UTXO set, not among other pool transactions' outputs (-8 missing)",
   importmulti: 'no descriptors or witness scripts (-8); at most 10,000 requests a call (Core has no bound)',
   dumpwallet: 'adds Tally\'s own "watchonly=1" and "pubkey=1" lines for watched scripts and keys',
   restorewallet: 'restores a backupwallet file (a Tally wallet file), not a Core database',

@@ -4,6 +4,7 @@
 // (fund.ts), under the wallet's send lock so a send in flight keeps its coins.
 import { AddressError, addressToScript } from '../primitives/address.js';
 import { bytesToHex } from '../primitives/bytes.js';
+import { OutPoint } from '../primitives/tx.js';
 import { InsufficientFundsError } from '../wallet/coinselect.js';
 import { checkMaxTxFee, DEFAULT_MAX_TX_FEE, fundOutputs, type PresetInput } from '../wallet/fund.js';
 import { WalletError } from '../wallet/wallet.js';
@@ -186,4 +187,77 @@ export function subtractFeeOutputs(v: unknown, outputs: number): number[] {
     seen.add(p);
   }
   return [...seen];
+}
+
+/**
+ * simulaterawtransaction as Core v29: the change in the wallet's balance if the transactions were
+ * accepted in order, each input found among the earlier ones' outputs, the wallet's coins or the
+ * UTXO set (not spent in the pool), else Core's -8.
+ */
+export function registerSimulateMethod(server: RpcServer, deps: WalletRpcDeps): void {
+  const reg = walletRegistrar(server, deps.wallets);
+  reg(
+    'simulaterawtransaction',
+    ['rawtxs', 'options'],
+    "The change in the wallet's balance if the raw transactions were accepted, in order. options: " +
+      '{include_watchonly}. Result: {balance_change}.',
+    async (r, _c, w) => {
+      const wallet = w();
+      const raws = r.has(0) ? r.array(0) : [];
+      const options = r.has(1) ? r.object(1) : {};
+      for (const k of Object.keys(options))
+        if (k !== 'include_watchonly') throw new RpcError(RpcCode.TYPE_ERROR, `Unexpected key ${k}`);
+      const watch =
+        options.include_watchonly === undefined
+          ? false
+          : bool(options.include_watchonly, 'include_watchonly');
+      const txs = raws.map((h) => {
+        if (typeof h !== 'string') throw new RpcError(RpcCode.TYPE_ERROR, 'rawtxs: expected hex strings');
+        return decodeTx(h, 'Transaction hex string decoding failure.');
+      });
+      const missing = () =>
+        new RpcError(
+          RpcCode.INVALID_PARAMETER,
+          'One or more transaction inputs are missing or have been spent already',
+        );
+      // Every outpoint the chain is asked about, in one read; what the wallet sees after it.
+      const ops = txs.flatMap((tx) => tx.inputs.map((i) => i.prevout));
+      const chainCoins = deps.chain === undefined ? [] : await deps.chain.getCoins(ops);
+      const inChain = new Set(ops.filter((_, n) => chainCoins[n] !== undefined).map((op) => op.key()));
+      const mine = (spendable: boolean) => spendable || watch;
+      const walletCoins = new Map(wallet.listCoins().map((c) => [c.outpoint.key(), c]));
+      const spent = new Set<string>();
+      const created = new Map<string, bigint>();
+      let change = 0n;
+      for (const tx of txs) {
+        for (const { prevout } of tx.inputs) {
+          const key = prevout.key();
+          if (spent.has(key))
+            throw new RpcError(
+              RpcCode.INVALID_PARAMETER,
+              'Transaction(s) are spending the same output more than once',
+            );
+          const made = created.get(key);
+          if (made !== undefined) {
+            change -= made;
+            created.delete(key);
+          } else {
+            if (deps.mempoolSpender?.(prevout) !== undefined) throw missing();
+            const coin = walletCoins.get(key);
+            if (coin !== undefined) change -= mine(coin.spendable) ? coin.value : 0n;
+            else if (!inChain.has(key)) throw missing();
+          }
+          spent.add(key);
+        }
+        const txid = tx.txid();
+        tx.outputs.forEach((out, i) => {
+          const info = wallet.scriptInfo(out.scriptPubKey);
+          const value = info !== null && mine(info.spendable) ? out.value : 0n;
+          created.set(new OutPoint(txid, i).key(), value);
+          change += value;
+        });
+      }
+      return { balance_change: new JsonAmount(change) };
+    },
+  );
 }

@@ -27,7 +27,7 @@ import { registerWalletImportMethods } from './wallet-import-methods.js';
 import { registerWalletInfoMethods } from './wallet-info-methods.js';
 import { registerWalletKeyMethods } from './wallet-keys-methods.js';
 import { registerWalletSendMethods } from './wallet-send-methods.js';
-import { registerWalletFundMethods } from './wallet-fund-methods.js';
+import { registerSimulateMethod, registerWalletFundMethods } from './wallet-fund-methods.js';
 
 export { walletName, walletRpcError, type WalletRpcDeps } from './wallet-common.js';
 
@@ -367,6 +367,7 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
   });
   registerWalletSendMethods(server, deps);
   registerWalletFundMethods(server, deps);
+  registerSimulateMethod(server, deps);
   registerWalletInfoMethods(server, deps);
   registerWalletKeyMethods(server, deps);
   registerWalletImportMethods(server, deps);

@@ -277,3 +277,58 @@ test('addmultisigaddress: the wallet watches the P2SH address, signs its share, 
     rpcFails(-5, /^Unknown address type 'bech32'$/),
   );
 });
+
+test("simulaterawtransaction: the wallet's balance change over transactions in order; Core's errors", async () => {
+  const { node } = await startWalletNode(102);
+  const rpc = node.rpc.bind(node);
+  const other = encodeAddress('pubkeyhash', new Uint8Array(20).fill(5), getParams('regtest').prefixes);
+  const own = await rpc<string>('getnewaddress');
+  const signedTx = async (to: string, amount: number) => {
+    const f = await rpc<Funded>('fundrawtransaction', [
+      await rpc('createrawtransaction', [[], { [to]: amount }]),
+    ]);
+    const s = await rpc<{ hex: string }>('signrawtransactionwithwallet', [f.hex]);
+    const d = await rpc<Decoded & { txid: string }>('decoderawtransaction', [s.hex]);
+    return {
+      hex: s.hex,
+      fee: sats(f.fee),
+      txid: d.txid,
+      vout: d.vout.findIndex((o) => o.scriptPubKey.address === to),
+    };
+  };
+  const change = async (hexes: string[], options?: object) =>
+    sats(
+      (await rpc<{ balance_change: number }>('simulaterawtransaction', options ? [hexes, options] : [hexes]))
+        .balance_change,
+    );
+
+  const out = await signedTx(other, 1);
+  assert.equal(await change([out.hex]), -(sats(1) + out.fee));
+  const self = await signedTx(own, 1);
+  assert.equal(await change([self.hex]), -self.fee);
+  // The second spends the first's output to us: both count, in order.
+  const next = await rpc<{ hex: string }>('signrawtransactionwithwallet', [
+    await rpc('createrawtransaction', [[{ txid: self.txid, vout: self.vout }], { [other]: 0.5 }]),
+  ]);
+  assert.equal(await change([self.hex, next.hex]), -self.fee - sats(1));
+  assert.equal(await change([]), 0);
+
+  // Watch-only outputs count with include_watchonly.
+  await rpc('importaddress', [other, '', false]);
+  assert.equal(await change([out.hex]), -(sats(1) + out.fee));
+  assert.equal(await change([out.hex], { include_watchonly: true }), -out.fee);
+
+  await assert.rejects(
+    change([self.hex, self.hex]),
+    rpcFails(-8, /^Transaction\(s\) are spending the same output more than once$/),
+  );
+  await assert.rejects(
+    change([next.hex]),
+    rpcFails(-8, /^One or more transaction inputs are missing or have been spent already$/),
+  );
+  await assert.rejects(change(['zz']), rpcFails(-22, /^Transaction hex string decoding failure\.$/));
+  await assert.rejects(change([out.hex], { bogus: true }), rpcFails(-3, /^Unexpected key bogus$/));
+  // Once in the pool, its inputs are spent.
+  await rpc('sendrawtransaction', [out.hex]);
+  await assert.rejects(change([out.hex]), rpcFails(-8, /spent already$/));
+});
