@@ -1,7 +1,8 @@
 // fundrawtransaction against a real node (issue 15): a raw transaction gets wallet coins and change
 // and, signed by the wallet, is accepted by the pool at the fee the call reported; preset inputs are
 // kept (add_inputs false funds from them alone), changeAddress/changePosition place the change,
-// subtractFeeFromOutputs makes the recipient pay, lockUnspents locks what was added; Core's errors.
+// subtractFeeFromOutputs makes the recipient pay, lockUnspents locks what was added, includeWatching
+// spends a solvable watch-only coin; Core's errors.
 // subtractfeefromamount in the sends; addmultisigaddress (watched, signed, spent; a partial share).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,6 +105,30 @@ test('fundrawtransaction: funds, places change, keeps preset inputs, subtracts t
       locked.some((l) => l.txid === i.txid && l.vout === i.vout),
       `${i.txid}:${i.vout} locked`,
     );
+
+  // includeWatching: with every coin it can sign for locked, a watch-only coin it knows how to
+  // spend (an imported public key's) funds the transaction only when asked.
+  const outsideKey = independentKey();
+  await rpc('importpubkey', [outsideKey.pubkey, '', false]);
+  const toWatched = await rpc<string>('sendtoaddress', [outsideKey.address, 5]);
+  await rpc('generatetoaddress', [1, other]);
+  await rpc('lockunspent', [true]);
+  const own = (await rpc<{ txid: string; vout: number; spendable: boolean }[]>('listunspent')).filter(
+    (u) => u.spendable,
+  );
+  await rpc('lockunspent', [false, own.map((u) => ({ txid: u.txid, vout: u.vout }))]);
+  await assert.rejects(rpc('fundrawtransaction', [raw]), rpcFails(-4, /^Insufficient funds$/));
+  const watching = await decode((await rpc<Funded>('fundrawtransaction', [raw, true])).hex);
+  assert.deepEqual(
+    watching.vin.map((i) => i.txid),
+    [toWatched],
+  );
+  assert.equal(
+    (await decode((await rpc<Funded>('fundrawtransaction', [raw, { includeWatching: true }])).hex)).vin[0]
+      .txid,
+    toWatched,
+  );
+  await rpc('lockunspent', [true]);
 
   // Core's errors.
   await assert.rejects(rpc('fundrawtransaction', ['zz']), rpcFails(-22, /^TX decode failed/));
