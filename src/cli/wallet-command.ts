@@ -1,8 +1,9 @@
 // The `tally wallet` subcommands beyond the basics in main.ts: sendmany, label, sign-message,
-// verify-message, bump-fee, lock-coin/unlock-coin/locked-coins. Each is one RPC method of the node
+// verify-message, bump-fee, lock-coin/unlock-coin/locked-coins, import, export, restore. Each is one RPC method of the node
 // (Core's), printed for people by default and as the raw result with --json. Fails with CliError
 // for bad arguments (one line, naming the argument); RPC errors are worded by errors.ts.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatCoins, parseCoins } from '../rpc/amount.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
@@ -250,5 +251,64 @@ export function addWalletCommands(wallet: Command, d: WalletCommandDeps): void {
         if (r.length === 0) out('no locked coins');
         for (const c of r) out(`${c.txid}:${c.vout}`);
       });
+    });
+  wallet
+    .command('export')
+    .description("write every key of the wallet to FILE in Core's dumpwallet text format (keep it secret)")
+    .argument('<file>', 'file path; a relative one is taken from the current directory')
+    .option('--force', 'replace FILE if it exists')
+    .action(async (file: string, o: { force?: boolean }) => {
+      // The node writes it: send an absolute path.
+      const path = resolve(file);
+      if (existsSync(path)) {
+        if (o.force !== true)
+          throw new CliError(`${path} exists: choose another file, or add --force to replace it`);
+        rmSync(path);
+      }
+      const r = await call<{ filename: string }>('dumpwallet', [path]);
+      emit(r, () => out(`Keys written to ${r.filename}: anyone holding this file can spend the coins.`));
+    });
+  wallet
+    .command('import')
+    .description('import a WIF private key, an address to watch, or a `tally wallet export` file')
+    .argument('<what>', 'a WIF key, an address, or the path of an export (dumpwallet) file')
+    .option('--label <label>', 'label for an imported key or address')
+    .action(async (what: string, o: { label?: string }) => {
+      const path = resolve(what);
+      if (existsSync(path)) {
+        await call('importwallet', [path]);
+        emit(null, () => out(`Imported the keys of ${path}.`));
+        return;
+      }
+      // An address is not a key: try it as one first, then as an address (one error line if neither).
+      const asKey = await call('importprivkey', [what, o.label ?? '']).then(
+        () => true,
+        (e: unknown) => {
+          if ((e as { code?: number }).code !== -5) throw e;
+          return false;
+        },
+      );
+      if (!asKey)
+        await call('importaddress', [what, o.label ?? '']).catch((e: unknown) => {
+          if ((e as { code?: number }).code !== -5) throw e;
+          throw new CliError(
+            `cannot import ${what}: not a private key (WIF), an address of this network, nor a file`,
+          );
+        });
+      emit(null, () => out(asKey ? 'Private key imported.' : `Watching ${what} (watch-only).`));
+    });
+  wallet
+    .command('restore')
+    .description('make a `tally wallet backup` file a loaded wallet of this node')
+    .argument('<file>', 'the backup file')
+    .option('--name <name>', 'the new wallet name (default: the file name without .json)')
+    .action(async (file: string, o: { name?: string }) => {
+      const path = resolve(file);
+      const name = o.name ?? (path.split('/').pop() ?? 'restored').replace(/\.json$/, '');
+      await call('restorewallet', [name, path]).catch((e: unknown) => {
+        if ((e as { code?: number }).code !== -36) throw e;
+        throw new CliError(`a wallet named "${name}" exists already: choose another with --name NAME`);
+      });
+      emit({ name }, () => out(`Restored wallet "${name}" from ${path}.`));
     });
 }

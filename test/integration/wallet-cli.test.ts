@@ -13,7 +13,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { runCli } from '../../src/cli/main.js';
 import { getParams } from '../../src/consensus/params.js';
 import { encodeAddress } from '../../src/primitives/address.js';
-import { startNode, stopAll, type TallyProcess } from './cluster.js';
+import { startNode, stopAll, walletRpc, type TallyProcess } from './cluster.js';
 
 const files = mkdtempSync(join(tmpdir(), 'tally-wallet-cli-'));
 after(async () => {
@@ -183,5 +183,53 @@ test('tally wallet: the new subcommands and one-line errors in the command line 
   assertErrorLine(
     await tally('--wallet', 'nosuch', 'wallet', 'balance'),
     /^error: wallet "nosuch" is not loaded: run `tally wallet load nosuch`/,
+  );
+});
+
+test('tally wallet export, import (key, address, export file) and restore', async () => {
+  const node = await startNode({ args: ['--connect', '0'] });
+  const tally = tallyOf(node);
+  const w = (...a: string[]) => tally('--wallet', 'src', 'wallet', ...a);
+  assert.equal((await tally('wallet', 'create', '--name', 'src')).code, 0);
+  const addr = (await w('address', '--label', 'kept')).out.trim();
+  await node.rpc('generatetoaddress', [101, addr]);
+  const balance = (await w('balance')).out;
+
+  const dump = join(files, 'export.txt');
+  const exported = await w('export', dump);
+  assert.equal(exported.code, 0, exported.err);
+  assert.match(readFileSync(dump, 'utf8'), /^# Wallet dump created by Tally\n/);
+  assertErrorLine(await w('export', dump), /exists: choose another file, or add --force to replace it\n$/);
+  assert.equal((await w('export', dump, '--force')).code, 0);
+
+  // A fresh wallet imports the export file: same balance.
+  assert.equal((await tally('wallet', 'create', '--name', 'dst')).code, 0);
+  const d = (...a: string[]) => tally('--wallet', 'dst', 'wallet', ...a);
+  const imported = await d('import', dump);
+  assert.equal(imported.code, 0, imported.err);
+  assert.equal((await d('balance')).out, balance);
+
+  // A WIF key and an address to watch.
+  const wif = await walletRpc(node, 'src')<string>('dumpprivkey', [addr]);
+  assert.equal((await tally('wallet', 'create', '--name', 'keys')).code, 0);
+  const k = (...a: string[]) => tally('--wallet', 'keys', 'wallet', ...a);
+  assert.match((await k('import', wif)).out, /^Private key imported\.\n$/);
+  const watched = (await w('address')).out.trim();
+  assert.match((await k('import', watched, '--label', 'theirs')).out, /watch-only/);
+  assertErrorLine(
+    await k('import', 'not-a-key-nor-address'),
+    /^error: cannot import not-a-key-nor-address: not a private key \(WIF\), an address of this network, nor a file\n$/,
+  );
+
+  // A backup restored under a new name.
+  const backup = join(files, 'src-backup.json');
+  assert.equal((await w('backup', backup)).code, 0);
+  const restored = await tally('wallet', 'restore', backup, '--name', 'copy');
+  assert.equal(restored.code, 0, restored.err);
+  assert.match(restored.out, /^Restored wallet "copy" from /);
+  assert.equal((await tally('--wallet', 'copy', 'wallet', 'balance')).out, balance);
+  assertErrorLine(
+    await tally('wallet', 'restore', backup, '--name', 'copy'),
+    /^error: a wallet named "copy" exists already: choose another with --name NAME\n$/,
   );
 });
