@@ -4,8 +4,7 @@
 // on stderr ("error: ...") and a non-zero exit status, never a stack trace.
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
-import { existsSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { paramsOf } from '../node/network-file.js';
@@ -13,7 +12,7 @@ import { ConfigError, cookiePath, loadConfig, type NodeConfig } from '../node/co
 import { RpcClient, RpcConnectionError } from '../rpc/client.js';
 import { RpcError } from '../rpc/errors.js';
 import { CliError, oneLine, rpcErrorLine, withoutErrorPrefix } from './errors.js';
-import { addWalletCommands, coins, feeRateOption, importLabels } from './wallet-command.js';
+import { addWalletCommands, coins, destinationPath, feeRateOption, importLabels } from './wallet-command.js';
 import { prettyJsonText, resultText } from './json-text.js';
 import { readPassphrase } from './prompt.js';
 import { addNodeCommand, coreNetworkFlags } from './node-command.js';
@@ -303,10 +302,7 @@ export function buildProgram(io: CliIO): Command {
     .argument('<destination>', 'file path; a relative one is taken from the current directory')
     .option('--force', 'replace DESTINATION if it exists')
     .action(async (dest: string, o: { force?: boolean }) => {
-      // The node's working directory is not the user's: send an absolute path.
-      const destination = resolve(dest);
-      if (!o.force && existsSync(destination))
-        throw new CliError(`${destination} exists: choose another file, or add --force to replace it`);
+      const destination = destinationPath(dest, o.force);
       await call('backupwallet', [destination]);
       emit(null, () => out(`Wallet backed up to ${destination}.`));
     });

@@ -96,6 +96,17 @@ export async function importLabels(
   return entries.length;
 }
 
+/**
+ * The absolute path (the node writes the file, and its working directory is not the user's) of a
+ * file a wallet command is about to write; refuses one that exists unless --force was given.
+ */
+export function destinationPath(file: string, force: boolean | undefined): string {
+  const path = resolve(file);
+  if (force !== true && existsSync(path))
+    throw new CliError(`${path} exists: choose another file, or add --force to replace it`);
+  return path;
+}
+
 export function addWalletCommands(wallet: Command, d: WalletCommandDeps): void {
   const { call, emit, out } = d;
 
@@ -258,13 +269,9 @@ export function addWalletCommands(wallet: Command, d: WalletCommandDeps): void {
     .argument('<file>', 'file path; a relative one is taken from the current directory')
     .option('--force', 'replace FILE if it exists')
     .action(async (file: string, o: { force?: boolean }) => {
-      // The node writes it: send an absolute path.
-      const path = resolve(file);
-      if (existsSync(path)) {
-        if (o.force !== true)
-          throw new CliError(`${path} exists: choose another file, or add --force to replace it`);
-        rmSync(path);
-      }
+      const path = destinationPath(file, o.force);
+      // dumpwallet refuses an existing file (as Core's): --force has been given, so clear the way.
+      rmSync(path, { force: true });
       const r = await call<{ filename: string }>('dumpwallet', [path]);
       emit(r, () => out(`Keys written to ${r.filename}: anyone holding this file can spend the coins.`));
     });
