@@ -80,6 +80,33 @@ export function networkHashPs(chain: ChainPort, blocks: number, height: number):
   return Number(pb.chainWork - pb0.chainWork) / (maxTime - minTime);
 }
 
+/**
+ * The output script a block pays to, from what generatetoaddress ('address'), generatetodescriptor
+ * ('descriptor') or generateblock ('either': a descriptor, else an address) was given; -5 with
+ * Core's message when it is neither.
+ */
+function payoutScript(
+  text: string,
+  accept: 'address' | 'descriptor' | 'either',
+  prefixes: ChainParams['prefixes'],
+): Uint8Array {
+  if (accept === 'descriptor') return descriptorScript(rpcDescriptor(text, prefixes));
+  if (accept === 'either') {
+    try {
+      return descriptorScript(parseDescriptorText(text, prefixes));
+    } catch (e) {
+      if (!(e instanceof DescriptorError)) throw e;
+    }
+  }
+  try {
+    return addressToScript(text, prefixes);
+  } catch (e) {
+    if (!(e instanceof AddressError)) throw e;
+    const what = accept === 'either' ? 'address or descriptor' : 'address';
+    throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, `Error: Invalid ${what}`);
+  }
+}
+
 function decodeBlock(hex: string): Block {
   let block: Block;
   try {
@@ -282,15 +309,7 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): E
       const n = r.int(0, 0);
       const address = r.string(1);
       const maxTries = r.optInt(2, DEFAULT_MAX_TRIES, 1);
-      let script: Uint8Array;
-      try {
-        script = addressToScript(address, params.prefixes);
-      } catch (e) {
-        if (e instanceof AddressError)
-          throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Error: Invalid address');
-        throw e;
-      }
-      return producer.mineBlocks(n, script, { maxTries });
+      return producer.mineBlocks(n, payoutScript(address, 'address', params.prefixes), { maxTries });
     },
   );
 
@@ -301,7 +320,7 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): E
       'regtest) and returns their hashes; combo() pays its P2PKH output.',
     async (r) => {
       const n = r.int(0, 0);
-      const script = descriptorScript(rpcDescriptor(r.string(1), params.prefixes));
+      const script = payoutScript(r.string(1), 'descriptor', params.prefixes);
       const maxTries = r.optInt(2, DEFAULT_MAX_TRIES, 1);
       return producer.mineBlocks(n, script, { maxTries });
     },
@@ -314,17 +333,7 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): E
       'address or descriptor; returns its hash (and its hex when submit is false).',
     async (r) => {
       const output = r.string(0);
-      let script: Uint8Array;
-      try {
-        script = descriptorScript(parseDescriptorText(output, params.prefixes));
-      } catch (e) {
-        if (!(e instanceof DescriptorError)) throw e;
-        try {
-          script = addressToScript(output, params.prefixes);
-        } catch {
-          throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Error: Invalid address or descriptor');
-        }
-      }
+      const script = payoutScript(output, 'either', params.prefixes);
       const txs: Tx[] = [];
       for (const item of r.array(1)) {
         if (typeof item !== 'string')

@@ -86,4 +86,11 @@ test("generateblock: Core's errors", async () => {
   ];
   for (const [params, c, message] of fails)
     await assert.rejects(node.rpc('generateblock', params), code(c, message), JSON.stringify(params));
+  // The same payout parsing, each with Core's message: an address only, a descriptor only.
+  await assert.rejects(node.rpc('generatetoaddress', [1, 'nope']), code(-5, 'Error: Invalid address'));
+  await assert.rejects(
+    node.rpc('generatetoaddress', [1, `addr(${address})`]),
+    code(-5, 'Error: Invalid address'),
+  );
+  await assert.rejects(node.rpc('generatetodescriptor', [1, address]), code(-5, /./));
 });
