@@ -162,6 +162,9 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
           c.confirmations >= min &&
           c.confirmations <= max &&
           !c.immature &&
+          // Core's AvailableCoins skips locked coins (CoinFilterParams.skip_locked): listunspent
+          // does not show them; listlockunspent does.
+          !wallet.isLockedCoin(`${c.txid}:${c.vout}`) &&
           (only === null || only.has(c.address)),
       )
       .map((c) => ({
