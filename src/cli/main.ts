@@ -192,7 +192,7 @@ export function buildProgram(io: CliIO): Command {
     .action(async (o: CreateOptions) => {
       let passphrase = o.passphrase;
       if (o.askPassphrase) passphrase = await readPassphrase('New passphrase: ', io.stdin, io.stderr);
-      const r = await call<{ name: string; warning: string; mnemonic: string }>('createwallet', {
+      const r = await call<{ name: string; warnings?: string[]; mnemonic: string }>('createwallet', {
         wallet_name: o.name,
         passphrase,
         mnemonic: o.mnemonic,
@@ -201,7 +201,7 @@ export function buildProgram(io: CliIO): Command {
         out(`Created wallet "${r.name}".`);
         out('Recovery phrase (write it down and keep it safe; it is not shown again):');
         out(`  ${r.mnemonic}`);
-        if (r.warning) out(`Warning: ${r.warning}`);
+        for (const w of r.warnings ?? []) out(`Warning: ${w}`);
       });
       // The phrase holds the keys, not the labels: they come back from the exported file.
       if (o.labels !== undefined)

@@ -121,11 +121,14 @@ export function addWalletCommands(wallet: Command, d: WalletCommandDeps): void {
       const params: Record<string, unknown> = { dummy: '', amounts };
       const rate = feeRateOption(o.feeRate);
       if (rate !== undefined) params.fee_rate = rate;
-      const r = await call<{ txid: string; fee: number }>('sendmany', { ...params, verbose: true });
-      emit(r, () => {
-        out(r.txid);
-        out(`paid ${Object.keys(amounts).length} addresses, fee ${coins(r.fee)} coins`);
-      });
+      const r = await call<{ txid: string }>('sendmany', { ...params, verbose: true });
+      let human = false;
+      emit(r, () => (human = true));
+      if (!human) return;
+      // Core's verbose result has no fee ({txid, fee_reason}): the wallet's record of it does.
+      const { fee } = await call<{ fee: number }>('gettransaction', [r.txid]);
+      out(r.txid);
+      out(`paid ${Object.keys(amounts).length} addresses, fee ${coins(-fee)} coins`);
     });
 
   wallet

@@ -22,7 +22,11 @@ import {
 } from '../wallet/manager.js';
 import { WalletFileError } from '../wallet/store.js';
 import { type HistoryEntry, Wallet, WalletError, WalletLockedError } from '../wallet/wallet.js';
+import { hash160 } from '../crypto/hash.js';
+import { bytesToHex } from '../primitives/bytes.js';
+import { multisigOf } from '../wallet/imported.js';
 import { JsonAmount } from './amount.js';
+import { inferDescriptor, type SigningInfo } from './descriptor.js';
 import { RpcCode, RpcError } from './errors.js';
 import { methodRegistrar, ParamReader } from './params.js';
 import type { ChainPort, WalletsPort } from './ports.js';
@@ -261,8 +265,70 @@ export function sendPayment(
 
 const amount = (sats: bigint) => new JsonAmount(sats);
 
-/** A history entry as listtransactions prints it. */
-export function entryJson(e: HistoryEntry): Record<string, unknown> {
+/**
+ * Core's InferDescriptor over the wallet's keys and redeem scripts: the descriptor getaddressinfo
+ * and listunspent print for a solvable script (undefined when the wallet cannot solve it).
+ */
+export function walletDescriptor(wallet: Wallet, script: Uint8Array): string | undefined {
+  const info = wallet.scriptInfo(script);
+  if (info === null || !info.solvable) return undefined;
+  const known: SigningInfo = { keys: new Map(), redeemScripts: new Map() };
+  const addKey = (pubkey: Uint8Array) =>
+    known.keys.set(bytesToHex(hash160(pubkey)), { pubkey, origin: wallet.keyOrigin(pubkey) });
+  if (info.publicKey !== undefined) addKey(info.publicKey);
+  if (info.redeemScript !== undefined) {
+    known.redeemScripts.set(bytesToHex(hash160(info.redeemScript)), info.redeemScript);
+    for (const k of multisigOf(info.redeemScript)?.pubkeys ?? []) addKey(k);
+  }
+  return inferDescriptor(script, wallet.prefixes, known);
+}
+
+/** Core's lastprocessedblock: the block the wallet's answer is as of. */
+export function lastProcessedBlock(wallet: Wallet): { hash: string; height: number } | undefined {
+  return wallet.tip ? { hash: wallet.tip.hash, height: wallet.tip.height } : undefined;
+}
+
+/** Core's WalletTxToJSON: the transaction-wide fields of gettransaction and of each list entry. */
+export function walletTxJson(wallet: Wallet, deps: WalletRpcDeps, txid: string): Record<string, unknown> {
+  const found = wallet.getTransaction(txid);
+  if (found === null) return { txid };
+  const { tx, record: rec, confirmations } = found;
+  const confirmed = rec.blockHash !== null;
+  const mempoolconflicts = tx.isCoinbase()
+    ? []
+    : [
+        ...new Set(
+          tx.inputs
+            .map((i) => deps.mempoolSpender?.(i.prevout))
+            .filter((id): id is string => id !== undefined && id !== txid),
+        ),
+      ];
+  return {
+    confirmations,
+    generated: tx.isCoinbase() ? true : undefined,
+    // Core: trusted only while not in a block (unconfirmed or conflicted).
+    trusted: confirmed ? undefined : wallet.isTrusted(txid),
+    blockhash: rec.blockHash ?? undefined,
+    blockheight: rec.height ?? undefined,
+    blockindex: confirmed ? rec.blockIndex : undefined,
+    blocktime: rec.blockTime ?? undefined,
+    txid,
+    // No segregated witness: the witness hash is the txid.
+    wtxid: txid,
+    walletconflicts: wallet.conflictsOf(txid),
+    replaced_by_txid: rec.replacedBy,
+    replaces_txid: rec.replaces,
+    mempoolconflicts,
+    time: rec.time,
+    timereceived: rec.time,
+    // Core's rule: unconfirmed and an input signals (the pool replaces anything: full RBF).
+    'bip125-replaceable':
+      confirmations > 0 ? 'no' : tx.inputs.some((i) => i.sequence <= 0xfffffffd) ? 'yes' : 'no',
+  };
+}
+
+/** A history entry's own fields (gettransaction's details): Core's ListTransactions without fLong. */
+export function entryJson(e: HistoryEntry, abandoned: boolean): Record<string, unknown> {
   return {
     involvesWatchonly: e.watchOnly === true ? true : undefined,
     address: e.address ?? undefined,
@@ -271,14 +337,23 @@ export function entryJson(e: HistoryEntry): Record<string, unknown> {
     label: e.label,
     vout: e.vout,
     fee: e.fee !== undefined ? amount(e.fee) : undefined,
-    confirmations: e.confirmations,
-    generated:
-      e.category === 'generate' || e.category === 'immature' || e.category === 'orphan' ? true : undefined,
-    blockhash: e.blockHash ?? undefined,
-    blockheight: e.blockHeight ?? undefined,
-    blocktime: e.blockTime ?? undefined,
-    txid: e.txid,
-    time: e.time,
-    timereceived: e.time,
+    abandoned: e.category === 'send' ? abandoned : undefined,
+  };
+}
+
+/**
+ * listtransactions' and listsinceblock's entries (Core's ListTransactions with fLong): each
+ * entry's fields and its transaction's, computed once per transaction.
+ */
+export function historyJson(
+  wallet: Wallet,
+  deps: WalletRpcDeps,
+): (e: HistoryEntry) => Record<string, unknown> {
+  const txJson = new Map<string, Record<string, unknown>>();
+  return (e) => {
+    let t = txJson.get(e.txid);
+    if (t === undefined) txJson.set(e.txid, (t = walletTxJson(wallet, deps, e.txid)));
+    const { abandoned, ...own } = entryJson(e, wallet.getTransaction(e.txid)?.record.abandoned === true);
+    return { ...own, ...t, abandoned };
   };
 }

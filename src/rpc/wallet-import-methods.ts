@@ -372,9 +372,10 @@ export function registerWalletImportMethods(server: RpcServer, deps: WalletRpcDe
       )
         throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Block not found in chain');
       const txid = tx.txid();
-      if (!matches.some((m) => equalBytes(m.txid, txid)))
+      const match = matches.find((m) => equalBytes(m.txid, txid));
+      if (match === undefined)
         throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, "Transaction given doesn't exist in proof");
-      if (!wallet.addProvenTransaction(tx, entry.height, entry.hashHex, entry.time))
+      if (!wallet.addProvenTransaction(tx, entry.height, entry.hashHex, entry.time, match.index))
         throw new RpcError(
           RpcCode.INVALID_ADDRESS_OR_KEY,
           'No addresses in transaction correspond to your wallet',

@@ -11,7 +11,7 @@ import type { ParamReader } from './params.js';
 import type { BlockInfo } from './ports.js';
 import type { RpcServer } from './server.js';
 import {
-  entryJson,
+  historyJson,
   rescanWallet,
   runningRescan,
   walletRegistrar,
@@ -280,7 +280,8 @@ export function registerWalletInfoMethods(server: RpcServer, deps: WalletRpcDeps
       const keep = (e: { confirmations: number; label?: string }) =>
         e.confirmations < depth && (label === undefined || e.label === label);
       const history = wallet.listTransactions(Number.MAX_SAFE_INTEGER);
-      const transactions = history.filter(keep).map(entryJson);
+      const json = historyJson(wallet, deps);
+      const transactions = history.filter(keep).map(json);
       const removed: Record<string, unknown>[] = [];
       if (includeRemoved)
         for (const e of stale) {
@@ -288,9 +289,7 @@ export function registerWalletInfoMethods(server: RpcServer, deps: WalletRpcDeps
           for (const tx of block?.txs ?? []) {
             const id = tx.txidHex();
             removed.push(
-              ...history
-                .filter((h) => h.txid === id && (label === undefined || h.label === label))
-                .map(entryJson),
+              ...history.filter((h) => h.txid === id && (label === undefined || h.label === label)).map(json),
             );
           }
         }

@@ -3,8 +3,7 @@
 // own broadcasting: `broadcast` is injected by whoever wires the node (it throws RpcError -26/-25
 // itself when the mempool rejects). Wallet selection: /wallet/<name> in the URL, else the only
 // loaded wallet.
-import { hash160 } from '../crypto/hash.js';
-import { addressToScript, encodeAddress } from '../primitives/address.js';
+import { addressToScript } from '../primitives/address.js';
 import { bytesToHex } from '../primitives/bytes.js';
 import { classifyScript } from '../script/standard.js';
 import { multisigOf } from '../wallet/imported.js';
@@ -16,11 +15,15 @@ import type { RpcServer } from './server.js';
 import {
   avoidReuseParam,
   entryJson,
+  historyJson,
+  lastProcessedBlock,
   pickFeeRate,
   sendPayment,
   walletName,
   walletNameOf,
+  walletDescriptor,
   walletRegistrar,
+  walletTxJson,
   type WalletRpcDeps,
 } from './wallet-common.js';
 import { registerWalletImportMethods } from './wallet-import-methods.js';
@@ -59,7 +62,7 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       'load_on_startup',
       'mnemonic',
     ],
-    'Creates and loads a new HD wallet. Result: {name, warning, mnemonic} (the mnemonic is shown once: write it down).\n' +
+    'Creates and loads a new HD wallet. Result: {name, warnings, mnemonic} (the mnemonic is shown once: write it down).\n' +
       'Pass passphrase to encrypt it; pass mnemonic to restore an existing one.',
     async (r) => {
       if (r.optBool(1, false)) throw r.invalid(1, 'watch-only wallets are not supported');
@@ -70,22 +73,23 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
         mnemonic: r.optString(7),
         avoidReuse: r.optBool(4, false),
       });
-      const warning = passphrase
-        ? ''
-        : 'Wallet created without a passphrase: its keys are stored unencrypted.';
-      return { name, warning, mnemonic };
+      // Core's warnings: present only when there is one.
+      const warnings = passphrase
+        ? undefined
+        : ['Wallet created without a passphrase: its keys are stored unencrypted.'];
+      return { name, warnings, mnemonic };
     },
   );
   reg('loadwallet', ['filename'], 'Loads a wallet from DATADIR/wallets.', async (r) => {
     const name = r.string(0);
     await wallets.load(name);
-    return { name, warning: '' };
+    return { name };
   });
   reg('unloadwallet', ['wallet_name'], 'Unloads a wallet.', (r, ctx) => {
     const name = r.optString(0) ?? walletName(ctx);
     if (name === undefined) throw r.invalid(0, 'wallet_name is required');
     wallets.unload(name);
-    return { warning: '' };
+    return {};
   });
   reg('listwallets', [], 'Names of the loaded wallets.', () => wallets.names());
   reg('listwalletdir', [], 'Wallets in the wallet directory.', () => ({
@@ -124,7 +128,7 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
     return {
       mine: json(wallet.getBalances(), true),
       watchonly: wallet.hasWatchOnly ? json(wallet.getBalances(true), false) : undefined,
-      lastprocessedblock: wallet.tip ? { hash: wallet.tip.hash, height: wallet.tip.height } : undefined,
+      lastprocessedblock: lastProcessedBlock(wallet),
     };
   });
   reg('getwalletinfo', [], 'Wallet state.', (_r, ctx, w) => {
@@ -141,13 +145,14 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       keypoolsize: wallet.keypoolSize,
       unlocked_until: wallet.isEncrypted ? wallet.unlockedUntil : undefined,
       paytxfee: amount(wallet.payTxFee),
+      hdseedid: wallet.hdSeedId,
       private_keys_enabled: true,
       avoid_reuse: wallet.avoidReuse,
       scanning: false,
       descriptors: false,
       external_signer: false,
       blank: false,
-      lastprocessedblock: wallet.tip ? { hash: wallet.tip.hash, height: wallet.tip.height } : undefined,
+      lastprocessedblock: lastProcessedBlock(wallet),
     };
   });
   reg('listunspent', ['minconf', 'maxconf', 'addresses'], 'Unspent outputs of the wallet.', (r, _c, w) => {
@@ -181,6 +186,9 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
         spendable: c.spendable,
         solvable: c.solvable,
         reused: wallet.avoidReuse ? c.used : undefined,
+        desc: walletDescriptor(wallet, c.script),
+        // Core's parent descriptors belong to descriptor wallets: none in Tally's.
+        parent_descs: [],
         safe: c.trusted,
       }));
   });
@@ -192,11 +200,12 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       if (r.has(0) && r.string(0) !== '*') throw r.invalid(0, 'only "*" is supported as label');
       const watch = r.optBool(3, false);
       // count and skip apply to what is shown: watch-only entries are left out first unless asked for.
-      const all = w()
+      const wallet = w();
+      const all = wallet
         .listTransactions(Number.MAX_SAFE_INTEGER)
         .filter((e) => watch || e.watchOnly !== true);
       const end = Math.max(0, all.length - r.optInt(2, 0, 0));
-      return all.slice(Math.max(0, end - r.optInt(1, 10, 0)), end).map(entryJson);
+      return all.slice(Math.max(0, end - r.optInt(1, 10, 0)), end).map(historyJson(wallet, deps));
     },
   );
   reg('gettransaction', ['txid', 'include_watchonly', 'verbose'], 'A wallet transaction.', (r, _c, w) => {
@@ -208,44 +217,14 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
     const entries = wallet.listTransactions(Number.MAX_SAFE_INTEGER).filter((e) => e.txid === txid);
     const net = entries.reduce((t, e) => t + e.amount, 0n);
     const fee = entries.find((e) => e.fee !== undefined)?.fee;
-    const details = entries.map((e) => ({
-      ...entryJson(e),
-      abandoned: e.category === 'send' ? found.record.abandoned === true : undefined,
-    }));
-    const mempoolconflicts = found.tx.isCoinbase()
-      ? []
-      : [
-          ...new Set(
-            found.tx.inputs
-              .map((i) => deps.mempoolSpender?.(i.prevout))
-              .filter((id): id is string => id !== undefined && id !== txid),
-          ),
-        ];
     return {
       amount: amount(net),
       fee: fee !== undefined ? amount(fee) : undefined,
-      confirmations: found.confirmations,
-      trusted: found.confirmations === 0 ? wallet.isTrusted(txid) : undefined,
-      blockhash: found.record.blockHash ?? undefined,
-      blockheight: found.record.height ?? undefined,
-      blocktime: found.record.blockTime ?? undefined,
-      txid,
-      walletconflicts: wallet.conflictsOf(txid),
-      mempoolconflicts,
-      replaced_by_txid: found.record.replacedBy,
-      replaces_txid: found.record.replaces,
-      // Core's rule: unconfirmed and an input signals (the pool replaces anything: full RBF).
-      'bip125-replaceable':
-        found.confirmations !== 0
-          ? 'no'
-          : found.tx.inputs.some((i) => i.sequence <= 0xfffffffd)
-            ? 'yes'
-            : 'no',
-      time: found.record.time,
-      timereceived: found.record.time,
-      details,
+      ...walletTxJson(wallet, deps, txid),
+      details: entries.map((e) => entryJson(e, found.record.abandoned === true)),
       hex: found.record.hex,
       decoded: r.optBool(2, false) ? txJson(found.tx, wallet.prefixes) : undefined,
+      lastprocessedblock: lastProcessedBlock(wallet),
     };
   });
   reg(
@@ -273,9 +252,9 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       const sffo = r.optBool(4, false) ? [0] : [];
       const { rate, reason } = pickFeeRate(r, 9, 6, deps, wallet);
       const avoidReuse = avoidReuseParam(r, 8, wallet);
-      const { tx, fee } = await sendPayment(wallet, deps, [{ address, value }], rate, sffo, avoidReuse);
+      const { tx } = await sendPayment(wallet, deps, [{ address, value }], rate, sffo, avoidReuse);
       const txid = tx.txidHex();
-      return r.optBool(10, false) ? { txid, fee_reason: reason, fee: amount(fee) } : txid;
+      return r.optBool(10, false) ? { txid, fee_reason: reason } : txid;
     },
   );
   reg(
@@ -348,6 +327,7 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       scriptPubKey: bytesToHex(script),
       ismine: info?.spendable ?? false,
       solvable: info?.solvable ?? false,
+      desc: walletDescriptor(wallet, script),
       iswatchonly: info !== null && !info.spendable,
       isscript: classifyScript(script).type === 'scripthash',
       iswitness: false,
@@ -355,12 +335,13 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       hex: info?.redeemScript !== undefined ? bytesToHex(info.redeemScript) : undefined,
       sigsrequired: ms?.m,
       pubkeys: ms?.pubkeys.map(bytesToHex),
-      addresses: ms?.pubkeys.map((k) => encodeAddress('pubkeyhash', hash160(k), wallet.prefixes)),
       pubkey: info?.publicKey !== undefined ? bytesToHex(info.publicKey) : undefined,
       iscompressed: info?.publicKey !== undefined ? info.publicKey.length === 33 : undefined,
       ischange: info?.change ?? false,
       timestamp: info?.time,
       hdkeypath: info?.path,
+      hdseedid: info?.path !== undefined ? info.hdSeedId : undefined,
+      hdmasterfingerprint: info?.path !== undefined ? info.hdFingerprint : undefined,
       labels: label !== undefined ? [label] : [],
     };
   });

@@ -90,9 +90,9 @@ export function registerWalletSendMethods(server: RpcServer, deps: WalletRpcDeps
       const outputs = paymentOutputs(wallet, r.object(1));
       const sffo = subtractFeeAddresses(r, 4, outputs);
       const { rate, reason } = pickFeeRate(r, 8, 6, deps, wallet);
-      const { tx, fee } = await sendPayment(wallet, deps, outputs, rate, sffo);
+      const { tx } = await sendPayment(wallet, deps, outputs, rate, sffo);
       const txid = tx.txidHex();
-      return r.optBool(9, false) ? { txid, fee_reason: reason, fee: amount(fee) } : txid;
+      return r.optBool(9, false) ? { txid, fee_reason: reason } : txid;
     },
   );
 

@@ -23,6 +23,8 @@ export interface ImportedRef {
   time: number;
   /** A change key of an HD chain that sethdseed replaced. */
   change?: boolean;
+  /** A key of an HD chain that sethdseed replaced: its path, that chain's seed id and fingerprint. */
+  hd?: { path: string; seedId?: string; fingerprint?: string };
 }
 
 export class ImportedKeys {
@@ -63,6 +65,9 @@ export class ImportedKeys {
           publicKey: pub,
           time: k.time,
           ...(k.change === true ? { change: true } : {}),
+          ...(k.hdkeypath !== undefined
+            ? { hd: { path: k.hdkeypath, seedId: k.hdseedid, fingerprint: k.hdfingerprint } }
+            : {}),
         },
       ];
     }
@@ -103,7 +108,7 @@ export class ImportedKeys {
     sk: Uint8Array,
     compressed: boolean,
     time: number,
-    hd?: { hdkeypath: string; change: boolean },
+    hd?: Pick<ImportedKey, 'hdkeypath' | 'change' | 'hdseedid' | 'hdfingerprint'>,
   ): { publicKey: Uint8Array; added: boolean } {
     const publicKey = publicKeyFromPrivate(sk, compressed);
     const hex = bytesToHex(publicKey);

@@ -17,7 +17,16 @@ import { classifyScript, p2pkhScript } from '../script/standard.js';
 import { hash160 } from '../crypto/hash.js';
 import { publicKeyFromPrivate } from '../crypto/secp256k1.js';
 import { bytesToHex, compactSizeLength, equalBytes, hexToBytes } from '../primitives/bytes.js';
-import { Branch, CHANGE, RECEIVE, accountKey, derivePublic, keyPath, mnemonicToSeed } from './keys.js';
+import {
+  Branch,
+  CHANGE,
+  HARDENED,
+  RECEIVE,
+  accountKey,
+  derivePublic,
+  keyPath,
+  mnemonicToSeed,
+} from './keys.js';
 import { WALLET_FILE_VERSION } from './store.js';
 import {
   type EncryptedSecret,
@@ -164,6 +173,18 @@ export abstract class WalletKeys {
   private setPrivate(seed: Uint8Array): void {
     const account = accountKey(seed, this.file.coinType);
     this.masterKey = HDKey.fromMasterSeed(seed);
+    // Core's hdseedid is the hash160 of the seed's public key: a sethdseed seed (32 bytes) is a
+    // private key; a mnemonic's seed (64 bytes) is not, so its master key's public key stands in.
+    const seedId = bytesToHex(
+      hash160(seed.length === 32 ? publicKeyFromPrivate(seed, true) : this.masterKey.publicKey!),
+    );
+    const fingerprint = this.masterKey.fingerprint.toString(16).padStart(8, '0');
+    const known = this.file.hdMaster;
+    if (known?.seedId !== seedId || known.fingerprint !== fingerprint) {
+      this.file.hdMaster = { seedId, fingerprint };
+      // Only an encrypted wallet cannot read them again at load.
+      if (this.isEncrypted) this.scheduleSave();
+    }
     seed.fill(0);
     this.privateBranches = { [RECEIVE]: account.deriveChild(RECEIVE), [CHANGE]: account.deriveChild(CHANGE) };
     account.wipePrivateData();
@@ -394,8 +415,10 @@ export abstract class WalletKeys {
       origin: ref.origin,
       spendable: this.canSign(ref),
       solvable: this.isSolvable(ref, script),
-      change: hd && ref.branch === CHANGE,
-      path: hd ? keyPath(this.file.coinType, ref.branch, ref.index) : undefined,
+      change: ref.branch === CHANGE,
+      path: hd ? keyPath(this.file.coinType, ref.branch, ref.index) : ref.hd?.path,
+      hdSeedId: hd ? this.file.hdMaster?.seedId : ref.hd?.seedId,
+      hdFingerprint: hd ? this.file.hdMaster?.fingerprint : ref.hd?.fingerprint,
       publicKey: ref.publicKey,
       redeemScript: ref.redeemScript,
       time: ref.time,
@@ -452,6 +475,26 @@ export abstract class WalletKeys {
     }
     // P2PKH: 149 bytes with a compressed key, 32 more with an uncompressed one.
     return 116 + (ref.publicKey?.length ?? 33);
+  }
+
+  /** The HD chain's seed id (getwalletinfo's hdseedid), once the seed has been open. */
+  get hdSeedId(): string | undefined {
+    return this.file.hdMaster?.seedId;
+  }
+
+  /**
+   * Where a public key of the wallet comes from (Core's KeyOriginInfo): the master key fingerprint
+   * and BIP32 path of an HD key, the current chain's or a replaced one's; null when unknown.
+   */
+  keyOrigin(pubkey: Uint8Array): { fingerprint: string; path: number[] } | null {
+    const info = this.scriptInfo(p2pkhScript(hash160(pubkey)));
+    if (info?.path === undefined || info.hdFingerprint === undefined) return null;
+    if (info.publicKey === undefined || !equalBytes(info.publicKey, pubkey)) return null;
+    const path = info.path
+      .split('/')
+      .slice(1)
+      .map((p) => (p.endsWith("'") ? parseInt(p, 10) + HARDENED : parseInt(p, 10)));
+    return { fingerprint: info.hdFingerprint, path };
   }
 
   /** Whether the wallet holds the private key of a public key (HD or imported). */
@@ -589,6 +632,8 @@ export abstract class WalletKeys {
           this.imported.addPrivate(sk, true, birth, {
             hdkeypath: keyPath(this.file.coinType, b, i),
             change: b === CHANGE,
+            hdseedid: this.file.hdMaster?.seedId,
+            hdfingerprint: this.file.hdMaster?.fingerprint,
           }),
         );
     const account = accountKey(Uint8Array.from(seed), this.file.coinType);

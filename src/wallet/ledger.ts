@@ -86,7 +86,13 @@ export abstract class WalletLedger extends WalletKeys {
     return ref === undefined ? null : { out, ref, st };
   }
 
-  private record(tx: Tx, height: number | null, blockHash: string | null, blockTime: number | null): void {
+  private record(
+    tx: Tx,
+    height: number | null,
+    blockHash: string | null,
+    blockTime: number | null,
+    blockIndex?: number,
+  ): void {
     const txid = tx.txidHex();
     const existing = this.txs.get(txid);
     if (existing !== undefined) {
@@ -96,6 +102,8 @@ export abstract class WalletLedger extends WalletKeys {
       existing.rec.height = height;
       existing.rec.blockHash = blockHash;
       existing.rec.blockTime = blockTime;
+      if (blockIndex !== undefined) existing.rec.blockIndex = blockIndex;
+      else if (blockHash === null) delete existing.rec.blockIndex;
       if (changed) this.opts.onTxChanged?.(txid, blockHash, height);
       return;
     }
@@ -104,6 +112,7 @@ export abstract class WalletLedger extends WalletKeys {
       height,
       blockHash,
       blockTime,
+      ...(blockIndex !== undefined ? { blockIndex } : {}),
       time: blockTime ?? Math.floor(this.now() / 1000),
     };
     this.file.txs[txid] = rec;
@@ -113,8 +122,10 @@ export abstract class WalletLedger extends WalletKeys {
 
   onBlockConnected(block: Block, height: number): void {
     const hash = block.hashHex();
-    for (const tx of block.txs)
-      if (this.txs.has(tx.txidHex()) || this.relevant(tx)) this.record(tx, height, hash, block.header.time);
+    block.txs.forEach((tx, i) => {
+      if (this.txs.has(tx.txidHex()) || this.relevant(tx))
+        this.record(tx, height, hash, block.header.time, i);
+    });
     this.file.tip = { height, hash };
     // What a block brings can be replayed from the chain (the node rescans from the saved tip at
     // load), so blocks are written in batches: rewriting the whole file for every block would make
@@ -129,8 +140,10 @@ export abstract class WalletLedger extends WalletKeys {
    */
   scanBlock(block: Block, height: number): void {
     const hash = block.hashHex();
-    for (const tx of block.txs)
-      if (this.txs.has(tx.txidHex()) || this.relevant(tx)) this.record(tx, height, hash, block.header.time);
+    block.txs.forEach((tx, i) => {
+      if (this.txs.has(tx.txidHex()) || this.relevant(tx))
+        this.record(tx, height, hash, block.header.time, i);
+    });
     this.scheduleSave();
   }
 
@@ -145,6 +158,7 @@ export abstract class WalletLedger extends WalletKeys {
         st.rec.height = null;
         st.rec.blockHash = null;
         st.rec.blockTime = null;
+        delete st.rec.blockIndex;
       }
     }
     this.file.tip = { height: height - 1, hash: reverseHex(block.header.prevHash) };
@@ -166,6 +180,7 @@ export abstract class WalletLedger extends WalletKeys {
         st.rec.height = null;
         st.rec.blockHash = null;
         st.rec.blockTime = null;
+        delete st.rec.blockIndex;
       }
     }
     this.file.tip = { height, hash };
@@ -177,11 +192,17 @@ export abstract class WalletLedger extends WalletKeys {
    * caller checked the proof). False, with nothing recorded, when no output pays the wallet (Core's
    * IsMine(tx) looks at outputs only).
    */
-  addProvenTransaction(tx: Tx, height: number, blockHash: string, blockTime: number): boolean {
+  addProvenTransaction(
+    tx: Tx,
+    height: number,
+    blockHash: string,
+    blockTime: number,
+    index?: number,
+  ): boolean {
     if (!this.txs.has(tx.txidHex()) && !tx.outputs.some((o) => this.scripts.has(bytesToHex(o.scriptPubKey))))
       return false;
     this.relevant(tx);
-    this.record(tx, height, blockHash, blockTime);
+    this.record(tx, height, blockHash, blockTime, index);
     this.save();
     return true;
   }

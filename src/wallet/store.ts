@@ -65,6 +65,8 @@ const txRecord = z.object({
   height: z.number().int().min(0).nullable(),
   blockHash: z.string().nullable(),
   blockTime: z.number().int().nullable(),
+  /** Its position in the block (Core's blockindex); absent when unknown (older files, importprunedfunds). */
+  blockIndex: z.number().int().min(0).optional(),
   time: z.number().int(),
   /** abandontransaction: its inputs are free again and its outputs count for nothing. */
   abandoned: z.boolean().optional(),
@@ -90,6 +92,9 @@ const importedKey = z.object({
   /** A key of an HD chain that sethdseed replaced: its path, and whether it was a change key. */
   hdkeypath: z.string().max(100).optional(),
   change: z.boolean().optional(),
+  /** That chain's seed id and master key fingerprint (getaddressinfo's hdseedid, hdmasterfingerprint). */
+  hdseedid: hexBytes(20).optional(),
+  hdfingerprint: hexBytes(4).optional(),
 });
 const importedScript = z.object({
   /** A watched output script (importaddress), or the P2SH script of a redeem script. */
@@ -116,6 +121,11 @@ export const walletFileSchema = z
     ]),
     /** When the HD chain's first key was made (seconds); absent when unknown (restored from a phrase). */
     hdBirth: z.number().int().min(0).optional(),
+    /**
+     * The HD chain's seed id and master key fingerprint, read whenever the seed is open (at load of
+     * an unencrypted wallet, at unlock of an encrypted one); absent until then.
+     */
+    hdMaster: z.object({ seedId: hexBytes(20), fingerprint: hexBytes(4) }).optional(),
     receive: branch,
     change: branch,
     labels: z.record(z.string(), z.string()),

@@ -80,8 +80,11 @@ export interface ScriptInfo {
   spendable: boolean;
   solvable: boolean;
   change: boolean;
-  /** The HD path, for keys of the HD chain. */
+  /** The HD path, for keys of the HD chain (and those kept from a chain sethdseed replaced). */
   path?: string;
+  /** That chain's seed id and master key fingerprint (hex), when known. */
+  hdSeedId?: string;
+  hdFingerprint?: string;
   publicKey?: Uint8Array;
   redeemScript?: Uint8Array;
   /** When it entered the wallet (imports), seconds. */
@@ -115,6 +118,8 @@ export interface KeyRef {
   publicKey?: Uint8Array;
   redeemScript?: Uint8Array;
   time?: number;
+  /** A key kept from an HD chain that sethdseed replaced. */
+  hd?: { path: string; seedId?: string; fingerprint?: string };
 }
 
 export interface TxState {
