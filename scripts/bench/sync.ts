@@ -204,14 +204,14 @@ export async function run(args: string[]): Promise<void> {
 
   // Warm-up (untimed): the first run in a process pays for JIT compilation; neither measured run
   // below should.
-  await connectAll(raws.slice(0, Math.min(raws.length, 400)), threads, dbcache);
+  await connectAll(raws.slice(0, Math.min(raws.length, 400)), threads + 1, dbcache);
   // Reference: bench connect's local connect of the same raw blocks, no network.
   // Each repeat is one local connect then one catch-up served from the chain it built; the
   // ratio of each pair is taken in the same conditions, and the median pair is printed.
   const pairs: { local: number; p2p: number; wire: number }[] = [];
   let inputCount = 0;
   for (let i = 0; i < repeat; i++) {
-    const local = await connectAll(raws, threads, dbcache, { keepDir: true });
+    const local = await connectAll(raws, threads + 1, dbcache, { keepDir: true });
     inputCount = local.inputs;
     const dir = local.dir!;
     try {

@@ -10,12 +10,7 @@ import { RejectError, consensusError } from '../consensus/errors.js';
 import { checkBlock, checkBlockHeader, contextualCheckBlock } from '../consensus/block-check.js';
 import { connectBlock, connectFetchList, scriptFailure } from '../consensus/connect.js';
 import { isUnspendable } from '../script/script.js';
-import {
-  type ScriptCheck,
-  type ScriptVerifyPool,
-  type VerifyFailure,
-  earliestFailure,
-} from './verify-pool.js';
+import type { ScriptVerifyPool } from './verify-pool.js';
 import { type BlockEntry, findFork, medianTimePast } from './block-index.js';
 import { type CoinsCache, CoinsLayer } from './coins.js';
 import type { ScriptExecCache } from './script-cache.js';
@@ -30,35 +25,6 @@ import {
 import type { BlockTree } from './tree.js';
 import type { Logger } from '../primitives/logger.js';
 import type { ChainEvents, ProcessResult } from './types.js';
-
-/** Script checks of one block, sent to the pool in slices; the earliest failure wins. */
-class ScriptChecks {
-  private pending: ScriptCheck[] = [];
-  private inputs = 0;
-  private readonly running: Promise<VerifyFailure | null>[] = [];
-  private readonly slice: number;
-  constructor(private readonly pool: ScriptVerifyPool) {
-    this.slice = Math.max(1, pool.threads) * 64;
-  }
-  add(check: ScriptCheck): void {
-    this.pending.push(check);
-    this.inputs += check.prevouts.length;
-    if (this.pool.threads > 0 && this.inputs >= this.slice) this.dispatch();
-  }
-  private dispatch(): void {
-    if (this.pending.length === 0) return;
-    const p = this.pool.verify(this.pending);
-    // A rule that fails later in the block may abandon this promise: never leave it unhandled.
-    p.catch(() => undefined);
-    this.running.push(p);
-    this.pending = [];
-    this.inputs = 0;
-  }
-  async finish(): Promise<VerifyFailure | null> {
-    this.dispatch();
-    return (await Promise.all(this.running)).reduce(earliestFailure, null);
-  }
-}
 
 export interface ActivationDeps {
   tree: BlockTree;
@@ -338,8 +304,8 @@ export class Activation {
     const height = e.height;
     await this.coins.fetch(connectFetchList(block, height, this.params));
     // Script checks go to the workers in slices as soon as they are ready, so the workers verify
-    // while this thread is still walking the rest of the block.
-    const checks = new ScriptChecks(this.d.pool);
+    // while this thread is still walking the rest of the block; then this thread joins them.
+    const checks = this.d.pool.begin();
     const { undo } = connectBlock(
       block,
       view,

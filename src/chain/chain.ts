@@ -3,13 +3,12 @@
 // docs/chain.md. Every public operation that changes state runs one at a time (an internal
 // queue), so callers may fire them concurrently.
 import { EventEmitter } from 'node:events';
-import { availableParallelism } from 'node:os';
 import type { Block, BlockHeader } from '../primitives/block.js';
 import { reverseHex } from '../primitives/bytes.js';
 import type { OutPoint } from '../primitives/tx.js';
 import type { ChainParams } from '../consensus/params.js';
 import { RejectError, consensusError } from '../consensus/errors.js';
-import { ScriptVerifyPool } from './verify-pool.js';
+import { ScriptVerifyPool, defaultVerifyWorkers } from './verify-pool.js';
 import { type BlockEntry, medianTimePast } from './block-index.js';
 import { CoinsCache } from './coins.js';
 import { ScriptExecCache } from './script-cache.js';
@@ -74,7 +73,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     this.pool =
       opts.verifyPool ??
       ScriptVerifyPool.create({
-        threads: opts.verifyThreads ?? availableParallelism(),
+        threads: opts.verifyThreads ?? defaultVerifyWorkers(),
         sigCache: opts.sigCache,
       });
     this.tree = new BlockTree(this.params, now, opts.maxOrphans ?? 100, log);

@@ -15,7 +15,10 @@ export interface ChainOptions {
   params: ChainParams;
   /** Coins cache size in MiB (Bitcoin Core's -dbcache); 0 flushes after every block. Default 300. */
   dbcacheMB?: number;
-  /** Script-check threads; 0 verifies on the calling thread. Default: all cores. */
+  /**
+   * Script-check worker threads beside the calling thread, which verifies a share too (so Core's
+   * -par=N is N - 1 here); 0 verifies on the calling thread alone. Default: one fewer than the cores.
+   */
   verifyThreads?: number;
   /** A pool to share (the chain then does not close it). */
   verifyPool?: ScriptVerifyPool;

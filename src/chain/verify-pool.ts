@@ -1,9 +1,14 @@
-// Parallel script verification for block connection: a piscina pool of verify-worker.ts threads.
-// Takes consensus/connect's ScriptCheck (decoded transactions); workers get each transaction's
-// bytes as received. Owns: splitting a block's transactions over the workers and picking the failure to report.
+// Parallel script verification for block connection (Bitcoin Core's CCheckQueue): a piscina pool
+// of verify-worker.ts threads, and the calling thread, which verifies a share itself once it has
+// handed out the block's checks (Core's master thread joins in at Wait()). With `threads` workers
+// the work is shared threads + 1 ways, so Core's -par=N (which counts the main thread) is N - 1
+// workers. Takes consensus/connect's ScriptCheck (decoded transactions); workers get each
+// transaction's bytes as received. Owns: handing the checks out (a shared queue, drained from the
+// front by every thread in slices that shrink as it empties) and picking the failure to report.
 // Does not own: which flags apply or where prevouts come from (the caller's). A script failure
 // is a VerifyFailure value; a crashed worker rejects the promise.
 import { availableParallelism } from 'node:os';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import { TxOut } from '../primitives/tx.js';
 import type { ScriptCheck } from '../consensus/connect.js';
@@ -15,10 +20,10 @@ import type { VerifyFailure, VerifyJob } from './verify-worker.js';
 
 export type { ScriptCheck, VerifyFailure };
 
-/** Thrown by CachedOnlyChecker when a signature is not in the cache: the job needs a worker. */
+/** Thrown by CachedOnlyChecker when a signature is not in the cache: the job needs verifying. */
 const MISS = new Error('sigcache-miss');
 
-/** Answers signature checks from the cache alone, so mempool-verified txs skip the workers. */
+/** Answers signature checks from the cache alone, so mempool-verified txs skip the work. */
 class CachedOnlyChecker extends TxSignatureChecker {
   override checkSig(sig: Uint8Array, pubkey: Uint8Array, scriptCode: Uint8Array): boolean {
     if (sig.length === 0) return false;
@@ -38,18 +43,22 @@ function settledFromCache(check: ScriptCheck, cache: SigCache): boolean {
     }
     return true;
   } catch {
-    // A miss, or a failure the worker will name precisely.
+    // A miss, or a failure the full check will name precisely.
     return false;
   }
 }
 
-/** Verifies on the calling thread, filling the cache; the first failure or null. */
-function verifyInline(checks: readonly ScriptCheck[], sigCache?: SigCache): VerifyFailure | null {
+/**
+ * Verifies on the calling thread; the first failure or null. A block's signatures are not stored
+ * in the cache (Core's ConnectBlock does not store either): they will not be seen again, and
+ * storing them would push out the mempool's.
+ */
+function verifyInline(checks: readonly ScriptCheck[]): VerifyFailure | null {
   for (const c of checks) {
     for (let i = 0; i < c.tx.inputs.length; i++) {
       const p = c.prevouts[i];
       try {
-        verifyInput(c.tx, i, new TxOut(p.value, p.script), c.flags, sigCache);
+        verifyInput(c.tx, i, new TxOut(p.value, p.script), c.flags);
       } catch (e) {
         if (e instanceof ScriptError) return { index: c.index, input: i, code: e.code };
         throw e;
@@ -76,8 +85,103 @@ function toJob(c: ScriptCheck): VerifyJob {
   };
 }
 
-function inputCount(check: ScriptCheck): number {
-  return check.prevouts.length;
+/** Tasks a worker holds at once: the next is already at the worker when one ends. */
+const IN_FLIGHT = 2;
+/** Inputs in a slice handed out while checks are still being added (Core's nBatchSize is 128 checks). */
+const ADD_SLICE = 16;
+/** The largest slice taken once every check is in. */
+const MAX_SLICE = 128;
+
+/**
+ * One block's checks (Core's CCheckQueueControl): add() queues each check and keeps every worker
+ * busy; finish() lets the calling thread verify from the same queue until it is empty, then waits
+ * for the workers. Verdict: the failure with the lowest (index, input), whichever thread found it.
+ */
+export class VerifyRun {
+  private queue: ScriptCheck[] = [];
+  private head = 0;
+  private queuedInputs = 0;
+  private inFlight = 0;
+  private readonly running: Promise<void>[] = [];
+  private failure: VerifyFailure | null = null;
+  private adding = true;
+
+  constructor(
+    private readonly pool: Piscina | null,
+    private readonly workers: number,
+    private readonly sigCache?: SigCache,
+  ) {}
+
+  add(check: ScriptCheck): void {
+    if (this.sigCache && settledFromCache(check, this.sigCache)) return;
+    this.queue.push(check);
+    this.queuedInputs += check.prevouts.length;
+    if (this.pool && this.queuedInputs >= ADD_SLICE) this.feed();
+  }
+
+  /**
+   * Takes checks from the front of the queue: while adding, ADD_SLICE inputs; then a share of what
+   * is left that shrinks as the queue empties (Core's batch size: queue / (threads + idle + 1)),
+   * so every thread ends at about the same moment.
+   */
+  private take(): ScriptCheck[] {
+    if (this.failure) {
+      // Everything still queued comes after the failure found: the verdict is settled (Core's
+      // fAllOk stops the other threads too).
+      this.queue = [];
+      this.head = 0;
+      this.queuedInputs = 0;
+      return [];
+    }
+    const want = this.adding
+      ? ADD_SLICE
+      : Math.min(MAX_SLICE, Math.ceil(this.queuedInputs / (2 * (this.workers + 1))));
+    const out: ScriptCheck[] = [];
+    let n = 0;
+    while (this.head < this.queue.length && (n === 0 || n < want)) {
+      const c = this.queue[this.head++];
+      out.push(c);
+      n += c.prevouts.length;
+    }
+    this.queuedInputs -= n;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    }
+    return out;
+  }
+
+  /** Hands slices to the workers until each holds IN_FLIGHT tasks or the queue is empty. */
+  private feed(): void {
+    const pool = this.pool;
+    if (!pool) return;
+    while (this.inFlight < this.workers * IN_FLIGHT && this.head < this.queue.length && !this.failure) {
+      if (this.adding && this.queuedInputs < ADD_SLICE) return;
+      const slice = this.take();
+      this.inFlight++;
+      const p = (pool.run({ jobs: slice.map(toJob) }) as Promise<VerifyFailure | null>).then((f) => {
+        this.inFlight--;
+        this.failure = earliestFailure(this.failure, f);
+        this.feed();
+      });
+      // A rule that fails later in the block may abandon the run: never leave it unhandled.
+      p.catch(() => undefined);
+      this.running.push(p);
+    }
+  }
+
+  /** Verifies what is left on the calling thread alongside the workers; the earliest failure or null. */
+  async finish(): Promise<VerifyFailure | null> {
+    this.adding = false;
+    this.feed();
+    while (this.head < this.queue.length) {
+      this.failure = earliestFailure(this.failure, verifyInline(this.take()));
+      // Let finished workers' results in, so they are handed their next slice.
+      if (this.pool && this.head < this.queue.length) await yieldToLoop();
+    }
+    await Promise.all(this.running);
+    return this.failure;
+  }
 }
 
 /**
@@ -93,20 +197,27 @@ export function workerExecArgv(): string[] {
   return affected ? [...process.execArgv, '--no-experimental-require-module'] : [...process.execArgv];
 }
 
+/** Core's default -par: one verifying thread per core, the calling thread among them. */
+export function defaultVerifyWorkers(): number {
+  return Math.max(0, availableParallelism() - 1);
+}
+
 export class ScriptVerifyPool {
   private constructor(
+    /** Worker threads; the calling thread verifies too, so threads + 1 share the work. */
     readonly threads: number,
     private readonly pool: Piscina | null,
     private readonly sigCache?: SigCache,
   ) {}
 
   /**
-   * threads: worker count (default: every core); 0 verifies inline on the calling thread.
-   * sigCache: signatures verified before (on mempool entry): jobs it fully answers are settled
-   * on the calling thread without reaching a worker; inline verification also fills it.
+   * threads: worker count beside the calling thread (default: one fewer than the cores, Core's
+   * -par default); 0 verifies on the calling thread alone.
+   * sigCache: signatures verified before (on mempool entry): checks it fully answers are settled
+   * on the calling thread without being verified again.
    */
   static create(opts: { threads?: number; sigCache?: SigCache } = {}): ScriptVerifyPool {
-    const threads = opts.threads ?? availableParallelism();
+    const threads = opts.threads ?? defaultVerifyWorkers();
     if (!Number.isInteger(threads) || threads < 0) throw new RangeError('threads must be an integer >= 0');
     const pool =
       threads === 0
@@ -116,38 +227,22 @@ export class ScriptVerifyPool {
             execArgv: workerExecArgv(),
             minThreads: threads,
             maxThreads: threads,
+            concurrentTasksPerWorker: IN_FLIGHT,
             idleTimeout: 60_000,
           });
     return new ScriptVerifyPool(threads, pool, opts.sigCache);
   }
 
+  /** A block's run: add() its checks as they are made, then finish(). */
+  begin(): VerifyRun {
+    return new VerifyRun(this.pool, this.threads, this.sigCache);
+  }
+
   /** Verifies every input of every check; resolves to the failure with the lowest (index, input), or null. */
-  async verify(checks: readonly ScriptCheck[]): Promise<VerifyFailure | null> {
-    if (!this.pool) return verifyInline(checks, this.sigCache);
-    const cache = this.sigCache;
-    const pending = cache ? checks.filter((c) => !settledFromCache(c, cache)) : checks;
-    if (pending.length === 0) return null;
-    // Several chunks per thread even out transactions of very different sizes.
-    const total = pending.reduce((n, c) => n + inputCount(c), 0);
-    const target = Math.max(1, Math.ceil(total / (this.threads * 4)));
-    const chunks: VerifyJob[][] = [];
-    let cur: VerifyJob[] = [];
-    let n = 0;
-    for (const c of pending) {
-      cur.push(toJob(c));
-      n += inputCount(c);
-      if (n >= target) {
-        chunks.push(cur);
-        cur = [];
-        n = 0;
-      }
-    }
-    if (cur.length) chunks.push(cur);
-    const pool = this.pool;
-    const results = await Promise.all(
-      chunks.map((c) => pool.run({ jobs: c }) as Promise<VerifyFailure | null>),
-    );
-    return results.reduce(earliestFailure, null);
+  verify(checks: readonly ScriptCheck[]): Promise<VerifyFailure | null> {
+    const run = this.begin();
+    for (const c of checks) run.add(c);
+    return run.finish();
   }
 
   async close(): Promise<void> {

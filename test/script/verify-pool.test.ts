@@ -1,5 +1,6 @@
-// ScriptVerifyPool: inline and worker modes agree, a bad input is named, and a sig cache filled
-// on mempool entry settles a block's jobs without the workers.
+// ScriptVerifyPool: inline and worker modes agree (the calling thread verifying a share beside the
+// workers), a bad input is named, the earliest of several failures is the one reported wherever
+// it was found, and a sig cache filled on mempool entry settles a block's jobs without the workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScriptVerifyPool, type ScriptCheck } from '../../src/chain/verify-pool.js';
@@ -56,5 +57,43 @@ test('a sig cache filled on mempool entry settles jobs on the calling thread', a
     assert.equal(cache.hits - hits, inputs);
   } finally {
     await pool.close();
+  }
+});
+
+/** Jobs with the signatures of every multi-input tx at `at` broken (two prevouts swapped). */
+function breakAt(jobs: ScriptCheck[], at: number[]): ScriptCheck[] {
+  return jobs.map((j, k) => {
+    if (!at.includes(k)) return j;
+    const prevouts = [...j.prevouts];
+    [prevouts[0], prevouts[1]] = [prevouts[1], prevouts[0]];
+    return { ...j, prevouts };
+  });
+}
+
+test('with the calling thread joining the workers the earliest failure wins, first, middle or last', async () => {
+  const jobs = jobsOf(60);
+  const multi = jobs.map((j, k) => (j.prevouts.length > 1 ? k : -1)).filter((k) => k >= 0);
+  assert.ok(multi.length >= 3, 'the block slice has several multi-input transactions');
+  const first = multi[0];
+  const mid = multi[Math.floor(multi.length / 2)];
+  const last = multi[multi.length - 1];
+  const cases: [number[], number][] = [
+    [[last], last], // found by whoever verifies the end of the block (the calling thread here)
+    [[mid, last], mid],
+    [[first, mid, last], first],
+  ];
+  for (const threads of [0, 1, 2]) {
+    const pool = ScriptVerifyPool.create({ threads });
+    try {
+      for (const [at, want] of cases) {
+        const run = pool.begin();
+        for (const c of breakAt(jobs, at)) run.add(c);
+        const f = await run.finish();
+        assert.deepEqual(f, { index: jobs[want].index, input: 0, code: 'EQUALVERIFY' }, `threads ${threads}`);
+      }
+      assert.equal(await pool.verify(jobs), null);
+    } finally {
+      await pool.close();
+    }
   }
 });
