@@ -14,6 +14,13 @@
 // once it leaves initial download it asks each peer for its pool (BIP35 `mempool`, as bcoin does
 // when its chain is synced), and a peer's first `mempool` is answered with the whole pool, as
 // Core answers it (the known filter holds what was announced to a node that ignored it).
+// Out of initial download (latched, as Core) a node can still be blocks behind the headers it
+// holds; a transaction it refuses then for a reason a later block cures (non-final, a premature
+// coinbase or BIP68 spend, inputs in blocks not yet connected) was judged against a stale tip, and
+// its sender, having announced it, never announces it again. Core loses it until the sender's
+// wallet resends it (12-36 hours); Tally keeps such refusals (at most Core's orphanage bound,
+// by announcing peer) and asks that peer for each again once the tip reaches the header height it
+// knew of when it refused it.
 import { hexToBytes } from '../primitives/bytes.js';
 import type { Tx } from '../primitives/tx.js';
 import type { ConnMan } from './connman.js';
@@ -40,6 +47,15 @@ export const RECENT_REJECTS = 120_000;
 export const INV_SLICE = 1_000;
 /** The pool's reason for a transaction whose inputs it cannot find (an orphan). */
 const MISSING_INPUTS = 'missing-inputs';
+/** Refusals a later block can cure: judged by a tip behind the headers, they are asked again. */
+const TIP_DEPENDENT = new Set([
+  'non-final',
+  'non-BIP68-final',
+  'bad-txns-premature-spend-of-coinbase',
+  MISSING_INPUTS,
+]);
+/** Refusals kept to ask again (Core's DEFAULT_MAX_ORPHAN_TRANSACTIONS, the orphanage's bound). */
+export const MAX_BEHIND_REFUSALS = 100;
 
 export class Relay {
   private readonly txRequests = new TxRequestTracker();
@@ -47,6 +63,12 @@ export class Relay {
   private readonly peers = new Map<number, Peer>();
   /** In initial download at the last tip: leaving it asks every peer for its pool. */
   private catchingUp: boolean;
+  /**
+   * Transactions refused for a tip-dependent reason while the tip was behind the best header:
+   * txid key -> the peer that gave it and the header height to reach before asking it again.
+   * Oldest first; at most MAX_BEHIND_REFUSALS.
+   */
+  private readonly behindRefusals = new Map<string, { peer: number; height: number }>();
 
   constructor(
     private readonly chain: P2PChain,
@@ -63,6 +85,7 @@ export class Relay {
 
   /** Forgets the transactions asked of a closed peer (asked elsewhere on the next inv). */
   dropPeer(peer: Peer): void {
+    for (const [k, r] of this.behindRefusals) if (r.peer === peer.id) this.behindRefusals.delete(k);
     this.txRequests.dropPeer(peer.id);
     this.peers.delete(peer.id);
     this.mempool?.peerGone(peer.id);
@@ -230,8 +253,12 @@ export class Relay {
     // Core's "not keeping orphan with rejected parents": a child of a transaction refused lately
     // is not kept as an orphan (no peer given, so the pool keeps none), and is refused itself.
     const rejectedParents = tx.inputs.some((i) => this.recentRejects.has(i.prevout.hash));
+    const tipBefore = this.chain.tipHeight();
     const res = await this.mempool.accept(tx, rejectedParents ? undefined : peer.id);
     if (res.accepted) peer.lastTxTime = Date.now();
+    // Before the refusal enters the recently-rejected filter: a tip that came during the await
+    // has it asked again at once, which that filter would stop.
+    else this.noteBehindRefusal(peer, k, res.reason, tipBefore);
     if (!res.accepted && res.reason === MISSING_INPUTS) {
       if (rejectedParents) {
         // Checked again: a tip that came during the await reset the filter (the parent may do now).
@@ -257,6 +284,38 @@ export class Relay {
       const peer = this.conn.peers.get(id);
       if (peer && !peer.closed) this.refused(peer, tx, verdict, 'orphan ');
     }
+  }
+
+  /**
+   * Keeps a refusal that a block this node is still missing may cure (the tip, `tipBefore` when
+   * the pool began, behind the best header), to ask `peer` for the transaction again once the tip
+   * reaches that header's height; at once when it already has (a tip came during the pool's await).
+   */
+  private noteBehindRefusal(peer: Peer, k: string, reason: string | undefined, tipBefore: number): void {
+    const headerHeight = this.chain.headerTipHeight();
+    if (reason === undefined || !TIP_DEPENDENT.has(reason) || headerHeight <= tipBefore) return;
+    this.behindRefusals.delete(k);
+    if (this.behindRefusals.size >= MAX_BEHIND_REFUSALS) {
+      const oldest = this.behindRefusals.keys().next().value;
+      if (oldest !== undefined) this.behindRefusals.delete(oldest);
+    }
+    this.behindRefusals.set(k, { peer: peer.id, height: headerHeight });
+    if (this.chain.tipHeight() >= headerHeight) this.askBehindRefusals();
+  }
+
+  /** Asks again for the refusals kept by noteBehindRefusal whose header height the tip reached. */
+  private askBehindRefusals(): void {
+    const tip = this.chain.tipHeight();
+    const asked = new Set<Peer>();
+    for (const [k, r] of this.behindRefusals) {
+      if (r.height > tip) continue;
+      this.behindRefusals.delete(k);
+      const peer = this.conn.peers.get(r.peer);
+      if (!peer || peer.closed) continue;
+      this.announceTx(peer, hexToBytes(k), k);
+      asked.add(peer);
+    }
+    for (const peer of asked) this.requestTxs(peer);
   }
 
   /** The pool refused `tx` from `peer` (not for missing inputs): remembered, and scored unless policy. */
@@ -296,6 +355,7 @@ export class Relay {
   onTip(hash: Uint8Array): void {
     // As Core: a new tip may make a refused transaction valid (a spent input reorged away, a lock).
     this.recentRejects.reset();
+    if (this.behindRefusals.size > 0) this.askBehindRefusals();
     if (this.chain.isInitialBlockDownload()) return;
     if (this.catchingUp) {
       this.catchingUp = false;

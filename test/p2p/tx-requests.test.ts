@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { BufferWriter, bytesToHex } from '../../src/primitives/bytes.js';
 import { OutPoint, Tx, TxIn } from '../../src/primitives/tx.js';
 import { InvType, MAX_INV, frame, type Message } from '../../src/p2p/messages.js';
+import { MAX_BEHIND_REFUSALS } from '../../src/p2p/relay.js';
 import { MAX_PEER_TX_REQUEST_IN_FLIGHT } from '../../src/p2p/txrequest.js';
 import { FakeChain, spend } from './fake-chain.js';
 import { RawPeer, startNode, type TestNode } from './helpers.js';
@@ -148,3 +149,41 @@ test("a peer's first mempool request gets the whole pool, later ones what it lac
     assert.deepEqual(await ask(), [b.txid()], 'only what it was not told');
     raw.close();
   }));
+
+test('refusals a later block may cure, made behind the headers, are asked again: the newest 100', async () => {
+  const chain = new FakeChain();
+  let behind = true;
+  chain.headerTipHeight = () => chain.tipHeight() + (behind ? 1 : 0);
+  chain.isInitialBlockDownload = () => false;
+  const n = await startNode({ timeouts: { handshakeMs: 10_000 } }, chain);
+  try {
+    n.mempool.accept = async () => ({ accepted: false, reason: 'non-final', policy: true });
+    const raw = await RawPeer.handshake(n.url);
+    const txs = Array.from({ length: MAX_BEHIND_REFUSALS + 1 }, (_, i) => spend(100 + i));
+    for (const [i, tx] of txs.entries()) {
+      raw.send({ command: 'inv', items: [{ type: InvType.TX, hash: tx.txid() }] });
+      assert.equal((await requested(raw)).length, i + 1);
+      raw.send({ command: 'tx', tx });
+    }
+    await requested(raw);
+    // A refusal made caught up is not kept.
+    behind = false;
+    const caughtUp = spend(300);
+    raw.send({ command: 'inv', items: [{ type: InvType.TX, hash: caughtUp.txid() }] });
+    await requested(raw);
+    raw.send({ command: 'tx', tx: caughtUp });
+    const before = (await requested(raw)).length;
+    assert.equal(before, txs.length + 1);
+    await chain.mine(1);
+    const again = (await requested(raw)).slice(before).map(bytesToHex);
+    const hexes = txs.map((t) => bytesToHex(t.txid()));
+    assert.equal(again.length, MAX_BEHIND_REFUSALS, 'the newest refusals, asked of the peer again');
+    assert.ok(!again.includes(hexes[0]), 'the oldest refusal was dropped (the bound)');
+    assert.ok(again.includes(hexes[hexes.length - 1]));
+    assert.ok(!again.includes(bytesToHex(caughtUp.txid())));
+    assert.equal(n.node.peerInfo()[0]?.banScore, 0);
+    raw.close();
+  } finally {
+    await n.node.stop();
+  }
+});
