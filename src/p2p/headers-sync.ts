@@ -93,6 +93,8 @@ export class HeadersSyncState {
   private rdWork: bigint;
   private readonly buffer: BlockHeader[] = [];
   private processAll = false;
+  /** Headers were fed since the last conclude. */
+  private fed = false;
 
   constructor(o: HeadersSyncOptions) {
     this.start = o.start;
@@ -128,13 +130,33 @@ export class HeadersSyncState {
 
   /** Feeds one `headers` message; `full` when it held the most a message may (more may follow). */
   process(headers: readonly BlockHeader[], full: boolean): HeadersSyncResult {
+    return this.feed(headers) ?? this.conclude(full);
+  }
+
+  /**
+   * Checks and counts (pre-sync) or buffers (redownload) part of one `headers` message, so the
+   * caller can let other work run between parts; `conclude` once the whole message was fed.
+   * Returns the abort when a header fails (nothing more may be fed then).
+   */
+  feed(headers: readonly BlockHeader[]): HeadersSyncResult | undefined {
     if (this.phase === 'final') return this.abort('headers sync already finished');
-    if (headers.length === 0) return this.abort(`peer sent no more headers in ${this.phase}`);
+    if (headers.length === 0) return undefined;
+    this.fed = true;
+    const one = this.phase === 'presync' ? this.presyncOne : this.redownloadOne;
+    for (const h of headers) {
+      const bad = one.call(this, h);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+
+  /** Decides on the message fed since the last call; `full` as in `process`. */
+  conclude(full: boolean): HeadersSyncResult {
+    if (this.phase === 'final') return this.abort('headers sync already finished');
+    const fed = this.fed;
+    this.fed = false;
+    if (!fed) return this.abort(`peer sent no more headers in ${this.phase}`);
     if (this.phase === 'presync') {
-      for (const h of headers) {
-        const bad = this.presyncOne(h);
-        if (bad) return bad;
-      }
       if (this.presyncWork >= this.minimumWork) {
         // Proven: fetch the same chain again from the fork point.
         this.phase = 'redownload';
@@ -143,10 +165,6 @@ export class HeadersSyncState {
       if (full) return { ok: true, requestMore: true, headers: [] };
       this.phase = 'final';
       return { ok: true, requestMore: false, headers: [], lowWork: true, reason: 'low-work header chain' };
-    }
-    for (const h of headers) {
-      const bad = this.redownloadOne(h);
-      if (bad) return bad;
     }
     const ready: BlockHeader[] = [];
     let n = 0;

@@ -10,7 +10,7 @@ import { equalBytes } from '../primitives/bytes.js';
 import { randomBytes } from 'node:crypto';
 import { blockWork } from '../consensus/pow.js';
 import type { ConnMan } from './connman.js';
-import { HeadersSyncState } from './headers-sync.js';
+import { HeadersSyncState, type HeadersSyncResult } from './headers-sync.js';
 import {
   InvType,
   MAX_HEADERS,
@@ -26,7 +26,8 @@ import type { Logger, P2PChain } from './ports.js';
 type HeldBlock = { block: Block; from: Peer };
 
 const nullHash = new Uint8Array(32);
-/** Headers hashed per turn (see onHeaders): about a millisecond of work. */
+/** Headers hashed, or linked and checked in pre-sync, per turn (see onHeaders): about a
+ * millisecond of work. */
 export const HEADER_SLICE = 100;
 
 export class BlockSync {
@@ -235,7 +236,18 @@ export class BlockSync {
 
   /** Feeds a headers message to a peer's pre-sync; stores what it releases. */
   private async continuePresync(peer: Peer, state: HeadersSyncState, headers: BlockHeader[]): Promise<void> {
-    const r = state.process(headers, headers.length === MAX_HEADERS);
+    // Linked and checked (proof of work, bits) HEADER_SLICE at a time with a turn between slices,
+    // as the hashing above: a whole 2,000-header message in one piece kept RPC and other peers
+    // waiting under a low-work headers flood. The peer's next message waits for this one.
+    let r: HeadersSyncResult | undefined;
+    for (let i = 0; i < headers.length && !r; i += HEADER_SLICE) {
+      if (i > 0) {
+        await peer.yieldTurn();
+        if (peer.closed) return; // dropPeer forgets its state
+      }
+      r = state.feed(headers.slice(i, i + HEADER_SLICE));
+    }
+    r ??= state.conclude(headers.length === MAX_HEADERS);
     if (state.phase === 'final') this.presync.delete(peer);
     if (!r.ok) {
       // An invalid header costs what it costs outside pre-sync; a chain that changed between the

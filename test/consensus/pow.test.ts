@@ -109,6 +109,21 @@ test('blockWork is 2^256 / (target + 1), and 0 for invalid bits', () => {
   assert.equal(blockWork(0), 0n);
   assert.equal(blockWork(0x04923456), 0n);
   assert.equal(blockWork(0xff123456), 0n);
+  // It keeps its last answer: the same bits twice, then others, answer as fresh.
+  for (const bits of [0x1d00ffff, 0x1d00ffff, 0, 0, 0x207fffff, 0x1d00ffff])
+    assert.equal(blockWork(bits), bits === 0 ? 0n : (1n << 256n) / (compactToTarget(bits).target + 1n));
+});
+
+test('property: hashToBigInt reads any 32 bytes (a view into a larger buffer too) as a little-endian number', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 40, maxLength: 40 }), fc.nat(8), (bytes, at) => {
+      const hash = bytes.subarray(at, at + 32);
+      let n = 0n;
+      for (let i = 31; i >= 0; i--) n = (n << 8n) | BigInt(hash[i]);
+      assert.equal(hashToBigInt(hash), n);
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('checkProofOfWork rejects negative, zero, overflowing and above-limit targets', () => {

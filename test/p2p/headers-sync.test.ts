@@ -95,6 +95,37 @@ test('a chain that proves its work is fetched again and released in order, all o
   all.forEach((h, i) => assert.equal(h, chainA[i]));
 });
 
+test('a message fed in slices (sync.ts yields between them) ends as the whole message does', () => {
+  const sliced = (s: HeadersSyncState, part: BlockHeader[], full: boolean): HeadersSyncResult => {
+    for (let i = 0; i < part.length; i += 100) {
+      const bad = s.feed(part.slice(i, i + 100));
+      if (bad) return bad;
+    }
+    return s.conclude(full);
+  };
+  const [a, b] = [state(2_500, { period: 7, buffer: 400 }), state(2_500, { period: 7, buffer: 400 })];
+  const script: [BlockHeader[], boolean][] = [
+    [chainA.slice(0, 2_000), true],
+    [chainA.slice(2_000, 2_600), false],
+    [chainA.slice(0, 1_000), true],
+    [chainA.slice(1_000, 3_000), true],
+  ];
+  for (const [part, full] of script) {
+    const [x, y] = [a.process(part, full), sliced(b, part, full)];
+    assert.deepEqual(
+      [y.ok, y.requestMore, y.headers.length, b.phase],
+      [x.ok, x.requestMore, x.headers.length, a.phase],
+    );
+  }
+  assert.equal(b.phase, 'final');
+  // Concluding with nothing fed is a peer that sent no headers; a bad header in any slice aborts.
+  assert.equal(state(5_000).conclude(true).ok, false);
+  const c = state(5_000);
+  assert.equal(c.feed(chainA.slice(0, 100)), undefined);
+  assert.equal(c.feed(chainA.slice(101, 200))?.dos, 20);
+  assert.equal(c.phase, 'final');
+});
+
 test('a chain swapped between the two passes is caught by its commitments', () => {
   const s = state(2_500, { period: 1, buffer: 5_000 });
   feed(s, chainA.slice(0, 2_600), 200);
