@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressBook } from './addrbook.js';
 import { normalizeHost, parseSubnet, type BanList } from './banlist.js';
-import { MAX_MESSAGE } from './messages.js';
+import { MAX_HANDSHAKE_MESSAGE } from './messages.js';
 import { selectEviction, type EvictionCandidate } from './eviction.js';
 import { endpointToUrl, isLoopback, isRoutable, netGroup, normalizeUrl, parseEndpoint } from './netaddr.js';
 import type { P2PNodeEvents, P2PNodeOptions, P2PTimeouts, PeerInfo, RejectedItem } from './options.js';
@@ -113,7 +113,8 @@ export class ConnMan {
     const server = new WebSocketServer({
       host: bind,
       port: this.opts.port ?? this.params.defaultPort,
-      maxPayload: MAX_MESSAGE,
+      // Raised to MAX_MESSAGE once the peer's version is accepted (Peer.acceptFullMessages).
+      maxPayload: MAX_HANDSHAKE_MESSAGE,
       perMessageDeflate: false,
       clientTracking: false,
     });
@@ -231,7 +232,7 @@ export class ConnMan {
     const host = normalizeHost(ep.host);
     this.ctx.book.attempt(url);
     const ws = new WebSocket(url, {
-      maxPayload: MAX_MESSAGE,
+      maxPayload: MAX_HANDSHAKE_MESSAGE,
       perMessageDeflate: false,
       handshakeTimeout: this.ctx.timeouts.handshakeMs,
     });

@@ -21,6 +21,15 @@ export const MAX_ADDR = 1_000;
 export const MAX_LOCATOR = 101;
 export const MAX_USER_AGENT = 256;
 export const MAX_WSURL = 256;
+/**
+ * What a frame may hold until the peer's version is accepted. A version message is at most 619
+ * bytes (two 256-byte strings) and verack is empty; later extensions of version fit too. Core has
+ * no smaller bound before the handshake (MAX_PROTOCOL_MESSAGE_LENGTH, 4,000,000, from the first
+ * message), but its v1 header states the size, so a lie is refused at 24 bytes and the rest read
+ * in 256 kB steps; `ws` assembles a whole frame before the node sees it. So a peer that sends
+ * anything larger before its version is cut off at the frame's first bytes, unassembled.
+ */
+export const MAX_HANDSHAKE_MESSAGE = 4_096;
 
 export const PROTOCOL_VERSION = 70016;
 /** sendheaders (BIP130) and feefilter-era peers; older ones are refused. */

@@ -306,6 +306,8 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       }
     }
     peer.version = v;
+    // Before our verack goes out: the peer sends nothing large until it has it.
+    peer.acceptFullMessages();
     peer.timeOffset = Number(v.timestamp) - Math.floor(Date.now() / 1000);
     peer.bestHeight = Math.max(0, v.startHeight);
     if (peer.inbound) {

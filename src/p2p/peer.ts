@@ -5,7 +5,7 @@
 // messages mean (node.ts). Fails by closing the socket; never throws to the event loop.
 import type { WebSocket } from 'ws';
 import type { VersionPayload } from './messages.js';
-import { encodeMessage, type Message, messageTypeOf } from './messages.js';
+import { MAX_MESSAGE, encodeMessage, type Message, messageTypeOf } from './messages.js';
 import { BoundedSet } from '../primitives/bounded.js';
 import { RollingBloom } from './rolling-bloom.js';
 
@@ -186,6 +186,20 @@ export class Peer {
       this.ws.pause();
     }
     if (!this.draining) void this.drainQueue();
+  }
+
+  /**
+   * Lets frames up to MAX_MESSAGE through: called once the peer's version is accepted (until then
+   * the socket takes MAX_HANDSHAKE_MESSAGE). `ws` fixes maxPayload when the socket opens and has
+   * no setter, so its receiver's field is set; a `ws` without that field throws here, and then no
+   * peer gets past its handshake (p2p tests fail at once), rather than large frames being refused
+   * quietly.
+   */
+  acceptFullMessages(): void {
+    const receiver = (this.ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
+    if (typeof receiver?._maxPayload !== 'number')
+      throw new Error('ws has no receiver maxPayload to raise (ws internals changed)');
+    receiver._maxPayload = MAX_MESSAGE;
   }
 
   /** Unsent bytes on the socket. */

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getParams } from '../../src/consensus/params.js';
-import { MAX_INV, MAX_MESSAGE } from '../../src/p2p/messages.js';
+import { MAX_HANDSHAKE_MESSAGE, MAX_INV, MAX_MESSAGE } from '../../src/p2p/messages.js';
 import { encodeAddress } from '../../src/primitives/address.js';
 import { stopAll, type TallyProcess } from './cluster.js';
 import { startTarget, type Target } from './hostile-target.js';
@@ -111,6 +111,30 @@ describe('hostile messages against a tally node', { timeout: 180_000 }, () => {
     assert.ok(!p.closed);
     p.terminate();
     await nodeIsFine('unknown commands and an over-long inv');
+  });
+
+  it(`before its version a frame may hold ${MAX_HANDSHAKE_MESSAGE} bytes: a 100 kB one is cut off unread, at once`, async () => {
+    // The largest version there is (a 256-byte user agent, a 256-byte listen URL) gets through.
+    const agent = `/${'v'.repeat(254)}/`;
+    const big = await RawPeer.handshake(a.p2pUrl, {
+      version: { userAgent: agent, wsurl: `ws://127.0.0.1:1/${'u'.repeat(256 - 17)}` },
+    });
+    await big.roundTrip();
+    assert.equal((await peersBy(agent)).length, 1);
+    big.terminate();
+    // Junk before the version: the node's socket refuses the frame from its header (1009, message
+    // too big), without assembling it and without waiting for peertimeout; a local peer is not banned.
+    for (const send of [
+      (p: RawPeer) => p.sendCommand('junk', new Uint8Array(100_000)),
+      (p: RawPeer) => p.sendCommand('version', new Uint8Array(MAX_HANDSHAKE_MESSAGE)),
+    ]) {
+      const p = await RawPeer.connect(a.p2pUrl);
+      send(p);
+      await p.waitClosed(15_000);
+      assert.equal(p.closeCode, 1009, `closed with ${p.closeCode} ${p.closeReason}`);
+    }
+    await assertNotBanned();
+    await nodeIsFine('frames over the handshake bound before a version');
   });
 
   it('p2p_timeouts: no version, or version without verack, is disconnected after peertimeout', async () => {
