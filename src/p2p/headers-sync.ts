@@ -142,9 +142,9 @@ export class HeadersSyncState {
     if (this.phase === 'final') return this.abort('headers sync already finished');
     if (headers.length === 0) return undefined;
     this.fed = true;
-    const one = this.phase === 'presync' ? this.presyncOne : this.redownloadOne;
+    const presync = this.phase === 'presync';
     for (const h of headers) {
-      const bad = one.call(this, h);
+      const bad = presync ? this.presyncOne(h) : this.redownloadOne(h);
       if (bad) return bad;
     }
     return undefined;
