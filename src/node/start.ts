@@ -270,6 +270,7 @@ export async function startNode(config: NodeConfig, opts: NodeStartOptions = {})
       inMempool: (txid) => mempool.has(hashFromHex(txid)),
       resubmit: (txs) => resubmitWalletTxs(txs, mempool, p2p, log),
       onWriteFailed: (err, path) => diskFull(err, path, 'a wallet write failed'),
+      settingsFile: join(config.networkDir, 'settings.json'),
     });
     // A node that does not mine keeps one idle hash thread for generatetoaddress.
     const miner = Miner.create({
@@ -327,7 +328,9 @@ export async function startNode(config: NodeConfig, opts: NodeStartOptions = {})
     if (indexes.addrIndex) await indexes.addrIndex.start();
     if (indexes.coinStatsIndex) await indexes.coinStatsIndex.start();
     rpc.setWarmup('Loading wallets...');
-    for (const name of wallets.available()) {
+    const startup = wallets.startupWallets();
+    if (startup.problem !== undefined) log.warn(startup.problem);
+    for (const name of startup.names) {
       try {
         await wallets.load(name);
         log.info({ wallet: name }, 'wallet loaded');

@@ -225,6 +225,8 @@ export interface WalletsPort {
   /** restorewallet: a backup file becomes wallet `name`, loaded. */
   restore(name: string, backup: string): Promise<Wallet>;
   unload(name: string): void;
+  /** load_on_startup: adds to or removes from the startup list; a warning when it failed. */
+  setLoadOnStartup(name: string, load: boolean): string | undefined;
   create(
     name: string,
     opts?: { passphrase?: string; mnemonic?: string; avoidReuse?: boolean },

@@ -283,6 +283,20 @@ export function walletDescriptor(wallet: Wallet, script: Uint8Array): string | u
   return inferDescriptor(script, wallet.prefixes, known);
 }
 
+/**
+ * Core's UpdateWalletSetting after a wallet is created, loaded, restored or unloaded: a
+ * load_on_startup parameter of true or false updates settings.json (null or absent leaves it);
+ * the result's `warnings`, present only when there is one, as Core's PushWarnings.
+ */
+export function startupSetting(wallets: WalletsPort) {
+  return (r: ParamReader, i: number, name: string, warnings: string[] = []): { warnings?: string[] } => {
+    const load = r.has(i) ? r.bool(i) : undefined;
+    const problem = load === undefined ? undefined : wallets.setLoadOnStartup(name, load);
+    const all = problem === undefined ? warnings : [...warnings, problem];
+    return all.length > 0 ? { warnings: all } : {};
+  };
+}
+
 /** Core's lastprocessedblock: the block the wallet's answer is as of. */
 export function lastProcessedBlock(wallet: Wallet): { hash: string; height: number } | undefined {
   return wallet.tip ? { hash: wallet.tip.hash, height: wallet.tip.height } : undefined;

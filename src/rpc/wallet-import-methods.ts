@@ -27,7 +27,13 @@ import { RpcCode, RpcError } from './errors.js';
 import { decodeTx, hexParam } from './rawtx-methods.js';
 import type { ParamReader } from './params.js';
 import type { RpcServer } from './server.js';
-import { rescanWallet, walletRegistrar, walletRpcError, type WalletRpcDeps } from './wallet-common.js';
+import {
+  rescanWallet,
+  startupSetting,
+  walletRegistrar,
+  walletRpcError,
+  type WalletRpcDeps,
+} from './wallet-common.js';
 
 /** Core's TIMESTAMP_WINDOW: a key's birth time is trusted to within 2 hours. */
 export const TIMESTAMP_WINDOW = 2 * 60 * 60;
@@ -338,7 +344,7 @@ export function registerWalletImportMethods(server: RpcServer, deps: WalletRpcDe
         if (e instanceof WalletBackupError) throw new RpcError(RpcCode.INVALID_PARAMETER, e.message);
         throw e;
       }
-      return { name };
+      return { name, ...startupSetting(deps.wallets)(r, 2, name) };
     },
   );
 

@@ -21,6 +21,7 @@ import {
   sendPayment,
   walletName,
   walletNameOf,
+  startupSetting,
   walletDescriptor,
   walletRegistrar,
   walletTxJson,
@@ -49,6 +50,7 @@ function encrypted(wallet: Wallet, method: string): Wallet {
 export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): void {
   const { wallets } = deps;
   const reg = walletRegistrar(server, wallets);
+  const loadOnStartup = startupSetting(wallets);
 
   reg(
     'createwallet',
@@ -73,24 +75,34 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
         mnemonic: r.optString(7),
         avoidReuse: r.optBool(4, false),
       });
-      // Core's warnings: present only when there is one.
       const warnings = passphrase
-        ? undefined
+        ? []
         : ['Wallet created without a passphrase: its keys are stored unencrypted.'];
-      return { name, warnings, mnemonic };
+      return { name, ...loadOnStartup(r, 6, name, warnings), mnemonic };
     },
   );
-  reg('loadwallet', ['filename'], 'Loads a wallet from DATADIR/wallets.', async (r) => {
-    const name = r.string(0);
-    await wallets.load(name);
-    return { name };
-  });
-  reg('unloadwallet', ['wallet_name'], 'Unloads a wallet.', (r, ctx) => {
-    const name = r.optString(0) ?? walletName(ctx);
-    if (name === undefined) throw r.invalid(0, 'wallet_name is required');
-    wallets.unload(name);
-    return {};
-  });
+  reg(
+    'loadwallet',
+    ['filename', 'load_on_startup'],
+    'Loads a wallet from DATADIR/wallets; load_on_startup true/false adds it to or removes it from ' +
+      'the wallets settings.json loads at startup.',
+    async (r) => {
+      const name = r.string(0);
+      await wallets.load(name);
+      return { name, ...loadOnStartup(r, 1, name) };
+    },
+  );
+  reg(
+    'unloadwallet',
+    ['wallet_name', 'load_on_startup'],
+    'Unloads a wallet; load_on_startup as loadwallet.',
+    (r, ctx) => {
+      const name = r.optString(0) ?? walletName(ctx);
+      if (name === undefined) throw r.invalid(0, 'wallet_name is required');
+      wallets.unload(name);
+      return loadOnStartup(r, 1, name);
+    },
+  );
   reg('listwallets', [], 'Names of the loaded wallets.', () => wallets.names());
   reg('listwalletdir', [], 'Wallets in the wallet directory.', () => ({
     wallets: wallets.available().map((name) => ({ name })),

@@ -103,6 +103,32 @@ export interface WalletManagerOptions extends WalletChainInfo {
   onTxChanged?: (wallet: string, txid: string, blockHash: string | null, height: number | null) => void;
   /** A wallet file could not be written; see WalletOptions.onWriteFailed. */
   onWriteFailed?: (err: unknown, path: string) => Error | undefined;
+  /**
+   * Core's settings.json (NETWORKDIR/settings.json): its "wallet" list names the wallets loaded at
+   * startup (load_on_startup). Without one, every wallet file is loaded.
+   */
+  settingsFile?: string;
+}
+
+/** Core's warning when the settings file cannot be written. */
+export const STARTUP_SETTING_WARNING =
+  'Wallet load on startup setting could not be updated, so wallet may not be loaded next node startup.';
+
+/** The settings file as an object, {} when there is none; throws when it is not a JSON object. */
+function readSettings(file: string): Record<string, unknown> {
+  if (!existsSync(file)) return {};
+  const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new WalletError(`${file} is not a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+/** Core's "wallet" setting: a list of names (one name alone is a list of one). */
+function walletSetting(settings: Record<string, unknown>): string[] | undefined {
+  const v = settings.wallet;
+  if (v === undefined) return undefined;
+  const list = Array.isArray(v) ? v : [v];
+  return list.filter((n): n is string => typeof n === 'string');
 }
 
 export class WalletManager {
@@ -176,6 +202,40 @@ export class WalletManager {
     } catch (e) {
       if (!this.loaded.has(name)) rmSync(path, { force: true });
       throw e;
+    }
+  }
+
+  /**
+   * The wallets to load at startup: the settings' "wallet" list when it has one (Core), else
+   * every wallet file in the directory (Tally's behaviour before load_on_startup). A settings file
+   * that cannot be read loads every wallet and says why in `problem`.
+   */
+  startupWallets(): { names: string[]; problem?: string } {
+    const file = this.opts.settingsFile;
+    if (file === undefined) return { names: this.available() };
+    try {
+      return { names: walletSetting(readSettings(file)) ?? this.available() };
+    } catch (e) {
+      return { names: this.available(), problem: `settings file ignored: ${(e as Error).message}` };
+    }
+  }
+
+  /**
+   * load_on_startup: true adds the wallet to the settings' "wallet" list, false removes it
+   * (Core's AddWalletSetting, RemoveWalletSetting); other settings are kept. Core's warning when
+   * the file cannot be read or written, else undefined.
+   */
+  setLoadOnStartup(name: string, load: boolean): string | undefined {
+    const file = this.opts.settingsFile;
+    if (file === undefined) return STARTUP_SETTING_WARNING;
+    try {
+      const settings = readSettings(file);
+      const list = walletSetting(settings) ?? [];
+      const next = load ? (list.includes(name) ? list : [...list, name]) : list.filter((n) => n !== name);
+      writeFileAtomic(file, JSON.stringify({ ...settings, wallet: next }, null, 4) + '\n');
+      return undefined;
+    } catch {
+      return STARTUP_SETTING_WARNING;
     }
   }
 
