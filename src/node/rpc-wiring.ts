@@ -106,6 +106,7 @@ export function registerMethods(node: TallyNode): void {
   registerWalletMethods(node.rpc, {
     wallets: node.wallets,
     mempoolSpender: (outpoint) => node.mempool.spender(outpoint)?.tx.txidHex(),
+    mempoolOutput: (outpoint) => node.mempool.get(outpoint.hash)?.tx.outputs[outpoint.index],
     broadcast: (tx) => node.broadcast(tx),
     defaultFeeRatePerKb: node.config.fallbackfee ?? DEFAULT_WALLET_FEE_RATE_PER_KB,
     maxTxFee: node.config.maxtxfee,

@@ -89,7 +89,7 @@ const DIFFERS: Record<string, string> = {
   upgradewallet: "versions are Tally's wallet file versions (1 to 3), not Core's feature numbers",
   getrawchangeaddress: 'legacy (P2PKH) addresses only',
   fundrawtransaction:
-    'preset inputs must be wallet coins (no external inputs, solving_data or input_weights); include_unsafe, minconf, maxconf, max_tx_weight and replaceable are accepted and ignored (new inputs always signal BIP125)',
+    'change_type legacy only (the wallet makes P2PKH keys); max_tx_weight checks the funded size rather than steering coin selection; estimate_mode: one estimate horizon',
   simulaterawtransaction:
     "an input is looked for in the wallet's coins and the UTXO set, not among other pool transactions' outputs (-8 missing)",
   importmulti: 'no descriptors or witness scripts (-8); at most 10,000 requests a call (Core has no bound)',

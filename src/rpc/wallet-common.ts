@@ -3,7 +3,7 @@
 // RPC codes, and fee-rate parameters.
 import { getParams } from '../consensus/params.js';
 import { AddressError, type AddressPrefixes } from '../primitives/address.js';
-import type { OutPoint, Tx } from '../primitives/tx.js';
+import type { OutPoint, Tx, TxOut } from '../primitives/tx.js';
 import { BumpError } from '../wallet/bump.js';
 import { InsufficientFundsError } from '../wallet/coinselect.js';
 import {
@@ -45,6 +45,8 @@ export interface WalletRpcDeps {
   estimateFeeRatePerKb?: (confTarget: number) => bigint | null;
   /** Display txid of the pool transaction spending an outpoint (gettransaction's mempoolconflicts). */
   mempoolSpender?: (outpoint: OutPoint) => string | undefined;
+  /** The output at an outpoint of a pool transaction (fundrawtransaction's external inputs). */
+  mempoolOutput?: (outpoint: OutPoint) => TxOut | undefined;
   /** The most fee a wallet transaction may pay (Core's -maxtxfee), base units; default 0.1 coin. */
   maxTxFee?: bigint;
   /** The pool's incremental relay fee rate (BIP125 rule 4), per 1,000 bytes; default 1,000. */

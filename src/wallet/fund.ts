@@ -3,9 +3,10 @@
 // recipient or dust amount), AddressError, WalletLockedError or InsufficientFundsError.
 import { randomInt } from 'node:crypto';
 import { formatCoins } from '../consensus/amount.js';
-import { Tx, TxIn, TxOut } from '../primitives/tx.js';
-import { compactSizeLength } from '../primitives/bytes.js';
+import { OutPoint, Tx, TxIn, TxOut } from '../primitives/tx.js';
+import { bytesToHex, compactSizeLength } from '../primitives/bytes.js';
 import { addressToScript } from '../primitives/address.js';
+import { classifyScript } from '../script/standard.js';
 import {
   Candidate,
   DUST_THRESHOLD,
@@ -16,6 +17,8 @@ import {
 } from './coinselect.js';
 import { Coin, Wallet, WalletError } from './wallet.js';
 import { signTransaction } from './signing.js';
+import { RECEIVE } from './keys.js';
+import { outputCoin } from './ledger.js';
 
 /** Core's DEFAULT_TRANSACTION_MAXFEE (-maxtxfee): 0.1 coin. */
 export const DEFAULT_MAX_TX_FEE = 10_000_000n;
@@ -66,6 +69,72 @@ export class FeeDeductionError extends WalletError {
   }
 }
 
+/** Core's MAX_STANDARD_TX_WEIGHT and MIN_STANDARD_TX_NONWITNESS_SIZE × 4: max_tx_weight's bounds. */
+export const MAX_TX_WEIGHT = 400_000;
+export const MIN_TX_WEIGHT = 260;
+
+/** Core's ErrorMaxWeightExceeded. */
+export const MAX_WEIGHT_EXCEEDED =
+  "The inputs size exceeds the maximum weight. Please try sending a smaller amount or manually consolidating your wallet's UTXOs";
+
+/**
+ * What the caller tells of scripts the wallet does not hold (fundrawtransaction's solving_data,
+ * Core's FlatSigningProvider): public keys and scripts by their hash160 (hex).
+ */
+export interface SolvingData {
+  pubkeys: ReadonlyMap<string, Uint8Array>;
+  scripts: ReadonlyMap<string, Uint8Array>;
+}
+
+const pushSize = (n: number) => (n < 76 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : 5) + n;
+/** A signature push at its largest: 72-byte DER + hash type, as the wallet's own estimates. */
+const SIG_PUSH = 74;
+
+function scriptSigSize(script: Uint8Array, data: SolvingData, top: boolean): number | null {
+  const c = classifyScript(script);
+  if (c.type === 'pubkey') return SIG_PUSH;
+  if (c.type === 'multisig') return 1 + c.m * SIG_PUSH;
+  if (c.type === 'pubkeyhash') {
+    const pk = data.pubkeys.get(bytesToHex(c.hash));
+    return pk === undefined ? null : SIG_PUSH + pushSize(pk.length);
+  }
+  if (c.type === 'scripthash' && top) {
+    const redeem = data.scripts.get(bytesToHex(c.hash));
+    const inner = redeem === undefined ? null : scriptSigSize(redeem, data, false);
+    return inner === null ? null : inner + pushSize(redeem!.length);
+  }
+  return null;
+}
+
+/**
+ * Core's CalculateMaximumSignedInputSize for an output the wallet does not hold: the serialized
+ * size of an input spending `script`, signatures at their largest, from what `data` knows of it
+ * (P2PK, P2PKH with its key, bare multisig, P2SH of those with its redeem script); null when it
+ * cannot be solved.
+ */
+export function solvedInputSize(script: Uint8Array, data: SolvingData): number | null {
+  const sig = scriptSigSize(script, data, true);
+  return sig === null ? null : 32 + 4 + compactSizeLength(sig) + sig + 4;
+}
+
+/** A coin the wallet does not hold (an external preset input), as coin selection sees it. */
+export function externalCoin(outpoint: OutPoint, out: TxOut, inputSize: number): Coin {
+  return {
+    ...outputCoin(outpoint, out),
+    address: bytesToHex(out.scriptPubKey),
+    branch: RECEIVE,
+    index: -1,
+    spendable: false,
+    solvable: true,
+    inputSize,
+    confirmations: 0,
+    coinbase: false,
+    trusted: false,
+    immature: false,
+    used: false,
+  };
+}
+
 /** An input already in the transaction (fundrawtransaction), kept first in its order. */
 export interface PresetInput {
   input: TxIn;
@@ -80,6 +149,17 @@ export interface FundOptions {
   addInputs?: boolean;
   /** Watch-only coins the wallet knows how to spend may be chosen (the result is then unsigned). */
   includeWatching?: boolean;
+  /** Core's include_unsafe: unconfirmed coins of others' transactions may be chosen too. */
+  includeUnsafe?: boolean;
+  /** Confirmations of the coins added, at least / at most (Core's minconf/maxconf; not the preset's). */
+  minConf?: number;
+  maxConf?: number;
+  /** Input sizes the caller gives (Core's input_weights, in bytes), by outpoint key; they win. */
+  inputSizes?: ReadonlyMap<string, number>;
+  /** nSequence of the inputs added: BIP125's 0xfffffffd (default, Core's walletrbf) or 0xfffffffe. */
+  sequence?: number;
+  /** Core's max_tx_weight (4 × size: no witness), 260 to 400,000. */
+  maxWeight?: number;
   /** Leave out coins of addresses spent from (default: the wallet's avoid_reuse flag). */
   avoidReuse?: boolean;
   /** Where change goes; default a fresh change address. */
@@ -113,6 +193,10 @@ export function fundOutputs(wallet: Wallet, outputs: readonly TxOut[], o: FundOp
   for (const out of outputs)
     if (out.value < DUST_THRESHOLD) throw new WalletError('Transaction amount too small');
   if (o.sign === true) wallet.requireUnlocked();
+  const maxWeight = o.maxWeight ?? MAX_TX_WEIGHT;
+  if (maxWeight < MIN_TX_WEIGHT || maxWeight > MAX_TX_WEIGHT)
+    throw new WalletError(`Maximum transaction weight must be between ${MIN_TX_WEIGHT} and ${MAX_TX_WEIGHT}`);
+  const sizeOf = (c: Coin) => o.inputSizes?.get(c.outpoint.key()) ?? c.inputSize;
   const sffo = [...new Set(o.subtractFeeFrom ?? [])];
   // The recipients pay the fee: coins are chosen to cover the amounts alone.
   const selRate = sffo.length > 0 ? 0n : o.feeRatePerKb;
@@ -120,7 +204,7 @@ export function fundOutputs(wallet: Wallet, outputs: readonly TxOut[], o: FundOp
   const presetKeys = new Set(preset.map((p) => p.coin.outpoint.key()));
   const target = sum(outputs.map((x) => x.value));
   const presetValue = sum(preset.map((p) => p.coin.value));
-  const presetSize = preset.reduce((s, p) => s + p.coin.inputSize, 0);
+  const presetSize = preset.reduce((s, p) => s + sizeOf(p.coin), 0);
   const outputsSize = outputs.reduce((s, x) => s + outputSize(x), 0);
   // version + input count + output count (change included) + outputs + locktime.
   const sizeWithout = (inputs: number, inputsSize: number) =>
@@ -134,13 +218,18 @@ export function fundOutputs(wallet: Wallet, outputs: readonly TxOut[], o: FundOp
     if (excess - changeFee >= DUST_THRESHOLD) change = excess - changeFee;
   } else {
     const coins = wallet
-      .spendableCoins(o.includeWatching === true, o.avoidReuse)
-      .filter((c) => !presetKeys.has(c.outpoint.key()));
+      .spendableCoins(o.includeWatching === true, o.avoidReuse, o.includeUnsafe === true)
+      .filter(
+        (c) =>
+          !presetKeys.has(c.outpoint.key()) &&
+          c.confirmations >= (o.minConf ?? 0) &&
+          c.confirmations <= (o.maxConf ?? Infinity),
+      );
     const byId = new Map(coins.map((c) => [c.outpoint.key(), c]));
     const candidates: Candidate[] = coins.map((c) => ({
       id: c.outpoint.key(),
       value: c.value,
-      inputSize: c.inputSize,
+      inputSize: sizeOf(c),
     }));
     const selection = selectCoins(candidates, {
       target: target - presetValue,
@@ -155,13 +244,15 @@ export function fundOutputs(wallet: Wallet, outputs: readonly TxOut[], o: FundOp
   }
   const coins = [...preset.map((p) => p.coin), ...chosen];
   const inValue = sum(coins.map((c) => c.value));
+  // The size once signed, at most (the change output counted when there is one).
+  const size =
+    sizeWithout(
+      coins.length,
+      coins.reduce((s, c) => s + sizeOf(c), 0),
+    ) + (change > 0n ? P2PKH_OUTPUT_SIZE : 0);
+  if (size * 4 > maxWeight) throw new WalletError(MAX_WEIGHT_EXCEEDED);
   let finalOuts = [...outputs];
   if (sffo.length > 0) {
-    const size =
-      sizeWithout(
-        coins.length,
-        coins.reduce((s, c) => s + c.inputSize, 0),
-      ) + (change > 0n ? P2PKH_OUTPUT_SIZE : 0);
     // A dust change dropped into the fee already pays part of it.
     const toReduce = feeFor(size, o.feeRatePerKb) - (inValue - target - change);
     if (toReduce > 0n) finalOuts = subtractFee(finalOuts, sffo, toReduce);
@@ -181,7 +272,7 @@ export function fundOutputs(wallet: Wallet, outputs: readonly TxOut[], o: FundOp
     o.version ?? 2,
     [
       ...preset.map((p) => p.input),
-      ...chosen.map((c) => new TxIn(c.outpoint, new Uint8Array(0), MAX_BIP125_RBF_SEQUENCE)),
+      ...chosen.map((c) => new TxIn(c.outpoint, new Uint8Array(0), o.sequence ?? MAX_BIP125_RBF_SEQUENCE)),
     ],
     finalOuts,
     locktime,

@@ -381,11 +381,7 @@ export abstract class WalletLedger extends WalletKeys {
     used: Set<string>,
   ): Coin {
     return {
-      outpoint,
-      txid: outpoint.txidHex(),
-      vout: outpoint.index,
-      value: out.value,
-      script: out.scriptPubKey,
+      ...outputCoin(outpoint, out),
       address: scriptToAddress(out.scriptPubKey, this.opts.prefixes) ?? bytesToHex(out.scriptPubKey),
       branch: ref.branch,
       index: ref.index,
@@ -507,4 +503,18 @@ export abstract class WalletLedger extends WalletKeys {
   get txCount(): number {
     return this.txs.size;
   }
+}
+
+/** The fields of a coin that its outpoint and output give. */
+export function outputCoin(
+  outpoint: OutPoint,
+  out: TxOut,
+): Pick<Coin, 'outpoint' | 'txid' | 'vout' | 'value' | 'script'> {
+  return {
+    outpoint,
+    txid: outpoint.txidHex(),
+    vout: outpoint.index,
+    value: out.value,
+    script: out.scriptPubKey,
+  };
 }

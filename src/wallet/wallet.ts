@@ -107,14 +107,15 @@ export class Wallet extends WalletLedger {
   }
 
   /**
-   * Coins a payment may spend: mature, confirmed or our own unconfirmed change, not locked, and
-   * ones the wallet can sign for (or, includeWatching, watch-only ones it knows how to spend);
-   * with avoidReuse (default: the wallet's avoid_reuse flag) none of an address spent from.
+   * Coins a payment may spend: mature, confirmed or our own unconfirmed change (includeUnsafe: any
+   * mature one, others' unconfirmed too), not locked, and ones the wallet can sign for (or,
+   * includeWatching, watch-only ones it knows how to spend); with avoidReuse (default: the
+   * wallet's avoid_reuse flag) none of an address spent from.
    */
-  spendableCoins(includeWatching = false, avoidReuse = this.avoidReuse): Coin[] {
+  spendableCoins(includeWatching = false, avoidReuse = this.avoidReuse, includeUnsafe = false): Coin[] {
     return this.listCoins().filter(
       (c) =>
-        c.trusted &&
+        (c.trusted || (includeUnsafe && !c.immature)) &&
         (c.spendable || (includeWatching && c.solvable)) &&
         !(avoidReuse && c.used) &&
         !this.lockedCoins.has(`${c.txid}:${c.vout}`),

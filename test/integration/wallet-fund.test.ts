@@ -162,7 +162,7 @@ test('fundrawtransaction: funds, places change, keeps preset inputs, subtracts t
   ]);
   await assert.rejects(
     rpc('fundrawtransaction', [unknown]),
-    rpcFails(-4, /^Not found pre-selected input COutPoint\(ababababab, 3\)$/),
+    rpcFails(-4, /^Unable to find UTXO for external input$/),
   );
   const huge = await rpc<string>('createrawtransaction', [[], { [other]: 100_000 }]);
   await assert.rejects(rpc('fundrawtransaction', [huge]), rpcFails(-4, /^Insufficient funds$/));
@@ -356,4 +356,180 @@ test("simulaterawtransaction: the wallet's balance change over transactions in o
   // Once in the pool, its inputs are spent.
   await rpc('sendrawtransaction', [out.hex]);
   await assert.rejects(change([out.hex]), rpcFails(-8, /spent already$/));
+});
+
+test("fundrawtransaction: external inputs (solving_data, input_weights) and Core's other options", async () => {
+  const { node } = await startWalletNode(102);
+  const rpc = node.rpc.bind(node);
+  const other = encodeAddress('pubkeyhash', new Uint8Array(20).fill(9), getParams('regtest').prefixes);
+  const decode = (hex: string) =>
+    rpc<{ vin: { txid: string; vout: number; sequence: number }[]; vout: Decoded['vout'] }>(
+      'decoderawtransaction',
+      [hex],
+    );
+  const fund = (hex: string, options: object) => rpc<Funded>('fundrawtransaction', [hex, options]);
+  const outside = independentKey();
+  const ms = await rpc<{ address: string; redeemScript: string }>('createmultisig', [1, [outside.pubkey]]);
+  const paid = async (address: string) => {
+    const txid = await rpc<string>('sendtoaddress', [address, 3]);
+    const d = await decode((await rpc<{ hex: string }>('gettransaction', [txid])).hex);
+    return { txid, vout: d.vout.findIndex((o) => o.scriptPubKey.address === address) };
+  };
+  const ext = await paid(outside.address);
+  const extMs = await paid(ms.address);
+  await rpc('generatetoaddress', [1, other]);
+  const spending = (coin: { txid: string; vout: number }, amount = 4) =>
+    rpc<string>('createrawtransaction', [[coin], { [other]: amount }]);
+  const raw = await spending(ext);
+  const where = `COutPoint\\(${ext.txid.slice(0, 10)}, ${ext.vout}\\)`;
+
+  // Not the wallet's and no solving data: Core's -4; a coin nowhere: -4 too.
+  await assert.rejects(
+    rpc('fundrawtransaction', [raw]),
+    rpcFails(-4, new RegExp(`^Not solvable pre-selected input ${where}$`)),
+  );
+  await assert.rejects(
+    rpc('fundrawtransaction', [await spending({ txid: 'cd'.repeat(32), vout: 1 })]),
+    rpcFails(-4, /^Unable to find UTXO for external input$/),
+  );
+
+  // With its public key the input is solvable and its size counts: the wallet adds coins, the
+  // outside key and the wallet sign, and the pool takes it at the reported fee, at least 5 sat/vB.
+  const f = await fund(raw, { solving_data: { pubkeys: [outside.pubkey] }, fee_rate: 5 });
+  const d = await decode(f.hex);
+  assert.deepEqual([d.vin[0].txid, d.vin[0].vout], [ext.txid, ext.vout]);
+  assert.ok(d.vin.length > 1);
+  const byKey = await rpc<{ hex: string }>('signrawtransactionwithkey', [f.hex, [outside.wif]]);
+  const signed = await rpc<{ hex: string; complete: boolean }>('signrawtransactionwithwallet', [byKey.hex]);
+  assert.equal(signed.complete, true);
+  const size = signed.hex.length / 2;
+  assert.ok(sats(f.fee) >= 5 * size && sats(f.fee) < 6 * size, `fee ${f.fee} for ${size} bytes at 5 sat/vB`);
+  const txid = await rpc<string>('sendrawtransaction', [signed.hex]);
+  assert.equal((await rpc<{ fees: { base: number } }>('getmempoolentry', [txid])).fees.base, f.fee);
+
+  // The same key as a descriptor, or the input's weight (4 × its 149 bytes), gives the same fee; a
+  // heavier weight a higher one. A P2SH multisig input is solved by its redeem script.
+  const p2pkh = await spending(ext, 1);
+  const byPubkey = await fund(p2pkh, { solving_data: { pubkeys: [outside.pubkey] }, fee_rate: 2 });
+  const { descriptor } = await rpc<{ descriptor: string }>('getdescriptorinfo', [`pkh(${outside.pubkey})`]);
+  const byDescriptor = await fund(p2pkh, { solving_data: { descriptors: [descriptor] }, fee_rate: 2 });
+  assert.equal(byDescriptor.fee, byPubkey.fee);
+  const weight = (w: number) => ({
+    input_weights: [{ txid: ext.txid, vout: ext.vout, weight: w }],
+    fee_rate: 2,
+  });
+  assert.equal((await fund(p2pkh, weight(4 * 149))).fee, byPubkey.fee);
+  assert.ok((await fund(p2pkh, weight(8 * 149))).fee > byPubkey.fee);
+  const rawMs = await spending(extMs, 1);
+  await assert.rejects(rpc('fundrawtransaction', [rawMs]), rpcFails(-4, /^Not solvable pre-selected input/));
+  const fundedMs = await fund(rawMs, { solving_data: { scripts: [ms.redeemScript] } });
+  assert.equal((await decode(fundedMs.hex)).vin[0].txid, extMs.txid);
+
+  // Core's errors for solving_data and input_weights.
+  const refuses = (options: object, code: number, message: RegExp) =>
+    assert.rejects(rpc('fundrawtransaction', [raw, options]), rpcFails(code, message));
+  await refuses(
+    { solving_data: { pubkeys: ['not a pubkey'] } },
+    -5,
+    /^Pubkey "not a pubkey" must be a hex string$/,
+  );
+  await refuses(
+    { solving_data: { pubkeys: ['01234567890a0b0c0d0e0f'] } },
+    -5,
+    /^Pubkey "01234567890a0b0c0d0e0f" must have a length of either 33 or 65 bytes$/,
+  );
+  await refuses({ solving_data: { scripts: ['not a script'] } }, -5, /^'not a script' is not hex$/);
+  await refuses(
+    { solving_data: { descriptors: ['not a descriptor'] } },
+    -8,
+    /^Unable to parse descriptor 'not a descriptor'/,
+  );
+  await refuses({ input_weights: [{ txid: ext.txid }] }, -8, /^Invalid parameter, missing vout key$/);
+  await refuses(
+    { input_weights: [{ txid: ext.txid, vout: -1 }] },
+    -8,
+    /^Invalid parameter, vout cannot be negative$/,
+  );
+  await refuses(
+    { input_weights: [{ txid: ext.txid, vout: 0 }] },
+    -8,
+    /^Invalid parameter, missing weight key$/,
+  );
+  await refuses(weight(164), -8, /^Invalid parameter, weight cannot be less than 165/);
+  await refuses(weight(400_001), -8, /^Invalid parameter, weight cannot be greater than/);
+
+  // The other options. An unknown key is -3, so is a wrong type; locktime, psbt and add_to_wallet
+  // are Core's keys too (send's), accepted.
+  const plain = await rpc<string>('createrawtransaction', [[], { [other]: 1 }]);
+  const refusesPlain = (options: object, code: number, message: RegExp) =>
+    assert.rejects(rpc('fundrawtransaction', [plain, options]), rpcFails(code, message));
+  await refusesPlain(
+    { add_inputs: 1 },
+    -3,
+    /^JSON value of type number for field add_inputs is not of expected type bool$/,
+  );
+  await fund(plain, { locktime: 0, psbt: false, add_to_wallet: true });
+  // replaceable: the inputs added signal BIP125 unless it is false.
+  const sequences = async (options: object) =>
+    (await decode((await fund(plain, options)).hex)).vin.map((i) => i.sequence);
+  assert.deepEqual(await sequences({}), [0xfffffffd]);
+  assert.deepEqual(await sequences({ replaceable: false }), [0xfffffffe]);
+  // minconf/maxconf bound the coins added.
+  await refusesPlain({ minconf: 1000 }, -4, /^Insufficient funds$/);
+  await refusesPlain({ minconf: -1 }, -8, /^Negative minconf$/);
+  await refusesPlain({ minconf: 2, maxconf: 1 }, -8, /^maxconf can't be lower than minconf: 1 < 2$/);
+  // maxconf 0 leaves only the unconfirmed change of the payment above, which is not safe (an
+  // outside key signed an input): it funds only with include_unsafe. minconf 1: confirmed coins.
+  const confirmations = async (options: object) => {
+    const out: number[] = [];
+    for (const i of (await decode((await fund(plain, options)).hex)).vin)
+      out.push((await rpc<{ confirmations: number }>('gettransaction', [i.txid])).confirmations);
+    return out;
+  };
+  await refusesPlain({ maxconf: 0 }, -4, /^Insufficient funds$/);
+  assert.deepEqual(await confirmations({ maxconf: 0, include_unsafe: true }), [0]);
+  assert.ok((await confirmations({ minconf: 1 })).every((c) => c >= 1));
+  // max_tx_weight, estimate_mode, conf_target, change_type.
+  await refusesPlain(
+    { max_tx_weight: 100 },
+    -4,
+    /^Maximum transaction weight must be between 260 and 400000$/,
+  );
+  await refusesPlain({ max_tx_weight: 300 }, -4, /^The inputs size exceeds the maximum weight/);
+  await refusesPlain({ estimate_mode: 'bogus' }, -8, /^Invalid estimate_mode parameter/);
+  await refusesPlain(
+    { fee_rate: 2, estimate_mode: 'economical' },
+    -8,
+    /^Cannot specify both estimate_mode and fee_rate$/,
+  );
+  await refusesPlain(
+    { feeRate: 0.0001, estimate_mode: 'unset' },
+    -8,
+    /^Cannot specify both estimate_mode and feeRate$/,
+  );
+  await refusesPlain({ conf_target: 0 }, -8, /^Invalid conf_target, must be between 1 and 1008$/);
+  await fund(plain, { conf_target: 2, estimate_mode: 'CONSERVATIVE' });
+  await fund(plain, { change_type: 'legacy' });
+  await refusesPlain(
+    { change_type: 'bech32' },
+    -4,
+    /^Transaction needs a change address, but we can't generate it/,
+  );
+  await refusesPlain({ change_type: 'nope' }, -5, /^Unknown change type 'nope'$/);
+  await refusesPlain(
+    { change_type: 'legacy', changeAddress: other },
+    -8,
+    /^Cannot specify both change address and address type options$/,
+  );
+
+  // lockUnspents locks every input of the result, the preset ones too (as Core).
+  const coin = (await rpc<{ txid: string; vout: number; amount: number }[]>('listunspent')).find(
+    (u) => u.amount > 1,
+  )!;
+  await fund(await spending(coin, 0.5), { lockUnspents: true });
+  assert.ok(
+    (await rpc<{ txid: string; vout: number }[]>('listlockunspent')).some(
+      (l) => l.txid === coin.txid && l.vout === coin.vout,
+    ),
+  );
 });
