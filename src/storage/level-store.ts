@@ -140,6 +140,11 @@ class LevelBatch implements StoreBatch {
   }
 }
 
+/** True when the database holds no record at all. */
+async function isEmpty(db: ClassicLevel<Uint8Array, Uint8Array>): Promise<boolean> {
+  return (await db.keys({ limit: 1 }).all()).length === 0;
+}
+
 function hashHex(h: Uint8Array): string {
   return Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('hex');
 }
@@ -218,7 +223,11 @@ export class LevelChainStore implements ChainStore {
           `chain database at ${paths.chainstate} has schema version ${version}, this build reads ${SCHEMA_VERSION}`,
         );
       const legacy = version === 1;
-      if (rebuild === 'none' && !legacy && indexFresh && (haveFiles || !stateFresh))
+      // A first start killed after creating the chain state and before the index leaves an empty
+      // chain state (nothing is written to it before the index exists) and no block files: a new
+      // data directory still, not a lost index.
+      const unused = stateFresh || (!haveFiles && version === null && (await isEmpty(db)));
+      if (rebuild === 'none' && !legacy && indexFresh && (haveFiles || !unused))
         throw new DatabaseOpenError(
           paths.index,
           haveFiles ? 'the block index is missing while block files remain' : 'the block index is missing',

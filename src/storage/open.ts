@@ -4,7 +4,7 @@
 // files and reading a database's schema version. Does not own what is in them (level-store.ts,
 // records.ts). Fails with DatabaseOpenError, ChainCorruptionError for an unreadable version, or
 // LevelDB's own error when another process holds the database.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { ChainCorruptionError } from '../chain/ports.js';
@@ -34,9 +34,27 @@ function openFailure(e: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
-/** A missing or empty folder: the only place a database is created. */
+/**
+ * The files LevelDB writes while it creates a database, before CURRENT names it: its lock, its
+ * own text log, the first MANIFEST (listing nothing) and the temporary file renamed to CURRENT.
+ */
+const CREATION_FILE = /^(LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.dbtmp)$/;
+
+/**
+ * A folder with no CURRENT holding only what LevelDB writes while creating a database: a
+ * creation cut short (a first start killed at that moment). No table (.ldb/.sst) nor write-ahead
+ * log (.log) was ever written, so there is nothing to lose; a used database whose CURRENT was
+ * deleted still has its .log, and is refused.
+ */
+export function isInterruptedCreation(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  const names = readdirSync(dir);
+  return names.length > 0 && names.every((n) => CREATION_FILE.test(n));
+}
+
+/** A missing or empty folder, or a creation cut short: the only places a database is created. */
 export function isFresh(dir: string): boolean {
-  return !existsSync(dir) || readdirSync(dir).length === 0;
+  return !existsSync(dir) || readdirSync(dir).length === 0 || isInterruptedCreation(dir);
 }
 
 /** Opens (creating only in a new folder) one LevelDB; refuses a damaged one, never replacing it. */
@@ -47,6 +65,8 @@ export async function openLevel(
   const fresh = isFresh(dir);
   if (!fresh && !existsSync(join(dir, 'CURRENT')))
     throw new DatabaseOpenError(dir, 'its CURRENT file is missing (the folder is not empty)');
+  // What a cut-short creation left goes first: LevelDB would refuse its MANIFEST without CURRENT.
+  if (isInterruptedCreation(dir)) for (const n of readdirSync(dir)) rmSync(join(dir, n), { force: true });
   if (fresh) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
     keyEncoding: 'view',

@@ -1,17 +1,28 @@
 // Start-up against a damaged database, with real `tally node` processes: a deleted
 // chainstate/CURRENT or MANIFEST stops the node with one line naming the path, the cause and the
 // remedy, and never creates a new database over the old one (its table files stay as they were).
+// A first start killed while it created its databases (the chain state made, the block index not
+// yet, or LevelDB's creation cut before CURRENT) starts cleanly next time: nothing was lost.
 // While a node warms up (here: rebuilding its UTXO set with --reindex-chainstate), RPC answers
 // Core's -28 with the stage, never "Method not found", and help/uptime are answered meanwhile.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getParams } from '../../src/consensus/params.js';
 import { encodeAddress } from '../../src/primitives/address.js';
 import { RpcError } from '../../src/rpc/errors.js';
 import { RpcClient } from '../../src/rpc/client.js';
+import { ClassicLevel } from 'classic-level';
 import { freePort, runTally, startNode, stopAll } from './cluster.js';
 
 const dirs: string[] = [];
@@ -58,6 +69,54 @@ test('a deleted CURRENT or MANIFEST is refused in one line; the old database is 
     data(readdirSync(chainstate)).sort(),
     data(files).filter((f) => f !== manifest),
   );
+});
+
+/** What LevelDB leaves when killed while creating a database, before CURRENT names it. */
+function cutShortCreation(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, 'LOCK'), '');
+  writeFileSync(join(dir, 'LOG'), 'Creating DB\n');
+  writeFileSync(join(dir, 'MANIFEST-000001'), Uint8Array.of(0x56, 0x0b, 0x21, 0x7a));
+}
+
+test('a first start killed while creating its databases starts cleanly the next time', async () => {
+  const to = encodeAddress('pubkeyhash', new Uint8Array(20).fill(4), getParams('regtest').prefixes);
+  const starts: [string, (net: string) => Promise<void>][] = [
+    [
+      // Killed after creating chainstate/ and before blocks/index/: an empty chain state, no index.
+      'chain state only',
+      async (net) => {
+        const db = new ClassicLevel(join(net, 'chainstate'));
+        await db.open();
+        await db.close();
+      },
+    ],
+    [
+      // ... or while LevelDB created the index: its lock, log and MANIFEST but no CURRENT.
+      'chain state and a cut-short index',
+      async (net) => {
+        const db = new ClassicLevel(join(net, 'chainstate'));
+        await db.open();
+        await db.close();
+        cutShortCreation(join(net, 'blocks', 'index'));
+      },
+    ],
+    // ... or while it created the chain state itself.
+    ['a cut-short chain state', async (net) => cutShortCreation(join(net, 'chainstate'))],
+  ];
+  for (const [what, leave] of starts) {
+    const dir = mkdtempSync(join(tmpdir(), 'tally-startup-'));
+    dirs.push(dir);
+    await leave(join(dir, 'regtest'));
+    const node = await startNode({ datadir: dir }).catch((e: Error) => {
+      throw new Error(`${what}: ${e.message}`);
+    });
+    assert.equal(await node.rpc('getblockcount'), 0, what);
+    await node.rpc('generatetoaddress', [1, to]);
+    await node.restart([]);
+    assert.equal(await node.rpc('getblockcount'), 1, what);
+    await node.stop();
+  }
 });
 
 test("RPC during start-up answers -28 with the stage (Core's warm-up), then the chain", async (t) => {
