@@ -318,6 +318,11 @@ export class Chain extends EventEmitter<ChainEvents> {
     this.pruner?.setLock(name, heightFirst);
   }
 
+  /** An index that stopped (it failed) releases its prune lock: its blocks may go (Core). */
+  removePruneLock(name: string): void {
+    this.pruner?.removeLock(name);
+  }
+
   /** pruneblockchain: deletes the block files whose blocks are all at or below `height` (never the
    * last 288 blocks); returns the new prune height. Throws when not in prune mode. */
   async pruneBlockchain(height: number): Promise<number | null> {

@@ -81,6 +81,11 @@ export class Pruner {
     this.locks.set(name, heightFirst);
   }
 
+  /** An index that stopped (failed or removed) needs nothing kept any more. */
+  removeLock(name: string): void {
+    this.locks.delete(name);
+  }
+
   /** The highest block that may be pruned: `limit`, lowered below every lock and its buffer. */
   private lastPrunable(limit: number): number {
     let last = limit;

@@ -8,7 +8,7 @@
 // node stops for a full disk (Core's AbortNode), the batch unwritten and the index at its last block.
 // On a pruned node each index holds a prune lock at its best block (Core's UpdatePruneLock), so the
 // blocks it has not indexed yet are not pruned, and init() refuses to start an index whose next
-// blocks are already gone, with Core's line.
+// blocks are already gone, with Core's line; an index that stops with an error releases its lock.
 import { ClassicLevel } from 'classic-level';
 import type { Logger } from '../primitives/logger.js';
 import type { Block } from '../primitives/block.js';
@@ -101,6 +101,8 @@ export abstract class BaseIndex {
       .catch((err: unknown) => {
         if (this.closed) return;
         this.failed = true;
+        // A stopped index keeps no blocks from pruning (Core's index stops and its lock goes).
+        this.chain.removePruneLock(this.name);
         this.log?.error({ err, index: this.name }, 'index stopped');
         this.onFailure?.(err);
       })

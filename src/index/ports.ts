@@ -23,6 +23,8 @@ export interface IndexChain {
   pruneHeight(): number | null;
   /** Core's UpdatePruneLock: keeps the blocks above `heightFirst` (less a buffer) from pruning. */
   setPruneLock(name: string, heightFirst: number): void;
+  /** Releases the index's prune lock (an index that stopped with an error keeps nothing). */
+  removePruneLock(name: string): void;
   /** Called after every change of the tip; returns an unsubscribe function. */
   onTip(f: () => void): () => void;
 }

@@ -235,6 +235,7 @@ export function indexChainAdapter(chain: Chain): IndexChain {
     getUndo: (hash) => chain.getUndo(hash),
     pruneHeight: () => chain.pruneHeight(),
     setPruneLock: (name, heightFirst) => chain.setPruneLock(name, heightFirst),
+    removePruneLock: (name) => chain.removePruneLock(name),
     onTip: (f) => {
       chain.on('tip', f);
       return () => chain.off('tip', f);

@@ -22,6 +22,7 @@ const chain: IndexChain = {
   getUndo: async () => undefined,
   pruneHeight: () => null,
   setPruneLock: () => undefined,
+  removePruneLock: () => undefined,
   onTip: () => () => undefined,
 };
 

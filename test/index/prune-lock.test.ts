@@ -1,7 +1,8 @@
 // Indexes and pruning (index/base.ts, chain/prune.ts): an index still catching up holds a prune
 // lock (Core's m_prune_locks), so pruneblockchain keeps every block within PRUNE_LOCK_BUFFER of the
 // index's best block and above it, and prunes further once the index has caught up; an index whose
-// next blocks are already pruned is refused at init with Core's line, and writes nothing.
+// next blocks are already pruned is refused at init with Core's line, and writes nothing; an index
+// that stops with an error releases its lock (Core: a failed index stops and its lock goes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -72,6 +73,51 @@ test('a catching-up index keeps its blocks from pruning; a new index on pruned b
     await synced.init();
     assert.equal(synced.info().best_block_height, 400);
     await synced.close();
+  } finally {
+    await chain.close();
+    removeDir(dir);
+  }
+});
+
+/** Fails at block GATE (as a block it cannot read or a write that fails would). */
+class FailingIndex extends BaseIndex {
+  readonly name = 'failindex';
+  protected readonly needsUndo = false;
+  protected blockPuts(_block: Block, ref: IndexBlockRef): Promise<Put[]> {
+    if (ref.height === GATE) return Promise.reject(new Error('index write failed'));
+    return Promise.resolve([[Uint8Array.of(2, ref.height & 0xff), Uint8Array.of(1)]]);
+  }
+}
+
+test('an index that fails releases its prune lock: pruning goes on to 288 below the tip', async () => {
+  const dir = tempDir();
+  const blocks = new Builder(params).chain(new Builder(params).genesis, 400);
+  const store = await LevelChainStore.open(dir, { maxBlockFileSize: 4096 });
+  const chain = await Chain.open({ store, params, verifyThreads: 0, now: FAR_FUTURE, pruneTargetBytes: 0 });
+  const failures: unknown[] = [];
+  try {
+    for (const b of blocks) assert.ok((await chain.processBlock(b)).accepted);
+    const index = await openIndex(
+      FailingIndex,
+      join(dir, 'failing'),
+      indexChainAdapter(chain),
+      undefined,
+      (e) => failures.push(e),
+    );
+    // Locked at its best block (0) from init on: nothing can be pruned yet.
+    await index.init();
+    assert.equal(await chain.pruneBlockchain(1000), null);
+    await index.start();
+    await waitFor(() => failures.length === 1, 10_000, 'index failed');
+    await index.whenIdle();
+    assert.equal(index.info().best_block_height, GATE - 1);
+    assert.equal(index.info().synced, false);
+    // With the lock held the prune height could not pass GATE - 1 - PRUNE_LOCK_BUFFER - 1.
+    const pruned = await chain.pruneBlockchain(1000);
+    assert.ok(pruned !== null && pruned > GATE - 1 - PRUNE_LOCK_BUFFER - 1, `pruned to ${pruned}`);
+    assert.ok(pruned <= 400 - MIN_BLOCKS_TO_KEEP, `pruned to ${pruned}`);
+    assert.ok(!chain.getEntryAtHeight(GATE)!.hasData(), 'the failed index no longer keeps its next block');
+    await index.close();
   } finally {
     await chain.close();
     removeDir(dir);
