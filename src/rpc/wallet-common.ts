@@ -61,16 +61,36 @@ export interface WalletRpcDeps {
 
 /** A running rescan of one RPC server's wallets (rescanblockchain, or an import's). */
 export interface RescanState {
+  wallet: Wallet;
   abort: boolean;
   start: number;
   height: number;
   stop: number;
+  /** When it began, ms since the epoch. */
+  began: number;
 }
 const rescans = new WeakMap<WalletRpcDeps, { current: RescanState | null }>();
 
 /** The rescan running for these wallet methods, if any (abortrescan stops it). */
 export function runningRescan(deps: WalletRpcDeps): RescanState | null {
   return rescans.get(deps)?.current ?? null;
+}
+
+/**
+ * getwalletinfo's scanning, as Core: false, or {duration (whole seconds), progress (0 to 1, the
+ * share of the heights read)} while a rescan of this wallet runs.
+ */
+export function scanningInfo(
+  deps: WalletRpcDeps,
+  wallet: Wallet,
+  now = Date.now(),
+): false | { duration: number; progress: number } {
+  const r = runningRescan(deps);
+  if (r === null || r.wallet !== wallet) return false;
+  return {
+    duration: Math.floor((now - r.began) / 1000),
+    progress: (r.height - r.start) / (r.stop - r.start + 1),
+  };
 }
 
 /**
@@ -94,6 +114,8 @@ export async function rescanWallet(
       'Wallet is currently rescanning. Abort existing rescan or wait.',
     );
   const state: RescanState = {
+    wallet,
+    began: Date.now(),
     abort: false,
     start,
     height: start,

@@ -316,10 +316,16 @@ export function registerWalletInfoMethods(server: RpcServer, deps: WalletRpcDeps
     },
   );
 
-  reg('abortrescan', [], 'Stops a running rescanblockchain; true when one was running.', () => {
-    const rescanning = runningRescan(deps);
-    if (rescanning === null) return false;
-    rescanning.abort = true;
-    return true;
-  });
+  reg(
+    'abortrescan',
+    [],
+    "Stops the wallet's running rescan (rescanblockchain, or an import's); true when one was running and not yet stopping.",
+    (_r, _c, w) => {
+      const rescanning = runningRescan(deps);
+      // As Core: false when this wallet is not scanning, or its rescan is already being aborted.
+      if (rescanning === null || rescanning.wallet !== w() || rescanning.abort) return false;
+      rescanning.abort = true;
+      return true;
+    },
+  );
 }
