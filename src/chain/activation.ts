@@ -162,7 +162,10 @@ export class Activation {
     entry.sequence = tree.sequence++;
     if (storedAt) batch.linkBlock(hash, storedAt);
     else batch.putBlock(hash, block.encode());
-    await batch.putIndex(hash, entry.record()).write();
+    // A block on the tip connects next: its coins are read while its bytes are written, not after.
+    const prefetch =
+      prev === tree.tip ? this.coins.fetch(connectFetchList(block, height, this.params)) : undefined;
+    await Promise.all([batch.putIndex(hash, entry.record()).write(), prefetch]);
     this.arrivals.set(entry.hashHex, block);
     tree.receivedData(entry);
     return { accepted: true, isNew: true };

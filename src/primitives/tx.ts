@@ -7,6 +7,7 @@ import { BufferReader, BufferWriter, DecodeError, bytesToHex, reverseHex } from 
 export const NULL_HASH = new Uint8Array(32);
 
 export class OutPoint {
+  private _key: string | undefined = undefined;
   constructor(
     /** Previous txid, internal byte order. */
     readonly hash: Uint8Array,
@@ -15,9 +16,10 @@ export class OutPoint {
   isNull(): boolean {
     return this.index === 0xffffffff && this.hash.every((b) => b === 0);
   }
-  /** Stable map key: internal-order hash hex + ':' + index. */
+  /** Stable map key: internal-order hash hex + ':' + index (made once: a block's connect asks for
+   * each input's several times). */
   key(): string {
-    return bytesToHex(this.hash) + ':' + this.index;
+    return (this._key ??= bytesToHex(this.hash) + ':' + this.index);
   }
   txidHex(): string {
     return reverseHex(this.hash);
