@@ -84,6 +84,18 @@ export function testBlockFileSize(): number | undefined {
 }
 
 /**
+ * Test-only: TALLY_TEST_POOL_MISSES_HEIGHT=H keeps the block connected at height H from the pool
+ * (not removeForBlock'd), so the pool may keep a transaction that block spent: the real-process
+ * test of the producer dropping a transaction that makes its template invalid (issue 11; nothing
+ * else puts such a transaction in a pool that follows the chain). An environment variable, as
+ * TALLY_TEST_BLOCKFILE_BYTES: no peer or RPC caller can set it.
+ */
+export function testPoolMissesHeight(): number | undefined {
+  const v = Number(process.env.TALLY_TEST_POOL_MISSES_HEIGHT);
+  return Number.isInteger(v) && v > 0 ? v : undefined;
+}
+
+/**
  * The chain's prune target for prune=N (MiB): undefined when off, 0 for pruneblockchain only (1),
  * else N MiB, scaled down with the test block-file size so that pruning shows with small files.
  */
@@ -255,6 +267,7 @@ export class TallyNode {
         if (!(e instanceof WalletWriteError)) throw e;
       }
     };
+    const missedHeight = testPoolMissesHeight();
     const onConnect = ({ block, height, seconds }: { block: Block; height: number; seconds: number }) => {
       this.utxoCount.apply(block, 1, block.hashHex());
       this.metrics?.blockConnected(
@@ -263,7 +276,7 @@ export class TallyNode {
       );
       // The estimator learns how long pool transactions waited, so it reads the pool first.
       this.feeEstimator.processBlock(height, block.txs, mempool);
-      mempool.removeForBlock(block.txs);
+      if (height !== missedHeight) mempool.removeForBlock(block.txs);
       walletEvent(() => wallets.onBlockConnected(block, height));
       // Core's BlockConnected: each transaction, then the block's "C" sequence event.
       if (zmq) {
