@@ -90,6 +90,7 @@ const DIFFERS: Record<string, string> = {
   getrawchangeaddress: 'legacy (P2PKH) addresses only',
   fundrawtransaction:
     'change_type legacy only (the wallet makes P2PKH keys); max_tx_weight checks the funded size rather than steering coin selection; estimate_mode: one estimate horizon',
+  send: 'no PSBT: psbt true is -8 and a transaction the wallet cannot sign whole is -4 (Core: an incomplete PSBT)',
   simulaterawtransaction:
     "an input is looked for in the wallet's coins and the UTXO set, not among other pool transactions' outputs (-8 missing)",
   importmulti: 'no descriptors or witness scripts (-8); at most 10,000 requests a call (Core has no bound)',

@@ -67,7 +67,8 @@ function maxFeeRate(r: ParamReader, i: number): bigint {
 const feeTooHigh = (fee: bigint, size: number, max: bigint): boolean =>
   max > 0n && fee * 1000n > max * BigInt(size);
 
-function parseInputs(list: unknown[], locktime: number, replaceable: boolean): TxIn[] {
+/** createrawtransaction's inputs [{txid, vout, sequence}] (also send's), with Core's errors. */
+export function parseInputs(list: unknown[], locktime: number, replaceable: boolean): TxIn[] {
   return list.map((input) => {
     if (!isObject(input)) throw new RpcError(RpcCode.TYPE_ERROR, 'Invalid parameter, inputs must be objects');
     const hash = hashField(input.txid, 'txid');

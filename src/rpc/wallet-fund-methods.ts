@@ -6,25 +6,28 @@ import { isValidPubkey } from '../crypto/secp256k1.js';
 import { hash160 } from '../crypto/hash.js';
 import { AddressError, addressToScript, type AddressPrefixes } from '../primitives/address.js';
 import { bytesToHex, hexToBytes } from '../primitives/bytes.js';
-import { OutPoint, TxOut } from '../primitives/tx.js';
+import { OutPoint, Tx, TxOut } from '../primitives/tx.js';
 import { InsufficientFundsError } from '../wallet/coinselect.js';
 import {
   checkMaxTxFee,
   DEFAULT_MAX_TX_FEE,
   externalCoin,
   fundOutputs,
+  type FundedTransaction,
   MAX_BIP125_RBF_SEQUENCE,
   MAX_TX_WEIGHT,
   solvedInputSize,
   type PresetInput,
   type SolvingData,
 } from '../wallet/fund.js';
+import { signTransaction } from '../wallet/signing.js';
 import { Wallet, WalletError } from '../wallet/wallet.js';
 import { DescriptorError } from './descriptor.js';
 import { expandDescriptor, parseDescriptorText } from './descriptor-parse.js';
 import { JsonAmount, parseCoins } from './amount.js';
 import { RpcCode, RpcError } from './errors.js';
 import { ParamReader } from './params.js';
+import { parseInputs } from './rawtx-methods.js';
 import { decodeTx, hashField, isObject } from './rawtx-params.js';
 import type { RpcServer } from './server.js';
 import { feeRateFromSatPerVb, walletRegistrar, type WalletRpcDeps } from './wallet-common.js';
@@ -267,9 +270,92 @@ function readFundOptions(o: Record<string, unknown>, outputs: number, deps: Wall
   };
 }
 
+/**
+ * Core's FundTransaction (fundrawtransaction, send): the options read, the inputs found (wallet
+ * coins, else the pool and the UTXO set), the transaction funded under the wallet's send lock, and
+ * `then` run in the same turn (send signs and broadcasts there). `o` has passed fundOptions.
+ */
+export async function fundRaw<T>(
+  deps: WalletRpcDeps,
+  wallet: Wallet,
+  raw: Tx,
+  o: Record<string, unknown>,
+  includeWatching: boolean,
+  then: (funded: FundedTransaction) => T | Promise<T>,
+): Promise<T> {
+  const opt = readFundOptions(o, raw.outputs.length, deps, wallet);
+  if (raw.outputs.length === 0) throw invalid('TX must have at least one output');
+  const sffo = subtractFeeOutputs(
+    pick(o, 'subtractFeeFromOutputs', 'subtract_fee_from_outputs'),
+    raw.outputs.length,
+  );
+  // What the pool and the UTXO set hold at the inputs (Core's findCoins), for those the wallet
+  // does not hold: read first, so the wallet's turn below decides with no await in it.
+  const ops = raw.inputs.map((i) => i.prevout);
+  const inChain = deps.chain === undefined ? [] : await deps.chain.getCoins(ops);
+  const outside = ops.map((op, n) => {
+    const c = inChain[n];
+    return deps.mempoolOutput?.(op) ?? (c === undefined ? undefined : new TxOut(c.value, c.script));
+  });
+  return wallet.runExclusive(() => {
+    const coins = new Map(wallet.listCoins().map((c) => [c.outpoint.key(), c]));
+    const held = ops.map((op, n) => {
+      const coin = coins.get(op.key());
+      if (coin !== undefined) return coin;
+      const out = outside[n];
+      if (out === undefined)
+        throw new RpcError(RpcCode.WALLET_ERROR, 'Unable to find UTXO for external input');
+      return out;
+    });
+    const preset: PresetInput[] = raw.inputs.map((input, n) => {
+      const h = held[n];
+      const external = h instanceof TxOut;
+      const size =
+        opt.inputSizes.get(input.prevout.key()) ??
+        (external ? solvedInputSize(h.scriptPubKey, opt.solving) : h.solvable ? h.inputSize : null);
+      if (size === null)
+        throw new RpcError(
+          RpcCode.WALLET_ERROR,
+          `Not solvable pre-selected input ${outpointText(input.prevout)}`,
+        );
+      return { input, coin: external ? externalCoin(input.prevout, h, size) : h };
+    });
+    let funded;
+    try {
+      funded = fundOutputs(wallet, raw.outputs, {
+        ...opt,
+        preset,
+        includeWatching,
+        // No change address is reserved for a type the wallet cannot make; needing one fails below.
+        changeScript: opt.noChangeType !== undefined ? new Uint8Array(0) : opt.changeScript,
+        subtractFeeFrom: sffo,
+        version: raw.version,
+        locktime: raw.locktime,
+      });
+      if (funded.changeIndex !== -1 && opt.noChangeType !== undefined)
+        throw new WalletError(
+          `Transaction needs a change address, but we can't generate it. Error: No ${opt.noChangeType} addresses available.`,
+        );
+      checkMaxTxFee(funded.fee, deps.maxTxFee ?? DEFAULT_MAX_TX_FEE);
+    } catch (e) {
+      // Core's FundTransaction answers every failure to fund as RPC_WALLET_ERROR.
+      if (e instanceof InsufficientFundsError) throw new RpcError(RpcCode.WALLET_ERROR, 'Insufficient funds');
+      if (e instanceof WalletError) throw new RpcError(RpcCode.WALLET_ERROR, e.message);
+      throw e;
+    }
+    // As Core: every input of the result is locked, preset ones included (in memory only).
+    if (opt.lock)
+      wallet.setLocked(
+        funded.coins.map((c) => `${c.txid}:${c.vout}`),
+        true,
+        false,
+      );
+    return then(funded);
+  });
+}
+
 export function registerWalletFundMethods(server: RpcServer, deps: WalletRpcDeps): void {
   const reg = walletRegistrar(server, deps.wallets);
-  const maxTxFee = deps.maxTxFee ?? DEFAULT_MAX_TX_FEE;
 
   reg(
     'fundrawtransaction',
@@ -281,7 +367,6 @@ export function registerWalletFundMethods(server: RpcServer, deps: WalletRpcDeps
       'estimate_mode, subtractFeeFromOutputs, replaceable, solving_data {pubkeys, scripts, descriptors}, ' +
       'input_weights, max_tx_weight}. Nothing is signed. Result: {hex, fee, changepos}.',
     async (r, _c, w) => {
-      const wallet = w();
       const raw = decodeTx(r.string(0), 'TX decode failed');
       let o: Record<string, unknown> = {};
       let includeWatching = false;
@@ -290,80 +375,11 @@ export function registerWalletFundMethods(server: RpcServer, deps: WalletRpcDeps
         o = fundOptions(r.object(1));
         includeWatching = (pick(o, 'includeWatching', 'include_watching') as boolean | undefined) ?? false;
       }
-      const opt = readFundOptions(o, raw.outputs.length, deps, wallet);
-      if (raw.outputs.length === 0) throw invalid('TX must have at least one output');
-      const sffo = subtractFeeOutputs(
-        pick(o, 'subtractFeeFromOutputs', 'subtract_fee_from_outputs'),
-        raw.outputs.length,
-      );
-      // What the pool and the UTXO set hold at the inputs (Core's findCoins), for those the wallet
-      // does not hold: read first, so the wallet's turn below decides with no await in it.
-      const ops = raw.inputs.map((i) => i.prevout);
-      const inChain = deps.chain === undefined ? [] : await deps.chain.getCoins(ops);
-      const outside = ops.map((op, n) => {
-        const c = inChain[n];
-        return deps.mempoolOutput?.(op) ?? (c === undefined ? undefined : new TxOut(c.value, c.script));
-      });
-      return wallet.runExclusive(() => {
-        const coins = new Map(wallet.listCoins().map((c) => [c.outpoint.key(), c]));
-        const held = ops.map((op, n) => {
-          const coin = coins.get(op.key());
-          if (coin !== undefined) return coin;
-          const out = outside[n];
-          if (out === undefined)
-            throw new RpcError(RpcCode.WALLET_ERROR, 'Unable to find UTXO for external input');
-          return out;
-        });
-        const preset: PresetInput[] = raw.inputs.map((input, n) => {
-          const h = held[n];
-          const external = h instanceof TxOut;
-          const size =
-            opt.inputSizes.get(input.prevout.key()) ??
-            (external ? solvedInputSize(h.scriptPubKey, opt.solving) : h.solvable ? h.inputSize : null);
-          if (size === null)
-            throw new RpcError(
-              RpcCode.WALLET_ERROR,
-              `Not solvable pre-selected input ${outpointText(input.prevout)}`,
-            );
-          return { input, coin: external ? externalCoin(input.prevout, h, size) : h };
-        });
-        let funded;
-        try {
-          funded = fundOutputs(wallet, raw.outputs, {
-            ...opt,
-            preset,
-            includeWatching,
-            // No change address is reserved for a type the wallet cannot make; needing one fails below.
-            changeScript: opt.noChangeType !== undefined ? new Uint8Array(0) : opt.changeScript,
-            subtractFeeFrom: sffo,
-            version: raw.version,
-            locktime: raw.locktime,
-          });
-          if (funded.changeIndex !== -1 && opt.noChangeType !== undefined)
-            throw new WalletError(
-              `Transaction needs a change address, but we can't generate it. Error: No ${opt.noChangeType} addresses available.`,
-            );
-          checkMaxTxFee(funded.fee, maxTxFee);
-        } catch (e) {
-          // Core's FundTransaction answers every failure to fund as RPC_WALLET_ERROR.
-          if (e instanceof InsufficientFundsError)
-            throw new RpcError(RpcCode.WALLET_ERROR, 'Insufficient funds');
-          if (e instanceof WalletError) throw new RpcError(RpcCode.WALLET_ERROR, e.message);
-          throw e;
-        }
-        // As Core: every input of the result is locked, preset ones included (in memory only).
-        if (opt.lock)
-          wallet.setLocked(
-            funded.coins.map((c) => `${c.txid}:${c.vout}`),
-            true,
-            false,
-          );
-        return {
-          hex: bytesToHex(funded.tx.encode()),
-          fee: new JsonAmount(funded.fee),
-          changepos: funded.changeIndex,
-        };
-      });
+      return fundRaw(deps, w(), raw, o, includeWatching, (funded) => ({
+        hex: bytesToHex(funded.tx.encode()),
+        fee: new JsonAmount(funded.fee),
+        changepos: funded.changeIndex,
+      }));
     },
   );
 }
@@ -462,4 +478,89 @@ export function registerSimulateMethod(server: RpcServer, deps: WalletRpcDeps): 
       return { balance_change: new JsonAmount(change) };
     },
   );
+}
+
+/** Core's PreventOutdatedOptions: send takes only the snake_case spellings (-8). */
+const OUTDATED: [string, string][] = [
+  ['feeRate', 'fee_rate (sat/vB)'],
+  ['changeAddress', 'change_address'],
+  ['changePosition', 'change_position'],
+  ['lockUnspents', 'lock_unspents'],
+  ['subtractFeeFromOutputs', 'subtract_fee_from_outputs'],
+];
+
+/**
+ * send as Core v29: outputs [{address: coins}, ...], conf_target, estimate_mode and fee_rate as
+ * arguments or options (not both), options.inputs (add_inputs then defaults to false) and
+ * locktime, then fundrawtransaction's funding, signed and (add_to_wallet, default true) sent and
+ * recorded. Result {txid, complete}, with hex when not sent. Tally has no PSBT: psbt true is -8,
+ * and a transaction the wallet cannot sign whole is -4.
+ */
+export async function send(
+  deps: WalletRpcDeps,
+  wallet: Wallet,
+  r: ParamReader,
+  outputs: readonly TxOut[],
+): Promise<{ txid: string; hex?: string; complete: true }> {
+  const o = { ...(r.has(4) ? r.object(4) : {}) };
+  // Core's InterpretFeeEstimationInstructions.
+  if ('conf_target' in o || 'estimate_mode' in o) {
+    if (r.has(1) || r.has(2))
+      throw invalid(
+        'Pass conf_target and estimate_mode either as arguments or in the options object, but not both',
+      );
+  } else {
+    if (r.has(1)) o.conf_target = r.number(1);
+    if (r.has(2)) o.estimate_mode = r.string(2);
+  }
+  if ('fee_rate' in o) {
+    if (r.has(3))
+      throw invalid('Pass the fee_rate either as an argument, or in the options object, but not both');
+  } else if (r.has(3)) o.fee_rate = r.kind(3) === 'string' ? r.string(3) : r.number(3);
+  if (
+    o.conf_target !== undefined &&
+    o.conf_target !== null &&
+    (o.estimate_mode === undefined || o.estimate_mode === null || o.estimate_mode === 'unset')
+  )
+    throw invalid('Specify estimate_mode');
+  for (const [old, now] of OUTDATED) if (old in o) throw invalid(`Use ${now} instead of ${old}`);
+  const opts = fundOptions(o);
+  if (opts.psbt === true) throw invalid('psbt is not supported: Tally has no PSBT (use fundrawtransaction)');
+  if (opts.input_weights !== undefined)
+    throw invalid('Input weights should be specified in inputs rather than in options.');
+  const inputs = (opts.inputs as unknown[] | undefined) ?? [];
+  const locktime = opts.locktime === undefined ? undefined : integer(opts.locktime, 'locktime');
+  if (locktime !== undefined && (locktime < 0 || locktime > 0xffffffff))
+    throw invalid('Invalid parameter, locktime out of range');
+  const replaceable = (opts.replaceable as boolean | undefined) ?? true;
+  const txIns = parseInputs(inputs, locktime ?? 0, replaceable);
+  // Core's SetOptionsInputWeights: a weight given with an input.
+  const weighted = inputs.filter((i) => isObject(i) && i.weight !== undefined);
+  if (weighted.length > 0) opts.input_weights = weighted;
+  if (opts.add_inputs === undefined) opts.add_inputs = txIns.length === 0;
+  // Anti fee-sniping as Core's FinishTransaction: the tip's height unless a lock time is given or
+  // an input's sequence leaves the lock time off.
+  const snipe =
+    locktime === undefined &&
+    txIns.every((i) => i.sequence === MAX_BIP125_RBF_SEQUENCE || i.sequence === MAX_SEQUENCE_NONFINAL);
+  const raw = new Tx(
+    2,
+    txIns,
+    [...outputs],
+    locktime ?? (snipe && wallet.tip !== null ? wallet.tip.height : 0),
+  );
+  const includeWatching = (opts.include_watching as boolean | undefined) ?? false;
+  return fundRaw(deps, wallet, raw, opts, includeWatching, async (funded) => {
+    if (funded.coins.some((c) => !c.spendable))
+      throw new RpcError(
+        RpcCode.WALLET_ERROR,
+        'The wallet cannot sign every input (Tally has no PSBT): fund it with fundrawtransaction and sign it with signrawtransactionwithkey',
+      );
+    const tx = signTransaction(wallet, funded.tx, funded.coins);
+    const txid = tx.txidHex();
+    if (opts.add_to_wallet === false) return { txid, hex: bytesToHex(tx.encode()), complete: true };
+    await deps.broadcast(tx);
+    wallet.commitTransaction(tx);
+    return { txid, complete: true };
+  });
 }

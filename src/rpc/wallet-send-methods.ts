@@ -3,6 +3,7 @@
 // these calls; coin choice, signing and the fee ceiling are wallet/'s, relay the injected
 // broadcast's. Every send holds the wallet's send lock from coin choice to recording.
 import { addressToScript } from '../primitives/address.js';
+import { TxOut } from '../primitives/tx.js';
 import { createBumpTransaction } from '../wallet/bump.js';
 import { DEFAULT_MAX_TX_FEE, type PaymentOutput } from '../wallet/fund.js';
 import { createSendAll, type SendAllRecipient } from '../wallet/sendall.js';
@@ -18,7 +19,7 @@ import {
   type WalletRpcDeps,
 } from './wallet-common.js';
 import { ParamReader } from './params.js';
-import { subtractFeeOutputs } from './wallet-fund-methods.js';
+import { send } from './wallet-fund-methods.js';
 
 const amount = (sats: bigint) => new JsonAmount(sats);
 
@@ -99,15 +100,18 @@ export function registerWalletSendMethods(server: RpcServer, deps: WalletRpcDeps
   reg(
     'send',
     ['outputs', 'conf_target', 'estimate_mode', 'fee_rate', 'options'],
-    'Sends to the outputs ([{address: coins}, ...]) in one transaction. Result: {complete, txid}.',
+    'Sends to the outputs ([{address: coins}, ...]) in one transaction, funded as fundrawtransaction ' +
+      '(its options in snake_case, with inputs [{txid, vout, sequence, weight}], locktime, add_to_wallet), ' +
+      'signed and sent. Result: {txid, complete} (hex too when add_to_wallet is false).',
     async (r, _c, w) => {
       const wallet = w();
       const outputs = paymentOutputs(wallet, r.has(0) ? r.array(0) : undefined);
-      const options = r.has(4) ? r.object(4) : {};
-      const sffo = subtractFeeOutputs(options.subtract_fee_from_outputs, outputs.length);
-      const { rate } = pickFeeRate(r, 3, 1, deps, wallet);
-      const { tx } = await sendPayment(wallet, deps, outputs, rate, sffo);
-      return { complete: true, txid: tx.txidHex() };
+      return send(
+        deps,
+        wallet,
+        r,
+        outputs.map((x) => new TxOut(x.value, addressToScript(x.address, wallet.prefixes))),
+      );
     },
   );
 

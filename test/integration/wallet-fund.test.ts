@@ -522,6 +522,14 @@ test("fundrawtransaction: external inputs (solving_data, input_weights) and Core
     /^Cannot specify both change address and address type options$/,
   );
 
+  // An outside coin still in the pool is found there (Core's findCoins reads the pool too).
+  const pooled = await paid(outside.address);
+  const fp = await fund(await spending(pooled, 4), { solving_data: { pubkeys: [outside.pubkey] } });
+  assert.deepEqual(
+    [(await decode(fp.hex)).vin[0].txid, (await decode(fp.hex)).vin[0].vout],
+    [pooled.txid, pooled.vout],
+  );
+
   // lockUnspents locks every input of the result, the preset ones too (as Core).
   const coin = (await rpc<{ txid: string; vout: number; amount: number }[]>('listunspent')).find(
     (u) => u.amount > 1,
@@ -532,4 +540,98 @@ test("fundrawtransaction: external inputs (solving_data, input_weights) and Core
       (l) => l.txid === coin.txid && l.vout === coin.vout,
     ),
   );
+});
+
+test("send: fundrawtransaction's funding with inputs, locktime, add_to_wallet and Core's option checks", async () => {
+  const { node } = await startWalletNode(103);
+  const rpc = node.rpc.bind(node);
+  const other = encodeAddress('pubkeyhash', new Uint8Array(20).fill(4), getParams('regtest').prefixes);
+  interface Sent {
+    txid: string;
+    hex?: string;
+    complete: boolean;
+  }
+  const decode = (hex: string) =>
+    rpc<{
+      txid: string;
+      locktime: number;
+      vin: { txid: string; vout: number; sequence: number }[];
+      vout: Decoded['vout'];
+    }>('decoderawtransaction', [hex]);
+  const send = (amount: number, options: object) =>
+    rpc<Sent>('send', { outputs: [{ [other]: amount }], options });
+  const coins = await rpc<{ txid: string; vout: number; amount: number }[]>('listunspent');
+  const [c1, c2] = coins.filter((c) => c.amount === 50);
+  const height = await rpc<number>('getblockcount');
+
+  // add_to_wallet false: signed, not sent, hex returned; inputs given are the only ones (add_inputs
+  // defaults to false then), locktime is the tip's (anti fee-sniping), change goes where asked.
+  const mine = await rpc<string>('getnewaddress');
+  const kept = await send(1, {
+    inputs: [{ txid: c1.txid, vout: c1.vout }],
+    add_to_wallet: false,
+    change_address: mine,
+    change_position: 0,
+    lock_unspents: true,
+  });
+  assert.equal(kept.complete, true);
+  const d = await decode(kept.hex!);
+  assert.equal(d.txid, kept.txid);
+  assert.deepEqual(
+    d.vin.map((i) => [i.txid, i.vout, i.sequence]),
+    [[c1.txid, c1.vout, 0xfffffffd]],
+  );
+  assert.equal(d.locktime, height);
+  assert.equal(d.vout[0].scriptPubKey.address, mine);
+  await assert.rejects(rpc('getmempoolentry', [kept.txid]), rpcFails(-5));
+  assert.deepEqual(await rpc('listlockunspent'), [{ txid: c1.txid, vout: c1.vout }]);
+  await rpc('lockunspent', [true]);
+  assert.equal((await rpc<{ allowed: boolean }[]>('testmempoolaccept', [[kept.hex]]))[0].allowed, true);
+  await assert.rejects(
+    send(60, { inputs: [{ txid: c1.txid, vout: c1.vout }] }),
+    rpcFails(-4, /^The preselected coins total amount does not cover the transaction target/),
+  );
+  const more = await send(60, {
+    inputs: [{ txid: c1.txid, vout: c1.vout }],
+    add_inputs: true,
+    add_to_wallet: false,
+  });
+  assert.ok((await decode(more.hex!)).vin.length > 1);
+
+  // Sent: in the pool, a given lock time and replaceable false on the inputs added.
+  const sent = await send(1, {
+    locktime: 7,
+    replaceable: false,
+    inputs: [{ txid: c2.txid, vout: c2.vout, sequence: 1 }],
+  });
+  const entry = await rpc<{ fees: { base: number } }>('getmempoolentry', [sent.txid]);
+  assert.ok(entry.fees.base > 0);
+  const s = await decode((await rpc<{ hex: string }>('gettransaction', [sent.txid])).hex);
+  assert.equal(s.locktime, 7);
+  assert.deepEqual(
+    s.vin.map((i) => i.sequence),
+    [1],
+  );
+
+  // Core's checks of send's options.
+  const refuses = (params: object, code: number, message: RegExp) =>
+    assert.rejects(rpc('send', { outputs: [{ [other]: 1 }], ...params }), rpcFails(code, message));
+  await refuses({ options: { changeAddress: mine } }, -8, /^Use change_address instead of changeAddress$/);
+  await refuses({ options: { feeRate: 0.0001 } }, -8, /^Use fee_rate \(sat\/vB\) instead of feeRate$/);
+  await refuses(
+    { conf_target: 2, options: { conf_target: 2 } },
+    -8,
+    /^Pass conf_target and estimate_mode either/,
+  );
+  await refuses({ fee_rate: 2, options: { fee_rate: 2 } }, -8, /^Pass the fee_rate either as an argument/);
+  await refuses({ conf_target: 2 }, -8, /^Specify estimate_mode$/);
+  await refuses({ options: { bogus: true } }, -3, /^Unexpected key bogus$/);
+  await refuses({ options: { psbt: true } }, -8, /^psbt is not supported/);
+  await refuses({ options: { input_weights: [] } }, -8, /^Input weights should be specified in inputs/);
+  const byArgs = await rpc<Sent>('send', {
+    outputs: [{ [other]: 0.1 }],
+    conf_target: 2,
+    estimate_mode: 'economical',
+  });
+  assert.equal(byArgs.complete, true);
 });
