@@ -83,7 +83,7 @@ const DIFFERS: Record<string, string> = {
   createwallet: 'takes a BIP39 mnemonic and returns it once; descriptors and blank are ignored',
   getnewaddress: 'legacy (P2PKH) addresses only',
   sethdseed:
-    "the new chain is m/44'/coin'/0' of the seed and is used at once (newkeypool=false changes nothing); the old chain's keys are kept as imported keys with their HD paths; the mnemonic then restores only the old keys",
+    "the new chain is m/44'/coin'/0' of the seed (newkeypool=false first hands out the old chain's pre-derived keys, as Core's keypool); the old chain's keys are kept as imported keys with their HD paths; the mnemonic then restores only the old keys",
   setwalletflag:
     "avoid_reuse only, as Core; no rescan warning: used addresses are read from the wallet's transactions",
   upgradewallet: "versions are Tally's wallet file versions (1 to 3), not Core's feature numbers",

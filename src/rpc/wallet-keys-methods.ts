@@ -178,12 +178,12 @@ export function registerWalletKeyMethods(server: RpcServer, deps: WalletRpcDeps)
     'Replaces the HD seed: new addresses come from a chain of `seed` (a WIF private key whose 32 bytes ' +
       'are the BIP32 seed, as Core) or of a random one. Every key of the old chain stays in the wallet ' +
       "(its coins remain spendable). After it the wallet's mnemonic restores only the keys made before: " +
-      'back up the wallet (backupwallet) to keep the new seed. newkeypool is accepted; the new chain ' +
-      'is used at once either way. Result: null.',
+      "back up the wallet (backupwallet) to keep the new seed. With newkeypool false the old chain's " +
+      'keys not handed out yet are handed out first (Core keeps the old keypool). Result: null.',
     (r, _c, w) => {
       const wallet = w();
       wallet.requireUnlocked();
-      r.optBool(0, true);
+      const newKeypool = r.optBool(0, true);
       let seed: Uint8Array;
       if (r.has(1)) {
         try {
@@ -193,7 +193,7 @@ export function registerWalletKeyMethods(server: RpcServer, deps: WalletRpcDeps)
         }
       } else seed = randomPrivateKey();
       try {
-        if (!wallet.setHdSeed(seed))
+        if (!wallet.setHdSeed(seed, !newKeypool))
           throw new RpcError(
             RpcCode.INVALID_ADDRESS_OR_KEY,
             'Already have this key (either as an HD seed or as a loose private key)',

@@ -81,6 +81,40 @@ export class ImportedKeys {
     return this.file.imported.scripts;
   }
 
+  // --- the keypool kept by sethdseed newkeypool=false ------------------------------------------
+
+  private pooled(change: boolean): ImportedKey[] {
+    return this.file.imported.keys.filter((k) => k.keypool === true && (k.change === true) === change);
+  }
+
+  /** Hands out the first kept keypool key of the kind (change or receive): its public key. */
+  takeFromKeypool(change: boolean): Uint8Array | undefined {
+    const k = this.pooled(change)[0];
+    if (k === undefined) return undefined;
+    delete k.keypool;
+    return hexToBytes(k.pubkey);
+  }
+
+  /** A kept keypool key was paid: it and the keys of its kind before it leave the pool. */
+  usedFromKeypool(pubkey: Uint8Array): void {
+    const hex = bytesToHex(pubkey);
+    const k = this.byPubkey.get(hex);
+    if (k?.keypool !== true) return;
+    for (const p of this.pooled(k.change === true)) {
+      delete p.keypool;
+      if (p === k) break;
+    }
+  }
+
+  keypoolCount(change: boolean): number {
+    return this.pooled(change).length;
+  }
+
+  /** newkeypool: the kept keypool is flushed, as Core's NewKeyPool. */
+  clearKeypool(): void {
+    for (const k of this.file.imported.keys) delete k.keypool;
+  }
+
   /** Whether the wallet holds the private key of `pubkey` (sealed or not). */
   hasPrivate(pubkey: Uint8Array): boolean {
     return this.byPubkey.get(bytesToHex(pubkey))?.secret !== undefined;
@@ -108,7 +142,7 @@ export class ImportedKeys {
     sk: Uint8Array,
     compressed: boolean,
     time: number,
-    hd?: Pick<ImportedKey, 'hdkeypath' | 'change' | 'hdseedid' | 'hdfingerprint'>,
+    hd?: Pick<ImportedKey, 'hdkeypath' | 'change' | 'hdseedid' | 'hdfingerprint' | 'keypool'>,
   ): { publicKey: Uint8Array; added: boolean } {
     const publicKey = publicKeyFromPrivate(sk, compressed);
     const hex = bytesToHex(publicKey);

@@ -24,6 +24,7 @@ import {
   RECEIVE,
   accountKey,
   derivePublic,
+  hdMasterOf,
   keyPath,
   mnemonicToSeed,
 } from './keys.js';
@@ -173,12 +174,7 @@ export abstract class WalletKeys {
   private setPrivate(seed: Uint8Array): void {
     const account = accountKey(seed, this.file.coinType);
     this.masterKey = HDKey.fromMasterSeed(seed);
-    // Core's hdseedid is the hash160 of the seed's public key: a sethdseed seed (32 bytes) is a
-    // private key; a mnemonic's seed (64 bytes) is not, so its master key's public key stands in.
-    const seedId = bytesToHex(
-      hash160(seed.length === 32 ? publicKeyFromPrivate(seed, true) : this.masterKey.publicKey!),
-    );
-    const fingerprint = this.masterKey.fingerprint.toString(16).padStart(8, '0');
+    const { seedId, fingerprint } = hdMasterOf(seed);
     const known = this.file.hdMaster;
     if (known?.seedId !== seedId || known.fingerprint !== fingerprint) {
       this.file.hdMaster = { seedId, fingerprint };
@@ -320,6 +316,8 @@ export abstract class WalletKeys {
   }
 
   protected markUsed(ref: KeyRef): void {
+    // A kept keypool key that is paid leaves the pool, with those before it (Core's MarkUnusedAddresses).
+    if (ref.origin === 'key' && ref.publicKey !== undefined) this.imported.usedFromKeypool(ref.publicKey);
     const st = this.branchState(ref.branch);
     if (ref.index + 1 > st.used) {
       st.used = ref.index + 1;
@@ -329,6 +327,12 @@ export abstract class WalletKeys {
   }
 
   private takeAddress(b: Branch): string {
+    // Core's keypool after sethdseed newkeypool=false: the old chain's keys go first.
+    const kept = this.imported.takeFromKeypool(b === CHANGE);
+    if (kept !== undefined) {
+      this.save();
+      return this.p2pkhAddress(kept);
+    }
     const st = this.branchState(b);
     const index = st.next++;
     this.extendLookahead(b);
@@ -356,6 +360,7 @@ export abstract class WalletKeys {
    */
   refillKeypool(size: number, fresh = false): void {
     if (size > this.file.gap) this.file.gap = size;
+    if (fresh) this.imported.clearKeypool();
     if (fresh)
       for (const b of [RECEIVE, CHANGE] as const) {
         const st = this.branchState(b);
@@ -366,8 +371,9 @@ export abstract class WalletKeys {
     this.save();
   }
 
+  /** Receive keys pre-derived and not handed out: the chain's lookahead and kept keypool keys. */
   get keypoolSize(): number {
-    return this.derived[RECEIVE] - this.file.receive.next;
+    return this.derived[RECEIVE] - this.file.receive.next + this.imported.keypoolCount(false);
   }
 
   isMine(script: Uint8Array): boolean {
@@ -617,7 +623,7 @@ export abstract class WalletKeys {
    * come from the new chain, from index 0. The mnemonic, if any, then restores only the old keys.
    * Needs the wallet unlocked. False (nothing changed) when the seed's key is one the wallet holds.
    */
-  setHdSeed(seed: Uint8Array): boolean {
+  setHdSeed(seed: Uint8Array, keepKeypool = false): boolean {
     this.requireUnlocked();
     if (seed.length !== 32) throw new WalletError('an HD seed is 32 bytes');
     const secret = this.file.secret;
@@ -634,6 +640,8 @@ export abstract class WalletKeys {
             change: b === CHANGE,
             hdseedid: this.file.hdMaster?.seedId,
             hdfingerprint: this.file.hdMaster?.fingerprint,
+            // newkeypool=false: the old chain's keys not handed out yet are handed out first.
+            ...(keepKeypool && i >= this.branchState(b).next ? { keypool: true } : {}),
           }),
         );
     const account = accountKey(Uint8Array.from(seed), this.file.coinType);

@@ -6,6 +6,8 @@ import { HDKey } from '@scure/bip32';
 import { entropyToMnemonic, generateMnemonic, mnemonicToSeedSync, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { hash160 } from '../crypto/hash.js';
+import { publicKeyFromPrivate } from '../crypto/secp256k1.js';
+import { bytesToHex } from '../primitives/bytes.js';
 
 /** 0x54414c ("TAL"): far above the numbers SLIP-44 hands out in sequence; recorded in each wallet file. */
 export const TALLY_COIN_TYPE = 0x54414c;
@@ -51,6 +53,19 @@ export function accountKey(seed: Uint8Array, coinType: number): HDKey {
   const account = root.derive(`m/44'/${coinType}'/0'`);
   root.wipePrivateData();
   return account;
+}
+
+/**
+ * An HD chain's seed id and master key fingerprint (hex). Core's hdseedid is the hash160 of the
+ * seed's public key: a sethdseed seed (32 bytes) is a private key; a mnemonic's seed (64 bytes) is
+ * not, so its master key's public key stands in.
+ */
+export function hdMasterOf(seed: Uint8Array): { seedId: string; fingerprint: string } {
+  const master = HDKey.fromMasterSeed(seed);
+  const pub = seed.length === 32 ? publicKeyFromPrivate(seed, true) : master.publicKey!;
+  const fingerprint = master.fingerprint.toString(16).padStart(8, '0');
+  master.wipePrivateData();
+  return { seedId: bytesToHex(hash160(pub)), fingerprint };
 }
 
 export function keyPath(coinType: number, branch: Branch, index: number): string {

@@ -95,6 +95,11 @@ const importedKey = z.object({
   /** That chain's seed id and master key fingerprint (getaddressinfo's hdseedid, hdmasterfingerprint). */
   hdseedid: hexBytes(20).optional(),
   hdfingerprint: hexBytes(4).optional(),
+  /**
+   * Pre-derived by that chain and not handed out when sethdseed ran with newkeypool=false: new
+   * addresses (change ones for change keys) take these first, in file order, as Core's keypool.
+   */
+  keypool: z.literal(true).optional(),
 });
 const importedScript = z.object({
   /** A watched output script (importaddress), or the P2SH script of a redeem script. */

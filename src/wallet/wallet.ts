@@ -19,6 +19,7 @@ import {
   CHANGE,
   RECEIVE,
   accountKey,
+  hdMasterOf,
   coinTypeFor,
   mnemonicToSeed,
   newMnemonic,
@@ -60,6 +61,7 @@ export class Wallet extends WalletLedger {
     const coinType = coinTypeFor(opts.network);
     const seed = mnemonicToSeed(mnemonic);
     const account = accountKey(seed, coinType);
+    const hdMaster = hdMasterOf(seed);
     seed.fill(0);
     const xpub = (b: Branch) => account.deriveChild(b).publicExtendedKey;
     const secret =
@@ -86,6 +88,7 @@ export class Wallet extends WalletLedger {
       txs: {},
       imported: { keys: [], scripts: [] },
       flags: opts.avoidReuse === true ? { avoid_reuse: true } : {},
+      hdMaster,
       // A new phrase's keys are born now; a restored one's birth is unknown (rescans start at 0).
       ...(opts.mnemonic === undefined ? { hdBirth: Math.floor((opts.now ?? Date.now)() / 1000) } : {}),
     };
