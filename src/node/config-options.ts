@@ -5,6 +5,25 @@ import { z } from 'zod';
 
 import { NETWORK_NAMES, type NetworkName } from '../consensus/params.js';
 import { CORE_CATEGORY_ALIASES, LOG_CATEGORIES } from './logging.js';
+import { parseSubnet } from '../p2p/banlist.js';
+
+/**
+ * Core's -whitelist permissions Tally honours: noban (never discouraged, disconnected for
+ * misbehaviour or evicted; served deep blocks by a pruned node), and those whose grant every
+ * Tally peer already has (mempool: BIP35 answered to all; relay: there is no blocks-only mode;
+ * download: there is no upload target). An entry without `perms@` gets Core's implicit noban.
+ */
+const WHITELIST_PERMS = new Set(['noban', 'mempool', 'relay', 'download']);
+
+/** A `[perms@]IP[/mask]` whitelist entry: its subnet and whether it grants noban; null for an
+ * entry Tally cannot honour (a permission it lacks, not an address). */
+export function parseWhitelist(entry: string): { net: string; noban: boolean } | null {
+  const at = entry.lastIndexOf('@');
+  const perms = at < 0 ? ['noban'] : entry.slice(0, at).split(',');
+  const net = at < 0 ? entry : entry.slice(at + 1);
+  if (!perms.every((p) => WHITELIST_PERMS.has(p)) || !parseSubnet(net)) return null;
+  return { net, noban: perms.includes('noban') };
+}
 
 export const NETWORKS = NETWORK_NAMES;
 export type Network = NetworkName;
@@ -177,6 +196,13 @@ export const OPTIONS: Record<string, OptionSpec> = {
     multi: true,
     help: 'Add a peer to connect to',
   },
+  whitelist: {
+    schema: z.string().refine((v) => parseWhitelist(v) !== null),
+    expect:
+      '[permissions@]IP or IP/netmask, permissions of noban, mempool, relay, download (Tally grants every peer the last three)',
+    multi: true,
+    help: "Inbound peers from this address or subnet get Core's noban permission",
+  },
   seednode: {
     schema: nonEmpty,
     expect: 'a peer address (host:port or ws URL)',
@@ -336,7 +362,6 @@ const WALLETOPT = "not configurable in Tally's wallet (one per data directory; s
 export const REFUSED: Record<string, string> = {
   blocksonly: 'blocks-only mode is not implemented yet',
   maxuploadtarget: 'an upload target is not implemented yet',
-  whitelist: 'peer permissions (whitelist) are not implemented yet',
   whitebind: 'peer permissions (whitebind) are not implemented yet',
   mempoolexpiry: "not implemented yet: Tally's pool evicts by fee rate only, when full",
   proxy: TOR,

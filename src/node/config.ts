@@ -61,6 +61,8 @@ export interface NodeConfig {
   rpcconnect?: string;
   connect: string[];
   addnode: string[];
+  /** Core's -whitelist entries (`[perms@]IP[/mask]`); noban is the permission Tally honours. */
+  whitelist: string[];
   /** Core's -seednode: peers added to the address book like the network's own seeds. */
   seednode: string[];
   /** Appended to the user agent, as Core's -uacomment. */

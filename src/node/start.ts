@@ -22,6 +22,7 @@ import { nativeStatus } from '../mining/hasher.js';
 import { BlockProducer } from '../mining/producer.js';
 import { AddressError, addressToScript } from '../primitives/address.js';
 import { ConfigError, cookiePath } from './config.js';
+import { parseWhitelist } from './config-options.js';
 import { NotifyCommands } from '../notify/commands.js';
 import { ZMQ_TOPICS, ZmqPublisher } from '../notify/zmq.js';
 import { SigCache } from '../script/sigcache.js';
@@ -229,6 +230,10 @@ export async function startNode(config: NodeConfig, opts: NodeStartOptions = {})
       targetOutbound: noOutbound ? 0 : undefined,
       useSeeds: noOutbound ? false : undefined,
       addnode: config.addnode,
+      noban: config.whitelist.flatMap((w) => {
+        const e = parseWhitelist(w);
+        return e?.noban ? [e.net] : [];
+      }),
       peersFile: files.peers,
       banlistFile: files.banlist,
       maxConnections: config.maxconnections,

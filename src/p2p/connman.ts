@@ -9,7 +9,7 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressBook } from './addrbook.js';
-import { normalizeHost, parseSubnet, type BanList } from './banlist.js';
+import { type Subnet, normalizeHost, parseSubnet, subnetContains, type BanList } from './banlist.js';
 import { MAX_HANDSHAKE_MESSAGE } from './messages.js';
 import { selectEviction, type EvictionCandidate } from './eviction.js';
 import { endpointToUrl, isLoopback, isRoutable, netGroup, normalizeUrl, parseEndpoint } from './netaddr.js';
@@ -79,11 +79,18 @@ export class ConnMan {
   private readonly opts: P2PNodeOptions;
   private readonly params: P2PNetworkParams;
   private readonly log: Logger;
+  /** Core's -whitelist noban subnets (inbound peers only, as Core's default direction). */
+  private readonly noban: Subnet[];
 
   constructor(private readonly ctx: ConnContext) {
     this.opts = ctx.opts;
     this.params = ctx.params;
     this.log = ctx.log;
+    this.noban = (this.opts.noban ?? []).map((n) => {
+      const net = parseSubnet(n);
+      if (!net) throw new Error(`not an address or subnet: ${n}`);
+      return net;
+    });
     for (const u of [...(this.opts.connect ?? []), ...(this.opts.addnode ?? [])]) {
       const url = normalizeUrl(u, this.params.defaultPort);
       if (!url) throw new Error(`not a peer address: ${u}`);
@@ -154,16 +161,19 @@ export class ConnMan {
 
   private onInbound(ws: WebSocket, req: IncomingMessage): void {
     const host = normalizeHost(req.socket.remoteAddress ?? '');
+    // Core's AcceptConnection: bans and discouragement do not apply to a noban peer.
+    const noban = this.noban.some((net) => subnetContains(net, host));
     let refusal: string | null = null;
     if (!this.active) refusal = 'network not active';
-    else if (this.stopping || this.bans.isBanned(host)) refusal = 'banned';
-    else if (this.discouraged.has(host)) refusal = 'discouraged';
+    else if (this.stopping || (!noban && this.bans.isBanned(host))) refusal = 'banned';
+    else if (!noban && this.discouraged.has(host)) refusal = 'discouraged';
     else if (!this.makeInboundRoom()) refusal = 'too many connections';
     if (refusal) {
       this.refuse(ws, refusal === 'banned' || refusal === 'discouraged' ? 1008 : 1013, refusal);
       return;
     }
     const peer = this.addPeer(ws, true, host, '');
+    peer.noban = noban;
     peer.remoteAddress = normalizeHost(req.socket.remoteAddress ?? '');
     peer.remotePort = req.socket.remotePort ?? 0;
     peer.localAddress = normalizeHost(req.socket.localAddress ?? '');
@@ -190,7 +200,8 @@ export class ConnMan {
     const inbound = [...this.peers.values()].filter((p) => p.inbound && !p.closed);
     if (inbound.length < Math.max(0, this.maxConnections - this.targetOutbound)) return true;
     const byId = new Map(inbound.map((p) => [p.id, p]));
-    const victim = selectEviction(inbound.map((p) => this.evictionCandidate(p)));
+    // Core's AttemptToEvictConnection: a noban peer is never a candidate.
+    const victim = selectEviction(inbound.filter((p) => !p.noban).map((p) => this.evictionCandidate(p)));
     const peer = victim === null ? undefined : byId.get(victim);
     if (!peer) return false;
     this.log.info({ peer: peer.label }, 'inbound slots full: evicting a peer for a newcomer');
@@ -460,6 +471,11 @@ export class ConnMan {
     this.log.debug({ peer: peer.label, dos, score: peer.score, reason }, 'peer misbehaving');
     this.ctx.events.emit('misbehaving', { id: peer.id, host: peer.host, score: peer.score, reason });
     if (peer.score < (this.opts.banThreshold ?? 100)) return;
+    // Core's MaybeDiscourageAndDisconnect: a noban peer is neither discouraged nor disconnected.
+    if (peer.noban) {
+      this.log.warn({ peer: peer.label, reason }, 'not punishing noban peer');
+      return;
+    }
     if (isLoopback(peer.host) && !this.opts.discourageLocal) {
       this.disconnect(peer, `misbehaving (local peer, not discouraged): ${reason}`);
       return;

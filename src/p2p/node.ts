@@ -443,6 +443,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       localAddress: p.localAddress,
       localPort: p.localPort,
       inbound: p.inbound,
+      noban: p.noban,
       manual: p.manual,
       ready: p.ready,
       version: p.version?.version ?? 0,

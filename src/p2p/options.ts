@@ -70,6 +70,12 @@ export interface P2PNodeOptions {
   userAgent?: string;
   /** Service bits sent in `version` (default NODE_NETWORK; a pruned node's NODE_NETWORK_LIMITED). */
   services?: bigint;
+  /**
+   * Core's -whitelist with the noban permission: inbound peers from these addresses or subnets
+   * (`1.2.3.4`, `10.0.0.0/8`, `::1`) are never discouraged or disconnected for misbehaviour,
+   * never evicted, and served blocks deeper than 288 by a pruned node.
+   */
+  noban?: string[];
   /** Misbehaviour score that discourages a peer (default 100, as Core's DISCOURAGEMENT_THRESHOLD). */
   banThreshold?: number;
   /**
@@ -107,6 +113,8 @@ export interface PeerInfo {
   localAddress: string;
   localPort: number;
   inbound: boolean;
+  /** Core's noban permission (getpeerinfo's permissions). */
+  noban: boolean;
   /** Dialled because the operator named it (connect/addnode), not from the address book. */
   manual: boolean;
   ready: boolean;

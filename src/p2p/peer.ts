@@ -102,6 +102,9 @@ export class Peer {
   readonly knownAddr = new BoundedSet<string>(5_000);
   /** Dialled by the operator (connect/addnode), not picked from the address book. */
   manual = false;
+  /** Core's noban permission (an inbound peer from a `whitelist` subnet): never discouraged or
+   * disconnected for misbehaviour, never evicted, served blocks a pruned node hides from others. */
+  noban = false;
   /** Seconds the peer's clock (its version timestamp) is ahead of ours. */
   timeOffset = 0;
   /** Height of the best header this peer sent or announced that we validated; -1 when none. */

@@ -182,9 +182,10 @@ export class Relay {
       if (it.type === InvType.BLOCK) {
         // Core's ProcessGetBlockData: a limited node serves no block deeper than 288 (+2 for races)
         // below its tip, and disconnects the peer (which would otherwise wait for it), so the
-        // depth of its pruning is not given away.
+        // depth of its pruning is not given away; a noban peer is served what is still stored.
         const height = this.chain.headerHeight(it.hash);
         if (
+          !peer.noban &&
           isLimitedPeer(this.ourServices) &&
           height !== undefined &&
           this.chain.tipHeight() - height > NODE_NETWORK_LIMITED_MIN_BLOCKS + 2

@@ -110,7 +110,7 @@ export function registerNetMethods(server: RpcServer, deps: NetRpcDeps): void {
     addr_relay_enabled: !p.inbound || p.addrProcessed + p.addrRateLimited > 0,
     addr_processed: p.addrProcessed,
     addr_rate_limited: p.addrRateLimited,
-    permissions: [],
+    permissions: p.noban ? ['noban'] : [],
     // Tally has no feefilter message (BIP133): a peer never sets one.
     minfeefilter: new JsonAmount(0n),
     bytessent_per_msg: p.bytesSentPerMsg,

@@ -3,7 +3,8 @@
 // deletes its oldest block files while keeping the last 288 blocks, reports it in
 // getblockchaininfo, answers getblock of a pruned block with Core's -1, advertises
 // NODE_NETWORK_LIMITED (BIP159), serves a peer blocks within 288 (+2) of its tip and disconnects one
-// asking deeper; a node syncing from it asks it for no deeper block. An
+// asking deeper, except a noban peer (Core's -whitelist), which gets any block still stored; a
+// node syncing from it asks it for no deeper block. An
 // index whose blocks are pruned is refused at start-up with Core's line, losing nothing.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,7 +33,10 @@ test('a pruned node follows a miner, keeps the last 288 blocks, refuses pruned o
   const addr = encodeAddress('pubkeyhash', new Uint8Array(20).fill(3), getParams('regtest').prefixes);
   const miner = await startNode();
   await mine(miner, 420, addr);
-  const pruned = await startNode({ args: ['--prune', '550', '--connect', miner.p2pUrl] });
+  // Peers from 127.0.0.2 have Core's noban permission; those from 127.0.0.1 do not.
+  const pruned = await startNode({
+    args: ['--prune', '550', '--connect', miner.p2pUrl, '--whitelist', 'noban@127.0.0.2'],
+  });
   await waitSameTip([miner, pruned], 60_000);
 
   const info = await pruned.rpc<ChainInfo>('getblockchaininfo');
@@ -93,6 +97,31 @@ test('a pruned node follows a miner, keeps the last 288 blocks, refuses pruned o
   // served; the peer asking is disconnected.
   peer.send({ command: 'getdata', items: [item(await pruned.rpc<string>('getblockhash', [420 - 291]))] });
   await peer.waitClosed(15_000);
+
+  // A noban peer is served a block that deep when it is still stored (Core's ProcessGetBlockData
+  // skips the NODE_NETWORK_LIMITED threshold for NetPermissionFlags::NoBan).
+  const lowest = (await pruned.rpc<ChainInfo>('getblockchaininfo')).pruneheight! + 1;
+  assert.ok(420 - lowest > 290, `lowest stored block ${lowest} is within 290 of the tip`);
+  const deep = await pruned.rpc<string>('getblockhash', [lowest]);
+  const noban = await RawPeer.connect(pruned.p2pUrl, { localAddress: '127.0.0.2' });
+  noban.sendVersion();
+  await noban.next('version');
+  await noban.next('verack');
+  noban.send({ command: 'verack' });
+  noban.send({ command: 'getdata', items: [item(deep)] });
+  assert.equal((await noban.next('block', 15_000)).block.hashHex(), deep);
+  interface Perms {
+    inbound: boolean;
+    permissions: string[];
+  }
+  const perms = (await pruned.rpc<Perms[]>('getpeerinfo')).filter((p) => p.inbound).map((p) => p.permissions);
+  assert.deepEqual(perms, [['noban']]);
+  noban.terminate();
+  await waitFor(
+    async () => !(await pruned.rpc<Perms[]>('getpeerinfo')).some((p) => p.inbound),
+    15_000,
+    'the noban peer gone',
+  );
 
   // A node whose only peer is the pruned one takes its headers and asks it for no block 286 or
   // more below its best (Core's FindNextBlocksToDownload), so it stays connected (it connects no

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadConfig, parseConfFile, ConfigError, type Flags } from '../../src/node/config.js';
+import { parseWhitelist } from '../../src/node/config-options.js';
 
 const HOME = '/home/op';
 const load = (flags: Flags, conf?: string) => loadConfig(flags, { home: HOME, readConf: () => conf });
@@ -68,6 +69,12 @@ test('bad values are refused naming the option and why', () => {
     [{ stratum: '99999' }, undefined, /invalid value for stratum: expected an integer 0\.\.65535/],
     [{}, 'stratumbind=a b', /invalid value for stratumbind/],
     [{}, 'rpcallowip=not an ip', /invalid value for rpcallowip/],
+    [
+      {},
+      'whitelist=forcerelay@1.2.3.4',
+      /invalid value for whitelist: expected \[permissions@\]IP or IP\/netmask/,
+    ],
+    [{}, 'whitelist=noban@example.com', /invalid value for whitelist/],
     [{}, 'colour=blue', /unknown option "colour" \(.*line 1\)/],
     [{ colour: 'blue' }, undefined, /unknown option --colour/],
     [{}, '[mainnet]', /unknown section \[mainnet\]/],
@@ -82,6 +89,19 @@ test('bad values are refused naming the option and why', () => {
       (e: unknown) => e instanceof ConfigError && re.test(e.message),
       re.source,
     );
+});
+
+test("whitelist: Core's [permissions@]IP[/mask]; noban for an entry without permissions", () => {
+  const c = load({}, 'whitelist=10.0.0.0/8\nwhitelist=mempool@1.2.3.4\nwhitelist=noban,relay@::1');
+  assert.deepEqual(c.whitelist, ['10.0.0.0/8', 'mempool@1.2.3.4', 'noban,relay@::1']);
+  assert.deepEqual(
+    c.whitelist.map((w) => parseWhitelist(w)),
+    [
+      { net: '10.0.0.0/8', noban: true },
+      { net: '1.2.3.4', noban: false },
+      { net: '::1', noban: true },
+    ],
+  );
 });
 
 test('explicit --conf must exist', () => {
