@@ -89,7 +89,7 @@ const DIFFERS: Record<string, string> = {
   upgradewallet: "versions are Tally's wallet file versions (1 to 3), not Core's feature numbers",
   getrawchangeaddress: 'legacy (P2PKH) addresses only',
   fundrawtransaction:
-    'change_type legacy only (the wallet makes P2PKH keys); max_tx_weight checks the funded size rather than steering coin selection; estimate_mode: one estimate horizon',
+    'change_type legacy only (the wallet makes P2PKH keys); estimate_mode: one estimate horizon',
   send: 'no PSBT: psbt true is -8 and a transaction the wallet cannot sign whole is -4 (Core: an incomplete PSBT)',
   simulaterawtransaction:
     "an input is looked for in the wallet's coins and the UTXO set, not among other pool transactions' outputs (-8 missing)",

@@ -5,7 +5,7 @@ import { getParams } from '../consensus/params.js';
 import { AddressError, type AddressPrefixes } from '../primitives/address.js';
 import type { OutPoint, Tx, TxOut } from '../primitives/tx.js';
 import { BumpError } from '../wallet/bump.js';
-import { InsufficientFundsError } from '../wallet/coinselect.js';
+import { InsufficientFundsError, SelectionWeightError } from '../wallet/coinselect.js';
 import {
   createTransaction,
   FeeDeductionError,
@@ -154,6 +154,7 @@ export function walletRpcError(e: unknown): unknown {
   if (e instanceof FeeDeductionError) return new RpcError(RpcCode.WALLET_INSUFFICIENT_FUNDS, e.message);
   if (e instanceof InsufficientFundsError)
     return new RpcError(RpcCode.WALLET_INSUFFICIENT_FUNDS, 'Insufficient funds');
+  if (e instanceof SelectionWeightError) return new RpcError(RpcCode.WALLET_INSUFFICIENT_FUNDS, e.message);
   if (e instanceof AddressError) {
     const other = e.foreignVersion === undefined ? undefined : networkOfVersion(e.foreignVersion);
     return new RpcError(

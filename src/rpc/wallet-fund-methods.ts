@@ -7,7 +7,7 @@ import { hash160 } from '../crypto/hash.js';
 import { AddressError, addressToScript, type AddressPrefixes } from '../primitives/address.js';
 import { bytesToHex, hexToBytes } from '../primitives/bytes.js';
 import { OutPoint, Tx, TxOut } from '../primitives/tx.js';
-import { InsufficientFundsError } from '../wallet/coinselect.js';
+import { InsufficientFundsError, SelectionWeightError } from '../wallet/coinselect.js';
 import {
   checkMaxTxFee,
   DEFAULT_MAX_TX_FEE,
@@ -340,7 +340,8 @@ export async function fundRaw<T>(
     } catch (e) {
       // Core's FundTransaction answers every failure to fund as RPC_WALLET_ERROR.
       if (e instanceof InsufficientFundsError) throw new RpcError(RpcCode.WALLET_ERROR, 'Insufficient funds');
-      if (e instanceof WalletError) throw new RpcError(RpcCode.WALLET_ERROR, e.message);
+      if (e instanceof WalletError || e instanceof SelectionWeightError)
+        throw new RpcError(RpcCode.WALLET_ERROR, e.message);
       throw e;
     }
     // As Core: every input of the result is locked, preset ones included (in memory only).

@@ -26,6 +26,11 @@ export interface SelectionParams {
   /** Change below this is dropped into the fee. */
   dustThreshold: bigint;
   maxTries?: number;
+  /**
+   * The inputs' sizes may sum to at most this (Core's max_selection_weight / 4, from
+   * max_tx_weight); a set over it is not chosen, and SelectionWeightError when every set is.
+   */
+  maxInputsSize?: number;
 }
 
 export interface Selection {
@@ -44,6 +49,16 @@ export class InsufficientFundsError extends Error {
   ) {
     super('Insufficient funds');
     this.name = 'InsufficientFundsError';
+  }
+}
+
+/** Every set of coins that would pay is over the weight limit (Core's ErrorMaxWeightExceeded). */
+export class SelectionWeightError extends Error {
+  constructor() {
+    super(
+      "The inputs size exceeds the maximum weight. Please try sending a smaller amount or manually consolidating your wallet's UTXOs",
+    );
+    this.name = 'SelectionWeightError';
   }
 }
 
@@ -75,8 +90,10 @@ export function branchAndBound(
   selectionTarget: bigint,
   costOfChange: bigint,
   maxTries = BNB_MAX_TRIES,
+  maxSize = Infinity,
 ): number[] | null {
   let currValue = 0n;
+  let currSize = 0;
   let currWaste = 0n;
   let available = pool.reduce((s, u) => s + u.eff, 0n);
   if (available < selectionTarget) return null;
@@ -89,6 +106,7 @@ export function branchAndBound(
     if (
       currValue + available < selectionTarget ||
       currValue > selectionTarget + costOfChange ||
+      currSize > maxSize ||
       (best !== null && currWaste > bestWaste && feeRateHigh)
     ) {
       backtrack = true;
@@ -105,6 +123,7 @@ export function branchAndBound(
       const last = selection[selection.length - 1];
       for (i--; i > last; i--) available += pool[i].eff;
       currValue -= pool[i].eff;
+      currSize -= pool[i].c.inputSize;
       currWaste -= pool[i].fee - pool[i].longFee;
       selection.pop();
     } else {
@@ -120,6 +139,7 @@ export function branchAndBound(
       ) {
         selection.push(i);
         currValue += u.eff;
+        currSize += u.c.inputSize;
         currWaste += u.fee - u.longFee;
       }
     }
@@ -166,7 +186,8 @@ export function selectCoins(candidates: Candidate[], p: SelectionParams): Select
     };
   };
 
-  const bnb = branchAndBound(pool, selectionTarget, costOfChange, p.maxTries);
+  const maxSize = p.maxInputsSize ?? Infinity;
+  const bnb = branchAndBound(pool, selectionTarget, costOfChange, p.maxTries, maxSize);
   if (bnb !== null)
     return finish(
       bnb.map((i) => pool[i]),
@@ -184,17 +205,22 @@ export function selectCoins(candidates: Candidate[], p: SelectionParams): Select
   }
   results.push(finish(largest, 'largest-first'));
   for (let i = pool.length - 1; i >= 0; i--) {
-    if (pool[i].eff >= wanted) {
+    if (pool[i].eff >= wanted && pool[i].c.inputSize <= maxSize) {
       results.push(finish([pool[i]], 'single-coin'));
       break;
     }
   }
+  // The change-making sets count the change output against the limit too, as Core's.
+  const fits = (s: Selection) =>
+    s.inputs.reduce((n, c) => n + c.inputSize, 0) + (s.change > 0n ? p.changeOutputSize : 0) <= maxSize;
+  const within = results.filter(fits);
+  if (within.length === 0) throw new SelectionWeightError();
   // Least waste; on a tie fewer inputs, then the smaller total so large coins stay whole.
   const total = (s: Selection) => s.inputs.reduce((t, c) => t + c.value, 0n);
-  results.sort((a, b) => {
+  within.sort((a, b) => {
     if (a.waste !== b.waste) return a.waste < b.waste ? -1 : 1;
     if (a.inputs.length !== b.inputs.length) return a.inputs.length - b.inputs.length;
     return total(a) === total(b) ? 0 : total(a) < total(b) ? -1 : 1;
   });
-  return results[0];
+  return within[0];
 }

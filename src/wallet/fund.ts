@@ -231,10 +231,15 @@ export function fundOutputs(wallet: Wallet, outputs: readonly TxOut[], o: FundOp
       value: c.value,
       inputSize: sizeOf(c),
     }));
+    const baseSize = sizeWithout(preset.length + candidates.length, presetSize);
+    const maxInputsSize = Math.floor(maxWeight / 4) - baseSize;
+    if (maxInputsSize < 0)
+      throw new WalletError('Maximum transaction weight is less than transaction weight without inputs');
     const selection = selectCoins(candidates, {
       target: target - presetValue,
       feeRatePerKb: selRate,
-      baseSize: sizeWithout(preset.length + candidates.length, presetSize),
+      maxInputsSize,
+      baseSize,
       changeOutputSize: P2PKH_OUTPUT_SIZE,
       changeSpendSize: P2PKH_INPUT_SIZE,
       dustThreshold: DUST_THRESHOLD,

@@ -564,6 +564,16 @@ test("send: fundrawtransaction's funding with inputs, locktime, add_to_wallet an
   const [c1, c2] = coins.filter((c) => c.amount === 50);
   const height = await rpc<number>('getblockcount');
 
+  // fundrawtransaction's max_tx_weight steers coin selection: 60 coins take two 50-coin inputs,
+  // which fit in 1,600 weight units (with change) but not in 1,000.
+  const sixty = await rpc<string>('createrawtransaction', [[], { [other]: 60 }]);
+  await assert.rejects(
+    rpc('fundrawtransaction', [sixty, { max_tx_weight: 1000 }]),
+    rpcFails(-4, /^The inputs size exceeds the maximum weight/),
+  );
+  const heavy = await rpc<Funded>('fundrawtransaction', [sixty, { max_tx_weight: 1600 }]);
+  assert.equal((await decode(heavy.hex)).vin.length, 2);
+
   // add_to_wallet false: signed, not sent, hex returned; inputs given are the only ones (add_inputs
   // defaults to false then), locktime is the tip's (anti fee-sniping), change goes where asked.
   const mine = await rpc<string>('getnewaddress');

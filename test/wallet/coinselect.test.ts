@@ -5,6 +5,7 @@ import {
   selectCoins,
   feeFor,
   InsufficientFundsError,
+  SelectionWeightError,
   P2PKH_INPUT_SIZE,
   P2PKH_OUTPUT_SIZE,
   DUST_THRESHOLD,
@@ -94,4 +95,25 @@ test('property: any selection covers target + fee at the rate, change is 0 or >=
     ),
     { numRuns: 200 },
   );
+});
+
+test('a weight limit (maxInputsSize) leaves out sets over it, and fails in one line when all are', () => {
+  const small = Array.from({ length: 6 }, (_, i) => coin(`s${i}`, 10_000n));
+  const big = coin('big', 100_000n);
+  // Unlimited: the single big coin or some small ones; with room for two inputs, only a set of
+  // at most two fits, so the big coin is taken.
+  const limited = selectCoins([...small, big], params(25_000n, { maxInputsSize: 2 * P2PKH_INPUT_SIZE }));
+  assert.ok(limited.inputs.length <= 2);
+  assert.ok(limited.inputs.some((c) => c.id === 'big'));
+  // Only small coins and room for two: 50,000 needs more than two of them.
+  assert.throws(
+    () => selectCoins(small, params(50_000n, { maxInputsSize: 2 * P2PKH_INPUT_SIZE })),
+    SelectionWeightError,
+  );
+  // A changeless exact match within the limit is still found.
+  const exact = selectCoins(
+    [coin('a', 3_000n + inFee), coin('b', 5_000n + inFee)],
+    params(8_000n - baseFee, { maxInputsSize: 2 * P2PKH_INPUT_SIZE }),
+  );
+  assert.equal(exact.algorithm, 'bnb');
 });
