@@ -156,6 +156,7 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       immature_balance: amount(b.immature),
       txcount: wallet.txCount,
       keypoolsize: wallet.keypoolSize,
+      keypoolsize_hd_internal: wallet.internalKeypoolSize,
       unlocked_until: wallet.isEncrypted ? wallet.unlockedUntil : undefined,
       paytxfee: amount(wallet.payTxFee),
       hdseedid: wallet.hdSeedId,
@@ -165,6 +166,7 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
       descriptors: false,
       external_signer: false,
       blank: false,
+      birthtime: wallet.birthTime,
       lastprocessedblock: lastProcessedBlock(wallet),
     };
   });

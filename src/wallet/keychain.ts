@@ -376,6 +376,24 @@ export abstract class WalletKeys {
     return this.derived[RECEIVE] - this.file.receive.next + this.imported.keypoolCount(false);
   }
 
+  /** The same for change keys (Core's keypoolsize_hd_internal). */
+  get internalKeypoolSize(): number {
+    return this.derived[CHANGE] - this.file.change.next + this.imported.keypoolCount(true);
+  }
+
+  /**
+   * Core's birthtime: the earliest key's time, the HD chain's birth or an imported key's or
+   * script's; undefined while the chain's is unknown (restored from a phrase).
+   */
+  get birthTime(): number | undefined {
+    if (this.file.hdBirth === undefined) return undefined;
+    return Math.min(
+      this.file.hdBirth,
+      ...this.imported.keys.map((k) => k.time),
+      ...this.imported.scripts.map((s) => s.time),
+    );
+  }
+
   isMine(script: Uint8Array): boolean {
     return this.scripts.has(bytesToHex(script));
   }

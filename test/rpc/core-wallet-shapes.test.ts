@@ -176,6 +176,7 @@ const CORE: Record<string, CoreShape> = {
     'error?': 'string',
   },
   setwalletflag: { flag_name: 'string', flag_state: 'boolean', 'warnings?': 'string' },
+  signrawtransactionwithwallet: { hex: 'string', complete: 'boolean', 'errors?': 'array' },
   dumpwallet: { filename: 'string' },
   importmulti: { success: 'boolean', 'warnings?': 'array', 'error?': 'object' },
   rescanblockchain: { start_height: 'number', stop_height: 'number' },
@@ -211,6 +212,9 @@ test('wallet state: getwalletinfo, getbalances, listwallets, listwalletdir, list
   shape(info, 'getwalletinfo');
   assertCoreShape(info.lastprocessedblock, LAST_BLOCK, 'lastprocessedblock');
   assert.match(info.hdseedid, /^[0-9a-f]{40}$/);
+  const pools = info as unknown as { keypoolsize_hd_internal: number; birthtime: number };
+  assert.equal(pools.keypoolsize_hd_internal, 20, 'the change lookahead');
+  assert.ok(pools.birthtime > 1_600_000_000 && pools.birthtime <= Date.now() / 1000);
   const balances = await node.rpc<{ mine: unknown; lastprocessedblock: unknown }>('getbalances');
   shape(balances, 'getbalances');
   assertCoreShape(balances.mine, BALANCE, 'getbalances.mine');
@@ -326,4 +330,42 @@ test('wallets and keys: create, load, unload, restore, upgrade, flags, dumps, im
   assert.equal(await w('abortrescan'), false);
   assert.equal(await w('sethdseed'), null);
   shape(await w('getaddressinfo', [labelled]), 'getaddressinfo');
+});
+
+test("the other methods' results are Core's JSON types (null, number, string, boolean)", async () => {
+  await node.rpc('createwallet', ['k']);
+  const k = walletRpc(node, 'k');
+  const w = walletRpc(node, 'w');
+  const type = async (method: string, params: unknown[], expected: string, wallet = k) =>
+    assert.equal(jsonType(await wallet(method, params)), expected, method);
+  const mine = await k<string>('getnewaddress', ['mine']);
+  await w('sendtoaddress', [mine, 3]);
+  for (const m of ['getbalance', 'getunconfirmedbalance']) await type(m, [], 'number');
+  await type('getreceivedbyaddress', [mine, 0], 'number');
+  await type('getreceivedbylabel', ['mine', 0], 'number');
+  for (const m of ['getnewaddress', 'getrawchangeaddress']) await type(m, [], 'string');
+  await type('dumpprivkey', [mine], 'string');
+  await type('signmessage', [mine, 'hello'], 'string');
+  await type('setlabel', [mine, 'renamed'], 'null');
+  await type('backupwallet', [join(node.datadir, 'k-backup.json')], 'null');
+  const other = independentKey();
+  await type('importprivkey', [other.wif, 'imported', false], 'null');
+  await type('importpubkey', [independentKey().pubkey, '', false], 'null');
+  await type('importaddress', [independentKey().address, '', false], 'null');
+  await type('keypoolrefill', [], 'null');
+  await type('newkeypool', [], 'null');
+  await type('settxfee', [0.0001], 'boolean');
+  await type('lockunspent', [true], 'boolean');
+  // A raw payment of the wallet's coin, signed by it.
+  const [coin] = await k<{ txid: string; vout: number; amount: number }[]>('listunspent', [0]);
+  const raw = await node.rpc<string>('createrawtransaction', [
+    [{ txid: coin.txid, vout: coin.vout }],
+    { [independentKey().address]: 1 },
+  ]);
+  shape(await k('signrawtransactionwithwallet', [raw]), 'signrawtransactionwithwallet');
+  await type('encryptwallet', ['pw'], 'string');
+  await type('walletpassphrase', ['pw', 60], 'null');
+  await type('walletpassphrasechange', ['pw', 'pw2'], 'null');
+  await type('walletlock', [], 'null');
+  await node.rpc('unloadwallet', ['k']);
 });
