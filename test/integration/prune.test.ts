@@ -3,7 +3,8 @@
 // deletes its oldest block files while keeping the last 288 blocks, reports it in
 // getblockchaininfo, answers getblock of a pruned block with Core's -1, advertises
 // NODE_NETWORK_LIMITED (BIP159), serves a peer blocks within 288 (+2) of its tip and disconnects one
-// asking deeper, except a noban peer (Core's -whitelist), which gets any block still stored; a
+// asking deeper, except a noban peer (Core's -whitelist), which gets any block still stored and
+// is not disconnected for misbehaving; a
 // node syncing from it asks it for no deeper block. An
 // index whose blocks are pruned is refused at start-up with Core's line, losing nothing.
 import { test, after } from 'node:test';
@@ -110,6 +111,13 @@ test('a pruned node follows a miner, keeps the last 288 blocks, refuses pruned o
   noban.send({ command: 'verack' });
   noban.send({ command: 'getdata', items: [item(deep)] });
   assert.equal((await noban.next('block', 15_000)).block.hashHex(), deep);
+  // Misbehaviour worth a discouragement (a text frame: 100 points) costs a noban peer nothing:
+  // it stays connected and is answered after it (Core: "not punishing noban peer").
+  const received = noban.received.length;
+  noban.sendText('hello');
+  noban.send({ command: 'getdata', items: [item(recent)] });
+  assert.equal((await noban.next('block', 15_000, received)).block.hashHex(), recent);
+  assert.equal(noban.closed, false);
   interface Perms {
     inbound: boolean;
     permissions: string[];
