@@ -1,7 +1,7 @@
 // getwalletinfo.scanning and abortrescan against a real node (issue 15): while rescanblockchain reads
 // a few thousand blocks, a second caller sees {duration, progress} rising, then false once it ends;
 // abortrescan stops it (Core's -1 "Rescan aborted by user." to the first caller), only for the
-// wallet scanning and only once.
+// wallet scanning and only once; an import's rescan shows too.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getParams } from '../../src/consensus/params.js';
@@ -67,4 +67,14 @@ test('getwalletinfo.scanning while a rescan runs; abortrescan stops it', async (
   await settled;
   assert.equal(await scanning(), false);
   assert.equal(await watcher('abortrescan'), false);
+
+  // An import's rescan (importaddress reads from genesis) shows the same way.
+  let imported = false;
+  const importing = w('importaddress', [outside, 'watched', true]).finally(() => (imported = true));
+  let during: Scanning = false;
+  while (!imported && during === false) during = await scanning();
+  assert.notEqual(during, false, 'the import rescan was seen running');
+  await importing;
+  assert.equal(await scanning(), false);
+  assert.ok((await w<{ watchonly?: { trusted: number } }>('getbalances')).watchonly!.trusted > 0);
 });
