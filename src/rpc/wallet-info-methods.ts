@@ -277,8 +277,11 @@ export function registerWalletInfoMethods(server: RpcServer, deps: WalletRpcDeps
       const tipHeight = chain.height;
       // Core: everything whose depth is below that of the fork point (unconfirmed and conflicted too).
       const depth = tipHeight + 1 - forkHeight;
-      const keep = (e: { confirmations: number; label?: string }) =>
-        e.confirmations < depth && (label === undefined || e.label === label);
+      // Core's filter_label: incoming entries of that label only.
+      const ofLabel = (e: { category: string; label?: string }) =>
+        label === undefined || (e.category !== 'send' && e.label === label);
+      const keep = (e: { confirmations: number; category: string; label?: string }) =>
+        e.confirmations < depth && ofLabel(e);
       const history = wallet.listTransactions(Number.MAX_SAFE_INTEGER);
       const json = historyJson(wallet, deps);
       const transactions = history.filter(keep).map(json);
@@ -288,9 +291,7 @@ export function registerWalletInfoMethods(server: RpcServer, deps: WalletRpcDeps
           const block = await chain.getBlock(e.hash);
           for (const tx of block?.txs ?? []) {
             const id = tx.txidHex();
-            removed.push(
-              ...history.filter((h) => h.txid === id && (label === undefined || h.label === label)).map(json),
-            );
+            removed.push(...history.filter((h) => h.txid === id && ofLabel(h)).map(json));
           }
         }
       const last = chain.getEntryAtHeight(Math.max(0, tipHeight + 1 - target));

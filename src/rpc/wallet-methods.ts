@@ -210,15 +210,19 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
   reg(
     'listtransactions',
     ['label', 'count', 'skip', 'include_watchonly'],
-    'Recent wallet transactions, oldest first.',
+    'Recent wallet transactions, oldest first; with a label, only those received by its addresses.',
     (r, _c, w) => {
-      if (r.has(0) && r.string(0) !== '*') throw r.invalid(0, 'only "*" is supported as label');
+      const label = r.has(0) && r.string(0) !== '*' ? r.string(0) : undefined;
+      if (label === '')
+        throw new RpcError(RpcCode.INVALID_PARAMETER, 'Label argument must be a valid label name or "*".');
       const watch = r.optBool(3, false);
       // count and skip apply to what is shown: watch-only entries are left out first unless asked for.
       const wallet = w();
       const all = wallet
         .listTransactions(Number.MAX_SAFE_INTEGER)
-        .filter((e) => watch || e.watchOnly !== true);
+        .filter((e) => watch || e.watchOnly !== true)
+        // Core's filter_label: incoming entries of that label only.
+        .filter((e) => label === undefined || (e.category !== 'send' && e.label === label));
       const end = Math.max(0, all.length - r.optInt(2, 0, 0));
       return all.slice(Math.max(0, end - r.optInt(1, 10, 0)), end).map(historyJson(wallet, deps));
     },

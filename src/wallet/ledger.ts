@@ -465,22 +465,24 @@ export abstract class WalletLedger extends WalletKeys {
         const address = scriptToAddress(out.scriptPubKey, this.opts.prefixes);
         const watched = watchedInput || (ref !== undefined && !this.canSign(ref));
         const w = watched ? { watchOnly: true } : {};
+        const label = address !== null ? this.file.labels[address] : undefined;
+        const labelled = label !== undefined ? { label } : {};
         if (fromMe && (ref === undefined || ref.branch === RECEIVE))
-          entries.push({ ...base, category: 'send', address, amount: -out.value, fee: -fee, vout, ...w });
+          entries.push({
+            ...base,
+            category: 'send',
+            address,
+            amount: -out.value,
+            ...labelled,
+            fee: -fee,
+            vout,
+            ...w,
+          });
         if (ref !== undefined && ref.branch === RECEIVE) {
           let category: HistoryEntry['category'] = 'receive';
           if (tx.isCoinbase())
             category = depth === 0 ? 'orphan' : depth <= this.opts.coinbaseMaturity ? 'immature' : 'generate';
-          const label = address !== null ? this.file.labels[address] : undefined;
-          entries.push({
-            ...base,
-            category,
-            address,
-            amount: out.value,
-            vout,
-            ...(label !== undefined ? { label } : {}),
-            ...w,
-          });
+          entries.push({ ...base, category, address, amount: out.value, vout, ...labelled, ...w });
         }
       });
     }

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startWalletNode, stopAll, walletRpc, type TallyProcess } from '../integration/cluster.js';
-import { assertCoreShape, type CoreShape, independentKey, jsonType } from './helpers.js';
+import { assertCoreShape, type CoreShape, independentKey, jsonType, rpcCode } from './helpers.js';
 
 const LAST_BLOCK: CoreShape = { hash: 'string', height: 'number' };
 // Core's TransactionDescriptionString: what gettransaction and every list entry say of the transaction.
@@ -246,6 +246,17 @@ test('transactions: gettransaction (details, decoded), listtransactions, listsin
   await node.rpc('generatetoaddress', [1, address]);
   const confirmed = await node.rpc<Record<string, unknown>[]>('listtransactions', ['*', 1000]);
   each(confirmed, 'listtransactions');
+  // Core's label filter: incoming entries of the label only; a send to a labelled address says it.
+  const byLabel = await node.rpc<Record<string, unknown>[]>('listtransactions', ['lab']);
+  assert.deepEqual(
+    byLabel.map((e) => [e.category, e.label, e.txid]),
+    [['receive', 'lab', sent]],
+  );
+  assert.ok(confirmed.some((e) => e.txid === sent && e.category === 'send' && e.label === 'lab'));
+  await assert.rejects(
+    node.rpc('listtransactions', ['']),
+    rpcCode(-8, 'Label argument must be a valid label name or "*".'),
+  );
   const mined = confirmed.find((e) => e.txid === sent)!;
   assert.equal(mined.blockindex, 1, 'the payment follows the coinbase');
   assert.equal(mined.wtxid, sent);
