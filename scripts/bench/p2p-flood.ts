@@ -4,7 +4,8 @@
 // seconds each (default 10): inv (50,000 random txids per message), addr (1,000 public addresses per
 // message), headers (low-work chains of 2,000-header messages forking from genesis, shorter than the
 // node's chain less Core's 144-block buffer, so pre-sync never stores them), reader (never reads, asks for a 1 MB block 1,000 times), junk (random frames,
-// oversized frames and 100 kB unknown commands, reconnecting when dropped). Before each flood the
+// oversized frames and 100 kB unknown commands, reconnecting when dropped), prejunk (the same from
+// connections that never send a version). Before each flood the
 // same figures are taken for S seconds with no attacker. Printed per flood: the node's peak RSS
 // growth (total and per attacker), the median RPC latency (getblockcount) and an honest peer's
 // median ping round trip, quiet beside flooded, and their ratio. Goal (issue 11): RSS growth under
@@ -121,17 +122,19 @@ async function paced(p: RawPeer): Promise<void> {
 
 type Attack = (url: string, until: number, index: number) => Promise<RawPeer[]>;
 
-/** Runs `body` on a connection, reconnecting whenever the node drops it, until `until`. */
+/** Runs `body` on a connection (handshaken unless `raw`), reconnecting whenever the node drops
+ * it, until `until`. */
 async function persistent(
   url: string,
   until: number,
   body: (p: RawPeer) => Promise<void>,
+  raw = false,
 ): Promise<RawPeer[]> {
   const used: RawPeer[] = [];
   while (Date.now() < until) {
     let p: RawPeer;
     try {
-      p = await RawPeer.handshake(url);
+      p = await (raw ? RawPeer.connect(url) : RawPeer.handshake(url));
     } catch {
       await sleep(50);
       continue;
@@ -143,6 +146,15 @@ async function persistent(
     }
   }
   return used;
+}
+
+/** 100 kB unknown commands, random frames and oversized frames. */
+async function junk(p: RawPeer): Promise<void> {
+  const r = Math.random();
+  if (r < 0.8) p.sendCommand('junk', randomBytes(100_000));
+  else if (r < 0.9) p.sendFrame(randomBytes(1 + Math.floor(Math.random() * 10_000)));
+  else p.sendOversized(MAX_MESSAGE + 1);
+  await sleep(1);
 }
 
 function attacks(block: Uint8Array): Record<string, Attack> {
@@ -182,14 +194,9 @@ function attacks(block: Uint8Array): Record<string, Attack> {
       await sleep(until - Date.now());
       return [p];
     },
-    junk: (url, until) =>
-      persistent(url, until, async (p) => {
-        const r = Math.random();
-        if (r < 0.8) p.sendCommand('junk', randomBytes(100_000));
-        else if (r < 0.9) p.sendFrame(randomBytes(1 + Math.floor(Math.random() * 10_000)));
-        else p.sendOversized(MAX_MESSAGE + 1);
-        await sleep(1);
-      }),
+    junk: (url, until) => persistent(url, until, junk),
+    // The same junk from connections that never send a version.
+    prejunk: (url, until) => persistent(url, until, junk, true),
   };
 }
 
@@ -229,7 +236,7 @@ function runAttack(d: Omit<AttackData, 'role'>): Promise<number> {
 export async function run(args: string[]): Promise<void> {
   const attackers = Number(arg(args, 'attackers', '4'));
   const seconds = Number(arg(args, 'seconds', '10'));
-  const floods = arg(args, 'floods', 'inv,addr,headers,reader,junk').split(',');
+  const floods = arg(args, 'floods', 'inv,addr,headers,reader,junk,prejunk').split(',');
   const profDir = arg(args, 'cpu-prof', '');
   const builds = arg(args, 'tally', '')
     .split(',')
