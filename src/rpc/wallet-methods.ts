@@ -233,7 +233,11 @@ export function registerWalletMethods(server: RpcServer, deps: WalletRpcDeps): v
     const found = wallet.getTransaction(txid);
     if (found === null)
       throw new RpcError(RpcCode.INVALID_ADDRESS_OR_KEY, 'Invalid or non-wallet transaction id');
-    const entries = wallet.listTransactions(Number.MAX_SAFE_INTEGER).filter((e) => e.txid === txid);
+    // Core's include_watchonly (default false): watch-only entries count only when asked for.
+    const watch = r.optBool(1, false);
+    const entries = wallet
+      .listTransactions(Number.MAX_SAFE_INTEGER)
+      .filter((e) => e.txid === txid && (watch || e.watchOnly !== true));
     const net = entries.reduce((t, e) => t + e.amount, 0n);
     const fee = entries.find((e) => e.fee !== undefined)?.fee;
     return {

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startWalletNode, stopAll, walletRpc, type TallyProcess } from '../integration/cluster.js';
+import { startWalletNode, stopAll, waitFor, walletRpc, type TallyProcess } from '../integration/cluster.js';
 import { assertCoreShape, type CoreShape, independentKey, jsonType, rpcCode } from './helpers.js';
 
 const LAST_BLOCK: CoreShape = { hash: 'string', height: 'number' };
@@ -362,7 +362,20 @@ test("the other methods' results are Core's JSON types (null, number, string, bo
   const other = independentKey();
   await type('importprivkey', [other.wif, 'imported', false], 'null');
   await type('importpubkey', [independentKey().pubkey, '', false], 'null');
-  await type('importaddress', [independentKey().address, '', false], 'null');
+  const watched = independentKey().address;
+  await type('importaddress', [watched, '', false], 'null');
+  // gettransaction's include_watchonly: a payment to a watched address shows only when asked for.
+  const toWatched = await w<string>('sendtoaddress', [watched, 0.5]);
+  await waitFor(() => k('gettransaction', [toWatched]).then(() => true), 20_000, 'the watched payment');
+  type Tx = { amount: number; details: { involvesWatchonly?: boolean; amount: number }[] };
+  const hidden = await k<Tx>('gettransaction', [toWatched]);
+  assert.deepEqual([hidden.amount, hidden.details], [0, []]);
+  const shown = await k<Tx>('gettransaction', [toWatched, true]);
+  assert.equal(shown.amount, 0.5);
+  assert.deepEqual(
+    shown.details.map((d) => [d.involvesWatchonly, d.amount]),
+    [[true, 0.5]],
+  );
   await type('keypoolrefill', [], 'null');
   await type('newkeypool', [], 'null');
   await type('settxfee', [0.0001], 'boolean');
