@@ -445,7 +445,8 @@ export abstract class WalletKeys {
       hdFingerprint: hd ? this.file.hdMaster?.fingerprint : ref.hd?.fingerprint,
       publicKey: ref.publicKey,
       redeemScript: ref.redeemScript,
-      time: ref.time,
+      // An HD key's creation time is its chain's birth (unknown for a chain restored from a phrase).
+      time: hd ? this.file.hdBirth : ref.time,
     };
   }
 

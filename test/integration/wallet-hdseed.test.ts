@@ -25,6 +25,7 @@ const at = (root: HDKey, branch: number, i: number) =>
 
 interface AddressInfo {
   ischange: boolean;
+  timestamp?: number;
   hdkeypath?: string;
   hdseedid?: string;
   hdmasterfingerprint?: string;
@@ -45,7 +46,10 @@ test('sethdseed newkeypool=false hands out the old keypool first; every HD key s
 
   const a0 = await n.rpc<string>('getnewaddress');
   assert.equal(a0, at(oldRoot, 0, 0));
-  assert.equal((await n.rpc<{ hdseedid: string }>('getwalletinfo')).hdseedid, oldId);
+  const before = await n.rpc<{ hdseedid: string; birthtime: number }>('getwalletinfo');
+  assert.equal(before.hdseedid, oldId);
+  // An HD key's timestamp is its chain's birth (Core's key metadata time).
+  assert.equal((await info(a0)).timestamp, before.birthtime);
   assert.equal((await n.rpc<{ keypoolsize: number }>('getwalletinfo')).keypoolsize, 20);
 
   const key = independentKey();
@@ -57,6 +61,7 @@ test('sethdseed newkeypool=false hands out the old keypool first; every HD key s
 
   // The key handed out before keeps its path, the old seed id and fingerprint.
   assert.deepEqual(await hdOf(a0), ["m/44'/1'/0'/0/0", oldId, fingerprint(oldRoot), false]);
+  assert.equal((await info(a0)).timestamp, before.birthtime, 'a kept key keeps its time');
   assert.match((await info(a0)).desc!, new RegExp(`^pkh\\(\\[${fingerprint(oldRoot)}/44h/1h/0h/0/0\\]`));
   // Old keypool first: receive index 1, change index 0.
   const a1 = await n.rpc<string>('getnewaddress', ['kept']);
