@@ -13,8 +13,16 @@ export class JsonAmount {
 
 export { formatCoins } from '../consensus/amount.js';
 
-/** Parses "1.5", "1e-8", 0.1 (a JS number via its shortest decimal form) into base units. */
-export function parseCoins(value: unknown): bigint {
+/** Core's ParseFixedPoint bound: a parsed mantissa must stay under 10^18. */
+const FIXED_POINT_LIMIT = 10n ** 18n;
+
+/**
+ * Core's AmountFromValue(value, decimals): a JSON number (via its shortest decimal form) or a
+ * numeric string with at most `decimals` places, in units of 10^-decimals; -3 "Amount is not a
+ * number or string", "Invalid amount" (unparsable, too many places, 10^18 or more) or "Amount out
+ * of range" (negative or over MAX_MONEY).
+ */
+export function parseFixedAmount(value: unknown, decimals: number): bigint {
   let text: string;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new RpcError(RpcCode.TYPE_ERROR, 'Invalid amount');
@@ -26,18 +34,24 @@ export function parseCoins(value: unknown): bigint {
   const digits = m[2] + (m[3] ?? '');
   // Position of the decimal point counted from the left of `digits`, shifted by the exponent.
   const point = m[2].length + Number(m[4] ?? '0');
-  const shift = point + 8 - digits.length;
-  let sats: bigint;
+  const shift = point + decimals - digits.length;
+  let units: bigint;
   if (shift >= 0) {
-    if (shift > 30) throw new RpcError(RpcCode.TYPE_ERROR, 'Amount out of range');
-    sats = BigInt(digits === '' ? '0' : digits) * 10n ** BigInt(shift);
+    if (shift > 30) throw new RpcError(RpcCode.TYPE_ERROR, 'Invalid amount');
+    units = BigInt(digits === '' ? '0' : digits) * 10n ** BigInt(shift);
   } else {
     const kept = digits.slice(0, digits.length + shift);
     if (/[^0]/.test(digits.slice(digits.length + shift)))
       throw new RpcError(RpcCode.TYPE_ERROR, 'Invalid amount');
-    sats = BigInt(kept === '' ? '0' : kept);
+    units = BigInt(kept === '' ? '0' : kept);
   }
-  if (m[1] === '-') sats = -sats;
-  if (sats < 0n || sats > MAX_MONEY) throw new RpcError(RpcCode.TYPE_ERROR, 'Amount out of range');
-  return sats;
+  if (units >= FIXED_POINT_LIMIT) throw new RpcError(RpcCode.TYPE_ERROR, 'Invalid amount');
+  if (m[1] === '-') units = -units;
+  if (units < 0n || units > MAX_MONEY) throw new RpcError(RpcCode.TYPE_ERROR, 'Amount out of range');
+  return units;
+}
+
+/** Parses "1.5", "1e-8", 0.1 (a JS number via its shortest decimal form) into base units. */
+export function parseCoins(value: unknown): bigint {
+  return parseFixedAmount(value, 8);
 }

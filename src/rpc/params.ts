@@ -1,7 +1,7 @@
 // Parameter checks for RPC handlers. Errors name the parameter: -3 (RPC_TYPE_ERROR) for a value
 // of the wrong JSON type, -8 (RPC_INVALID_PARAMETER) for an out-of-range one, and a missing one is
 // MissingParamError, which the server answers as Core does: -1 with the method's help text.
-import { parseCoins } from './amount.js';
+import { parseFixedAmount } from './amount.js';
 import { RpcCode, RpcError } from './errors.js';
 import type { RpcContext, RpcServer } from './server.js';
 
@@ -32,6 +32,11 @@ export class ParamReader {
   /** The JSON type of a parameter: null, array, object, string, number or boolean. */
   kind(i: number): string {
     return jsonType(this.values[i]);
+  }
+
+  /** A parameter as given, unchecked (passed on into an options object). */
+  value(i: number): unknown {
+    return this.values[i];
   }
 
   has(i: number): boolean {
@@ -94,9 +99,17 @@ export class ParamReader {
 
   /** An amount in coins (number or string, at most 8 decimals) -> base units. */
   amount(i: number): bigint {
+    return this.fixed(i, 8);
+  }
+
+  /**
+   * Core's AmountFromValue(value, decimals) on a parameter: a number or numeric string with at
+   * most `decimals` places, in units of 10^-decimals (fee_rate in sat/vB reads as sat/kvB with 3).
+   */
+  fixed(i: number, decimals: number): bigint {
     const v = this.required(i);
     try {
-      return parseCoins(v);
+      return parseFixedAmount(v, decimals);
     } catch (e) {
       if (e instanceof RpcError) throw new RpcError(e.code, `${e.message} (parameter ${this.name(i)})`);
       throw e;

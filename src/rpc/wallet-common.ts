@@ -207,11 +207,15 @@ export function walletName(ctx: RpcContext): string | undefined {
   return m ? decodeURIComponent(m[1]) : undefined;
 }
 
-/** sat/vB (a number, may have decimals) -> base units per 1000 bytes. */
+/**
+ * fee_rate in sat/vB -> base units per 1000 bytes, as Core's AmountFromValue(value, 3): a number or
+ * numeric string with at most 3 decimals (-3 "Invalid amount"), not negative (-3 "Amount out of
+ * range"); above 1,000,000 sat/vB is -8.
+ */
 export function feeRateFromSatPerVb(r: ParamReader, i: number): bigint {
-  const v = r.number(i);
-  if (v < 0 || v > 1_000_000) throw r.invalid(i, 'fee rate must be 0..1000000 sat/vB');
-  return BigInt(Math.round(v * 1000));
+  const rate = r.fixed(i, 3);
+  if (rate > 1_000_000_000n) throw r.invalid(i, 'fee rate must be 0..1000000 sat/vB');
+  return rate;
 }
 
 /**

@@ -517,7 +517,7 @@ export async function send(
   if ('fee_rate' in o) {
     if (r.has(3))
       throw invalid('Pass the fee_rate either as an argument, or in the options object, but not both');
-  } else if (r.has(3)) o.fee_rate = r.kind(3) === 'string' ? r.string(3) : r.number(3);
+  } else if (r.has(3)) o.fee_rate = r.value(3);
   if (
     o.conf_target !== undefined &&
     o.conf_target !== null &&

@@ -645,3 +645,64 @@ test("send: fundrawtransaction's funding with inputs, locktime, add_to_wallet an
   });
   assert.equal(byArgs.complete, true);
 });
+
+test("amounts and fee rates as Core's AmountFromValue: a number or a numeric string, one rule for every wallet method", async () => {
+  const { node } = await startWalletNode(102);
+  const rpc = node.rpc.bind(node);
+  const [a, b] = [5, 6].map((k) =>
+    encodeAddress('pubkeyhash', new Uint8Array(20).fill(k), getParams('regtest').prefixes),
+  );
+  // The fee paid per vbyte of the recorded transaction.
+  const paidRate = async (txid: string) => {
+    const t = await rpc<{ hex: string; fee: number }>('gettransaction', [txid]);
+    return -sats(t.fee) / (t.hex.length / 2);
+  };
+
+  const sent = await rpc<string>('sendtoaddress', { address: a, amount: '0.1', fee_rate: '5' });
+  const rate = await paidRate(sent);
+  assert.ok(rate >= 5 && rate < 5.1, `sendtoaddress paid ${rate} sat/vB`);
+  const many = await rpc<string>('sendmany', {
+    dummy: '',
+    amounts: { [a]: '0.2', [b]: 0.3 },
+    fee_rate: '3.5',
+  });
+  const manyRate = await paidRate(many);
+  assert.ok(manyRate >= 3.5 && manyRate < 3.6, `sendmany paid ${manyRate} sat/vB`);
+  const raw = await rpc<string>('createrawtransaction', [[], [{ [a]: '0.4' }]]);
+  const funded = await rpc<Funded>('fundrawtransaction', [raw, { fee_rate: '2.25' }]);
+  const size = (await rpc<{ hex: string }>('signrawtransactionwithwallet', [funded.hex])).hex.length / 2;
+  assert.ok(
+    sats(funded.fee) >= 2.25 * size && sats(funded.fee) < 2.3 * size,
+    `fee ${funded.fee} for ${size} bytes`,
+  );
+  const viaSend = await rpc<{ txid: string }>('send', { outputs: [{ [b]: '0.05' }], fee_rate: '4' });
+  assert.ok((await paidRate(viaSend.txid)) >= 4);
+
+  // What Core refuses, with its -3 lines, the same for amounts and fee rates in every method.
+  const refuses = async (method: string, params: unknown[] | Record<string, unknown>, re: RegExp) =>
+    assert.rejects(rpc(method, params), rpcFails(-3, re));
+  await refuses('sendtoaddress', { address: a, amount: '0.123456789' }, /^Invalid amount/);
+  await refuses('sendtoaddress', { address: a, amount: '1e20' }, /^Invalid amount/);
+  await refuses('sendtoaddress', { address: a, amount: '21000001' }, /^Amount out of range/);
+  await refuses('sendtoaddress', { address: a, amount: 'abc' }, /^Invalid amount/);
+  await refuses('sendtoaddress', { address: a, amount: 1, fee_rate: '0.0001' }, /^Invalid amount/);
+  await refuses('sendtoaddress', { address: a, amount: 1, fee_rate: 1111111111111111 }, /^Invalid amount/);
+  await refuses('sendtoaddress', { address: a, amount: 1, fee_rate: '' }, /^Invalid amount/);
+  await refuses('sendtoaddress', { address: a, amount: 1, fee_rate: -1 }, /^Amount out of range/);
+  await refuses(
+    'sendtoaddress',
+    { address: a, amount: 1, fee_rate: true },
+    /^Amount is not a number or string/,
+  );
+  await refuses('sendmany', { dummy: '', amounts: { [a]: 1 }, fee_rate: '1.0001' }, /^Invalid amount/);
+  await refuses('sendmany', { dummy: '', amounts: { [a]: '-1' } }, /^Amount out of range/);
+  await refuses('fundrawtransaction', [raw, { fee_rate: '31.99999999' }], /^Invalid amount/);
+  await refuses('fundrawtransaction', [raw, { feeRate: '0.000000001' }], /^Invalid amount/);
+  await refuses(
+    'send',
+    { outputs: [{ [b]: '0.05' }], fee_rate: { x: 1 } },
+    /^Amount is not a number or string/,
+  );
+  await refuses('bumpfee', [sent, { fee_rate: '-2' }], /^Amount out of range/);
+  await refuses('settxfee', ['0.000000001'], /^Invalid amount/);
+});

@@ -233,7 +233,7 @@ test('wallet RPC: sends take the fee from estimatesmartfee, else the fallback, e
     await assert.rejects(rpc.call('sendtoaddress', [dest, '1.123456789']), code(-3));
     await assert.rejects(rpc.call('sendtoaddress', [dest, 'abc']), code(-3));
     await assert.rejects(rpc.call('sendtoaddress', [dest]), code(-1));
-    await assert.rejects(rpc.call('sendtoaddress', { address: dest, amount: 1, fee_rate: -1 }), code(-8));
+    await assert.rejects(rpc.call('sendtoaddress', { address: dest, amount: 1, fee_rate: -1 }), code(-3));
     await assert.rejects(rpc.call('sendtoaddress', { address: dest, amount: 1, fee_rate: 'x' }), code(-3));
     await assert.rejects(rpc.call('sendtoaddress', { address: dest, amount: 1, conf_target: 0 }), code(-8));
     await assert.rejects(rpc.call('sendtoaddress', [42, 1]), code(-3));
