@@ -75,7 +75,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     this.mempool = opts.mempool;
     this.log = opts.logger ?? silent;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
-    this.book = new AddressBook({ file: opts.peersFile });
+    this.book = new AddressBook({ file: opts.peersFile, key: opts.addrBookKey });
     this.bans = new BanList(opts.banlistFile, Date.now, (err) =>
       this.log.error({ err }, 'cannot save the ban list; bans hold until the node stops'),
     );

@@ -61,6 +61,11 @@ export interface P2PNodeOptions {
   useSeeds?: boolean;
   /** JSON file of the address book (persisted across restarts). */
   peersFile?: string;
+  /**
+   * The address book's secret bucketing key instead of a random one (or the file's): tests only, for
+   * a fixed table layout, as Core's deterministic address manager in its unit tests.
+   */
+  addrBookKey?: Uint8Array;
   /** JSON file of the ban list. */
   banlistFile?: string;
   /** Outbound connections kept open (default 8). */

@@ -294,7 +294,9 @@ test('net RPC: peers, addnode, disconnectnode, bans, ping and totals with Core f
 test("getnodeaddresses and getaddrmaninfo read the address book's new and tried tables", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tally-netrpc-'));
   const server = new RpcServer({ port: 0, auth: { cookieDir: dir } });
-  const a = await startNode({ targetOutbound: 0 });
+  // A fixed bucketing key: under a random one two of these addresses share a slot of the new
+  // table now and then (about one run in twenty) and the counts below come out one short.
+  const a = await startNode({ targetOutbound: 0, addrBookKey: new Uint8Array(32).fill(7) });
   try {
     for (let i = 1; i <= 20; i++) a.node.book.add(`ws://8.${i}.0.1:8333`, 'addr', Date.now(), '9.9.9.9');
     a.node.book.add('ws://[2606:4700::1111]:8334', 'addr', Date.now(), '9.9.9.9');
