@@ -52,6 +52,11 @@ function quotedName(message: string): string | undefined {
 /** One line (no trailing newline, no leading "error: ") for an RPC error of a non-`rpc` command. */
 async function peopleLine(e: RpcError, ctx: ErrorContext): Promise<string | undefined> {
   const m = withoutErrorPrefix(e.message);
+  // The wallet's own floor on an explicit rate (Core's -6/-4/-8 "Fee rate (X) is lower than ...").
+  const below =
+    /^Fee rate \([\d.]+ sat\/vB\) is lower than the minimum fee rate setting \(([\d.]+) sat\/vB\)/.exec(m);
+  if (below !== null)
+    return `fee rate too low: at least ${Number(below[1])} sat/vB (the node's minimum relay fee); raise --fee-rate`;
   switch (e.code) {
     case RpcCode.WALLET_UNLOCK_NEEDED:
       return 'the wallet is locked: run `tally wallet unlock` first';

@@ -113,6 +113,7 @@ export function registerMethods(node: TallyNode): void {
     chain: node.chain,
     prefixes: node.params.prefixes,
     incrementalFeeRatePerKb: node.mempool.incrementalRelayFeeRate,
+    minRelayFeeRatePerKb: node.mempool.minRelayFeeRate,
     hasPoolDescendants: (txid) => {
       const e = node.mempool.get(hashFromHex(txid));
       return e !== undefined && node.mempool.children(e).length > 0;

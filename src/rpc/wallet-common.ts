@@ -49,6 +49,8 @@ export interface WalletRpcDeps {
   mempoolOutput?: (outpoint: OutPoint) => TxOut | undefined;
   /** The most fee a wallet transaction may pay (Core's -maxtxfee), base units; default 0.1 coin. */
   maxTxFee?: bigint;
+  /** The pool's minimum relay fee rate (-minrelaytxfee), per 1,000 bytes; default 1,000. */
+  minRelayFeeRatePerKb?: bigint;
   /** The pool's incremental relay fee rate (BIP125 rule 4), per 1,000 bytes; default 1,000. */
   incrementalFeeRatePerKb?: bigint;
   /** The network's address prefixes (signmessagewithprivkey, verifymessage, createmultisig). */
@@ -247,6 +249,27 @@ export function walletRegistrar(
     });
 }
 
+/** Core's DEFAULT_TRANSACTION_MINFEE (-mintxfee, not configurable in Tally): 1,000 per 1,000 bytes. */
+const WALLET_MIN_TX_FEE_PER_KB = 1000n;
+
+/** Core's CFeeRate::ToString(SAT_VB): "1.000 sat/vB" for 1,000 base units per 1,000 bytes. */
+const satPerVb = (perKb: bigint) => `${perKb / 1000n}.${(perKb % 1000n).toString().padStart(3, '0')} sat/vB`;
+
+/**
+ * Core's CreateTransaction check on an explicit fee rate: below the wallet's required rate (the
+ * larger of -mintxfee and the relay minimum, Core's GetRequiredFeeRate) it is refused with `code`
+ * (-6 in sendtoaddress/sendmany, -4 in send, -8 in sendall), never raised silently.
+ */
+export function checkExplicitFeeRate(rate: bigint, deps: WalletRpcDeps, code: number): void {
+  const relay = deps.minRelayFeeRatePerKb ?? WALLET_MIN_TX_FEE_PER_KB;
+  const floor = relay > WALLET_MIN_TX_FEE_PER_KB ? relay : WALLET_MIN_TX_FEE_PER_KB;
+  if (rate < floor)
+    throw new RpcError(
+      code,
+      `Fee rate (${satPerVb(rate)}) is lower than the minimum fee rate setting (${satPerVb(floor)})`,
+    );
+}
+
 /**
  * The fee rate of a send, as Core chooses it: fee_rate (sat/vB) when given, else settxfee's,
  * else the estimate for conf_target, else the fallback fee. Base units per 1,000 bytes.
@@ -257,13 +280,18 @@ export function pickFeeRate(
   confTargetIndex: number,
   deps: WalletRpcDeps,
   wallet: Wallet,
+  belowMinCode: number = RpcCode.WALLET_INSUFFICIENT_FUNDS,
 ): { rate: bigint; reason: string } {
   if (r.has(feeRateIndex) && r.has(confTargetIndex))
     throw new RpcError(
       RpcCode.INVALID_PARAMETER,
       'Cannot specify both conf_target and fee_rate. Please provide either a confirmation target in blocks for automatic fee estimation, or an explicit fee rate.',
     );
-  if (r.has(feeRateIndex)) return { rate: feeRateFromSatPerVb(r, feeRateIndex), reason: 'Fee rate' };
+  if (r.has(feeRateIndex)) {
+    const rate = feeRateFromSatPerVb(r, feeRateIndex);
+    checkExplicitFeeRate(rate, deps, belowMinCode);
+    return { rate, reason: 'Fee rate' };
+  }
   if (wallet.payTxFee > 0n) return { rate: wallet.payTxFee, reason: 'PayTxFee set' };
   const estimate = deps.estimateFeeRatePerKb?.(r.optInt(confTargetIndex, 6, 1, 1008)) ?? null;
   return estimate === null

@@ -30,7 +30,12 @@ import { ParamReader } from './params.js';
 import { parseInputs } from './rawtx-methods.js';
 import { decodeTx, hashField, isObject } from './rawtx-params.js';
 import type { RpcServer } from './server.js';
-import { feeRateFromSatPerVb, walletRegistrar, type WalletRpcDeps } from './wallet-common.js';
+import {
+  checkExplicitFeeRate,
+  feeRateFromSatPerVb,
+  walletRegistrar,
+  type WalletRpcDeps,
+} from './wallet-common.js';
 
 /** Core's RPCTypeCheckObj for fundrawtransaction's options: each key it knows and its JSON type. */
 const FUND_OPTIONS: Record<string, string> = {
@@ -551,6 +556,13 @@ export async function send(
     locktime ?? (snipe && wallet.tip !== null ? wallet.tip.height : 0),
   );
   const includeWatching = (opts.include_watching as boolean | undefined) ?? false;
+  // Core's send does not override the wallet's minimum (fundrawtransaction does): -4 below it.
+  if (opts.fee_rate !== undefined && opts.fee_rate !== null && opts.conf_target === undefined)
+    checkExplicitFeeRate(
+      feeRateFromSatPerVb(new ParamReader([opts.fee_rate], ['fee_rate']), 0),
+      deps,
+      RpcCode.WALLET_ERROR,
+    );
   return fundRaw(deps, wallet, raw, opts, includeWatching, async (funded) => {
     if (funded.coins.some((c) => !c.spendable))
       throw new RpcError(

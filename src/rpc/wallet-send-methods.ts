@@ -138,7 +138,7 @@ export function registerWalletSendMethods(server: RpcServer, deps: WalletRpcDeps
             throw new RpcError(RpcCode.INVALID_PARAMETER, 'Invalid parameter, inputs must be {txid, vout}');
           return `${i.txid}:${i.vout}`;
         });
-      const { rate } = pickFeeRate(r, 3, 1, deps, wallet);
+      const { rate } = pickFeeRate(r, 3, 1, deps, wallet, RpcCode.INVALID_PARAMETER);
       const tx = await wallet.runExclusive(async () => {
         const made = createSendAll(wallet, recipients, rate, maxTxFee, only);
         await deps.broadcast(made.tx);

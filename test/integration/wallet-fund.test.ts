@@ -706,3 +706,36 @@ test("amounts and fee rates as Core's AmountFromValue: a number or a numeric str
   await refuses('bumpfee', [sent, { fee_rate: '-2' }], /^Amount out of range/);
   await refuses('settxfee', ['0.000000001'], /^Invalid amount/);
 });
+
+test("an explicit fee rate below the wallet's minimum is refused as Core, except by fundrawtransaction", async () => {
+  const { node } = await startWalletNode(102);
+  const rpc = node.rpc.bind(node);
+  const a = encodeAddress('pubkeyhash', new Uint8Array(20).fill(8), getParams('regtest').prefixes);
+  const low = /^Fee rate \(0\.999 sat\/vB\) is lower than the minimum fee rate setting \(1\.000 sat\/vB\)$/;
+  const zero = /^Fee rate \(0\.000 sat\/vB\) is lower than the minimum fee rate setting \(1\.000 sat\/vB\)$/;
+  // sendtoaddress and sendmany: Core's SendMoney answers -6.
+  await assert.rejects(rpc('sendtoaddress', { address: a, amount: 1, fee_rate: 0.999 }), rpcFails(-6, low));
+  await assert.rejects(rpc('sendtoaddress', { address: a, amount: 1, fee_rate: '0' }), rpcFails(-6, zero));
+  await assert.rejects(
+    rpc('sendmany', { dummy: '', amounts: { [a]: 1 }, fee_rate: 0.999 }),
+    rpcFails(-6, low),
+  );
+  // send: Core's FundTransaction answers -4, as an argument or an option; sendall: -8.
+  await assert.rejects(rpc('send', { outputs: [{ [a]: 1 }], fee_rate: 0.999 }), rpcFails(-4, low));
+  await assert.rejects(rpc('send', { outputs: [{ [a]: 1 }], options: { fee_rate: 0 } }), rpcFails(-4, zero));
+  await assert.rejects(rpc('sendall', { recipients: [a], fee_rate: 0.999 }), rpcFails(-8, low));
+  assert.equal(
+    (await rpc<unknown[]>('listtransactions')).filter((t) => (t as { category: string }).category === 'send')
+      .length,
+    0,
+  );
+  // fundrawtransaction overrides the minimum (Core's override_min_fee): a zero rate funds at zero fee.
+  const raw = await rpc<string>('createrawtransaction', [[], [{ [a]: 1 }]]);
+  assert.equal((await rpc<Funded>('fundrawtransaction', [raw, { fee_rate: 0 }])).fee, 0);
+  // At the minimum it sends; bumpfee to zero is Core's -8 "Insufficient total fee".
+  const txid = await rpc<string>('sendtoaddress', { address: a, amount: 1, fee_rate: 1 });
+  await assert.rejects(
+    rpc('bumpfee', [txid, { fee_rate: 0 }]),
+    rpcFails(-8, /^Insufficient total fee 0\.00/),
+  );
+});
