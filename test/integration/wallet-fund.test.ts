@@ -734,6 +734,15 @@ test("an explicit fee rate below the wallet's minimum is refused as Core, except
   assert.equal((await rpc<Funded>('fundrawtransaction', [raw, { fee_rate: 0 }])).fee, 0);
   // At the minimum it sends; bumpfee to zero is Core's -8 "Insufficient total fee".
   const txid = await rpc<string>('sendtoaddress', { address: a, amount: 1, fee_rate: 1 });
+  // gettransaction's verbose adds Core's decoded; mempoolconflicts is empty with nothing competing.
+  const t = await rpc<{ decoded: { txid: string }; mempoolconflicts: string[] }>('gettransaction', [
+    txid,
+    false,
+    true,
+  ]);
+  assert.equal(t.decoded.txid, txid);
+  assert.deepEqual(t.mempoolconflicts, []);
+  assert.equal((await rpc<{ decoded?: unknown }>('gettransaction', [txid])).decoded, undefined);
   await assert.rejects(
     rpc('bumpfee', [txid, { fee_rate: 0 }]),
     rpcFails(-8, /^Insufficient total fee 0\.00/),
