@@ -62,6 +62,10 @@ test('bumpfee: the replacement relays, replaces at both pools and confirms; a lo
     'the replacement, alone, at b',
   );
   assert.equal((await a.rpc<WalletTx>('gettransaction', [low])).replaced_by_txid, bumped.txid);
+  // Core's mempoolconflicts: the pool transaction spending the original's inputs.
+  assert.deepEqual((await a.rpc<{ mempoolconflicts: string[] }>('gettransaction', [low])).mempoolconflicts, [
+    bumped.txid,
+  ]);
   assert.equal((await a.rpc<WalletTx>('gettransaction', [bumped.txid])).replaces_txid, low);
   await assert.rejects(
     a.rpc('bumpfee', [low]),
