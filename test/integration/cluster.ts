@@ -334,15 +334,40 @@ export async function waitProgress(
 /** Resolves once every node reports the same best block hash; returns it. */
 export async function waitSameTip(nodes: TallyProcess[], timeoutMs: number): Promise<string> {
   let tips: string[] = [];
-  await waitFor(
-    async () => {
-      tips = await Promise.all(nodes.map((n) => n.rpc<string>('getbestblockhash')));
-      return tips.every((t) => t === tips[0]);
-    },
-    timeoutMs,
-    () => `the same tip on ${nodes.length} nodes (have ${tips.join(', ')})`,
-  );
+  try {
+    await waitFor(
+      async () => {
+        tips = await Promise.all(nodes.map((n) => n.rpc<string>('getbestblockhash')));
+        return tips.every((t) => t === tips[0]);
+      },
+      timeoutMs,
+      () => `the same tip on ${nodes.length} nodes (have ${tips.join(', ')})`,
+    );
+  } catch (e) {
+    // A stall seen once in a fresh-clone run could not be reproduced: say what each node saw.
+    const said = await Promise.all(nodes.map((n, i) => nodeState(n, i)));
+    throw new Error(`${(e as Error).message}\n${said.join('\n')}`);
+  }
   return tips[0];
+}
+
+/** A node's peers, headers and last debug.log lines, for a wait's failure message. */
+async function nodeState(n: TallyProcess, i: number): Promise<string> {
+  const peers = await n
+    .rpc<{ id: number; inbound: boolean; synced_headers: number }[]>('getpeerinfo')
+    .then((p) => JSON.stringify(p.map((x) => [x.id, x.inbound, x.synced_headers])))
+    .catch((err: unknown) => String(err));
+  const chain = await n
+    .rpc<{ blocks: number; headers: number; initialblockdownload: boolean }>('getblockchaininfo')
+    .then((c) => `blocks ${c.blocks} headers ${c.headers} ibd ${c.initialblockdownload}`)
+    .catch((err: unknown) => String(err));
+  let log = '';
+  try {
+    log = readFileSync(join(n.networkDir, 'debug.log'), 'utf8').split('\n').slice(-15).join('\n  ');
+  } catch {
+    log = '(no debug.log)';
+  }
+  return `node ${i}: ${chain}; peers [id, inbound, synced_headers] ${peers}\n  ${log}`;
 }
 
 /** A TCP port free on 127.0.0.1 right now (for listeners that cannot take port 0, such as ZMQ's). */
