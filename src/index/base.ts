@@ -17,6 +17,9 @@ import type { IndexBlockRef, IndexChain } from './ports.js';
 
 const BEST = Uint8Array.of(0x42); // 'B': hash (32) + height (4, LE)
 
+/** How long an index waits for the undo data of a block the chain has just made active. */
+const UNDO_WAIT_MS = 10_000;
+
 export type Put = [key: Uint8Array, value: Uint8Array];
 
 export interface IndexInfo {
@@ -127,7 +130,15 @@ export abstract class BaseIndex {
       if (!next) return;
       const block = await this.chain.getBlock(next.hash);
       if (!block) throw new Error(`block ${Buffer.from(next.hash).reverse().toString('hex')} is not stored`);
-      const undo = this.needsUndo && next.height > 0 ? await this.chain.getUndo(next.hash) : undefined;
+      let undo = this.needsUndo && next.height > 0 ? await this.chain.getUndo(next.hash) : undefined;
+      // The chain makes a block active before the batch holding its undo data is written (a connect
+      // in flight, seen beside two CPU burners): wait for that write (UNDO_WAIT_MS at most) rather
+      // than stop the index; still missing after that, it is missing.
+      for (let waited = 0; this.needsUndo && next.height > 0 && undo === undefined; waited += 50) {
+        if (waited >= UNDO_WAIT_MS || this.closed || !this.chain.isActive(next.hash)) break;
+        await new Promise((r) => setTimeout(r, 50));
+        undo = await this.chain.getUndo(next.hash);
+      }
       // The chain may have moved while the block was read: index it only if it still follows best.
       if (!this.chain.isActive(next.hash)) continue;
       await this.writeBest(next, await this.blockPuts(block, next, undo));

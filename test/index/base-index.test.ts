@@ -52,3 +52,44 @@ test('an index whose write fails stops at its last block and tells onFailure wit
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** Needs undo data: records the heights it indexed with undo data in hand. */
+class NeedsUndo extends BaseIndex {
+  readonly name = 'undo test';
+  protected readonly needsUndo = true;
+  readonly withUndo: number[] = [];
+  protected async blockPuts(_block: Block, ref: IndexBlockRef, undo: unknown): Promise<Put[]> {
+    if (ref.height === 0) return [];
+    if (undo === undefined) throw new Error(`undo data of block ${ref.height} is missing`);
+    this.withUndo.push(ref.height);
+    return [[Uint8Array.of(2, ref.height), Uint8Array.of(1)]];
+  }
+}
+
+test('an index waits for the undo data of a block whose connect is still being written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tally-index-'));
+  try {
+    // Block 4 is active but its undo data lands only on the third read (the chain's batch in flight).
+    let reads4 = 0;
+    const slow: IndexChain = {
+      ...chain,
+      getUndo: async (hash) => {
+        const h = refs.findIndex((r) => Buffer.compare(r.hash, hash) === 0);
+        if (h === 4 && ++reads4 < 3) return undefined;
+        return [];
+      },
+    };
+    const failures: string[] = [];
+    const index = await openIndex(NeedsUndo, join(dir, 'undo'), slow, undefined, (err) =>
+      failures.push((err as Error).message),
+    );
+    await index.start();
+    await index.whenIdle();
+    assert.deepEqual(failures, []);
+    assert.deepEqual(index.withUndo, [1, 2, 3, 4]);
+    assert.equal(reads4, 3);
+    await index.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
