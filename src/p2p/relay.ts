@@ -352,6 +352,21 @@ export class Relay {
     for (const p of peers) p.send({ command: 'mempool' });
   }
 
+  /**
+   * A peer's handshake is done: a tip beyond the height its version gave came during the
+   * handshake, when onTip skipped it (not ready yet), so it is announced now (an inv: the peer's
+   * sendheaders comes later). Core queues a new tip for every peer and sends it once the
+   * handshake is done; without this a peer whose version said "height 0" while our first block
+   * was mined never hears of it, and it does not sync from a peer no higher than itself.
+   */
+  onPeerReady(peer: Peer): void {
+    if (this.chain.isInitialBlockDownload() || this.chain.tipHeight() <= peer.bestHeight) return;
+    const hash = this.chain.tipHash();
+    if (peer.knownInv.has(hash)) return;
+    peer.knownInv.add(hash);
+    peer.send({ command: 'inv', items: [{ type: InvType.BLOCK, hash }] });
+  }
+
   /** Announces a new tip (headers to peers that asked for them, else inv), outside IBD. */
   onTip(hash: Uint8Array): void {
     // As Core: a new tip may make a refused transaction valid (a spent input reorged away, a lock).
