@@ -162,10 +162,11 @@ export class Activation {
     entry.sequence = tree.sequence++;
     if (storedAt) batch.linkBlock(hash, storedAt);
     else batch.putBlock(hash, block.encode());
-    // A block on the tip connects next: its coins are read while its bytes are written, not after.
-    const prefetch =
-      prev === tree.tip ? this.coins.fetch(connectFetchList(block, height, this.params)) : undefined;
-    await Promise.all([batch.putIndex(hash, entry.record()).write(), prefetch]);
+    // No coins are read here: a read beside the block's write would run outside the connect/flush
+    // serialisation, and one that straddles a flush inserts what the store held before it (a spent
+    // coin back as unspent, a stale "none" that makes a later add FRESH so its spend is never
+    // written): the crash harness found one coin too many after its kills.
+    await batch.putIndex(hash, entry.record()).write();
     this.arrivals.set(entry.hashHex, block);
     tree.receivedData(entry);
     return { accepted: true, isNew: true };
