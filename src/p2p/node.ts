@@ -336,6 +336,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       }
     }
     peer.send({ command: 'sendheaders' });
+    this.relay.onPeerReady(peer);
     // As Core: "New outbound peer connected" is an info line, an inbound peer a debug one (anyone
     // may connect, and reconnecting must not fill the log).
     const line = { peer: peer.label, ua: peer.version?.userAgent, height: peer.bestHeight };

@@ -352,6 +352,18 @@ export class Relay {
     for (const p of peers) p.send({ command: 'mempool' });
   }
 
+  /**
+   * A peer's handshake is done: a tip beyond the height its version gave came during the
+   * handshake, when onTip skipped it (not ready yet), so it is announced now (an inv, as the peer's
+   * sendheaders comes after this). Core queues a new tip for every peer and sends it once the
+   * handshake is done; without this a peer whose version said "height 0" while our first block
+   * was mined never hears of it, and it does not sync from a peer no higher than itself.
+   */
+  onPeerReady(peer: Peer): void {
+    if (this.chain.isInitialBlockDownload() || this.chain.tipHeight() <= peer.bestHeight) return;
+    this.announceBlock(peer, this.chain.tipHash());
+  }
+
   /** Announces a new tip (headers to peers that asked for them, else inv), outside IBD. */
   onTip(hash: Uint8Array): void {
     // As Core: a new tip may make a refused transaction valid (a spent input reorged away, a lock).
@@ -363,11 +375,14 @@ export class Relay {
       this.askPools();
     }
     const header = this.chain.getHeader(hash);
-    for (const p of this.conn.readyPeers()) {
-      if (p.knownInv.has(hash)) continue;
-      p.knownInv.add(hash);
-      if (p.sendHeaders && header) p.send({ command: 'headers', headers: [header] });
-      else p.send({ command: 'inv', items: [{ type: InvType.BLOCK, hash }] });
-    }
+    for (const p of this.conn.readyPeers()) this.announceBlock(p, hash, header);
+  }
+
+  /** Announces a block the peer does not know of: headers when it asked for them, else inv. */
+  private announceBlock(peer: Peer, hash: Uint8Array, header = this.chain.getHeader(hash)): void {
+    if (peer.knownInv.has(hash)) return;
+    peer.knownInv.add(hash);
+    if (peer.sendHeaders && header) peer.send({ command: 'headers', headers: [header] });
+    else peer.send({ command: 'inv', items: [{ type: InvType.BLOCK, hash }] });
   }
 }

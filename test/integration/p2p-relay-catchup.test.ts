@@ -137,3 +137,26 @@ test(
     r.terminate();
   },
 );
+
+test(
+  "a tip that came during a peer's handshake is announced once the handshake is done",
+  { timeout: 60_000 },
+  async () => {
+    // The node's first block is mined while a peer whose version says "height 0" shakes hands: the
+    // tip's announcement went to ready peers only, and that peer, no higher than itself by its own
+    // account, would never ask (seen as a 60 s stall of two fresh nodes under load).
+    const { main } = fixture(0);
+    const a = await startNode({ args: ['--connect', '0'] });
+    for (const blk of main) assert.equal(await a.rpc('submitblock', [bytesToHex(blk.encode())]), null);
+    const peer = await RawPeer.handshake(a.p2pUrl, { version: { startHeight: 0 } });
+    try {
+      const inv = await peer.next('inv', 15_000);
+      assert.deepEqual(
+        inv.items.map((i: InvItem) => [i.type, bytesToHex(i.hash)]),
+        [[InvType.BLOCK, bytesToHex(main[100].hash())]],
+      );
+    } finally {
+      peer.terminate();
+    }
+  },
+);
