@@ -135,11 +135,12 @@ export class CoinsCache {
       else cur.delCoin(e.op);
     }
     batches.push(cur);
-    if (batches.length > 1) {
-      batches[0].setBest(null).setHeadBlocks([newBest, oldBest]);
-      batches[batches.length - 1].setHeadBlocks(null);
-    }
-    batches[batches.length - 1].setBest(newBest);
+    if (batches.length > 1) batches[0].setBest(null).setHeadBlocks([newBest, oldBest]);
+    // The last batch always clears the head-blocks marker, as Core's BatchWrite erases
+    // DB_HEAD_BLOCKS on every flush: a flush that fits one batch may be the one that finishes an
+    // interrupted multi-batch flush (start-up replay), and a marker left behind would make a later
+    // start replay that old step over a newer chain state.
+    batches[batches.length - 1].setHeadBlocks(null).setBest(newBest);
     for (let i = 0; i < batches.length; i++) {
       onBatch?.(i, i === batches.length - 1);
       await batches[i].write();

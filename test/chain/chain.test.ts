@@ -175,6 +175,39 @@ test('the coins cache survives restarts at every size, and reindex rebuilds the 
   }
 });
 
+test('a start that finishes an interrupted flush in one batch clears its marker', async () => {
+  // An interrupted multi-batch flush leaves [new, old] head blocks and no best block; the start-up
+  // replay then fits one batch. That batch must clear the marker: left behind, the next start
+  // replays the old step over a later chain state (a killed node once came back with a coin its
+  // reorg had spent).
+  const b = new Builder(params);
+  const blocks = b.chain(b.genesis, 103);
+  const spend = b.spend([b.cbOut(blocks[0])], { outputs: [10n, 50_00000000n - 10n] });
+  const more = b.chain(blocks[102], 3, (i) => (i === 0 ? { txs: [spend] } : {}));
+  const want = await digestOf([...blocks, ...more]);
+  const dir = tempDir();
+  try {
+    const c = await openChain(dir, params, { dbcacheMB: 0 });
+    await feed(c, blocks);
+    await c.close();
+    const s = await LevelChainStore.open(dir);
+    await s.batch().setBest(null).setHeadBlocks([blocks[102].hash(), blocks[101].hash()]).write();
+    await s.close();
+    const c2 = await openChain(dir, params, { dbcacheMB: 0 });
+    assert.equal(c2.height, 103);
+    await feed(c2, more);
+    await c2.close();
+    const s2 = await LevelChainStore.open(dir);
+    assert.deepEqual(await s2.getMarkers(), { best: more[2].hash(), headBlocks: null });
+    await s2.close();
+    const c3 = await openChain(dir, params, { dbcacheMB: 0 });
+    assert.equal((await c3.utxoDigest()).hash, want);
+    await c3.close();
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test('a damaged database stops with a clear fatal error', async () => {
   const b = new Builder(params);
   const blocks = b.chain(b.genesis, 8);
