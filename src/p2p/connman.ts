@@ -6,7 +6,8 @@
 // (the onClosed hook). Fails soft: a socket error closes that peer only.
 import { createHash, randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import type { IncomingMessage } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressBook } from './addrbook.js';
 import { type Subnet, normalizeHost, parseSubnet, subnetContains, type BanList } from './banlist.js';
@@ -45,8 +46,14 @@ export interface ConnContext {
 /** Hosts remembered as discouraged: Core's m_discouraged rolling filter of 50,000 entries. */
 export const MAX_DISCOURAGED = 50_000;
 
-/** A refused or evicted socket that ignores our close frame is cut off after this. */
+/** A refused or evicted socket that ignores our close frame (or our HTTP answer) is cut off after this. */
 const CLOSE_GRACE_MS = 2_000;
+
+/** Why an inbound connection is not served, and the HTTP status its upgrade is answered with. */
+interface Refusal {
+  status: 403 | 503;
+  reason: string;
+}
 
 export class ConnMan {
   readonly peers = new Map<number, Peer>();
@@ -70,7 +77,8 @@ export class ConnMan {
   /** One peer message per event-loop iteration, peers in turn (peer.ts). */
   private readonly turns = new Turns();
   private nextId = 1;
-  private server?: WebSocketServer;
+  private server?: Server;
+  private wss?: WebSocketServer;
   private boundPort = 0;
   private advertised = '';
   /** Bytes of connections already closed (getnettotals counts them too). */
@@ -117,21 +125,32 @@ export class ConnMan {
 
   async listen(): Promise<void> {
     const bind = this.opts.bind ?? '127.0.0.1';
-    const server = new WebSocketServer({
-      host: bind,
-      port: this.opts.port ?? this.params.defaultPort,
+    // The HTTP server is ours (ws's noServer mode): a connection the node will not serve is
+    // answered at the HTTP upgrade, before any WebSocket is made for it (onUpgrade).
+    const wss = new WebSocketServer({
+      noServer: true,
       // Raised to MAX_MESSAGE once the peer's version is accepted (Peer.acceptFullMessages).
       maxPayload: MAX_HANDSHAKE_MESSAGE,
       perMessageDeflate: false,
       clientTracking: false,
     });
+    // A plain HTTP request (no upgrade) gets what ws's own server answers: 426 Upgrade Required.
+    const server = createServer((_req, res) => {
+      res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' });
+      res.end(STATUS_CODES[426]);
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket, head),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);
+      server.listen(this.opts.port ?? this.params.defaultPort, bind);
     });
     server.on('error', (err) => this.log.error({ err }, 'listen socket error'));
-    server.on('connection', (ws, req) => this.onInbound(ws, req));
+    wss.on('error', (err) => this.log.error({ err }, 'listen socket error'));
     this.server = server;
+    this.wss = wss;
     const addr = server.address();
     this.boundPort = typeof addr === 'object' && addr ? addr.port : 0;
     const all = bind === '0.0.0.0' || bind === '::';
@@ -149,9 +168,13 @@ export class ConnMan {
       p.ws.terminate();
     }
     this.peers.clear();
+    this.wss?.close();
     if (this.server) {
       const s = this.server;
-      await new Promise<void>((r) => s.close(() => r()));
+      const closed = new Promise<void>((r) => s.close(() => r()));
+      // Connections still in their HTTP request (never upgraded) would hold close() open.
+      s.closeAllConnections();
+      await closed;
     }
   }
 
@@ -159,30 +182,71 @@ export class ConnMan {
     return [...this.peers.values()].filter((p) => p.ready && !p.closed);
   }
 
-  private onInbound(ws: WebSocket, req: IncomingMessage): void {
-    const host = normalizeHost(req.socket.remoteAddress ?? '');
-    // Core's AcceptConnection: bans and discouragement do not apply to a noban peer.
-    const noban = this.noban.some((net) => subnetContains(net, host));
-    let refusal: string | null = null;
-    if (!this.active) refusal = 'network not active';
-    else if (this.stopping || (!noban && this.bans.isBanned(host))) refusal = 'banned';
-    else if (!noban && this.discouraged.has(host)) refusal = 'discouraged';
-    else if (!this.makeInboundRoom()) refusal = 'too many connections';
-    if (refusal) {
-      this.refuse(ws, refusal === 'banned' || refusal === 'discouraged' ? 1008 : 1013, refusal);
+  /**
+   * An inbound connection's HTTP upgrade: refused (banned, network off, no slot and nobody to
+   * evict) with a plain HTTP error and the socket closed, as Core's AcceptConnection closes an
+   * accepted socket at once; no WebSocket is made for it, so what it sends next is never read.
+   * Otherwise upgraded, and the peer added in the same synchronous step (ws's handleUpgrade calls
+   * back at once), so the slot it was judged to have cannot be taken in between.
+   */
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node's HTTP server drops its listeners from an upgraded socket: without this one, a reset
+    // from a refused peer would be an uncaught error.
+    const onError = (err: Error): void => this.log.debug({ err: err.message }, 'inbound socket error');
+    socket.on('error', onError);
+    try {
+      const host = normalizeHost(req.socket.remoteAddress ?? '');
+      // Core's AcceptConnection: bans and discouragement do not apply to a noban peer.
+      const noban = this.noban.some((net) => subnetContains(net, host));
+      const refusal = this.admission(host, noban);
+      if (refusal || !this.wss) {
+        refuseUpgrade(socket, refusal ?? { status: 503, reason: 'not listening' });
+        this.log.debug({ host, reason: refusal?.reason }, 'inbound connection refused');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        socket.off('error', onError);
+        this.onInbound(ws, req, host, noban);
+      });
+    } catch (err) {
+      this.log.error({ err }, 'error handling an inbound connection');
+      socket.destroy();
+    }
+  }
+
+  /** Why a connection from `host` is refused at once, or null when it may have a slot. */
+  private admission(host: string, noban: boolean): Refusal | null {
+    if (this.stopping) return { status: 503, reason: 'shutting down' };
+    if (!this.active) return { status: 503, reason: 'network not active' };
+    if (!noban && this.bans.isBanned(host)) return { status: 403, reason: 'banned' };
+    if (!noban && this.discouraged.has(host)) return { status: 403, reason: 'discouraged' };
+    if (this.inboundRoom() === null) return { status: 503, reason: 'too many connections' };
+    return null;
+  }
+
+  private onInbound(ws: WebSocket, req: IncomingMessage, host: string, noban: boolean): void {
+    // Judged free or evictable by admission() in this same synchronous step.
+    const room = this.inboundRoom();
+    if (room === null) {
+      this.refuse(ws, 1013, 'too many connections');
       return;
+    }
+    if (room !== 'free') {
+      this.log.info({ peer: room.label }, 'inbound slots full: evicting a peer for a newcomer');
+      this.disconnect(room, 'evicted for a newcomer');
     }
     const peer = this.addPeer(ws, true, host, '');
     peer.noban = noban;
-    peer.remoteAddress = normalizeHost(req.socket.remoteAddress ?? '');
+    peer.remoteAddress = host;
     peer.remotePort = req.socket.remotePort ?? 0;
     peer.localAddress = normalizeHost(req.socket.localAddress ?? '');
     peer.localPort = req.socket.localPort ?? 0;
   }
 
   /**
-   * Closes a socket we will not serve. Whatever it sends meanwhile (an oversized frame included)
-   * is an error event on a socket with a listener, never an exception out of the event loop.
+   * Closes a WebSocket we will not serve after all. Whatever it sends meanwhile (an oversized
+   * frame included) is an error event on a socket with a listener, never an exception out of the
+   * event loop.
    */
   private refuse(ws: WebSocket, code: number, reason: string): void {
     ws.on('error', (err) => this.log.debug({ err: err.message, reason }, 'refused socket error'));
@@ -195,18 +259,17 @@ export class ConnMan {
     setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
-  /** Whether an inbound slot is free, evicting an inbound peer (Core's eviction) when none is. */
-  private makeInboundRoom(): boolean {
+  /**
+   * Whether an inbound slot is free ('free'), else the inbound peer Core's eviction would drop for
+   * a newcomer, or null when every one is protected.
+   */
+  private inboundRoom(): 'free' | Peer | null {
     const inbound = [...this.peers.values()].filter((p) => p.inbound && !p.closed);
-    if (inbound.length < Math.max(0, this.maxConnections - this.targetOutbound)) return true;
+    if (inbound.length < Math.max(0, this.maxConnections - this.targetOutbound)) return 'free';
     const byId = new Map(inbound.map((p) => [p.id, p]));
     // Core's AttemptToEvictConnection: a noban peer is never a candidate.
     const victim = selectEviction(inbound.filter((p) => !p.noban).map((p) => this.evictionCandidate(p)));
-    const peer = victim === null ? undefined : byId.get(victim);
-    if (!peer) return false;
-    this.log.info({ peer: peer.label }, 'inbound slots full: evicting a peer for a newcomer');
-    this.disconnect(peer, 'evicted for a newcomer');
-    return true;
+    return (victim === null ? undefined : byId.get(victim)) ?? null;
   }
 
   private evictionCandidate(p: Peer): EvictionCandidate {
@@ -546,4 +609,20 @@ export class ConnMan {
       this.bookSaveFailed = true;
     }
   }
+}
+
+/**
+ * Answers a refused upgrade with a plain HTTP error (the reason as its one-line body) and closes
+ * the socket once the answer is written, or after CLOSE_GRACE_MS if the peer never takes it.
+ */
+function refuseUpgrade(socket: Duplex, refusal: Refusal): void {
+  const body = `${refusal.reason}\n`;
+  const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.end(
+    `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n` +
+      `Connection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
 }

@@ -15,6 +15,7 @@ import { encodeAddress } from '../../src/primitives/address.js';
 import { stopAll, type TallyProcess } from './cluster.js';
 import { startTarget, type Target } from './hostile-target.js';
 import { RawPeer, nonLoopbackAddress } from './raw-peer.js';
+import { oversizedFrame, rawUpgrade } from '../p2p/helpers.js';
 
 const NOBODY = encodeAddress('pubkeyhash', new Uint8Array(20).fill(9), getParams('regtest').prefixes);
 /** RSS the node may gain over the whole file's attacks (Core's per-peer receive buffer is 5 MB). */
@@ -154,21 +155,25 @@ describe('hostile messages against a tally node', { timeout: 180_000 }, () => {
     await nodeIsFine('silent connections');
   });
 
-  it('a banned socket sending oversized frames does not stop the node', async () => {
+  it('a banned address is refused at the HTTP upgrade, no WebSocket made; what it sends behind is never read', async () => {
     // 127.0.0.2 is this machine too (all of 127/8 is loopback), so it can be banned alone.
     assert.equal(await a.rpc('setban', ['127.0.0.2', 'add', 600]), null);
-    const refused = await Promise.all(
-      Array.from({ length: 5 }, () => RawPeer.connect(a.p2pUrl, { localAddress: '127.0.0.2' })),
+    const from2 = { localAddress: '127.0.0.2' };
+    const plain = await Promise.all(Array.from({ length: 5 }, () => rawUpgrade(a.p2pUrl, from2)));
+    for (const r of plain)
+      assert.deepEqual(r, { status: 403, body: 'banned\n' }, 'refused before any WebSocket');
+    // The same behind an oversized frame sent in the request's packet (what crashed the node when a
+    // refused socket was a WebSocket): the answer, or a reset once the node closes on unread bytes.
+    const behind = await Promise.all(
+      Array.from({ length: 5 }, () => rawUpgrade(a.p2pUrl, { ...from2, after: oversizedFrame() })),
     );
-    for (const p of refused) p.sendOversized();
-    const codes = await Promise.all(refused.map((p) => p.waitClosed(15_000)));
-    assert.ok(
-      codes.every((c) => c === 1008 || c === 1006 || c === 1009),
-      `close codes ${codes.join(', ')}`,
-    );
-    assert.ok(refused.every((p) => !p.received.some((m) => m.command === 'version')));
+    for (const r of behind) assert.ok(r.status === 403 || r.status === 0, `answered ${r.status}`);
+    assert.equal((await a.rpc<unknown[]>('getpeerinfo')).length, 1, 'no peer made for a banned address');
     await a.rpc('setban', ['127.0.0.2', 'remove']);
-    await nodeIsFine('oversized frames from banned sockets');
+    const back = await RawPeer.handshake(a.p2pUrl, from2);
+    await back.roundTrip();
+    back.terminate();
+    await nodeIsFine('refused upgrades from a banned address');
   });
 
   it('a remote peer that misbehaves is discouraged (refused, not listed as banned)', async (t) => {
@@ -178,9 +183,8 @@ describe('hostile messages against a tally node', { timeout: 180_000 }, () => {
     p.sendText('garbage');
     await p.waitClosed();
     await assertNotBanned();
-    const again = await RawPeer.connect(a.p2pUrl, { localAddress: remote });
-    assert.equal(await again.waitClosed(), 1008, 'a discouraged host is refused');
-    assert.equal(again.closeReason, 'discouraged');
+    const again = await rawUpgrade(a.p2pUrl, { localAddress: remote });
+    assert.deepEqual(again, { status: 403, body: 'discouraged\n' }, 'a discouraged host is refused');
     const local = await RawPeer.handshake(a.p2pUrl);
     await local.roundTrip();
     local.terminate();

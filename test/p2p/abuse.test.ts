@@ -7,7 +7,7 @@ import { Block } from '../../src/primitives/block.js';
 import { BufferWriter } from '../../src/primitives/bytes.js';
 import { InvType, MAX_HEADERS, MAX_INV, MAX_PAYLOAD, frame } from '../../src/p2p/messages.js';
 import { badPowHeader, buildChain, coinbase, genesis, makeBlock, spend } from './fake-chain.js';
-import { RawPeer, startNode, waitFor, type TestNode } from './helpers.js';
+import { RawPeer, oversizedFrame, rawUpgrade, startNode, waitFor, type TestNode } from './helpers.js';
 
 // Every peer here is on 127.0.0.1, which Core never discourages: these nodes treat loopback as
 // remote (discourageLocal) so that discouragement itself is tested.
@@ -252,10 +252,9 @@ test('a refused (discouraged) socket that sends an oversized frame cannot crash 
     raw.ws.send('text');
     await raw.waitClosed();
     assert.deepEqual(banned(n), ['127.0.0.1']);
-    // Refused at once; the frame may reach the closing socket, which has an error listener.
-    const refused = await RawPeer.connect(n.url);
-    await refused.sendRaw(frame('block', new Uint8Array(MAX_PAYLOAD + 1))).catch(() => undefined);
-    await refused.waitClosed();
+    // Refused at its HTTP upgrade, no WebSocket made: the oversized frame behind is never parsed.
+    const refused = await rawUpgrade(n.url, { after: oversizedFrame() });
+    assert.ok(refused.status === 403 || refused.status === 0, `answered ${refused.status}`);
     const ok = await startNode();
     try {
       const honest = await RawPeer.handshake(ok.url);

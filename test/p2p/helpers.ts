@@ -1,5 +1,7 @@
 // Shared pieces of the P2P tests: nodes on 127.0.0.1 with ephemeral ports and fast timeouts, and a
 // scripted raw WebSocket peer that speaks (or abuses) the protocol byte by byte.
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { WebSocket } from 'ws';
 import { P2PNode, type P2PNodeOptions, type P2PTimeouts } from '../../src/p2p/node.js';
 import {
@@ -165,4 +167,65 @@ export class RawPeer {
   close(): void {
     this.ws.terminate();
   }
+}
+
+export interface UpgradeAnswer {
+  /** HTTP status of the node's answer (101: a WebSocket was made; 0: closed without one). */
+  status: number;
+  /** Its body (the refusal's reason line), '' for 101. */
+  body: string;
+}
+
+/**
+ * Asks a node for a WebSocket over a raw TCP socket (from `localAddress` when given) and reads its
+ * HTTP answer; `after` is written in the same packet, right behind the request (bytes a peer sends
+ * before it could know whether it was accepted). The socket is closed once the answer is read.
+ */
+export function rawUpgrade(
+  url: string,
+  opts: { localAddress?: string; after?: Uint8Array } = {},
+  timeoutMs = 10_000,
+): Promise<UpgradeAnswer> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port), localAddress: opts.localAddress });
+    let got = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no HTTP answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      const text = got.toString('latin1');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      const head = text.indexOf('\r\n\r\n');
+      resolve({ status, body: status === 101 || head < 0 ? '' : text.slice(head + 4) });
+    };
+    socket.on('error', () => {});
+    socket.on('connect', () => {
+      const request =
+        `GET / HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n\r\n`;
+      socket.write(Buffer.concat([Buffer.from(request, 'latin1'), opts.after ?? Buffer.alloc(0)]));
+    });
+    socket.on('data', (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      const text = got.toString('latin1');
+      const head = text.indexOf('\r\n\r\n');
+      if (head < 0) return;
+      const length = Number(/\r\nContent-Length: (\d+)/i.exec(text.slice(0, head))?.[1] ?? 0);
+      if (text.startsWith('HTTP/1.1 101') || got.length >= head + 4 + length) done();
+    });
+    socket.on('close', done);
+  });
+}
+
+/** A masked client frame header announcing MAX_MESSAGE + 1 bytes, and 4 MB of its payload. */
+export function oversizedFrame(): Uint8Array {
+  const out = new Uint8Array(14 + 4_000_000);
+  out[0] = 0x82; // FIN, binary
+  out[1] = 0xff; // masked, 64-bit length
+  new DataView(out.buffer).setBigUint64(2, BigInt(MAX_MESSAGE + 1));
+  return out;
 }
