@@ -96,3 +96,32 @@ test('without the addon (TALLY_NATIVE=0) the miner falls back to WebAssembly and
   assert.equal(out.auto, 'wasm-simd');
   assert.match(out.why, /TALLY_NATIVE=0/);
 });
+
+test('a worker terminated inside an addon call ends quietly, never aborting the process', () => {
+  // A miner's worker can be terminated (node stopping, pool resized) while it calls the addon.
+  // N-API calls then fail with no exception to throw, and node-addon-api aborted the whole process
+  // ("FATAL ERROR: Error::ThrowAsJavaScriptException napi_throw", once in a fresh-clone run) unless
+  // built with NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS. Four workers call paths() in a loop and are
+  // terminated at random moments for 3 seconds.
+  const script = `
+    import { Worker } from 'node:worker_threads';
+    const src = 'const a = require(' + JSON.stringify(process.argv[1]) + ');' +
+      'require("node:worker_threads").parentPort.postMessage(0); for (;;) a.paths();';
+    const end = Date.now() + 3000;
+    let n = 0;
+    await Promise.all([0, 1, 2, 3].map(async () => {
+      while (Date.now() < end) {
+        const w = new Worker(src, { eval: true, execArgv: [] });
+        await new Promise((r) => w.once('message', r));
+        await new Promise((r) => setTimeout(r, Math.random() * 2));
+        await w.terminate();
+        n++;
+      }
+    }));
+    console.log('terminated ' + n);`;
+  const addon = new URL('../../../build/Release/tally_sha256d.node', import.meta.url).pathname;
+  const res = spawnSync(process.execPath, ['--input-type=module', '-e', script, addon], { encoding: 'utf8' });
+  assert.equal(res.signal, null, res.stderr.split('\n').slice(0, 3).join('\n'));
+  assert.equal(res.status, 0, res.stderr);
+  assert.match(res.stdout, /terminated [1-9]/);
+});
