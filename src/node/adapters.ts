@@ -71,6 +71,7 @@ export function p2pChainAdapter(
     tipHeight: () => chain.height,
     tipHash: () => chain.tip.hash,
     headerTipHeight: () => chain.bestHeader.height,
+    headerTipHash: () => chain.bestHeader.hash,
     headerHeight: (hash) => chain.getEntry(hash)?.height,
     getHeader: (hash) => chain.getHeader(hash),
     getLocator: (from) => {

@@ -169,6 +169,8 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     const now = Date.now();
     this.conn.checkTimeouts(now);
     this.sync.checkTimeouts(now);
+    // As Core's SendMessages, on every round: a best header that became recent has every peer asked.
+    this.sync.maybeStartHeadersSync();
     this.relay.expire(now);
     this.conn.maintainConnections();
     this.sync.scheduleDownloads();

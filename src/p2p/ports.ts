@@ -20,6 +20,8 @@ export interface P2PChain {
   tipHash(): Uint8Array;
   /** Height of the best validated header (>= tipHeight()). */
   headerTipHeight(): number;
+  /** Hash of that header (Core's m_best_header). */
+  headerTipHash(): Uint8Array;
   /** Height of a known header (any branch), or undefined when unknown. */
   headerHeight(hash: Uint8Array): number | undefined;
   getHeader(hash: Uint8Array): BlockHeader | undefined;

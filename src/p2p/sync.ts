@@ -14,6 +14,8 @@ import { HeadersSyncState, type HeadersSyncResult } from './headers-sync.js';
 import {
   InvType,
   MAX_HEADERS,
+  NODE_NETWORK,
+  NODE_NETWORK_LIMITED,
   NODE_NETWORK_LIMITED_MIN_BLOCKS,
   PROTOCOL_VERSION,
   isLimitedPeer,
@@ -29,12 +31,26 @@ const nullHash = new Uint8Array(32);
 /** Headers hashed, or linked and checked in pre-sync, per turn (see onHeaders): about a
  * millisecond of work. */
 export const HEADER_SLICE = 100;
+/** Core's "close to today" in SendMessages: a best header younger than this (seconds) has every
+ * peer asked for headers; an older one, a single peer at a time. */
+export const RECENT_HEADER_AGE_S = 24 * 60 * 60;
+
+/** Core's CanServeBlocks: NODE_NETWORK or NODE_NETWORK_LIMITED. */
+function canServeBlocks(p: Peer): boolean {
+  return ((p.version?.services ?? 0n) & (NODE_NETWORK | NODE_NETWORK_LIMITED)) !== 0n;
+}
+
+/** Core's fPreferredDownload: an outbound (or noban) peer that serves blocks. */
+function preferredDownload(p: Peer): boolean {
+  return (!p.inbound || p.noban) && canServeBlocks(p);
+}
 
 export class BlockSync {
-  /** The peer we sync headers from, null when none. */
+  /** The peer of the initial headers sync (the one timed by headersMs), null when none. */
   syncPeer: Peer | null = null;
   private syncProgressAt = 0;
-  private readonly headersDone = new Set<number>();
+  /** Peers asked for headers since they connected (Core's fSyncStarted; its size nSyncStarted). */
+  private readonly syncStarted = new Set<number>();
   /** Peers whose header chain is in pre-sync (below the anti-DoS work threshold). */
   private readonly presync = new Map<Peer, HeadersSyncState>();
   private readonly inFlight = new Map<string, { peer: Peer; height: number; at: number }>();
@@ -68,7 +84,7 @@ export class BlockSync {
         this.fetched.delete(k);
       }
     if (this.syncPeer === peer) this.syncPeer = null;
-    this.headersDone.delete(peer.id);
+    this.syncStarted.delete(peer.id);
     this.presync.delete(peer);
   }
 
@@ -101,10 +117,22 @@ export class BlockSync {
         this.conn.disconnect(p, 'stalled block download');
       }
     }
-    if (this.syncPeer && now - this.syncProgressAt > this.timeouts.headersMs) {
-      this.conn.disconnect(this.syncPeer, 'headers sync timeout');
-      this.syncPeer = null;
+    const sp = this.syncPeer;
+    if (sp && now - this.syncProgressAt > this.timeouts.headersMs) {
+      // As Core: once the best header is recent the timeout is off; before, the sync peer is
+      // dropped only when another preferred peer can take over (never our only source).
+      if (this.bestHeaderRecent(now)) this.syncPeer = null;
+      else if (this.conn.readyPeers().some((p) => p !== sp && preferredDownload(p))) {
+        this.conn.disconnect(sp, 'headers sync timeout');
+        this.syncPeer = null;
+      }
     }
+  }
+
+  /** Core's m_best_header->Time() > now - 24h. */
+  private bestHeaderRecent(now = Date.now()): boolean {
+    const time = this.chain.headerSummary(this.chain.headerTipHash())?.time ?? 0;
+    return time > now / 1000 - RECENT_HEADER_AGE_S;
   }
 
   progress(): SyncProgress {
@@ -135,19 +163,51 @@ export class BlockSync {
 
   // ---------------------------------------------------------------- headers
 
+  /**
+   * Core's "Start block sync" (SendMessages): a peer not yet asked is sent getheaders when no peer
+   * has been (the first that may serve us: outbound, or inbound while no outbound one is there or
+   * nothing is in flight), or to every peer while the best header is under 24 hours old. The
+   * height a peer's version gave is not looked at: it is stale by the end of the handshake (a tip
+   * mined meanwhile). Beyond Core, with no sync running and the best header old, a peer that
+   * claims more height than our best header is asked too (Core waits for it to announce a block).
+   */
   maybeStartHeadersSync(): void {
-    if (this.conn.stopping || (this.syncPeer && !this.syncPeer.closed)) return;
+    if (this.conn.stopping) return;
+    const ready = this.conn.readyPeers();
+    const recent = this.bestHeaderRecent();
+    const anyPreferred = ready.some(preferredDownload);
+    for (const p of ready) {
+      if (this.syncStarted.has(p.id) || !canServeBlocks(p)) continue;
+      const first =
+        this.syncStarted.size === 0 && (preferredDownload(p) || !anyPreferred || this.inFlight.size === 0);
+      if (first || recent) this.startHeadersSync(p, recent);
+    }
+    if (this.syncPeer || recent) return;
     const ours = this.chain.headerTipHeight();
     let best: Peer | null = null;
-    for (const p of this.conn.readyPeers()) {
-      if (this.headersDone.has(p.id) || p.bestHeight <= ours) continue;
+    for (const p of ready) {
+      if (this.syncStarted.has(p.id) || !canServeBlocks(p) || p.bestHeight <= ours) continue;
       if (!best || p.bestHeight > best.bestHeight) best = p;
     }
-    if (!best) return;
-    this.syncPeer = best;
-    this.syncProgressAt = Date.now();
-    this.log.info({ peer: best.label, ours, theirs: best.bestHeight }, 'syncing headers');
-    this.getHeaders(best, this.chain.getLocator());
+    if (best) this.startHeadersSync(best, false);
+  }
+
+  /**
+   * Sends a peer its initial getheaders, from the best header's parent as Core (so a peer that has
+   * our best header answers with at least that one). With an old best header it becomes the timed
+   * sync peer when there is none.
+   */
+  private startHeadersSync(peer: Peer, recent: boolean): void {
+    this.syncStarted.add(peer.id);
+    const best = this.chain.headerTipHash();
+    const from = this.chain.headerTipHeight() > 0 ? this.chain.getHeader(best)?.prevHash : undefined;
+    const line = { peer: peer.label, ours: this.chain.headerTipHeight(), theirs: peer.bestHeight };
+    if (!recent && !this.syncPeer) {
+      this.syncPeer = peer;
+      this.syncProgressAt = Date.now();
+      this.log.info(line, 'syncing headers');
+    } else this.log.debug(line, 'initial getheaders');
+    this.getHeaders(peer, this.chain.getLocator(from ?? best));
   }
 
   private getHeaders(peer: Peer, locator: Uint8Array[]): void {
@@ -316,7 +376,6 @@ export class BlockSync {
 
   private finishHeadersSync(peer: Peer): void {
     if (peer !== this.syncPeer) return;
-    this.headersDone.add(peer.id);
     this.syncPeer = null;
     this.maybeStartHeadersSync();
   }

@@ -155,6 +155,9 @@ export class FakeChain implements P2PChain {
   headerTipHeight(): number {
     return this.best.height;
   }
+  headerTipHash(): Uint8Array {
+    return this.best.hash;
+  }
   headerHeight(hash: Uint8Array): number | undefined {
     return this.entries.get(k(hash))?.height;
   }
