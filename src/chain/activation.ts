@@ -65,8 +65,33 @@ export class Activation {
    */
   private readonly arrivals = new Map<string, Block>();
 
+  /**
+   * The index entry of the block accepted last (and any new header's), not yet written: it goes
+   * with the next batch this class writes, which for a block on the tip is its connection's, so a
+   * block's entry is written once, not at acceptance and again at connection (Core writes dirty
+   * entries at its periodic flush only). The block's bytes are in the block files by then; a crash
+   * in between loses the entry alone, and the block is fetched again. processBlock writes what is
+   * left before it returns.
+   */
+  private pending: StoreBatch | null = null;
+
+  /** A batch to write: the pending one, with the index entries it holds, or a new one. */
+  private batch(): StoreBatch {
+    const b = this.pending ?? this.store.batch();
+    this.pending = null;
+    return b;
+  }
+
+  async writePending(): Promise<void> {
+    const b = this.pending;
+    this.pending = null;
+    if (b) await b.write();
+  }
+
+  /** Ends a processBlock: its arrivals and, after a failure that left one, the pending batch. */
   forgetArrivals(): void {
     this.arrivals.clear();
+    this.pending = null;
   }
 
   async readBlock(e: BlockEntry): Promise<Block> {
@@ -132,7 +157,7 @@ export class Activation {
       return { accepted: true, isNew: true, orphan: true };
     }
     if (prev.isFailed()) return this.reject(consensusError('bad-prevblk', prev.hashHex), true);
-    const batch = this.store.batch();
+    const batch = this.batch();
     let entry = known;
     if (!entry) {
       try {
@@ -160,13 +185,16 @@ export class Activation {
     }
     entry.status |= BlockStatus.HAVE_DATA;
     entry.sequence = tree.sequence++;
-    if (storedAt) batch.linkBlock(hash, storedAt);
-    else batch.putBlock(hash, block.encode());
     // No coins are read here: a read beside the block's write would run outside the connect/flush
     // serialisation, and one that straddles a flush inserts what the store held before it (a spent
     // coin back as unspent, a stale "none" that makes a later add FRESH so its spend is never
     // written): the crash harness found one coin too many after its kills.
-    await batch.putIndex(hash, entry.record()).write();
+    if (storedAt) await batch.linkBlock(hash, storedAt).putIndex(hash, entry.record()).write();
+    else {
+      // The bytes now (the undo data is appended beside them at connection); the entry later.
+      await this.store.batch().putBlock(hash, block.encode()).write();
+      this.pending = batch.putIndex(hash, entry.record());
+    }
     this.arrivals.set(entry.hashHex, block);
     tree.receivedData(entry);
     return { accepted: true, isNew: true };
@@ -229,14 +257,14 @@ export class Activation {
       undo = await this.connectBlock(e, block, layer);
     } catch (err) {
       if (!(err instanceof RejectError)) throw err;
-      const batch = this.store.batch();
+      const batch = this.batch();
       this.tree.markFailed(e, err, batch);
       await batch.write();
       return err;
     }
     layer.apply(false);
     e.status |= BlockStatus.VALID_SCRIPTS;
-    const batch = this.store.batch().putUndo(e.hash, undo).putIndex(e.hash, e.record());
+    const batch = this.batch().putUndo(e.hash, undo).putIndex(e.hash, e.record());
     this.tree.pushActive(e);
     await this.writeStep(batch);
     const seconds = (performance.now() - started) / 1000;
@@ -254,7 +282,7 @@ export class Activation {
     this.tree.popActive();
     // The block is still valid: it may become the tip again if the new branch fails.
     this.tree.candidates.add(e);
-    await this.writeStep(this.store.batch());
+    await this.writeStep(this.batch());
     this.d.events.emit('disconnect', { block, entry: e, height: e.height, seconds: 0 });
   }
 

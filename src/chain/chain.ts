@@ -282,6 +282,7 @@ export class Chain extends EventEmitter<ChainEvents> {
         if (!res.accepted || res.orphan || !res.isNew) return res;
         await this.act.activateBestChain();
         await this.act.processOrphans(block.hash());
+        await this.act.writePending();
         await this.pruner?.auto();
         const err = this.tree.failureOf(this.getEntry(block.hash())!);
         if (err) return { accepted: false, reason: err.reason, error: err, isNew: true };

@@ -289,3 +289,52 @@ test('the script-execution cache lets a block skip checks of transactions verifi
     removeDir(dir);
   }
 });
+
+test("a block's index entry is written once (with its connection), and a side branch's too", async () => {
+  const b = new Builder(params);
+  const dir = tempDir();
+  try {
+    const store = await LevelChainStore.open(dir);
+    // Counts, per block hash, the batches written that held its index entry.
+    const writes = new Map<string, number>();
+    const newBatch = store.batch.bind(store);
+    store.batch = () => {
+      const batch = newBatch();
+      const put = batch.putIndex.bind(batch);
+      const write = batch.write.bind(batch);
+      const held = new Set<string>();
+      batch.putIndex = (hash, rec) => {
+        held.add(Buffer.from(hash).toString('hex'));
+        return put(hash, rec);
+      };
+      batch.write = async () => {
+        await write();
+        for (const h of held) writes.set(h, (writes.get(h) ?? 0) + 1);
+      };
+      return batch;
+    };
+    const chain = await Chain.open({ store, params, verifyThreads: 0, now: FAR_FUTURE });
+    const base = b.chain(b.genesis, 101);
+    const s = b.cbOut(base[0]);
+    const spend = b.spend([s], { outputs: [s.value - 1n] });
+    const tip = b.block(base[100], { txs: [spend], fees: 1n });
+    // Warm: its transaction's scripts were verified before (on mempool entry).
+    chain.scriptCache.add(spend.txid(), blockScriptFlags(102, tip.hash(), params));
+    const side = b.block(base[100], { tag: 7 });
+    await feed(chain, [...base, tip, side]);
+    const count = (blk: Block): number | undefined => writes.get(Buffer.from(blk.hash()).toString('hex'));
+    for (const blk of [...base, tip])
+      assert.equal(count(blk), 1, `height ${chain.getEntry(blk.hash())?.height}`);
+    // The side branch is not connected: its entry is written when processBlock ends.
+    assert.equal(count(side), 1);
+    await chain.close();
+    // The one write held everything: after a restart both blocks are there, the tip connected.
+    const again = await openChain(dir, params);
+    assert.equal(again.tip.hashHex, tip.hashHex());
+    assert.equal((await again.getBlock(side.hash()))?.hashHex(), side.hashHex());
+    assert.equal((await again.getUndo(tip.hash()))?.length, 1);
+    await again.close();
+  } finally {
+    removeDir(dir);
+  }
+});
