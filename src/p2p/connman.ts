@@ -69,7 +69,8 @@ export class ConnMan {
   private bookSaveFailed = false;
   /**
    * Misbehaving remote hosts, discouraged as Core does (not a ban: in memory only, not listed by
-   * listbanned): their inbound connections are refused and their addresses not dialled.
+   * listbanned): their addresses are not dialled; their inbound connections are taken only while
+   * the inbound slots are not (almost) full, and are the first evicted (admission, onInbound).
    */
   private readonly discouraged = new BoundedSet<string>(MAX_DISCOURAGED);
   /** Per-node secret for the eviction's keyed group order. */
@@ -219,9 +220,23 @@ export class ConnMan {
     if (this.stopping) return { status: 503, reason: 'shutting down' };
     if (!this.active) return { status: 503, reason: 'network not active' };
     if (!noban && this.bans.isBanned(host)) return { status: 403, reason: 'banned' };
-    if (!noban && this.discouraged.has(host)) return { status: 403, reason: 'discouraged' };
+    // Core's CreateNodeFromAcceptedSocket: a discouraged host is dropped only when
+    // `nInbound + 1 >= m_max_inbound`, so that it cannot take the last slot.
+    if (!noban && this.discouraged.has(host) && this.inboundCount() + 1 >= this.maxInbound)
+      return { status: 403, reason: 'discouraged' };
     if (this.inboundRoom() === null) return { status: 503, reason: 'too many connections' };
     return null;
+  }
+
+  /** Core's m_max_inbound: the connections not kept for outbound. */
+  private get maxInbound(): number {
+    return Math.max(0, this.maxConnections - this.targetOutbound);
+  }
+
+  private inboundCount(): number {
+    let n = 0;
+    for (const p of this.peers.values()) if (p.inbound && !p.closed) n++;
+    return n;
   }
 
   private onInbound(ws: WebSocket, req: IncomingMessage, host: string, noban: boolean): void {
@@ -237,6 +252,8 @@ export class ConnMan {
     }
     const peer = this.addPeer(ws, true, host, '');
     peer.noban = noban;
+    // Core's m_prefer_evict: set at accept from the host's discouragement, never changed later.
+    peer.preferEvict = this.discouraged.has(host);
     peer.remoteAddress = host;
     peer.remotePort = req.socket.remotePort ?? 0;
     peer.localAddress = normalizeHost(req.socket.localAddress ?? '');
@@ -264,8 +281,8 @@ export class ConnMan {
    * a newcomer, or null when every one is protected.
    */
   private inboundRoom(): 'free' | Peer | null {
+    if (this.inboundCount() < this.maxInbound) return 'free';
     const inbound = [...this.peers.values()].filter((p) => p.inbound && !p.closed);
-    if (inbound.length < Math.max(0, this.maxConnections - this.targetOutbound)) return 'free';
     const byId = new Map(inbound.map((p) => [p.id, p]));
     // Core's AttemptToEvictConnection: a noban peer is never a candidate.
     const victim = selectEviction(inbound.filter((p) => !p.noban).map((p) => this.evictionCandidate(p)));
@@ -283,6 +300,7 @@ export class ConnMan {
       minPingMs: p.minPingMs,
       lastTxTime: p.lastTxTime,
       lastBlockTime: p.lastBlockTime,
+      preferEvict: p.preferEvict,
     };
   }
 

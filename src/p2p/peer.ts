@@ -105,6 +105,8 @@ export class Peer {
   /** Core's noban permission (an inbound peer from a `whitelist` subnet): never discouraged or
    * disconnected for misbehaviour, never evicted, served blocks a pruned node hides from others. */
   noban = false;
+  /** Core's m_prefer_evict: its host was discouraged when it connected (inbound eviction takes it first). */
+  preferEvict = false;
   /** Seconds the peer's clock (its version timestamp) is ahead of ours. */
   timeOffset = 0;
   /** Height of the best header this peer sent or announced that we validated; -1 when none. */

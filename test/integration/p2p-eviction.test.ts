@@ -5,7 +5,9 @@
 // instead: a peer that just gave a new block (4 protected by block), one that gave a new
 // transaction (4 by transaction), the one with the lowest ping (8 by ping), and the network-group
 // protection (4 by keyed group, whichever group's key is higher). Each fails with that protection's
-// count at 0. After each: the node within its RSS bound, an honest node still follows it.
+// count at 0. Then Core's discouragement at accept: a discouraged host is taken while the slots
+// are not (almost) full, is the first evicted, and is refused once they are.
+// After each: the node within its RSS bound, an honest node still follows it.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { Builder } from '../chain/builder.js';
 import { stopAll, waitFor } from './cluster.js';
 import { startTarget, type Target } from './hostile-target.js';
 import { RawPeer, connectMany, nonLoopbackAddress, type RawPeerOptions } from './raw-peer.js';
+import { rawUpgrade } from '../p2p/helpers.js';
 
 const params = getParams('regtest');
 const builder = new Builder(params);
@@ -187,5 +190,33 @@ describe('p2p_eviction: protected peers keep their slots', { timeout: 180_000 },
       'no peer of the smaller group is evicted',
     );
     await cleanUp('a full node evicting for a newcomer (network group protection)');
+  });
+
+  // Last: the machine's non-loopback address stays discouraged for the node's life.
+  it('a discouraged host is taken while slots are free, evicted first, refused once they are (almost) full', async (t) => {
+    const remote = nonLoopbackAddress();
+    if (!remote) return t.skip('this machine has no non-loopback IPv4 address');
+    const { a } = target;
+    const bad = await RawPeer.handshake(a.p2pUrl, { localAddress: remote });
+    bad.sendText('garbage');
+    await bad.waitClosed();
+    // Connection order: B and 21 local peers, 5 from the discouraged address (each taken: at most
+    // 26 inbound, 26 + 1 < 32, Core's rule), 5 local. Whichever group's key is higher, the 4
+    // protected by group are its oldest, and 16 oldest by the tie-protections and half the rest
+    // by age leave the youngest discouraged peer and the 5 young local ones. Core's m_prefer_evict
+    // narrows those to the discouraged one; without it the larger local group's youngest would go.
+    await squat(21);
+    const discouraged = await inOrder(5, { localAddress: remote });
+    await inOrder(5);
+    await assertFull();
+    await newcomerEvicts(discouraged[4]);
+    // Full again: the discouraged host is refused at its upgrade, nobody evicted for it.
+    assert.deepEqual(await rawUpgrade(a.p2pUrl, { localAddress: remote }), {
+      status: 403,
+      body: 'discouraged\n',
+    });
+    await assertFull();
+    assert.equal(open.filter((p) => p.closed).length, 1, 'no eviction for a refused discouraged host');
+    await cleanUp('a discouraged host evicted first and refused when full');
   });
 });

@@ -246,22 +246,27 @@ test('a misbehaving local peer is disconnected, not discouraged nor banned (Core
   }
 });
 
-test('a refused (discouraged) socket that sends an oversized frame cannot crash the node', () =>
-  withNode(async (n) => {
-    const raw = await RawPeer.handshake(n.url);
-    raw.ws.send('text');
-    await raw.waitClosed();
+test('a discouraged host is taken while inbound slots are free, refused when (almost) full', async () => {
+  // 3 inbound slots (Core's m_max_inbound); loopback treated as remote, as in withNode.
+  const n = await startNode({ discourageLocal: true, maxConnections: 4, targetOutbound: 1 });
+  try {
+    const holder = await RawPeer.handshake(n.url);
+    const bad = await RawPeer.handshake(n.url);
+    bad.ws.send('text');
+    await bad.waitClosed();
     assert.deepEqual(banned(n), ['127.0.0.1']);
-    // Refused at its HTTP upgrade, no WebSocket made: the oversized frame behind is never parsed.
+    // 1 inbound: 1 + 1 < 3, so Core accepts it (marked to be evicted first).
+    const taken = await RawPeer.handshake(n.url);
+    await waitFor(() => n.node.connectionCount().inbound === 2, 5_000, 'the discouraged host taken');
+    // 2 inbound: 2 + 1 >= 3, refused at the upgrade; what it sends behind is never parsed.
     const refused = await rawUpgrade(n.url, { after: oversizedFrame() });
     assert.ok(refused.status === 403 || refused.status === 0, `answered ${refused.status}`);
-    const ok = await startNode();
-    try {
-      const honest = await RawPeer.handshake(ok.url);
-      honest.close();
-    } finally {
-      await ok.node.stop();
-    }
-    assert.ok(n.node.port > 0, 'node still up');
-    assert.deepEqual(n.node.connectionCount(), { inbound: 0, outbound: 0 });
-  }));
+    assert.deepEqual(await rawUpgrade(n.url), { status: 403, body: 'discouraged\n' });
+    assert.deepEqual(n.node.connectionCount(), { inbound: 2, outbound: 0 });
+    assert.ok(!holder.closed && !taken.closed, 'nobody evicted for a refused host');
+    holder.close();
+    taken.close();
+  } finally {
+    await n.node.stop();
+  }
+});

@@ -36,6 +36,19 @@ test('eviction: recent blocks, recent transactions and low pings protect a peer'
   assert.notEqual(selectEviction(peers), 39, 'a low ping protects');
 });
 
+test('eviction: of the unprotected, a discouraged peer (prefer_evict) goes first', () => {
+  // 40 of one group, then one of another group connected earlier: the youngest of the larger group
+  // goes, unless the other one was discouraged when it connected.
+  const peers = Array.from({ length: 40 }, (_, i) => cand(i + 1));
+  peers.push(cand(0, { group: 'ipv4:9.9', groupKey: 1, connectedAt: 1_035 }));
+  assert.equal(selectEviction(peers), 40);
+  peers[40] = { ...peers[40], preferEvict: true };
+  assert.equal(selectEviction(peers), 0);
+  // A protection still covers a discouraged peer: Core filters by prefer_evict after them.
+  peers[40] = { ...peers[40], lastBlockTime: 5_000 };
+  assert.equal(selectEviction(peers), 40);
+});
+
 test('eviction: too few candidates are all protected', () => {
   assert.equal(selectEviction([]), null);
   assert.equal(selectEviction(Array.from({ length: 4 }, (_, i) => cand(i))), null);
