@@ -72,6 +72,10 @@ export function p2pChainAdapter(
     tipHash: () => chain.tip.hash,
     headerTipHeight: () => chain.bestHeader.height,
     headerTipHash: () => chain.bestHeader.hash,
+    isOnActiveChain: (hash) => {
+      const e = chain.getEntry(hash);
+      return e !== undefined && chain.isOnActiveChain(e);
+    },
     headerHeight: (hash) => chain.getEntry(hash)?.height,
     getHeader: (hash) => chain.getHeader(hash),
     getLocator: (from) => {

@@ -22,6 +22,8 @@ export interface P2PChain {
   headerTipHeight(): number;
   /** Hash of that header (Core's m_best_header). */
   headerTipHash(): Uint8Array;
+  /** True when the block is the tip or one of its ancestors (Core's ActiveChain().Contains). */
+  isOnActiveChain(hash: Uint8Array): boolean;
   /** Height of a known header (any branch), or undefined when unknown. */
   headerHeight(hash: Uint8Array): number | undefined;
   getHeader(hash: Uint8Array): BlockHeader | undefined;

@@ -19,9 +19,10 @@
 // coinbase or BIP68 spend, inputs in blocks not yet connected) was judged against a stale tip, and
 // its sender, having announced it, never announces it again. Core loses it until the sender's
 // wallet resends it (12-36 hours); Tally keeps such refusals (at most Core's orphanage bound,
-// by announcing peer) and asks that peer for each again once the tip reaches the header height it
-// knew of when it refused it.
-import { hexToBytes } from '../primitives/bytes.js';
+// by announcing peer) and asks that peer for each again once the tip reaches the best header it
+// knew of when it refused it (that header on the active chain), or the tip is the best header.
+// Blocks, not heights: a tip on another branch of the same height is still behind.
+import { equalBytes, hexToBytes } from '../primitives/bytes.js';
 import type { Tx } from '../primitives/tx.js';
 import type { ConnMan } from './connman.js';
 import {
@@ -64,11 +65,11 @@ export class Relay {
   /** In initial download at the last tip: leaving it asks every peer for its pool. */
   private catchingUp: boolean;
   /**
-   * Transactions refused for a tip-dependent reason while the tip was behind the best header:
-   * txid key -> the peer that gave it and the header height to reach before asking it again.
+   * Transactions refused for a tip-dependent reason while the tip was not the best header:
+   * txid key -> the peer that gave it and that best header, to reach before asking it again.
    * Oldest first; at most MAX_BEHIND_REFUSALS.
    */
-  private readonly behindRefusals = new Map<string, { peer: number; height: number }>();
+  private readonly behindRefusals = new Map<string, { peer: number; header: Uint8Array }>();
 
   constructor(
     private readonly chain: P2PChain,
@@ -254,7 +255,7 @@ export class Relay {
     // Core's "not keeping orphan with rejected parents": a child of a transaction refused lately
     // is not kept as an orphan (no peer given, so the pool keeps none), and is refused itself.
     const rejectedParents = tx.inputs.some((i) => this.recentRejects.has(i.prevout.hash));
-    const tipBefore = this.chain.tipHeight();
+    const tipBefore = this.chain.tipHash();
     const res = await this.mempool.accept(tx, rejectedParents ? undefined : peer.id);
     if (res.accepted) peer.lastTxTime = Date.now();
     // Before the refusal enters the recently-rejected filter: a tip that came during the await
@@ -289,27 +290,31 @@ export class Relay {
 
   /**
    * Keeps a refusal that a block this node is still missing may cure (the tip, `tipBefore` when
-   * the pool began, behind the best header), to ask `peer` for the transaction again once the tip
-   * reaches that header's height; at once when it already has (a tip came during the pool's await).
+   * the pool began, not the best header), to ask `peer` for the transaction again once the tip
+   * reaches that header; at once when a tip that came during the pool's await already did.
    */
-  private noteBehindRefusal(peer: Peer, k: string, reason: string | undefined, tipBefore: number): void {
-    const headerHeight = this.chain.headerTipHeight();
-    if (reason === undefined || !TIP_DEPENDENT.has(reason) || headerHeight <= tipBefore) return;
+  private noteBehindRefusal(peer: Peer, k: string, reason: string | undefined, tipBefore: Uint8Array): void {
+    const header = this.chain.headerTipHash();
+    if (reason === undefined || !TIP_DEPENDENT.has(reason) || equalBytes(header, tipBefore)) return;
     this.behindRefusals.delete(k);
     if (this.behindRefusals.size >= MAX_BEHIND_REFUSALS) {
       const oldest = this.behindRefusals.keys().next().value;
       if (oldest !== undefined) this.behindRefusals.delete(oldest);
     }
-    this.behindRefusals.set(k, { peer: peer.id, height: headerHeight });
-    if (this.chain.tipHeight() >= headerHeight) this.askBehindRefusals();
+    this.behindRefusals.set(k, { peer: peer.id, header });
+    if (!equalBytes(this.chain.tipHash(), tipBefore)) this.askBehindRefusals();
   }
 
-  /** Asks again for the refusals kept by noteBehindRefusal whose header height the tip reached. */
+  /**
+   * Asks again for the refusals kept by noteBehindRefusal whose header is now on the active chain
+   * (a tip event may cover several blocks, a reorg included), or all of them once the tip is the
+   * best header (a kept header on a branch given up is never reached).
+   */
   private askBehindRefusals(): void {
-    const tip = this.chain.tipHeight();
+    const caughtUp = equalBytes(this.chain.tipHash(), this.chain.headerTipHash());
     const asked = new Set<Peer>();
     for (const [k, r] of this.behindRefusals) {
-      if (r.height > tip) continue;
+      if (!caughtUp && !this.chain.isOnActiveChain(r.header)) continue;
       this.behindRefusals.delete(k);
       const peer = this.conn.peers.get(r.peer);
       if (!peer || peer.closed) continue;

@@ -9,6 +9,9 @@ import { OutPoint, Tx, TxIn, TxOut, NULL_HASH } from '../../src/primitives/tx.js
 import type { HeaderSummary, P2PChain, P2PMempool, Verdict } from '../../src/p2p/ports.js';
 
 export const EASY_BITS = 0x207fffff;
+/** Half the target of EASY_BITS: a block with it has twice the work, so a branch ending in
+ * one outweighs an EASY_BITS branch of the same height (no retargeting rule here). */
+export const HARDER_BITS = 0x203fffff;
 const GENESIS_TIME = 1_700_000_000;
 
 export function checkPow(hash: Uint8Array, bits: number): boolean {
@@ -51,10 +54,16 @@ export function badPowHeader(prev: Uint8Array, time: number): BlockHeader {
   }
 }
 
-export function makeBlock(prev: Uint8Array, height: number, txs: Tx[] = [], tag = 0): Block {
+export function makeBlock(
+  prev: Uint8Array,
+  height: number,
+  txs: Tx[] = [],
+  tag = 0,
+  bits = EASY_BITS,
+): Block {
   const all = [coinbase(height, tag), ...txs];
   const root = computeMerkleRoot(all.map((t) => t.txid())).root;
-  return new Block(mineHeader(prev, root, GENESIS_TIME + height * 600 + tag), all);
+  return new Block(mineHeader(prev, root, GENESIS_TIME + height * 600 + tag, bits), all);
 }
 
 let genesisBlock: Block | undefined;
@@ -158,6 +167,10 @@ export class FakeChain implements P2PChain {
   headerTipHash(): Uint8Array {
     return this.best.hash;
   }
+  isOnActiveChain(hash: Uint8Array): boolean {
+    const e = this.entries.get(k(hash));
+    return e !== undefined && this.active[e.height] === e;
+  }
   headerHeight(hash: Uint8Array): number | undefined {
     return this.entries.get(k(hash))?.height;
   }
@@ -225,7 +238,8 @@ export class FakeChain implements P2PChain {
     const parent = this.entries.get(k(h.prevHash));
     if (!parent) return { ok: false, reason: 'prev-blk-not-found', dos: 10 };
     if (parent.invalid) return { ok: false, reason: 'bad-prevblk', dos: 100 };
-    if (h.bits !== EASY_BITS) return { ok: false, reason: 'bad-diffbits', dos: 100 };
+    if (h.bits !== EASY_BITS && h.bits !== HARDER_BITS)
+      return { ok: false, reason: 'bad-diffbits', dos: 100 };
     if (!checkPow(hash, h.bits)) return { ok: false, reason: 'high-hash', dos: 100 };
     const e: Entry = {
       key: k(hash),

@@ -3,7 +3,8 @@
 // node stays responsive; a policy-rejected transaction announced again is not fetched again (the
 // recently-rejected filter); an orphan's missing parent is asked of the peer that sent it; a node
 // that ignored announcements while catching up asks for the pool once it has caught up, and a
-// peer's first `mempool` gets the whole pool, even what was announced to it already.
+// peer's first `mempool` gets the whole pool, even what was announced to it already; a refusal a
+// later block may cure, made while the tip is not the best header, is asked again once it is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +13,7 @@ import { OutPoint, Tx, TxIn } from '../../src/primitives/tx.js';
 import { InvType, MAX_INV, frame, type Message } from '../../src/p2p/messages.js';
 import { MAX_BEHIND_REFUSALS } from '../../src/p2p/relay.js';
 import { MAX_PEER_TX_REQUEST_IN_FLIGHT } from '../../src/p2p/txrequest.js';
-import { FakeChain, spend } from './fake-chain.js';
+import { FakeChain, HARDER_BITS, genesis, makeBlock, spend } from './fake-chain.js';
 import { RawPeer, startNode, type TestNode } from './helpers.js';
 
 async function withNode(fn: (n: TestNode) => Promise<void>): Promise<void> {
@@ -153,6 +154,17 @@ test("a peer's first mempool request gets the whole pool, later ones what it lac
 test('refusals a later block may cure, made behind the headers, are asked again: the newest 100', async () => {
   const chain = new FakeChain();
   let behind = true;
+  // Behind: the best header is the block the next mine(1) makes (makeBlock is deterministic).
+  let next: { tip: string; hash: Uint8Array } = { tip: '', hash: new Uint8Array(32) };
+  chain.headerTipHash = () => {
+    if (!behind) return chain.tipHash();
+    if (next.tip !== bytesToHex(chain.tipHash()))
+      next = {
+        tip: bytesToHex(chain.tipHash()),
+        hash: makeBlock(chain.tipHash(), chain.tipHeight() + 1).hash(),
+      };
+    return next.hash;
+  };
   chain.headerTipHeight = () => chain.tipHeight() + (behind ? 1 : 0);
   chain.isInitialBlockDownload = () => false;
   const n = await startNode({ timeouts: { handshakeMs: 10_000 } }, chain);
@@ -187,3 +199,39 @@ test('refusals a later block may cure, made behind the headers, are asked again:
     await n.node.stop();
   }
 });
+
+test('a refusal made with the tip on a branch as high as the best header is asked again after the reorg', async () => {
+  // Blocks, not heights: the best header (B1, with a harder target) has the tip's height, so the tip
+  // (A1) is behind it all the same. A refusal made then is asked again once the tip is B1. The
+  // regtest rules give equal work to equal heights, so this cannot be played by real nodes.
+  const chain = new FakeChain();
+  await chain.mine(1);
+  const b1 = makeBlock(genesis().hash(), 1, [], 7, HARDER_BITS);
+  const n = await startNode({ timeouts: { handshakeMs: 10_000 } }, chain);
+  try {
+    const onB = () => bytesToHex(chain.tipHash()) === bytesToHex(b1.hash());
+    n.mempool.accept = async () =>
+      onB() ? { accepted: true } : { accepted: false, reason: 'non-final', policy: true };
+    const raw = await RawPeer.handshake(n.url);
+    raw.send({ command: 'headers', headers: [b1.header] });
+    await requested(raw);
+    assert.equal(bytesToHex(chain.headerTipHash()), bytesToHex(b1.hash()));
+    assert.equal(chain.headerTipHeight(), chain.tipHeight());
+    const tx = spend(400);
+    raw.send({ command: 'inv', items: [{ type: InvType.TX, hash: tx.txid() }] });
+    assert.equal(countOf(await requested(raw), tx.txid()), 1);
+    raw.send({ command: 'tx', tx });
+    assert.equal(countOf(await requested(raw), tx.txid()), 1, 'refused, not asked again yet');
+    raw.send({ command: 'block', block: b1 });
+    await requested(raw);
+    assert.ok(onB(), 'the node reorganised to B1');
+    assert.equal(countOf(await requested(raw), tx.txid()), 2, 'asked again once the tip is B1');
+    raw.close();
+  } finally {
+    await n.node.stop();
+  }
+});
+
+function countOf(items: Uint8Array[], hash: Uint8Array): number {
+  return items.filter((h) => bytesToHex(h) === bytesToHex(hash)).length;
+}
