@@ -25,8 +25,21 @@ export function sha256d(data: Uint8Array): Uint8Array {
   return nobleSha256(sha256(data));
 }
 
+/**
+ * OpenSSL's RIPEMD-160 where this build of Node has it (it is a legacy algorithm in OpenSSL 3,
+ * which some builds leave out): 33-byte HASH160 input, 0.9-1.5 us against noble's 1.7-2.7 us.
+ */
+const nativeRipemd160 = ((): boolean => {
+  try {
+    oneShotHash('ripemd160', new Uint8Array(0), 'buffer');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 export function ripemd160(data: Uint8Array): Uint8Array {
-  return nobleRipemd160(data);
+  return nativeRipemd160 ? toU8(oneShotHash('ripemd160', data, 'buffer')) : nobleRipemd160(data);
 }
 
 export function hash160(data: Uint8Array): Uint8Array {
@@ -37,4 +50,5 @@ export function hash160(data: Uint8Array): Uint8Array {
 export const backends = {
   nodeSha256: (d: Uint8Array): Uint8Array => toU8(createHash('sha256').update(d).digest()),
   nobleSha256: (d: Uint8Array): Uint8Array => nobleSha256(d),
+  nobleRipemd160: (d: Uint8Array): Uint8Array => nobleRipemd160(d),
 };

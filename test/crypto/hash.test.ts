@@ -31,12 +31,13 @@ test('sha256d and hash160 compose the single hashes', () => {
   assert.deepEqual(hash160(d), ripemd160(sha256(d)));
 });
 
-test('node:crypto and @noble/hashes agree on every size from 0 to 300 bytes', () => {
+test('node:crypto and @noble/hashes agree (SHA-256, RIPEMD-160) on every size from 0 to 300 bytes', () => {
   for (let n = 0; n <= 300; n++) {
     const data = Uint8Array.from({ length: n }, (_, i) => (i * 131 + n) & 0xff);
     const a = backends.nodeSha256(data);
     assert.deepEqual(a, backends.nobleSha256(data), `size ${n}`);
     assert.deepEqual(sha256(data), a, `size ${n}`);
+    assert.deepEqual(ripemd160(data), backends.nobleRipemd160(data), `ripemd160 size ${n}`);
   }
 });
 
@@ -47,6 +48,7 @@ test('random inputs and views into larger buffers hash the same on both backends
       const view = data.subarray(off);
       assert.deepEqual(sha256(view), backends.nobleSha256(view.slice()));
       assert.deepEqual(sha256d(view), backends.nodeSha256(backends.nodeSha256(view)));
+      assert.deepEqual(ripemd160(view), backends.nobleRipemd160(view.slice()));
     }),
     { numRuns: 200 },
   );
