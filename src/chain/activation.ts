@@ -85,13 +85,33 @@ export class Activation {
   async writePending(): Promise<void> {
     const b = this.pending;
     this.pending = null;
-    if (b) await b.write();
+    if (b) await this.write(b);
   }
 
-  /** Ends a processBlock: its arrivals and, after a failure that left one, the pending batch. */
+  /**
+   * The block files' write of the blocks accepted last, still under way: it runs beside the
+   * block's coin reads and script checks, and every batch this class writes waits for it first
+   * (the index entry and the undo data name its position). Rejections are held for that wait.
+   */
+  private storing: Promise<void> | null = null;
+
+  /** Waits for the block files' write under way, if any. */
+  private async stored(): Promise<void> {
+    const s = this.storing;
+    this.storing = null;
+    if (s) await s;
+  }
+
+  private async write(b: StoreBatch): Promise<void> {
+    await this.stored();
+    await b.write();
+  }
+
+  /** Ends a processBlock: its arrivals and, after a failure that left them, the pending writes. */
   forgetArrivals(): void {
     this.arrivals.clear();
     this.pending = null;
+    this.storing = null;
   }
 
   async readBlock(e: BlockEntry): Promise<Block> {
@@ -176,11 +196,11 @@ export class Activation {
       // A body that does not match its header (wrong merkle root, CVE-2012-2459 duplicate) says
       // nothing about the header: the honest block with this hash must still be accepted.
       if (e.corruptionPossible || !this.matchesHeader(block)) {
-        await batch.write();
+        await this.write(batch);
         return this.reject(e, true);
       }
       tree.markFailed(entry, e, batch);
-      await batch.write();
+      await this.write(batch);
       return this.reject(e, true);
     }
     entry.status |= BlockStatus.HAVE_DATA;
@@ -189,10 +209,14 @@ export class Activation {
     // serialisation, and one that straddles a flush inserts what the store held before it (a spent
     // coin back as unspent, a stale "none" that makes a later add FRESH so its spend is never
     // written): the crash harness found one coin too many after its kills.
-    if (storedAt) await batch.linkBlock(hash, storedAt).putIndex(hash, entry.record()).write();
+    if (storedAt) await this.write(batch.linkBlock(hash, storedAt).putIndex(hash, entry.record()));
     else {
-      // The bytes now (the undo data is appended beside them at connection); the entry later.
-      await this.store.batch().putBlock(hash, block.encode()).write();
+      // The bytes now, without waiting (the block is read from `arrivals` meanwhile); the entry
+      // with the next batch, after them.
+      const stored = this.store.batch().putBlock(hash, block.encode()).write();
+      stored.catch(() => undefined);
+      const before = this.storing;
+      this.storing = before ? Promise.all([before, stored]).then(() => undefined) : stored;
       this.pending = batch.putIndex(hash, entry.record());
     }
     this.arrivals.set(entry.hashHex, block);
@@ -259,7 +283,7 @@ export class Activation {
       if (!(err instanceof RejectError)) throw err;
       const batch = this.batch();
       this.tree.markFailed(e, err, batch);
-      await batch.write();
+      await this.write(batch);
       return err;
     }
     layer.apply(false);
@@ -319,10 +343,12 @@ export class Activation {
   /** Writes a step's batch; when the cache is over its budget, as part of a flush. */
   private async writeStep(batch: StoreBatch): Promise<void> {
     if (this.coins.memoryUsage > this.d.dbcacheBytes) await this.flush(batch);
-    else await batch.write();
+    else await this.write(batch);
   }
 
   async flush(extra?: StoreBatch): Promise<void> {
+    // The coins' best block must not be ahead of the blocks and entries it names.
+    await this.stored();
     const t0 = Date.now();
     const entries = this.coins.size;
     const tip = this.tree.tip;

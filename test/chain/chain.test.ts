@@ -338,3 +338,55 @@ test("a block's index entry is written once (with its connection), and a side br
     removeDir(dir);
   }
 });
+
+test("a block's bytes are written beside its checks, and its index entry and undo data only after them", async () => {
+  const b = new Builder(params);
+  const dir = tempDir();
+  try {
+    const store = await LevelChainStore.open(dir);
+    const log: string[] = [];
+    const newBatch = store.batch.bind(store);
+    store.batch = () => {
+      const batch = newBatch();
+      const putBlock = batch.putBlock.bind(batch);
+      const putIndex = batch.putIndex.bind(batch);
+      const write = batch.write.bind(batch);
+      let what = '';
+      batch.putBlock = (hash, raw) => {
+        what = 'bytes';
+        return putBlock(hash, raw);
+      };
+      batch.putIndex = (hash, rec) => {
+        what ||= 'entry';
+        return putIndex(hash, rec);
+      };
+      batch.write = async () => {
+        if (what === 'bytes') {
+          log.push('bytes started');
+          // A slow disk: the block's checks run meanwhile.
+          await new Promise((r) => setTimeout(r, 30));
+          await write();
+          log.push('bytes written');
+        } else {
+          if (what === 'entry') log.push('entry written');
+          await write();
+        }
+      };
+      return batch;
+    };
+    const chain = await Chain.open({ store, params, verifyThreads: 0, now: FAR_FUTURE });
+    const base = b.chain(b.genesis, 3);
+    for (const blk of base) {
+      log.length = 0;
+      assert.ok((await chain.processBlock(blk)).accepted);
+      assert.deepEqual(log, ['bytes started', 'bytes written', 'entry written']);
+    }
+    await chain.close();
+    const again = await openChain(dir, params);
+    assert.equal(again.tip.hashHex, base[2].hashHex());
+    assert.equal((await again.getBlock(base[1].hash()))?.hashHex(), base[1].hashHex());
+    await again.close();
+  } finally {
+    removeDir(dir);
+  }
+});
