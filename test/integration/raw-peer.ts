@@ -233,17 +233,18 @@ export class RawPeer {
     }
   }
 
-  /** Sends a ping and waits for its pong: the node has handled everything this peer sent before. */
+  /** Sends a ping and waits for its pong: the node has handled everything this peer sent before.
+   * Returns the round trip in ms (fractional). */
   async roundTrip(timeoutMs = 30_000): Promise<number> {
     const nonce = BigInt(Math.floor(Math.random() * 2 ** 48));
     const from = this.received.length;
-    const t0 = Date.now();
+    const t0 = performance.now();
     this.send({ command: 'ping', nonce });
-    const until = t0 + timeoutMs;
+    const until = Date.now() + timeoutMs;
     for (;;) {
       for (let i = from; i < this.received.length; i++) {
         const m = this.received[i];
-        if (m.command === 'pong' && m.nonce === nonce) return Date.now() - t0;
+        if (m.command === 'pong' && m.nonce === nonce) return performance.now() - t0;
       }
       if (this.closed) throw new Error(`closed (${this.closeCode} ${this.closeReason}) before pong`);
       if (Date.now() >= until) throw new Error(`no pong within ${timeoutMs} ms`);
