@@ -5,7 +5,9 @@
 // -par counts them, the connecting thread included, so N is N - 1 workers), and prints
 // blocks/s, inputs/s and peak memory. Reference in the same run: the raw single-thread signature
 // verification rate of the active secp256k1 backend on the same kind of signatures, which bounds
-// inputs/s per core. With --warm each thread count is run a second time as blocks whose
+// inputs/s per core, measured again after every run (each run is set against the mean of the
+// rates around it), and its rate per CPU second beside the run's inputs per CPU second: on a
+// shared machine the wall-clock rates drift, the CPU figures hardly. With --warm each thread count is run a second time as blocks whose
 // transactions were all in the mempool first: before a block is handed to the chain, each of its
 // transactions is recorded in the chain's script-execution cache under the standard flags, as the
 // mempool's onScriptsVerified does on entry (node/start.ts), so only what a mempool cannot have
@@ -126,8 +128,8 @@ export function loadOrBuild(nBlocks: number, inputs: number): Uint8Array[] {
   return blocks.map((b) => b.encode());
 }
 
-/** Raw single-thread verification rate on signatures like the chain's. */
-function referenceVerifyRate(): number {
+/** Raw single-thread verification on signatures like the chain's: per wall second and per CPU second. */
+function referenceVerify(): { rate: number; cpuRate: number } {
   const sign = signer();
   const backend = activeBackend();
   const pub = new Builder(params).pub;
@@ -145,12 +147,14 @@ function referenceVerifyRate(): number {
     items.push([sig, msg]);
   }
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let ok = 0;
   for (let round = 0; round < 3; round++)
     for (const [sig, msg] of items) if (backend.verify(sig, msg, pub)) ok++;
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
   if (ok !== items.length * 3) throw new Error('reference signatures did not verify');
-  return (items.length * 3) / secs;
+  return { rate: (items.length * 3) / secs, cpuRate: (items.length * 3 * 1e6) / (cpu.user + cpu.system) };
 }
 
 export interface ConnectResult {
@@ -245,7 +249,8 @@ export async function run(args: string[]): Promise<void> {
   const blocks = loadOrBuild(nBlocks, inputs);
   global.gc?.();
   console.log(`RSS before connecting: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
-  const ref = referenceVerifyRate();
+  const ref = referenceVerify().rate;
+  let before = ref;
   console.log(
     `reference: raw ${activeBackend().name} verify, 1 thread: ${Math.round(ref).toLocaleString('en-US')} sigs/s`,
   );
@@ -259,11 +264,18 @@ export async function run(args: string[]): Promise<void> {
       : ([[t, 'cold']] as const),
   )) {
     const r = await connectAll(blocks, threads, dbcache, { warm: mode === 'warm' });
+    // Raw verify again right after the run: on a shared machine the rate drifts between the start
+    // of the bench and this run, so each run is set against the mean of the rates around it.
+    const raw = referenceVerify();
+    const around = (before + raw.rate) / 2;
+    before = raw.rate;
     console.log(
       `threads ${threads}${warm ? ` ${mode}` : ''}: ${r.height} blocks in ${r.secs.toFixed(2)} s = ${(blocks.length / r.secs).toFixed(1)} blocks/s, ` +
         `${Math.round(r.inputs / r.secs).toLocaleString('en-US')} inputs/s (${Math.round(r.inputs / r.secs / Math.max(threads, 1)).toLocaleString('en-US')}/s per verify thread), ` +
         `CPU ${r.cpuSecs.toFixed(2)} s (${Math.round(r.inputs / r.cpuSecs).toLocaleString('en-US')} inputs per CPU second), ` +
-        `peak RSS ${r.peakMB.toFixed(0)} MB (main heap ${r.heapMB.toFixed(0)} MB), ${r.utxos} UTXOs`,
+        `peak RSS ${r.peakMB.toFixed(0)} MB (main heap ${r.heapMB.toFixed(0)} MB), ${r.utxos} UTXOs; ` +
+        `raw verify around it ${Math.round(around).toLocaleString('en-US')} sigs/s (inputs/s ${(r.inputs / r.secs / around).toFixed(2)} of it), ` +
+        `${Math.round(raw.cpuRate).toLocaleString('en-US')} sigs per CPU second after it (inputs per CPU second ${(r.inputs / r.cpuSecs / raw.cpuRate).toFixed(2)} of it)`,
     );
   }
 }
