@@ -362,7 +362,8 @@ export class Relay {
    * handshake, when onTip skipped it (not ready yet), so it is announced now (an inv, as the peer's
    * sendheaders comes after this). Core queues a new tip for every peer and sends it once the
    * handshake is done; without this a peer whose version said "height 0" while our first block
-   * was mined never hears of it, and it does not sync from a peer no higher than itself.
+   * was mined hears of it only by its own initial getheaders (sync.ts), which a peer that is not
+   * its first while its best header is old does not get.
    */
   onPeerReady(peer: Peer): void {
     if (this.chain.isInitialBlockDownload() || this.chain.tipHeight() <= peer.bestHeight) return;
