@@ -1,28 +1,25 @@
 // Hash functions every other part uses: SHA-256, double SHA-256, RIPEMD-160 and HASH160.
-// Owns: choosing the faster backend per input size. Does not own: the mining midstate hasher.
+// Owns: choosing the faster backend. Does not own: the mining midstate hasher.
 // Never fails on any input.
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { ripemd160 as nobleRipemd160 } from '@noble/hashes/legacy.js';
 
-// Measured by `npm run bench -- primitives` (docs/benchmarks.md): below 64 bytes node:crypto's
-// per-call overhead dominates and @noble/hashes is faster (32 B double hash: 1.44x); from 64 bytes
-// up a single OpenSSL hash is faster, and at 250 B the double hash is 1.3x to 4.5x noble's.
-// The native hash is taken through crypto.hash (one call, no Hash object): for the 190-byte
-// preimage of a 2-input legacy sighash 0.82 us against createHash's 1.27 us (2-core dev machine).
-const NATIVE_MIN = 64;
+// Native (OpenSSL) hashing through crypto.hash, one call with no Hash object, at every size: CPU
+// per SHA-256 on the 2-core dev machine (7 rounds, median, load 12) 0.66 us at 32 bytes, 0.72 at
+// 33 and 0.68 at 64, against @noble/hashes' 0.91, 0.98 and 1.30 us. (Through createHash the
+// per-call overhead made noble faster below 64 bytes, and it was used there until 6 Dec 2026.)
 
 function toU8(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
-  if (data.length < NATIVE_MIN) return nobleSha256(data);
   return toU8(oneShotHash('sha256', data, 'buffer'));
 }
 
 export function sha256d(data: Uint8Array): Uint8Array {
-  return nobleSha256(sha256(data));
+  return toU8(oneShotHash('sha256', oneShotHash('sha256', data, 'buffer'), 'buffer'));
 }
 
 /**

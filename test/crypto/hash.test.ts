@@ -1,5 +1,5 @@
-// The hash helpers switch backend by input size; both backends must give the same digest on every
-// size, in particular around the switch-over, and match published values.
+// The hash helpers hash natively (node:crypto); node:crypto and @noble/hashes must give the same
+// digest on every size, and the helpers must match published values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
