@@ -11,15 +11,7 @@ import { ScriptError, type ScriptErrorCode } from './errors.js';
 import { ScriptFlags as F } from './flags.js';
 import { castToBool, decodeNum, encodeNum } from './num.js';
 import { OP } from './opcodes.js';
-import {
-  MAX_SCRIPT_SIZE,
-  findAndDelete,
-  isPayToScriptHash,
-  isPushOnly,
-  newOp,
-  readOp,
-  serializePush,
-} from './script.js';
+import { MAX_SCRIPT_SIZE, deleteSignature, isPayToScriptHash, isPushOnly, newOp, readOp } from './script.js';
 import type { SigCache } from './sigcache.js';
 import { SIGHASH_ANYONECANPAY, SIGHASH_ALL, SIGHASH_SINGLE } from './sighash.js';
 import { type SignatureChecker, TxSignatureChecker } from './checker.js';
@@ -454,7 +446,7 @@ export function evalScript(
           const pub = stack[stack.length - 1];
           let scriptCode = script.subarray(codeHashStart);
           // Pre-SegWit, a signature cannot sign itself: it is cut from the code it signs.
-          const del = findAndDelete(scriptCode, serializePush(sig));
+          const del = deleteSignature(scriptCode, sig);
           if (del.found > 0 && flags & F.CONST_SCRIPTCODE) fail('SIG_FINDANDDELETE');
           scriptCode = del.script;
           checkSignatureEncoding(sig, flags);
@@ -487,7 +479,7 @@ export function evalScript(
           need(i);
           let scriptCode = script.subarray(codeHashStart);
           for (let k = 0; k < nSigs; k++) {
-            const del = findAndDelete(scriptCode, serializePush(top(isig + k)));
+            const del = deleteSignature(scriptCode, top(isig + k));
             if (del.found > 0 && flags & F.CONST_SCRIPTCODE) fail('SIG_FINDANDDELETE');
             scriptCode = del.script;
           }

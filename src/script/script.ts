@@ -122,6 +122,18 @@ export function findAndDelete(script: Uint8Array, needle: Uint8Array): { script:
   return { script: concatBytes(...parts), found };
 }
 
+/**
+ * Core's `FindAndDelete(scriptCode, CScript() << sig)`, the signature cut from the code it signs.
+ * A push longer than the script cannot occur in it (a P2PKH scriptCode is 25 bytes, a signature
+ * 71 to 73): then it is not serialised or searched for at all.
+ */
+export function deleteSignature(script: Uint8Array, sig: Uint8Array): { script: Uint8Array; found: number } {
+  const n = sig.length;
+  const pushed = n < OP.OP_PUSHDATA1 ? n + 1 : n <= 0xff ? n + 2 : n <= 0xffff ? n + 3 : n + 5;
+  if (pushed > script.length) return { script, found: 0 };
+  return findAndDelete(script, serializePush(sig));
+}
+
 function matchAt(script: Uint8Array, pos: number, needle: Uint8Array): boolean {
   for (let i = 0; i < needle.length; i++) if (script[pos + i] !== needle[i]) return false;
   return true;

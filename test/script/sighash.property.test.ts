@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { bytesToHex } from '../../src/primitives/bytes.js';
 import { OutPoint, Tx, TxIn, TxOut } from '../../src/primitives/tx.js';
 import { OP } from '../../src/script/opcodes.js';
+import { deleteSignature, findAndDelete, serializePush } from '../../src/script/script.js';
 import { signatureHash, signatureHashPlain } from '../../src/script/sighash.js';
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
@@ -82,4 +83,28 @@ test('sighash parts: 300 inputs and outputs (3-byte counts), every input under e
   for (let index = 0; index < 301; index += 23)
     for (const hashType of [1, 2, 3, 0x81, 0x82, 0x83]) same(t, { index, hashType, scriptCode: code });
   same(t, { index: 299, hashType: 3, scriptCode: code });
+});
+
+test('deleteSignature is FindAndDelete of the pushed signature, skipped only when the push cannot fit', () => {
+  const sig = fc.oneof(
+    fc.uint8Array({ maxLength: 3 }),
+    fc.uint8Array({ minLength: 70, maxLength: 80 }),
+    fc.uint8Array({ minLength: 250, maxLength: 260 }),
+  );
+  fc.assert(
+    fc.property(sig, script, fc.nat({ max: 3 }), (s, code, copies) => {
+      // Scripts holding the push itself (the case FindAndDelete exists for) as well as random ones.
+      const push = serializePush(s);
+      const parts: number[] = [...code];
+      for (let k = 0; k < copies; k++) parts.push(...push, ...code);
+      const withPush = Uint8Array.from(parts);
+      for (const c of [code, withPush]) {
+        const want = findAndDelete(c, push);
+        const got = deleteSignature(c, s);
+        assert.equal(got.found, want.found);
+        assert.equal(bytesToHex(got.script), bytesToHex(want.script));
+      }
+    }),
+    { numRuns: 300 },
+  );
 });
