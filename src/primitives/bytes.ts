@@ -219,4 +219,8 @@ export class BufferWriter {
   finish(): Uint8Array {
     return this.buf.slice(0, this.pos);
   }
+  /** The bytes written so far without a copy: valid only until the next write (hash it at once). */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
 }

@@ -102,7 +102,7 @@ export function signatureHashPlain(
   }
   w.u32(tx.locktime);
   w.i32(hashType);
-  return sha256d(w.finish());
+  return sha256d(w.written());
 }
 
 /**
