@@ -165,7 +165,7 @@ export class Relay {
       }
     }
     // As Core: an unknown block announced by inv is fetched via getheaders up to it.
-    if (unknownBlock && !this.sync.syncPeer) {
+    if (unknownBlock && this.sync.askHeadersForInv(peer, unknownBlock)) {
       peer.send({
         command: 'getheaders',
         version: PROTOCOL_VERSION,

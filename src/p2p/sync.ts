@@ -51,6 +51,10 @@ export class BlockSync {
   private syncProgressAt = 0;
   /** Peers asked for headers since they connected (Core's fSyncStarted; its size nSyncStarted). */
   private readonly syncStarted = new Set<number>();
+  /** Peers not syncing headers that an inv already made us ask (Core's
+   * m_inv_triggered_getheaders_before_sync), and the block of the last such inv. */
+  private readonly invTriggered = new Set<number>();
+  private lastInvTrigger = '';
   /** Peers whose header chain is in pre-sync (below the anti-DoS work threshold). */
   private readonly presync = new Map<Peer, HeadersSyncState>();
   private readonly inFlight = new Map<string, { peer: Peer; height: number; at: number }>();
@@ -85,6 +89,7 @@ export class BlockSync {
       }
     if (this.syncPeer === peer) this.syncPeer = null;
     this.syncStarted.delete(peer.id);
+    this.invTriggered.delete(peer.id);
     this.presync.delete(peer);
   }
 
@@ -208,6 +213,21 @@ export class BlockSync {
       this.log.info(line, 'syncing headers');
     } else this.log.debug(line, 'initial getheaders');
     this.getHeaders(peer, this.chain.getLocator(from ?? best));
+  }
+
+  /**
+   * Core's answer to an inv of a block whose header is unknown (getheaders up to it): asked of a
+   * peer whose headers sync started (not the running sync peer, which will reach it), and of one
+   * more peer per new block while a single peer syncs, each such peer once: a sync peer that
+   * stalls, and is kept as the only outbound one, does not hold the node back.
+   */
+  askHeadersForInv(peer: Peer, hash: Uint8Array): boolean {
+    if (this.syncStarted.has(peer.id)) return peer !== this.syncPeer;
+    const k = key(hash);
+    if (this.invTriggered.has(peer.id) || k === this.lastInvTrigger) return false;
+    this.invTriggered.add(peer.id);
+    this.lastInvTrigger = k;
+    return true;
   }
 
   private getHeaders(peer: Peer, locator: Uint8Array[]): void {

@@ -9,7 +9,8 @@
 // the tip reaches those headers. A raw peer plays the sender, holding back the blocks until Q has
 // refused the transaction (the partition test of p2p-network.test.ts hit it one run in five).
 // Headers sync starts as Core's: a peer whose version said height 0 (stale once a tip is mined
-// during the handshake) is asked for headers all the same.
+// during the handshake) is asked for headers all the same; while a silent one syncs, another
+// peer's block announcement has that peer asked.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getParams } from '../../src/consensus/params.js';
@@ -229,6 +230,42 @@ test(
       }
     } finally {
       for (const r of peers) r.terminate();
+    }
+  },
+);
+
+test(
+  'a block announced by another peer is asked for while the sync peer stalls',
+  { timeout: 60_000 },
+  async () => {
+    // With an old best header (genesis) one peer syncs headers: here one that never answers, and
+    // is never dropped for it, being no outbound peer's stand-in (Core keeps it too). As Core, an
+    // inv of an unknown block from another peer has that peer asked for headers up to it.
+    const { main } = fixture(0);
+    const q = await startNode({ args: ['--connect', '0'] });
+    const silent = await RawPeer.handshake(q.p2pUrl, { version: { startHeight: 0 } });
+    const r = await RawPeer.handshake(q.p2pUrl, { version: { startHeight: 0 } });
+    try {
+      await silent.next('getheaders', 15_000);
+      const tip = main[main.length - 1].hash();
+      r.send({ command: 'inv', items: [{ type: InvType.BLOCK, hash: tip }] });
+      const gh = await r.next('getheaders', 15_000);
+      assert.equal(bytesToHex(gh.stop), bytesToHex(tip));
+      r.send({ command: 'headers', headers: main.map((blk) => blk.header) });
+      let served = 0;
+      await waitProgress(
+        async () => {
+          served = serveBlocks(r, main, served);
+          return q.rpc<number>('getblockcount');
+        },
+        main.length,
+        30_000,
+        'Q to sync 101 blocks from the announcing peer',
+      );
+      assert.ok(!silent.closed);
+    } finally {
+      silent.terminate();
+      r.terminate();
     }
   },
 );
