@@ -165,17 +165,30 @@ test(
   },
 );
 
-/** Sends `r` each block of `blocks` the node asked it for since `served` messages (new count). */
-function serveBlocks(r: RawPeer, blocks: Block[], served: number): number {
+/**
+ * Gives `q` the headers of `blocks` from `r`, then each block it asks `r` for, until `q` has them
+ * all: on progress, not a budget (a loaded machine is slow, a stalled sync is stuck).
+ */
+async function syncFromRaw(q: TallyProcess, r: RawPeer, blocks: Block[]): Promise<void> {
   const byHash = new Map(blocks.map((blk) => [bytesToHex(blk.hash()), blk]));
-  for (const m of r.received.slice(served)) {
-    if (m.command !== 'getdata') continue;
-    for (const it of m.items) {
-      const blk = byHash.get(bytesToHex(it.hash));
-      if (blk) r.send({ command: 'block', block: blk });
-    }
-  }
-  return r.received.length;
+  r.send({ command: 'headers', headers: blocks.map((blk) => blk.header) });
+  let served = 0;
+  await waitProgress(
+    async () => {
+      for (const m of r.received.slice(served)) {
+        if (m.command !== 'getdata') continue;
+        for (const it of m.items) {
+          const blk = byHash.get(bytesToHex(it.hash));
+          if (blk) r.send({ command: 'block', block: blk });
+        }
+      }
+      served = r.received.length;
+      return q.rpc<number>('getblockcount');
+    },
+    blocks.length,
+    30_000,
+    `the node to sync ${blocks.length} blocks from the raw peer`,
+  );
 }
 
 test(
@@ -191,18 +204,7 @@ test(
     try {
       const gh = await r.next('getheaders', 15_000);
       assert.equal(bytesToHex(gh.locator[0]), bytesToHex(getParams('regtest').genesis.hash()));
-      r.send({ command: 'headers', headers: main.map((blk) => blk.header) });
-      // Progress, not a budget: a loaded machine is slow, a stalled sync is stuck.
-      let served = 0;
-      await waitProgress(
-        async () => {
-          served = serveBlocks(r, main, served);
-          return q.rpc<number>('getblockcount');
-        },
-        main.length,
-        30_000,
-        'Q to sync 101 blocks from the peer',
-      );
+      await syncFromRaw(q, r, main);
     } finally {
       r.terminate();
     }
@@ -251,17 +253,7 @@ test(
       r.send({ command: 'inv', items: [{ type: InvType.BLOCK, hash: tip }] });
       const gh = await r.next('getheaders', 15_000);
       assert.equal(bytesToHex(gh.stop), bytesToHex(tip));
-      r.send({ command: 'headers', headers: main.map((blk) => blk.header) });
-      let served = 0;
-      await waitProgress(
-        async () => {
-          served = serveBlocks(r, main, served);
-          return q.rpc<number>('getblockcount');
-        },
-        main.length,
-        30_000,
-        'Q to sync 101 blocks from the announcing peer',
-      );
+      await syncFromRaw(q, r, main);
       assert.ok(!silent.closed);
     } finally {
       silent.terminate();
