@@ -114,6 +114,11 @@ export class Activation {
     this.storing = null;
   }
 
+  /** A block accepted by the processBlock under way (its bytes may still be being written). */
+  arrived(hashHex: string): Block | undefined {
+    return this.arrivals.get(hashHex);
+  }
+
   async readBlock(e: BlockEntry): Promise<Block> {
     const arrived = this.arrivals.get(e.hashHex);
     if (arrived) return arrived;

@@ -169,7 +169,9 @@ export class Chain extends EventEmitter<ChainEvents> {
   async getBlockBytes(hash: Uint8Array | string): Promise<Uint8Array | undefined> {
     const e = this.getEntry(hash);
     if (!e?.hasData()) return undefined;
-    return this.store.getBlock(e.hash);
+    // The tip moves before the block files' write of its bytes ends (it runs beside the checks):
+    // a peer that learned the new tip's header meanwhile is served from the block in hand.
+    return this.act.arrived(e.hashHex)?.encode() ?? this.store.getBlock(e.hash);
   }
 
   /** The coins a stored block spent (its undo data), for the indexes. */

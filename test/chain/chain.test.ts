@@ -390,3 +390,41 @@ test("a block's bytes are written beside its checks, and its index entry and und
     removeDir(dir);
   }
 });
+
+test('a new tip whose bytes are still being written is served to peers all the same', async () => {
+  // The tip moves before the block files' write ends: a peer that learned the header then asked
+  // for the block and got notfound (a fresh-clone run stalled 60 s so), never to ask that peer again.
+  const b = new Builder(params);
+  const dir = tempDir();
+  try {
+    const store = await LevelChainStore.open(dir);
+    const newBatch = store.batch.bind(store);
+    store.batch = () => {
+      const batch = newBatch();
+      const putBlock = batch.putBlock.bind(batch);
+      const write = batch.write.bind(batch);
+      let bytes = false;
+      batch.putBlock = (hash, raw) => {
+        bytes = true;
+        return putBlock(hash, raw);
+      };
+      batch.write = async () => {
+        // A slow disk for the block's bytes.
+        if (bytes) await new Promise((r) => setTimeout(r, 200));
+        await write();
+      };
+      return batch;
+    };
+    const chain = await Chain.open({ store, params, verifyThreads: 0, now: FAR_FUTURE });
+    const [blk] = b.chain(b.genesis, 1);
+    const done = chain.processBlock(blk);
+    while (chain.height < 1) await new Promise((r) => setImmediate(r));
+    const served = await chain.getBlockBytes(blk.hash());
+    assert.ok(served, 'the tip is served while its bytes are written');
+    assert.equal(Buffer.from(served).toString('hex'), Buffer.from(blk.encode()).toString('hex'));
+    assert.ok((await done).accepted);
+    await chain.close();
+  } finally {
+    removeDir(dir);
+  }
+});
