@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressBook } from './addrbook.js';
@@ -140,9 +141,29 @@ export class ConnMan {
       res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' });
       res.end(STATUS_CODES[426]);
     });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.onUpgrade(req, socket, head),
-    );
+    // Connections still in their HTTP request (not yet upgraded or refused) are bounded: at most
+    // as many as the inbound slots (Core's m_max_inbound; Core closes an accepted socket beyond
+    // its slots at once, and has no request stage), each given the version handshake's time to
+    // send its request (Core's -peertimeout, 60 s). A socket past the bound is closed unread.
+    server.on('connection', (socket: Socket) => {
+      if (this.pendingUpgrades.size >= Math.max(1, this.maxInbound)) {
+        socket.on('error', () => undefined);
+        socket.destroy();
+        this.log.debug(
+          { pending: this.pendingUpgrades.size },
+          'inbound connection refused: too many in their request',
+        );
+        return;
+      }
+      this.pendingUpgrades.add(socket);
+      socket.once('close', () => this.pendingUpgrades.delete(socket));
+      socket.setTimeout(this.ctx.timeouts.handshakeMs, () => socket.destroy());
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.pendingUpgrades.delete(req.socket);
+      req.socket.setTimeout(0);
+      this.onUpgrade(req, socket, head);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);
@@ -178,6 +199,9 @@ export class ConnMan {
       await closed;
     }
   }
+
+  /** Inbound sockets still in their HTTP request (bounded by the inbound slots; see listen). */
+  private readonly pendingUpgrades = new Set<Socket>();
 
   readyPeers(): Peer[] {
     return [...this.peers.values()].filter((p) => p.ready && !p.closed);

@@ -1,6 +1,7 @@
 // Misbehaving peers, scripted byte by byte on a raw WebSocket: each is scored as Bitcoin Core
 // scores it, disconnected and banned at 100; unknown commands cost nothing; a flooding peer does
 // not starve an honest one.
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Block } from '../../src/primitives/block.js';
@@ -266,6 +267,34 @@ test('a discouraged host is taken while inbound slots are free, refused when (al
     assert.ok(!holder.closed && !taken.closed, 'nobody evicted for a refused host');
     holder.close();
     taken.close();
+  } finally {
+    await n.node.stop();
+  }
+});
+
+test('connections that never finish their HTTP request are bounded by the inbound slots and timed out', async () => {
+  // 3 inbound slots; the handshake's time (3 s here) to send the upgrade request.
+  const n = await startNode({ maxConnections: 4, targetOutbound: 1, timeouts: { handshakeMs: 3_000 } });
+  try {
+    const { hostname, port } = new URL(n.url);
+    const closed: boolean[] = [];
+    const silent = Array.from({ length: 10 }, (_, i) => {
+      closed[i] = false;
+      const s = connect({ host: hostname, port: Number(port) });
+      s.on('error', () => undefined);
+      s.on('close', () => (closed[i] = true));
+      return s;
+    });
+    const count = (): number => closed.filter(Boolean).length;
+    // Past the bound, closed unread at once; the 3 within it are left their time.
+    await waitFor(() => count() >= 7, 2_000, 'sockets past the bound closed');
+    assert.equal(count(), 7, 'the 3 within the bound still open');
+    await waitFor(() => count() === 10, 10_000, 'the silent ones timed out');
+    // Nothing held: an honest peer connects.
+    const honest = await RawPeer.handshake(n.url);
+    assert.equal(n.node.connectionCount().inbound, 1);
+    honest.close();
+    for (const s of silent) s.destroy();
   } finally {
     await n.node.stop();
   }
