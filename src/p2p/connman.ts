@@ -50,6 +50,13 @@ export const MAX_DISCOURAGED = 50_000;
 /** A refused or evicted socket that ignores our close frame (or our HTTP answer) is cut off after this. */
 const CLOSE_GRACE_MS = 2_000;
 
+/**
+ * Sockets at most in their HTTP request at once, whatever the slots (Core's
+ * DEFAULT_MAX_PEER_CONNECTIONS, 125: the most sockets Core holds by default). Not the inbound
+ * slots: a burst of connections to a full node must each get its 503, not be dropped unanswered.
+ */
+export const MAX_PENDING_REQUESTS = 125;
+
 /** Why an inbound connection is not served, and the HTTP status its upgrade is answered with. */
 interface Refusal {
   status: 403 | 503;
@@ -142,11 +149,12 @@ export class ConnMan {
       res.end(STATUS_CODES[426]);
     });
     // Connections still in their HTTP request (not yet upgraded or refused) are bounded: at most
-    // as many as the inbound slots (Core's m_max_inbound; Core closes an accepted socket beyond
-    // its slots at once, and has no request stage), each given the version handshake's time to
-    // send its request (Core's -peertimeout, 60 s). A socket past the bound is closed unread.
+    // MAX_PENDING_REQUESTS or maxconnections, whichever is more (Core has no request stage: it
+    // closes an accepted socket beyond its slots at once), each given the version handshake's
+    // time to send its request (Core's -peertimeout, 60 s). A socket past the bound is closed
+    // unread.
     server.on('connection', (socket: Socket) => {
-      if (this.pendingUpgrades.size >= Math.max(1, this.maxInbound)) {
+      if (this.pendingUpgrades.size >= Math.max(MAX_PENDING_REQUESTS, this.maxConnections)) {
         socket.on('error', () => undefined);
         socket.destroy();
         this.log.debug(
@@ -200,7 +208,7 @@ export class ConnMan {
     }
   }
 
-  /** Inbound sockets still in their HTTP request (bounded by the inbound slots; see listen). */
+  /** Inbound sockets still in their HTTP request (bounded by MAX_PENDING_REQUESTS; see listen). */
   private readonly pendingUpgrades = new Set<Socket>();
 
   readyPeers(): Peer[] {
