@@ -8,7 +8,7 @@
 // Does not own: which flags apply or where prevouts come from (the caller's). A script failure
 // is a VerifyFailure value; a crashed worker rejects the promise.
 import { availableParallelism } from 'node:os';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import { TxOut } from '../primitives/tx.js';
 import type { ScriptCheck } from '../consensus/connect.js';
@@ -16,7 +16,7 @@ import { ScriptError } from '../script/errors.js';
 import { TxSignatureChecker, verifyInput, verifyScript } from '../script/interpreter.js';
 import { SigCache } from '../script/sigcache.js';
 import { signatureHash } from '../script/sighash.js';
-import type { VerifyFailure, VerifyJob } from './verify-worker.js';
+import type { VerifyFailure, VerifyJob, VerifyWorkerData } from './verify-worker.js';
 
 export type { ScriptCheck, VerifyFailure };
 
@@ -208,13 +208,26 @@ export function defaultVerifyWorkers(): number {
   return Math.max(0, availableParallelism() - 1);
 }
 
+/**
+ * How long close() waits for workers still loading before it terminates them anyway (a worker that
+ * failed to load never reports).
+ */
+const LOAD_WAIT_MS = 10_000;
+
 export class ScriptVerifyPool {
   private constructor(
     /** Worker threads; the calling thread verifies too, so threads + 1 share the work. */
     readonly threads: number,
     private readonly pool: Piscina | null,
     private readonly sigCache?: SigCache,
+    /** [0]: workers that have loaded verify-worker.js and everything it imports (see close()). */
+    private readonly loadedCount = new Int32Array(new SharedArrayBuffer(4)),
   ) {}
+
+  /** Workers that have finished loading (the native secp256k1 addon included). */
+  get loadedWorkers(): number {
+    return Atomics.load(this.loadedCount, 0);
+  }
 
   /**
    * threads: worker count beside the calling thread (default: one fewer than the cores, Core's
@@ -225,6 +238,7 @@ export class ScriptVerifyPool {
   static create(opts: { threads?: number; sigCache?: SigCache } = {}): ScriptVerifyPool {
     const threads = opts.threads ?? defaultVerifyWorkers();
     if (!Number.isInteger(threads) || threads < 0) throw new RangeError('threads must be an integer >= 0');
+    const loaded = new Int32Array(new SharedArrayBuffer(4));
     const pool =
       threads === 0
         ? null
@@ -234,8 +248,9 @@ export class ScriptVerifyPool {
             minThreads: threads,
             maxThreads: threads,
             idleTimeout: 60_000,
+            workerData: { loaded: loaded.buffer } satisfies VerifyWorkerData,
           });
-    return new ScriptVerifyPool(threads, pool, opts.sigCache);
+    return new ScriptVerifyPool(threads, pool, opts.sigCache, loaded);
   }
 
   /** A block's run: add() its checks as they are made, then finish(). */
@@ -250,7 +265,19 @@ export class ScriptVerifyPool {
     return run.finish();
   }
 
+  /**
+   * Terminates the workers, once each has finished loading. The secp256k1 package's prebuilt
+   * addon (node-addon-api with C++ exceptions, without NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS)
+   * aborts the whole process when its worker is terminated inside the addon's constructor, which
+   * runs once as the worker loads: a napi call fails, rethrowing that as a JS error fails too, and
+   * the C++ exception escapes ("terminate called after throwing an instance of 'Napi::Error'",
+   * SIGABRT; reproduced by terminating workers that construct the addon in a loop). A node stopped
+   * right after it started did that: node.test.js aborted in one of eight loaded CI runs.
+   */
   async close(): Promise<void> {
-    if (this.pool) await this.pool.destroy();
+    if (!this.pool) return;
+    const until = performance.now() + LOAD_WAIT_MS;
+    while (this.loadedWorkers < this.threads && performance.now() < until) await sleep(5);
+    await this.pool.destroy();
   }
 }

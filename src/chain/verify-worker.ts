@@ -1,8 +1,15 @@
 // Script verification worker for ScriptVerifyPool: plain data in (raw txs, prevouts, flags),
 // the first failure out. Imports only primitives/ and script/ so a worker starts light.
+import { workerData } from 'node:worker_threads';
 import { Tx, TxOut } from '../primitives/tx.js';
 import { ScriptError } from '../script/errors.js';
 import { verifyInput } from '../script/interpreter.js';
+
+/** What the pool gives each worker (piscina's workerData). */
+export interface VerifyWorkerData {
+  /** Int32 [0]: workers done loading; a worker adds 1 once its imports (secp256k1's addon) are in. */
+  loaded: SharedArrayBuffer;
+}
 
 export interface VerifyJob {
   /** Caller's id for the transaction (its position in the block, say). */
@@ -43,6 +50,11 @@ function verifyJobs(jobs: VerifyJob[]): VerifyFailure | null {
   }
   return null;
 }
+
+// This module's imports (the native secp256k1 addon among them) are evaluated by now: the pool may
+// terminate this worker from here on without catching the addon in its load (ScriptVerifyPool.close).
+const data = workerData as VerifyWorkerData | null;
+if (data?.loaded) Atomics.add(new Int32Array(data.loaded), 0, 1);
 
 // No cache in the worker: a block is verified once, and signatures seen before (on mempool entry)
 // are settled by the pool's cache on the calling thread.

@@ -97,3 +97,12 @@ test('with the calling thread joining the workers the earliest failure wins, fir
     }
   }
 });
+
+test('a pool closed at once terminates its workers only after each has loaded (secp256k1 aborts the process otherwise)', async () => {
+  for (let round = 0; round < 3; round++) {
+    const pool = ScriptVerifyPool.create({ threads: 2 });
+    // A node stopped right after it started: no block was ever verified.
+    await pool.close();
+    assert.equal(pool.loadedWorkers, 2, 'every worker had finished loading before it was terminated');
+  }
+});
