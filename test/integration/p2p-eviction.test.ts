@@ -77,6 +77,20 @@ describe('p2p_eviction: protected peers keep their slots', { timeout: 180_000 },
     assert.equal((await target.a.rpc<unknown[]>('getpeerinfo')).length, INBOUND_SLOTS, 'every slot taken');
   }
 
+  /** Waits until the node has recorded a block or transaction time for the peer of `subver`. */
+  async function waitForPeerTime(subver: string, field: 'last_block' | 'last_transaction'): Promise<void> {
+    await waitFor(
+      async () =>
+        (
+          await target.a.rpc<{ subver: string; last_block: number; last_transaction: number }[]>(
+            'getpeerinfo',
+          )
+        ).some((p) => p.subver === subver && p[field] > 0),
+      15_000,
+      `${field} recorded for ${subver}`,
+    );
+  }
+
   /** A newcomer arrives; exactly one connection is dropped for it, and it is `victim`. */
   async function newcomerEvicts(victim: RawPeer): Promise<void> {
     const newcomer = (await inOrder(1))[0];
@@ -120,6 +134,9 @@ describe('p2p_eviction: protected peers keep their slots', { timeout: 180_000 },
     assert.ok(ask.items.some((it) => it.type === InvType.BLOCK));
     giver.send({ command: 'block', block: b2 });
     await waitFor(async () => (await a.rpc<number>('getblockcount')) === 102, 15_000, 'b2 to connect');
+    // The tip moves inside the chain's processBlock; the peer's block time is recorded when that
+    // returns (as Core's m_last_block_time after ProcessNewBlock): wait for that, not the tip.
+    await waitForPeerTime('/giver/', 'last_block');
     await newcomerEvicts(next);
     assert.ok(!giver.closed, 'the peer that gave a new block keeps its slot (Core: 4 by block)');
     await cleanUp('a full node evicting for a newcomer (block protection)');
@@ -129,7 +146,7 @@ describe('p2p_eviction: protected peers keep their slots', { timeout: 180_000 },
     const { a } = target;
     await squat(INBOUND_SLOTS - 3);
     const [next] = await inOrder(1);
-    const [giver] = await inOrder(1);
+    const [giver] = await inOrder(1, { version: { userAgent: '/txgiver/' } });
     await assertFull();
     // Announced, asked for, sent and taken into the pool: the node's newest transaction.
     const tx = builder.spend([builder.cbOut(b1)], { fee: 10_000n });
@@ -143,6 +160,7 @@ describe('p2p_eviction: protected peers keep their slots', { timeout: 180_000 },
       15_000,
       'the transaction in the pool',
     );
+    await waitForPeerTime('/txgiver/', 'last_transaction');
     await newcomerEvicts(next);
     assert.ok(!giver.closed, 'the peer that gave a new transaction keeps its slot (Core: 4 by tx)');
     await cleanUp('a full node evicting for a newcomer (transaction protection)');
