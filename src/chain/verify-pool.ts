@@ -219,9 +219,9 @@ export class ScriptVerifyPool {
     /** Worker threads; the calling thread verifies too, so threads + 1 share the work. */
     readonly threads: number,
     private readonly pool: Piscina | null,
-    private readonly sigCache?: SigCache,
     /** [0]: workers that have loaded verify-worker.js and everything it imports (see close()). */
-    private readonly loadedCount = new Int32Array(new SharedArrayBuffer(4)),
+    private readonly loadedCount: Int32Array,
+    private readonly sigCache?: SigCache,
   ) {}
 
   /** Workers that have finished loading (the native secp256k1 addon included). */
@@ -250,7 +250,7 @@ export class ScriptVerifyPool {
             idleTimeout: 60_000,
             workerData: { loaded: loaded.buffer } satisfies VerifyWorkerData,
           });
-    return new ScriptVerifyPool(threads, pool, opts.sigCache, loaded);
+    return new ScriptVerifyPool(threads, pool, loaded, opts.sigCache);
   }
 
   /** A block's run: add() its checks as they are made, then finish(). */
