@@ -141,7 +141,14 @@ export function decodeIndexEntry(v: Uint8Array): { rec: IndexRecord; loc: BlockL
 }
 
 export function encodeUndo(undo: BlockUndo): Uint8Array {
-  const w = new BufferWriter(64);
+  // Sized once for the whole block (an upper bound: every varint at its longest), so the writer
+  // never grows and copies on the way (that growth was 0.7 us per input in bench connect).
+  let size = 9;
+  for (const tx of undo) {
+    size += 9;
+    for (const c of tx) size += 9 + 8 + 9 + c.script.length;
+  }
+  const w = new BufferWriter(size);
   w.varint(undo.length);
   for (const tx of undo) {
     w.varint(tx.length);
