@@ -64,7 +64,14 @@ export async function loadChain(d: StartupDeps, reindex: boolean): Promise<void>
   if (markers.headBlocks) {
     await replayBlocks(d, markers.headBlocks[0], markers.headBlocks[1]);
   } else if (!markers.best) {
-    throw new ChainCorruptionError('database corrupted: no best-block marker (restart with reindex)');
+    // Neither marker nor any coin: a chain state that never got past genesis. A kill inside the
+    // first start's genesis write leaves it (the index and the chain state are two databases,
+    // written one after the other), as does one inside --reindex-chainstate's wipe. Core starts
+    // an empty coins view from genesis too; coins without a marker are damage.
+    if (await holdsAnyCoin(store))
+      throw new ChainCorruptionError('database corrupted: no best-block marker (restart with reindex)');
+    await beginReindex(d, genesis);
+    d.activation.diskBest = genesis.hash;
   } else {
     d.activation.diskBest = markers.best;
   }
@@ -75,6 +82,14 @@ export async function loadChain(d: StartupDeps, reindex: boolean): Promise<void>
   tree.setActive(tip);
   tree.linkLoaded();
   d.log?.info({ height: tip.height, hash: tip.hashHex, entries: tree.index.size }, 'chain loaded');
+}
+
+/** Whether the chain state holds at least one coin. */
+async function holdsAnyCoin(store: StartupDeps['store']): Promise<boolean> {
+  const it = store.iterateCoins()[Symbol.asyncIterator]();
+  const first = await it.next();
+  await it.return?.();
+  return first.done !== true;
 }
 
 async function initGenesis(d: StartupDeps, storedAt?: StoredAt): Promise<void> {

@@ -17,7 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { getParams } from '../../src/consensus/params.js';
 import { encodeAddress } from '../../src/primitives/address.js';
 import { RpcError } from '../../src/rpc/errors.js';
@@ -103,6 +103,21 @@ test('a first start killed while creating its databases starts cleanly the next 
     ],
     // ... or while it created the chain state itself.
     ['a cut-short chain state', async (net) => cutShortCreation(join(net, 'chainstate'))],
+    [
+      // ... or inside the genesis write, after the index and before the chain state (two
+      // databases): the index holds genesis, the chain state neither coin nor marker. Before the
+      // fix: "no best-block marker (restart with reindex)" (crash-recovery.test.ts, idle run).
+      'the index written, the chain state empty',
+      async (net) => {
+        const dir = dirname(net);
+        const first = await startNode({ datadir: dir });
+        await first.stop();
+        const db = new ClassicLevel(join(net, 'chainstate'));
+        await db.open();
+        await db.clear();
+        await db.close();
+      },
+    ],
   ];
   for (const [what, leave] of starts) {
     const dir = mkdtempSync(join(tmpdir(), 'tally-startup-'));
