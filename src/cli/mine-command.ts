@@ -224,18 +224,20 @@ async function mineRpc(
   const onFound = async (found: FoundHeader): Promise<void> => {
     const block = current!.block;
     const height = current!.template.height;
-    const acceptedBefore = tally.accepted;
+    let accepted = false;
     const hex = bytesToHex(block.encode());
     // The found header replaces the unsolved one (the first 80 bytes of the block).
     const solved = bytesToHex(found.header) + hex.slice(160);
     try {
       const r = await rpc.call<string | null>('submitblock', [solved]);
-      if (r === null) tally.ok(`height ${height}`);
-      else tally.bad(r);
+      if (r === null) {
+        accepted = true;
+        tally.ok(`height ${height}`);
+      } else tally.bad(r);
     } catch (err) {
       tally.bad((err as Error).message);
     }
-    if (tally.accepted > acceptedBefore) {
+    if (accepted) {
       // The block makes its template stale, and the long poll may not have brought the next one
       // yet: mining on would find a sibling of this block at the same height (the node answers
       // "inconclusive"). The node's tip is this block now, so take its template at once.
