@@ -289,6 +289,22 @@ export function signDer(msg32: Uint8Array, sk: Uint8Array): Uint8Array {
   return encodeDer(bytesToBig(sig.subarray(0, 32)), bytesToBig(sig.subarray(32, 64)));
 }
 
+/**
+ * Bitcoin Core's wallet signature (CKey::Sign with grind): RFC 6979 as signDer, then again with
+ * extra entropy (a counter from 1, little-endian in 32 bytes) until R is below 2^255, so the DER
+ * signature is at most 70 bytes and the wallet can size every one at 71 with the hash type. Half
+ * the signatures need no retry; each retry halves what is left. Byte for byte what Core makes.
+ */
+export function signDerLowR(msg32: Uint8Array, sk: Uint8Array): Uint8Array {
+  let sig = noble.sign(msg32, sk, { prehash: false, lowS: true });
+  const extra = new Uint8Array(32);
+  for (let counter = 1; sig[0] >= 0x80; counter++) {
+    new DataView(extra.buffer).setUint32(0, counter, true);
+    sig = noble.sign(msg32, sk, { prehash: false, lowS: true, extraEntropy: extra });
+  }
+  return encodeDer(bytesToBig(sig.subarray(0, 32)), bytesToBig(sig.subarray(32, 64)));
+}
+
 /** Exposed for tests: the curve order and the point-field prime. */
 export const CURVE = { N, HALF_N, P };
 

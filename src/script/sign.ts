@@ -9,7 +9,7 @@
 // clock, no randomness. Does not own which coins an input spends (the caller looks them up) nor
 // the verdict on the result (the caller verifies and words the error).
 import { hash160 } from '../crypto/hash.js';
-import { signDer } from '../crypto/secp256k1.js';
+import { signDerLowR } from '../crypto/secp256k1.js';
 import { bytesToHex, concatBytes, equalBytes } from '../primitives/bytes.js';
 import { Tx, TxIn, type TxOut } from '../primitives/tx.js';
 import { ScriptError } from './errors.js';
@@ -121,7 +121,7 @@ export function produceSignature(
     const key = provider.key(hash160(pubkey));
     if (key === undefined || !equalBytes(key.publicKey, pubkey)) return undefined;
     const hash = signatureHash(scriptCode, tx, index, hashType);
-    const sig = concatBytes(signDer(hash, key.privateKey), Uint8Array.of(hashType));
+    const sig = concatBytes(signDerLowR(hash, key.privateKey), Uint8Array.of(hashType));
     data.signatures.set(bytesToHex(pubkey), sig);
     return sig;
   };

@@ -87,7 +87,10 @@ export interface SolvingData {
 }
 
 const pushSize = (n: number) => (n < 76 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : 5) + n;
-/** A signature push at its largest: 72-byte DER + hash type, as the wallet's own estimates. */
+/**
+ * A signature push at its largest: 72-byte DER + hash type. Inputs the wallet does not hold are
+ * signed elsewhere, perhaps without grinding R, so they are sized as Core's use_max_sig does.
+ */
 const SIG_PUSH = 74;
 
 function scriptSigSize(script: Uint8Array, data: SolvingData, top: boolean): number | null {

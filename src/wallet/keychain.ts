@@ -490,16 +490,21 @@ export abstract class WalletKeys {
     return type === 'multisig' || type === 'pubkey';
   }
 
-  /** Serialized size of an input spending the script, at most (signatures of 72 bytes + hash type). */
+  /**
+   * Serialized size of an input spending the script, at most: the wallet grinds R low
+   * (signDerLowR), so each signature is at most 70 bytes of DER plus the hash type, as Core's
+   * wallet sizes its own inputs (DUMMY_SIGNATURE_CREATOR); 147 bytes for P2PKH with a compressed
+   * key, as Core.
+   */
   protected inputSizeOf(ref: KeyRef): number {
     const ms = ref.redeemScript === undefined ? null : multisigOf(ref.redeemScript);
     if (ms !== null) {
       const redeem = ref.redeemScript!.length;
-      const scriptSig = 1 + ms.m * 74 + (redeem < 76 ? 1 : redeem < 256 ? 2 : 3) + redeem;
+      const scriptSig = 1 + ms.m * 72 + (redeem < 76 ? 1 : redeem < 256 ? 2 : 3) + redeem;
       return 32 + 4 + compactSizeLength(scriptSig) + scriptSig + 4;
     }
-    // P2PKH: 149 bytes with a compressed key, 32 more with an uncompressed one.
-    return 116 + (ref.publicKey?.length ?? 33);
+    // P2PKH: 147 bytes with a compressed key, 32 more with an uncompressed one.
+    return 114 + (ref.publicKey?.length ?? 33);
   }
 
   /** The HD chain's seed id (getwalletinfo's hdseedid), once the seed has been open. */

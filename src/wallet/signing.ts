@@ -4,7 +4,7 @@
 // signatures in the order of the script's keys (only its own share when it holds fewer than m). Private keys stay inside the wallet's
 // withKeyOfPubkey and are zeroed after each input (HD keys) or at lock (imported keys). Fails with
 // WalletLockedError when locked.
-import { signDer } from '../crypto/secp256k1.js';
+import { signDerLowR } from '../crypto/secp256k1.js';
 import { concatBytes } from '../primitives/bytes.js';
 import { Tx, TxIn } from '../primitives/tx.js';
 import { OP } from '../script/opcodes.js';
@@ -28,7 +28,7 @@ export function signP2PKHInput(
   hashType: number = SIGHASH_ALL,
 ): Tx {
   const hash = signatureHash(prevScript, tx, index, hashType);
-  const sig = concatBytes(signDer(hash, privateKey), Uint8Array.of(hashType));
+  const sig = concatBytes(signDerLowR(hash, privateKey), Uint8Array.of(hashType));
   return withScriptSig(tx, index, concatBytes(pushData(sig), pushData(publicKey)));
 }
 
@@ -60,7 +60,9 @@ export function signOwnedInput(
   const sigs: Uint8Array[] = [];
   for (const pk of ms.pubkeys) {
     if (sigs.length === ms.m) break;
-    const sig = wallet.withKeyOfPubkey(pk, (sk) => concatBytes(signDer(hash, sk), Uint8Array.of(hashType)));
+    const sig = wallet.withKeyOfPubkey(pk, (sk) =>
+      concatBytes(signDerLowR(hash, sk), Uint8Array.of(hashType)),
+    );
     if (sig !== undefined) sigs.push(sig);
   }
   // Too few keys: its share only, as Core's partial signature (for combinerawtransaction), and only
