@@ -283,10 +283,18 @@ export function publicKeyFromPrivate(sk: Uint8Array, compressed = true): Uint8Ar
   return noble.getPublicKey(sk, compressed);
 }
 
+/** RFC 6979 low-S signature r||s of a 32-byte digest; `extra` is RFC 6979's additional data (k'). */
+function signCompact(msg32: Uint8Array, sk: Uint8Array, extra?: Uint8Array): Uint8Array {
+  return noble.sign(msg32, sk, { prehash: false, lowS: true, extraEntropy: extra });
+}
+
+function compactToDer(sig: Uint8Array): Uint8Array {
+  return encodeDer(bytesToBig(sig.subarray(0, 32)), bytesToBig(sig.subarray(32, 64)));
+}
+
 /** RFC 6979 deterministic, low-S signature of a 32-byte digest, DER-encoded (no sighash byte). */
 export function signDer(msg32: Uint8Array, sk: Uint8Array): Uint8Array {
-  const sig = noble.sign(msg32, sk, { prehash: false, lowS: true });
-  return encodeDer(bytesToBig(sig.subarray(0, 32)), bytesToBig(sig.subarray(32, 64)));
+  return compactToDer(signCompact(msg32, sk));
 }
 
 /**
@@ -296,13 +304,13 @@ export function signDer(msg32: Uint8Array, sk: Uint8Array): Uint8Array {
  * the signatures need no retry; each retry halves what is left. Byte for byte what Core makes.
  */
 export function signDerLowR(msg32: Uint8Array, sk: Uint8Array): Uint8Array {
-  let sig = noble.sign(msg32, sk, { prehash: false, lowS: true });
+  let sig = signCompact(msg32, sk);
   const extra = new Uint8Array(32);
   for (let counter = 1; sig[0] >= 0x80; counter++) {
     new DataView(extra.buffer).setUint32(0, counter, true);
-    sig = noble.sign(msg32, sk, { prehash: false, lowS: true, extraEntropy: extra });
+    sig = signCompact(msg32, sk, extra);
   }
-  return encodeDer(bytesToBig(sig.subarray(0, 32)), bytesToBig(sig.subarray(32, 64)));
+  return compactToDer(sig);
 }
 
 /** Exposed for tests: the curve order and the point-field prime. */
