@@ -44,6 +44,8 @@ import { WalletFile } from './store.js';
 export const MAX_UNLOCK_SECONDS = 100_000_000;
 /** How long what connected blocks brought may wait before the wallet file is rewritten. */
 const BLOCK_SAVE_DELAY_MS = 1_000;
+/** The wallet's own signature push at its largest: 1 + 70-byte DER (R ground low) + hash type. */
+const OWN_SIG_PUSH = 72;
 
 export abstract class WalletKeys {
   protected readonly now: () => number;
@@ -498,13 +500,15 @@ export abstract class WalletKeys {
    */
   protected inputSizeOf(ref: KeyRef): number {
     const ms = ref.redeemScript === undefined ? null : multisigOf(ref.redeemScript);
+    let scriptSig: number;
     if (ms !== null) {
       const redeem = ref.redeemScript!.length;
-      const scriptSig = 1 + ms.m * 72 + (redeem < 76 ? 1 : redeem < 256 ? 2 : 3) + redeem;
-      return 32 + 4 + compactSizeLength(scriptSig) + scriptSig + 4;
+      scriptSig = 1 + ms.m * OWN_SIG_PUSH + (redeem < 76 ? 1 : redeem < 256 ? 2 : 3) + redeem;
+    } else {
+      // P2PKH: 147 bytes in all with a compressed key, 32 more with an uncompressed one.
+      scriptSig = OWN_SIG_PUSH + 1 + (ref.publicKey?.length ?? 33);
     }
-    // P2PKH: 147 bytes with a compressed key, 32 more with an uncompressed one.
-    return 114 + (ref.publicKey?.length ?? 33);
+    return 32 + 4 + compactSizeLength(scriptSig) + scriptSig + 4;
   }
 
   /** The HD chain's seed id (getwalletinfo's hdseedid), once the seed has been open. */
