@@ -1,4 +1,5 @@
-// `npm run bench -- connect [--blocks N] [--inputs N] [--dbcache MB] [--threads a,b] [--warm]`: builds a
+// `npm run bench -- connect [--blocks N] [--inputs N] [--dbcache MB] [--threads a,b] [--warm] [--run N]`:
+// builds a
 // regtest chain of N blocks (default 1,000) after 110 set-up blocks, each full of P2PKH spends
 // (default 100 inputs per block, 2-in 2-out transactions), then connects it into a fresh data
 // directory with full validation, once per thread count (default 1 and all cores; counted as Core's
@@ -12,7 +13,9 @@
 // transactions is recorded in the chain's script-execution cache under the standard flags, as the
 // mempool's onScriptsVerified does on entry (node/start.ts), so only what a mempool cannot have
 // checked remains (decoding, contextual rules, the coins). The built chain is cached under .tmp/
-// so later runs skip building it.
+// so later runs skip building it. Blocks are handed to the chain as a syncing node's p2p/sync.ts
+// hands over the blocks it holds: in runs of up to 4 (HANDOVER_RUN) with Chain.processBlocks;
+// `--run 1` hands them over one at a time, each awaited.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +31,7 @@ import { STANDARD_SCRIPT_FLAGS } from '../../src/script/flags.js';
 import { SIGHASH_ALL, signatureHash } from '../../src/script/sighash.js';
 import { pushData } from '../../src/script/standard.js';
 import { LevelChainStore } from '../../src/storage/level-store.js';
+import { HANDOVER_RUN } from '../../src/p2p/sync.js';
 import { Builder, TEST_KEY, type Spendable } from '../../test/chain/builder.js';
 import { readFrames } from '../../test/integration/crash-child.js';
 
@@ -181,7 +185,7 @@ export async function connectAll(
   /** Verifying threads, the connecting one included (Core's -par): threads - 1 workers. */
   threads: number,
   dbcacheMB: number,
-  opts: { keepDir?: boolean; warm?: boolean } = {},
+  opts: { keepDir?: boolean; warm?: boolean; run?: number } = {},
 ): Promise<ConnectResult> {
   const dir = mkdtempSync(join(tmpdir(), 'tally-bench-connect-'));
   let kept = false;
@@ -205,15 +209,23 @@ export async function connectAll(
     let inputs = 0;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    for (const raw of raws) {
-      const b = Block.decode(raw);
-      for (const t of b.txs.slice(1)) {
-        inputs += t.inputs.length;
-        // What mempool entry leaves behind (the pool's onScriptsVerified): a warm block.
-        if (opts.warm) chain.scriptCache.add(t.txid(), STANDARD_SCRIPT_FLAGS);
-      }
-      const r = await chain.processBlock(b);
-      if (!r.accepted) throw new Error(`block ${b.hashHex()} rejected: ${r.reason}`);
+    // Blocks go to the chain as p2p/sync.ts hands over the blocks it holds: in runs of up to
+    // `run` (HANDOVER_RUN) in chain order, decoded on arrival.
+    const run = opts.run ?? HANDOVER_RUN;
+    for (let at = 0; at < raws.length; at += run) {
+      const blocks = raws.slice(at, at + run).map((raw) => {
+        const b = Block.decode(raw);
+        for (const t of b.txs.slice(1)) {
+          inputs += t.inputs.length;
+          // What mempool entry leaves behind (the pool's onScriptsVerified): a warm block.
+          if (opts.warm) chain.scriptCache.add(t.txid(), STANDARD_SCRIPT_FLAGS);
+        }
+        return b;
+      });
+      const rs = await chain.processBlocks(blocks);
+      rs.forEach((r, i) => {
+        if (!r.accepted) throw new Error(`block ${blocks[i].hashHex()} rejected: ${r.reason}`);
+      });
     }
     await chain.flushState();
     const secs = (performance.now() - t0) / 1000;
@@ -246,6 +258,7 @@ export async function run(args: string[]): Promise<void> {
   const dbcache = Number(arg(args, 'dbcache', '50'));
   const threadList = arg(args, 'threads', `1,${availableParallelism()}`).split(',').map(Number);
   const warm = args.includes('--warm');
+  const run = Number(arg(args, 'run', String(HANDOVER_RUN)));
   const blocks = loadOrBuild(nBlocks, inputs);
   global.gc?.();
   console.log(`RSS before connecting: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
@@ -254,7 +267,9 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     `reference: raw ${activeBackend().name} verify, 1 thread: ${Math.round(ref).toLocaleString('en-US')} sigs/s`,
   );
-  console.log(`chain: ${blocks.length} blocks, ${inputs} inputs per spend block, dbcache ${dbcache} MB`);
+  console.log(
+    `chain: ${blocks.length} blocks, ${inputs} inputs per spend block, dbcache ${dbcache} MB, handed over ${run} at a time`,
+  );
   for (const [threads, mode] of threadList.flatMap((t) =>
     warm
       ? ([
@@ -263,7 +278,7 @@ export async function run(args: string[]): Promise<void> {
         ] as const)
       : ([[t, 'cold']] as const),
   )) {
-    const r = await connectAll(blocks, threads, dbcache, { warm: mode === 'warm' });
+    const r = await connectAll(blocks, threads, dbcache, { warm: mode === 'warm', run });
     // Raw verify again right after the run: on a shared machine the rate drifts between the start
     // of the bench and this run, so each run is set against the mean of the rates around it.
     const raw = referenceVerify();

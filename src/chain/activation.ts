@@ -26,6 +26,14 @@ import type { BlockTree } from './tree.js';
 import type { Logger } from '../primitives/logger.js';
 import type { ChainEvents, ProcessResult } from './types.js';
 
+/** What a path being connected has under way (connectPath). */
+interface Pipeline {
+  /** The last connected block's write, then its 'connect' event. */
+  landed: Promise<void>;
+  /** The next block's coins being read. */
+  prefetch: Promise<void> | null;
+}
+
 export interface ActivationDeps {
   tree: BlockTree;
   store: ChainStore;
@@ -263,11 +271,7 @@ export class Activation {
       const path: BlockEntry[] = [];
       for (let e: BlockEntry = best; e !== fork; e = e.prev!) path.push(e);
       path.reverse();
-      for (const e of path) {
-        const block = await this.readBlock(e);
-        const err = await this.connectTip(e, block);
-        if (err) break;
-      }
+      await this.connectPath(path);
     }
     tree.pruneCandidates();
     if (tree.tip !== startTip) {
@@ -277,28 +281,82 @@ export class Activation {
     }
   }
 
-  /** Connects `e` on top of the tip; on a consensus failure marks it invalid and returns the error. */
-  private async connectTip(e: BlockEntry, block: Block): Promise<RejectError | undefined> {
+  /**
+   * Connects `path` (blocks extending the tip, lowest first) as a pipeline: while a block's scripts
+   * are verified the next block's coins are read (when it is in memory), and a block's undo data
+   * and index entry are written while the next block is checked. Nothing is assumed of a block
+   * before its own verdict: each is applied to the coins and made the tip only once it is valid and
+   * the write of the one before it has landed, so the tip and the 'connect' events move one block
+   * at a time, in order, each event after its block's write, as when each block was awaited. Stops
+   * at the first block that fails; returns once every write and read it started has ended.
+   */
+  private async connectPath(path: readonly BlockEntry[]): Promise<void> {
+    const pipe: Pipeline = { landed: Promise.resolve(), prefetch: null };
+    let ended = false;
+    try {
+      for (let i = 0; i < path.length; i++) {
+        const e = path[i];
+        const block = await this.readBlock(e);
+        const n = path[i + 1];
+        const nextBlock = n && this.arrivals.get(n.hashHex);
+        const ok = await this.connectTip(e, block, pipe, nextBlock && { block: nextBlock, height: n.height });
+        if (!ok) break;
+      }
+      ended = true;
+    } finally {
+      // Whatever happened, nothing this path started runs past it.
+      if (!ended) await Promise.allSettled([pipe.landed, pipe.prefetch]);
+    }
+    await pipe.prefetch;
+    await pipe.landed;
+  }
+
+  /**
+   * Connects `e` on top of the tip (see connectPath for `pipe`); false after a consensus failure,
+   * which marks the block invalid.
+   */
+  private async connectTip(
+    e: BlockEntry,
+    block: Block,
+    pipe: Pipeline,
+    next?: { block: Block; height: number },
+  ): Promise<boolean> {
     const started = performance.now();
     const layer = new CoinsLayer(this.coins);
     let undo: BlockUndo;
     try {
-      undo = await this.connectBlock(e, block, layer);
+      undo = await this.connectBlock(e, block, layer, pipe, next);
     } catch (err) {
       if (!(err instanceof RejectError)) throw err;
+      await pipe.landed;
       const batch = this.batch();
       this.tree.markFailed(e, err, batch);
       await this.write(batch);
-      return err;
+      return false;
     }
+    // The block before is the tip and its event told before this one changes anything.
+    await pipe.landed;
     layer.apply(false);
     e.status |= BlockStatus.VALID_SCRIPTS;
     const batch = this.batch().putUndo(e.hash, undo).putIndex(e.hash, e.record());
     this.tree.pushActive(e);
-    await this.writeStep(batch);
-    const seconds = (performance.now() - started) / 1000;
-    this.d.events.emit('connect', { block, entry: e, height: e.height, seconds });
-    return undefined;
+    const told = (): void => {
+      const seconds = (performance.now() - started) / 1000;
+      this.d.events.emit('connect', { block, entry: e, height: e.height, seconds });
+    };
+    if (this.coins.memoryUsage > this.d.dbcacheBytes) {
+      // A flush writes the cache and empties it: the next block's read must not straddle it.
+      await pipe.prefetch;
+      await this.flush(batch);
+      told();
+      pipe.landed = Promise.resolve();
+    } else {
+      const w = this.write(batch).then(told);
+      // Awaited by the next step or by connectPath; never left unhandled meanwhile.
+      w.catch(() => undefined);
+      pipe.landed = w;
+    }
+    return true;
   }
 
   async disconnectTip(): Promise<void> {
@@ -363,8 +421,17 @@ export class Activation {
   }
 
   /** Full validation of a block against the UTXO set (consensus/connect.ts); returns its undo data. */
-  private async connectBlock(e: BlockEntry, block: Block, view: CoinsLayer): Promise<BlockUndo> {
+  private async connectBlock(
+    e: BlockEntry,
+    block: Block,
+    view: CoinsLayer,
+    pipe: Pipeline,
+    next?: { block: Block; height: number },
+  ): Promise<BlockUndo> {
     const height = e.height;
+    const early = pipe.prefetch;
+    pipe.prefetch = null;
+    await early;
     await this.coins.fetch(connectFetchList(block, height, this.params));
     // Script checks go to the workers in slices as soon as they are ready, so the workers verify
     // while this thread is still walking the rest of the block; then this thread joins them.
@@ -381,6 +448,13 @@ export class Activation {
       },
       this.params,
     );
+    if (next) {
+      // Every coin this block reads or changes is in the cache now, so the next block's read
+      // (which skips what the cache holds) sees only coins no unflushed change touches.
+      const p = this.coins.prefetch(connectFetchList(next.block, next.height, this.params));
+      p.catch(() => undefined);
+      pipe.prefetch = p;
+    }
     const fail = await checks.finish();
     if (fail) throw scriptFailure(block.txs[fail.index], fail.input, fail.code);
     return undo;

@@ -278,17 +278,34 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   /** Validates a block, stores it and moves the tip to the most-work valid chain. */
   async processBlock(block: Block): Promise<ProcessResult> {
+    return (await this.processBlocks([block]))[0];
+  }
+
+  /**
+   * processBlock for several blocks at once (a run a syncing node holds, parents first): each is
+   * checked and stored, then the tip moves once, over all of them, so one block's writes overlap
+   * the next one's checks (activation.ts's connectPath). One result per block, as processBlock's.
+   */
+  async processBlocks(blocks: readonly Block[]): Promise<ProcessResult[]> {
     return this.exclusive(async () => {
       try {
-        const res = await this.act.acceptBlock(block);
-        if (!res.accepted || res.orphan || !res.isNew) return res;
+        const results: ProcessResult[] = [];
+        const fresh: Block[] = [];
+        for (const block of blocks) {
+          const res = await this.act.acceptBlock(block);
+          results.push(res);
+          if (res.accepted && !res.orphan && res.isNew) fresh.push(block);
+        }
+        if (fresh.length === 0) return results;
         await this.act.activateBestChain();
-        await this.act.processOrphans(block.hash());
+        for (const block of fresh) await this.act.processOrphans(block.hash());
         await this.act.writePending();
         await this.pruner?.auto();
-        const err = this.tree.failureOf(this.getEntry(block.hash())!);
-        if (err) return { accepted: false, reason: err.reason, error: err, isNew: true };
-        return res;
+        return results.map((res, i) => {
+          if (!res.accepted || res.orphan || !res.isNew) return res;
+          const err = this.tree.failureOf(this.getEntry(blocks[i].hash())!);
+          return err ? { accepted: false, reason: err.reason, error: err, isNew: true } : res;
+        });
       } finally {
         this.act.forgetArrivals();
       }

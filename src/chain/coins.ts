@@ -42,7 +42,24 @@ export class CoinsCache {
   }
 
   /** Loads every outpoint not yet in the cache with one batched store read. */
-  async fetch(outpoints: readonly OutPoint[]): Promise<void> {
+  fetch(outpoints: readonly OutPoint[]): Promise<void> {
+    return this.load(outpoints, false);
+  }
+
+  /**
+   * fetch() ahead of need, beside other work (the next block's coins while this one's scripts are
+   * verified): what it read is kept only if no flush or clear came between the read and its
+   * answer, since the store may no longer hold what it read; the later fetch() reads it again.
+   */
+  prefetch(outpoints: readonly OutPoint[]): Promise<void> {
+    return this.load(outpoints, true);
+  }
+
+  /** Bumped by every flush and clear (before and after), so a read that straddles one is seen. */
+  private generation = 0;
+
+  private async load(outpoints: readonly OutPoint[], guarded: boolean): Promise<void> {
+    const generation = this.generation;
     const missing: OutPoint[] = [];
     const seen = new Set<string>();
     for (const op of outpoints) {
@@ -53,6 +70,7 @@ export class CoinsCache {
     }
     if (missing.length === 0) return;
     const coins = await this.store.getCoins(missing);
+    if (guarded && generation !== this.generation) return;
     for (let i = 0; i < missing.length; i++) {
       const k = missing[i].key();
       // A block's own earlier step may have added it meanwhile; the cache wins.
@@ -123,6 +141,7 @@ export class CoinsCache {
     extra?: StoreBatch,
     onBatch?: (index: number, last: boolean) => void,
   ): Promise<void> {
+    this.generation++;
     const batches: StoreBatch[] = [];
     let cur = extra ?? this.store.batch();
     for (const e of this.map.values()) {
@@ -147,6 +166,7 @@ export class CoinsCache {
     }
     this.map.clear();
     this.bytes = 0;
+    this.generation++;
   }
 
   /** Marks an outpoint spent whatever the cache knows (replay, where changes may be half-applied). */
@@ -159,6 +179,7 @@ export class CoinsCache {
 
   /** Drops everything unflushed (used when the store is rebuilt underneath). */
   clear(): void {
+    this.generation++;
     this.map.clear();
     this.bytes = 0;
   }

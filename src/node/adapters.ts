@@ -101,10 +101,15 @@ export function p2pChainAdapter(
     },
     blocksToDownload: (max) => chain.blocksToDownload(max),
     async processBlock(block: Block) {
-      const r = await chain.processBlock(block);
-      const e = r.accepted && onAdded ? chain.getEntry(block.hash()) : undefined;
-      if (e) onAdded?.(e);
-      return { accepted: r.accepted, ...verdictOf(r.error) };
+      return (await this.processBlocks([block]))[0];
+    },
+    async processBlocks(blocks: Block[]) {
+      const rs = await chain.processBlocks(blocks);
+      return rs.map((r, i) => {
+        const e = r.accepted && onAdded ? chain.getEntry(blocks[i].hash()) : undefined;
+        if (e) onAdded?.(e);
+        return { accepted: r.accepted, ...verdictOf(r.error) };
+      });
     },
     belowMinimumWork: (hash) => {
       const e = chain.getEntry(hash);

@@ -31,6 +31,12 @@ const nullHash = new Uint8Array(32);
 /** Headers hashed, or linked and checked in pre-sync, per turn (see onHeaders): about a quarter
  * of a millisecond of work (100 left a low-work headers flood at ~3x quiet RPC latency, 25 ~2.4x). */
 export const HEADER_SLICE = 25;
+/**
+ * Most held blocks handed to the chain at once. The chain connects a run as a pipeline; bench connect
+ * (1,111 blocks, one verify thread, idle 2-core machine) was fastest at 4 of 1, 2, 4 and 16: a run
+ * of 16 held its decoded blocks long enough to quadruple the young-generation GC time.
+ */
+export const HANDOVER_RUN = 4;
 /** Core's "close to today" in SendMessages: a best header younger than this (seconds) has every
  * peer asked for headers; an older one, a single peer at a time. */
 export const RECENT_HEADER_AGE_S = 24 * 60 * 60;
@@ -503,13 +509,26 @@ export class BlockSync {
       do {
         this.connectAgain = false;
         while (!this.conn.stopping) {
-          const next = this.chain.blocksToDownload(1)[0];
-          const h = next && this.held.get(key(next.hash));
-          if (!h) break;
-          this.held.delete(key(next.hash));
-          const res = await this.chain.processBlock(h.block);
-          if (res.accepted) h.from.lastBlockTime = Date.now();
-          else {
+          // The held blocks next in chain order go to the chain together: it connects a run as a
+          // pipeline (one block's writes beside the next one's checks).
+          const run: { hash: Uint8Array; held: HeldBlock }[] = [];
+          for (const next of this.chain.blocksToDownload(HANDOVER_RUN)) {
+            const h = this.held.get(key(next.hash));
+            if (!h) break;
+            run.push({ hash: next.hash, held: h });
+          }
+          if (run.length === 0) break;
+          for (const r of run) this.held.delete(key(r.hash));
+          const results = await this.chain.processBlocks(run.map((r) => r.held.block));
+          let rejected = false;
+          for (let i = 0; i < run.length; i++) {
+            const res = results[i];
+            const h = run[i].held;
+            if (res.accepted) {
+              h.from.lastBlockTime = Date.now();
+              continue;
+            }
+            rejected = true;
             this.conn.rejected(h.from, {
               kind: 'block',
               reason: res.reason ?? 'rejected',
@@ -519,8 +538,10 @@ export class BlockSync {
             });
             if (res.dos) this.conn.misbehave(h.from, res.dos, `invalid block: ${res.reason ?? 'rejected'}`);
             else this.log.debug({ reason: res.reason }, 'block not accepted');
+          }
+          if (rejected) {
             const again = this.chain.blocksToDownload(1)[0];
-            if (again && equalBytes(again.hash, next.hash)) break;
+            if (again && run.some((r) => equalBytes(again.hash, r.hash))) break;
           }
         }
       } while (this.connectAgain && !this.conn.stopping);

@@ -297,6 +297,12 @@ export class FakeChain implements P2PChain {
     return { accepted: true };
   }
 
+  async processBlocks(blocks: Block[]): Promise<(Verdict & { accepted: boolean })[]> {
+    const out: (Verdict & { accepted: boolean })[] = [];
+    for (const b of blocks) out.push(await this.processBlock(b));
+    return out;
+  }
+
   private activate(): void {
     const path = this.path();
     let i = 0;

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvType } from '../../src/p2p/messages.js';
+import { HANDOVER_RUN } from '../../src/p2p/sync.js';
 import { FakeChain, buildChain, spend } from './fake-chain.js';
 import { RawPeer, startNode, waitFor, type TestNode } from './helpers.js';
 
@@ -34,6 +35,20 @@ test('a fresh node catches up 2,100 blocks headers-first from two peers at once'
     if (headersAtFirstBlock < 0) headersAtFirstBlock = fresh.headerTipHeight();
     return process(blk);
   };
+  // Held blocks go to the chain in runs, parents first, each extending the last.
+  const runs: number[] = [];
+  const processRun = fresh.processBlocks.bind(fresh);
+  fresh.processBlocks = async (blocks) => {
+    runs.push(blocks.length);
+    assert.equal(blocks[0].header.prevHash.toString(), fresh.tipHash().toString(), 'a run starts at the tip');
+    for (let i = 1; i < blocks.length; i++)
+      assert.equal(
+        blocks[i].header.prevHash.toString(),
+        blocks[i - 1].hash().toString(),
+        'a run is in chain order',
+      );
+    return processRun(blocks);
+  };
   const c = await startNode({ connect: [a.url, b.url] }, fresh);
   const seen: number[] = [];
   const timer = setInterval(() => {
@@ -50,8 +65,16 @@ test('a fresh node catches up 2,100 blocks headers-first from two peers at once'
     assert.equal(servedA() + servedB(), 2100, 'no block fetched twice');
     const p = c.node.progress();
     assert.deepEqual([p.headers, p.blocks, p.syncing, p.fraction], [2100, 2100, false, 1]);
+    assert.ok(Math.max(...runs) <= HANDOVER_RUN, `runs of ${Math.max(...runs)} blocks`);
+    assert.equal(
+      runs.reduce((a, n) => a + n, 0),
+      2100,
+      'every block handed over once',
+    );
     assert.ok(seen.length > 0, 'an estimate of the time left was shown while syncing');
-    console.log(`# caught up 2100 blocks in ${ms} ms (${servedA()} from A, ${servedB()} from B)`);
+    console.log(
+      `# caught up 2100 blocks in ${ms} ms (${servedA()} from A, ${servedB()} from B) in ${runs.length} runs`,
+    );
   } finally {
     clearInterval(timer);
     for (const n of [c, a, b]) await n.node.stop();
