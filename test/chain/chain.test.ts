@@ -450,7 +450,7 @@ test('a run of blocks connects as a pipeline: each event after its write, at its
       };
       batch.write = async () => {
         // A slow disk: the next block is checked meanwhile.
-        if (undone.length > 0) await new Promise((r) => setTimeout(r, 20));
+        if (undone.length > 0) await new Promise((r) => setTimeout(r, 100));
         await write();
         for (const h of undone) log.push(`written ${heightOf.get(h)}`);
       };
