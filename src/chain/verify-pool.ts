@@ -16,7 +16,7 @@ import { ScriptError } from '../script/errors.js';
 import { TxSignatureChecker, verifyInput, verifyScript } from '../script/interpreter.js';
 import { SigCache } from '../script/sigcache.js';
 import { signatureHash } from '../script/sighash.js';
-import type { VerifyFailure, VerifyJob, VerifyWorkerData } from './verify-worker.js';
+import { type VerifyFailure, type VerifyJob, type VerifyWorkerData, encodeJobs } from './verify-worker.js';
 
 export type { ScriptCheck, VerifyFailure };
 
@@ -75,7 +75,8 @@ export function earliestFailure(a: VerifyFailure | null, b: VerifyFailure | null
   return b.index < a.index || (b.index === a.index && b.input < a.input) ? b : a;
 }
 
-/** The worker's job for a check: the transaction's bytes as received (no re-encoding). */
+/** The worker's job for a check: the transaction's bytes as received (no re-encoding), packed
+ * with the others of its slice by encodeJobs and moved to the worker, not cloned. */
 function toJob(c: ScriptCheck): VerifyJob {
   return {
     index: c.index,
@@ -165,7 +166,12 @@ export class VerifyRun {
       if (this.adding && this.queuedInputs < ADD_SLICE) return;
       const slice = this.take();
       this.inFlight++;
-      const p = (pool.run({ jobs: slice.map(toJob) }) as Promise<VerifyFailure | null>).then((f) => {
+      const jobs = encodeJobs(slice.map(toJob));
+      const task = pool.run(
+        { jobs },
+        { transferList: [jobs.buffer as ArrayBuffer] },
+      ) as Promise<VerifyFailure | null>;
+      const p = task.then((f) => {
         this.inFlight--;
         this.failure = earliestFailure(this.failure, f);
         this.feed();
