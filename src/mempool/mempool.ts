@@ -440,6 +440,16 @@ export class Mempool extends EventEmitter {
   }
 
   /**
+   * Resolves once every change to the pool already under way or queued has ended (an acceptance, a
+   * reorg's re-acceptance, during which the pool is partly rebuilt). A reader that must not see it
+   * half rebuilt, a block template, waits for this first: Core builds templates under the pool's
+   * lock, and its reorg refills the pool before the call that caused it returns.
+   */
+  settled(): Promise<void> {
+    return this.lock.runExclusive(() => undefined);
+  }
+
+  /**
    * After a reorg: the transactions of disconnected blocks (oldest block first) come back, and
    * everything in the pool is checked again against the new tip (a spent or immature input, a lock
    * no longer satisfied). Returns how many transactions the pool holds afterwards.

@@ -54,4 +54,6 @@ export interface ProducerPool extends TemplatePool {
   readonly revision: number;
   get(txid: Uint8Array | string): MempoolEntry | undefined;
   removeWithDescendants(e: MempoolEntry, reason: string): void;
+  /** Resolves once the changes to the pool under way have ended (a reorg refilling it). */
+  settled(): Promise<void>;
 }

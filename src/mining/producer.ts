@@ -361,6 +361,9 @@ export class BlockProducer {
    * descendants and the template is built again: each round removes one, so this ends.
    */
   private async validTemplate(payout: Uint8Array): Promise<BlockTemplate | null> {
+    // A reorg's transactions back in the pool first (generatetoaddress right after invalidateblock
+    // must include them, as Core's would).
+    await this.mempool.settled();
     for (let round = 0; round < MAX_TEMPLATE_ROUNDS; round++) {
       const now = this.now();
       const template = createTemplate(

@@ -40,7 +40,7 @@ export async function submitBlock(chain: ChainPort, block: Block): Promise<strin
 
 export interface MiningRpcDeps {
   chain: ChainPort;
-  mempool: Pick<MempoolPort, 'size' | 'revision' | 'get'>;
+  mempool: Pick<MempoolPort, 'size' | 'revision' | 'get' | 'settled'>;
   params: ChainParams;
   producer: ProducerPort;
   templates: TemplatePort<BlockTemplate>;
@@ -217,6 +217,8 @@ export function registerMiningMethods(server: RpcServer, deps: MiningRpcDeps): E
           throw new RpcError(RpcCode.TYPE_ERROR, 'longpollid must be a string');
         if (req.longpollid === longPollId()) await longPoll(req.longpollid);
       }
+      // A reorg's transactions back in the pool first (Core builds templates under its lock).
+      await mempool.settled();
       const t = currentTemplate();
       return {
         capabilities: ['proposal'],

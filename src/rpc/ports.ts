@@ -122,6 +122,8 @@ export interface MempoolPort {
   readonly incrementalRelayFeeRate: bigint;
   /** Grows with every addition and removal. */
   readonly revision: number;
+  /** Resolves once the changes to the pool under way have ended (a reorg refilling it). */
+  settled(): Promise<void>;
   has(txid: Uint8Array | string): boolean;
   get(txid: Uint8Array | string): PoolEntry | undefined;
   all(): PoolEntry[];

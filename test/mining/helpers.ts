@@ -4,7 +4,9 @@ import type { Chain } from '../../src/chain/chain.js';
 import { getParams } from '../../src/consensus/params.js';
 import { Mempool } from '../../src/mempool/mempool.js';
 import { mempoolChainAdapter } from '../../src/node/adapters.js';
+import type { BlockProducer } from '../../src/mining/producer.js';
 import type { Block } from '../../src/primitives/block.js';
+import type { Tx } from '../../src/primitives/tx.js';
 import { Builder, type Spendable } from '../chain/builder.js';
 import { openChain, removeDir, tempDir } from '../chain/helpers.js';
 
@@ -53,4 +55,20 @@ export async function fixture(mature = 4): Promise<Fixture> {
       removeDir(dir);
     },
   };
+}
+
+/**
+ * A pool transaction mined into a block that is then invalidated, with the pool's rebuild under
+ * way as node/ starts it on the new tip (not awaited): the pool is partly empty until `refilled`.
+ */
+export async function reorgUnderWay(
+  f: Fixture,
+  producer: BlockProducer,
+): Promise<{ tx: Tx; refilled: Promise<number> }> {
+  const tx = f.builder.spend([f.coins[0]], { fee: 1_000n });
+  await f.mempool.accept(tx);
+  const [mined] = await producer.mineBlocks(1, f.builder.script);
+  if (f.mempool.size !== 0) throw new Error('the block did not take the transaction');
+  await f.chain.invalidateBlock(mined);
+  return { tx, refilled: f.mempool.reorganize([tx]) };
 }

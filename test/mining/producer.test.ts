@@ -12,7 +12,7 @@ import { subscribeHooks } from '../../src/node/adapters.js';
 import { Mempool } from '../../src/mempool/mempool.js';
 import { mempoolChainAdapter } from '../../src/node/adapters.js';
 import { BlockHeader } from '../../src/primitives/block.js';
-import { type Fixture, fixture } from './helpers.js';
+import { type Fixture, fixture, reorgUnderWay } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -252,6 +252,27 @@ test('a pool transaction that makes the template invalid is found, dropped with 
     assert.equal(warnings.length, 1, JSON.stringify(warnings));
     assert.equal(warnings[0].obj.txid, doomed.txidHex());
     assert.equal(warnings[0].obj.reason, 'bad-txns-inputs-missingorspent');
+  } finally {
+    await producer.stop();
+    await miner.close();
+    await f.close();
+  }
+});
+
+test("a reorg's transactions are back in the pool before the next template (generatetoaddress right after invalidateblock)", async () => {
+  const f = await fixture(2);
+  const miner = Miner.create({ threads: 1 });
+  const producer = new BlockProducer({ ...f, params: f.chain.params, miner, payoutScript: f.builder.script });
+  subscribeHooks(f.chain, producer);
+  try {
+    const { tx, refilled } = await reorgUnderWay(f, producer);
+    const [next] = await producer.mineBlocks(1, f.builder.script);
+    await refilled;
+    const block = (await f.chain.getBlock(next))!;
+    assert.deepEqual(
+      block.txs.slice(1).map((t) => t.txidHex()),
+      [tx.txidHex()],
+    );
   } finally {
     await producer.stop();
     await miner.close();

@@ -26,7 +26,7 @@ import { RpcError } from '../../src/rpc/errors.js';
 import { registerMiningMethods, type MiningRpcDeps } from '../../src/rpc/mining-methods.js';
 import { RpcServer } from '../../src/rpc/server.js';
 import { pushData } from '../../src/script/standard.js';
-import { fixture, params } from '../mining/helpers.js';
+import { fixture, params, reorgUnderWay } from '../mining/helpers.js';
 
 interface Gbt {
   version: number;
@@ -334,6 +334,21 @@ test('random requests at the mining methods always get a JSON-RPC answer', async
     assert.equal(f.chain.tip.hashHex, tip, 'nothing random changed the chain');
   } finally {
     await server.stop();
+    await close();
+  }
+});
+
+test("getblocktemplate right after a reorg lists the disconnected block's transactions", async () => {
+  const { f, server, producer, close } = await setup();
+  try {
+    const { tx, refilled } = await reorgUnderWay(f, producer);
+    const t = (await server.call('getblocktemplate', [{ rules: [] }])) as Gbt;
+    await refilled;
+    assert.deepEqual(
+      t.transactions.map((x) => x.txid),
+      [tx.txidHex()],
+    );
+  } finally {
     await close();
   }
 });
