@@ -1,6 +1,5 @@
 // `npm run bench -- connect [--blocks N] [--inputs N] [--dbcache MB] [--threads a,b] [--warm] [--run N]`:
-// builds a
-// regtest chain of N blocks (default 1,000) after 110 set-up blocks, each full of P2PKH spends
+// builds a regtest chain of N blocks (default 1,000) after 110 set-up blocks, each full of P2PKH spends
 // (default 100 inputs per block, 2-in 2-out transactions), then connects it into a fresh data
 // directory with full validation, once per thread count (default 1 and all cores; counted as Core's
 // -par counts them, the connecting thread included, so N is N - 1 workers), and prints

@@ -30,8 +30,8 @@ import type { ChainEvents, ProcessResult } from './types.js';
 interface Pipeline {
   /** The last connected block's write, then its 'connect' event. */
   landed: Promise<void>;
-  /** The next block's coins being read. */
-  prefetch: Promise<void> | null;
+  /** The next block's coins being read, and the list read (its fetch takes the same outpoints). */
+  prefetch: { block: Block; list: OutPoint[]; read: Promise<void> } | null;
 }
 
 export interface ActivationDeps {
@@ -305,9 +305,9 @@ export class Activation {
       ended = true;
     } finally {
       // Whatever happened, nothing this path started runs past it.
-      if (!ended) await Promise.allSettled([pipe.landed, pipe.prefetch]);
+      if (!ended) await Promise.allSettled([pipe.landed, pipe.prefetch?.read]);
     }
-    await pipe.prefetch;
+    await pipe.prefetch?.read;
     await pipe.landed;
   }
 
@@ -346,7 +346,7 @@ export class Activation {
     };
     if (this.coins.memoryUsage > this.d.dbcacheBytes) {
       // A flush writes the cache and empties it: the next block's read must not straddle it.
-      await pipe.prefetch;
+      await pipe.prefetch?.read;
       await this.flush(batch);
       told();
       pipe.landed = Promise.resolve();
@@ -431,8 +431,11 @@ export class Activation {
     const height = e.height;
     const early = pipe.prefetch;
     pipe.prefetch = null;
-    await early;
-    await this.coins.fetch(connectFetchList(block, height, this.params));
+    await early?.read;
+    // What the read ahead did not keep (a flush came between) is read now.
+    await this.coins.fetch(
+      early?.block === block ? early.list : connectFetchList(block, height, this.params),
+    );
     // Script checks go to the workers in slices as soon as they are ready, so the workers verify
     // while this thread is still walking the rest of the block; then this thread joins them.
     const checks = this.d.pool.begin();
@@ -451,9 +454,10 @@ export class Activation {
     if (next) {
       // Every coin this block reads or changes is in the cache now, so the next block's read
       // (which skips what the cache holds) sees only coins no unflushed change touches.
-      const p = this.coins.prefetch(connectFetchList(next.block, next.height, this.params));
-      p.catch(() => undefined);
-      pipe.prefetch = p;
+      const list = connectFetchList(next.block, next.height, this.params);
+      const read = this.coins.prefetch(list);
+      read.catch(() => undefined);
+      pipe.prefetch = { block: next.block, list, read };
     }
     const fail = await checks.finish();
     if (fail) throw scriptFailure(block.txs[fail.index], fail.input, fail.code);

@@ -113,14 +113,8 @@ export function hash160(data: Uint8Array): Uint8Array {
 
 // Plain backends, exposed for benchmarks and the differential tests.
 export const backends = {
-  /** The native addon's SHA-256, or null when it is not loaded. */
-  nativeSha256: addon
-    ? (d: Uint8Array): Uint8Array => {
-        const out = new Uint8Array(32);
-        addon.sha256(d, out);
-        return out;
-      }
-    : null,
+  /** The native addon's SHA-256 (sha256 itself when the addon is loaded), or null. */
+  nativeSha256: addon ? sha256 : null,
   nodeSha256: (d: Uint8Array): Uint8Array => toU8(createHash('sha256').update(d).digest()),
   nobleSha256: (d: Uint8Array): Uint8Array => nobleSha256(d),
   nobleRipemd160: (d: Uint8Array): Uint8Array => nobleRipemd160(d),
