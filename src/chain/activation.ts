@@ -10,7 +10,7 @@ import { RejectError, consensusError } from '../consensus/errors.js';
 import { checkBlock, checkBlockHeader, contextualCheckBlock } from '../consensus/block-check.js';
 import { connectBlock, connectFetchList, scriptFailure } from '../consensus/connect.js';
 import { isUnspendable } from '../script/script.js';
-import type { ScriptVerifyPool } from './verify-pool.js';
+import type { ScriptVerifyPool, VerifyRun } from './verify-pool.js';
 import { type BlockEntry, findFork, medianTimePast } from './block-index.js';
 import { type CoinsCache, CoinsLayer } from './coins.js';
 import type { ScriptExecCache } from './script-cache.js';
@@ -25,6 +25,19 @@ import {
 import type { BlockTree } from './tree.js';
 import type { Logger } from '../primitives/logger.js';
 import type { ChainEvents, ProcessResult } from './types.js';
+
+/** A block walked (every rule checked but its scripts, which the pool is verifying), not yet judged. */
+interface Walked {
+  e: BlockEntry;
+  block: Block;
+  /** Its changes to the coins, on top of the block walked before it. */
+  layer: CoinsLayer;
+  undo: BlockUndo;
+  checks: VerifyRun;
+  /** The coins cache's generation after its coins were read (a flush since empties the cache). */
+  generation: number;
+  started: number;
+}
 
 /** What a path being connected has under way (connectPath). */
 interface Pipeline {
@@ -282,16 +295,24 @@ export class Activation {
   }
 
   /**
-   * Connects `path` (blocks extending the tip, lowest first) as a pipeline: while a block's scripts
-   * are verified the next block's coins are read (when it is in memory), and a block's undo data
-   * and index entry are written while the next block is checked. Nothing is assumed of a block
-   * before its own verdict: each is applied to the coins and made the tip only once it is valid and
-   * the write of the one before it has landed, so the tip and the 'connect' events move one block
-   * at a time, in order, each event after its block's write, as when each block was awaited. Stops
-   * at the first block that fails; returns once every write and read it started has ended.
+   * Connects `path` (blocks extending the tip, lowest first) as a pipeline. Each block is walked
+   * (its coins read, every rule but its scripts checked, its script checks handed to the verify
+   * pool) on top of the block before it while that block's scripts are still being verified by
+   * the workers; only then is the block before judged: this thread joins its checks, and once
+   * they pass it becomes the tip and its undo data and index entry are written while the next
+   * block is walked. The next block's coins are read while this thread verifies. Nothing is
+   * assumed of a block before its own verdict: a block is applied to the coins and made the tip
+   * only once its scripts passed and the write of the one before it has landed, so the tip and
+   * the 'connect' events move one block at a time, in order, each event after its block's write;
+   * a block walked on top of one that fails is dropped with it. Stops at the first block that
+   * fails; returns once every write and read it started has ended.
    */
   private async connectPath(path: readonly BlockEntry[]): Promise<void> {
     const pipe: Pipeline = { landed: Promise.resolve(), prefetch: null };
+    /** The blocks walked and not yet judged (at most two: the one judged and the next). */
+    const open = new Set<Walked>();
+    /** The block walked last, its scripts not yet judged. */
+    let walked: Walked | null = null;
     let ended = false;
     try {
       for (let i = 0; i < path.length; i++) {
@@ -299,49 +320,67 @@ export class Activation {
         const block = await this.readBlock(e);
         const n = path[i + 1];
         const nextBlock = n && this.arrivals.get(n.hashHex);
-        const ok = await this.connectTip(e, block, pipe, nextBlock && { block: nextBlock, height: n.height });
-        if (!ok) break;
+        const next = nextBlock && { block: nextBlock, height: n.height };
+        const cur = await this.walk(e, block, walked?.layer ?? null, pipe, next);
+        if (!(cur instanceof RejectError)) open.add(cur);
+        const before = walked;
+        walked = null;
+        if (before) {
+          open.delete(before);
+          if (!(await this.judge(before, pipe))) break; // `cur` is dropped below: it built on a failure.
+        }
+        if (cur instanceof RejectError) {
+          await this.fail(e, cur, pipe);
+          break;
+        }
+        walked = cur;
+      }
+      if (walked) {
+        open.delete(walked);
+        await this.judge(walked, pipe);
       }
       ended = true;
     } finally {
       // Whatever happened, nothing this path started runs past it.
+      for (const w of open) w.checks.abandon();
       if (!ended) await Promise.allSettled([pipe.landed, pipe.prefetch?.read]);
     }
     await pipe.prefetch?.read;
     await pipe.landed;
   }
 
+  /** Marks `e` invalid once the blocks before it are written. */
+  private async fail(e: BlockEntry, err: RejectError, pipe: Pipeline): Promise<void> {
+    await pipe.landed;
+    const batch = this.batch();
+    this.tree.markFailed(e, err, batch);
+    await this.write(batch);
+  }
+
   /**
-   * Connects `e` on top of the tip (see connectPath for `pipe`); false after a consensus failure,
-   * which marks the block invalid.
+   * Judges a walked block: waits for its scripts (this thread verifying a share), then connects it
+   * on top of the tip (see connectPath for `pipe`); false after a consensus failure, which marks
+   * the block invalid.
    */
-  private async connectTip(
-    e: BlockEntry,
-    block: Block,
-    pipe: Pipeline,
-    next?: { block: Block; height: number },
-  ): Promise<boolean> {
-    const started = performance.now();
-    const layer = new CoinsLayer(this.coins);
-    let undo: BlockUndo;
-    try {
-      undo = await this.connectBlock(e, block, layer, pipe, next);
-    } catch (err) {
-      if (!(err instanceof RejectError)) throw err;
-      await pipe.landed;
-      const batch = this.batch();
-      this.tree.markFailed(e, err, batch);
-      await this.write(batch);
+  private async judge(w: Walked, pipe: Pipeline): Promise<boolean> {
+    const { e, block } = w;
+    const failure = await w.checks.finish();
+    if (failure) {
+      await this.fail(e, scriptFailure(block.txs[failure.index], failure.input, failure.code), pipe);
       return false;
     }
     // The block before is the tip and its event told before this one changes anything.
     await pipe.landed;
-    layer.apply(false);
+    // A flush since the walk emptied the cache: the coins this block spends are read again, so
+    // that applying it removes them.
+    if (this.coins.generation !== w.generation)
+      await this.coins.fetch(connectFetchList(block, e.height, this.params));
+    w.layer.apply(false);
     e.status |= BlockStatus.VALID_SCRIPTS;
-    const batch = this.batch().putUndo(e.hash, undo).putIndex(e.hash, e.record());
+    const batch = this.batch().putUndo(e.hash, w.undo).putIndex(e.hash, e.record());
     this.tree.pushActive(e);
     const told = (): void => {
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = (performance.now() - w.started) / 1000;
       this.d.events.emit('connect', { block, entry: e, height: e.height, seconds });
     };
     if (this.coins.memoryUsage > this.d.dbcacheBytes) {
@@ -351,10 +390,10 @@ export class Activation {
       told();
       pipe.landed = Promise.resolve();
     } else {
-      const w = this.write(batch).then(told);
+      const written = this.write(batch).then(told);
       // Awaited by the next step or by connectPath; never left unhandled meanwhile.
-      w.catch(() => undefined);
-      pipe.landed = w;
+      written.catch(() => undefined);
+      pipe.landed = written;
     }
     return true;
   }
@@ -420,14 +459,20 @@ export class Activation {
     this.log?.debug({ entries, ms: Date.now() - t0, height: tip.height }, 'coins flushed');
   }
 
-  /** Full validation of a block against the UTXO set (consensus/connect.ts); returns its undo data. */
-  private async connectBlock(
+  /**
+   * Full validation of a block against the UTXO set (consensus/connect.ts) but its scripts, which
+   * go to the verify pool as the walk makes them, so the workers verify while this thread walks
+   * on: on top of `below` (the block before, walked but not yet judged) when there is one. A
+   * RejectError comes back as a value.
+   */
+  private async walk(
     e: BlockEntry,
     block: Block,
-    view: CoinsLayer,
+    below: CoinsLayer | null,
     pipe: Pipeline,
     next?: { block: Block; height: number },
-  ): Promise<BlockUndo> {
+  ): Promise<Walked | RejectError> {
+    const started = performance.now();
     const height = e.height;
     const early = pipe.prefetch;
     pipe.prefetch = null;
@@ -436,31 +481,41 @@ export class Activation {
     await this.coins.fetch(
       early?.block === block ? early.list : connectFetchList(block, height, this.params),
     );
-    // Script checks go to the workers in slices as soon as they are ready, so the workers verify
-    // while this thread is still walking the rest of the block; then this thread joins them.
+    const generation = this.coins.generation;
+    const layer = new CoinsLayer(this.coins, below);
     const checks = this.d.pool.begin();
-    const { undo } = connectBlock(
-      block,
-      view,
-      {
-        height,
-        prevMedianTimePast: medianTimePast(e.prev),
-        medianTimePastAt: (h) => medianTimePast(e.getAncestor(h)),
-        scriptsVerified: (tx, flags) => this.d.scriptCache.take(tx.txid(), flags),
-        onScriptCheck: (c) => checks.add(c),
-      },
-      this.params,
-    );
+    let undo: BlockUndo;
+    try {
+      ({ undo } = connectBlock(
+        block,
+        layer,
+        {
+          height,
+          prevMedianTimePast: medianTimePast(e.prev),
+          medianTimePastAt: (h) => medianTimePast(e.getAncestor(h)),
+          scriptsVerified: (tx, flags) => this.d.scriptCache.take(tx.txid(), flags),
+          onScriptCheck: (c) => checks.add(c),
+        },
+        this.params,
+      ));
+    } catch (err) {
+      // The block broke another rule: its scripts no longer matter, and the workers leave them.
+      checks.abandon();
+      if (err instanceof RejectError) return err;
+      throw err;
+    }
+    // The workers finish this block's checks and go on to the next block's while this thread
+    // walks it; this thread joins this block's checks when it judges the block.
+    checks.seal();
     if (next) {
-      // Every coin this block reads or changes is in the cache now, so the next block's read
-      // (which skips what the cache holds) sees only coins no unflushed change touches.
+      // Every coin this block and the one below read or change is in the cache or in their
+      // layers now, so the next block's read (which skips what the cache holds) reads only coins
+      // no unflushed change touches, or finds nothing for the coins those layers create.
       const list = connectFetchList(next.block, next.height, this.params);
       const read = this.coins.prefetch(list);
       read.catch(() => undefined);
       pipe.prefetch = { block: next.block, list, read };
     }
-    const fail = await checks.finish();
-    if (fail) throw scriptFailure(block.txs[fail.index], fail.input, fail.code);
-    return undo;
+    return { e, block, layer, undo, checks, generation, started };
   }
 }

@@ -56,10 +56,15 @@ export class CoinsCache {
   }
 
   /** Bumped by every flush and clear (before and after), so a read that straddles one is seen. */
-  private generation = 0;
+  private gen = 0;
+
+  /** Changes whenever a flush or clear empties the cache (what was read before may be gone). */
+  get generation(): number {
+    return this.gen;
+  }
 
   private async load(outpoints: readonly OutPoint[], guarded: boolean): Promise<void> {
-    const generation = this.generation;
+    const generation = this.gen;
     const missing: OutPoint[] = [];
     const seen = new Set<string>();
     for (const op of outpoints) {
@@ -70,7 +75,7 @@ export class CoinsCache {
     }
     if (missing.length === 0) return;
     const coins = await this.store.getCoins(missing);
-    if (guarded && generation !== this.generation) return;
+    if (guarded && generation !== this.gen) return;
     for (let i = 0; i < missing.length; i++) {
       const k = missing[i].key();
       // A block's own earlier step may have added it meanwhile; the cache wins.
@@ -141,7 +146,7 @@ export class CoinsCache {
     extra?: StoreBatch,
     onBatch?: (index: number, last: boolean) => void,
   ): Promise<void> {
-    this.generation++;
+    this.gen++;
     const batches: StoreBatch[] = [];
     let cur = extra ?? this.store.batch();
     for (const e of this.map.values()) {
@@ -166,7 +171,7 @@ export class CoinsCache {
     }
     this.map.clear();
     this.bytes = 0;
-    this.generation++;
+    this.gen++;
   }
 
   /** Marks an outpoint spent whatever the cache knows (replay, where changes may be half-applied). */
@@ -179,7 +184,7 @@ export class CoinsCache {
 
   /** Drops everything unflushed (used when the store is rebuilt underneath). */
   clear(): void {
-    this.generation++;
+    this.gen++;
     this.map.clear();
     this.bytes = 0;
   }
@@ -187,15 +192,21 @@ export class CoinsCache {
 
 /**
  * The changes of one block on top of the cache, applied only when the whole block is valid
- * (Bitcoin Core validates into a child CCoinsViewCache for the same reason).
+ * (Bitcoin Core validates into a child CCoinsViewCache for the same reason); optionally on top of
+ * the layer of the block before it, walked but not yet applied (reads fall through that layer,
+ * and through to the cache once it is applied).
  */
 export class CoinsLayer {
   private readonly changes = new Map<string, { op: OutPoint; coin: StoredCoin | null }>();
-  constructor(private readonly base: CoinsCache) {}
+  constructor(
+    private readonly base: CoinsCache,
+    private below: CoinsLayer | null = null,
+  ) {}
 
   getCoin(op: OutPoint): StoredCoin | undefined {
     const c = this.changes.get(op.key());
-    return c ? (c.coin ?? undefined) : this.base.getCoin(op);
+    if (c) return c.coin ?? undefined;
+    return this.below ? this.below.getCoin(op) : this.base.getCoin(op);
   }
 
   add(op: OutPoint, coin: StoredCoin): void {
@@ -208,12 +219,18 @@ export class CoinsLayer {
     return coin;
   }
 
-  /** `restoring`: coins come back from undo data while disconnecting (may exist on disk). */
+  /**
+   * Moves the changes into the cache (the layer below must have been applied first).
+   * `restoring`: coins come back from undo data while disconnecting (may exist on disk).
+   */
   apply(restoring: boolean): void {
+    if (this.below?.changes.size) throw new Error('coins layer applied before the layer below it');
     for (const { op, coin } of this.changes.values()) {
       if (coin) this.base.add(op, coin, restoring);
       else this.base.spend(op);
     }
     this.changes.clear();
+    // Reads fall through to the cache now; the layers below are no longer held.
+    this.below = null;
   }
 }

@@ -1,14 +1,16 @@
 // Parallel script verification for block connection (Bitcoin Core's CCheckQueue): a piscina pool
 // of verify-worker.ts threads, and the calling thread, which verifies a share itself once it has
-// handed out the block's checks (Core's master thread joins in at Wait()). With `threads` workers
-// the work is shared threads + 1 ways, so Core's -par=N (which counts the main thread) is N - 1
-// workers. Takes consensus/connect's ScriptCheck (decoded transactions); workers get each
-// transaction's bytes as received. Owns: handing the checks out (a shared queue, drained from the
-// front by every thread in slices that shrink as it empties) and picking the failure to report.
-// Does not own: which flags apply or where prevouts come from (the caller's). A script failure
-// is a VerifyFailure value; a crashed worker rejects the promise.
+// added the block's checks (Core's master thread joins in at Wait()). With `threads` workers the
+// work is shared threads + 1 ways, so Core's -par=N (which counts the main thread) is N - 1
+// workers. Takes consensus/connect's ScriptCheck (decoded transactions); each check is written
+// to shared memory as it is made (the transaction's bytes as received, its prevouts, its flags),
+// and every thread takes batches from that queue itself through an atomic cursor, as Core's
+// workers do under its queue's lock: a worker never waits for the connecting thread's event loop.
+// Owns: the queue and picking the failure to report. Does not own: which flags apply or where
+// prevouts come from (the caller's). A script failure is a VerifyFailure value; a crashed worker
+// rejects the promise.
 import { availableParallelism } from 'node:os';
-import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import { TxOut } from '../primitives/tx.js';
 import type { ScriptCheck } from '../consensus/connect.js';
@@ -16,7 +18,17 @@ import { ScriptError } from '../script/errors.js';
 import { TxSignatureChecker, verifyInput, verifyScript } from '../script/interpreter.js';
 import { SigCache } from '../script/sigcache.js';
 import { signatureHash } from '../script/sighash.js';
-import { type VerifyFailure, type VerifyJob, type VerifyWorkerData, encodeJobs } from './verify-worker.js';
+import {
+  Ctrl,
+  NO_FAILURE,
+  type VerifyFailure,
+  type VerifyTask,
+  type VerifyWorkerData,
+  jobSize,
+  noteFailure,
+  takeBatch,
+  writeJob,
+} from './verify-worker.js';
 
 export type { ScriptCheck, VerifyFailure };
 
@@ -49,20 +61,18 @@ function settledFromCache(check: ScriptCheck, cache: SigCache): boolean {
 }
 
 /**
- * Verifies on the calling thread; the first failure or null. A block's signatures are not stored
- * in the cache (Core's ConnectBlock does not store either): they will not be seen again, and
- * storing them would push out the mempool's.
+ * Verifies a check on the calling thread; its first failure or null. A block's signatures are not
+ * stored in the cache (Core's ConnectBlock does not store either): they will not be seen again,
+ * and storing them would push out the mempool's.
  */
-function verifyInline(checks: readonly ScriptCheck[]): VerifyFailure | null {
-  for (const c of checks) {
-    for (let i = 0; i < c.tx.inputs.length; i++) {
-      const p = c.prevouts[i];
-      try {
-        verifyInput(c.tx, i, new TxOut(p.value, p.script), c.flags);
-      } catch (e) {
-        if (e instanceof ScriptError) return { index: c.index, input: i, code: e.code };
-        throw e;
-      }
+function verifyInline(c: ScriptCheck): VerifyFailure | null {
+  for (let i = 0; i < c.tx.inputs.length; i++) {
+    const p = c.prevouts[i];
+    try {
+      verifyInput(c.tx, i, new TxOut(p.value, p.script), c.flags);
+    } catch (e) {
+      if (e instanceof ScriptError) return { index: c.index, input: i, code: e.code };
+      throw e;
     }
   }
   return null;
@@ -75,124 +85,197 @@ export function earliestFailure(a: VerifyFailure | null, b: VerifyFailure | null
   return b.index < a.index || (b.index === a.index && b.input < a.input) ? b : a;
 }
 
-/** The worker's job for a check: the transaction's bytes as received (no re-encoding), packed
- * with the others of its slice by encodeJobs and moved to the worker, not cloned. */
-function toJob(c: ScriptCheck): VerifyJob {
-  return {
-    index: c.index,
-    tx: c.tx.encode(),
-    prevouts: c.prevouts.map((p) => ({ value: p.value, script: p.script })),
-    flags: c.flags,
-  };
+/** Shared memory a run's jobs are written to: kept by the pool and reused run after run. */
+class Arena {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly offsets: Int32Array;
+  constructor(
+    readonly data: SharedArrayBuffer,
+    readonly table: SharedArrayBuffer,
+  ) {
+    this.bytes = new Uint8Array(data);
+    this.view = new DataView(data);
+    this.offsets = new Int32Array(table);
+  }
+  static create(bytes: number, jobs: number): Arena {
+    return new Arena(new SharedArrayBuffer(bytes), new SharedArrayBuffer(4 * (jobs + 1)));
+  }
 }
 
 /**
- * Tasks a worker holds at once. One, as Core's workers hold only the batch they verify: a second
- * one queued at a worker that the OS has descheduled (a busy machine) is work the calling thread
- * can no longer take, and it then waits for it. With two, bench connect at par 2 on the loaded
- * 2-core machine ran at a median 5,200 inputs/s against 7,500 with one (6 interleaved pairs,
- * CPU time the same).
+ * A run's first arena: 4 MiB and 16,384 jobs, more than a full block of ordinary transactions
+ * needs. A run that outgrows it verifies the rest on the calling thread and the next run gets
+ * twice the room, up to MAX_ARENA (a 1 MB block of 10,000-byte prevout scripts could need
+ * more; its overflow is verified inline).
  */
-const IN_FLIGHT = 1;
-/** Inputs in a slice handed out while checks are still being added (Core's nBatchSize is 128 checks). */
-const ADD_SLICE = 16;
-/** The largest slice taken once every check is in. */
-const MAX_SLICE = 128;
+const ARENA_BYTES = 4 << 20;
+const ARENA_JOBS = 16_384;
+const MAX_ARENA = 64 << 20;
 
 /**
- * One block's checks (Core's CCheckQueueControl): add() queues each check and keeps every worker
- * busy; finish() lets the calling thread verify from the same queue until it is empty, then waits
- * for the workers. Verdict: the failure with the lowest (index, input), whichever thread found it.
+ * One block's checks (Core's CCheckQueueControl): add() writes each check into shared memory
+ * where the workers take it at once, with no event loop in between; finish() lets the calling
+ * thread take batches from the same queue until it is empty, then waits for the workers.
+ * Verdict: the failure with the lowest (index, input), whichever thread found it.
  */
 export class VerifyRun {
-  private queue: ScriptCheck[] = [];
-  private head = 0;
-  private queuedInputs = 0;
-  private inFlight = 0;
-  private readonly running: Promise<void>[] = [];
-  private failure: VerifyFailure | null = null;
-  private adding = true;
+  private readonly ctrl: Int32Array | null;
+  /** checks[j]: job j, for the batches the calling thread takes (it verifies the decoded form). */
+  private readonly checks: ScriptCheck[] = [];
+  /** Checks the arena had no room for (and every one after them): verified by the calling thread. */
+  private readonly overflow: ScriptCheck[] = [];
+  private workersStarted = false;
+  private tasks: Promise<VerifyFailure | null>[] = [];
+  private sealed = false;
+  private finished = false;
 
   constructor(
+    private readonly owner: ScriptVerifyPool,
     private readonly pool: Piscina | null,
     private readonly workers: number,
+    private readonly arena: Arena | null,
     private readonly sigCache?: SigCache,
-  ) {}
+  ) {
+    this.ctrl = arena ? new Int32Array(new SharedArrayBuffer(4 * Ctrl.SIZE)) : null;
+    if (this.ctrl) this.ctrl[Ctrl.FAIL] = NO_FAILURE;
+  }
+
+  get isSealed(): boolean {
+    return this.sealed;
+  }
+
+  /** Jobs the workers took, and workers that joined the run (0 when it had none). */
+  get workerJobs(): number {
+    return this.ctrl ? Atomics.load(this.ctrl, Ctrl.WORKER_JOBS) : 0;
+  }
+  get workersJoined(): number {
+    return this.ctrl ? Atomics.load(this.ctrl, Ctrl.JOINED) : 0;
+  }
+
+  /** Checks the arena had no room for, verified by the calling thread alone. */
+  get overflowed(): number {
+    return this.overflow.length;
+  }
 
   add(check: ScriptCheck): void {
+    if (this.sealed) throw new Error('verify run sealed');
     if (this.sigCache && settledFromCache(check, this.sigCache)) return;
-    this.queue.push(check);
-    this.queuedInputs += check.prevouts.length;
-    if (this.pool && this.queuedInputs >= ADD_SLICE) this.feed();
+    const arena = this.arena;
+    const ctrl = this.ctrl;
+    if (!arena || !ctrl || this.overflow.length > 0) {
+      this.overflow.push(check);
+      return;
+    }
+    const j = this.checks.length;
+    const tx = check.tx.encode();
+    const at = arena.offsets[j];
+    if (j + 1 >= arena.offsets.length || at + jobSize(tx.length, check.prevouts) > arena.bytes.length) {
+      this.owner.outgrown();
+      this.overflow.push(check);
+      return;
+    }
+    const job = { index: check.index, flags: check.flags, tx, prevouts: check.prevouts };
+    arena.offsets[j + 1] = writeJob(arena.bytes, arena.view, at, job);
+    this.checks.push(check);
+    // Publish: the job's bytes are written before ADDED says so (Atomics are sequentially consistent).
+    Atomics.store(ctrl, Ctrl.ADDED, j + 1);
+    Atomics.add(ctrl, Ctrl.SEQ, 1);
+    if (Atomics.load(ctrl, Ctrl.IDLE) > 0) Atomics.notify(ctrl, Ctrl.SEQ, 1);
+    if (!this.workersStarted) this.startWorkers(arena, ctrl);
+  }
+
+  /** Each worker joins the run (one piscina task each, for as long as the run lasts). */
+  private startWorkers(arena: Arena, ctrl: Int32Array): void {
+    this.workersStarted = true;
+    const pool = this.pool;
+    if (!pool) return;
+    const task: VerifyTask = {
+      ctrl: ctrl.buffer as SharedArrayBuffer,
+      arena: arena.data,
+      offsets: arena.table,
+      threads: this.workers + 1,
+    };
+    for (let w = 0; w < this.workers; w++) {
+      const p = pool.run(task) as Promise<VerifyFailure | null>;
+      // A rule that fails later in the block abandons the run: never leave it unhandled.
+      p.catch(() => undefined);
+      this.tasks.push(p);
+    }
+  }
+
+  /** The run is over for the workers: its arena goes back to the pool once they have left it. */
+  private end(): void {
+    const arena = this.arena;
+    this.owner.ended(this);
+    if (!arena) return;
+    if (this.tasks.length === 0) this.owner.release(arena);
+    else void Promise.allSettled(this.tasks).then(() => this.owner.release(arena));
+  }
+
+  /** Tells the workers to leave (a run that will not be finished, or one that is). */
+  private signal(slot: number): void {
+    const ctrl = this.ctrl;
+    if (!ctrl) return;
+    Atomics.store(ctrl, slot, 1);
+    Atomics.add(ctrl, Ctrl.SEQ, 1);
+    Atomics.notify(ctrl, Ctrl.SEQ);
+  }
+
+  /** A run left unfinished (its block failed, or one it builds on): its workers stop now. */
+  abandon(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.signal(Ctrl.STOP);
+    this.end();
   }
 
   /**
-   * Takes checks from the front of the queue: while adding, ADD_SLICE inputs; then a share of what
-   * is left that shrinks as the queue empties (Core's batch size: queue / (threads + idle + 1)),
-   * so every thread ends at about the same moment.
+   * Every check is in (Core's master thread reaching Wait()): once the queue is empty the workers
+   * leave this run for the next one begun, while the calling thread does other work (walks the
+   * next block) before it joins this run's checks in finish().
    */
-  private take(): ScriptCheck[] {
-    if (this.failure) {
-      // Everything still queued comes after the failure found: the verdict is settled (Core's
-      // fAllOk stops the other threads too).
-      this.queue = [];
-      this.head = 0;
-      this.queuedInputs = 0;
-      return [];
-    }
-    const want = this.adding
-      ? ADD_SLICE
-      : Math.min(MAX_SLICE, Math.ceil(this.queuedInputs / (2 * (this.workers + 1))));
-    const out: ScriptCheck[] = [];
-    let n = 0;
-    while (this.head < this.queue.length && (n === 0 || n < want)) {
-      const c = this.queue[this.head++];
-      out.push(c);
-      n += c.prevouts.length;
-    }
-    this.queuedInputs -= n;
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    }
-    return out;
-  }
-
-  /** Hands slices to the workers until each holds IN_FLIGHT tasks or the queue is empty. */
-  private feed(): void {
-    const pool = this.pool;
-    if (!pool) return;
-    while (this.inFlight < this.workers * IN_FLIGHT && this.head < this.queue.length && !this.failure) {
-      if (this.adding && this.queuedInputs < ADD_SLICE) return;
-      const slice = this.take();
-      this.inFlight++;
-      const jobs = encodeJobs(slice.map(toJob));
-      const task = pool.run(
-        { jobs },
-        { transferList: [jobs.buffer as ArrayBuffer] },
-      ) as Promise<VerifyFailure | null>;
-      const p = task.then((f) => {
-        this.inFlight--;
-        this.failure = earliestFailure(this.failure, f);
-        this.feed();
-      });
-      // A rule that fails later in the block may abandon the run: never leave it unhandled.
-      p.catch(() => undefined);
-      this.running.push(p);
-    }
+  seal(): void {
+    if (this.sealed) return;
+    this.sealed = true;
+    this.signal(Ctrl.DONE);
   }
 
   /** Verifies what is left on the calling thread alongside the workers; the earliest failure or null. */
   async finish(): Promise<VerifyFailure | null> {
-    this.adding = false;
-    this.feed();
-    while (this.head < this.queue.length) {
-      this.failure = earliestFailure(this.failure, verifyInline(this.take()));
-      // Let finished workers' results in, so they are handed their next slice.
-      if (this.pool && this.head < this.queue.length) await yieldToLoop();
+    if (this.finished) throw new Error('verify run already finished or abandoned');
+    this.seal();
+    this.finished = true;
+    const ctrl = this.ctrl;
+    let failure: VerifyFailure | null = null;
+    if (ctrl) {
+      for (let batch = takeBatch(ctrl, this.workers + 1); batch; batch = takeBatch(ctrl, this.workers + 1)) {
+        for (let j = batch[0]; j < batch[1] && j <= Atomics.load(ctrl, Ctrl.FAIL); j++) {
+          const f = verifyInline(this.checks[j]);
+          if (f) {
+            noteFailure(ctrl, j);
+            failure ??= f;
+            break;
+          }
+        }
+      }
     }
-    await Promise.all(this.running);
-    return this.failure;
+    // The overflow comes after every job in the arena: a failure there settles the verdict.
+    if (!ctrl || Atomics.load(ctrl, Ctrl.FAIL) === NO_FAILURE) {
+      for (const c of this.overflow) {
+        const f = verifyInline(c);
+        if (f) {
+          failure = earliestFailure(failure, f);
+          break;
+        }
+      }
+    }
+    try {
+      for (const f of await Promise.all(this.tasks)) failure = earliestFailure(failure, f);
+    } finally {
+      this.end();
+    }
+    return failure;
   }
 }
 
@@ -221,13 +304,20 @@ export function defaultVerifyWorkers(): number {
 const LOAD_WAIT_MS = 10_000;
 
 export class ScriptVerifyPool {
+  /** Runs begun and not yet finished or abandoned, oldest first (the workers serve them in order). */
+  private readonly open = new Set<VerifyRun>();
+  /** Arenas no run is using, of the current size. */
+  private readonly free: Arena[] = [];
+  private grow = false;
+
   private constructor(
     /** Worker threads; the calling thread verifies too, so threads + 1 share the work. */
     readonly threads: number,
     private readonly pool: Piscina | null,
     /** [0]: workers that have loaded verify-worker.js and everything it imports (see close()). */
     private readonly loadedCount: Int32Array,
-    private readonly sigCache?: SigCache,
+    private readonly sigCache: SigCache | undefined,
+    private arenaSize: { bytes: number; jobs: number },
   ) {}
 
   /** Workers that have finished loading (the native secp256k1 addon included). */
@@ -240,8 +330,11 @@ export class ScriptVerifyPool {
    * -par default); 0 verifies on the calling thread alone.
    * sigCache: signatures verified before (on mempool entry): checks it fully answers are settled
    * on the calling thread without being verified again.
+   * arena: the first run's shared memory (default ARENA_BYTES, ARENA_JOBS); tests make it small.
    */
-  static create(opts: { threads?: number; sigCache?: SigCache } = {}): ScriptVerifyPool {
+  static create(
+    opts: { threads?: number; sigCache?: SigCache; arena?: { bytes: number; jobs: number } } = {},
+  ): ScriptVerifyPool {
     const threads = opts.threads ?? defaultVerifyWorkers();
     if (!Number.isInteger(threads) || threads < 0) throw new RangeError('threads must be an integer >= 0');
     const loaded = new Int32Array(new SharedArrayBuffer(4));
@@ -254,14 +347,54 @@ export class ScriptVerifyPool {
             minThreads: threads,
             maxThreads: threads,
             idleTimeout: 60_000,
+            // A worker holds the run it serves and the one begun after it, so it moves on to the
+            // next block's checks by itself, without a message through this thread's event loop.
+            concurrentTasksPerWorker: 2,
             workerData: { loaded: loaded.buffer } satisfies VerifyWorkerData,
           });
-    return new ScriptVerifyPool(threads, pool, loaded, opts.sigCache);
+    const arena = opts.arena ?? { bytes: ARENA_BYTES, jobs: ARENA_JOBS };
+    return new ScriptVerifyPool(threads, pool, loaded, opts.sigCache, arena);
   }
 
-  /** A block's run: add() its checks as they are made, then finish(). */
+  /**
+   * A block's run: add() its checks as they are made, then finish() (or seal() first, and begin
+   * the next block's run before this one's finish(): the workers take this run's checks, then the
+   * next's). A run not finished must be abandoned; one not even sealed is abandoned here.
+   */
   begin(): VerifyRun {
-    return new VerifyRun(this.pool, this.threads, this.sigCache);
+    // A run still taking checks when another begins was left behind (its block failed a rule
+    // and nobody abandoned it): the workers would wait on it for ever, the later runs behind it.
+    for (const run of this.open) if (!run.isSealed) run.abandon();
+    let arena: Arena | null = null;
+    if (this.pool) {
+      if (this.grow) {
+        this.grow = false;
+        this.free.length = 0;
+        this.arenaSize = {
+          bytes: Math.min(MAX_ARENA, this.arenaSize.bytes * 2),
+          jobs: Math.min(MAX_ARENA / 64, this.arenaSize.jobs * 2),
+        };
+      }
+      arena = this.free.pop() ?? Arena.create(this.arenaSize.bytes, this.arenaSize.jobs);
+    }
+    const run = new VerifyRun(this, this.pool, this.threads, arena, this.sigCache);
+    this.open.add(run);
+    return run;
+  }
+
+  /** A run had no room for a check: the next run gets a bigger arena. */
+  outgrown(): void {
+    this.grow = true;
+  }
+
+  /** A run finished or was abandoned. */
+  ended(run: VerifyRun): void {
+    this.open.delete(run);
+  }
+
+  /** An arena its run's workers have left: the next run may take it (if it is of the current size). */
+  release(arena: Arena): void {
+    if (arena.data.byteLength === this.arenaSize.bytes && this.free.length < 2) this.free.push(arena);
   }
 
   /** Verifies every input of every check; resolves to the failure with the lowest (index, input), or null. */
@@ -281,6 +414,7 @@ export class ScriptVerifyPool {
    * right after it started did that: node.test.js aborted in one of eight loaded CI runs.
    */
   async close(): Promise<void> {
+    for (const run of [...this.open]) run.abandon();
     if (!this.pool) return;
     const until = performance.now() + LOAD_WAIT_MS;
     while (this.loadedWorkers < this.threads && performance.now() < until) await sleep(5);

@@ -429,98 +429,100 @@ test('a new tip whose bytes are still being written is served to peers all the s
   }
 });
 
-test('a run of blocks connects as a pipeline: each event after its write, at its tip; it stops at a bad block', async () => {
-  const b = new Builder(params);
-  const dir = tempDir();
-  const okDir = tempDir();
-  try {
-    const store = await LevelChainStore.open(dir);
-    // Logs each batch that holds a block's undo data when its write lands (the block's connection).
-    const log: string[] = [];
-    const heightOf = new Map<string, number>();
-    const newBatch = store.batch.bind(store);
-    store.batch = () => {
-      const batch = newBatch();
-      const putUndo = batch.putUndo.bind(batch);
-      const write = batch.write.bind(batch);
-      const undone: string[] = [];
-      batch.putUndo = (hash, undo) => {
-        undone.push(Buffer.from(hash).toString('hex'));
-        return putUndo(hash, undo);
+for (const verifyThreads of [0, 1])
+  test(`a run of blocks connects as a pipeline: each event after its write, at its tip; it stops at a bad block (${verifyThreads} verify workers)`, async () => {
+    const b = new Builder(params);
+    const dir = tempDir();
+    const okDir = tempDir();
+    try {
+      const store = await LevelChainStore.open(dir);
+      // Logs each batch that holds a block's undo data when its write lands (the block's connection).
+      const log: string[] = [];
+      const heightOf = new Map<string, number>();
+      const newBatch = store.batch.bind(store);
+      store.batch = () => {
+        const batch = newBatch();
+        const putUndo = batch.putUndo.bind(batch);
+        const write = batch.write.bind(batch);
+        const undone: string[] = [];
+        batch.putUndo = (hash, undo) => {
+          undone.push(Buffer.from(hash).toString('hex'));
+          return putUndo(hash, undo);
+        };
+        batch.write = async () => {
+          // A slow disk: the next block is checked meanwhile.
+          if (undone.length > 0) await new Promise((r) => setTimeout(r, 100));
+          await write();
+          for (const h of undone) log.push(`written ${heightOf.get(h)}`);
+        };
+        return batch;
       };
-      batch.write = async () => {
-        // A slow disk: the next block is checked meanwhile.
-        if (undone.length > 0) await new Promise((r) => setTimeout(r, 100));
-        await write();
-        for (const h of undone) log.push(`written ${heightOf.get(h)}`);
+      const getCoins = store.getCoins.bind(store);
+      store.getCoins = (ops) => {
+        log.push('read');
+        return getCoins(ops);
       };
-      return batch;
-    };
-    const getCoins = store.getCoins.bind(store);
-    store.getCoins = (ops) => {
-      log.push('read');
-      return getCoins(ops);
-    };
-    const chain = await Chain.open({ store, params, verifyThreads: 0, now: FAR_FUTURE });
-    chain.on('connect', (e) => {
-      // The tip moves one block at a time, and a block is told only once it is on disk.
-      assert.equal(chain.tip.hashHex, e.entry.hashHex);
-      log.push(`connect ${e.height}`);
-    });
-    const base = b.chain(b.genesis, 101);
-    await feed(chain, base);
-    const good = [0, 1, 2].map((i) => b.spend([b.cbOut(base[i])]));
-    const r1 = b.block(base[100], { txs: [good[0]] });
-    const r2 = b.block(r1, { txs: [good[1]] });
-    // r3's signature has one bit of its r value flipped: still DER, but it does not verify.
-    const signed = b.spend([b.cbOut(base[3])]);
-    const sig = signed.inputs[0].scriptSig.slice();
-    sig[10] ^= 1;
-    const bad = withTx(signed, { inputs: [new TxIn(signed.inputs[0].prevout, sig, 0xffffffff)] });
-    const r3 = b.block(r2, { txs: [bad] });
-    const r4 = b.block(r3, { txs: [good[2]] });
-    const run = [r1, r2, r3, r4];
-    run.forEach((blk, i) => heightOf.set(Buffer.from(blk.hash()).toString('hex'), 102 + i));
-    log.length = 0;
-    const results = await chain.processBlocks(run);
-    assert.deepEqual(
-      results.map((r) => [r.accepted, r.reason?.replace(/ \(.*/, '')]),
-      [
-        [true, undefined],
-        [true, undefined],
-        [false, 'mandatory-script-verify-flag-failed'],
-        [false, 'bad-prevblk'],
-      ],
-    );
-    // r1's coins; r2's, read while r1's scripts ran; r3's, read (and r2 checked) while r1 was being
-    // written; then r4's, while r3's scripts ran and failed.
-    assert.deepEqual(log, [
-      'read',
-      'read',
-      'read',
-      'written 102',
-      'connect 102',
-      'read',
-      'written 103',
-      'connect 103',
-    ]);
-    assert.equal(chain.tip.hashHex, r2.hashHex());
-    assert.equal(chain.getEntry(r3.hash())!.isFailed(), true);
-    assert.equal(chain.getEntry(r4.hash())!.isFailed(), true);
-    const digest = await chain.utxoDigest();
-    await chain.close();
-    // The coins are those of a node that connected the two good blocks one at a time.
-    const ok = await openChain(okDir, params);
-    await feed(ok, [...base, r1, r2]);
-    assert.equal((await ok.utxoDigest()).hash, digest.hash);
-    await ok.close();
-    // And what was written survives a restart.
-    const again = await openChain(dir, params);
-    assert.equal(again.tip.hashHex, r2.hashHex());
-    assert.equal((await again.utxoDigest()).hash, digest.hash);
-    await again.close();
-  } finally {
-    removeDir(dir);
-    removeDir(okDir);
-  }
-});
+      const chain = await Chain.open({ store, params, verifyThreads, now: FAR_FUTURE });
+      chain.on('connect', (e) => {
+        // The tip moves one block at a time, and a block is told only once it is on disk.
+        assert.equal(chain.tip.hashHex, e.entry.hashHex);
+        log.push(`connect ${e.height}`);
+      });
+      const base = b.chain(b.genesis, 101);
+      await feed(chain, base);
+      const good = [0, 1, 2].map((i) => b.spend([b.cbOut(base[i])]));
+      const r1 = b.block(base[100], { txs: [good[0]] });
+      const r2 = b.block(r1, { txs: [good[1]] });
+      // r3's signature has one bit of its r value flipped: still DER, but it does not verify.
+      const signed = b.spend([b.cbOut(base[3])]);
+      const sig = signed.inputs[0].scriptSig.slice();
+      sig[10] ^= 1;
+      const bad = withTx(signed, { inputs: [new TxIn(signed.inputs[0].prevout, sig, 0xffffffff)] });
+      const r3 = b.block(r2, { txs: [bad] });
+      const r4 = b.block(r3, { txs: [good[2]] });
+      const run = [r1, r2, r3, r4];
+      run.forEach((blk, i) => heightOf.set(Buffer.from(blk.hash()).toString('hex'), 102 + i));
+      log.length = 0;
+      const results = await chain.processBlocks(run);
+      assert.deepEqual(
+        results.map((r) => [r.accepted, r.reason?.replace(/ \(.*/, '')]),
+        [
+          [true, undefined],
+          [true, undefined],
+          [false, 'mandatory-script-verify-flag-failed'],
+          [false, 'bad-prevblk'],
+        ],
+      );
+      // r1's coins; r2's, read as r1's walk ended; r3's as r2's walk ended (r1's scripts still
+      // being verified); r4's as r3's walk ended, while r1 was being written. Then r2 lands, and
+      // r3's scripts fail.
+      assert.deepEqual(log, [
+        'read',
+        'read',
+        'read',
+        'read',
+        'written 102',
+        'connect 102',
+        'written 103',
+        'connect 103',
+      ]);
+      assert.equal(chain.tip.hashHex, r2.hashHex());
+      assert.equal(chain.getEntry(r3.hash())!.isFailed(), true);
+      assert.equal(chain.getEntry(r4.hash())!.isFailed(), true);
+      const digest = await chain.utxoDigest();
+      await chain.close();
+      // The coins are those of a node that connected the two good blocks one at a time.
+      const ok = await openChain(okDir, params);
+      await feed(ok, [...base, r1, r2]);
+      assert.equal((await ok.utxoDigest()).hash, digest.hash);
+      await ok.close();
+      // And what was written survives a restart.
+      const again = await openChain(dir, params);
+      assert.equal(again.tip.hashHex, r2.hashHex());
+      assert.equal((await again.utxoDigest()).hash, digest.hash);
+      await again.close();
+    } finally {
+      removeDir(dir);
+      removeDir(okDir);
+    }
+  });
