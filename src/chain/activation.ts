@@ -304,8 +304,9 @@ export class Activation {
    * assumed of a block before its own verdict: a block is applied to the coins and made the tip
    * only once its scripts passed and the write of the one before it has landed, so the tip and
    * the 'connect' events move one block at a time, in order, each event after its block's write;
-   * a block walked on top of one that fails is dropped with it. Stops at the first block that
-   * fails; returns once every write and read it started has ended.
+   * a block walked on top of one that fails is dropped with it. With no workers each block is
+   * judged before the next is walked. Stops at the first block that fails; returns once every
+   * write and read it started has ended.
    */
   private async connectPath(path: readonly BlockEntry[]): Promise<void> {
     const pipe: Pipeline = { landed: Promise.resolve(), prefetch: null };
@@ -334,6 +335,13 @@ export class Activation {
           break;
         }
         walked = cur;
+        if (this.d.pool.threads === 0) {
+          // No workers to verify it while the next block is walked: judge it now, so that the
+          // next block's coins are read while this thread verifies.
+          open.delete(cur);
+          walked = null;
+          if (!(await this.judge(cur, pipe))) break;
+        }
       }
       if (walked) {
         open.delete(walked);
