@@ -128,8 +128,26 @@ export class Activation {
     await b.write();
   }
 
+  /** The coins of the first block of a run, read while the run is accepted (readAhead). */
+  private firstRead: Pipeline['prefetch'] = null;
+
+  /**
+   * Starts reading the coins of `block` if it extends the tip (the first block of a run a syncing
+   * node hands over), beside the run's acceptance: the path that connects it finds them read. A
+   * read ahead is guarded against flushes like every other (CoinsCache.prefetch).
+   */
+  readAhead(block: Block): void {
+    const tip = this.tree.tip;
+    if (!equalBytes(block.header.prevHash, tip.hash)) return;
+    const list = connectFetchList(block, tip.height + 1, this.params);
+    const read = this.coins.prefetch(list);
+    read.catch(() => undefined);
+    this.firstRead = { block, list, read };
+  }
+
   /** Ends a processBlock: its arrivals and, after a failure that left them, the pending writes. */
   forgetArrivals(): void {
+    this.firstRead = null;
     this.arrivals.clear();
     this.pending = null;
     this.storing = null;
@@ -309,7 +327,8 @@ export class Activation {
    * write and read it started has ended.
    */
   private async connectPath(path: readonly BlockEntry[]): Promise<void> {
-    const pipe: Pipeline = { landed: Promise.resolve(), prefetch: null };
+    const pipe: Pipeline = { landed: Promise.resolve(), prefetch: this.firstRead };
+    this.firstRead = null;
     /** The blocks walked and not yet judged (at most two: the one judged and the next). */
     const open = new Set<Walked>();
     /** The block walked last, its scripts not yet judged. */

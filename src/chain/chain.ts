@@ -291,6 +291,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       try {
         const results: ProcessResult[] = [];
         const fresh: Block[] = [];
+        if (blocks.length > 0) this.act.readAhead(blocks[0]);
         for (const block of blocks) {
           const res = await this.act.acceptBlock(block);
           results.push(res);

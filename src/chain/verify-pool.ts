@@ -246,6 +246,17 @@ export class VerifyRun {
     if (this.finished) throw new Error('verify run already finished or abandoned');
     this.seal();
     this.finished = true;
+    try {
+      let failure = this.verifyHere();
+      for (const f of await Promise.all(this.tasks)) failure = earliestFailure(failure, f);
+      return failure;
+    } finally {
+      this.end();
+    }
+  }
+
+  /** The calling thread's share: batches from the queue beside the workers, then the overflow. */
+  private verifyHere(): VerifyFailure | null {
     const ctrl = this.ctrl;
     let failure: VerifyFailure | null = null;
     if (ctrl) {
@@ -264,16 +275,8 @@ export class VerifyRun {
     if (!ctrl || Atomics.load(ctrl, Ctrl.FAIL) === NO_FAILURE) {
       for (const c of this.overflow) {
         const f = verifyInline(c);
-        if (f) {
-          failure = earliestFailure(failure, f);
-          break;
-        }
+        if (f) return earliestFailure(failure, f);
       }
-    }
-    try {
-      for (const f of await Promise.all(this.tasks)) failure = earliestFailure(failure, f);
-    } finally {
-      this.end();
     }
     return failure;
   }
