@@ -120,8 +120,12 @@ test('gettxoutproof and verifytxoutproof against a real node', async () => {
   const cb1 = (await n.rpc<{ tx: string[] }>('getblock', [hashes[0]])).tx[0];
 
   // 40 confirmed coins, each spent alone below (the wallet would chain its change past 25).
+  // Block 1's coinbase is kept out of the funding: among the 50 mature coinbases of equal value
+  // the wallet takes the one of lowest outpoint, which was block 1's in about one run of 50.
+  await n.rpc('lockunspent', [false, [{ txid: cb1, vout: 0 }]]);
   const owned = await Promise.all(Array.from({ length: 40 }, () => n.rpc<string>('getnewaddress')));
   const fan = await n.rpc<string>('sendmany', ['', Object.fromEntries(owned.map((a) => [a, 1]))]);
+  await n.rpc('lockunspent', [true, [{ txid: cb1, vout: 0 }]]);
   await n.rpc('generatetoaddress', [1, addr]);
   const fanOut = await n.rpc<{ vout: { n: number; scriptPubKey: { address: string } }[] }>(
     'getrawtransaction',
