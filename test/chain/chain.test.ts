@@ -524,3 +524,40 @@ for (const verifyThreads of [0, 1])
       removeDir(okDir);
     }
   });
+
+test('a run whose blocks spend the block before, walked ahead on a worker with a flush after every block, ends at the coins of one block at a time', async () => {
+  // Each block spends an output of the block before it, so the next block is walked on the
+  // coins layer of one not yet judged; with dbcache 0 the judgement of each block flushes (and
+  // empties) the cache after the next block's coins were read, so they must be read again.
+  const b = new Builder(params);
+  const base = b.chain(b.genesis, 101);
+  const blocks: Block[] = [];
+  let prev = base[100];
+  let carry = b.cbOut(base[0]);
+  for (let i = 0; i < 10; i++) {
+    const txs = [b.spend([carry], { fee: 1000n }), b.spend([b.cbOut(base[i + 1])])];
+    const blk = b.block(prev, { txs, fees: 1000n });
+    blocks.push(blk);
+    carry = b.out(txs[0]);
+    prev = blk;
+  }
+  const want = await digestOf([...base, ...blocks]);
+  const dir = tempDir();
+  try {
+    const c = await openChain(dir, params, { verifyThreads: 1, dbcacheMB: 0 });
+    await feed(c, base);
+    for (let i = 0; i < blocks.length; i += 4) {
+      const results = await c.processBlocks(blocks.slice(i, i + 4));
+      for (const r of results) assert.ok(r.accepted, r.reason);
+    }
+    assert.equal(c.height, 111);
+    assert.equal((await c.utxoDigest()).hash, want);
+    await c.close();
+    const again = await openChain(dir, params);
+    assert.equal(again.height, 111);
+    assert.equal((await again.utxoDigest()).hash, want);
+    await again.close();
+  } finally {
+    removeDir(dir);
+  }
+});
