@@ -138,11 +138,16 @@ export class Activation {
    */
   readAhead(block: Block): void {
     const tip = this.tree.tip;
-    if (!equalBytes(block.header.prevHash, tip.hash)) return;
-    const list = connectFetchList(block, tip.height + 1, this.params);
+    if (equalBytes(block.header.prevHash, tip.hash))
+      this.firstRead = this.readCoinsAhead(block, tip.height + 1);
+  }
+
+  /** Starts the flush-guarded read of the coins `block` at `height` needs; awaited by its walk. */
+  private readCoinsAhead(block: Block, height: number): NonNullable<Pipeline['prefetch']> {
+    const list = connectFetchList(block, height, this.params);
     const read = this.coins.prefetch(list);
     read.catch(() => undefined);
-    this.firstRead = { block, list, read };
+    return { block, list, read };
   }
 
   /** Ends a processBlock: its arrivals and, after a failure that left them, the pending writes. */
@@ -534,15 +539,10 @@ export class Activation {
     // The workers finish this block's checks and go on to the next block's while this thread
     // walks it; this thread joins this block's checks when it judges the block.
     checks.seal();
-    if (next) {
-      // Every coin this block and the one below read or change is in the cache or in their
-      // layers now, so the next block's read (which skips what the cache holds) reads only coins
-      // no unflushed change touches, or finds nothing for the coins those layers create.
-      const list = connectFetchList(next.block, next.height, this.params);
-      const read = this.coins.prefetch(list);
-      read.catch(() => undefined);
-      pipe.prefetch = { block: next.block, list, read };
-    }
+    // Every coin this block and the one below read or change is in the cache or in their layers
+    // now, so the next block's read (which skips what the cache holds) reads only coins no
+    // unflushed change touches, or finds nothing for the coins those layers create.
+    if (next) pipe.prefetch = this.readCoinsAhead(next.block, next.height);
     return { e, block, layer, undo, checks, generation, started };
   }
 }

@@ -12,10 +12,8 @@
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
-import { TxOut } from '../primitives/tx.js';
 import type { ScriptCheck } from '../consensus/connect.js';
-import { ScriptError } from '../script/errors.js';
-import { TxSignatureChecker, verifyInput, verifyScript } from '../script/interpreter.js';
+import { TxSignatureChecker, verifyScript } from '../script/interpreter.js';
 import { SigCache } from '../script/sigcache.js';
 import { signatureHash } from '../script/sighash.js';
 import {
@@ -25,8 +23,9 @@ import {
   type VerifyTask,
   type VerifyWorkerData,
   jobSize,
-  noteFailure,
   takeBatch,
+  verifyBatch,
+  verifyInputs,
   writeJob,
 } from './verify-worker.js';
 
@@ -66,16 +65,7 @@ function settledFromCache(check: ScriptCheck, cache: SigCache): boolean {
  * and storing them would push out the mempool's.
  */
 function verifyInline(c: ScriptCheck): VerifyFailure | null {
-  for (let i = 0; i < c.tx.inputs.length; i++) {
-    const p = c.prevouts[i];
-    try {
-      verifyInput(c.tx, i, new TxOut(p.value, p.script), c.flags);
-    } catch (e) {
-      if (e instanceof ScriptError) return { index: c.index, input: i, code: e.code };
-      throw e;
-    }
-  }
-  return null;
+  return verifyInputs(c.index, c.tx, c.prevouts, c.flags);
 }
 
 /** The failure with the lowest (index, input): the one a block reports. */
@@ -260,16 +250,8 @@ export class VerifyRun {
     const ctrl = this.ctrl;
     let failure: VerifyFailure | null = null;
     if (ctrl) {
-      for (let batch = takeBatch(ctrl, this.workers + 1); batch; batch = takeBatch(ctrl, this.workers + 1)) {
-        for (let j = batch[0]; j < batch[1] && j <= Atomics.load(ctrl, Ctrl.FAIL); j++) {
-          const f = verifyInline(this.checks[j]);
-          if (f) {
-            noteFailure(ctrl, j);
-            failure ??= f;
-            break;
-          }
-        }
-      }
+      for (let batch = takeBatch(ctrl, this.workers + 1); batch; batch = takeBatch(ctrl, this.workers + 1))
+        failure ??= verifyBatch(ctrl, batch[0], batch[1], (j) => verifyInline(this.checks[j]));
     }
     // The overflow comes after every job in the arena: a failure there settles the verdict.
     if (!ctrl || Atomics.load(ctrl, Ctrl.FAIL) === NO_FAILURE) {

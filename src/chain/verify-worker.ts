@@ -73,7 +73,7 @@ export function takeBatch(ctrl: Int32Array, threads: number): [number, number] |
 }
 
 /** Records job `job` as failed unless an earlier one has. */
-export function noteFailure(ctrl: Int32Array, job: number): void {
+function noteFailure(ctrl: Int32Array, job: number): void {
   for (;;) {
     const seen = Atomics.load(ctrl, Ctrl.FAIL);
     if (seen <= job || Atomics.compareExchange(ctrl, Ctrl.FAIL, seen, job) === seen) return;
@@ -144,7 +144,29 @@ export function readJobs(data: Uint8Array): VerifyJob[] {
   return out;
 }
 
-/** Verifies every input of a job; its first failure or null. */
+/**
+ * Verifies every input of `tx` (transaction `index` of its block) against its prevouts; the first
+ * failure or null. The worker's jobs and the calling thread's share both end here.
+ */
+export function verifyInputs(
+  index: number,
+  tx: Tx,
+  prevouts: readonly { value: bigint; script: Uint8Array }[],
+  flags: number,
+): VerifyFailure | null {
+  for (let i = 0; i < tx.inputs.length; i++) {
+    const p = prevouts[i];
+    try {
+      verifyInput(tx, i, new TxOut(p.value, p.script), flags);
+    } catch (e) {
+      if (e instanceof ScriptError) return { index, input: i, code: e.code };
+      throw e;
+    }
+  }
+  return null;
+}
+
+/** Verifies a job read from shared memory; its first failure or null. */
 function verifyJob(job: VerifyJob): VerifyFailure | null {
   let tx: Tx;
   try {
@@ -153,13 +175,24 @@ function verifyJob(job: VerifyJob): VerifyFailure | null {
     return { index: job.index, input: -1, code: 'DECODE' };
   }
   if (tx.inputs.length !== job.prevouts.length) return { index: job.index, input: -1, code: 'DECODE' };
-  for (let i = 0; i < tx.inputs.length; i++) {
-    const p = job.prevouts[i];
-    try {
-      verifyInput(tx, i, new TxOut(p.value, p.script), job.flags);
-    } catch (e) {
-      if (e instanceof ScriptError) return { index: job.index, input: i, code: e.code };
-      throw e;
+  return verifyInputs(job.index, tx, job.prevouts, job.flags);
+}
+
+/**
+ * Verifies jobs [start, end) of a batch in order with `verify`, skipping those after the earliest
+ * failure any thread has found; records and returns this batch's first failure, or null.
+ */
+export function verifyBatch(
+  ctrl: Int32Array,
+  start: number,
+  end: number,
+  verify: (job: number) => VerifyFailure | null,
+): VerifyFailure | null {
+  for (let j = start; j < end && j <= Atomics.load(ctrl, Ctrl.FAIL); j++) {
+    const f = verify(j);
+    if (f) {
+      noteFailure(ctrl, j);
+      return f;
     }
   }
   return null;
@@ -193,15 +226,7 @@ export default function run(task: VerifyTask): VerifyFailure | null {
       Atomics.add(ctrl, Ctrl.WORKER_JOBS, end - start);
       // The connecting thread published these jobs (ADDED) after writing them: they are whole.
       const jobs = readJobs(arena.slice(offsets[start], offsets[end]));
-      for (let j = start; j < end; j++) {
-        if (j > Atomics.load(ctrl, Ctrl.FAIL)) break;
-        const f = verifyJob(jobs[j - start]);
-        if (f) {
-          noteFailure(ctrl, j);
-          failure = failure ?? f;
-          break;
-        }
-      }
+      failure ??= verifyBatch(ctrl, start, end, (j) => verifyJob(jobs[j - start]));
       continue;
     }
     if (done) return failure;
