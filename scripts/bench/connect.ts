@@ -13,8 +13,9 @@
 // mempool's onScriptsVerified does on entry (node/start.ts), so only what a mempool cannot have
 // checked remains (decoding, contextual rules, the coins). The built chain is cached under .tmp/
 // so later runs skip building it. Blocks are handed to the chain as a syncing node's p2p/sync.ts
-// hands over the blocks it holds: in runs of up to 4 (HANDOVER_RUN) with Chain.processBlocks;
-// `--run 1` hands them over one at a time, each awaited.
+// hands over the blocks it holds: in runs of up to 4 (HANDOVER_RUN) with Chain.processBlocks, the
+// blocks after a run supplied as the chain asks for them; `--run 1` hands them over one at a time,
+// each awaited, none supplied.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -209,21 +210,31 @@ export async function connectAll(
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     // Blocks go to the chain as p2p/sync.ts hands over the blocks it holds: in runs of up to
-    // `run` (HANDOVER_RUN) in chain order, decoded on arrival.
+    // `run` (HANDOVER_RUN) in chain order, decoded on arrival, each run with the next blocks
+    // supplied one at a time as the chain asks for them (up to MAX_SUPPLIED_BLOCKS).
     const run = opts.run ?? HANDOVER_RUN;
-    for (let at = 0; at < raws.length; at += run) {
-      const blocks = raws.slice(at, at + run).map((raw) => {
-        const b = Block.decode(raw);
-        for (const t of b.txs.slice(1)) {
-          inputs += t.inputs.length;
-          // What mempool entry leaves behind (the pool's onScriptsVerified): a warm block.
-          if (opts.warm) chain.scriptCache.add(t.txid(), STANDARD_SCRIPT_FLAGS);
-        }
-        return b;
-      });
-      const rs = await chain.processBlocks(blocks);
+    let at = 0;
+    const arrive = (): Block => {
+      const b = Block.decode(raws[at++]);
+      for (const t of b.txs.slice(1)) {
+        inputs += t.inputs.length;
+        // What mempool entry leaves behind (the pool's onScriptsVerified): a warm block.
+        if (opts.warm) chain.scriptCache.add(t.txid(), STANDARD_SCRIPT_FLAGS);
+      }
+      return b;
+    };
+    const handOver = (): Block[] => {
+      const blocks: Block[] = [];
+      while (blocks.length < run && at < raws.length) blocks.push(arrive());
+      return blocks;
+    };
+    while (at < raws.length) {
+      const first = at;
+      const supply = (): Block | null => (run === 1 || at === raws.length ? null : arrive());
+      // The run is not held here while the chain connects it (nor by the chain once accepted).
+      const rs = await chain.processBlocks(handOver(), supply);
       rs.forEach((r, i) => {
-        if (!r.accepted) throw new Error(`block ${blocks[i].hashHex()} rejected: ${r.reason}`);
+        if (!r.accepted) throw new Error(`block ${first + i} of the chain rejected: ${r.reason}`);
       });
     }
     await chain.flushState();

@@ -39,6 +39,9 @@ interface Walked {
   started: number;
 }
 
+/** Accepts the next block being handed over and returns it; null when none is left. */
+export type MoreBlocks = () => Promise<Block | null>;
+
 /** What a path being connected has under way (connectPath). */
 interface Pipeline {
   /** The last connected block's write, then its 'connect' event. */
@@ -80,9 +83,11 @@ export class Activation {
   // ---- stored data ----
 
   /**
-   * Blocks accepted during the current processBlock, connected from memory rather than read back
-   * and decoded again (a block is decoded once per arrival). Holds at most the block and the
-   * orphans it frees (bounded by maxOrphans); emptied when processBlock returns.
+   * Blocks accepted during the current processBlocks call and not yet connected and told,
+   * connected from memory rather than read back and decoded again (a block is decoded once per
+   * arrival). Holds at most the call's run and the blocks supplied after it (MAX_SUPPLIED_BLOCKS),
+   * less those connected, and the orphans they free (bounded by maxOrphans); emptied when the
+   * call ends.
    */
   private readonly arrivals = new Map<string, Block>();
 
@@ -295,7 +300,7 @@ export class Activation {
    * With `equalWork` (preciousblock) an equal-work candidate received earlier than the tip (a
    * lower sequence) wins too.
    */
-  async activateBestChain(equalWork = false): Promise<void> {
+  async activateBestChain(equalWork = false, more?: MoreBlocks): Promise<void> {
     const tree = this.tree;
     const startTip = tree.tip;
     for (;;) {
@@ -307,7 +312,8 @@ export class Activation {
       const path: BlockEntry[] = [];
       for (let e: BlockEntry = best; e !== fork; e = e.prev!) path.push(e);
       path.reverse();
-      await this.connectPath(path);
+      await this.connectPath(path, more);
+      more = undefined;
     }
     tree.pruneCandidates();
     if (tree.tip !== startTip) {
@@ -330,8 +336,13 @@ export class Activation {
    * a block walked on top of one that fails is dropped with it. With no workers each block is
    * judged before the next is walked. Stops at the first block that fails; returns once every
    * write and read it started has ended.
+   *
+   * `more`: blocks being handed over (Chain.processBlocks). As the path reaches its end, the next one is
+   * accepted (checked and stored) while the workers verify the block walked last, and the path
+   * goes on through it when it is a child of the path's end; it stops taking them otherwise.
    */
-  private async connectPath(path: readonly BlockEntry[]): Promise<void> {
+  private async connectPath(start: readonly BlockEntry[], more?: MoreBlocks): Promise<void> {
+    const path = [...start];
     const pipe: Pipeline = { landed: Promise.resolve(), prefetch: this.firstRead };
     this.firstRead = null;
     /** The blocks walked and not yet judged (at most two: the one judged and the next). */
@@ -342,6 +353,12 @@ export class Activation {
     try {
       for (let i = 0; i < path.length; i++) {
         const e = path[i];
+        if (more && i === path.length - 1) {
+          const got = await more();
+          const g = got && this.tree.getEntry(got.hash());
+          if (g && g.prev === e && g.hasData() && !g.isFailed()) path.push(g);
+          else more = undefined;
+        }
         const block = await this.readBlock(e);
         const n = path[i + 1];
         const nextBlock = n && this.arrivals.get(n.hashHex);
@@ -414,6 +431,8 @@ export class Activation {
     const told = (): void => {
       const seconds = (performance.now() - w.started) / 1000;
       this.d.events.emit('connect', { block, entry: e, height: e.height, seconds });
+      // Told and on disk: a long processBlocks call does not keep its connected blocks in memory.
+      this.arrivals.delete(e.hashHex);
     };
     if (this.coins.memoryUsage > this.d.dbcacheBytes) {
       // A flush writes the cache and empties it: the next block's read must not straddle it.

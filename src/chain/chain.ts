@@ -42,6 +42,13 @@ export type {
   UtxoDigest,
 } from './types.js';
 
+/**
+ * Blocks a processBlocks call takes beyond its run (its `supply`) before it ends and lets other
+ * callers of the chain have their turn: Core's ActivateBestChainStep connects at most 32 blocks
+ * before it lets go of cs_main.
+ */
+export const MAX_SUPPLIED_BLOCKS = 32;
+
 export class Chain extends EventEmitter<ChainEvents> {
   readonly params: ChainParams;
   readonly scriptCache: ScriptExecCache;
@@ -282,29 +289,64 @@ export class Chain extends EventEmitter<ChainEvents> {
   }
 
   /**
-   * processBlock for several blocks at once (a run a syncing node holds, parents first): each is
-   * checked and stored, then the tip moves once, over all of them, so one block's writes overlap
-   * the next one's checks (activation.ts's connectPath). One result per block, as processBlock's.
+   * processBlock for several blocks at once (a run a syncing node holds, parents first), connected
+   * as one pipeline (activation.ts's connectPath): each block is accepted (checked and stored) as
+   * the path reaches it, while the workers verify the block before it. `supply`: the blocks that
+   * follow the run, asked for one at a time as the path reaches its end (a syncing node's next
+   * held block in chain order, or null), at most MAX_SUPPLIED_BLOCKS, so that the path goes on
+   * through them instead of ending with the run. One result per block, as processBlock's: the
+   * run's, then those supplied, in order.
    */
-  async processBlocks(blocks: readonly Block[]): Promise<ProcessResult[]> {
+  processBlocks(blocks: readonly Block[], supply?: () => Block | null): Promise<ProcessResult[]> {
+    // A block is let go once accepted (the activation holds it until it is connected and told):
+    // a call may run for MAX_SUPPLIED_BLOCKS blocks, and what lives that long is promoted out of
+    // the young generation, at a cost (GC time trebled when the run was held for the call).
+    const queue: (Block | null)[] = [...blocks];
     return this.exclusive(async () => {
       try {
         const results: ProcessResult[] = [];
-        const fresh: Block[] = [];
-        if (blocks.length > 0) this.act.readAhead(blocks[0]);
-        for (const block of blocks) {
+        /** The hash of each result's block. */
+        const order: Uint8Array[] = [];
+        /** Accepted blocks that are new and have their parent. */
+        const fresh: Uint8Array[] = [];
+        const accept = async (block: Block): Promise<Block> => {
           const res = await this.act.acceptBlock(block);
           results.push(res);
-          if (res.accepted && !res.orphan && res.isNew) fresh.push(block);
+          order.push(block.hash());
+          if (res.accepted && !res.orphan && res.isNew) fresh.push(block.hash());
+          return block;
+        };
+        let next = 0;
+        const take = (): Block => {
+          const block = queue[next]!;
+          queue[next++] = null;
+          return block;
+        };
+        let supplied = 0;
+        const more = async (): Promise<Block | null> => {
+          if (next < queue.length) return accept(take());
+          const block = supplied < MAX_SUPPLIED_BLOCKS ? (supply?.() ?? null) : null;
+          if (!block) return null;
+          supplied++;
+          return accept(block);
+        };
+        if (queue.length > 0) this.act.readAhead(queue[0]!);
+        // The tip moves as soon as a block can move it; the path that moves it takes the next
+        // blocks as it reaches its end. What it did not take (after a failure, or a block that
+        // is not a child of its end) is accepted here, and the tip moves again.
+        while (next < queue.length) {
+          const had = fresh.length;
+          await accept(take());
+          if (fresh.length > had) await this.act.activateBestChain(false, more);
         }
+        if (supplied > 0) await this.act.activateBestChain();
         if (fresh.length === 0) return results;
-        await this.act.activateBestChain();
-        for (const block of fresh) await this.act.processOrphans(block.hash());
+        for (const hash of fresh) await this.act.processOrphans(hash);
         await this.act.writePending();
         await this.pruner?.auto();
         return results.map((res, i) => {
           if (!res.accepted || res.orphan || !res.isNew) return res;
-          const err = this.tree.failureOf(this.getEntry(blocks[i].hash())!);
+          const err = this.tree.failureOf(this.getEntry(order[i])!);
           return err ? { accepted: false, reason: err.reason, error: err, isNew: true } : res;
         });
       } finally {

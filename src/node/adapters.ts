@@ -103,13 +103,23 @@ export function p2pChainAdapter(
     async processBlock(block: Block) {
       return (await this.processBlocks([block]))[0];
     },
-    async processBlocks(blocks: Block[]) {
-      const rs = await chain.processBlocks(blocks);
-      return rs.map((r, i) => {
-        const e = r.accepted && onAdded ? chain.getEntry(blocks[i].hash()) : undefined;
-        if (e) onAdded?.(e);
-        return { accepted: r.accepted, ...verdictOf(r.error) };
-      });
+    processBlocks(blocks: Block[], supply?: () => Block | null) {
+      // Hashes only past the call: the chain lets each block go once it is connected.
+      const hashes = blocks.map((b) => b.hash());
+      const supplied =
+        supply &&
+        ((): Block | null => {
+          const b = supply();
+          if (b) hashes.push(b.hash());
+          return b;
+        });
+      return chain.processBlocks(blocks, supplied).then((rs) =>
+        rs.map((r, i) => {
+          const e = r.accepted && onAdded ? chain.getEntry(hashes[i]) : undefined;
+          if (e) onAdded?.(e);
+          return { accepted: r.accepted, ...verdictOf(r.error) };
+        }),
+      );
     },
     belowMinimumWork: (hash) => {
       const e = chain.getEntry(hash);

@@ -55,8 +55,12 @@ export interface P2PChain {
    * chain already has is accepted=true.
    */
   processBlock(block: Block): Promise<Verdict & { accepted: boolean }>;
-  /** processBlock for a run of blocks in chain order, handed over together; one verdict each. */
-  processBlocks(blocks: Block[]): Promise<(Verdict & { accepted: boolean })[]>;
+  /**
+   * processBlock for a run of blocks in chain order, handed over together. `supply` gives the
+   * blocks after the run, one at a time as the chain asks for them (null when there is none yet),
+   * so that its pipeline goes on through them. One verdict each: the run's, then those supplied.
+   */
+  processBlocks(blocks: Block[], supply?: () => Block | null): Promise<(Verdict & { accepted: boolean })[]>;
   /**
    * Optional: true when the header chain ending at `hash` has less work than the network's minimum
    * chain work (Core's nMinimumChainWork). A peer whose whole chain is that weak is dropped while

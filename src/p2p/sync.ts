@@ -1,12 +1,13 @@
 // Headers-first sync and block download: one peer at a time is asked for headers (getheaders with
 // a locator, 2,000 per batch); the blocks behind the best header are requested from several peers
 // at once in a moving window, held until their parent is connected, and handed to the chain in
-// order. Also the sync progress shown to the operator.
+// order (a run, then the next held blocks as the chain asks for them). Also the sync progress shown
+// to the operator.
 // Owns: which peer syncs headers, which blocks are in flight from whom, the held blocks, stall and
 // headers timeouts. Does not own: validation (the chain judges; misbehaviour scores through
 // connman) nor connections.
 import type { Block, BlockHeader } from '../primitives/block.js';
-import { equalBytes } from '../primitives/bytes.js';
+import { equalBytes, reverseHex } from '../primitives/bytes.js';
 import { randomBytes } from 'node:crypto';
 import { blockWork } from '../consensus/pow.js';
 import type { ConnMan } from './connman.js';
@@ -23,18 +24,21 @@ import {
 } from './messages.js';
 import { key, type P2PNodeOptions, type P2PTimeouts, type SyncProgress } from './options.js';
 import type { Peer } from './peer.js';
-import type { Logger, P2PChain } from './ports.js';
+import type { Logger, P2PChain, Verdict } from './ports.js';
 
 type HeldBlock = { block: Block; from: Peer };
+/** A block handed to the chain: its hash and sender, not the block (the chain holds it). */
+type RunBlock = { hash: Uint8Array; from: Peer };
 
 const nullHash = new Uint8Array(32);
 /** Headers hashed, or linked and checked in pre-sync, per turn (see onHeaders): about a quarter
  * of a millisecond of work (100 left a low-work headers flood at ~3x quiet RPC latency, 25 ~2.4x). */
 export const HEADER_SLICE = 25;
 /**
- * Most held blocks handed to the chain at once. The chain connects a run as a pipeline; bench connect
- * (1,111 blocks, one verify thread, idle 2-core machine) was fastest at 4 of 1, 2, 4 and 16: a run
- * of 16 held its decoded blocks long enough to quadruple the young-generation GC time.
+ * Most held blocks handed to the chain at once; the chain asks for the held blocks after them one
+ * at a time as it connects (the `supply` of processBlocks). The chain connects a run as a pipeline;
+ * bench connect (1,111 blocks, one verify thread, idle 2-core machine) was fastest at 4 of 1, 2, 4
+ * and 16: a run of 16 held its decoded blocks long enough to quadruple the young-generation GC time.
  */
 export const HANDOVER_RUN = 4;
 /** Core's "close to today" in SendMessages: a best header younger than this (seconds) has every
@@ -65,6 +69,8 @@ export class BlockSync {
   private readonly presync = new Map<Peer, HeadersSyncState>();
   private readonly inFlight = new Map<string, { peer: Peer; height: number; at: number }>();
   private readonly held = new Map<string, HeldBlock>();
+  /** Blocks handed to the chain in the call under way (neither held nor, until accepted, stored). */
+  private readonly handing = new Set<string>();
   /** Blocks asked for by getblockfrompeer: handed to the chain on arrival, wherever they sit. */
   private readonly fetched = new Set<string>();
   private connecting = false;
@@ -420,7 +426,7 @@ export class BlockSync {
     for (const w of wanted) {
       if (free === 0) break;
       const k = key(w.hash);
-      if (this.inFlight.has(k) || this.held.has(k)) continue;
+      if (this.inFlight.has(k) || this.held.has(k) || this.handing.has(k)) continue;
       let pick: Peer | null = null;
       for (const p of peers) {
         if (p.blocksInFlight.size >= this.perPeer || p.bestHeight < w.height || p.notFound.has(k)) continue;
@@ -480,7 +486,8 @@ export class BlockSync {
     const k = key(hash);
     const f = this.inFlight.get(k);
     if (!f || f.peer !== peer) {
-      if (!this.chain.hasBlock(hash) && !this.held.has(k)) this.conn.misbehave(peer, 20, 'unrequested block');
+      if (!this.chain.hasBlock(hash) && !this.held.has(k) && !this.handing.has(k))
+        this.conn.misbehave(peer, 20, 'unrequested block');
       return;
     }
     this.inFlight.delete(k);
@@ -498,6 +505,45 @@ export class BlockSync {
     await this.connectHeld();
   }
 
+  /** Takes a held block to hand it to the chain (handing until the call ends). */
+  private handOver(hash: Uint8Array): Block {
+    const k = key(hash);
+    const h = this.held.get(k)!;
+    this.held.delete(k);
+    this.handing.add(k);
+    return h.block;
+  }
+
+  /**
+   * Tells the senders of blocks handed over what the chain made of them; true when a block it
+   * refused without marking it invalid is still the next to fetch (the loop stops rather than
+   * hand it over again).
+   */
+  private judged(run: readonly RunBlock[], results: readonly (Verdict & { accepted: boolean })[]): boolean {
+    let rejected = false;
+    for (let i = 0; i < run.length; i++) {
+      const res = results[i];
+      const { hash, from } = run[i];
+      if (res.accepted) {
+        from.lastBlockTime = Date.now();
+        continue;
+      }
+      rejected = true;
+      this.conn.rejected(from, {
+        kind: 'block',
+        reason: res.reason ?? 'rejected',
+        dos: res.dos ?? 0,
+        policy: false,
+        hash: reverseHex(hash),
+      });
+      if (res.dos) this.conn.misbehave(from, res.dos, `invalid block: ${res.reason ?? 'rejected'}`);
+      else this.log.debug({ reason: res.reason }, 'block not accepted');
+    }
+    if (!rejected) return false;
+    const again = this.chain.blocksToDownload(1)[0];
+    return again !== undefined && run.some((r) => equalBytes(again.hash, r.hash));
+  }
+
   /** Hands held blocks to the chain in chain order, as far as the next missing one. */
   private async connectHeld(): Promise<void> {
     if (this.connecting) {
@@ -510,39 +556,32 @@ export class BlockSync {
         this.connectAgain = false;
         while (!this.conn.stopping) {
           // The held blocks next in chain order go to the chain together: it connects a run as a
-          // pipeline (one block's writes beside the next one's checks).
-          const run: { hash: Uint8Array; held: HeldBlock }[] = [];
+          // pipeline (one block's checks and writes beside the scripts of the block before it),
+          // and asks for the held blocks after it, one at a time, as its path reaches its end.
+          const run: RunBlock[] = [];
           for (const next of this.chain.blocksToDownload(HANDOVER_RUN)) {
-            const h = this.held.get(key(next.hash));
-            if (!h) break;
-            run.push({ hash: next.hash, held: h });
+            if (!this.held.has(key(next.hash))) break;
+            run.push({ hash: next.hash, from: this.held.get(key(next.hash))!.from });
           }
           if (run.length === 0) break;
-          for (const r of run) this.held.delete(key(r.hash));
-          const results = await this.chain.processBlocks(run.map((r) => r.held.block));
-          let rejected = false;
-          for (let i = 0; i < run.length; i++) {
-            const res = results[i];
-            const h = run[i].held;
-            if (res.accepted) {
-              h.from.lastBlockTime = Date.now();
-              continue;
-            }
-            rejected = true;
-            this.conn.rejected(h.from, {
-              kind: 'block',
-              reason: res.reason ?? 'rejected',
-              dos: res.dos ?? 0,
-              policy: false,
-              hash: h.block.hashHex(),
-            });
-            if (res.dos) this.conn.misbehave(h.from, res.dos, `invalid block: ${res.reason ?? 'rejected'}`);
-            else this.log.debug({ reason: res.reason }, 'block not accepted');
+          const supply = (): Block | null => {
+            const next = this.conn.stopping ? undefined : this.chain.blocksToDownload(1)[0];
+            const h = next && this.held.get(key(next.hash));
+            if (!h) return null;
+            run.push({ hash: next.hash, from: h.from });
+            return this.handOver(next.hash);
+          };
+          let results: (Verdict & { accepted: boolean })[];
+          try {
+            // The blocks go with the call: nothing here holds them while the chain connects them.
+            results = await this.chain.processBlocks(
+              run.map((r) => this.handOver(r.hash)),
+              supply,
+            );
+          } finally {
+            for (const r of run) this.handing.delete(key(r.hash));
           }
-          if (rejected) {
-            const again = this.chain.blocksToDownload(1)[0];
-            if (again && run.some((r) => equalBytes(again.hash, r.hash))) break;
-          }
+          if (this.judged(run, results)) break;
         }
       } while (this.connectAgain && !this.conn.stopping);
       if (this.held.size > this.window) {

@@ -8,7 +8,7 @@ import { LevelChainStore, keys } from '../../src/storage/level-store.js';
 import type { Block } from '../../src/primitives/block.js';
 import { Builder, withTx } from './builder.js';
 import { FAR_FUTURE, openChain, removeDir, tempDir } from './helpers.js';
-import { Chain } from '../../src/chain/chain.js';
+import { Chain, MAX_SUPPLIED_BLOCKS } from '../../src/chain/chain.js';
 import { Tx, TxIn, TxOut } from '../../src/primitives/tx.js';
 import { blockScriptFlags } from '../../src/consensus/flags.js';
 
@@ -559,5 +559,75 @@ test('a run whose blocks spend the block before, walked ahead on a worker with a
     await again.close();
   } finally {
     removeDir(dir);
+  }
+});
+
+test('blocks supplied after a run continue its path: one verdict each, in order, at most MAX_SUPPLIED_BLOCKS of them; a bad one ends the path and the blocks built on it are refused', async () => {
+  // Each block spends an output of the block before it (walked on its layer, not yet judged).
+  const b = new Builder(params);
+  const base = b.chain(b.genesis, 101);
+  const make = (n: number, badAt = -1): Block[] => {
+    const out: Block[] = [];
+    let prev = base[100];
+    let carry = b.cbOut(base[0]);
+    for (let i = 0; i < n; i++) {
+      let spend = b.spend([carry], { fee: 1000n });
+      if (i === badAt) {
+        // One bit of the signature's r flipped: still DER, but it does not verify.
+        const sig = spend.inputs[0].scriptSig.slice();
+        sig[10] ^= 1;
+        spend = withTx(spend, { inputs: [new TxIn(spend.inputs[0].prevout, sig, 0xffffffff)] });
+      }
+      const blk = b.block(prev, { txs: [spend], fees: 1000n });
+      out.push(blk);
+      carry = b.out(spend);
+      prev = blk;
+    }
+    return out;
+  };
+  const blocks = make(40);
+  const dirs = [tempDir(), tempDir()];
+  try {
+    const c = await openChain(dirs[0], params, { verifyThreads: 1 });
+    await feed(c, base);
+    let asked = 0;
+    let at = 4;
+    const results = await c.processBlocks(blocks.slice(0, 4), () => {
+      asked++;
+      return at < blocks.length ? blocks[at++] : null;
+    });
+    assert.equal(asked, MAX_SUPPLIED_BLOCKS);
+    assert.equal(results.length, 4 + MAX_SUPPLIED_BLOCKS);
+    for (const r of results) assert.ok(r.accepted, r.reason);
+    assert.equal(c.height, 101 + 4 + MAX_SUPPLIED_BLOCKS);
+    const rest = await c.processBlocks(blocks.slice(at), () => null);
+    assert.equal(rest.length, blocks.length - at);
+    assert.equal(c.height, 141);
+    assert.equal((await c.utxoDigest()).hash, await digestOf([...base, ...blocks]));
+    await c.close();
+
+    // The sixth block fails its scripts: the path ends when it is judged. By then the seventh was
+    // walked on it and the eighth accepted (each block is accepted before the one before it is
+    // walked): both are refused with it, and nothing more is asked for. The tip is the fifth.
+    const bad = make(10, 5);
+    const d = await openChain(dirs[1], params, { verifyThreads: 1 });
+    await feed(d, base);
+    let next = 2;
+    const verdicts = await d.processBlocks(bad.slice(0, 2), () => (next < bad.length ? bad[next++] : null));
+    assert.equal(next, 8, 'the chain asked for no block past the one accepted as the bad one was judged');
+    assert.deepEqual(
+      verdicts.map((r) => [r.accepted, r.reason?.replace(/ \(.*/, '')]),
+      [
+        ...[0, 1, 2, 3, 4].map(() => [true, undefined]),
+        [false, 'mandatory-script-verify-flag-failed'],
+        [false, 'bad-prevblk'],
+        [false, 'bad-prevblk'],
+      ],
+    );
+    assert.equal(d.tip.hashHex, bad[4].hashHex());
+    assert.equal((await d.utxoDigest()).hash, await digestOf([...base, ...bad.slice(0, 5)]));
+    await d.close();
+  } finally {
+    for (const dir of dirs) removeDir(dir);
   }
 });

@@ -297,9 +297,18 @@ export class FakeChain implements P2PChain {
     return { accepted: true };
   }
 
-  async processBlocks(blocks: Block[]): Promise<(Verdict & { accepted: boolean })[]> {
+  /** As the chain: the run, then blocks asked of `supply` one at a time (at most 32). */
+  async processBlocks(
+    blocks: Block[],
+    supply?: () => Block | null,
+  ): Promise<(Verdict & { accepted: boolean })[]> {
     const out: (Verdict & { accepted: boolean })[] = [];
     for (const b of blocks) out.push(await this.processBlock(b));
+    for (let n = 0; n < 32; n++) {
+      const b = supply?.();
+      if (!b) break;
+      out.push(await this.processBlock(b));
+    }
     return out;
   }
 
