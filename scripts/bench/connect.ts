@@ -1,4 +1,5 @@
-// `npm run bench -- connect [--blocks N] [--inputs N] [--dbcache MB] [--threads a,b] [--warm] [--run N]`:
+// `npm run bench -- connect [--blocks N] [--inputs N] [--dbcache MB] [--threads a,b] [--warm] [--run N]
+// [--rounds N]`:
 // builds a regtest chain of N blocks (default 1,000) after 110 set-up blocks, each full of P2PKH spends
 // (default 100 inputs per block, 2-in 2-out transactions), then connects it into a fresh data
 // directory with full validation, once per thread count (default 1 and all cores; counted as Core's
@@ -15,7 +16,10 @@
 // so later runs skip building it. Blocks are handed to the chain as a syncing node's p2p/sync.ts
 // hands over the blocks it holds: in runs of up to 4 (HANDOVER_RUN) with Chain.processBlocks, the
 // blocks after a run supplied as the chain asks for them; `--run 1` hands them over one at a time,
-// each awaited, none supplied.
+// each awaited, none supplied. `--rounds N` does all that N times, every other round in the reverse
+// order (so a machine's drift falls on every thread count alike), then prints the medians and
+// ranges: each run's share of raw verify, and each thread count as a multiple of the first in the
+// same round.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -269,6 +273,7 @@ export async function run(args: string[]): Promise<void> {
   const threadList = arg(args, 'threads', `1,${availableParallelism()}`).split(',').map(Number);
   const warm = args.includes('--warm');
   const run = Number(arg(args, 'run', String(HANDOVER_RUN)));
+  const nRounds = Number(arg(args, 'rounds', '1'));
   const blocks = loadOrBuild(nBlocks, inputs);
   global.gc?.();
   console.log(`RSS before connecting: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
@@ -280,27 +285,85 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     `chain: ${blocks.length} blocks, ${inputs} inputs per spend block, dbcache ${dbcache} MB, handed over ${run} at a time`,
   );
-  for (const [threads, mode] of threadList.flatMap((t) =>
+  const runs = threadList.flatMap((t) =>
     warm
       ? ([
           [t, 'cold'],
           [t, 'warm'],
         ] as const)
       : ([[t, 'cold']] as const),
-  )) {
-    const r = await connectAll(blocks, threads, dbcache, { warm: mode === 'warm', run });
-    // Raw verify again right after the run: on a shared machine the rate drifts between the start
-    // of the bench and this run, so each run is set against the mean of the rates around it.
-    const raw = referenceVerify();
-    const around = (before + raw.rate) / 2;
-    before = raw.rate;
-    console.log(
-      `threads ${threads}${warm ? ` ${mode}` : ''}: ${r.height} blocks in ${r.secs.toFixed(2)} s = ${(blocks.length / r.secs).toFixed(1)} blocks/s, ` +
-        `${Math.round(r.inputs / r.secs).toLocaleString('en-US')} inputs/s (${Math.round(r.inputs / r.secs / Math.max(threads, 1)).toLocaleString('en-US')}/s per verify thread), ` +
-        `CPU ${r.cpuSecs.toFixed(2)} s (${Math.round(r.inputs / r.cpuSecs).toLocaleString('en-US')} inputs per CPU second), ` +
-        `peak RSS ${r.peakMB.toFixed(0)} MB (main heap ${r.heapMB.toFixed(0)} MB), ${r.utxos} UTXOs; ` +
-        `raw verify around it ${Math.round(around).toLocaleString('en-US')} sigs/s (inputs/s ${(r.inputs / r.secs / around).toFixed(2)} of it), ` +
-        `${Math.round(raw.cpuRate).toLocaleString('en-US')} sigs per CPU second after it (inputs per CPU second ${(r.inputs / r.cpuSecs / raw.cpuRate).toFixed(2)} of it)`,
-    );
+  );
+  /** Per round: inputs/s and its share of raw verify, by "threads mode". */
+  const rounds: Map<string, { secs: number; rate: number; share: number }>[] = [];
+  for (let round = 0; round < nRounds; round++) {
+    const got = new Map<string, { secs: number; rate: number; share: number }>();
+    rounds.push(got);
+    // Every other round in the reverse order, so that a machine's drift falls on both alike.
+    for (const [threads, mode] of round % 2 === 0 ? runs : [...runs].reverse()) {
+      const r = await connectAll(blocks, threads, dbcache, { warm: mode === 'warm', run });
+      // Raw verify again right after the run: on a shared machine the rate drifts between the start
+      // of the bench and this run, so each run is set against the mean of the rates around it.
+      const raw = referenceVerify();
+      const around = (before + raw.rate) / 2;
+      before = raw.rate;
+      got.set(`${threads} ${mode}`, {
+        secs: r.secs,
+        rate: r.inputs / r.secs,
+        share: r.inputs / r.secs / around,
+      });
+      console.log(
+        `threads ${threads}${warm ? ` ${mode}` : ''}: ${r.height} blocks in ${r.secs.toFixed(2)} s = ${(blocks.length / r.secs).toFixed(1)} blocks/s, ` +
+          `${Math.round(r.inputs / r.secs).toLocaleString('en-US')} inputs/s (${Math.round(r.inputs / r.secs / Math.max(threads, 1)).toLocaleString('en-US')}/s per verify thread), ` +
+          `CPU ${r.cpuSecs.toFixed(2)} s (${Math.round(r.inputs / r.cpuSecs).toLocaleString('en-US')} inputs per CPU second), ` +
+          `peak RSS ${r.peakMB.toFixed(0)} MB (main heap ${r.heapMB.toFixed(0)} MB), ${r.utxos} UTXOs; ` +
+          `raw verify around it ${Math.round(around).toLocaleString('en-US')} sigs/s (inputs/s ${(r.inputs / r.secs / around).toFixed(2)} of it), ` +
+          `${Math.round(raw.cpuRate).toLocaleString('en-US')} sigs per CPU second after it (inputs per CPU second ${(r.inputs / r.cpuSecs / raw.cpuRate).toFixed(2)} of it)`,
+      );
+    }
+  }
+  if (nRounds > 1) printRounds(rounds, runs, threadList[0]);
+}
+
+/** Median and range of `xs`, formatted with `f`. */
+function spread(xs: number[], f: (x: number) => string): string {
+  const v = [...xs].sort((a, b) => a - b);
+  const mid = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  return `${f(mid)} (${f(v[0])}-${f(v[v.length - 1])})`;
+}
+
+/**
+ * The rounds' medians and ranges: each run's time and share of raw verify, and each thread
+ * count's inputs/s over the first thread count's in the same round and mode.
+ */
+function printRounds(
+  rounds: Map<string, { secs: number; rate: number; share: number }>[],
+  runs: readonly (readonly [number, 'cold' | 'warm'])[],
+  base: number,
+): void {
+  console.log(`median (range) of ${rounds.length} rounds:`);
+  for (const [threads, mode] of runs) {
+    const k = `${threads} ${mode}`;
+    const of = (f: (x: { secs: number; rate: number; share: number }) => number): number[] =>
+      rounds.map((r) => f(r.get(k)!));
+    let line =
+      `  threads ${threads} ${mode}: ${spread(
+        of((x) => x.secs),
+        (x) => `${x.toFixed(2)} s`,
+      )}, ` +
+      `${spread(
+        of((x) => x.share),
+        (x) => x.toFixed(2),
+      )} of raw verify`;
+    if (threads !== base)
+      line += `, ${spread(
+        rounds.map((r) => r.get(k)!.rate / r.get(`${base} ${mode}`)!.rate),
+        (x) => `${x.toFixed(2)}x`,
+      )} threads ${base}`;
+    if (mode === 'warm')
+      line += `, ${spread(
+        rounds.map((r) => r.get(k)!.rate / r.get(`${threads} cold`)!.rate),
+        (x) => `${x.toFixed(1)}x`,
+      )} cold`;
+    console.log(line);
   }
 }
