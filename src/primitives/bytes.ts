@@ -19,7 +19,14 @@ export function hexToBytes(hex: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
+/** Buffer's own hex encoder, called on any Uint8Array (what `toString('hex')` calls): half the
+ * time of wrapping the bytes in a Buffer first, which coin keys and txids pay ~200,000 times per
+ * 1,000 blocks of 100 inputs. Absent from some future Node, the wrapping is used instead. */
+const hexSlice = (Buffer.prototype as { hexSlice?: (this: Uint8Array, start: number, end: number) => string })
+  .hexSlice;
+
 export function bytesToHex(b: Uint8Array): string {
+  if (hexSlice) return hexSlice.call(b, 0, b.length);
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 }
 

@@ -41,7 +41,12 @@ export function coinKey(op: OutPoint): Uint8Array {
   const k = new Uint8Array(37);
   k[0] = P_COIN;
   k.set(op.hash, 1);
-  new DataView(k.buffer).setUint32(33, op.index, false);
+  // The index big-endian (keys sort by outpoint), without a DataView per key.
+  const i = op.index;
+  k[33] = i >>> 24;
+  k[34] = (i >>> 16) & 0xff;
+  k[35] = (i >>> 8) & 0xff;
+  k[36] = i & 0xff;
   return k;
 }
 

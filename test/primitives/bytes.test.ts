@@ -1,4 +1,4 @@
-// CompactSize varints: canonical round trip over every size class, non-canonical forms and sizes
+// Hex of any byte view; CompactSize varints: canonical round trip over every size class, non-canonical forms and sizes
 // past the caller's limit rejected, every truncation a DecodeError.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -92,5 +92,18 @@ test('hex helpers: any text is bytes that print back as the lower-cased text, or
       else assert.throws(() => hashFromHex(s), DecodeError);
     }),
     { numRuns: RUNS },
+  );
+});
+
+test('bytesToHex of any view (a subarray at an offset, a Buffer) is Buffer.toString("hex") of its bytes and round-trips through hexToBytes', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 80 }), fc.nat(80), fc.nat(80), (bytes, a, b) => {
+      const start = Math.min(a, bytes.length);
+      const view = bytes.subarray(start, Math.max(start, Math.min(b, bytes.length)));
+      const want = Buffer.from(view).toString('hex');
+      assert.equal(bytesToHex(view), want);
+      assert.equal(bytesToHex(Buffer.from(view)), want);
+      assert.deepEqual(hexToBytes(bytesToHex(view)), Uint8Array.from(view));
+    }),
   );
 });
