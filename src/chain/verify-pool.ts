@@ -102,6 +102,16 @@ class Arena {
 const ARENA_BYTES = 4 << 20;
 const ARENA_JOBS = 16_384;
 const MAX_ARENA = 64 << 20;
+/**
+ * Most jobs an arena's table is made for: as many as MAX_ARENA bytes can hold, no job being
+ * smaller than 64 bytes (16 of record header, a transaction of at least 60, 12 per prevout).
+ */
+const MAX_ARENA_JOBS = MAX_ARENA / 64;
+/**
+ * Arenas kept for later runs once their workers have left them: the run being connected and the
+ * one walked ahead of it hold two more, so at most four exist at once (16 MiB at the first size).
+ */
+const FREE_ARENAS = 2;
 
 /**
  * One block's checks (Core's CCheckQueueControl): add() writes each check into shared memory
@@ -357,7 +367,7 @@ export class ScriptVerifyPool {
         this.free.length = 0;
         this.arenaSize = {
           bytes: Math.min(MAX_ARENA, this.arenaSize.bytes * 2),
-          jobs: Math.min(MAX_ARENA / 64, this.arenaSize.jobs * 2),
+          jobs: Math.min(MAX_ARENA_JOBS, this.arenaSize.jobs * 2),
         };
       }
       arena = this.free.pop() ?? Arena.create(this.arenaSize.bytes, this.arenaSize.jobs);
@@ -379,7 +389,8 @@ export class ScriptVerifyPool {
 
   /** An arena its run's workers have left: the next run may take it (if it is of the current size). */
   release(arena: Arena): void {
-    if (arena.data.byteLength === this.arenaSize.bytes && this.free.length < 2) this.free.push(arena);
+    if (arena.data.byteLength === this.arenaSize.bytes && this.free.length < FREE_ARENAS)
+      this.free.push(arena);
   }
 
   /** Verifies every input of every check; resolves to the failure with the lowest (index, input), or null. */
