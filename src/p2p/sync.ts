@@ -505,12 +505,17 @@ export class BlockSync {
     await this.connectHeld();
   }
 
-  /** Takes a held block to hand it to the chain (handing until the call ends). */
-  private handOver(hash: Uint8Array): Block {
+  /**
+   * Takes a held block to hand it to the chain: it is handing until the call ends, and `run`
+   * keeps its hash and sender for the verdict. Null when the block is not held.
+   */
+  private handOver(hash: Uint8Array, run: RunBlock[]): Block | null {
     const k = key(hash);
-    const h = this.held.get(k)!;
+    const h = this.held.get(k);
+    if (!h) return null;
     this.held.delete(k);
     this.handing.add(k);
+    run.push({ hash, from: h.from });
     return h.block;
   }
 
@@ -559,25 +564,22 @@ export class BlockSync {
           // pipeline (one block's checks and writes beside the scripts of the block before it),
           // and asks for the held blocks after it, one at a time, as its path reaches its end.
           const run: RunBlock[] = [];
+          const blocks: Block[] = [];
           for (const next of this.chain.blocksToDownload(HANDOVER_RUN)) {
-            if (!this.held.has(key(next.hash))) break;
-            run.push({ hash: next.hash, from: this.held.get(key(next.hash))!.from });
+            const b = this.handOver(next.hash, run);
+            if (!b) break;
+            blocks.push(b);
           }
-          if (run.length === 0) break;
+          if (blocks.length === 0) break;
           const supply = (): Block | null => {
             const next = this.conn.stopping ? undefined : this.chain.blocksToDownload(1)[0];
-            const h = next && this.held.get(key(next.hash));
-            if (!h) return null;
-            run.push({ hash: next.hash, from: h.from });
-            return this.handOver(next.hash);
+            return next ? this.handOver(next.hash, run) : null;
           };
           let results: (Verdict & { accepted: boolean })[];
           try {
-            // The blocks go with the call: nothing here holds them while the chain connects them.
-            results = await this.chain.processBlocks(
-              run.map((r) => this.handOver(r.hash)),
-              supply,
-            );
+            // The blocks go with the call (splice empties this array): nothing here holds them
+            // while the chain connects them.
+            results = await this.chain.processBlocks(blocks.splice(0), supply);
           } finally {
             for (const r of run) this.handing.delete(key(r.hash));
           }
