@@ -465,7 +465,7 @@ export class Activation {
 
   /** Reads the block's outputs into the cache (disconnecting spends them). */
   fetchOutputs(block: Block): Promise<void> {
-    return this.coins.fetch(block.txs.flatMap((tx) => tx.outputs.map((_, i) => new OutPoint(tx.txid(), i))));
+    return this.coins.fetch(block.txs.flatMap((tx) => tx.outputs.map((_, i) => tx.outpoint(i))));
   }
 
   disconnectInto(layer: CoinsLayer, block: Block, undo: BlockUndo, e: BlockEntry): void {
@@ -475,10 +475,9 @@ export class Activation {
       );
     for (let t = block.txs.length - 1; t >= 0; t--) {
       const tx = block.txs[t];
-      const txid = tx.txid();
       for (let i = 0; i < tx.outputs.length; i++) {
         if (isUnspendable(tx.outputs[i].scriptPubKey)) continue;
-        if (!layer.spend(new OutPoint(txid, i)))
+        if (!layer.spend(tx.outpoint(i)))
           throw new ChainCorruptionError(
             `database corrupted: output ${tx.txidHex()}:${i} of block ${e.hashHex} missing while disconnecting`,
           );
@@ -544,7 +543,7 @@ export class Activation {
           height,
           prevMedianTimePast: medianTimePast(e.prev),
           medianTimePastAt: (h) => medianTimePast(e.getAncestor(h)),
-          scriptsVerified: (tx, flags) => this.d.scriptCache.take(tx.txid(), flags),
+          scriptsVerified: (tx, flags) => this.d.scriptCache.take(tx.txidKey(), flags),
           onScriptCheck: (c) => checks.add(c),
         },
         this.params,

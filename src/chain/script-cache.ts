@@ -9,6 +9,11 @@
 import { BoundedMap } from '../primitives/bounded.js';
 import { bytesToHex } from '../primitives/bytes.js';
 
+/** A txid in internal byte order, as bytes or as their hex (Tx.txidKey). */
+export type TxidKey = Uint8Array | string;
+
+const keyOf = (txid: TxidKey): string => (typeof txid === 'string' ? txid : bytesToHex(txid));
+
 export class ScriptExecCache {
   private readonly map: BoundedMap<string, number>;
   constructor(maxEntries = 100_000) {
@@ -16,8 +21,8 @@ export class ScriptExecCache {
   }
 
   /** Records that every input script of `txid` passed under `flags`. */
-  add(txid: Uint8Array, flags: number): void {
-    const k = bytesToHex(txid);
+  add(txid: TxidKey, flags: number): void {
+    const k = keyOf(txid);
     const old = this.map.get(k);
     if (old !== undefined) {
       if ((old & flags) === flags) return;
@@ -27,15 +32,17 @@ export class ScriptExecCache {
   }
 
   /** Whether the scripts of `txid` passed under (at least) `flags`. */
-  has(txid: Uint8Array, flags: number): boolean {
-    const f = this.map.get(bytesToHex(txid));
+  has(txid: TxidKey, flags: number): boolean {
+    const f = this.map.get(keyOf(txid));
     return f !== undefined && (f & flags) === flags;
   }
 
   /** Like has; a hit is removed (a confirmed transaction will not be checked again). */
-  take(txid: Uint8Array, flags: number): boolean {
-    if (!this.has(txid, flags)) return false;
-    this.map.delete(bytesToHex(txid));
+  take(txid: TxidKey, flags: number): boolean {
+    const k = keyOf(txid);
+    const f = this.map.get(k);
+    if (f === undefined || (f & flags) !== flags) return false;
+    this.map.delete(k);
     return true;
   }
 

@@ -81,21 +81,17 @@ export function connectFetchList(block: Block, height: number, params: ChainPara
   for (let t = 0; t < block.txs.length; t++) {
     const tx = block.txs[t];
     if (t > 0) for (const i of tx.inputs) out.push(i.prevout);
-    if (bip30) {
-      const txid = tx.txid();
-      for (let i = 0; i < tx.outputs.length; i++) out.push(new OutPoint(txid, i));
-    }
+    if (bip30) for (let i = 0; i < tx.outputs.length; i++) out.push(tx.outpoint(i));
   }
   return out;
 }
 
 /** Adds a transaction's spendable outputs to the view. */
 export function addOutputs(view: ConnectView, tx: Tx, height: number, coinbase: boolean): void {
-  const txid = tx.txid();
   for (let i = 0; i < tx.outputs.length; i++) {
     const o = tx.outputs[i];
     if (isUnspendable(o.scriptPubKey)) continue;
-    view.add(new OutPoint(txid, i), { value: o.value, script: o.scriptPubKey, height, coinbase });
+    view.add(tx.outpoint(i), { value: o.value, script: o.scriptPubKey, height, coinbase });
   }
 }
 

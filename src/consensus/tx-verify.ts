@@ -180,9 +180,8 @@ export function isBIP30Exception(height: number, hashHex: string, params: BIP30P
  * isBIP30Exception blocks; the view must include coins created earlier in the same block.
  */
 export function checkBIP30(tx: Tx, view: CoinView): void {
-  const txid = tx.txid();
   for (let i = 0; i < tx.outputs.length; i++) {
-    if (view.getCoin(new OutPoint(txid, i))) {
+    if (view.getCoin(tx.outpoint(i))) {
       throw consensusError(Reason.BIP30, `tried to overwrite transaction ${tx.txidHex()}:${i}`);
     }
   }

@@ -21,6 +21,12 @@ export class OutPoint {
   key(): string {
     return (this._key ??= bytesToHex(this.hash) + ':' + this.index);
   }
+  /** An outpoint whose key is known (Tx.outpoint: one hex of the txid for all its outputs). */
+  static keyed(hash: Uint8Array, index: number, hashHex: string): OutPoint {
+    const op = new OutPoint(hash, index);
+    op._key = hashHex + ':' + index;
+    return op;
+  }
   txidHex(): string {
     return reverseHex(this.hash);
   }
@@ -66,6 +72,8 @@ export class TxOut {
 
 export class Tx {
   private _txid?: Uint8Array;
+  private _txidKey?: string;
+  private _outpoints?: OutPoint[];
   private _raw?: Uint8Array;
   constructor(
     /** Serialised as 32 bits; kept unsigned as Bitcoin Core now does (BIP68 compares it unsigned). */
@@ -105,6 +113,20 @@ export class Tx {
   /** Display order, as Bitcoin prints it. */
   txidHex(): string {
     return reverseHex(this.txid());
+  }
+
+  /** Internal byte order, as hex: the map key of the txid (OutPoint.key, the script cache). */
+  txidKey(): string {
+    return (this._txidKey ??= bytesToHex(this.txid()));
+  }
+
+  /**
+   * The outpoint of output `i`, made once per transaction: connecting a block names each output
+   * several times (BIP30's read and check, adding it to the coins), each once hexed before.
+   */
+  outpoint(i: number): OutPoint {
+    const ops = (this._outpoints ??= []);
+    return (ops[i] ??= OutPoint.keyed(this.txid(), i, this.txidKey()));
   }
 
   isCoinbase(): boolean {

@@ -108,3 +108,19 @@ test('OutPoint: round trip, every truncation a DecodeError, any 36 bytes an outp
     { numRuns: RUNS },
   );
 });
+
+test("Tx.outpoint: output i's outpoint, made once, keyed as a fresh OutPoint of the txid; txidKey is the internal-order hex", () => {
+  fc.assert(
+    fc.property(tx, (t) => {
+      assert.equal(t.txidKey(), Buffer.from(t.txid()).toString('hex'));
+      for (let i = 0; i < t.outputs.length; i++) {
+        const op = t.outpoint(i);
+        assert.equal(op, t.outpoint(i));
+        assert.ok(equalBytes(op.hash, t.txid()));
+        assert.equal(op.index, i);
+        assert.equal(op.key(), new OutPoint(t.txid(), i).key());
+      }
+    }),
+    { numRuns: RUNS },
+  );
+});
