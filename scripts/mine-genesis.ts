@@ -112,6 +112,8 @@ function buildNetwork(name: NetworkName, spec: NetworkSpec, time: number, halfLi
       maxBlockSize: 1_000_000,
       maxBlockSigops: 20_000,
       seeds: [],
+      // Core's regtest checks BIP30 at every height (its BIP34Hash is unset).
+      bip34ImpliesBIP30: name !== 'regtest',
     },
     block,
     HEADLINE,

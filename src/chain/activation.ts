@@ -143,16 +143,30 @@ export class Activation {
    */
   readAhead(block: Block): void {
     const tip = this.tree.tip;
-    if (equalBytes(block.header.prevHash, tip.hash))
-      this.firstRead = this.readCoinsAhead(block, tip.height + 1);
+    if (equalBytes(block.header.prevHash, tip.hash)) this.firstRead = this.readCoinsAhead(block, tip);
   }
 
-  /** Starts the flush-guarded read of the coins `block` at `height` needs; awaited by its walk. */
-  private readCoinsAhead(block: Block, height: number): NonNullable<Pipeline['prefetch']> {
-    const list = connectFetchList(block, height, this.params);
+  /** Starts the flush-guarded read of the coins `block` on `prev` needs; awaited by its walk. */
+  private readCoinsAhead(block: Block, prev: BlockEntry): NonNullable<Pipeline['prefetch']> {
+    const list = this.fetchList(block, prev);
     const read = this.coins.prefetch(list);
     read.catch(() => undefined);
     return { block, list, read };
+  }
+
+  /** Display hex of the ancestor at the BIP34 height of the block after `prev` (Core's
+   * pprev->GetAncestor(BIP34Height)), which decides whether BIP30 is read (enforcesBIP30). */
+  private bip34Ancestor(prev: BlockEntry): string | undefined {
+    return prev.getAncestor(this.params.bip34Height)?.hashHex;
+  }
+
+  /** What connectBlock reads for `block` on `prev` (connectFetchList). */
+  private fetchList(block: Block, prev: BlockEntry): OutPoint[] {
+    return connectFetchList(
+      block,
+      { height: prev.height + 1, bip34Ancestor: this.bip34Ancestor(prev) },
+      this.params,
+    );
   }
 
   /** Ends a processBlock: its arrivals and, after a failure that left them, the pending writes. */
@@ -362,7 +376,7 @@ export class Activation {
         const block = await this.readBlock(e);
         const n = path[i + 1];
         const nextBlock = n && this.arrivals.get(n.hashHex);
-        const next = nextBlock && { block: nextBlock, height: n.height };
+        const next = nextBlock && { block: nextBlock, prev: e };
         const cur = await this.walk(e, block, walked?.layer ?? null, pipe, next);
         if (!(cur instanceof RejectError)) open.add(cur);
         const before = walked;
@@ -422,8 +436,7 @@ export class Activation {
     await pipe.landed;
     // A flush since the walk emptied the cache: the coins this block spends are read again, so
     // that applying it removes them.
-    if (this.coins.generation !== w.generation)
-      await this.coins.fetch(connectFetchList(block, e.height, this.params));
+    if (this.coins.generation !== w.generation) await this.coins.fetch(this.fetchList(block, e.prev!));
     w.layer.apply(false);
     e.status |= BlockStatus.VALID_SCRIPTS;
     const batch = this.batch().putUndo(e.hash, w.undo).putIndex(e.hash, e.record());
@@ -520,7 +533,7 @@ export class Activation {
     block: Block,
     below: CoinsLayer | null,
     pipe: Pipeline,
-    next?: { block: Block; height: number },
+    next?: { block: Block; prev: BlockEntry },
   ): Promise<Walked | RejectError> {
     const started = performance.now();
     const height = e.height;
@@ -528,9 +541,7 @@ export class Activation {
     pipe.prefetch = null;
     await early?.read;
     // What the read ahead did not keep (a flush came between) is read now.
-    await this.coins.fetch(
-      early?.block === block ? early.list : connectFetchList(block, height, this.params),
-    );
+    await this.coins.fetch(early?.block === block ? early.list : this.fetchList(block, e.prev!));
     const generation = this.coins.generation;
     const layer = new CoinsLayer(this.coins, below);
     const checks = this.d.pool.begin();
@@ -543,6 +554,7 @@ export class Activation {
           height,
           prevMedianTimePast: medianTimePast(e.prev),
           medianTimePastAt: (h) => medianTimePast(e.getAncestor(h)),
+          bip34Ancestor: this.bip34Ancestor(e.prev!),
           scriptsVerified: (tx, flags) => this.d.scriptCache.take(tx.txidKey(), flags),
           onScriptCheck: (c) => checks.add(c),
         },
@@ -560,7 +572,7 @@ export class Activation {
     // Every coin this block and the one below read or change is in the cache or in their layers
     // now, so the next block's read (which skips what the cache holds) reads only coins no
     // unflushed change touches, or finds nothing for the coins those layers create.
-    if (next) pipe.prefetch = this.readCoinsAhead(next.block, next.height);
+    if (next) pipe.prefetch = this.readCoinsAhead(next.block, next.prev);
     return { e, block, layer, undo, checks, generation, started };
   }
 }

@@ -53,6 +53,11 @@ export interface ConnectContext {
   prevMedianTimePast: number;
   /** Median time past of the ancestor at a height (BIP68 time locks of the coins spent). */
   medianTimePastAt(height: number): number;
+  /**
+   * Display hex of the block's ancestor at params.bip34Height, undefined when the block is not
+   * above that height (or the caller does not know it: BIP30 is then checked).
+   */
+  bip34Ancestor?: string;
   /** The transaction's scripts passed before under these flags (the script-execution cache). */
   scriptsVerified?(tx: Tx, flags: number): boolean;
   /** Receives each script check as soon as it is known (so workers start during the walk). */
@@ -69,15 +74,39 @@ export interface ConnectResult {
   sigops: number;
 }
 
-/** Whether BIP30 applies to this block (all but Core's two historical exceptions). */
-function enforcesBIP30(block: Block, height: number, params: ChainParams): boolean {
+/**
+ * Core's BIP34_IMPLIES_BIP30_LIMIT: from this height BIP30 is checked again on every chain, since
+ * Bitcoin coinbases from before BIP34 name heights from here on, and one of them repeated there
+ * would be a valid BIP34 coinbase with the txid of an unspent one.
+ */
+export const BIP34_IMPLIES_BIP30_LIMIT = 1_983_702;
+
+/**
+ * Whether BIP30 applies to this block (Core's ConnectBlock): not to Core's two historical
+ * exceptions, and not on the chain whose block at params.bip34Height is params.bip34Hash, where
+ * BIP34 (every coinbase opens with its own height) leaves no way to repeat an unspent
+ * transaction, up to BIP34_IMPLIES_BIP30_LIMIT. `bip34Ancestor`: the display hex of the block's
+ * ancestor at bip34Height (its parent's GetAncestor), undefined when the block is not above it.
+ */
+export function enforcesBIP30(
+  block: Block,
+  height: number,
+  params: ChainParams,
+  bip34Ancestor: string | undefined,
+): boolean {
+  if (height >= BIP34_IMPLIES_BIP30_LIMIT) return true;
+  if (params.bip34Hash !== null && bip34Ancestor === params.bip34Hash) return false;
   return !isBIP30Exception(height, block.hashHex(), params);
 }
 
 /** The outpoints connectBlock reads: every input, and every output when BIP30 applies. */
-export function connectFetchList(block: Block, height: number, params: ChainParams): OutPoint[] {
+export function connectFetchList(
+  block: Block,
+  ctx: Pick<ConnectContext, 'height' | 'bip34Ancestor'>,
+  params: ChainParams,
+): OutPoint[] {
   const out: OutPoint[] = [];
-  const bip30 = enforcesBIP30(block, height, params);
+  const bip30 = enforcesBIP30(block, ctx.height, params, ctx.bip34Ancestor);
   for (let t = 0; t < block.txs.length; t++) {
     const tx = block.txs[t];
     if (t > 0) for (const i of tx.inputs) out.push(i.prevout);
@@ -109,7 +138,8 @@ export function connectBlock(
   const height = ctx.height;
   // Core checks BIP30 against the coins before the block, for every transaction, before any is
   // applied: a transaction repeated later in the same block fails as a double spend instead.
-  if (enforcesBIP30(block, height, params)) for (const tx of block.txs) checkBIP30(tx, view);
+  if (enforcesBIP30(block, height, params, ctx.bip34Ancestor))
+    for (const tx of block.txs) checkBIP30(tx, view);
 
   const flags = blockScriptFlags(height, block.hash(), params);
   const p2sh = (flags & ScriptFlags.P2SH) !== 0;

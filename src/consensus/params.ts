@@ -61,6 +61,13 @@ export interface ChainParams {
   genesisHash: Uint8Array;
   bip16Height: number;
   bip34Height: number;
+  /**
+   * Core's BIP34Hash (display hex): the block at bip34Height of the chain on which BIP34 has been
+   * enforced since that height. On that chain no transaction can repeat an unspent one, so
+   * BIP30's reads are skipped below BIP34_IMPLIES_BIP30_LIMIT (consensus/connect.ts). Null: BIP30
+   * is checked at every height, as on Core's regtest.
+   */
+  bip34Hash: string | null;
   bip65Height: number;
   bip66Height: number;
   /** BIP68/112/113. */
@@ -142,6 +149,7 @@ const NetworkSchema = z.strictObject({
   seeds: z.array(seedUrl).max(64),
   bip16Height: height,
   bip34Height: height,
+  bip34Hash: hex(64).optional(),
   bip65Height: height,
   bip66Height: height,
   csvHeight: height,
@@ -173,6 +181,11 @@ export type NetworkRules = Pick<
 > & {
   /** 8 hex chars, wire order. */
   magic: string;
+  /**
+   * The genesis block is the BIP34 block (bip34Hash), as every block after it is BIP34's: BIP30's
+   * reads are skipped. Default true; false for regtest, as Core's regtest checks BIP30 always.
+   */
+  bip34ImpliesBIP30?: boolean;
 };
 
 /**
@@ -202,6 +215,7 @@ export function networkEntry(r: NetworkRules, genesis: Block, message: string): 
     seeds: [...r.seeds],
     bip16Height: 0,
     bip34Height: 0,
+    ...(r.bip34ImpliesBIP30 === false ? {} : { bip34Hash: genesis.hashHex() }),
     bip65Height: 0,
     bip66Height: 0,
     csvHeight: 0,
@@ -282,6 +296,7 @@ function buildNetwork(key: string, n: NetworkJson, file = 'genesis.json'): Chain
     genesisHash: header.hash(),
     bip16Height: n.bip16Height,
     bip34Height: n.bip34Height,
+    bip34Hash: n.bip34Hash ?? null,
     bip65Height: n.bip65Height,
     bip66Height: n.bip66Height,
     csvHeight: n.csvHeight,
@@ -411,6 +426,7 @@ function bitcoinParams(): ChainParams {
     // BIP16 was enforced by time in 2012; height 0 is right for every block the tests hold.
     bip16Height: 0,
     bip34Height: 227931,
+    bip34Hash: '000000000000024b89b42a942fe0d9fea3bb44ab7bd1b19115dd6a759c0808b8',
     bip65Height: 388381,
     bip66Height: 363725,
     csvHeight: 419328,

@@ -30,6 +30,8 @@ export interface ProposalChain extends TemplateChain {
   readonly params: ChainParams;
   /** Median time past of the block at `height` on the active chain (BIP68 time locks). */
   medianTimePastAt(height: number): number;
+  /** Hash (internal byte order) of the active chain's block at `height`; undefined above the tip. */
+  getBlockHashAtHeight(height: number): Uint8Array | undefined;
   /** Unspent coins, one batched read. */
   getCoins(ops: readonly OutPoint[]): Promise<(Coin | undefined)[]>;
 }

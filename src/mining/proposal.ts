@@ -8,7 +8,7 @@ import { checkBlock, contextualCheckBlock, contextualCheckBlockHeader } from '..
 import { OverlayView, connectBlock, connectFetchList, runScriptChecks } from '../consensus/connect.js';
 import { RejectError } from '../consensus/errors.js';
 import type { Block } from '../primitives/block.js';
-import { equalBytes } from '../primitives/bytes.js';
+import { equalBytes, reverseHex } from '../primitives/bytes.js';
 import type { SigCache } from '../script/sigcache.js';
 import type { ProposalChain } from './ports.js';
 
@@ -51,13 +51,15 @@ async function validate(chain: ProposalChain, block: Block, now: number, sigCach
 
   // The one connectBlock the chain runs, over the tip's coins read in one batch; scripts run
   // after every other rule, as the chain reports them.
-  const wanted = connectFetchList(block, height, params);
+  const ancestor = chain.getBlockHashAtHeight(params.bip34Height);
+  const ctx = {
+    height,
+    prevMedianTimePast: mtp,
+    medianTimePastAt: (h: number) => chain.medianTimePastAt(h),
+    bip34Ancestor: ancestor && reverseHex(ancestor),
+  };
+  const wanted = connectFetchList(block, ctx, params);
   const view = OverlayView.of(wanted, await chain.getCoins(wanted));
-  const { scriptChecks } = connectBlock(
-    block,
-    view,
-    { height, prevMedianTimePast: mtp, medianTimePastAt: (h) => chain.medianTimePastAt(h) },
-    params,
-  );
+  const { scriptChecks } = connectBlock(block, view, ctx, params);
   runScriptChecks(scriptChecks, sigCache);
 }

@@ -5,7 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getParams } from '../../src/consensus/params.js';
-import type { Chain, UtxoDigest } from '../../src/chain/chain.js';
+import { Chain, type UtxoDigest } from '../../src/chain/chain.js';
+import { LevelChainStore } from '../../src/storage/level-store.js';
 import { Block } from '../../src/primitives/block.js';
 import { concatBytes, equalBytes } from '../../src/primitives/bytes.js';
 import { checkProposal } from '../../src/mining/proposal.js';
@@ -350,6 +351,46 @@ describe('regtest block scenarios', () => {
       await c.close();
     } finally {
       removeDir(dir2);
+    }
+  });
+
+  test("BIP34 implies BIP30 (Core's BIP34Hash): a repeated transaction is a double spend, its outputs never read", async () => {
+    // As Tally main and test (genesis.json's bip34Hash): BIP34 since the block after genesis.
+    const p34 = { ...params, bip34Hash: params.genesis.hashHex() };
+    const b34 = new Builder(p34);
+    for (const [p, reason] of [
+      [p34, 'bad-txns-inputs-missingorspent'],
+      [params, 'bad-txns-BIP30'],
+    ] as const) {
+      const dir2 = tempDir();
+      try {
+        const store = await LevelChainStore.open(dir2);
+        const read = new Set<string>();
+        const getCoins = store.getCoins.bind(store);
+        store.getCoins = (ops) => {
+          for (const op of ops) read.add(op.key());
+          return getCoins(ops);
+        };
+        const c = await Chain.open({ store, params: p, verifyThreads: 0, now: FAR_FUTURE });
+        const base = b34.chain(b34.genesis, 101);
+        for (const blk of base) assert.equal((await c.processBlock(blk)).accepted, true);
+        const t = b34.spend([b34.cbOut(base[0])]);
+        const x1 = b34.block(base[100], { txs: [t] });
+        assert.equal((await c.processBlock(x1)).accepted, true);
+        // t again, its outputs unspent: BIP30 where it is read, else t's input is spent.
+        const x2 = b34.block(x1, { txs: [t] });
+        read.clear();
+        const before = await c.utxoDigest();
+        assert.equal(await checkProposal(c, x2, FAR_FUTURE()), reason);
+        assert.equal((await c.processBlock(x2)).reason, reason);
+        assert.equal(c.tip.hashHex, x1.hashHex());
+        assert.deepEqual(await c.utxoDigest(), before);
+        const outputsRead = x2.txs.some((tx) => tx.outputs.some((_, i) => read.has(tx.outpoint(i).key())));
+        assert.equal(outputsRead, p === params, "the block's outputs are read only where BIP30 applies");
+        await c.close();
+      } finally {
+        removeDir(dir2);
+      }
     }
   });
 

@@ -63,6 +63,14 @@ test('a written network file loads back with its rules', () => {
   assert.equal(p.maxBlockSize, 500_000);
   assert.deepEqual(p.seeds, rules.seeds);
   assert.deepEqual(p.prefixes, rules.prefixes);
+  // BIP34 since its first block: BIP30 implied (Core's BIP34Hash is its genesis).
+  assert.equal(p.bip34Hash, block.hashHex());
+  // A file written before bip34Hash existed: BIP30 read at every height.
+  const { bip34Hash: _, ...older } = fresh().acme;
+  assert.equal(parseNetworkFile({ acme: older }, 'acme.json').bip34Hash, null);
+  // A network that asks otherwise (scripts/mine-genesis.ts for regtest) has none.
+  const entry = networkEntry({ ...rules, bip34ImpliesBIP30: false }, block, message);
+  assert.equal('bip34Hash' in entry, false);
 });
 
 test('refused: Tally names, two networks, collisions with Tally, seeds that are not ws URLs', () => {

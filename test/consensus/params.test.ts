@@ -56,6 +56,11 @@ test('Tally networks follow DESIGN.md: spacing, subsidy, limits, soft forks from
     // Never Bitcoin's version bytes, so a Tally address cannot be mistaken for a Bitcoin one.
     for (const v of Object.values(p.prefixes)) assert.ok(![0, 5, 128, 111, 196, 239].includes(v));
   }
+  // BIP34 from the block after genesis: BIP30 is implied (Core's BIP34Hash) on main and test; on
+  // regtest BIP30 is read at every height, as on Core's regtest.
+  assert.equal(getParams('main').bip34Hash, getParams('main').genesis.hashHex());
+  assert.equal(getParams('test').bip34Hash, getParams('test').genesis.hashHex());
+  assert.equal(getParams('regtest').bip34Hash, null);
   assert.equal(getParams('main').retarget.kind, 'asert');
   assert.equal(getParams('test').retarget.kind, 'asert');
   assert.deepEqual(getParams('regtest').retarget, { kind: 'none' });
@@ -83,6 +88,7 @@ test('bitcoin preset: real genesis, 2016-block retarget, activation heights and 
     [b.bip34Height, b.bip65Height, b.bip66Height, b.csvHeight, b.bip147Height],
     [227931, 388381, 363725, 419328, 481824],
   );
+  assert.equal(b.bip34Hash, '000000000000024b89b42a942fe0d9fea3bb44ab7bd1b19115dd6a759c0808b8');
   assert.deepEqual(
     b.bip30Exceptions.map((e) => e.height),
     [91842, 91880],
