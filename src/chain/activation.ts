@@ -390,9 +390,12 @@ export class Activation {
           break;
         }
         walked = cur;
-        if (this.d.pool.threads === 0) {
-          // No workers to verify it while the next block is walked: judge it now, so that the
-          // next block's coins are read while this thread verifies.
+        if (this.d.pool.threads === 0 || cur.checks.empty) {
+          // No workers to verify it while the next block is walked, or nothing to verify (every
+          // script passed at mempool entry): judge it now, so that the next block's coins are
+          // read while this thread verifies, and the next block is walked on the coins alone
+          // (a walk on top of an unjudged block looks each coin up through its layer too: a
+          // fifth more work for the connecting thread with warm blocks and one worker).
           open.delete(cur);
           walked = null;
           if (!(await this.judge(cur, pipe))) break;

@@ -153,6 +153,11 @@ export class VerifyRun {
     return this.ctrl ? Atomics.load(this.ctrl, Ctrl.JOINED) : 0;
   }
 
+  /** No check was added (none, or each settled by the signature cache): nothing to verify. */
+  get empty(): boolean {
+    return this.checks.length === 0 && this.overflow.length === 0;
+  }
+
   /** Checks the arena had no room for, verified by the calling thread alone. */
   get overflowed(): number {
     return this.overflow.length;

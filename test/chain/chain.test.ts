@@ -586,7 +586,7 @@ test('blocks supplied after a run continue its path: one verdict each, in order,
     return out;
   };
   const blocks = make(40);
-  const dirs = [tempDir(), tempDir()];
+  const dirs = [tempDir(), tempDir(), tempDir()];
   try {
     const c = await openChain(dirs[0], params, { verifyThreads: 1 });
     await feed(c, base);
@@ -627,6 +627,36 @@ test('blocks supplied after a run continue its path: one verdict each, in order,
     assert.equal(d.tip.hashHex, bad[4].hashHex());
     assert.equal((await d.utxoDigest()).hash, await digestOf([...base, ...bad.slice(0, 5)]));
     await d.close();
+
+    // Warm blocks (their transaction's scripts passed at mempool entry) among cold ones, the bad
+    // block right after a warm one: a block with nothing to verify is judged as soon as it is
+    // walked, and the verdicts are the same.
+    const mixed = make(10, 7);
+    const e = await openChain(dirs[2], params, { verifyThreads: 1 });
+    await feed(e, base);
+    for (const i of [1, 2, 3, 6, 8])
+      e.scriptCache.add(mixed[i].txs[1].txid(), blockScriptFlags(102 + i, mixed[i].hash(), params));
+    let n = 2;
+    const mixedVerdicts = await e.processBlocks(mixed.slice(0, 2), () =>
+      n < mixed.length ? mixed[n++] : null,
+    );
+    assert.deepEqual(
+      mixedVerdicts.map((r) => [r.accepted, r.reason?.replace(/ \(.*/, '')]),
+      [
+        ...[0, 1, 2, 3, 4, 5, 6].map(() => [true, undefined]),
+        [false, 'mandatory-script-verify-flag-failed'],
+        ...mixedVerdicts.slice(8).map(() => [false, 'bad-prevblk']),
+      ],
+    );
+    assert.equal(e.tip.hashHex, mixed[6].hashHex());
+    assert.equal((await e.utxoDigest()).hash, await digestOf([...base, ...mixed.slice(0, 7)]));
+    // The connected warm blocks took their entries (Core erases an entry a block's connect finds).
+    for (const i of [1, 2, 3, 6])
+      assert.equal(
+        e.scriptCache.has(mixed[i].txs[1].txid(), blockScriptFlags(102 + i, mixed[i].hash(), params)),
+        false,
+      );
+    await e.close();
   } finally {
     for (const dir of dirs) removeDir(dir);
   }
