@@ -24,7 +24,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { setTimeout } from 'node:timers/promises';
 import { Chain } from '../../src/chain/chain.js';
+import { ScriptVerifyPool } from '../../src/chain/verify-pool.js';
 import { getParams } from '../../src/consensus/params.js';
 import { activeBackend, encodeDer, signDer } from '../../src/crypto/secp256k1.js';
 import { sha256d } from '../../src/crypto/hash.js';
@@ -201,12 +203,18 @@ export async function connectAll(
     peakHeap = Math.max(peakHeap, m.heapUsed);
   };
   const timer = setInterval(sample, 50);
+  // par counts the connecting thread, which verifies a share itself.
+  const workers = Math.max(0, threads - 1);
+  const pool = ScriptVerifyPool.create({ threads: workers });
   try {
+    // A node's verify workers have loaded (their module and libsecp256k1) long before it connects
+    // blocks: they are waited for here, untimed, as a running node's would be.
+    const until = performance.now() + 10_000;
+    while (pool.loadedWorkers < workers && performance.now() < until) await setTimeout(5);
     const chain = await Chain.open({
       store: await LevelChainStore.open(dir),
       params,
-      // par counts the connecting thread, which verifies a share itself.
-      verifyThreads: Math.max(0, threads - 1),
+      verifyPool: pool,
       dbcacheMB,
       now: BENCH_NOW,
     });
@@ -262,6 +270,7 @@ export async function connectAll(
     };
   } finally {
     clearInterval(timer);
+    await pool.close();
     if (!kept) rmSync(dir, { recursive: true, force: true });
   }
 }
