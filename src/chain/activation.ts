@@ -160,13 +160,14 @@ export class Activation {
     return prev.getAncestor(this.params.bip34Height)?.hashHex;
   }
 
+  /** Where `block` on `prev` connects: its height and what decides BIP30 (connectFetchList's). */
+  private placeOf(prev: BlockEntry): { height: number; bip34Ancestor: string | undefined } {
+    return { height: prev.height + 1, bip34Ancestor: this.bip34Ancestor(prev) };
+  }
+
   /** What connectBlock reads for `block` on `prev` (connectFetchList). */
   private fetchList(block: Block, prev: BlockEntry): OutPoint[] {
-    return connectFetchList(
-      block,
-      { height: prev.height + 1, bip34Ancestor: this.bip34Ancestor(prev) },
-      this.params,
-    );
+    return connectFetchList(block, this.placeOf(prev), this.params);
   }
 
   /** Ends a processBlock: its arrivals and, after a failure that left them, the pending writes. */
@@ -539,12 +540,12 @@ export class Activation {
     next?: { block: Block; prev: BlockEntry },
   ): Promise<Walked | RejectError> {
     const started = performance.now();
-    const height = e.height;
+    const place = this.placeOf(e.prev!);
     const early = pipe.prefetch;
     pipe.prefetch = null;
     await early?.read;
     // What the read ahead did not keep (a flush came between) is read now.
-    await this.coins.fetch(early?.block === block ? early.list : this.fetchList(block, e.prev!));
+    await this.coins.fetch(early?.block === block ? early.list : connectFetchList(block, place, this.params));
     const generation = this.coins.generation;
     const layer = new CoinsLayer(this.coins, below);
     const checks = this.d.pool.begin();
@@ -554,10 +555,9 @@ export class Activation {
         block,
         layer,
         {
-          height,
+          ...place,
           prevMedianTimePast: medianTimePast(e.prev),
           medianTimePastAt: (h) => medianTimePast(e.getAncestor(h)),
-          bip34Ancestor: this.bip34Ancestor(e.prev!),
           scriptsVerified: (tx, flags) => this.d.scriptCache.take(tx.txidKey(), flags),
           onScriptCheck: (c) => checks.add(c),
         },

@@ -19,13 +19,16 @@ export class OutPoint {
   /** Stable map key: internal-order hash hex + ':' + index (made once: a block's connect asks for
    * each input's several times). */
   key(): string {
-    return (this._key ??= bytesToHex(this.hash) + ':' + this.index);
+    return (this._key ??= OutPoint.keyOf(bytesToHex(this.hash), this.index));
   }
   /** An outpoint whose key is known (Tx.outpoint: one hex of the txid for all its outputs). */
   static keyed(hash: Uint8Array, index: number, hashHex: string): OutPoint {
     const op = new OutPoint(hash, index);
-    op._key = hashHex + ':' + index;
+    op._key = OutPoint.keyOf(hashHex, index);
     return op;
+  }
+  private static keyOf(hashHex: string, index: number): string {
+    return hashHex + ':' + index;
   }
   txidHex(): string {
     return reverseHex(this.hash);

@@ -10,9 +10,8 @@
 // write that makes them referenced for good (Core's FlushBlockFile inside FlushStateToDisk: the
 // coins flush and its index batch), not once per block. Appends are written from the calling
 // thread (page-cache writes, as Core's buffered fwrite); reads and fsyncs go through the thread
-// pool. A torn tail (a kill mid-append) is never
-// referenced; new records go after it, and the reindex scan skips it by searching for the magic
-// again, as Core's LoadExternalBlockFile does.
+// pool. A torn tail (a kill mid-append) is never referenced; new records go after it, and the
+// reindex scan skips it by searching for the magic again, as Core's LoadExternalBlockFile does.
 import { createHash } from 'node:crypto';
 import { constants, existsSync, mkdirSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { type FileHandle, open, readFile, rm } from 'node:fs/promises';
@@ -205,7 +204,6 @@ export class BlockFiles {
           // A short write (a disk filling up) is followed by another, which then fails (ENOSPC).
           for (let done = 0; done < buf.length;)
             done += writeSync(fh.fd, buf, done, buf.length - done, w.at + done);
-          return Promise.resolve();
         });
         this.dirty.add(name);
       }),
@@ -259,7 +257,7 @@ export class BlockFiles {
   }
 
   /** Runs `fn` on the file's write handle, opening (creating) it once and keeping it open. */
-  private async withWriter<T>(name: string, fn: (fh: FileHandle) => Promise<T>): Promise<T> {
+  private async withWriter<T>(name: string, fn: (fh: FileHandle) => T | Promise<T>): Promise<T> {
     let w = this.writers.get(name);
     if (!w) {
       this.closeIdleWriters(OPEN_WRITERS - 1);
