@@ -51,10 +51,18 @@ export class TxIn {
     this.prevout.write(w);
     w.varBytes(this.scriptSig).u32(this.sequence);
   }
-  static read(r: BufferReader): TxIn {
+  /** `copy` false: the script is a view into the reader's data (Tx.read's own copy of the tx). */
+  static read(r: BufferReader, copy = true): TxIn {
     const prevout = OutPoint.read(r);
-    const scriptSig = r.varBytes('txin.scriptSig', r.remaining).slice();
-    return new TxIn(prevout, scriptSig, r.u32('txin.sequence'));
+    const script = r.varBytes('txin.scriptSig', r.remaining);
+    return new TxIn(prevout, copy ? script.slice() : script, r.u32('txin.sequence'));
+  }
+  /** Reads past an input with the checks and errors of read(), making nothing. */
+  static skip(r: BufferReader): void {
+    r.bytes(32, 'prevout.hash');
+    r.u32('prevout.index');
+    r.varBytes('txin.scriptSig', r.remaining);
+    r.u32('txin.sequence');
   }
 }
 
@@ -70,6 +78,11 @@ export class TxOut {
   static read(r: BufferReader): TxOut {
     const value = r.i64('txout.value');
     return new TxOut(value, r.varBytes('txout.scriptPubKey', r.remaining).slice());
+  }
+  /** Reads past an output with the checks and errors of read(), making nothing. */
+  static skip(r: BufferReader): void {
+    r.i64('txout.value');
+    r.varBytes('txout.scriptPubKey', r.remaining);
   }
 }
 
@@ -136,20 +149,41 @@ export class Tx {
     return this.inputs.length === 1 && this.inputs[0].prevout.isNull();
   }
 
+  /**
+   * The transaction's bytes are copied once (its raw form, hashed for its ids) and its input
+   * scripts are views into that copy, so decoding allocates one buffer per transaction rather than
+   * one per input script besides (each over V8's 64-byte on-heap limit, so each a separate backing
+   * store: most of a block's decode time). A first pass finds the end with the same checks.
+   */
   static read(r: BufferReader): Tx {
     const start = r.pos;
-    const version = r.u32('tx.version');
+    Tx.skip(r);
+    return Tx.parse(new BufferReader(r.data.slice(start, r.pos)));
+  }
+
+  /** Reads past a transaction with the checks and errors of read(), making nothing. */
+  private static skip(r: BufferReader): void {
+    r.u32('tx.version');
     // Each input takes at least 41 bytes and each output 9: bound counts by what is left so a
     // forged count cannot make us allocate.
     const nIn = r.varint('tx.vin.length', Math.floor(r.remaining / 41));
+    for (let i = 0; i < nIn; i++) TxIn.skip(r);
+    const nOut = r.varint('tx.vout.length', Math.floor(r.remaining / 9));
+    for (let i = 0; i < nOut; i++) TxOut.skip(r);
+    r.u32('tx.locktime');
+  }
+
+  /** Decodes exactly one transaction's bytes (skip() has checked them), keeping views into them. */
+  private static parse(r: BufferReader): Tx {
+    const version = r.u32('tx.version');
+    const nIn = r.varint('tx.vin.length', Math.floor(r.remaining / 41));
     const inputs = new Array<TxIn>(nIn);
-    for (let i = 0; i < nIn; i++) inputs[i] = TxIn.read(r);
+    for (let i = 0; i < nIn; i++) inputs[i] = TxIn.read(r, false);
     const nOut = r.varint('tx.vout.length', Math.floor(r.remaining / 9));
     const outputs = new Array<TxOut>(nOut);
     for (let i = 0; i < nOut; i++) outputs[i] = TxOut.read(r);
-    const locktime = r.u32('tx.locktime');
-    const tx = new Tx(version, inputs, outputs, locktime);
-    tx._raw = r.data.slice(start, r.pos);
+    const tx = new Tx(version, inputs, outputs, r.u32('tx.locktime'));
+    tx._raw = r.data;
     return tx;
   }
 
