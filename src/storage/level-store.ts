@@ -53,6 +53,7 @@ import {
   SCHEMA_VERSION,
   coinKey,
   coinKeyToOutPoint,
+  coinKeys,
   decodeCoin,
   decodeIndexEntry,
   decodeOrCorrupt,
@@ -408,7 +409,7 @@ export class LevelChainStore implements ChainStore {
 
   async getCoins(outpoints: readonly OutPoint[]): Promise<(StoredCoin | undefined)[]> {
     if (outpoints.length === 0) return [];
-    const vals = await this.db.getMany(outpoints.map(coinKey));
+    const vals = await this.db.getMany(coinKeys(outpoints));
     return vals.map((v, i) =>
       v === undefined
         ? undefined

@@ -38,7 +38,21 @@ export function hashKey(prefix: number, hash: Uint8Array): Uint8Array {
 }
 
 export function coinKey(op: OutPoint): Uint8Array {
-  const k = new Uint8Array(37);
+  return writeCoinKey(new Uint8Array(37), op);
+}
+
+/**
+ * The keys of many outpoints, as views into one buffer: a small typed array of its own lives in
+ * V8's heap, and LevelDB's binding, needing its address, first moves each such key out of it (an
+ * allocation and a copy per key, a third of a getMany's cost on the calling thread); views into a
+ * buffer that is already outside the heap need no move.
+ */
+export function coinKeys(ops: readonly OutPoint[]): Uint8Array[] {
+  const buf = new Uint8Array(new ArrayBuffer(37 * ops.length));
+  return ops.map((op, i) => writeCoinKey(buf.subarray(37 * i, 37 * i + 37), op));
+}
+
+function writeCoinKey(k: Uint8Array, op: OutPoint): Uint8Array {
   k[0] = P_COIN;
   k.set(op.hash, 1);
   // The index big-endian (keys sort by outpoint), without a DataView per key.
