@@ -47,7 +47,7 @@ interface Pipeline {
   /** The last connected block's write, then its 'connect' event. */
   landed: Promise<void>;
   /** The next block's coins being read, and the list read (its fetch takes the same outpoints). */
-  prefetch: { block: Block; list: OutPoint[]; read: Promise<void> } | null;
+  prefetch: { block: Block; list: OutPoint[]; read: Promise<number | null> } | null;
 }
 
 export interface ActivationDeps {
@@ -543,9 +543,10 @@ export class Activation {
     const place = this.placeOf(e.prev!);
     const early = pipe.prefetch;
     pipe.prefetch = null;
-    await early?.read;
+    const readAt = await early?.read;
     // What the read ahead did not keep (a flush came between) is read now.
-    await this.coins.fetch(early?.block === block ? early.list : connectFetchList(block, place, this.params));
+    if (early?.block !== block) await this.coins.fetch(connectFetchList(block, place, this.params));
+    else if (readAt !== this.coins.generation) await this.coins.fetch(early.list);
     const generation = this.coins.generation;
     const layer = new CoinsLayer(this.coins, below);
     const checks = this.d.pool.begin();

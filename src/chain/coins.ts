@@ -10,7 +10,7 @@ import type { ChainStore, StoreBatch, StoredCoin } from './ports.js';
 
 interface Entry {
   op: OutPoint;
-  /** null: spent (or known absent on disk). */
+  /** null: spent, the store's unspent version still to be deleted. */
   coin: StoredCoin | null;
   /** Differs from the store. */
   dirty: boolean;
@@ -42,16 +42,20 @@ export class CoinsCache {
   }
 
   /** Loads every outpoint not yet in the cache with one batched store read. */
-  fetch(outpoints: readonly OutPoint[]): Promise<void> {
-    return this.load(outpoints, false);
+  async fetch(outpoints: readonly OutPoint[]): Promise<void> {
+    await this.load(outpoints, false);
   }
 
   /**
    * fetch() ahead of need, beside other work (the next block's coins while this one's scripts are
    * verified): what it read is kept only if no flush or clear came between the read and its
    * answer, since the store may no longer hold what it read; the later fetch() reads it again.
+   * Answers the generation under which every outpoint was in the cache or absent from the store
+   * once it ended, or null when what it read was dropped: while the generation stays that, no
+   * fetch of the same outpoints is needed (the store changes only in a flush, and an entry leaves
+   * the cache between flushes only when a coin the store never held is spent).
    */
-  prefetch(outpoints: readonly OutPoint[]): Promise<void> {
+  prefetch(outpoints: readonly OutPoint[]): Promise<number | null> {
     return this.load(outpoints, true);
   }
 
@@ -63,22 +67,28 @@ export class CoinsCache {
     return this.gen;
   }
 
-  private async load(outpoints: readonly OutPoint[], guarded: boolean): Promise<void> {
+  private async load(outpoints: readonly OutPoint[], guarded: boolean): Promise<number | null> {
     const generation = this.gen;
     // An outpoint named twice (a double spend within a block) is read twice and kept once, so no
     // set of what was seen is built per read (a warm connect reads about 200 outpoints a block;
     // this loop and the one below were 7 % of a warm one-thread profile).
     const missing: OutPoint[] = [];
     for (const op of outpoints) if (!this.map.has(op.key())) missing.push(op);
-    if (missing.length === 0) return;
+    if (missing.length === 0) return generation;
     const coins = await this.store.getCoins(missing);
-    if (guarded && generation !== this.gen) return;
+    if (guarded && generation !== this.gen) return null;
     for (let i = 0; i < missing.length; i++) {
+      const coin = coins[i];
+      // Nothing is kept for an outpoint the store does not hold (as Core's FetchCoin erases the
+      // entry it tried): a block's new outputs, all read for BIP30, are added fresh a moment
+      // later, and a kept absence would be one more entry to replace then.
+      if (!coin) continue;
       const k = missing[i].key();
       // A block's own earlier step may have added it meanwhile; the cache wins.
       if (this.map.has(k)) continue;
-      this.insert(k, { op: missing[i], coin: coins[i] ?? null, dirty: false, fresh: false });
+      this.insert(k, { op: missing[i], coin, dirty: false, fresh: false });
     }
+    return this.gen;
   }
 
   private insert(k: string, e: Entry): void {
@@ -91,12 +101,13 @@ export class CoinsCache {
     this.bytes -= ENTRY_OVERHEAD + (e.coin ? e.coin.script.length : 0);
   }
 
-  /** Synchronous lookup; the outpoint must have been fetched (or added) first. */
+  /** Synchronous lookup; the outpoint must have been fetched (or added) first: undefined is then
+   * the store's answer too. */
   getCoin(op: OutPoint): StoredCoin | undefined {
     return this.map.get(op.key())?.coin ?? undefined;
   }
 
-  /** Whether the outpoint was fetched or written (so getCoin's answer is authoritative). */
+  /** Whether the cache holds the outpoint: unspent, or spent with the store's version still to delete. */
   has(op: OutPoint): boolean {
     return this.map.has(op.key());
   }
