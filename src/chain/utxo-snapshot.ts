@@ -158,12 +158,12 @@ export function readSnapshotMetadata(r: BufferReader, networkMagic: Uint8Array):
   const version = wrap(() => r.u16('version'));
   if (version !== SNAPSHOT_VERSION)
     throw new SnapshotError(`Version of snapshot ${version} does not match any of the supported versions.`);
-  const magicOfFile = wrap(() => r.bytes(4, 'network magic').slice());
+  const magicOfFile = wrap(() => r.copy(4, 'network magic'));
   if (!equalBytes(magicOfFile, networkMagic))
     throw new SnapshotError(
       `The network of the snapshot (${bytesToHex(magicOfFile)}) does not match the network of this node (${bytesToHex(networkMagic)}).`,
     );
-  const baseHash = wrap(() => r.bytes(32, 'base blockhash').slice());
+  const baseHash = wrap(() => r.copy(32, 'base blockhash'));
   const coinsCount = wrap(() => r.u64('coins count'));
   return { networkMagic: magicOfFile, baseHash, coinsCount };
 }
@@ -187,7 +187,7 @@ export function decodeSnapshot(
   const coins: [OutPoint, StoredCoin][] = [];
   wrap(() => {
     while (BigInt(coins.length) < metadata.coinsCount) {
-      const txid = r.bytes(32, 'txid').slice();
+      const txid = r.copy(32, 'txid');
       const n = r.varint('coins per txid', 0xffffffff);
       if (n === 0 || BigInt(coins.length + n) > metadata.coinsCount)
         throw new SnapshotError(`txid ${bytesToHex(txid)}: ${n} coins do not fit the count`);

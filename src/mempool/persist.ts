@@ -82,7 +82,7 @@ function decodeFile(input: Uint8Array): MempoolFile {
     throw new DecodeError(`unknown mempool.dat version ${version} (Core writes 1 or 2)`, 'mempool.version');
   let key = new Uint8Array(0);
   if (version === BigInt(MEMPOOL_DUMP_VERSION)) {
-    key = r.varBytes('mempool.key', MAX_XOR_KEY).slice();
+    key = r.varCopy('mempool.key', MAX_XOR_KEY);
     const data = input.slice();
     xorFrom(data, r.pos, key);
     const at = r.pos;

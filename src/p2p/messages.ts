@@ -357,7 +357,7 @@ function decodeKnown(command: Command, r: BufferReader): Message {
       const userAgent = readString(r, 'version.userAgent', MAX_USER_AGENT);
       const startHeight = r.i32('version.startHeight');
       const relay = r.u8('version.relay') !== 0;
-      const magic = r.bytes(4, 'version.magic').slice();
+      const magic = r.copy(4, 'version.magic');
       const wsurl = readString(r, 'version.wsurl', MAX_WSURL);
       // Later extensions may follow; a peer of a newer version may send them (Core ignores them too).
       r.pos = r.data.length;
@@ -396,8 +396,8 @@ function decodeKnown(command: Command, r: BufferReader): Message {
       const version = r.u32('getheaders.version');
       const n = readCount(r, 'getheaders.locator', MAX_LOCATOR, 32);
       const locator: Uint8Array[] = [];
-      for (let i = 0; i < n; i++) locator.push(r.bytes(32, 'getheaders.locator').slice());
-      return { command, version, locator, stop: r.bytes(32, 'getheaders.stop').slice() };
+      for (let i = 0; i < n; i++) locator.push(r.copy(32, 'getheaders.locator'));
+      return { command, version, locator, stop: r.copy(32, 'getheaders.stop') };
     }
     case 'headers': {
       const n = readCount(r, 'headers.count', MAX_HEADERS, 81);

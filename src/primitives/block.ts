@@ -65,8 +65,8 @@ export class BlockHeader {
   static read(r: BufferReader): BlockHeader {
     return new BlockHeader(
       r.i32('header.version'),
-      r.bytes(32, 'header.prevHash').slice(),
-      r.bytes(32, 'header.merkleRoot').slice(),
+      r.copy(32, 'header.prevHash'),
+      r.copy(32, 'header.merkleRoot'),
       r.u32('header.time'),
       r.u32('header.bits'),
       r.u32('header.nonce'),

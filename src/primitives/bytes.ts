@@ -125,6 +125,16 @@ export class BufferReader {
     this.pos += n;
     return v;
   }
+  /** A copy of the next `n` bytes (made at once, without a view first). */
+  copy(n: number, field = 'bytes'): Uint8Array<ArrayBuffer> {
+    this.need(n, field);
+    return this.data.slice(this.pos, (this.pos += n));
+  }
+  /** Moves past the next `n` bytes, with the check of bytes() and no view made. */
+  skip(n: number, field = 'bytes'): void {
+    this.need(n, field);
+    this.pos += n;
+  }
   /** CompactSize; rejects non-canonical encodings and values above `max`. */
   varint(field = 'varint', max = 0x02000000): number {
     const first = this.u8(field);
@@ -150,6 +160,14 @@ export class BufferReader {
   varBytes(field = 'varBytes', max = 0x02000000): Uint8Array {
     const n = this.varint(field, max);
     return this.bytes(n, field);
+  }
+  /** varBytes() copied (copy()). */
+  varCopy(field = 'varBytes', max = 0x02000000): Uint8Array<ArrayBuffer> {
+    return this.copy(this.varint(field, max), field);
+  }
+  /** Moves past what varBytes() would read, with its checks and no view made. */
+  skipVarBytes(field = 'varBytes', max = 0x02000000): void {
+    this.skip(this.varint(field, max), field);
   }
   end(field = 'data'): void {
     if (this.pos !== this.data.length) throw new DecodeError('trailing bytes', field);

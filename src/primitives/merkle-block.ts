@@ -121,7 +121,7 @@ export class PartialMerkleTree {
     const count = r.varint('merkle.hashes');
     if (count * 32 > r.remaining) throw new DecodeError('unexpected end of data', 'merkle.hashes');
     const hashes: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) hashes.push(r.bytes(32, 'merkle.hashes').slice());
+    for (let i = 0; i < count; i++) hashes.push(r.copy(32, 'merkle.hashes'));
     const flags = r.varBytes('merkle.flags');
     const bits: boolean[] = [];
     for (let i = 0; i < flags.length * 8; i++) bits.push((flags[i >> 3] & (1 << (i & 7))) !== 0);

@@ -37,7 +37,7 @@ export class OutPoint {
     w.bytes(this.hash).u32(this.index);
   }
   static read(r: BufferReader): OutPoint {
-    return new OutPoint(r.bytes(32, 'prevout.hash').slice(), r.u32('prevout.index'));
+    return new OutPoint(r.copy(32, 'prevout.hash'), r.u32('prevout.index'));
   }
 }
 
@@ -54,15 +54,17 @@ export class TxIn {
   /** `copy` false: the script is a view into the reader's data (Tx.read's own copy of the tx). */
   static read(r: BufferReader, copy = true): TxIn {
     const prevout = OutPoint.read(r);
-    const script = r.varBytes('txin.scriptSig', r.remaining);
-    return new TxIn(prevout, copy ? script.slice() : script, r.u32('txin.sequence'));
+    const script = copy
+      ? r.varCopy('txin.scriptSig', r.remaining)
+      : r.varBytes('txin.scriptSig', r.remaining);
+    return new TxIn(prevout, script, r.u32('txin.sequence'));
   }
   /** Reads past an input with the checks and errors of read(), making nothing. */
   static skip(r: BufferReader): void {
-    r.bytes(32, 'prevout.hash');
-    r.u32('prevout.index');
-    r.varBytes('txin.scriptSig', r.remaining);
-    r.u32('txin.sequence');
+    r.skip(32, 'prevout.hash');
+    r.skip(4, 'prevout.index');
+    r.skipVarBytes('txin.scriptSig', r.remaining);
+    r.skip(4, 'txin.sequence');
   }
 }
 
@@ -77,12 +79,12 @@ export class TxOut {
   }
   static read(r: BufferReader): TxOut {
     const value = r.i64('txout.value');
-    return new TxOut(value, r.varBytes('txout.scriptPubKey', r.remaining).slice());
+    return new TxOut(value, r.varCopy('txout.scriptPubKey', r.remaining));
   }
   /** Reads past an output with the checks and errors of read(), making nothing. */
   static skip(r: BufferReader): void {
-    r.i64('txout.value');
-    r.varBytes('txout.scriptPubKey', r.remaining);
+    r.skip(8, 'txout.value');
+    r.skipVarBytes('txout.scriptPubKey', r.remaining);
   }
 }
 
@@ -163,14 +165,14 @@ export class Tx {
 
   /** Reads past a transaction with the checks and errors of read(), making nothing. */
   private static skip(r: BufferReader): void {
-    r.u32('tx.version');
+    r.skip(4, 'tx.version');
     // Each input takes at least 41 bytes and each output 9: bound counts by what is left so a
     // forged count cannot make us allocate.
     const nIn = r.varint('tx.vin.length', Math.floor(r.remaining / 41));
     for (let i = 0; i < nIn; i++) TxIn.skip(r);
     const nOut = r.varint('tx.vout.length', Math.floor(r.remaining / 9));
     for (let i = 0; i < nOut; i++) TxOut.skip(r);
-    r.u32('tx.locktime');
+    r.skip(4, 'tx.locktime');
   }
 
   /** Decodes exactly one transaction's bytes (skip() has checked them), keeping views into them. */
