@@ -24,12 +24,7 @@ export function checkTransaction(tx: Tx): void {
     if (!moneyRange(total)) throw consensusError(Reason.TXOUTTOTAL_TOOLARGE, `after output ${i}`);
   }
 
-  const seen = new Set<string>();
-  for (const input of tx.inputs) {
-    const key = input.prevout.key();
-    if (seen.has(key)) throw consensusError(Reason.INPUTS_DUPLICATE, key);
-    seen.add(key);
-  }
+  checkDuplicateInputs(tx);
 
   if (tx.isCoinbase()) {
     const n = tx.inputs[0].scriptSig.length;
@@ -40,5 +35,31 @@ export function checkTransaction(tx: Tx): void {
     for (let i = 0; i < tx.inputs.length; i++) {
       if (tx.inputs[i].prevout.isNull()) throw consensusError(Reason.PREVOUT_NULL, `input ${i}`);
     }
+  }
+}
+
+/** Up to this many inputs, checkDuplicateInputs compares pairs (at most 28 comparisons). */
+const FEW_INPUTS = 8;
+
+/**
+ * Core's check for an outpoint spent twice by one transaction. A set of keys for many inputs; for
+ * a few, each against those before it, which makes nothing (the set per transaction was 2 % of
+ * what connecting a warm block allocated).
+ */
+function checkDuplicateInputs(tx: Tx): void {
+  const ins = tx.inputs;
+  if (ins.length <= FEW_INPUTS) {
+    for (let i = 1; i < ins.length; i++) {
+      const key = ins[i].prevout.key();
+      for (let j = 0; j < i; j++)
+        if (ins[j].prevout.key() === key) throw consensusError(Reason.INPUTS_DUPLICATE, key);
+    }
+    return;
+  }
+  const seen = new Set<string>();
+  for (const input of ins) {
+    const key = input.prevout.key();
+    if (seen.has(key)) throw consensusError(Reason.INPUTS_DUPLICATE, key);
+    seen.add(key);
   }
 }

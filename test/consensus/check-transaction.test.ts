@@ -52,6 +52,26 @@ test('bad-txns-inputs-duplicate', () => {
   checkTransaction(spend([outpoint(1, 0), outpoint(1, 1)], [1n]));
 });
 
+test('bad-txns-inputs-duplicate at every pair of places, for few inputs and for many', () => {
+  // A few inputs are compared in pairs, many through a set: both ways, every pair of places.
+  fc.assert(
+    fc.property(
+      fc
+        .integer({ min: 2, max: 20 })
+        .chain((n) =>
+          fc.tuple(fc.constant(n), fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n - 1 })),
+        ),
+      ([n, a, b]) => {
+        const ins = Array.from({ length: n }, (_, i) => outpoint(1, i));
+        checkTransaction(spend(ins, [1n]));
+        if (a === b) return;
+        ins[b] = ins[a];
+        assertReject(() => checkTransaction(spend(ins, [1n])), 'bad-txns-inputs-duplicate');
+      },
+    ),
+  );
+});
+
 test('bad-cb-length: coinbase scriptSig must be 2..100 bytes', () => {
   assertReject(() => checkTransaction(coinbase(Uint8Array.of(1))), 'bad-cb-length');
   assertReject(() => checkTransaction(coinbase(new Uint8Array(0))), 'bad-cb-length');
