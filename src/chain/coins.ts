@@ -120,13 +120,10 @@ export class CoinsCache {
   add(op: OutPoint, coin: StoredCoin, overwrite = false): void {
     const k = op.key();
     const old = this.map.get(k);
-    let fresh: boolean;
-    if (old?.fresh) fresh = true;
-    // A clean entry says exactly what the store holds; a dirty non-fresh one may hide a stored
-    // version that a pending delete has not removed yet.
-    else if (old && !old.dirty) fresh = old.coin === null;
-    else if (old) fresh = false;
-    else fresh = !overwrite;
+    // A fresh entry stays fresh. Any other entry is not: a clean one is the store's unspent coin
+    // (absences are not kept), and a dirty one may hide a stored version that a pending delete
+    // has not removed yet.
+    const fresh = old ? old.fresh : !overwrite;
     if (old) this.remove(k, old);
     this.insert(k, { op, coin, dirty: true, fresh });
   }
