@@ -33,17 +33,20 @@ export class ScriptExecCache {
 
   /** Whether the scripts of `txid` passed under (at least) `flags`. */
   has(txid: TxidKey, flags: number): boolean {
-    const f = this.map.get(keyOf(txid));
-    return f !== undefined && (f & flags) === flags;
+    return this.covers(keyOf(txid), flags);
   }
 
   /** Like has; a hit is removed (a confirmed transaction will not be checked again). */
   take(txid: TxidKey, flags: number): boolean {
     const k = keyOf(txid);
-    const f = this.map.get(k);
-    if (f === undefined || (f & flags) !== flags) return false;
+    if (!this.covers(k, flags)) return false;
     this.map.delete(k);
     return true;
+  }
+
+  private covers(k: string, flags: number): boolean {
+    const f = this.map.get(k);
+    return f !== undefined && (f & flags) === flags;
   }
 
   get size(): number {
